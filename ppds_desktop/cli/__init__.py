@@ -1,0 +1,51 @@
+"""The ``ppds`` command line: every GUI action, scriptable.
+
+Each area registers its sub-commands from its own module (``cli/cmd_<area>.py`` with a
+``register(subparsers)`` function). Exit codes: 0 ok, 1 error (one line on stderr), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from ..core.errors import PPDSError
+
+# Areas in the order they appear in ``ppds --help``.
+COMMAND_MODULES = [
+    "cmd_vault",
+    "cmd_data",
+    "cmd_demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ppds",
+        description="PPDS Desktop command line: encrypted vault, de-identification, "
+                    "differential privacy, homomorphic aggregation and share bundles.")
+    parser.add_argument("--version", action="version", version=f"ppds {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on usage errors
+    try:
+        return int(args.func(args) or 0)
+    except PPDSError as exc:
+        print(f"ppds: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ppds: interrupted; nothing was changed.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""``ppds demo``: run every capability end to end on the sample data and say what happened."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("demo", help="run every capability end to end on the sample data",
+                              description=__doc__)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..services.demo import run_demo
+
+    run_demo()
+    return 0

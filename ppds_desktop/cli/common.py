@@ -1,0 +1,59 @@
+"""Helpers shared by the ``ppds`` sub-commands: vault option, passphrase, progress line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from ..core.errors import PPDSError
+from ..core.progress import TaskState
+from ..paths import default_vault_path
+
+PASSPHRASE_ENV = "PPDS_PASSPHRASE"
+
+
+def add_vault_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vault", type=Path, default=None,
+                        help=f"vault file (default: {default_vault_path()})")
+
+
+def vault_path(args: argparse.Namespace) -> Path:
+    return args.vault if getattr(args, "vault", None) else default_vault_path()
+
+
+def read_passphrase(prompt: str = "Vault passphrase: ", *, env: str = PASSPHRASE_ENV,
+                    confirm: bool = False) -> str:
+    """From the environment variable (for scripts) or a no-echo prompt."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise PPDSError(f"No passphrase: set {env} or run in a terminal to be prompted.")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat: ") != first:
+        raise PPDSError("The two passphrases differ.")
+    return first
+
+
+def open_vault(args: argparse.Namespace):
+    """Unlock the vault named by ``--vault`` (or the default one)."""
+    from ..core.vault import Vault
+
+    return Vault.open(vault_path(args), read_passphrase())
+
+
+def progress_task(label: str) -> TaskState:
+    """A TaskState that draws a one-line progress indicator on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        return TaskState()
+
+    def draw(fraction: float, message: str) -> None:
+        sys.stderr.write(f"\r{label}: {fraction:4.0%} {message[:60]:<60}")
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return TaskState(draw)
