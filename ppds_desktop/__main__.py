@@ -1,0 +1,51 @@
+"""``ppds-desktop`` / ``python -m ppds_desktop``: the desktop app's entry point.
+
+``--demo`` opens a demo vault preloaded with the sample data (what ``make run`` does); where no
+display is available it says so and runs ``ppds demo`` instead of crashing. ``--self-test``
+runs an offscreen-safe end-to-end check for installers; ``--version`` prints the version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal", "vnc")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ppds-desktop", description="PPDS Desktop")
+    parser.add_argument("--version", action="version", version=f"PPDS Desktop {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="open a demo vault preloaded with the bundled sample data")
+    parser.add_argument("--self-test", action="store_true",
+                        help="run an end-to-end check in a temporary vault and exit")
+    parser.add_argument("--vault", help="vault file to open (default: your user data folder)")
+    args, qt_args = parser.parse_known_args(argv)
+
+    if args.self_test:
+        from .services.selftest import run_self_test
+
+        return run_self_test()
+    if not has_display():
+        print("No display found (DISPLAY/WAYLAND_DISPLAY unset): running `ppds demo` instead "
+              "of the window.", flush=True)
+        from .cli import main as cli_main
+
+        return cli_main(["demo"])
+    from .ui.app import run_app
+
+    return run_app(qt_args, demo=args.demo, vault=args.vault)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
