@@ -30,13 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--self-test", action="store_true",
                         help="run an end-to-end check in a temporary vault and exit")
     parser.add_argument("--vault", help="vault file to open (default: your user data folder)")
+    # For installers' smoke tests: quit as soon as the unlock screen is up / save a screenshot.
+    parser.add_argument("--probe-startup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     args, qt_args = parser.parse_known_args(argv)
 
     if args.self_test:
         from .services.selftest import run_self_test
 
         return run_self_test()
-    if not has_display():
+    if not has_display() and not (args.probe_startup or args.screenshot):
         print("No display found (DISPLAY/WAYLAND_DISPLAY unset): running `ppds demo` instead "
               "of the window.", flush=True)
         from .cli import main as cli_main
@@ -44,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         return cli_main(["demo"])
     from .ui.app import run_app
 
-    return run_app(qt_args, demo=args.demo, vault=args.vault)
+    if args.probe_startup or args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return run_app(qt_args, demo=args.demo, vault=args.vault,
+                   probe_startup=args.probe_startup, screenshot=args.screenshot)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,240 @@
+"""Small SVG charts in pure Python: one implementation for the GUI and the HTML reports.
+
+No Qt and no matplotlib: every function returns a self-contained ``<svg>`` string (no
+scripts, no external fonts or images) that ``QSvgWidget`` displays and an HTML report embeds
+as is. All text is XML-escaped, so column names cannot inject markup.
+
+API (all keyword arguments after the data are optional):
+
+- ``bar_chart(labels, values, errors=None, title=, xlabel=, ylabel=, width=, height=, color=)``
+  — one bar per label; ``errors`` gives symmetric half-widths or ``(low, high)`` intervals
+  (e.g. a DP estimate's 95 % confidence interval) drawn as error bars.
+- ``grouped_bar_chart(labels, series, errors=None, ...)`` — ``series`` maps a series name to
+  one value per label (e.g. {"before": [...], "after": [...]}); a legend names the series.
+- ``histogram_before_after(before, after, bins=10, ...)`` — shares of values per bin (numbers)
+  or per category (text, the most frequent ``max_categories``), before vs after.
+- ``class_size_chart(class_sizes, ...)`` — how many records sit in equivalence classes of
+  size 1, 2, 3–4, 5–9, … (the re-identification picture of a release).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Mapping, Sequence
+from xml.sax.saxutils import escape
+
+PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"]
+_FONT = "font-family:sans-serif;font-size:11px;fill:#333"
+_MARGIN = dict(left=56, right=16, top=30, bottom=58)
+
+
+def _fmt(v: float) -> str:
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 1e6 or a < 1e-3:
+        return f"{v:.2g}"
+    if a >= 100 or float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks, t = [], start
+    while t < hi + step * 0.5:
+        ticks.append(round(t, 12))
+        t += step
+    return ticks
+
+
+def _text(x, y, s, *, anchor="middle", rotate=None, bold=False) -> str:
+    tr = f' transform="rotate({rotate} {x:.1f} {y:.1f})"' if rotate is not None else ""
+    weight = ";font-weight:bold" if bold else ""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" style="{_FONT}{weight}"{tr}>'
+            f"{escape(str(s))}</text>")
+
+
+def _interval(value: float, err) -> tuple[float, float]:
+    if err is None:
+        return value, value
+    if isinstance(err, (tuple, list)):
+        return float(err[0]), float(err[1])
+    return value - float(err), value + float(err)
+
+
+def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float]], *,
+                      errors: Mapping[str, Sequence] | None = None, title: str = "",
+                      xlabel: str = "", ylabel: str = "", width: int = 520, height: int = 300,
+                      colors: Sequence[str] | None = None, percent: bool = False) -> str:
+    """Bars grouped by label, one colour per series. ``percent`` formats the axis as 0–100 %."""
+    labels = [str(s) for s in labels]
+    names = list(series)
+    colors = list(colors or PALETTE)
+    errors = errors or {}
+    for name in names:
+        if len(series[name]) != len(labels):
+            raise ValueError(f"series '{name}' has {len(series[name])} values for "
+                             f"{len(labels)} labels")
+    lows, highs = [0.0], [0.0]
+    for name in names:
+        errs = errors.get(name) or [None] * len(labels)
+        for v, e in zip(series[name], errs):
+            lo, hi = _interval(float(v), e)
+            lows.append(lo)
+            highs.append(hi)
+    ticks = _nice_ticks(min(lows), max(highs))
+    y0, y1 = ticks[0], ticks[-1]
+    m = _MARGIN
+    pw, ph = width - m["left"] - m["right"], height - m["top"] - m["bottom"]
+
+    def ypos(v: float) -> float:
+        return m["top"] + ph * (1 - (v - y0) / (y1 - y0))
+
+    desc = title or "bar chart"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(desc)}">',
+           f"<title>{escape(desc)}</title>",
+           f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>']
+    if title:
+        out.append(_text(width / 2, 18, title, bold=True))
+    for t in ticks:
+        y = ypos(t)
+        out.append(f'<line x1="{m["left"]}" y1="{y:.1f}" x2="{width - m["right"]}" y2="{y:.1f}" '
+                   'stroke="#e6e6e6"/>')
+        out.append(_text(m["left"] - 6, y + 4, f"{t * 100:.0f}%" if percent else _fmt(t),
+                         anchor="end"))
+    n = max(len(labels), 1)
+    group_w = pw / n
+    bar_w = group_w * 0.8 / max(len(names), 1)
+    base = ypos(max(y0, min(0.0, y1)))
+    for i, label in enumerate(labels):
+        gx = m["left"] + i * group_w + group_w * 0.1
+        for j, name in enumerate(names):
+            v = float(series[name][i])
+            x = gx + j * bar_w
+            top = min(ypos(v), base)
+            h = abs(ypos(v) - base)
+            out.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_w * 0.95:.1f}" '
+                       f'height="{h:.1f}" fill="{colors[j % len(colors)]}">'
+                       f"<title>{escape(f'{label} – {name}: {_fmt(v)}')}</title></rect>")
+            errs = errors.get(name)
+            if errs is not None and errs[i] is not None:
+                lo, hi = _interval(v, errs[i])
+                cx = x + bar_w * 0.475
+                out.append(f'<path d="M{cx:.1f},{ypos(lo):.1f}V{ypos(hi):.1f}'
+                           f'M{cx - 4:.1f},{ypos(lo):.1f}h8M{cx - 4:.1f},{ypos(hi):.1f}h8" '
+                           'stroke="#222" fill="none"/>')
+        short = label if len(label) <= 14 else label[:13] + "…"
+        lx = m["left"] + (i + 0.5) * group_w
+        if n > 8:
+            out.append(_text(lx, m["top"] + ph + 12, short, anchor="end", rotate=-35))
+        else:
+            out.append(_text(lx, m["top"] + ph + 16, short))
+    out.append(f'<line x1="{m["left"]}" y1="{base:.1f}" x2="{width - m["right"]}" '
+               f'y2="{base:.1f}" stroke="#666"/>')
+    if xlabel:
+        out.append(_text(m["left"] + pw / 2, height - 8, xlabel))
+    if ylabel:
+        out.append(_text(14, m["top"] + ph / 2, ylabel, rotate=-90))
+    if len(names) > 1:
+        lx = width - m["right"] - 110 * len(names)
+        for j, name in enumerate(names):
+            x = lx + j * 110
+            out.append(f'<rect x="{x:.1f}" y="24" width="10" height="10" '
+                       f'fill="{colors[j % len(colors)]}"/>')
+            out.append(_text(x + 14, 33, name[:14], anchor="start"))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], *, errors: Sequence | None = None,
+              title: str = "", xlabel: str = "", ylabel: str = "", width: int = 520,
+              height: int = 300, color: str | None = None, percent: bool = False) -> str:
+    """One bar per label; ``errors`` are half-widths or (low, high) pairs, one per bar."""
+    return grouped_bar_chart(labels, {ylabel or "value": values},
+                             errors={ylabel or "value": errors} if errors is not None else None,
+                             title=title, xlabel=xlabel, ylabel=ylabel, width=width,
+                             height=height, colors=[color or PALETTE[0]], percent=percent)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _shares(counts: Counter, keys: Sequence, total: int) -> list[float]:
+    return [counts.get(k, 0) / total if total else 0.0 for k in keys]
+
+
+def histogram_before_after(before: Sequence, after: Sequence, *, bins: int = 10,
+                           max_categories: int = 12, title: str = "", xlabel: str = "",
+                           labels: tuple[str, str] = ("before", "after"), width: int = 520,
+                           height: int = 300) -> str:
+    """Share of values per bin (numbers on both sides) or per category, before vs after.
+
+    Shares rather than counts, so suppressed rows do not make the 'after' bars look smaller.
+    Missing values are left out.
+    """
+    b = [v for v in before if v is not None and v == v]
+    a = [v for v in after if v is not None and v == v]
+    if b and a and all(_is_number(v) for v in b) and all(_is_number(v) for v in a):
+        lo = min(min(b), min(a))
+        hi = max(max(b), max(a))
+        if hi == lo:
+            hi = lo + 1
+        step = (hi - lo) / bins
+        edges = [lo + i * step for i in range(bins + 1)]
+
+        def binned(vals):
+            return Counter(min(int((v - lo) / step), bins - 1) for v in vals)
+
+        keys = list(range(bins))
+        names = [f"{_fmt(edges[i])}–{_fmt(edges[i + 1])}" for i in keys]
+        cb, ca = binned(b), binned(a)
+    else:
+        cb, ca = Counter(map(str, b)), Counter(map(str, a))
+        keys = [k for k, _ in (cb + ca).most_common(max_categories)]
+        names = keys
+    return grouped_bar_chart(names, {labels[0]: _shares(cb, keys, len(b)),
+                                     labels[1]: _shares(ca, keys, len(a))},
+                             title=title, xlabel=xlabel, ylabel="share of records",
+                             width=width, height=height, percent=True)
+
+
+CLASS_SIZE_BUCKETS = [(1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99),
+                      (100, None)]
+
+
+def class_size_buckets(class_sizes: Sequence[int] | Mapping[int, int]) -> list[tuple[str, int]]:
+    """Records per class-size bucket. ``class_sizes``: one size per class, or {size: n_classes}."""
+    pairs = class_sizes.items() if isinstance(class_sizes, Mapping) else Counter(class_sizes).items()
+    rows = []
+    for lo, hi in CLASS_SIZE_BUCKETS:
+        n = sum(int(s) * int(c) for s, c in pairs if s >= lo and (hi is None or s <= hi))
+        name = str(lo) if hi == lo else (f"{lo}–{hi}" if hi else f"{lo}+")
+        rows.append((name, n))
+    return rows
+
+
+def class_size_chart(class_sizes: Sequence[int] | Mapping[int, int], *,
+                     compare: Sequence[int] | Mapping[int, int] | None = None,
+                     labels: tuple[str, str] = ("before", "after"),
+                     title: str = "Records by equivalence-class size", width: int = 520,
+                     height: int = 300) -> str:
+    """Records per class-size bucket; with ``compare``, two series (``labels``)."""
+    rows = class_size_buckets(class_sizes)
+    names = [name for name, _ in rows]
+    if compare is None:
+        return bar_chart(names, [n for _, n in rows], title=title, xlabel="class size",
+                         ylabel="records", width=width, height=height)
+    other = class_size_buckets(compare)
+    return grouped_bar_chart(names, {labels[0]: [n for _, n in rows],
+                                     labels[1]: [n for _, n in other]},
+                             title=title, xlabel="class size", ylabel="records",
+                             width=width, height=height)

@@ -1,0 +1,42 @@
+"""How the GUI shows an error: one non-blocking dialog, written for the user.
+
+A ``PPDSError`` shows its message with the hint underneath. Anything else is a bug: the dialog
+says "Unexpected error" and keeps the technical details collapsed behind "Show Details…".
+The box is opened window-modal with ``open()`` rather than ``exec()``, so no nested event loop
+runs (tests and background jobs keep working) and the caller gets the box back.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ..core.errors import PPDSError
+
+
+def as_sentence(text: str) -> str:
+    """'check Caps Lock' -> 'Check Caps Lock.' (hints are written as clauses)."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def show_error(parent: QWidget | None, exc: BaseException, *, title: str = "") -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    if isinstance(exc, PPDSError):
+        box.setWindowTitle(f"{title} failed" if title else "PPDS Desktop")
+        box.setText(exc.message)
+        if exc.hint:
+            box.setInformativeText(as_sentence(exc.hint))
+    else:
+        box.setIcon(QMessageBox.Icon.Critical)
+        box.setWindowTitle("Unexpected error")
+        box.setText(f"Unexpected error{' during ' + title if title else ''}.")
+        box.setInformativeText("This is a bug in PPDS Desktop; nothing was saved by the step that "
+                               "failed. The details below help to fix it.")
+        box.setDetailedText("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.setDefaultButton(QMessageBox.StandardButton.Ok)
+    box.open()
+    return box
