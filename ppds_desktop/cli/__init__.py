@@ -17,6 +17,9 @@ from ..core.errors import PPDSError
 COMMAND_MODULES = [
     "cmd_vault",
     "cmd_data",
+    "cmd_bundle",
+    "cmd_dp",
+    "cmd_he",
     "cmd_demo",
 ]
 

@@ -12,7 +12,8 @@ API (all keyword arguments after the data are optional):
 - ``grouped_bar_chart(labels, series, errors=None, ...)`` — ``series`` maps a series name to
   one value per label (e.g. {"before": [...], "after": [...]}); a legend names the series.
 - ``histogram_before_after(before, after, bins=10, ...)`` — shares of values per bin (numbers)
-  or per category (text, the most frequent ``max_categories``), before vs after.
+  or per category (text, the most frequent ``max_categories``), before vs after;
+  ``histogram_data(...)`` gives the same figures without drawing (reports store these).
 - ``class_size_chart(class_sizes, ...)`` — how many records sit in equivalence classes of
   size 1, 2, 3–4, 5–9, … (the re-identification picture of a release).
 """
@@ -164,6 +165,11 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, errors: Sequenc
                              height=height, colors=[color or PALETTE[0]], percent=percent)
 
 
+def _plain(v):
+    """numpy scalars → Python scalars, so numpy integers count as numbers."""
+    return v.item() if hasattr(v, "item") and hasattr(v, "dtype") else v
+
+
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -172,17 +178,14 @@ def _shares(counts: Counter, keys: Sequence, total: int) -> list[float]:
     return [counts.get(k, 0) / total if total else 0.0 for k in keys]
 
 
-def histogram_before_after(before: Sequence, after: Sequence, *, bins: int = 10,
-                           max_categories: int = 12, title: str = "", xlabel: str = "",
-                           labels: tuple[str, str] = ("before", "after"), width: int = 520,
-                           height: int = 300) -> str:
-    """Share of values per bin (numbers on both sides) or per category, before vs after.
-
-    Shares rather than counts, so suppressed rows do not make the 'after' bars look smaller.
-    Missing values are left out.
-    """
-    b = [v for v in before if v is not None and v == v]
-    a = [v for v in after if v is not None and v == v]
+def histogram_data(before: Sequence, after: Sequence, *, bins: int = 10,
+                   max_categories: int = 12) -> tuple[list[str], list[float], list[float]]:
+    """Bin names and the share of values in each, before and after: common bins when both
+    sides are numbers, else the ``max_categories`` most frequent categories. Shares rather
+    than counts, so suppressed rows do not make the 'after' bars look smaller. Missing values
+    are left out."""
+    b = [_plain(v) for v in before if v is not None and v == v]
+    a = [_plain(v) for v in after if v is not None and v == v]
     if b and a and all(_is_number(v) for v in b) and all(_is_number(v) for v in a):
         lo = min(min(b), min(a))
         hi = max(max(b), max(a))
@@ -201,10 +204,18 @@ def histogram_before_after(before: Sequence, after: Sequence, *, bins: int = 10,
         cb, ca = Counter(map(str, b)), Counter(map(str, a))
         keys = [k for k, _ in (cb + ca).most_common(max_categories)]
         names = keys
-    return grouped_bar_chart(names, {labels[0]: _shares(cb, keys, len(b)),
-                                     labels[1]: _shares(ca, keys, len(a))},
-                             title=title, xlabel=xlabel, ylabel="share of records",
-                             width=width, height=height, percent=True)
+    return names, _shares(cb, keys, len(b)), _shares(ca, keys, len(a))
+
+
+def histogram_before_after(before: Sequence, after: Sequence, *, bins: int = 10,
+                           max_categories: int = 12, title: str = "", xlabel: str = "",
+                           labels: tuple[str, str] = ("before", "after"), width: int = 520,
+                           height: int = 300) -> str:
+    """Grouped bars of :func:`histogram_data`: share of records per bin, before vs after."""
+    names, sb, sa = histogram_data(before, after, bins=bins, max_categories=max_categories)
+    return grouped_bar_chart(names, {labels[0]: sb, labels[1]: sa}, title=title,
+                             xlabel=xlabel, ylabel="share of records", width=width,
+                             height=height, percent=True)
 
 
 CLASS_SIZE_BUCKETS = [(1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99),

@@ -88,7 +88,7 @@ class AppSession(QObject):
         if runner in self._runners:
             self._runners.remove(runner)
 
-    def _busy_runners(self) -> list[TaskRunner]:
+    def busy_runners(self) -> list[TaskRunner]:
         alive = []
         for runner in self._runners:
             try:
@@ -135,7 +135,7 @@ class AppSession(QObject):
     def _on_idle(self) -> None:
         if self._vault is None:
             return
-        if self._busy_runners():
+        if self.busy_runners():
             self._idle_timer.start()
             return
         self.lock()
@@ -150,7 +150,7 @@ class AppSession(QObject):
         if self._vault is None:
             return
         self._idle_timer.stop()
-        busy = self._busy_runners()
+        busy = self.busy_runners()
         if busy:
             if not self._lock_pending:
                 self._lock_pending = True
@@ -161,7 +161,7 @@ class AppSession(QObject):
         self._finish_lock()
 
     def _finish_lock_when_idle(self) -> None:
-        if self._lock_pending and not self._busy_runners():
+        if self._lock_pending and not self.busy_runners():
             self._finish_lock()
 
     def _finish_lock(self) -> None:

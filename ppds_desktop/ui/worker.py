@@ -49,11 +49,12 @@ class _Job(QRunnable):
         try:
             result = self._fn(*self._args, task=self._task, **self._kwargs)
         except BaseException as exc:  # noqa: BLE001 - every failure is reported to the UI thread
-            self._returned.set()
             self._relay.error.emit(self._id, exc)
         else:
-            self._returned.set()
             self._relay.done.emit(self._id, result)
+        finally:
+            # after the (queued, non-blocking) emit: whoever waits may then delete the relay
+            self._returned.set()
 
 
 class TaskRunner(QObject):

@@ -26,6 +26,7 @@ import os
 import secrets
 import sys
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +108,9 @@ def parse_recovery_key(text: str) -> bytes:
 # ---------------------------------------------------------------------------- wrapping
 
 def _derive_passphrase_key(passphrase: str, kdf: dict) -> bytearray:
+    # NFC, so the same passphrase typed on systems that compose accents differently still works.
     return bytearray(hash_secret_raw(
-        passphrase.encode("utf-8"), base64.b64decode(kdf["salt"]),
+        unicodedata.normalize("NFC", passphrase).encode("utf-8"), base64.b64decode(kdf["salt"]),
         time_cost=kdf["time_cost"], memory_cost=kdf["memory_kib"],
         parallelism=kdf["parallelism"], hash_len=32, type=Type.ID))
 
@@ -222,8 +224,10 @@ def parse_header(data: bytes, where: str) -> dict:
         raise VaultError(f"Vault header {where} is damaged: {len(data)} bytes is too large.")
     try:
         header = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise VaultError(f"Vault header {where} is damaged: not valid JSON ({exc.msg if hasattr(exc, 'msg') else 'bad encoding'}).") from None
+    except UnicodeDecodeError:
+        raise VaultError(f"Vault header {where} is damaged: not UTF-8 text.") from None
+    except json.JSONDecodeError as exc:
+        raise VaultError(f"Vault header {where} is damaged: invalid JSON at line {exc.lineno}.") from None
     if not isinstance(header, dict) or header.get("format") != HEADER_FORMAT:
         raise VaultError(f"{where} is not a PPDS vault header.")
     version = header.get("version")

@@ -1,0 +1,152 @@
+"""Share-bundle throughput against the physical baseline, and peak memory.
+
+For each payload size: write a file of random test bytes (not patient data), then time
+  baseline encrypt: read it, AES-256-GCM it in one pass, write the result (same disk, fsync);
+  baseline decrypt: read that, decrypt and verify in one pass, write the plaintext;
+  seal: ``seal_bundle`` from the file to a bundle for one recipient;
+  open: ``open_bundle`` of that bundle into a folder (full verification).
+Each phase runs in a fresh subprocess so its peak RSS (``ru_maxrss``) can be reported above the
+interpreter's own after imports. Prints a table and writes ``benchmarks/results/bench_bundle.json``.
+
+    python benchmarks/bench_bundle.py            # 100 MB and 1 GB
+    python benchmarks/bench_bundle.py --quick    # 100 MB only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PIECE = 1 << 20
+MB = 1_000_000
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _phase(name: str, folder: Path) -> dict:
+    """Runs in the subprocess: one timed operation."""
+    from Crypto.Cipher import AES
+
+    from ppds_desktop.core.bundle import DirectorySink, FileSource, open_bundle, seal_bundle
+    from ppds_desktop.core.identity.keys import KeyPairs
+
+    keys = json.loads((folder / "keys.json").read_text())
+    sender = KeyPairs(bytes.fromhex(keys["s1"]), bytes.fromhex(keys["e1"]))
+    recipient = KeyPairs(bytes.fromhex(keys["s2"]), bytes.fromhex(keys["e2"]))
+    key, nonce = bytes(range(32)), bytes(12)
+    base_rss = _rss_kib()
+    t0 = time.perf_counter()
+    if name == "baseline_encrypt":
+        cipher = AES.new(key, AES.MODE_GCM, nonce=nonce)
+        with open(folder / "payload.bin", "rb") as src, open(folder / "baseline.enc", "wb") as dst:
+            while block := src.read(PIECE):
+                dst.write(cipher.encrypt(block))
+            dst.write(cipher.digest())
+            dst.flush()
+            os.fsync(dst.fileno())
+    elif name == "baseline_decrypt":
+        cipher = AES.new(key, AES.MODE_GCM, nonce=nonce)
+        size = (folder / "baseline.enc").stat().st_size - 16
+        with open(folder / "baseline.enc", "rb") as src, open(folder / "baseline.dec", "wb") as dst:
+            left = size
+            while left:
+                block = src.read(min(PIECE, left))
+                left -= len(block)
+                dst.write(cipher.decrypt(block))
+            cipher.verify(src.read(16))
+            dst.flush()
+            os.fsync(dst.fileno())
+    elif name == "seal":
+        seal_bundle(folder / "payload.ppdsb", sender=sender, recipients=[recipient.enc_public],
+                    kind="dataset", manifest={"title": "benchmark"},
+                    files=[FileSource("payload.bin", path=folder / "payload.bin")])
+    elif name == "open":
+        out = folder / "opened"
+        out.mkdir(exist_ok=True)
+        open_bundle(folder / "payload.ppdsb", keys=recipient, sink=DirectorySink(out))
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": seconds, "peak_above_interpreter_mb": (peak - base_rss) * 1024 / MB}
+
+
+def _run_phase(name: str, folder: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--phase", name, "--dir", str(folder)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench(size_mb: int, workdir: Path) -> dict:
+    from ppds_desktop.core.identity.keys import KeyPairs
+
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-{size_mb}MB-", dir=workdir))
+    a, b = KeyPairs.generate(), KeyPairs.generate()
+    (folder / "keys.json").write_text(json.dumps({"s1": a.sign_private.hex(),
+                                                  "e1": a.enc_private.hex(),
+                                                  "s2": b.sign_private.hex(),
+                                                  "e2": b.enc_private.hex()}))
+    size = size_mb * MB
+    with open(folder / "payload.bin", "wb") as fh:
+        for start in range(0, size, PIECE):
+            fh.write(os.urandom(min(PIECE, size - start)))
+    try:
+        phases = {name: _run_phase(name, folder)
+                  for name in ("baseline_encrypt", "seal", "baseline_decrypt", "open")}
+        assert (folder / "opened" / "payload.bin").stat().st_size == size
+    finally:
+        for p in sorted(folder.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        folder.rmdir()
+    for ph in phases.values():
+        ph["mb_per_s"] = size_mb / ph["seconds"]
+    return {
+        "payload_mb": size_mb, "phases": phases,
+        "seal_ratio_to_baseline": phases["seal"]["mb_per_s"] / phases["baseline_encrypt"]["mb_per_s"],
+        "open_ratio_to_baseline": phases["open"]["mb_per_s"] / phases["baseline_decrypt"]["mb_per_s"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="share-bundle throughput benchmark")
+    parser.add_argument("--quick", action="store_true", help="100 MB only")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help="folder for the temporary files (same disk)")
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(_phase(args.phase, args.dir)))
+        return
+    workdir = args.dir or Path(tempfile.gettempdir())
+    sizes = [100] if args.quick else [100, 1000]
+    results = [bench(s, workdir) for s in sizes]
+    print(f"{'payload':>8} {'phase':>17} {'MB/s':>8} {'peak MB':>8}")
+    for r in results:
+        for name, ph in r["phases"].items():
+            print(f"{r['payload_mb']:>6}MB {name:>17} {ph['mb_per_s']:8.0f} "
+                  f"{ph['peak_above_interpreter_mb']:8.1f}")
+        print(f"{'':>8} seal/baseline {r['seal_ratio_to_baseline']:.0%}   "
+              f"open/baseline {r['open_ratio_to_baseline']:.0%}   (target >= 70%)")
+    out = ROOT / "benchmarks" / "results" / "bench_bundle.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
+                               "note": "shared 2-core machine; figures vary with load",
+                               "quick": args.quick, "results": results}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""``ppds he``: Paillier keys, and sums / means / variances over encrypted columns of several
+sites' bundles, decrypted only by the key holder through request and result bundles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..core.errors import InputError, NotFound
+from ..services import he
+from .common import add_vault_option, open_vault, progress_task
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("he", help="homomorphic aggregation of encrypted columns",
+                              description=__doc__)
+    sub = p.add_subparsers(dest="he_command", metavar="ACTION")
+    sub.required = True
+
+    s = sub.add_parser("keygen", help="create a Paillier key pair and publish its public key "
+                                      "on your identity card")
+    add_vault_option(s)
+    s.add_argument("--bits", type=int, choices=(2048, 3072), default=2048)
+    s.add_argument("--name", default="default", help="name of the key in the vault")
+    s.add_argument("--no-publish", action="store_true", help="keep it off the identity card")
+    s.add_argument("--replace", action="store_true", help="replace a key of the same name")
+    s.set_defaults(func=cmd_keygen)
+
+    s = sub.add_parser("keys", help="list the Paillier keys in the vault")
+    add_vault_option(s)
+    s.set_defaults(func=cmd_keys)
+
+    s = sub.add_parser("compute", help="combine encrypted columns and write a decryption "
+                                       "request for the key holder")
+    add_vault_option(s)
+    s.add_argument("sources", nargs="+", metavar="BUNDLE",
+                   help="release bundle files, or names of releases / imported bundles in the vault")
+    s.add_argument("--query", required=True,
+                   help="e.g. \"mean Billing Amount by Medical Condition where Gender = Female\"")
+    s.add_argument("-o", "--output", type=Path, required=True, help="request bundle to write")
+    s.add_argument("--to", help="key holder contact (default: the contact whose card has the key)")
+    s.add_argument("--accept-unverified", action="store_true",
+                   help="accept bundles from and send to unverified contacts")
+    s.set_defaults(func=cmd_compute)
+
+    s = sub.add_parser("answer", help="as key holder: decrypt a request's cells and write the "
+                                      "result bundle for the requester")
+    add_vault_option(s)
+    s.add_argument("request", type=Path, help="request bundle")
+    s.add_argument("-o", "--output", type=Path, help="result bundle to write")
+    s.add_argument("--min-records", type=int, default=5,
+                   help="refuse cells over fewer records (default 5)")
+    s.add_argument("--epsilon", type=float, help="add discrete-Laplace noise spending this ε")
+    s.add_argument("--budget-dataset", help="dataset whose privacy budget the noise spends")
+    s.add_argument("--dry-run", action="store_true", help="only show what would be decrypted")
+    s.add_argument("--accept-unverified", action="store_true")
+    s.set_defaults(func=cmd_answer)
+
+    s = sub.add_parser("show", help="show a result bundle: table, provenance, optional chart")
+    add_vault_option(s)
+    s.add_argument("result", type=Path, help="result bundle")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--chart", type=Path, help="also write the chart as SVG to this file")
+    s.add_argument("--accept-unverified", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+
+def _warn() -> None:
+    print(f"Note: {he.SINGLE_KEY_WARNING}", file=sys.stderr)
+
+
+def cmd_keygen(args) -> int:
+    vault = open_vault(args)
+    try:
+        info = he.create_key(vault, args.name, bits=args.bits, publish=not args.no_publish,
+                             replace=args.replace)
+    finally:
+        vault.lock()
+    print(f"Paillier key {info.name!r}: {info.bits} bits, fingerprint {info.fingerprint}")
+    print("published on your identity card (export it again for your peers)"
+          if info.published else "not published on an identity card")
+    _warn()
+    return 0
+
+
+def cmd_keys(args) -> int:
+    vault = open_vault(args)
+    try:
+        for k in he.list_keys(vault):
+            print(f"{k.name}\t{k.bits} bits\t{k.fingerprint}\t"
+                  f"{'on card' if k.published else 'not on card'}")
+    finally:
+        vault.lock()
+    return 0
+
+
+def _contribution(vault, ref: str, accept_unverified: bool):
+    path = Path(ref)
+    if path.is_file():
+        return he.contribution_from_bundle(vault, path, accept_unverified=accept_unverified,
+                                           task=progress_task(f"open {path.name}"))
+    try:
+        return he.contribution_from_release(vault, ref)
+    except NotFound:
+        pass
+    try:
+        return he.contribution_from_dataset(vault, ref)
+    except NotFound:
+        raise InputError(f"{ref!r} is neither a bundle file nor a release or dataset in the "
+                         f"vault.") from None
+
+
+def cmd_compute(args) -> int:
+    vault = open_vault(args)
+    try:
+        contribs = [_contribution(vault, ref, args.accept_unverified) for ref in args.sources]
+        request = he.compute_request(vault, contribs, args.query,
+                                     task=progress_task("combining"))
+        to = None
+        if args.to:
+            from ..core.identity import get_contact
+            to = get_contact(vault, args.to)
+        he.send_request(vault, request, args.output, to=to,
+                        allow_unverified=args.accept_unverified)
+    finally:
+        vault.lock()
+    print("\n".join(request.describe()))
+    print(f"wrote decryption request {args.output}")
+    _warn()
+    return 0
+
+
+def cmd_answer(args) -> int:
+    if not args.dry_run and args.output is None:
+        raise InputError("Give -o RESULT (or --dry-run to only look).")
+    vault = open_vault(args)
+    try:
+        request, sender = he.open_request(vault, args.request,
+                                          accept_unverified=args.accept_unverified)
+        print("\n".join(request.describe()))
+        if args.dry_run:
+            return 0
+        if sender is None:
+            raise InputError("The request's sender is not among your contacts.")
+        result = he.answer_request(vault, request, min_records=args.min_records,
+                                   epsilon=args.epsilon, budget_dataset=args.budget_dataset,
+                                   task=progress_task("decrypting"))
+        he.send_result(vault, result, args.output, to=sender,
+                       allow_unverified=args.accept_unverified)
+    finally:
+        vault.lock()
+    refused = sum(1 for r in result.rows if r["refused"])
+    print(f"answered {len(result.rows) - refused} cell(s), refused {refused}; "
+          f"wrote {args.output} for {sender.name}")
+    _warn()
+    return 0
+
+
+def cmd_show(args) -> int:
+    vault = open_vault(args)
+    try:
+        result = he.open_result(vault, args.result, accept_unverified=args.accept_unverified)
+    finally:
+        vault.lock()
+    if args.chart:
+        args.chart.write_text(he.result_chart(result), encoding="utf-8")
+    if args.json:
+        print(json.dumps({"query": result.query.to_dict(), "rows": result.rows,
+                          "provenance": he.provenance_lines(result), "dp": result.dp},
+                         indent=1, ensure_ascii=False))
+        return 0
+    print(result.frame().to_string(index=False))
+    print()
+    print("\n".join(he.provenance_lines(result)))
+    return 0

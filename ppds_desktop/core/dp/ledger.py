@@ -1,0 +1,148 @@
+"""The per-dataset privacy-budget ledger, kept in the vault (tables ``budgets`` and ``ledger``).
+
+The data owner sets a total ε (pure DP, spent by discrete-Laplace mechanisms) and a total ρ
+(zCDP, spent by discrete-Gaussian ones). Every release that uses a dataset's budget writes its
+ledger row in the *same* ``vault.transaction()`` as the release itself, so a crash or a refusal
+leaves neither. The check is repeated inside that transaction, which starts with
+``BEGIN IMMEDIATE`` and so holds SQLite's write lock: two processes spending at once are
+serialised and the second one sees the first one's spend — the budget can never be overspent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, TypeVar
+
+from ..errors import BudgetExceeded, InputError
+from ..vault.audit import utc_now
+from .accounting import Cost, combined_epsilon
+
+T = TypeVar("T")
+_TOLERANCE = 1e-9      # so that ten spends of 0.1 fit a budget of 1.0
+
+
+@dataclass
+class LedgerEntry:
+    id: int
+    release_id: int | None
+    mechanism: str
+    epsilon: float
+    rho: float
+    description: str
+    created_at: str
+
+
+@dataclass
+class BudgetStatus:
+    dataset: str
+    dataset_id: int
+    epsilon_total: float
+    rho_total: float
+    epsilon_spent: float
+    rho_spent: float
+    is_set: bool = True
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+    @property
+    def epsilon_remaining(self) -> float:
+        return max(self.epsilon_total - self.epsilon_spent, 0.0)
+
+    @property
+    def rho_remaining(self) -> float:
+        return max(self.rho_total - self.rho_spent, 0.0)
+
+    def overall_epsilon(self, delta: float = 1e-6) -> float:
+        """Everything spent so far as one (ε, δ)-DP guarantee, for display."""
+        return combined_epsilon(self.epsilon_spent, self.rho_spent, delta)
+
+    def check(self, cost: Cost) -> None:
+        """Raise :class:`BudgetExceeded` with the numbers if ``cost`` does not fit."""
+        if not self.is_set:
+            raise BudgetExceeded(spent=0.0, remaining=0.0, asked=cost.epsilon or cost.rho,
+                                 unit="ρ" if cost.rho and not cost.epsilon else "ε")
+        if cost.epsilon > 0 and self.epsilon_spent + cost.epsilon > self.epsilon_total + _TOLERANCE:
+            raise BudgetExceeded(spent=self.epsilon_spent, remaining=self.epsilon_remaining,
+                                 asked=cost.epsilon, unit="ε")
+        if cost.rho > 0 and self.rho_spent + cost.rho > self.rho_total + _TOLERANCE:
+            raise BudgetExceeded(spent=self.rho_spent, remaining=self.rho_remaining,
+                                 asked=cost.rho, unit="ρ")
+
+    def to_dict(self) -> dict:
+        return {"dataset": self.dataset, "is_set": self.is_set,
+                "epsilon_total": self.epsilon_total, "epsilon_spent": self.epsilon_spent,
+                "epsilon_remaining": self.epsilon_remaining, "rho_total": self.rho_total,
+                "rho_spent": self.rho_spent, "rho_remaining": self.rho_remaining,
+                "overall_epsilon_at_delta_1e-6": self.overall_epsilon(),
+                "entries": [e.__dict__ for e in self.entries]}
+
+
+def _validate_total(value, name: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number") from None
+    if not (value >= 0 and value < float("inf")):
+        raise InputError(f"{name} must be zero or positive, got {value:g}")
+    return value
+
+
+def _read(conn, dataset_id: int, name: str, with_entries: bool) -> BudgetStatus:
+    row = conn.execute("SELECT epsilon_total, rho_total FROM budgets WHERE dataset_id = ?",
+                       (dataset_id,)).fetchone()
+    eps, rho = conn.execute("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0) FROM ledger "
+                            "WHERE dataset_id = ?", (dataset_id,)).fetchone()
+    entries = []
+    if with_entries:
+        entries = [LedgerEntry(*r) for r in conn.execute(
+            "SELECT id, release_id, mechanism, epsilon, rho, description, created_at FROM ledger "
+            "WHERE dataset_id = ? ORDER BY id", (dataset_id,))]
+    if row is None:
+        return BudgetStatus(name, dataset_id, 0.0, 0.0, float(eps), float(rho), False, entries)
+    return BudgetStatus(name, dataset_id, float(row[0]), float(row[1]), float(eps), float(rho),
+                        True, entries)
+
+
+def set_budget(vault, dataset_ref, *, epsilon, rho=0.0) -> BudgetStatus:
+    """Set (or change) a dataset's total budget. It cannot go below what is already spent."""
+    eps_total, rho_total = _validate_total(epsilon, "epsilon"), _validate_total(rho, "rho")
+    info = vault.dataset_info(dataset_ref)
+    with vault.transaction() as conn:
+        status = _read(conn, info.id, info.name, False)
+        if eps_total + _TOLERANCE < status.epsilon_spent or rho_total + _TOLERANCE < status.rho_spent:
+            raise InputError(f"The budget of {info.name} cannot be set below what is already spent "
+                             f"(ε={status.epsilon_spent:g}, ρ={status.rho_spent:g}).")
+        conn.execute("INSERT INTO budgets (dataset_id, epsilon_total, rho_total, set_at) "
+                     "VALUES (?, ?, ?, ?) ON CONFLICT(dataset_id) DO UPDATE SET "
+                     "epsilon_total = excluded.epsilon_total, rho_total = excluded.rho_total, "
+                     "set_at = excluded.set_at", (info.id, eps_total, rho_total, utc_now()))
+        vault.audit("dp.budget_set", dataset=info.name, dataset_id=info.id,
+                    epsilon_total=eps_total, rho_total=rho_total)
+        return _read(conn, info.id, info.name, True)
+
+
+def budget_status(vault, dataset_ref, *, with_entries: bool = True) -> BudgetStatus:
+    info = vault.dataset_info(dataset_ref)
+    with vault.transaction() as conn:          # one consistent read
+        return _read(conn, info.id, info.name, with_entries)
+
+
+def spend(vault, dataset_ref, cost: Cost, *, mechanism: str, description: str,
+          release: Callable[[], T]) -> T:
+    """Record ``cost`` against the dataset and run ``release()`` (which should call
+    ``vault.put_release``), both in one transaction; refuse with :class:`BudgetExceeded` if the
+    budget would be overspent, in which case ``release`` is never called."""
+    if cost.epsilon < 0 or cost.rho < 0 or (cost.epsilon == 0 and cost.rho == 0):
+        raise InputError("a DP release must spend a positive ε or ρ")
+    info = vault.dataset_info(dataset_ref)
+    with vault.transaction() as conn:
+        status = _read(conn, info.id, info.name, False)     # re-read under the write lock
+        status.check(cost)
+        result = release()
+        release_id = getattr(result, "id", None)
+        conn.execute("INSERT INTO ledger (dataset_id, release_id, mechanism, epsilon, rho, "
+                     "description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (info.id, release_id, mechanism, cost.epsilon, cost.rho, description,
+                      utc_now()))
+        vault.audit("dp.spend", dataset=info.name, dataset_id=info.id, release_id=release_id,
+                    mechanism=mechanism, epsilon=cost.epsilon, rho=cost.rho)
+        return result

@@ -1,0 +1,130 @@
+"""Fast phe-compatible Paillier encryption (g = n + 1) with Damgård–Jurik–Nielsen randomness.
+
+phe computes ``c = (1 + m n) r^n mod n²`` with a fresh ``r``: one full exponentiation per value.
+Here the n-th power is moved into a fixed base: pick ``x`` at random, ``h = -x² mod n``,
+``h_s = h^n mod n²`` (Damgård, Jurik, Nielsen, "A generalization of Paillier's public-key
+system with applications to electronic voting", 2010, §4.2), and use ``r^n = h_s^α`` with ``α``
+uniform of ``ceil(bits(n) / 2)`` bits, as published. ``h_s^α`` is itself an n-th power, so
+the ciphertext is an ordinary Paillier ciphertext that ``phe`` decrypts. ``1 + m n`` costs one
+multiplication, so the whole cost is the randomizer; it is computed with a fixed-base windowed
+table (``fixed_base.py``) in worker processes, in batches, while this process combines the
+randomizers with the plaintexts as they arrive.
+
+``short_exponent_bits`` is an explicitly labelled speed option: a shorter α rests on the
+additional assumption that discrete logarithms with short exponents in the subgroup of n-th
+powers are as hard as with full-length ones (the "short exponent" assumption DJN discuss);
+it is never the default and must be at least 256 bits.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from typing import Sequence
+
+import gmpy2
+import phe
+
+from ..errors import CryptoError
+from ..progress import TaskState, ensure_task
+from . import workers as _w
+from .fixed_base import FixedBaseTable, default_window
+from .pool import DEFAULT_WORKERS, WorkerPool
+
+CHUNK = 200                 # randomizers per worker job: ~50 ms at 2048 bits, so Cancel is prompt
+PARALLEL_MIN = 400          # below this many values, workers cost more than they save
+MIN_SHORT_EXPONENT = 256
+
+
+def randomizer_base(n: int) -> gmpy2.mpz:
+    """``h_s = (-x² mod n)^n mod n²`` for a uniformly random unit ``x``."""
+    n = gmpy2.mpz(n)
+    while True:
+        x = gmpy2.mpz(secrets.randbelow(int(n) - 2) + 2)
+        if gmpy2.gcd(x, n) == 1:
+            break
+    h = (-x * x) % n
+    return gmpy2.powmod(h, n, n * n)
+
+
+class Encryptor:
+    """Encrypts many plaintexts under one public key. Use as a context manager (owns workers)."""
+
+    def __init__(self, public_key: phe.PaillierPublicKey, *, workers: int = DEFAULT_WORKERS,
+                 window: int | None = None, short_exponent_bits: int | None = None):
+        self.public_key = public_key
+        self.n = gmpy2.mpz(public_key.n)
+        self.nsquare = self.n * self.n
+        full = math.ceil(self.n.bit_length() / 2)
+        if short_exponent_bits is not None and not (MIN_SHORT_EXPONENT <= short_exponent_bits <= full):
+            raise CryptoError(f"A short randomizer exponent must have {MIN_SHORT_EXPONENT}.."
+                              f"{full} bits; {short_exponent_bits} was asked.")
+        self.alpha_bits = short_exponent_bits or full
+        self.window = window or default_window(self.nsquare.bit_length())
+        self.workers = max(1, workers)
+        self._hs = randomizer_base(self.n)
+        self._table: FixedBaseTable | None = None
+        self._pool: WorkerPool | None = None
+
+    # -- randomizers -------------------------------------------------------------------------
+    @property
+    def table(self) -> FixedBaseTable:
+        if self._table is None:
+            self._table = FixedBaseTable(self._hs, self.nsquare, self.alpha_bits, self.window)
+        return self._table
+
+    def _local_randomizers(self, count: int) -> list[gmpy2.mpz]:
+        table = self.table
+        return [table.power(_w.random_exponent(self.alpha_bits)) for _ in range(count)]
+
+    def _worker_pool(self) -> WorkerPool:
+        if self._pool is None:
+            nb = (self.n.bit_length() + 7) // 8
+            self._pool = WorkerPool(self.workers, _w.init_randomizer,
+                                    (int(self.n).to_bytes(nb, "big"),
+                                     int(self._hs).to_bytes(2 * nb, "big"),
+                                     self.alpha_bits, self.window))
+        return self._pool
+
+    # -- encryption --------------------------------------------------------------------------
+    def encrypt_ints(self, plaintexts: Sequence[int], task: TaskState | None = None
+                     ) -> list[gmpy2.mpz]:
+        """Ciphertexts of signed integers (taken mod n), in order; ``|m|`` must be < n/2."""
+        task = ensure_task(task)
+        n, n2 = self.n, self.nsquare
+        half = n // 2
+        if any(abs(int(m)) > half for m in plaintexts):
+            raise CryptoError("A plaintext is too large for this key; nothing was encrypted.")
+        ms = [gmpy2.mpz(m) % n for m in plaintexts]
+        count = len(ms)
+        out: list = [None] * count
+        if self.workers <= 1 or count < PARALLEL_MIN:
+            for start in range(0, count, CHUNK):
+                task.report(start / max(count, 1), "encrypting")
+                part = ms[start:start + CHUNK]
+                for i, (m, r) in enumerate(zip(part, self._local_randomizers(len(part)))):
+                    out[start + i] = (1 + m * n) * r % n2
+            task.report(1.0, "encrypted")
+            return out
+        width = 2 * ((n.bit_length() + 7) // 8)
+        jobs = [(min(CHUNK, count - s),) for s in range(0, count, CHUNK)]
+        filled = 0
+        for _index, blob in self._worker_pool().run(_w.randomizers, jobs, task, "encrypting"):
+            # Randomizers are independent and identically distributed: use them in arrival order.
+            for off in range(0, len(blob), width):
+                r = gmpy2.mpz(int.from_bytes(blob[off:off + width], "big"))
+                out[filled] = (1 + ms[filled] * n) * r % n2
+                filled += 1
+        task.report(1.0, "encrypted")
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> "Encryptor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,47 @@
+"""Functions run in worker processes: randomizers and CRT decryption, numbers in and out as bytes.
+
+Each worker process keeps the table or key it was initialised with in this module's ``_STATE``
+(per process, set by the pool initializer); nothing is pickled but ints and bytes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gmpy2
+
+from .fixed_base import FixedBaseTable
+
+_STATE: dict = {}
+
+
+def init_randomizer(n_bytes: bytes, hs_bytes: bytes, alpha_bits: int, window: int) -> None:
+    n = gmpy2.mpz(int.from_bytes(n_bytes, "big"))
+    _STATE["width"] = 2 * len(n_bytes)
+    _STATE["alpha_bits"] = alpha_bits
+    _STATE["table"] = FixedBaseTable(int.from_bytes(hs_bytes, "big"), n * n, alpha_bits, window)
+
+
+def random_exponent(bits: int) -> int:
+    """Uniform in [0, 2^bits) from the OS CSPRNG (fork-safe, unlike a seeded generator)."""
+    raw = int.from_bytes(os.urandom((bits + 7) // 8), "big")
+    return raw >> ((8 - bits % 8) % 8)
+
+
+def randomizers(count: int) -> bytes:
+    table, bits, width = _STATE["table"], _STATE["alpha_bits"], _STATE["width"]
+    return b"".join(int(table.power(random_exponent(bits))).to_bytes(width, "big")
+                    for _ in range(count))
+
+
+def init_decryptor(p_bytes: bytes, q_bytes: bytes) -> None:
+    from .decrypt import CRTParams
+
+    _STATE["crt"] = CRTParams(int.from_bytes(p_bytes, "big"), int.from_bytes(q_bytes, "big"))
+
+
+def decrypt_chunk(blob: bytes, width: int) -> bytes:
+    crt = _STATE["crt"]
+    out_width = width // 2
+    cs = [int.from_bytes(blob[i:i + width], "big") for i in range(0, len(blob), width)]
+    return b"".join(int(m).to_bytes(out_width, "big") for m in crt.decrypt_many(cs))

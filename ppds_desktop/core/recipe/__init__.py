@@ -1,0 +1,20 @@
+"""The release recipe: one versioned JSON document that describes a whole release.
+
+The Prepare wizard writes one, ``ppds anonymize --recipe`` runs one, a share bundle carries
+one; the same input, recipe and seed give the same output. The format is defined by the JSON
+Schema ``ppds_desktop/schemas/recipe-v1.schema.json`` and documented in ``docs/recipe.md``.
+
+- ``validate(recipe)`` raises :class:`RecipeError` naming the field path; returns the recipe.
+- ``load(path)`` / ``loads(text)`` parse and validate; ``dumps(recipe)`` writes canonical JSON.
+- ``check_columns(recipe, columns)`` checks the recipe against a table's column names.
+- ``privacy_settings(recipe)`` the privacy section with defaults filled in.
+"""
+
+from .document import (RECIPE_VERSION, check_columns, column_actions, dumps, load, loads,
+                        new_recipe, privacy_settings, quasi_identifiers, risk_settings,
+                        sensitive_columns)
+from .validation import schema_path, validate
+
+__all__ = ["RECIPE_VERSION", "check_columns", "column_actions", "dumps", "load", "loads",
+           "new_recipe", "privacy_settings", "quasi_identifiers", "risk_settings",
+           "schema_path", "sensitive_columns", "validate"]

@@ -1,0 +1,141 @@
+"""Reading, writing and querying recipe documents (plain dicts, validated by the schema).
+
+A recipe stays a plain JSON-shaped dict so that the sections other areas own
+(``perturbation``, ``encryption``) travel through untouched; these helpers read the
+de-identification parts with their defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from ..errors import InputError, RecipeError
+from .validation import validate
+
+RECIPE_VERSION = 1
+MAX_RECIPE_BYTES = 4 * 1024 * 1024
+PRIVACY_DEFAULTS = {"suppression_limit": 0.0, "objective": "loss", "method": "optimal"}
+RISK_DEFAULTS = {"threshold": 0.2, "population_size": None}
+IDENTIFIER_ACTIONS = ("drop", "mask", "fixed", "pseudonym")
+
+
+def new_recipe(**fields) -> dict:
+    """An empty (valid) recipe, with ``fields`` set at top level."""
+    recipe = {"ppds_recipe": RECIPE_VERSION, "columns": {}}
+    recipe.update(fields)
+    return recipe
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise RecipeError(f"the key {json.dumps(key)} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def loads(text: str, *, source: str = "recipe") -> dict:
+    """Parse and validate a recipe; syntax errors name the line and column."""
+    if len(text.encode("utf-8")) > MAX_RECIPE_BYTES:
+        raise InputError(f"the recipe is larger than {MAX_RECIPE_BYTES // (1024 * 1024)} MiB",
+                         path=source)
+    try:
+        recipe = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg}, column {exc.colno})", path=source,
+                         line=exc.lineno) from None
+    return validate(recipe)
+
+
+def load(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the recipe ({exc.strerror})", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("the recipe is not UTF-8 text", path=str(path)) from None
+    try:
+        return loads(text, source=str(path))
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
+
+
+def dumps(recipe: dict) -> str:
+    """Canonical text (validated first): sorted keys, 2-space indent, UTF-8 kept readable."""
+    validate(recipe)
+    return json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def column_actions(recipe: dict) -> dict[str, dict]:
+    """``{column: {"role": ..., "action": {...}}}`` with role ``insensitive`` and action
+    ``keep`` filled in where the recipe leaves them out."""
+    out = {}
+    for name, spec in (recipe.get("columns") or {}).items():
+        out[name] = {"role": spec.get("role", "insensitive"),
+                     "action": copy.deepcopy(spec.get("action", {"type": "keep"}))}
+    return out
+
+
+def quasi_identifiers(recipe: dict) -> list[str]:
+    """Columns with role quasi_identifier that are released (not dropped)."""
+    return [c for c, s in column_actions(recipe).items()
+            if s["role"] == "quasi_identifier" and s["action"]["type"] != "drop"]
+
+
+def sensitive_columns(recipe: dict) -> list[str]:
+    return [c for c, s in column_actions(recipe).items()
+            if s["role"] == "sensitive" and s["action"]["type"] != "drop"]
+
+
+def privacy_settings(recipe: dict) -> dict:
+    """The ``privacy`` section with defaults (no model, no suppression, objective Loss)."""
+    out = dict(PRIVACY_DEFAULTS)
+    out.update(copy.deepcopy(recipe.get("privacy") or {}))
+    if "l" in out:
+        out["l"].setdefault("variant", "distinct")
+    if "t" in out:
+        out["t"].setdefault("distance", "equal")
+    return out
+
+
+def risk_settings(recipe: dict) -> dict:
+    out = dict(RISK_DEFAULTS)
+    out.update(recipe.get("risk") or {})
+    return out
+
+
+def check_columns(recipe: dict, columns: list[str]) -> None:
+    """Raise :class:`RecipeError` if the recipe names columns the table does not have, or asks
+    for a model without the columns it needs."""
+    present = set(columns)
+    for name, spec in column_actions(recipe).items():
+        if name not in present:
+            raise RecipeError("the dataset has no column with this name",
+                              field=f'columns["{name}"]')
+        if spec["role"] == "identifier" and spec["action"]["type"] not in IDENTIFIER_ACTIONS:
+            raise RecipeError("a column with role identifier must be dropped, masked, replaced "
+                              "by a fixed pattern or pseudonymized",
+                              field=f'columns["{name}"].action.type')
+        person = spec["action"].get("person")
+        if spec["action"]["type"] == "date_shift" and person is not None and person not in present:
+            raise RecipeError(f"the person column '{person}' is not in the dataset",
+                              field=f'columns["{name}"].action.person')
+    privacy = privacy_settings(recipe)
+    sensitive = sensitive_columns(recipe)
+    for model in ("l", "t"):
+        if model in privacy and len(sensitive) != 1:
+            raise RecipeError(f"{'l-diversity' if model == 'l' else 't-closeness'} needs "
+                              f"exactly one column with role sensitive (found {len(sensitive)})",
+                              field=f"privacy.{model}")
+    qis = set(quasi_identifiers(recipe))
+    for col in privacy.get("levels", {}):
+        if col not in qis:
+            raise RecipeError("levels may only be given for quasi-identifier columns",
+                              field=f'privacy.levels["{col}"]')
+    if any(m in privacy for m in ("k", "l", "t")) and not qis:
+        raise RecipeError("a privacy model needs at least one quasi-identifier column",
+                          field="privacy")

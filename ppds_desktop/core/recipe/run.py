@@ -1,0 +1,225 @@
+"""Run a recipe on a table: column actions → generalization → section hooks → measurements.
+
+This is the whole release pipeline without a vault (keys come through a ``KeyRing``), so the
+CLI can run it on a file and the tests can run it anywhere; ``services.release`` wraps it with
+loading from and saving to the vault. Nothing here is random except what a section hook does:
+the same input, recipe and seed give the same output.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import PrivacyModelError, RecipeError
+from ..progress import TaskState, ensure_task
+from . import document
+from .hierarchies import auto_spec, build_hierarchy
+from .sections import SECTION_ORDER, SectionContext, run_section
+from .validation import validate
+
+
+@dataclass
+class ReleaseOutcome:
+    recipe: dict                       # the recipe as run
+    data: pd.DataFrame                 # the released table
+    report: dict                       # core.report.build_report(...) — JSON-ready
+    files: dict[str, bytes] = field(default_factory=dict)    # extra files from section hooks
+    created_keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    candidates: list[dict] = field(default_factory=list)     # alternative transformations
+    source: str | None = None          # dataset name or file the input came from
+    section_states: dict[str, Any] = field(default_factory=dict)  # for the sections' commit hooks
+
+
+@dataclass
+class Generalization:
+    """What the generalization step did (or None fields when there was no privacy model)."""
+    method: str | None = None
+    levels: dict[str, int] = field(default_factory=dict)
+    hierarchy_specs: dict[str, dict] = field(default_factory=dict)
+    heights: dict[str, int] = field(default_factory=dict)
+    suppressed_rows: int = 0
+    suppression_limit_rows: int = 0
+    classes: int | None = None
+    measured: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    candidates: list[dict] = field(default_factory=list)
+    lattice_size: int | None = None
+    checked: int | None = None
+    engine_seconds: float | None = None
+
+
+def build_models(privacy: dict, sensitive: list[str], hierarchies: dict[str, Any]):
+    """The engine's privacy-model objects for the recipe's ``privacy`` section."""
+    from ..anonymize import models as M
+
+    out = []
+    if "k" in privacy:
+        out.append(M.KAnonymity(privacy["k"]))
+    if "l" in privacy:
+        spec, col = privacy["l"], sensitive[0]
+        if spec["variant"] == "distinct":
+            if float(spec["l"]) != int(spec["l"]):
+                raise RecipeError("distinct l-diversity needs a whole number", field="privacy.l.l")
+            out.append(M.DistinctLDiversity(col, int(spec["l"])))
+        elif spec["variant"] == "entropy":
+            out.append(M.EntropyLDiversity(col, spec["l"]))
+        else:
+            out.append(M.RecursiveCLDiversity(col, spec["c"], int(spec["l"])))
+    if "t" in privacy:
+        spec, col = privacy["t"], sensitive[0]
+        out.append(M.TCloseness(col, spec["t"], distance=spec["distance"],
+                                hierarchy=hierarchies.get(col)))
+    return out
+
+
+def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], sensitive: list[str],
+                 privacy: dict, base_dir: Path | None):
+    actions = document.column_actions(recipe)
+    specs, built = {}, {}
+    wanted = list(qis)
+    if privacy.get("t", {}).get("distance") == "hierarchical":
+        wanted += [c for c in sensitive if c not in wanted]
+    for col in wanted:
+        act = actions[col]["action"]
+        spec = act.get("hierarchy", {"kind": "auto"}) if act["type"] == "generalize" \
+            and "level" not in act else {"kind": "auto"}
+        if spec.get("kind") == "auto":
+            spec = auto_spec(df[col])
+        specs[col] = spec
+        built[col] = build_hierarchy(spec, df[col], column=col, base_dir=base_dir)
+    return specs, built
+
+
+def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
+               task: TaskState | None = None) -> tuple[pd.DataFrame, Generalization]:
+    """Apply the recipe's privacy model to ``df`` (the output of the column actions)."""
+    from ..anonymize import metrics, search as S
+
+    task = ensure_task(task)
+    privacy = document.privacy_settings(recipe)
+    if not any(m in privacy for m in ("k", "l", "t")):
+        return df, Generalization()
+    qis = [c for c in document.quasi_identifiers(recipe) if c in df.columns]
+    sensitive = document.sensitive_columns(recipe)
+    limit = privacy["suppression_limit"]
+    info = Generalization(method=privacy["method"],
+                          suppression_limit_rows=int(limit * len(df) + 1e-9))
+    if privacy["method"] == "mondrian":
+        from ..anonymize.mondrian import mondrian
+        if "t" in privacy or privacy.get("l", {}).get("variant", "distinct") != "distinct":
+            raise RecipeError("Mondrian supports k-anonymity and distinct l-diversity only",
+                              field="privacy.method")
+        started = time.perf_counter()
+        res = mondrian(df, qis, k=privacy.get("k", 1),
+                       l=int(privacy["l"]["l"]) if "l" in privacy else None,
+                       sensitive=sensitive[0] if "l" in privacy else None, task=task)
+        info.engine_seconds = time.perf_counter() - started
+        info.classes = len(res.class_sizes)
+        info.measured = dict(res.measured)
+        info.metrics = {"average_class_size": metrics.average_class_size(res.class_sizes),
+                        "discernibility": metrics.discernibility(res.class_sizes, 0)}
+        return res.data, info
+    specs, hierarchies = _hierarchies(df, recipe, qis, sensitive, privacy, base_dir)
+    info.hierarchy_specs = specs
+    info.heights = {c: hierarchies[c].height for c in qis}
+    models = build_models(privacy, sensitive, hierarchies)
+    qh = {c: hierarchies[c] for c in qis}
+    levels = privacy.get("levels")
+    started = time.perf_counter()
+    if levels:
+        missing = [c for c in qis if c not in levels]
+        if missing:
+            raise RecipeError(f"levels are missing for {', '.join(missing)}",
+                              field="privacy.levels")
+        for col, lv in levels.items():
+            if lv >= qh[col].height:
+                raise RecipeError(f"level {lv} is beyond the hierarchy's top "
+                                  f"(levels 0-{qh[col].height - 1})",
+                                  field=f'privacy.levels["{col}"]')
+    else:
+        result = S.search(df, qh, models, suppression_limit=limit,
+                          objective=privacy["objective"], top=20, task=task.sub(0.0, 0.8))
+        info.lattice_size, info.checked = result.stats.lattice_size, result.stats.checked
+        info.candidates = [_candidate(t) for t in result.candidates]
+        if result.best is None:
+            raise PrivacyModelError(
+                f"No generalization of {len(qis)} quasi-identifier(s) satisfies "
+                f"{', '.join(m.describe() for m in models)} with at most "
+                f"{info.suppression_limit_rows:,} suppressed rows of {len(df):,}.",
+                hint="raise the suppression limit, relax the model, or use taller hierarchies")
+        levels = dict(result.best.levels)
+    out = S.apply(df, qh, levels, models, suppression_limit=limit, task=task.sub(0.8, 1.0))
+    info.engine_seconds = time.perf_counter() - started
+    info.levels = {c: int(v) for c, v in out.levels.items()}
+    info.suppressed_rows = int(out.suppressed.sum())
+    info.classes = int(len(out.class_sizes))
+    info.measured = {k: float(v) for k, v in out.measured.items()}
+    info.metrics = {
+        "loss": float(out.loss), "granularity": float(out.granularity),
+        "discernibility": float(metrics.discernibility(out.class_sizes, info.suppressed_rows)),
+        "non_uniform_entropy": float(metrics.non_uniform_entropy(df, qh, info.levels,
+                                                                 out.suppressed)),
+        "average_class_size": float(metrics.average_class_size(out.class_sizes)),
+        "loss_per_column": {c: float(v) for c, v in metrics.loss_per_column(
+            df, qh, info.levels, out.suppressed).items()},
+    }
+    return out.data, info
+
+
+def _candidate(t) -> dict:
+    d = t.as_dict()
+    d["levels"] = {c: int(v) for c, v in d["levels"].items()}
+    return d
+
+
+def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns that mix numbers and labels (``45`` and ``'90+'``) become text, so the release
+    can be stored as Parquet and exported; the index is renumbered."""
+    out = df.reset_index(drop=True)
+    for col in out.columns:
+        if out[col].dtype == object:
+            kinds = {type(v) for v in out[col] if v is not None and v == v}
+            if len(kinds) > 1:
+                out[col] = out[col].map(lambda v: v if v is None or v != v else str(v))
+    return out
+
+
+def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
+               base_dir: Path | None = None, source: str | None = None,
+               task: TaskState | None = None) -> ReleaseOutcome:
+    """Run ``recipe`` on ``df``; see the module docstring. ``keys``: a ``KeyRing``."""
+    from ..anonymize.actions import KeyRing, apply_actions
+    from ..report import build_report
+
+    task = ensure_task(task)
+    started = time.perf_counter()
+    recipe = copy.deepcopy(validate(recipe))
+    document.check_columns(recipe, list(df.columns))
+    keys = keys if keys is not None else KeyRing()
+    actions = document.column_actions(recipe)
+    task.report(0.0, "Applying column actions")
+    acted, log = apply_actions(df, actions, keys, task=task.sub(0.0, 0.15))
+    released, gen = generalize(acted, recipe, base_dir=base_dir, task=task.sub(0.15, 0.75))
+    sections, files, states = {}, {}, {}
+    for name, span in zip(SECTION_ORDER, ((0.75, 0.85), (0.85, 0.92))):
+        if name in recipe:
+            ctx = SectionContext(original=df, dataset_ref=source, seed=recipe.get("seed"),
+                                 vault=vault, task=task.sub(*span), recipe=recipe)
+            res = run_section(name, released, recipe[name], ctx)
+            released, sections[name] = res.data, res.report
+            files.update(res.files)
+            states[name] = res.state
+    task.report(0.93, "Measuring risk and utility")
+    report = build_report(original=df, released=released, recipe=recipe, actions_log=log,
+                          generalization=gen, sections=sections, source=source,
+                          seconds=time.perf_counter() - started)
+    task.report(1.0, "Release ready")
+    return ReleaseOutcome(recipe=recipe, data=arrow_safe(released), report=report,
+                          files=files, created_keys=dict(keys.created),
+                          candidates=gen.candidates, source=source, section_states=states)

@@ -1,0 +1,198 @@
+"""The release report as one self-contained HTML page (inline CSS and SVG; no scripts, no
+external fonts, images or style sheets), readable on screen and printable."""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..charts import class_size_chart, grouped_bar_chart
+
+_CSS = """
+body{font-family:sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#222}
+h1{font-size:1.5em;margin-bottom:0}h2{font-size:1.15em;border-bottom:1px solid #ccc;
+padding-bottom:4px;margin-top:28px}table{border-collapse:collapse;margin:8px 0;width:100%}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;font-size:.9em;vertical-align:top}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:#1a7f37;font-weight:bold}.bad{color:#b42318;font-weight:bold}.muted{color:#666}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{border:1px solid #eee}
+@media print{.charts{display:block}h2{page-break-after:avoid}}
+"""
+
+
+def _fmt(v, digits: int = 4) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.{digits}g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    return str(v)
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{100 * v:.2f} %"
+
+
+def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="n">{escape(_fmt(c))}</td>' if i in numeric
+                         else f"<td>{escape(_fmt(c))}</td>" for i, c in enumerate(r)) + "</tr>"
+        for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _status(ok) -> str:
+    if ok is None:
+        return '<span class="muted">no privacy model</span>'
+    return '<span class="ok">satisfied</span>' if ok else '<span class="bad">NOT satisfied</span>'
+
+
+def _summary(r: dict) -> str:
+    rows = r["rows"]
+    model = r["model"]
+    req = model["requested"]
+    parts = []
+    if "k" in req:
+        parts.append(f"k = {req['k']}")
+    if "l" in req:
+        parts.append(f"{req['l'].get('variant', 'distinct')} l = {req['l']['l']:g}")
+    if "t" in req:
+        parts.append(f"t = {req['t']['t']:g} ({req['t'].get('distance', 'equal')})")
+    items = [("Source", r.get("source") or "—"), ("Recipe", r.get("recipe_name") or "—"),
+             ("Preset", r.get("preset") or "—"), ("Created (UTC)", r.get("created_at")),
+             ("Rows in / out", f"{rows['input']:,} / {rows['output']:,}"),
+             ("Suppressed rows", f"{rows['suppressed']:,} (limit {rows['suppression_limit_rows']:,}"
+                                 f" = {_pct(rows['suppression_limit'])})"),
+             ("Privacy model requested", ", ".join(parts) or "none")]
+    html = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in items)
+    achieved = ", ".join(f"{k} = {_fmt(v)}" for k, v in model["achieved"].items()) or "—"
+    html += (f"<tr><th>Measured on the output</th><td>{escape(achieved)} "
+             f"{_status(model['satisfied'])}</td></tr>")
+    return f"<table>{html}</table>"
+
+
+def _columns(r: dict) -> str:
+    rows = [[c["column"], c["role"], c["description"], "yes" if c["released"] else "no",
+             c.get("note", "")] for c in r["columns"]]
+    return _table(["column", "role", "what was done", "released", "note"], rows)
+
+
+def _generalization(r: dict) -> str:
+    g = r["generalization"]
+    if not g.get("method"):
+        return "<p class='muted'>No privacy model was requested; no generalization search ran.</p>"
+    m = g.get("metrics") or {}
+    items = [["method", g["method"]], ["equivalence classes", g.get("classes")],
+             ["lattice size", g.get("lattice_size")],
+             ["transformations checked", g.get("transformations_checked")],
+             ["Loss (ARX, lower is better)", m.get("loss")],
+             ["granularity (higher is better)", m.get("granularity")],
+             ["discernibility", m.get("discernibility")],
+             ["non-uniform entropy (bits)", m.get("non_uniform_entropy")],
+             ["average class size", m.get("average_class_size")],
+             ["engine time (s)", g.get("engine_seconds")]]
+    html = _table(["figure", "value"], items, {1})
+    if g.get("levels"):
+        html += _table(["quasi-identifier", "level", "top level"],
+                       [[c, lv, (g.get("heights") or {}).get(c, 1) - 1]
+                        for c, lv in g["levels"].items()], {1, 2})
+    return html
+
+
+def _risk(r: dict) -> str:
+    b, a = r["risk"]["before"], r["risk"]["after"]
+    keys = [("prosecutor risk, highest", "prosecutor_max", _pct),
+            ("prosecutor risk, average", "prosecutor_avg", _pct),
+            ("journalist risk, highest", "journalist_max", _pct),
+            ("journalist risk, average", "journalist_avg", _pct),
+            ("marketer risk", "marketer", _pct),
+            (f"records at risk (> {_pct(b['threshold'])})", "records_at_risk", _fmt),
+            ("share at risk", "share_at_risk", _pct),
+            ("unique records", "unique_records", _fmt),
+            ("smallest class", "min_class_size", _fmt),
+            ("classes", "n_classes", _fmt)]
+    rows = "".join(f"<tr><th>{escape(label)}</th><td class='n'>{escape(f(b[k]))}</td>"
+                   f"<td class='n'>{escape(f(a[k]))}</td></tr>" for label, k, f in keys)
+    html = f"<table><thead><tr><th>quasi-identifiers: {escape(', '.join(a['qi_columns']) or 'none')}" \
+           f"</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table>"
+    chart = class_size_chart({int(k): v for k, v in b["class_size_counts"].items()},
+                             compare={int(k): v for k, v in a["class_size_counts"].items()})
+    risk_bars = grouped_bar_chart(["prosecutor (max)", "journalist (max)", "marketer",
+                                   "records at risk"],
+                                  {"before": [b["prosecutor_max"], b["journalist_max"],
+                                              b["marketer"], b["share_at_risk"]],
+                                   "after": [a["prosecutor_max"], a["journalist_max"],
+                                             a["marketer"], a["share_at_risk"]]},
+                                  title="Re-identification risk", percent=True)
+    return html + f'<div class="charts">{chart}{risk_bars}</div>'
+
+
+def _utility(r: dict) -> str:
+    u = r["utility"]
+    rows = []
+    for col, e in u["columns"].items():
+        if e["status"] == "dropped":
+            rows.append([col, "dropped", None, None, None, None])
+        else:
+            rows.append([col, "released", e.get("hellinger"), e.get("total_variation"),
+                         e.get("relative_mean_change"), e.get("variance_ratio")])
+    html = _table(["column", "status", "Hellinger", "total variation",
+                   "relative mean change", "variance ratio"], rows, {2, 3, 4, 5})
+    corr = u.get("correlation") or {}
+    if corr.get("max_abs_change") is not None:
+        html += (f"<p>Largest change of a Pearson correlation between numeric columns "
+                 f"({escape(', '.join(corr['columns']))}): {corr['max_abs_change']:.4f}</p>")
+    charts = [grouped_bar_chart(h["labels"], {"before": h["before"], "after": h["after"]},
+                                title=col, ylabel="share of records", percent=True)
+              for col, h in r.get("histograms", {}).items()]
+    if charts:
+        html += '<div class="charts">' + "".join(charts) + "</div>"
+    return html
+
+
+def _hipaa(r: dict) -> str:
+    h = r.get("hipaa")
+    if not h:
+        return ""
+    rows = [[i["title"], ", ".join(i["columns"]) or "—", "; ".join(i["actions"]) or i["note"],
+             i["status"]] for i in h["items"]]
+    verdict = ('<p class="ok">Every identifier type found was handled.</p>' if h["compliant"]
+               else '<p class="bad">Some identifier types were NOT handled as Safe Harbor '
+                    'requires.</p>')
+    return ("<h2>HIPAA Safe Harbor checklist</h2>" + verdict +
+            _table(["identifier type", "columns", "what was done", "status"], rows) +
+            f"<p class='muted'>{escape(h['reminder'])}</p>")
+
+
+def _sections(r: dict) -> str:
+    out = ""
+    for name, section in (r.get("sections") or {}).items():
+        summary = section.get("summary") if isinstance(section, dict) else None
+        rows = [[k, v if not isinstance(v, (dict, list)) else "see JSON report"]
+                for k, v in (section.items() if isinstance(section, dict) else [])
+                if k not in ("summary", "charts")]
+        out += f"<h2>{escape(name.capitalize())}</h2>"
+        if summary:
+            out += f"<p>{escape(str(summary))}</p>"
+        out += _table(["item", "value"], rows)
+        for svg in (section.get("charts") or []) if isinstance(section, dict) else []:
+            if isinstance(svg, str) and svg.startswith("<svg"):
+                out += f'<div class="charts">{svg}</div>'
+    return out
+
+
+def render_html(report: dict) -> str:
+    title = f"Release report — {report.get('recipe_name') or 'release'}"
+    body = (f"<h1>{escape(title)}</h1><p class='muted'>PPDS Desktop release report, format "
+            f"{report.get('ppds_report')}</p>"
+            "<h2>Summary</h2>" + _summary(report) + _hipaa(report) +
+            "<h2>What was done to each column</h2>" + _columns(report) +
+            "<h2>Generalization</h2>" + _generalization(report) +
+            "<h2>Re-identification risk</h2>" + _risk(report) +
+            "<h2>Utility</h2>" + _utility(report) + _sections(report))
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
+            f"<body>{body}</body></html>\n")

@@ -1,0 +1,136 @@
+"""Profile a table: per column its kind, missing share, distinct count, examples and a suggested role.
+
+Counts (missing, distinct) are exact over all rows, computed by Arrow's vectorised kernels;
+value patterns and examples use an evenly spaced sample of at most :data:`SAMPLE_SIZE` rows, so
+a million rows profile in about a second. Example values are for the screen only: the profile
+stored with a dataset and every log or audit entry leave them out (``to_dict(examples=False)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..progress import TaskState, ensure_task
+from .pii import suggest_role
+from .types import kind_of
+
+SAMPLE_SIZE = 5000
+N_EXAMPLES = 5
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    dtype: str                       # Arrow type, e.g. "int64", "string", "date32[day]"
+    kind: str                        # integer | decimal | date | boolean | categorical | text
+    count: int                       # rows
+    missing: int
+    missing_share: float
+    distinct: int                    # distinct non-missing values
+    role: str                        # suggested (or, once saved, the user's) role
+    reason: str
+    category: str | None = None      # what the detector recognised, e.g. "email"
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DatasetProfile:
+    rows: int
+    columns: list[ColumnProfile]
+
+    def column(self, name: str) -> ColumnProfile:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    def roles(self) -> dict[str, str]:
+        return {c.name: c.role for c in self.columns}
+
+    def reasons(self) -> dict[str, str]:
+        return {c.name: c.reason for c in self.columns}
+
+    def to_dict(self, examples: bool = False) -> dict:
+        """JSON-ready; example values only when asked for (they are cell values)."""
+        cols = []
+        for col in self.columns:
+            d = asdict(col)
+            if not examples:
+                d.pop("examples")
+            cols.append(d)
+        return {"rows": self.rows, "columns": cols}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DatasetProfile":
+        return cls(rows=data["rows"], columns=[ColumnProfile(**c) for c in data["columns"]])
+
+
+def sample_positions(n_rows: int, size: int = SAMPLE_SIZE) -> pa.Array:
+    """Evenly spaced row positions: deterministic, and covers the whole file (sorted files too)."""
+    if n_rows <= size:
+        return pa.array(np.arange(n_rows, dtype=np.int64))
+    return pa.array(np.linspace(0, n_rows - 1, size).astype(np.int64))
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_large_string(values.type):
+        values = values.cast(pa.string())
+    return values
+
+
+def _mean_words(text: pa.Array) -> float:
+    if len(text) == 0:
+        return 0.0
+    words = pc.add(pc.count_substring_regex(pc.utf8_trim_whitespace(text), r"\s+"), 1)
+    return float(pc.mean(words).as_py() or 0.0)
+
+
+def _examples(sample: pa.Array) -> list[str]:
+    out = []
+    for value in pc.unique(sample).to_pylist():
+        out.append(value.isoformat() if hasattr(value, "isoformat") else str(value))
+        if len(out) >= N_EXAMPLES:
+            break
+    return out
+
+
+def profile_column(name: str, col: pa.ChunkedArray, positions: pa.Array) -> ColumnProfile:
+    n = len(col)
+    missing = col.null_count
+    if pa.types.is_floating(col.type):
+        missing += pc.sum(pc.is_nan(col)).as_py() or 0
+    non_missing = n - missing
+    distinct = pc.count_distinct(col, mode="only_valid").as_py() if non_missing else 0
+    kind = kind_of(col.type, distinct, non_missing)
+    sample = pc.drop_null(col.take(positions)).combine_chunks() if n else pa.array([])
+    text = None
+    mean_words = 0.0
+    is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or (
+        pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type))
+    if is_text:
+        text = _as_text(sample)
+        mean_words = _mean_words(text) if kind == "text" else 0.0
+    suggestion = suggest_role(name, kind, text, distinct, non_missing, mean_words)
+    return ColumnProfile(
+        name=name, dtype=str(col.type), kind=kind, count=n, missing=missing,
+        missing_share=round(missing / n, 6) if n else 0.0, distinct=distinct,
+        role=suggestion.role, reason=suggestion.reason, category=suggestion.category,
+        examples=_examples(sample))
+
+
+def profile_table(table: pa.Table, task: TaskState | None = None) -> DatasetProfile:
+    """Profile every column of ``table`` (an Arrow table; use ``pa.Table.from_pandas`` for a frame)."""
+    task = ensure_task(task)
+    positions = sample_positions(table.num_rows)
+    columns = []
+    for i, (name, col) in enumerate(zip(table.column_names, table.columns)):
+        task.report(i / max(table.num_columns, 1), f"profiling {name}")
+        columns.append(profile_column(name, col, positions))
+    task.report(1.0, "profile ready")
+    return DatasetProfile(rows=table.num_rows, columns=columns)

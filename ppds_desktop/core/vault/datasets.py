@@ -1,0 +1,391 @@
+"""Datasets in the vault: one Parquet file (zstd) per dataset, cut into 1 MiB chunks.
+
+Writing streams: pyarrow writes row groups into a file-like sink that inserts every full
+1 MiB slice as a ``dataset_chunks`` row, so the whole Parquet file is never held in memory and
+nothing goes to a temporary file. Reading goes the other way: a seekable file-like view fetches
+only the chunks pyarrow asks for, so loading a few columns reads only their pages. Parquet
+keeps pandas' metadata, so a DataFrame comes back with its dtypes (the index is not kept).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import InputError, NotFound, VaultError
+from ..progress import TaskState, ensure_task
+from .audit import utc_now
+
+CHUNK_BYTES = 1 << 20           # each dataset_chunks row holds at most 1 MiB
+ROWS_PER_GROUP = 65_536         # Parquet row group; also the progress/cancel granularity
+ROLES = ("identifier", "quasi_identifier", "sensitive", "insensitive")
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    role: str                    # one of ROLES
+    reason: str = ""
+    confirmed: bool = False      # True once the user set or confirmed it
+
+
+@dataclass
+class DatasetInfo:
+    id: int
+    uid: str
+    name: str
+    kind: str
+    created_at: str
+    n_rows: int
+    n_cols: int
+    columns: list[str]
+    dtypes: dict[str, str]       # column -> Arrow type as text, e.g. 'int64', 'string'
+    source: dict = field(default_factory=dict)
+    profile: dict | None = None
+    byte_size: int = 0           # size of the stored Parquet file
+
+
+_DATASET_COLS = ("id, uid, name, kind, created_at, n_rows, n_cols, columns_json, source_json, "
+                 "profile_json, byte_size")
+
+
+def _info(row) -> DatasetInfo:
+    cols = json.loads(row[7])
+    return DatasetInfo(id=row[0], uid=row[1], name=row[2], kind=row[3], created_at=row[4],
+                       n_rows=row[5], n_cols=row[6], columns=[c["name"] for c in cols],
+                       dtypes={c["name"]: c["dtype"] for c in cols},
+                       source=json.loads(row[8] or "{}"),
+                       profile=json.loads(row[9]) if row[9] else None, byte_size=row[10])
+
+
+def check_name(name: str, what: str = "dataset") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"A {what} name cannot be empty.")
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise InputError(f"A {what} name can have at most {MAX_NAME} characters "
+                         f"(this one has {len(name)}).")
+    if any(ord(ch) < 32 for ch in name):
+        raise InputError(f"A {what} name cannot contain control characters.")
+    return name
+
+
+def to_arrow(data) -> pa.Table:
+    """A pyarrow Table from a Table (as is) or a pandas DataFrame (index dropped)."""
+    if isinstance(data, pa.Table):
+        table = data
+    elif isinstance(data, pa.RecordBatch):
+        table = pa.Table.from_batches([data])
+    else:
+        import pandas as pd
+
+        if not isinstance(data, pd.DataFrame):
+            raise InputError(f"Cannot store a {type(data).__name__} as a dataset: "
+                             "expected a pandas DataFrame or a pyarrow Table.")
+        if not all(isinstance(c, str) for c in data.columns):
+            data = data.rename(columns=str)
+        dup = data.columns[data.columns.duplicated()]
+        if len(dup):
+            raise InputError(f"Column names must be unique; {dup[0]!r} appears more than once.")
+        try:
+            table = pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError(f"The data cannot be stored: {_column_hint(exc)}") from None
+    seen: set[str] = set()
+    for col in table.column_names:
+        if col in seen:
+            raise InputError(f"Column names must be unique; {col!r} appears more than once.")
+        seen.add(col)
+    return table
+
+
+def _column_hint(exc: Exception) -> str:
+    # Arrow's message quotes the offending value; keep only the part naming the column.
+    text = str(exc)
+    marker = "Conversion failed for column "
+    if marker in text:
+        col = text.split(marker, 1)[1].split(" with type", 1)[0]
+        return f"column {col} mixes incompatible types."
+    return "a column mixes incompatible types."
+
+
+def normalise_roles(roles: Mapping | None, columns: list[str], dataset: str) -> dict[str, ColumnRole]:
+    out: dict[str, ColumnRole] = {}
+    for column, value in (roles or {}).items():
+        if column not in columns:
+            raise InputError(f"Dataset {dataset!r} has no column {column!r} to give a role to.")
+        if isinstance(value, ColumnRole):
+            role = value
+        elif isinstance(value, str):
+            role = ColumnRole(value)
+        elif isinstance(value, Mapping):
+            role = ColumnRole(value.get("role", ""), str(value.get("reason", "")),
+                              bool(value.get("confirmed", False)))
+        else:
+            raise InputError(f"The role for column {column!r} must be a role name or ColumnRole.")
+        check_role(role.role, column)
+        out[column] = role
+    return out
+
+
+def check_role(role: str, column: str) -> None:
+    if role not in ROLES:
+        raise InputError(f"{role!r} is not a column role (column {column!r}); "
+                         f"use one of: {', '.join(ROLES)}.")
+
+
+class _ChunkWriter(io.RawIOBase):
+    """Write-only file that stores each full 1 MiB slice as the next chunk row."""
+
+    def __init__(self, conn, dataset_id: int):
+        super().__init__()
+        self._conn, self._id = conn, dataset_id
+        self._buf = bytearray()
+        self._seq = self._pos = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        view = memoryview(b).cast("B")
+        self._buf += view
+        self._pos += len(view)
+        while len(self._buf) >= CHUNK_BYTES:
+            self._store(bytes(self._buf[:CHUNK_BYTES]))
+            del self._buf[:CHUNK_BYTES]
+        return len(view)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def _store(self, data: bytes) -> None:
+        self._conn.execute("INSERT INTO dataset_chunks (dataset_id, seq, data) VALUES (?, ?, ?)",
+                           (self._id, self._seq, data))
+        self._seq += 1
+
+    def finish(self) -> int:
+        """Store the last partial chunk; return the total size written."""
+        if self._buf:
+            self._store(bytes(self._buf))
+            self._buf = bytearray()
+        return self._pos
+
+
+class _ChunkReader(io.RawIOBase):
+    """Read-only, seekable view of a stored Parquet file; fetches chunks on demand."""
+
+    def __init__(self, conn, dataset_id: int, size: int):
+        super().__init__()
+        self._conn, self._id, self._size = conn, dataset_id, size
+        self._pos = 0
+        self._cached: tuple[int, bytes] | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def size(self) -> int:
+        return self._size
+
+    def _chunk(self, seq: int) -> bytes:
+        if self._cached is None or self._cached[0] != seq:
+            row = self._conn.execute("SELECT data FROM dataset_chunks WHERE dataset_id = ? AND "
+                                     "seq = ?", (self._id, seq)).fetchone()
+            if row is None:
+                raise VaultError(f"Dataset #{self._id} is damaged: chunk {seq} is missing.")
+            self._cached = (seq, row[0])
+        return self._cached[1]
+
+    def read(self, n: int = -1) -> bytes:
+        end = self._size if n is None or n < 0 else min(self._size, self._pos + n)
+        parts = []
+        while self._pos < end:
+            seq, offset = divmod(self._pos, CHUNK_BYTES)
+            chunk = self._chunk(seq)
+            piece = chunk[offset:offset + (end - self._pos)]
+            if not piece:
+                raise VaultError(f"Dataset #{self._id} is damaged: chunk {seq} is too short.")
+            parts.append(piece)
+            self._pos += len(piece)
+        return b"".join(parts)
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+def write_parquet(conn, dataset_id: int, table: pa.Table, task: TaskState) -> int:
+    """Stream ``table`` as zstd Parquet into chunk rows; return the Parquet size in bytes."""
+    sink = _ChunkWriter(conn, dataset_id)
+    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), table.schema, compression="zstd")
+    try:
+        n = table.num_rows
+        for start in range(0, max(n, 1), ROWS_PER_GROUP):
+            task.report(start / max(n, 1), f"Encrypting rows {start:,}–{min(n, start + ROWS_PER_GROUP):,} of {n:,}")
+            writer.write_table(table.slice(start, ROWS_PER_GROUP), row_group_size=ROWS_PER_GROUP)
+    finally:
+        writer.close()
+    size = sink.finish()
+    task.report(1.0, f"Stored {n:,} rows")
+    return size
+
+
+def read_parquet(conn, info: DatasetInfo, columns: list[str] | None, task: TaskState) -> pa.Table:
+    reader = _ChunkReader(conn, info.id, info.byte_size)
+    try:
+        pf = pq.ParquetFile(pa.PythonFile(reader, mode="r"))
+    except pa.ArrowInvalid as exc:
+        raise VaultError(f"Dataset {info.name!r} is damaged and cannot be read ({exc}).") from None
+    groups = pf.metadata.num_row_groups
+    if groups == 0:
+        return pf.read(columns=columns)
+    tables = []
+    for i in range(groups):
+        task.report(i / groups, f"Decrypting part {i + 1} of {groups}")
+        tables.append(pf.read_row_group(i, columns=columns))
+    task.report(1.0, f"Loaded {info.n_rows:,} rows")
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+class DatasetsMixin:
+    """The dataset and column-role methods of :class:`Vault`."""
+
+    def put_dataset(self, name: str, data, *, kind: str = "imported", source: dict | None = None,
+                    roles: Mapping | None = None, profile: dict | None = None,
+                    task: TaskState | None = None) -> DatasetInfo:
+        """Store ``data`` (DataFrame or Arrow Table) with its roles and an audit entry, all in one
+        transaction: on error or Cancel nothing is left behind."""
+        task = ensure_task(task)
+        name = check_name(name)
+        table = to_arrow(data)
+        role_map = normalise_roles(roles, table.column_names, name)
+        columns = [{"name": f.name, "dtype": str(f.type)} for f in table.schema]
+        with self.transaction() as conn:
+            self._check_free_name(conn, name)
+            uid = secrets.token_hex(16)
+            cur = conn.execute(
+                "INSERT INTO datasets (uid, name, kind, created_at, n_rows, n_cols, columns_json, "
+                "source_json, profile_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid, name, kind, utc_now(), table.num_rows, table.num_columns,
+                 json.dumps(columns), json.dumps(source or {}, default=str),
+                 json.dumps(profile, default=str) if profile is not None else None))
+            dataset_id = cur.lastrowid
+            size = write_parquet(conn, dataset_id, table, task)
+            conn.execute("UPDATE datasets SET byte_size = ? WHERE id = ?", (size, dataset_id))
+            conn.executemany(
+                "INSERT INTO column_roles (dataset_id, column, role, reason, confirmed) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(dataset_id, c, r.role, r.reason, int(r.confirmed)) for c, r in role_map.items()])
+            self.audit("dataset.stored", dataset=name, uid=uid, kind=kind, rows=table.num_rows,
+                       columns=table.num_columns, bytes=size)
+            return self._dataset_by_id(conn, dataset_id)
+
+    def _check_free_name(self, conn, name: str) -> None:
+        if conn.execute("SELECT 1 FROM datasets WHERE name = ?", (name,)).fetchone():
+            raise VaultError(f"A dataset named {name!r} already exists in the vault; "
+                             "choose another name.")
+
+    def _dataset_by_id(self, conn, dataset_id: int) -> DatasetInfo:
+        return _info(conn.execute(f"SELECT {_DATASET_COLS} FROM datasets WHERE id = ?",
+                                  (dataset_id,)).fetchone())
+
+    def _resolve_dataset(self, conn, ref) -> DatasetInfo:
+        if isinstance(ref, DatasetInfo):
+            ref = ref.id
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            row = conn.execute(f"SELECT {_DATASET_COLS} FROM datasets WHERE id = ?",
+                               (ref,)).fetchone()
+        else:
+            row = conn.execute(f"SELECT {_DATASET_COLS} FROM datasets WHERE name = ? OR uid = ? "
+                               "ORDER BY name = ? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        if row is None:
+            raise NotFound(f"There is no dataset {ref!r} in the vault.")
+        return _info(row)
+
+    def list_datasets(self, kind: str | None = None) -> list[DatasetInfo]:
+        """All datasets (optionally of one kind), oldest first."""
+        sql = f"SELECT {_DATASET_COLS} FROM datasets"
+        rows = (self._conn().execute(sql + " ORDER BY id").fetchall() if kind is None else
+                self._conn().execute(sql + " WHERE kind = ? ORDER BY id", (kind,)).fetchall())
+        return [_info(r) for r in rows]
+
+    def dataset_info(self, ref) -> DatasetInfo:
+        """``ref``: the dataset's name, uid or integer id."""
+        return self._resolve_dataset(self._conn(), ref)
+
+    def load_arrow(self, ref, columns: list[str] | None = None,
+                   task: TaskState | None = None) -> pa.Table:
+        task = ensure_task(task)
+        with self._snapshot() as conn:
+            info = self._resolve_dataset(conn, ref)
+            if columns is not None:
+                columns = list(columns)
+                missing = [c for c in columns if c not in info.columns]
+                if missing:
+                    raise NotFound(f"Dataset {info.name!r} has no column "
+                                   f"{', '.join(repr(c) for c in missing)}.")
+            return read_parquet(conn, info, columns, task)
+
+    def load_dataset(self, ref, columns: list[str] | None = None,
+                     task: TaskState | None = None):
+        """The dataset as a pandas DataFrame (dtypes as stored, default RangeIndex)."""
+        table = self.load_arrow(ref, columns, task)
+        return table.to_pandas(split_blocks=True, self_destruct=True)
+
+    def roles(self, ref) -> dict[str, ColumnRole]:
+        """Roles set so far, in column order; columns without a role are absent."""
+        conn = self._conn()
+        info = self._resolve_dataset(conn, ref)
+        rows = {r[0]: ColumnRole(r[1], r[2], bool(r[3])) for r in conn.execute(
+            "SELECT column, role, reason, confirmed FROM column_roles WHERE dataset_id = ?",
+            (info.id,))}
+        return {c: rows[c] for c in info.columns if c in rows}
+
+    def set_role(self, ref, column: str, role: str, reason: str = "set by the user",
+                 confirmed: bool = True) -> None:
+        with self.transaction() as conn:
+            info = self._resolve_dataset(conn, ref)
+            if column not in info.columns:
+                raise NotFound(f"Dataset {info.name!r} has no column {column!r}.")
+            check_role(role, column)
+            conn.execute(
+                "INSERT INTO column_roles (dataset_id, column, role, reason, confirmed) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(dataset_id, column) DO UPDATE SET "
+                "role = excluded.role, reason = excluded.reason, confirmed = excluded.confirmed",
+                (info.id, column, role, reason, int(confirmed)))
+            self.audit("role.set", dataset=info.name, column=column, role=role,
+                       confirmed=bool(confirmed))
+
+    def rename_dataset(self, ref, new_name: str) -> DatasetInfo:
+        new_name = check_name(new_name)
+        with self.transaction() as conn:
+            info = self._resolve_dataset(conn, ref)
+            if new_name == info.name:
+                return info
+            self._check_free_name(conn, new_name)
+            conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (new_name, info.id))
+            self.audit("dataset.renamed", uid=info.uid, old=info.name, new=new_name)
+            return self._dataset_by_id(conn, info.id)
+
+    def delete_dataset(self, ref) -> None:
+        with self.transaction() as conn:
+            info = self._resolve_dataset(conn, ref)
+            conn.execute("DELETE FROM datasets WHERE id = ?", (info.id,))
+            self.audit("dataset.deleted", dataset=info.name, uid=info.uid, rows=info.n_rows)

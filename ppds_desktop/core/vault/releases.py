@@ -1,0 +1,109 @@
+"""Releases: what was shared, from which dataset, with which recipe and report.
+
+A release row, its output dataset (kind ``release``, named like the release), its files and its
+audit entry are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+
+from ..errors import InputError, NotFound, VaultError
+from ..progress import TaskState, ensure_task
+from .audit import utc_now
+from .datasets import check_name
+
+
+@dataclass
+class ReleaseInfo:
+    id: int
+    uid: str
+    name: str
+    kind: str                   # anonymized | perturbed | dp_statistics | he_request | he_result
+    source_dataset_id: int | None
+    output_dataset_id: int | None
+    recipe: dict
+    report: dict
+    created_at: str
+    files: list[str] = field(default_factory=list)   # names of the stored release files
+
+
+_COLS = ("id, uid, name, kind, source_dataset_id, output_dataset_id, recipe_json, report_json, "
+         "created_at")
+
+
+class ReleasesMixin:
+    """The release methods of :class:`Vault`."""
+
+    def put_release(self, name: str, kind: str, *, source=None, output_df=None,
+                    recipe: dict | None = None, report: dict | None = None,
+                    files: dict[str, bytes] | None = None,
+                    task: TaskState | None = None) -> ReleaseInfo:
+        """``source``: the input dataset's ref; ``output_df``: the released table (DataFrame or
+        Arrow), stored as a dataset of kind ``release``; ``files``: name -> bytes."""
+        task = ensure_task(task)
+        name = check_name(name, "release")
+        if not isinstance(kind, str) or not kind:
+            raise InputError("A release needs a kind (e.g. 'anonymized').")
+        files = dict(files or {})
+        for fname, data in files.items():
+            if not isinstance(fname, str) or not fname or not isinstance(data, (bytes, bytearray)):
+                raise InputError("Release files must map non-empty names to bytes.")
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM releases WHERE name = ?", (name,)).fetchone():
+                raise VaultError(f"A release named {name!r} already exists; choose another name.")
+            source_id = self._resolve_dataset(conn, source).id if source is not None else None
+            output_id = None
+            if output_df is not None:
+                output_id = self.put_dataset(
+                    name, output_df, kind="release",
+                    source={"release": name, "source_dataset_id": source_id},
+                    task=task.sub(0.0, 0.95)).id
+            uid = secrets.token_hex(16)
+            cur = conn.execute(
+                f"INSERT INTO releases ({_COLS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid, name, kind, source_id, output_id, json.dumps(recipe or {}, default=str),
+                 json.dumps(report or {}, default=str), utc_now()))
+            release_id = cur.lastrowid
+            conn.executemany("INSERT INTO release_files (release_id, name, data) VALUES (?, ?, ?)",
+                             [(release_id, n, bytes(d)) for n, d in files.items()])
+            self.audit("release.created", release=name, uid=uid, kind=kind,
+                       source_dataset_id=source_id, output_dataset_id=output_id,
+                       files=sorted(files))
+            task.report(1.0, f"Release {name!r} recorded")
+            return self._release(conn, release_id)
+
+    def _release(self, conn, ref) -> ReleaseInfo:
+        if isinstance(ref, ReleaseInfo):
+            ref = ref.id
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            row = conn.execute(f"SELECT {_COLS} FROM releases WHERE id = ?", (ref,)).fetchone()
+        else:
+            row = conn.execute(f"SELECT {_COLS} FROM releases WHERE name = ? OR uid = ? "
+                               "ORDER BY name = ? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        if row is None:
+            raise NotFound(f"There is no release {ref!r} in the vault.")
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM release_files WHERE release_id = ? ORDER BY name", (row[0],))]
+        return ReleaseInfo(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]),
+                           json.loads(row[7]), row[8], names)
+
+    def list_releases(self) -> list[ReleaseInfo]:
+        """All releases, oldest first."""
+        with self._snapshot() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM releases ORDER BY id")]
+            return [self._release(conn, i) for i in ids]
+
+    def release_info(self, ref) -> ReleaseInfo:
+        """``ref``: the release's name, uid or integer id."""
+        with self._snapshot() as conn:
+            return self._release(conn, ref)
+
+    def release_files(self, ref) -> dict[str, bytes]:
+        with self._snapshot() as conn:
+            info = self._release(conn, ref)
+            return {r[0]: bytes(r[1]) for r in conn.execute(
+                "SELECT name, data FROM release_files WHERE release_id = ? ORDER BY name",
+                (info.id,))}

@@ -1,0 +1,490 @@
+"""The encrypted vault: one SQLCipher database plus its key header (see ``keys.py``).
+
+Connections: each thread that uses the vault gets its own SQLCipher connection, opened with the
+raw 256-bit key (no KDF, so this is cheap). The database runs in WAL mode, so the GUI thread can
+read while a worker thread writes a long import; writers serialise on ``BEGIN IMMEDIATE``.
+SQLCipher encrypts the WAL and rollback journal pages too; ``-shm`` holds only an index of page
+numbers. ``temp_store=MEMORY`` keeps sort and temp data off the disk, ``synchronous=FULL``
+makes a commit durable before it returns, and foreign keys are on.
+
+Every write goes through ``with vault.transaction():`` (``BEGIN IMMEDIATE``; nested calls use
+SAVEPOINTs), so an error, a Cancel or a killed process leaves the last committed state.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlcipher3
+
+from ..errors import InputError, NotFound, PPDSError, VaultError, VaultLocked
+from ..progress import TaskState, ensure_task
+from . import keys
+from .audit import AuditMixin, append_entry, utc_now
+from .backup import extract_db, read_manifest, write_backup
+from .datasets import DatasetsMixin
+from .migrations import migrate, schema_version
+from .releases import ReleasesMixin
+from .schema import SCHEMA_VERSION
+
+MIN_PASSPHRASE = 8
+
+
+def _check_new_passphrase(passphrase: str) -> None:
+    if not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE:
+        raise InputError(f"The passphrase is too short: use at least {MIN_PASSPHRASE} characters "
+                         "(a few unrelated words are best).")
+
+
+def _connect(path: Path, key: bytearray, *, wal: bool = True):
+    """Open ``path`` with the raw key and check the key really decrypts it."""
+    try:
+        conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                  timeout=30.0)
+    except sqlcipher3.Error as exc:
+        raise VaultError(f"Cannot open the vault database {path}: {exc}.") from None
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA journal_mode = {'WAL' if wal else 'DELETE'}").fetchone()
+    except sqlcipher3.DatabaseError:
+        conn.close()
+        raise VaultError(f"The vault database {path} cannot be read: it is damaged, or it does "
+                         "not belong to its header file.",
+                         hint="restore it from a backup") from None
+    return conn
+
+
+def _sidecars(path: Path) -> list[Path]:
+    return [path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal")]
+
+
+class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
+    """An unlocked vault. Make one with :meth:`create`, :meth:`open` or
+    :meth:`open_with_recovery`; :meth:`lock` closes it and wipes the key we hold."""
+
+    def __init__(self, path: Path, header: dict, db_key: bytearray, conn):
+        self.path = Path(path)
+        self._header = header
+        self._key: bytearray | None = db_key
+        self._guard = threading.Lock()
+        self._conns: dict[int, tuple[threading.Thread, object]] = {
+            threading.get_ident(): (threading.current_thread(), conn)}
+        self._tx = threading.local()
+
+    def __repr__(self) -> str:
+        return f"<Vault {str(self.path)!r} {'locked' if self.is_locked else 'unlocked'}>"
+
+    def __enter__(self) -> "Vault":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.lock()
+
+    # ------------------------------------------------------------------ life cycle
+
+    @staticmethod
+    def exists(path) -> bool:
+        path = Path(path)
+        return path.is_file() and keys.header_path(path).is_file()
+
+    @classmethod
+    def create(cls, path, passphrase: str, *, kdf: keys.KdfParams | None = None
+               ) -> tuple["Vault", str]:
+        """Create a new vault; return it unlocked and the recovery key to show the user once.
+        ``kdf`` defaults to the production Argon2id parameters (see ``keys.default_kdf``)."""
+        path = Path(path)
+        _check_new_passphrase(passphrase)
+        if path.exists() or keys.header_path(path).exists():
+            raise VaultError(f"A vault (or another file) already exists at {path}; "
+                             "choose another location or open it.")
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        db_key = bytearray(os.urandom(keys.DB_KEY_BYTES))
+        recovery_raw, recovery_text = keys.new_recovery_key()
+        header = keys.new_header(db_key, passphrase, recovery_raw, kdf)
+        # Build the database under a temporary name and move it into place last, so a crash
+        # never leaves something that looks like a vault but is half made.
+        tmp = path.with_name(f".{path.name}.creating")
+        for stale in [tmp, *_sidecars(tmp)]:
+            stale.unlink(missing_ok=True)
+        try:
+            conn = _connect(tmp, db_key, wal=False)
+            try:
+                kdf_used = keys.kdf_of(header)
+                migrate(conn, str(path), lambda c, old, new: append_entry(
+                    c, "vault.created", {"schema_version": new, "kdf": kdf_used.describe(),
+                                         "vault_id": header["vault_id"]}))
+            finally:
+                conn.close()
+            os.chmod(tmp, 0o600)
+            keys.write_header(path, header)
+            os.replace(tmp, path)
+            keys.fsync_dir(path.parent)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            keys.zero(db_key)
+            raise
+        return cls._unlocked(path, header, db_key), recovery_text
+
+    @classmethod
+    def open(cls, path, passphrase: str) -> "Vault":
+        """Unlock an existing vault. Raises WrongPassphrase, or VaultError if files are bad."""
+        path = Path(path)
+        header = cls._read_header_checked(path)
+        return cls._unlocked(path, header, keys.unlock_with_passphrase(header, passphrase))
+
+    @classmethod
+    def open_with_recovery(cls, path, recovery_key: str, new_passphrase: str) -> "Vault":
+        """Unlock with the recovery key and set ``new_passphrase``; the recovery key stays valid."""
+        path = Path(path)
+        _check_new_passphrase(new_passphrase)
+        header = cls._read_header_checked(path)
+        db_key = keys.unlock_with_recovery(header, recovery_key)
+        vault = cls._unlocked(path, header, db_key)
+        try:
+            new_header = copy.deepcopy(header)
+            keys.set_passphrase(new_header, vault._key, new_passphrase)
+            keys.write_header(path, new_header)
+            vault._header = new_header
+            vault.audit("vault.recovered", kdf=keys.kdf_of(new_header).describe())
+        except BaseException:
+            vault.lock()
+            raise
+        return vault
+
+    @staticmethod
+    def _read_header_checked(path: Path) -> dict:
+        header = keys.read_header(path)
+        if not path.is_file():
+            raise VaultError(f"The vault database {path} is missing (its header file is there).",
+                             hint="restore it from a backup")
+        return header
+
+    @classmethod
+    def _unlocked(cls, path: Path, header: dict, db_key: bytearray) -> "Vault":
+        try:
+            conn = _connect(path, db_key)
+        except BaseException:
+            keys.zero(db_key)
+            raise
+        try:
+            migrate(conn, str(path), lambda c, old, new: append_entry(
+                c, "vault.migrated", {"from_version": old, "to_version": new}))
+        except BaseException:
+            conn.close()
+            keys.zero(db_key)
+            raise
+        return cls(path, header, db_key, conn)
+
+    @property
+    def is_locked(self) -> bool:
+        return self._key is None
+
+    def lock(self) -> None:
+        """Close every connection and overwrite the database key held in memory."""
+        with self._guard:
+            conns = [c for _t, c in self._conns.values()]
+            self._conns.clear()
+            key, self._key = self._key, None
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlcipher3.Error:
+                pass
+        keys.zero(key)
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Re-wrap the database key under ``new`` (the data is not re-encrypted)."""
+        self._conn()
+        _check_new_passphrase(new)
+        header = keys.read_header(self.path)
+        old_key = keys.unlock_with_passphrase(header, old)
+        try:
+            if bytes(old_key) != bytes(self._key):
+                raise VaultError(f"The header file {keys.header_path(self.path)} belongs to "
+                                 "another vault.")
+        finally:
+            keys.zero(old_key)
+        keys.set_passphrase(header, self._key, new)
+        keys.write_header(self.path, header)
+        self._header = header
+        self.audit("vault.passphrase_changed", kdf=keys.kdf_of(header).describe())
+
+    # ------------------------------------------------------------------ connections
+
+    def _conn(self):
+        """This thread's connection; raises VaultLocked once the vault is locked."""
+        me = threading.current_thread()
+        with self._guard:
+            if self._key is None:
+                raise VaultLocked()
+            entry = self._conns.get(me.ident)
+            if entry is not None and entry[0] is me:
+                return entry[1]
+            # Close connections of threads that have ended (thread ids are reused).
+            for ident, (thread, conn) in list(self._conns.items()):
+                if not thread.is_alive() or ident == me.ident:
+                    conn.close()
+                    del self._conns[ident]
+            conn = _connect(self.path, self._key)
+            self._conns[me.ident] = (me, conn)
+            return conn
+
+    def _depth(self) -> int:
+        return getattr(self._tx, "depth", 0)
+
+    @contextmanager
+    def transaction(self):
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, or ROLLBACK on any exception; nested calls on the
+        same thread become SAVEPOINTs that roll back only their own part."""
+        conn = self._conn()
+        depth = self._depth()
+        if depth == 0:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.OperationalError as exc:
+                raise VaultError(f"The vault is busy ({exc}); try again.") from None
+            self._tx.depth = 1
+            try:
+                yield conn
+            except BaseException as exc:
+                self._tx.depth = 0
+                self._quietly(conn, "ROLLBACK")
+                self._reraise(exc)
+            else:
+                self._tx.depth = 0
+                try:
+                    conn.execute("COMMIT")
+                except sqlcipher3.Error as exc:
+                    self._quietly(conn, "ROLLBACK")
+                    raise VaultError(f"The vault could not save the change ({exc}); "
+                                     "nothing was changed.") from exc
+        else:
+            name = f"sp{depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._tx.depth = depth + 1
+            try:
+                yield conn
+            except BaseException as exc:
+                self._quietly(conn, f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                self._reraise(exc)
+            else:
+                conn.execute(f"RELEASE {name}")
+            finally:
+                self._tx.depth = depth
+
+    @staticmethod
+    def _quietly(conn, sql: str) -> None:
+        try:
+            conn.execute(sql)
+        except sqlcipher3.Error:
+            pass   # the transaction is already gone (e.g. the connection was closed by lock())
+
+    def _reraise(self, exc: BaseException):
+        if isinstance(exc, sqlcipher3.Error) and not isinstance(exc, PPDSError):
+            if self._key is None:           # lock() closed the connection under us
+                raise VaultLocked("The vault was locked while a change was being written; "
+                                  "nothing was changed.") from exc
+            raise VaultError(f"The vault could not be written ({exc}); nothing was changed.") from exc
+        raise exc
+
+    @contextmanager
+    def _snapshot(self):
+        """A consistent read of several statements (joins a running transaction)."""
+        conn = self._conn()
+        if self._depth() > 0:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        self._tx.depth = 1
+        try:
+            yield conn
+        finally:
+            self._tx.depth = 0
+            self._quietly(conn, "COMMIT")
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        return self._conn().execute(sql, params).fetchall()
+
+    # ------------------------------------------------------------------ information
+
+    @property
+    def header_path(self) -> Path:
+        return keys.header_path(self.path)
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self._conn())
+
+    def info(self) -> dict:
+        """Facts for ``ppds vault info`` and the GUI's About box (no secrets)."""
+        conn = self._conn()
+        counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("datasets", "releases", "secrets", "contacts", "audit")}
+        size = sum(p.stat().st_size for p in [self.path, *_sidecars(self.path)] if p.exists())
+        return {"path": str(self.path), "header": str(self.header_path),
+                "vault_id": self._header["vault_id"],
+                "schema_version": schema_version(conn), "app_schema_version": SCHEMA_VERSION,
+                "kdf": keys.kdf_of(self._header).describe(),
+                "cipher": conn.execute("PRAGMA cipher_version").fetchone()[0],
+                "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+                "size_bytes": size, **{f"n_{k}": v for k, v in counts.items()}}
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` result ('ok' when sound)."""
+        rows = self._conn().execute("PRAGMA integrity_check").fetchall()
+        return "; ".join(r[0] for r in rows)
+
+    # ------------------------------------------------------------------ settings and secrets
+
+    def get_setting(self, key: str, default=None):
+        row = self._conn().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, json_value) -> None:
+        """Store any JSON-serialisable value. Keys starting with '_' are reserved."""
+        if not isinstance(key, str) or not key or key.startswith("_"):
+            raise InputError(f"Invalid setting name {key!r}.")
+        value = json.dumps(json_value)
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET value = excluded.value", (key, value))
+
+    def put_secret(self, kind: str, name: str, data: bytes, meta: dict | None = None,
+                   replace: bool = False) -> None:
+        if not isinstance(data, (bytes, bytearray)):
+            raise InputError("A secret must be bytes.")
+        with self.transaction() as conn:
+            exists = conn.execute("SELECT 1 FROM secrets WHERE kind = ? AND name = ?",
+                                  (kind, name)).fetchone()
+            if exists and not replace:
+                raise VaultError(f"The vault already holds a {kind} named {name!r}.")
+            conn.execute(
+                "INSERT INTO secrets (kind, name, data, meta_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(kind, name) DO UPDATE SET "
+                "data = excluded.data, meta_json = excluded.meta_json, "
+                "created_at = excluded.created_at",
+                (kind, name, bytes(data), json.dumps(meta or {}, default=str), utc_now()))
+            self.audit("secret.replaced" if exists else "secret.stored", kind=kind, name=name)
+
+    def get_secret(self, kind: str, name: str) -> bytes:
+        row = self._conn().execute("SELECT data FROM secrets WHERE kind = ? AND name = ?",
+                                   (kind, name)).fetchone()
+        if row is None:
+            raise NotFound(f"The vault holds no {kind} named {name!r}.")
+        return bytes(row[0])
+
+    def secret_meta(self, kind: str, name: str) -> dict:
+        row = self._conn().execute("SELECT meta_json FROM secrets WHERE kind = ? AND name = ?",
+                                   (kind, name)).fetchone()
+        if row is None:
+            raise NotFound(f"The vault holds no {kind} named {name!r}.")
+        return json.loads(row[0])
+
+    def list_secrets(self, kind: str) -> list[str]:
+        return [r[0] for r in self._conn().execute(
+            "SELECT name FROM secrets WHERE kind = ? ORDER BY name", (kind,))]
+
+    def has_secret(self, kind: str, name: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM secrets WHERE kind = ? AND name = ?",
+                                    (kind, name)).fetchone() is not None
+
+    # ------------------------------------------------------------------ backup and restore
+
+    def backup(self, dest_file, task: TaskState | None = None) -> Path:
+        """Write header + a consistent snapshot of the database into ``dest_file``, atomically.
+        The copy stays encrypted and opens with the same passphrase or recovery key."""
+        task = ensure_task(task)
+        dest = Path(dest_file)
+        if dest.resolve() in {self.path.resolve(), self.header_path.resolve()}:
+            raise InputError("A backup cannot overwrite the vault itself; choose another file.")
+        if dest.is_dir():
+            raise InputError(f"{dest} is a folder; give a file name for the backup.")
+        if not dest.parent.is_dir():
+            raise InputError(f"The folder {dest.parent} does not exist.")
+        self._conn()
+        if self._depth() > 0:
+            raise VaultError("Cannot back up the vault in the middle of a transaction.")
+        tmp_fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".db",
+                                            dir=dest.parent)
+        os.close(tmp_fd)
+        tmp = Path(tmp_name)
+        try:
+            with self._guard:
+                key = bytearray(self._key)
+            try:
+                target = _connect(tmp, key, wal=False)
+            finally:
+                keys.zero(key)
+            try:
+                task.report(0.0, "Copying the vault")
+                self._conn().backup(target, pages=1024, progress=lambda _s, left, total:
+                                    task.report(0.6 * (1 - left / max(total, 1)),
+                                                "Copying the vault"))
+                version = schema_version(target)
+            finally:
+                target.close()
+            size = write_backup(dest, self._header, tmp, version, utc_now(),
+                                lambda f: task.report(0.6 + 0.4 * f, "Writing the backup"))
+        finally:
+            for p in [tmp, *_sidecars(tmp)]:
+                p.unlink(missing_ok=True)
+        self.audit("vault.backup", file=dest.name, bytes=size)
+        task.report(1.0, "Backup written")
+        return dest
+
+    @classmethod
+    def restore(cls, backup_file, dest_path, passphrase: str | None = None, *,
+                recovery_key: str | None = None, new_passphrase: str | None = None,
+                overwrite: bool = False) -> "Vault":
+        """Recreate a vault at ``dest_path`` from a backup and open it, with the passphrase the
+        backup was made under, or with its recovery key plus a new passphrase. The key is
+        checked before anything is written; an existing vault is replaced only if asked."""
+        backup_file, dest = Path(backup_file), Path(dest_path)
+        manifest, offset = read_manifest(backup_file)
+        header = manifest["header"]
+        if recovery_key is not None:
+            if new_passphrase is None:
+                raise InputError("Restoring with the recovery key needs a new passphrase.")
+            _check_new_passphrase(new_passphrase)
+            probe = keys.unlock_with_recovery(header, recovery_key)
+        else:
+            probe = keys.unlock_with_passphrase(header, passphrase or "")
+        keys.zero(probe)
+        if (dest.exists() or keys.header_path(dest).exists()) and not overwrite:
+            raise VaultError(f"A vault already exists at {dest}; choose another path "
+                             "(or allow overwriting).")
+        if not dest.parent.exists():
+            dest.parent.mkdir(parents=True, mode=0o700)
+        db_tmp = extract_db(backup_file, manifest, offset, dest.parent, dest.name)
+        try:
+            for stale in _sidecars(dest):          # an old WAL must never replay onto the copy
+                stale.unlink(missing_ok=True)
+            keys.write_header(dest, header)
+            os.replace(db_tmp, dest)
+            keys.fsync_dir(dest.parent)
+        except BaseException:
+            db_tmp.unlink(missing_ok=True)
+            raise
+        if recovery_key is not None:
+            vault = cls.open_with_recovery(dest, recovery_key, new_passphrase)
+        else:
+            vault = cls.open(dest, passphrase)
+        check = vault.integrity_check()
+        if check != "ok":
+            vault.lock()
+            raise VaultError(f"The restored vault {dest} failed its integrity check: {check}.")
+        vault.audit("vault.restored", file=backup_file.name,
+                    backup_created_at=manifest.get("created_at"))
+        return vault

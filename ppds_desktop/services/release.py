@@ -1,0 +1,154 @@
+"""Use cases of de-identification: run a recipe, save the release, assess risk, look a
+pseudonym up. The Prepare wizard, ``ppds anonymize`` / ``ppds risk`` and the demo call these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.anonymize import pseudonym
+from ..core.anonymize.actions import KeyRing, vault_keyring
+from ..core.errors import InputError
+from ..core.progress import TaskState, ensure_task
+from ..core.recipe import document
+from ..core.recipe.run import ReleaseOutcome, run_recipe
+from ..core.recipe.sections import SECTION_ORDER, commit_hook
+from ..core.report import render_html
+from ..core.risk import measure_risk
+
+__all__ = ["ReleaseOutcome", "assess_risk", "load_input", "lookup_pseudonym", "run_release",
+           "run_release_on_frame", "save_release"]
+
+
+def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
+    """A table from a file path (CSV/TSV, .xlsx, Parquet) or a vault dataset ref.
+
+    Returns the frame and a display name. A path that exists is read as a file; otherwise
+    ``source`` must name a dataset in ``vault``.
+    """
+    task = ensure_task(task)
+    path = Path(str(source))
+    if path.is_file():
+        from ..core.io import read_table
+        result = read_table(path, task=task)
+        return result.table.to_pandas(), path.name
+    if vault is None:
+        raise InputError("no such file; to use a vault dataset, give --vault and its name",
+                         path=str(source))
+    info = vault.dataset_info(source)
+    return vault.load_dataset(info.id, task=task), info.name
+
+
+def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None) -> ReleaseOutcome:
+    """Load ``dataset_ref`` from the vault and run ``recipe`` on it. Nothing is written: keys
+    the recipe needs that do not exist yet are made in memory and stored by
+    :func:`save_release`."""
+    task = ensure_task(task)
+    df, name = load_input(dataset_ref, vault, task.sub(0.0, 0.1))
+    return run_recipe(df, recipe, keys=vault_keyring(vault), vault=vault, source=name,
+                      task=task.sub(0.1, 1.0))
+
+
+def run_release_on_frame(df: pd.DataFrame, recipe: dict, *, vault=None, source=None,
+                         base_dir: Path | None = None,
+                         task: TaskState | None = None) -> ReleaseOutcome:
+    """Run ``recipe`` on a table already in memory (a file read by the CLI)."""
+    keys = vault_keyring(vault) if vault is not None else KeyRing()
+    return run_recipe(df, recipe, keys=keys, vault=vault, source=source, base_dir=base_dir,
+                      task=task)
+
+
+def store_new_keys(vault, outcome: ReleaseOutcome) -> list[str]:
+    """Keep the keys the run created (pseudonyms and date shifts made with them can then be
+    looked up and repeated). Joins the caller's transaction."""
+    stored = []
+    for (kind, name), key in outcome.created_keys.items():
+        if not vault.has_secret(kind, name):
+            vault.put_secret(kind, name, key, meta={"created_for": outcome.recipe.get("name")})
+            stored.append(f"{kind}:{name}")
+    return stored
+
+
+def _release_kind(outcome: ReleaseOutcome) -> str:
+    return "perturbed" if "perturbation" in outcome.recipe else "anonymized"
+
+
+def save_release(vault, outcome: ReleaseOutcome, name: str,
+                 task: TaskState | None = None):
+    """Store the release (output table, recipe, JSON report, HTML report, hook files) and the
+    keys it needs, with an audit entry, in one transaction. Returns the ``ReleaseInfo``."""
+    task = ensure_task(task)
+    report = outcome.report
+    files = {"report.html": render_html(report).encode("utf-8"), **outcome.files}
+    source = outcome.source
+    if source is not None:
+        try:
+            source = vault.dataset_info(source).id
+        except Exception:           # a file outside the vault: no source dataset
+            source = None
+    with vault.transaction():
+        keys = store_new_keys(vault, outcome)
+
+        def release():
+            return vault.put_release(name, _release_kind(outcome), source=source,
+                                     output_df=outcome.data, recipe=outcome.recipe,
+                                     report=report, files=files, task=task)
+        for section in reversed(SECTION_ORDER):        # each commit hook wraps the next
+            hook = commit_hook(section)
+            if section in outcome.section_states and hook is not None:
+                release = _wrap(hook, vault, source, outcome.section_states[section], release)
+        info = release()
+        vault.audit("release.deidentified", release=name, preset=outcome.recipe.get("preset"),
+                    rows_in=report["rows"]["input"], rows_out=report["rows"]["output"],
+                    suppressed=report["rows"]["suppressed"],
+                    model=report["model"]["achieved"], keys_created=keys)
+    return info
+
+
+def _wrap(hook, vault, source, state, inner):
+    def call():
+        return hook(vault, source, state, inner)
+    return call
+
+
+def assess_risk(df: pd.DataFrame, qi_columns: list[str], *, sensitive: str | None = None,
+                threshold: float = 0.2, population_size: int | None = None) -> dict:
+    """Risk figures of a table as it is (``ppds risk``), plus k and, when ``sensitive`` is
+    given, its distinct and entropy l-diversity and equal-distance t-closeness."""
+    from ..core.anonymize.models import (DistinctLDiversity, EntropyLDiversity, TCloseness,
+                                         measure_models)
+
+    if sensitive is not None and sensitive not in df.columns:
+        raise InputError(f"no column '{sensitive}' in the data")
+    risk = measure_risk(df, qi_columns, threshold=threshold, population_size=population_size)
+    out = {"risk": risk.to_dict(), "k": risk.min_class_size}
+    if sensitive is not None and len(df):
+        def one(model):
+            return measure_models(df, qi_columns, [model])[model.key]
+        out.update(sensitive=sensitive, l_distinct=one(DistinctLDiversity(sensitive, 1)),
+                   l_entropy=one(EntropyLDiversity(sensitive, 1)),
+                   t_equal=one(TCloseness(sensitive, 1.0, distance="equal")))
+    return out
+
+
+def lookup_pseudonym(vault, dataset_ref, column: str, value: str, key_name: str, *,
+                     prefix: str = "") -> list:
+    """The source values of ``dataset_ref[column]`` whose pseudonym under the vault key
+    ``key_name`` is ``value`` — recomputed from the source data, never from a stored table."""
+    key = pseudonym.get_key(vault, key_name)
+    info = vault.dataset_info(dataset_ref)
+    if column not in info.columns:
+        raise InputError(f"dataset '{info.name}' has no column '{column}'")
+    source = vault.load_dataset(info.id, columns=[column])[column]
+    return pseudonym.lookup(value, source, key, prefix=prefix)
+
+
+def recipe_for_preset(preset: str, df: pd.DataFrame, roles: dict[str, str] | None = None,
+                      kinds: dict[str, str] | None = None) -> dict:
+    """A preset's recipe for ``df`` (see ``core.anonymize.presets``)."""
+    from ..core.anonymize.presets import make_preset
+    recipe = make_preset(preset, list(df.columns), roles, kinds)
+    document.validate(recipe)
+    return recipe

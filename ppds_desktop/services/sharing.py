@@ -1,0 +1,368 @@
+"""Use cases of identities, contacts and share bundles (one function per user action).
+
+The GUI's Share / Open-bundle wizards and the ``ppds identity|contact|bundle`` commands call
+these. Policy lives here, the format in ``core/bundle``: recipients are contacts, sealing to an
+unverified contact needs ``allow_unverified``; opening refuses unknown senders, needs
+``accept_unverified`` for unverified ones and ``accept_replay`` for a bundle imported before.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..core.bundle import (BundleSummary, FileSource, MemorySink, OpenedBundle, SealResult,
+                           check_file_name, inspect_bundle, open_bundle, seal_bundle)
+from ..core.bundle.format import Header, recipient_key_id
+from ..core.errors import BundleError, InputError, NotFound
+from ..core.identity import (Contact, Identity, IdentityCard, add_contact, create_identity,
+                             export_card, find_by_sign_key, get_contact, has_identity,
+                             list_contacts, load_identity, parse_card, remove_contact,
+                             rename_contact, verify_contact)
+from ..core.identity.keys import fingerprint as key_fingerprint
+from ..core.identity.store import utc_now
+from ..core.progress import TaskState, ensure_task
+
+DATA_FILE = "data.parquet"
+BUNDLE_SUFFIX = ".ppdsb"
+CARD_SUFFIX = ".ppdsid"
+
+__all__ = [
+    "BundlePreview", "ImportResult", "ShareTarget", "UnverifiedSender", "BundleReplay",
+    "init_identity", "identity_or_none", "export_identity_card", "import_contact_card",
+    "list_contacts", "get_contact", "verify_contact", "rename_contact", "remove_contact",
+    "share_targets", "seal_for_contacts", "seal_files", "preview_bundle", "open_into_vault",
+    "open_files", "store_opened",
+]
+
+
+class UnverifiedSender(BundleError):
+    """The sender is a contact whose fingerprint was never confirmed."""
+
+
+class BundleReplay(BundleError):
+    """This bundle id was imported before."""
+
+
+# -- identity and contacts ---------------------------------------------------------------------
+
+def init_identity(vault, display_name: str, organisation: str = "", *,
+                  replace: bool = False) -> Identity:
+    return create_identity(vault, display_name, organisation, replace=replace)
+
+
+def identity_or_none(vault) -> Identity | None:
+    return load_identity(vault) if has_identity(vault) else None
+
+
+def export_identity_card(vault, dest: str | Path) -> Path:
+    """Write this vault's identity card (public keys only) to ``dest``, atomically."""
+    dest = Path(dest)
+    data = export_card(vault).to_bytes()
+    temp = dest.parent / f".{dest.name}.partial-{secrets.token_hex(4)}"
+    try:
+        with open(temp, "xb") as fh:
+            fh.write(data)
+        os.replace(temp, dest)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise InputError(f"cannot write the identity card ({exc.strerror})", path=str(dest)) from None
+    vault.audit("identity.export_card", file=dest.name)
+    return dest
+
+
+def read_card(source: str | Path | bytes) -> IdentityCard:
+    if isinstance(source, bytes):
+        return parse_card(source)
+    path = Path(source)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(64 * 1024 + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the identity card ({exc.strerror})", path=str(path)) from None
+    return parse_card(data, source=path.name)
+
+
+def import_contact_card(vault, source: str | Path | bytes, *, name: str | None = None,
+                        accept_key_change: bool = False) -> Contact:
+    """Add (or refresh) a contact from a card file; new contacts start unverified."""
+    return add_contact(vault, read_card(source), name=name, accept_key_change=accept_key_change)
+
+
+# -- sealing ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ShareTarget:
+    kind: str          # 'release' | 'dataset'
+    ref: str           # uid
+    name: str
+    detail: str
+
+
+def share_targets(vault) -> list[ShareTarget]:
+    """What can be shared: releases first (the normal case), then datasets."""
+    out = [ShareTarget("release", r.uid, r.name, f"release · {r.kind}")
+           for r in vault.list_releases()]
+    out += [ShareTarget("dataset", d.uid, d.name, f"dataset · {d.kind} · {d.n_rows:,} rows")
+            for d in vault.list_datasets()]
+    return out
+
+
+def _resolve_recipients(vault, contacts, allow_unverified: bool) -> list[Contact]:
+    if not contacts:
+        raise BundleError("Choose at least one recipient.")
+    resolved = [c if isinstance(c, Contact) else get_contact(vault, c) for c in contacts]
+    unverified = [c.name for c in resolved if not c.verified]
+    if unverified and not allow_unverified:
+        raise BundleError(f"Recipient(s) {', '.join(unverified)} are not verified: compare "
+                          "their fingerprint with them first.",
+                          hint="or seal anyway with --allow-unverified")
+    return resolved
+
+
+def _sender_block(ident: Identity) -> dict:
+    return {"display_name": ident.display_name, "organisation": ident.organisation,
+            "identity_id": ident.identity_id, "fingerprint": ident.fingerprint}
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def _budget_spent(vault, release_id: int) -> dict:
+    rows = vault.query("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0), COUNT(*) "
+                       "FROM ledger WHERE release_id = ?", (release_id,))
+    eps, rho, n = rows[0]
+    return {"epsilon": float(eps), "rho": float(rho), "ledger_entries": int(n)}
+
+
+def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contacts, out_path,
+               manifest: dict | None = None, allow_unverified: bool = False,
+               task: TaskState | None = None) -> SealResult:
+    """Seal arbitrary named files (e.g. Paillier ciphertexts) for contacts: the building block
+    other areas use for their own bundle kinds."""
+    ident = load_identity(vault)
+    recipients = _resolve_recipients(vault, contacts, allow_unverified)
+    extra = dict(manifest or {})
+    extra.setdefault("title", title)
+    extra["sender"] = _sender_block(ident)
+    extra["recipients"] = [{"name": c.name, "fingerprint": c.fingerprint} for c in recipients]
+    result = seal_bundle(out_path, sender=ident.keys,
+                         recipients=[c.enc_public for c in recipients], kind=kind,
+                         manifest=extra,
+                         files=[FileSource(n, data=d) for n, d in files.items()], task=task)
+    vault.audit("bundle.seal", bundle_id=result.bundle_id, kind=kind, title=title,
+                recipients=[c.name for c in recipients], file=Path(out_path).name,
+                bytes=result.size)
+    return result
+
+
+def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
+                      allow_unverified: bool = False, task: TaskState | None = None) -> SealResult:
+    """Seal a release (or, failing that, a dataset) named ``ref`` for ``contacts``."""
+    task = ensure_task(task)
+    try:
+        release = vault.release_info(ref)
+    except NotFound:
+        release = None
+    if release is not None:
+        files: dict[str, bytes] = {}
+        schema: list[dict] = []
+        if release.output_dataset_id is not None:
+            info = vault.dataset_info(release.output_dataset_id)
+            files[DATA_FILE] = _parquet_bytes(vault.load_arrow(info.id, task=task.sub(0, 0.2)))
+            schema = [{"name": c, "dtype": info.dtypes[c]} for c in info.columns]
+        for name, data in vault.release_files(release.id).items():
+            check_file_name(name)
+            if name == DATA_FILE:
+                raise BundleError(f"Release file name '{DATA_FILE}' is reserved for the data.")
+            files[name] = data
+        manifest = {"release": {"name": release.name, "uid": release.uid, "kind": release.kind,
+                                "created_at": release.created_at},
+                    "schema": schema, "recipe": release.recipe, "report": release.report,
+                    "privacy_budget": _budget_spent(vault, release.id)}
+        return seal_files(vault, kind="release", title=release.name, files=files,
+                          contacts=contacts, out_path=out_path, manifest=manifest,
+                          allow_unverified=allow_unverified, task=task.sub(0.2, 1.0))
+    info = vault.dataset_info(ref)
+    data = _parquet_bytes(vault.load_arrow(info.id, task=task.sub(0, 0.2)))
+    manifest = {"dataset": {"name": info.name, "uid": info.uid, "kind": info.kind,
+                            "rows": info.n_rows},
+                "schema": [{"name": c, "dtype": info.dtypes[c]} for c in info.columns],
+                "recipe": {}, "report": {}, "privacy_budget": {"epsilon": 0.0, "rho": 0.0}}
+    return seal_files(vault, kind="dataset", title=info.name, files={DATA_FILE: data},
+                      contacts=contacts, out_path=out_path, manifest=manifest,
+                      allow_unverified=allow_unverified, task=task.sub(0.2, 1.0))
+
+
+# -- inspecting and opening -----------------------------------------------------------------------
+
+@dataclass
+class BundlePreview:
+    """What the Open wizard shows before anything is decrypted (all of it *claimed*)."""
+
+    summary: BundleSummary
+    sender_fingerprint: str
+    sender: Contact | None
+    sender_state: str            # verified | unverified | unknown | old key of a contact
+    for_me: bool
+    recipients: list[str] = field(default_factory=list)   # contact names, or key ids
+    previously_imported: str | None = None                 # when, if this id was imported
+
+
+def _sender_state(vault, header: Header) -> tuple[Contact | None, str]:
+    contact, old = find_by_sign_key(vault, header.sender_sign_public)
+    if contact is None:
+        return None, "unknown"
+    if old:
+        return contact, "old key of a contact"
+    if contact.enc_public != header.sender_enc_public:
+        return contact, "keys do not match the contact's card"
+    return contact, contact.state
+
+
+def _imported_at(vault, bundle_id: str) -> str | None:
+    rows = vault.query("SELECT imported_at FROM imported_bundles WHERE bundle_id = ?", (bundle_id,))
+    return rows[0][0] if rows else None
+
+
+def preview_bundle(vault, path: str | Path) -> BundlePreview:
+    summary = inspect_bundle(path)
+    header = summary.header
+    contact, state = _sender_state(vault, header)
+    by_id = {recipient_key_id(c.enc_public): c.name for c in list_contacts(vault)}
+    me = identity_or_none(vault)
+    my_id = recipient_key_id(me.enc_public) if me else None
+    if my_id:
+        by_id[my_id] = "you"
+    return BundlePreview(summary, summary.sender_fingerprint, contact, state,
+                         my_id in summary.recipient_key_ids,
+                         [by_id.get(k, f"unknown key {k.hex()[:12]}") for k in summary.recipient_key_ids],
+                         _imported_at(vault, summary.bundle_id))
+
+
+def _sender_policy(vault, *, accept_unverified: bool, accept_replay: bool):
+    def check(header: Header) -> None:
+        contact, state = _sender_state(vault, header)
+        fp = key_fingerprint(header.sender_sign_public, header.sender_enc_public)
+        if contact is None:
+            raise BundleError(f"Unknown sender: the bundle is signed by a key that is not among "
+                              f"your contacts (fingerprint {fp}).",
+                              hint="import the sender's identity card and verify its "
+                                   "fingerprint first")
+        if state == "old key of a contact":
+            raise BundleError(f"The bundle is signed with an OLD key of contact "
+                              f"'{contact.name}', replaced since; refused.")
+        if state == "keys do not match the contact's card":
+            raise BundleError(f"The sender's encryption key does not match contact "
+                              f"'{contact.name}''s card; refused.")
+        if not contact.verified and not accept_unverified:
+            raise UnverifiedSender(f"The sender '{contact.name}' is not verified (fingerprint "
+                                   f"{contact.fingerprint}).",
+                                   hint="verify the contact, or accept an unverified sender "
+                                        "explicitly")
+        when = _imported_at(vault, header.bundle_id.hex())
+        if when and not accept_replay:
+            raise BundleReplay(f"Replay: bundle {header.bundle_id.hex()} was already imported "
+                               f"on {when}; importing it again needs your confirmation.",
+                               hint="confirm with --yes / the Import again button")
+    return check
+
+
+def open_files(vault, path: str | Path, *, accept_unverified: bool = False,
+               accept_replay: bool = False, task: TaskState | None = None) -> OpenedBundle:
+    """Decrypt and verify a bundle into memory (``result``: name -> bytes); for areas that
+    import their own bundle kinds. Records nothing."""
+    ident = load_identity(vault)
+    return open_bundle(path, keys=ident.keys, sink=MemorySink(),
+                       check_sender=_sender_policy(vault, accept_unverified=accept_unverified,
+                                                   accept_replay=accept_replay), task=task)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    dataset: object                  # core.vault.DatasetInfo
+    bundle_id: str
+    sender: str
+    manifest: dict
+    replayed: bool
+
+
+def _free_name(vault, wanted: str) -> str:
+    taken = {d.name for d in vault.list_datasets()}
+    name, n = wanted, 2
+    while name in taken:
+        name, n = f"{wanted} ({n})", n + 1
+    return name
+
+
+def open_into_vault(vault, path: str | Path, *, name: str | None = None,
+                    accept_unverified: bool = False, accept_replay: bool = False,
+                    task: TaskState | None = None) -> ImportResult:
+    """Verify a bundle fully, then store its data as a dataset of kind 'bundle' with its
+    provenance and remember the bundle id, in one transaction."""
+    task = ensure_task(task)
+    opened = open_files(vault, path, accept_unverified=accept_unverified,
+                        accept_replay=accept_replay, task=task.sub(0.0, 0.8))
+    return store_opened(vault, path, opened, name=name, task=task.sub(0.8, 1.0))
+
+
+def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | None = None,
+                 task: TaskState | None = None) -> ImportResult:
+    """Store a bundle that :func:`open_files` verified (the Open wizard shows its contents in
+    between): dataset, provenance and ``imported_bundles`` row in one transaction."""
+    task = ensure_task(task)
+    path = Path(path)
+    files, manifest = opened.result, opened.manifest
+    if DATA_FILE not in files:
+        raise BundleError(f"{path.name}: this bundle ({opened.header.kind}) carries no "
+                          f"'{DATA_FILE}' to import as a dataset.")
+    try:
+        table = pq.read_table(io.BytesIO(files[DATA_FILE]))
+    except (pa.ArrowException, OSError):
+        raise BundleError(f"{path.name}: '{DATA_FILE}' is not a readable Parquet file.") from None
+    contact, _state = _sender_state(vault, opened.header)
+    replayed = _imported_at(vault, opened.bundle_id) is not None
+    title = str(manifest.get("title", "bundle"))[:100]
+    source = {
+        "bundle_id": opened.bundle_id, "bundle_file": path.name, "kind": opened.header.kind,
+        "created_at": manifest.get("created_at"),
+        "sender": {"contact": contact.name, "organisation": contact.organisation,
+                   "fingerprint": contact.fingerprint, "verified": contact.verified},
+        "title": title, "release": manifest.get("release"), "dataset": manifest.get("dataset"),
+        "recipe": manifest.get("recipe", {}), "report": manifest.get("report", {}),
+        "privacy_budget": manifest.get("privacy_budget", {}),
+        "other_files": sorted(n for n in files if n != DATA_FILE),
+    }
+    with vault.transaction() as conn:
+        info = vault.put_dataset(_free_name(vault, name or f"{title} from {contact.name}"),
+                                 table, kind="bundle", source=source, task=task.sub(0.0, 0.9))
+        conn.execute("INSERT OR REPLACE INTO imported_bundles (bundle_id, sender_fp, kind, "
+                     "dataset_id, imported_at) VALUES (?, ?, ?, ?, ?)",
+                     (opened.bundle_id, contact.fingerprint, opened.header.kind, info.id,
+                      utc_now()))
+        extra = {n: d for n, d in files.items() if n != DATA_FILE}
+        if extra:
+            vault.put_release(_free_release_name(vault, f"{info.name} files"), "received",
+                              source=info.id, recipe=manifest.get("recipe"),
+                              report=manifest.get("report"), files=extra)
+        vault.audit("bundle.import", bundle_id=opened.bundle_id, sender=contact.name,
+                    dataset=info.name, replay=replayed, file=path.name)
+    task.report(1.0, "Imported")
+    return ImportResult(info, opened.bundle_id, contact.name, manifest, replayed)
+
+
+def _free_release_name(vault, wanted: str) -> str:
+    taken = {r.name for r in vault.list_releases()}
+    name, n = wanted, 2
+    while name in taken:
+        name, n = f"{wanted} ({n})", n + 1
+    return name

@@ -1,0 +1,88 @@
+"""Vault use cases: what the first-run wizard, the unlock screen, the settings page and the
+``ppds vault`` commands do. Each is one function so the GUI and CLI behave identically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import VaultError
+from ..core.progress import TaskState, ensure_task
+from ..core.vault import AuditEntry, Vault
+
+RECOVERY_WARNING = ("This recovery key is shown only now. Write it down or print it and keep it "
+                    "somewhere safe, apart from the computer: it unlocks the vault if the "
+                    "passphrase is forgotten, and nobody can recover the data without one of them.")
+
+
+def create_vault(path: Path, passphrase: str, *, task: TaskState | None = None
+                 ) -> tuple[Vault, str]:
+    """Create a vault at ``path``; returns it unlocked and the recovery key to show once."""
+    ensure_task(task).report(0.0, "Creating the vault and deriving its key (Argon2id)…")
+    return Vault.create(Path(path), passphrase)
+
+
+def unlock(path: Path, passphrase: str, *, task: TaskState | None = None) -> Vault:
+    if not Vault.exists(path):
+        raise VaultError(f"There is no vault at {path}.",
+                         hint="create one with 'ppds vault init' or pick another file")
+    ensure_task(task).report(0.0, "Deriving the key (Argon2id)…")
+    return Vault.open(Path(path), passphrase)
+
+
+def recover(path: Path, recovery_key: str, new_passphrase: str, *,
+            task: TaskState | None = None) -> Vault:
+    """Unlock with the recovery key and set a new passphrase."""
+    if not Vault.exists(path):
+        raise VaultError(f"There is no vault at {path}.")
+    ensure_task(task).report(0.0, "Checking the recovery key…")
+    return Vault.open_with_recovery(Path(path), recovery_key, new_passphrase)
+
+
+def change_passphrase(vault: Vault, old: str, new: str, *, task: TaskState | None = None) -> None:
+    ensure_task(task).report(0.0, "Re-wrapping the vault key (Argon2id)…")
+    vault.change_passphrase(old, new)
+
+
+def backup(vault: Vault, dest_file: Path, *, task: TaskState | None = None) -> Path:
+    """Write an encrypted backup file; it opens with the same passphrase or recovery key."""
+    return vault.backup(Path(dest_file), task=task)
+
+
+def restore(backup_file: Path, dest_path: Path, passphrase: str | None = None, *,
+            recovery_key: str | None = None, new_passphrase: str | None = None,
+            overwrite: bool = False, task: TaskState | None = None) -> Vault:
+    ensure_task(task).report(0.0, "Checking the backup and its key…")
+    return Vault.restore(Path(backup_file), Path(dest_path), passphrase,
+                         recovery_key=recovery_key, new_passphrase=new_passphrase,
+                         overwrite=overwrite)
+
+
+def audit_log(vault: Vault, limit: int | None = None, *, verify: bool = False
+              ) -> list[AuditEntry]:
+    """The audit entries (oldest first); with ``verify``, check the hash chain first."""
+    if verify:
+        vault.verify_audit()
+    return vault.audit_entries(limit)
+
+
+def vault_info(vault: Vault) -> dict:
+    return vault.info()
+
+
+def demo_step(ctx) -> None:
+    """Demo: create the demo vault in the demo's work folder and describe it."""
+    from .demo import DEMO_PASSPHRASE
+
+    path = Path(ctx.workdir) / "demo.vault"
+    vault, recovery_key = create_vault(path, DEMO_PASSPHRASE)
+    ctx.vault = vault
+    info = vault.info()
+    ctx.say(f"Created an encrypted vault at {path} (SQLCipher {info['cipher']}, "
+            f"{info['journal_mode'].upper()} journal, schema version {info['schema_version']}).")
+    ctx.say(f"Its random 256-bit key is wrapped in {vault.header_path.name} under the passphrase "
+            f"({info['kdf']}) and under a recovery key, shown once: {recovery_key}")
+    vault.lock()
+    vault = unlock(path, DEMO_PASSPHRASE)
+    ctx.vault = vault
+    ctx.say(f"Locked it and unlocked it again; audit log intact with "
+            f"{vault.verify_audit()} entries.")

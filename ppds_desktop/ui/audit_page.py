@@ -1,0 +1,141 @@
+"""The audit log page: every recorded action, newest first, and a "Verify chain" check.
+
+Entries carry names, ids, counts and parameters, never cell values, so showing them is safe.
+Verification re-hashes the whole chain, which can take a moment on a long log, so it runs on
+the session's worker like any other long job.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
+                               QVBoxLayout, QWidget)
+
+from ..core.errors import PPDSError
+from ..services import vault_ops
+from .session import AppSession
+
+_COLUMNS = ("#", "When (UTC)", "Who", "Action", "Details")
+
+
+def describe_details(details: dict) -> str:
+    """``{'dataset': 'x', 'rows': 3}`` -> ``dataset=x, rows=3`` (nested values as compact JSON)."""
+    parts = []
+    for key, value in details.items():
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+class AuditModel(QAbstractTableModel):
+    def __init__(self, entries=(), parent=None):
+        super().__init__(parent)
+        self._rows: list[tuple[str, ...]] = []
+        self.set_entries(entries)
+
+    def set_entries(self, entries) -> None:
+        self.beginResetModel()
+        self._rows = [(str(e.seq), e.ts.replace("T", " ")[:19], e.actor, e.action,
+                       describe_details(e.details)) for e in reversed(list(entries))]
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(_COLUMNS)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return _COLUMNS[section]
+        return None
+
+
+def _verify(vault, *, task) -> int:
+    task.report(0.0, "Verifying the audit chain…")
+    return vault.verify_audit()
+
+
+class AuditPage(QWidget):
+    def __init__(self, session: AppSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        title = QLabel("Audit log")
+        title.setObjectName("pageTitle")
+        intro = QLabel("Every action in this vault, newest first. Each entry is chained to the one "
+                       "before it by a hash, so a changed or removed entry is detected.")
+        intro.setObjectName("hint")
+        intro.setWordWrap(True)
+        self.model = AuditModel(parent=self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.verify_button = QPushButton("&Verify chain")
+        self.verify_button.setToolTip("Re-compute every entry's hash and check the chain is whole")
+        self.verify_button.clicked.connect(self.verify)
+        self.refresh_button = QPushButton("&Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(self.verify_button)
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.result, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        session.datasets_changed.connect(self.refresh)
+        session.releases_changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.session.is_locked:
+            return
+        self.model.set_entries(vault_ops.audit_log(self.session.vault))
+        for column, width in ((0, 56), (1, 150), (2, 110), (3, 170)):
+            self.table.setColumnWidth(column, width)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override: entries may be new
+        super().showEvent(event)
+        self.refresh()
+
+    def verify(self) -> None:
+        self.result.setObjectName("hint")
+        self.result.setText("Verifying…")
+        self.session.runner.run(_verify, self.session.vault, title="Verifying the audit log",
+                                on_done=self._verified, on_error=self._broken)
+
+    def _verified(self, count: int) -> None:
+        self._set_result("ok", f"✓ The chain is intact: {count} entries verified.")
+        self.refresh()
+
+    def _broken(self, exc: BaseException) -> None:
+        text = exc.message if isinstance(exc, PPDSError) else f"Unexpected error: {exc}"
+        self._set_result("error", "✗ " + text)
+
+    def _set_result(self, name: str, text: str) -> None:
+        self.result.setObjectName(name)
+        self.result.style().unpolish(self.result)
+        self.result.style().polish(self.result)
+        self.result.setText(text)

@@ -1,0 +1,344 @@
+"""The Datasets page: the vault's datasets on the left; the selected one on the right as its
+data, its column profile with editable roles, and its details and provenance.
+
+The data is loaded from the vault on the page's own worker (a million rows take a moment) and
+shown through ``ArrowTableModel``, which formats only the cells on screen. Selecting another
+dataset while one is loading cancels the load. Role changes are saved at once (and audited by
+the vault).
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+                               QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSplitter,
+                               QStackedWidget, QTableView, QTabWidget, QTextBrowser, QVBoxLayout,
+                               QWidget)
+
+from ..core.errors import PPDSError
+from .errors import show_error
+from .profile_view import profile_rows, type_labels
+from .roles_model import ROLE_COLUMN, RoleDelegate, RolesModel
+from .session import AppSession
+from .table_model import ArrowTableModel
+from .widgets.task_progress import TaskProgress
+from .worker import TaskRunner
+
+
+def _load_table(vault, uid: str, *, task):
+    table = vault.load_arrow(uid, task=task)
+    task.report(1.0, "Preparing the table…")
+    return table.combine_chunks()  # one contiguous array per column: O(1) cell access
+
+
+def configure_table(view: QTableView) -> None:
+    """The look shared by the data tables: compact rows, two-line headers, no per-row sizing."""
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+    vertical = view.verticalHeader()
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(view.fontMetrics().height() + 8)
+    vertical.setMinimumWidth(48)
+    horizontal = view.horizontalHeader()
+    horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    horizontal.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    horizontal.setResizeContentsPrecision(100)  # size columns from the first rows only
+
+
+def fit_columns(view: QTableView, maximum: int = 260) -> None:
+    view.resizeColumnsToContents()
+    for column in range(view.model().columnCount() if view.model() else 0):
+        if view.columnWidth(column) > maximum:
+            view.setColumnWidth(column, maximum)
+
+
+class DatasetsPage(QWidget):
+    def __init__(self, session: AppSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
+        self._pending_uid: str | None = None
+        self._loaded_uid: str | None = None
+        self.info = None
+
+        # -- left: the list ------------------------------------------------------------------
+        list_title = QLabel("Datasets")
+        list_title.setObjectName("pageTitle")
+        self.list = QListWidget()
+        self.list.setObjectName("datasetList")
+        self.list.setAccessibleName("Datasets in the vault")
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.import_button = QPushButton("&Import…")
+        self.import_button.setToolTip("Import a CSV, TSV, Excel or Parquet file (Ctrl+I)")
+        self.import_button.clicked.connect(self._import)
+        self.rename_button = QPushButton("Re&name…")
+        self.rename_button.clicked.connect(self.rename_current)
+        self.delete_button = QPushButton("&Delete…")
+        self.delete_button.setToolTip("Remove the dataset from the vault (recorded in the audit "
+                                      "log; releases made from it are kept)")
+        self.delete_button.clicked.connect(self.delete_current)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.rename_button)
+        buttons.addWidget(self.delete_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(12, 12, 6, 8)
+        left_layout.addWidget(list_title)
+        left_layout.addWidget(self.list, 1)
+        left_layout.addLayout(buttons)
+
+        # -- right: the selected dataset -------------------------------------------------------
+        self.title = QLabel()
+        self.title.setObjectName("pageTitle")
+        self.summary = QLabel()
+        self.summary.setObjectName("hint")
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(False)
+
+        self.progress = TaskProgress(self.runner)
+        self.table = QTableView()
+        self.table.setObjectName("dataTable")
+        configure_table(self.table)
+        self.table.setSortingEnabled(False)
+        self.table.horizontalHeader().setSectionsClickable(True)
+        self.table.horizontalHeader().sectionClicked.connect(self._sort_by)
+        data_tab = QWidget()
+        data_layout = QVBoxLayout(data_tab)
+        data_layout.setContentsMargins(0, 0, 0, 0)
+        data_layout.addWidget(self.progress)
+        data_layout.addWidget(self.table, 1)
+        self.tabs.addTab(data_tab, "&Data")
+
+        self.roles_model = RolesModel(save=self._save_role, parent=self)
+        self.profile = QTableView()
+        self.profile.setObjectName("profileTable")
+        self.profile.setModel(self.roles_model)
+        configure_table(self.profile)
+        self.profile.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.profile.setItemDelegateForColumn(ROLE_COLUMN, RoleDelegate(self.profile))
+        self.profile.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                     | QAbstractItemView.EditTrigger.SelectedClicked
+                                     | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.profile.verticalHeader().setVisible(False)
+        self.profile.horizontalHeader().setStretchLastSection(True)
+        profile_help = QLabel("Roles decide how each column is protected. Suggestions are in "
+                              "italics until you confirm or change them: double-click a role "
+                              "(or select it and press F2) to change it.")
+        profile_help.setObjectName("hint")
+        profile_help.setWordWrap(True)
+        profile_tab = QWidget()
+        profile_layout = QVBoxLayout(profile_tab)
+        profile_layout.setContentsMargins(8, 8, 8, 8)
+        profile_layout.addWidget(profile_help)
+        profile_layout.addWidget(self.profile, 1)
+        self.tabs.addTab(profile_tab, "&Columns and roles")
+
+        self.details = QTextBrowser()
+        self.details.setObjectName("details")
+        self.details.setOpenLinks(False)
+        self.tabs.addTab(self.details, "De&tails")
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(6, 12, 12, 8)
+        right_layout.addWidget(self.title)
+        right_layout.addWidget(self.summary)
+        right_layout.addWidget(self.tabs, 1)
+
+        self.empty = QWidget()
+        empty_layout = QVBoxLayout(self.empty)
+        empty_label = QLabel("No dataset yet.\n\nImport a CSV, TSV, Excel or Parquet file to "
+                             "start: it is checked, profiled and stored encrypted in the vault.")
+        empty_label.setWordWrap(True)
+        empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty_button = QPushButton("Import a &file…")
+        empty_button.clicked.connect(self._import)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(empty_label)
+        empty_layout.addWidget(empty_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(2)
+
+        self.right_stack = QStackedWidget()
+        self.right_stack.addWidget(self.empty)
+        self.right_stack.addWidget(right)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.right_stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.runner.ended.connect(self._start_pending_load)
+        session.datasets_changed.connect(self.refresh)
+        self.refresh()
+
+    # -- the list -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.session.is_locked:
+            return
+        keep = self.current_uid() or self.session.current_dataset
+        datasets = self.session.vault.list_datasets()
+        self.list.blockSignals(True)
+        self.list.clear()
+        for info in datasets:
+            item = QListWidgetItem(info.name)
+            item.setData(Qt.ItemDataRole.UserRole, info.uid)
+            item.setToolTip(f"{info.n_rows:,} rows × {info.n_cols} columns · {info.kind}")
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        has_any = bool(datasets)
+        self.right_stack.setCurrentIndex(1 if has_any else 0)
+        self.rename_button.setEnabled(has_any)
+        self.delete_button.setEnabled(has_any)
+        if has_any:
+            uids = [d.uid for d in datasets]
+            self.select_dataset(keep if keep in uids else uids[-1])
+        else:
+            self._show(None)
+
+    def current_uid(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def select_dataset(self, uid: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == uid:
+                if self.list.currentRow() == row:
+                    self._show(uid)
+                else:
+                    self.list.setCurrentRow(row)
+                return
+
+    def _on_current_changed(self, current, _previous) -> None:
+        self._show(current.data(Qt.ItemDataRole.UserRole) if current is not None else None)
+
+    # -- the selected dataset -------------------------------------------------------------------
+    def _show(self, uid: str | None) -> None:
+        if uid is None:
+            self.info = None
+            self.table.setModel(None)
+            self.roles_model.set_rows([])
+            self._loaded_uid = None
+            return
+        if self.info is not None and self.info.uid == uid and self._loaded_uid == uid:
+            return
+        self.info = info = self.session.vault.dataset_info(uid)
+        self.session.select_dataset(uid)
+        self.title.setText(info.name)
+        self.summary.setText(f"{info.n_rows:,} rows × {info.n_cols} columns · {info.kind} · "
+                             f"added {info.created_at[:16].replace('T', ' ')} UTC")
+        self.roles_model.set_rows(profile_rows(info, self.session.vault.roles(uid)))
+        fit_columns(self.profile, maximum=320)
+        self.details.setHtml(_details_html(info))
+        self._load(uid)
+
+    def _load(self, uid: str) -> None:
+        old = self.table.model()
+        self.table.setModel(None)
+        if old is not None:
+            old.deleteLater()
+        self._loaded_uid = None
+        if self.runner.is_busy:
+            self._pending_uid = uid
+            self.runner.cancel()
+            return
+        self._pending_uid = None
+        self.runner.run(_load_table, self.session.vault, uid, title=f"Loading {self.info.name}",
+                        on_done=lambda table, uid=uid: self._loaded(uid, table))
+
+    def _start_pending_load(self) -> None:
+        uid, self._pending_uid = self._pending_uid, None
+        if uid is not None and not self.session.is_locked and self.info is not None \
+                and self.info.uid == uid:
+            self._load(uid)
+
+    def _loaded(self, uid: str, table) -> None:
+        if self.info is None or self.info.uid != uid:
+            return
+        model = ArrowTableModel(table, type_labels(self.info), parent=self.table)
+        self.table.setModel(model)
+        self.table.horizontalHeader().setSortIndicatorShown(False)
+        fit_columns(self.table)
+        self._loaded_uid = uid
+
+    def _sort_by(self, column: int) -> None:
+        model = self.table.model()
+        if model is None:
+            return
+        header = self.table.horizontalHeader()
+        ascending = not (header.isSortIndicatorShown() and header.sortIndicatorSection() == column
+                         and header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder)
+        order = Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(column, order)
+        model.sort(column, order)
+
+    def _save_role(self, column: str, role: str) -> bool:
+        try:
+            self.session.vault.set_role(self.info.uid, column, role)
+        except PPDSError as exc:
+            show_error(self, exc, title="Saving the role")
+            return False
+        return True
+
+    # -- actions ------------------------------------------------------------------------------
+    def _import(self) -> None:
+        window = self.window()
+        if hasattr(window, "open_import_wizard"):
+            window.open_import_wizard()
+
+    def rename_current(self) -> None:
+        if self.info is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename dataset", "New &name:", text=self.info.name)
+        if ok and name.strip() and name.strip() != self.info.name:
+            try:
+                self.session.vault.rename_dataset(self.info.uid, name.strip())
+            except PPDSError as exc:
+                show_error(self, exc, title="Renaming")
+                return
+            self.info = None
+            self.session.datasets_changed.emit()
+
+    def delete_current(self) -> None:
+        if self.info is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete dataset",
+            f"Delete “{self.info.name}” ({self.info.n_rows:,} rows) from the vault?\n\n"
+            "This cannot be undone. The deletion is recorded in the audit log.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.session.vault.delete_dataset(self.info.uid)
+        except PPDSError as exc:
+            show_error(self, exc, title="Deleting")
+            return
+        self.info = None
+        self.session.current_dataset = None
+        self.session.datasets_changed.emit()
+
+
+def _details_html(info) -> str:
+    rows = [("Name", info.name), ("Kind", info.kind), ("Rows", f"{info.n_rows:,}"),
+            ("Columns", str(info.n_cols)),
+            ("Added", info.created_at.replace("T", " ").rstrip("Z")[:19] + " UTC"),
+            ("Stored size", f"{info.byte_size / 1e6:.2f} MB (compressed, encrypted)"),
+            ("Dataset id", info.uid)]
+    for key, value in (info.source or {}).items():
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        rows.append((key.replace("_", " ").capitalize(), str(value)))
+    body = "".join(f"<tr><td style='color:#5b6975;padding:3px 16px 3px 0'>{escape(k)}</td>"
+                   f"<td style='padding:3px 0'>{escape(v)}</td></tr>" for k, v in rows)
+    return f"<h3>Details and provenance</h3><table>{body}</table>"

@@ -1,0 +1,214 @@
+"""The main window: page navigation on the left, the current page on the right.
+
+Pages come from ``ui/pages.PAGES`` and are built on first display with the session. The status
+bar shows the session runner's job (title, progress, Cancel) and its quiet messages. The window
+never touches the vault directly; locking is the session's job and the app controller closes
+this window when the session emits ``locked``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
+
+from .. import __version__
+from .pages import PageSpec, ordered_pages
+from .session import AppSession
+from .widgets.task_progress import TaskProgress
+
+
+class MainWindow(QMainWindow):
+    page_created = Signal(str, QWidget)
+    closed = Signal()
+
+    def __init__(self, session: AppSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("MainWindow")
+        where = f" — {session.vault_path.name}" if session.vault_path is not None else ""
+        self.setWindowTitle(f"PPDS Desktop{where}")
+        self.resize(1200, 760)
+        session.runner.set_dialog_parent(self)
+
+        self._specs: list[PageSpec] = ordered_pages()
+        self._pages: dict[str, QWidget] = {}
+        self.nav = QListWidget()
+        self.nav.setObjectName("Navigation")
+        self.nav.setAccessibleName("Pages")
+        self.nav.setFixedWidth(190)
+        self.nav.setIconSize(QSize(18, 18))
+        self.stack = QStackedWidget()
+        for index, spec in enumerate(self._specs):
+            item = QListWidgetItem(spec.title)
+            shortcut = f"Ctrl+{index + 1}" if index < 9 else ""
+            item.setToolTip(f"{spec.tooltip} ({shortcut})" if shortcut and spec.tooltip
+                            else spec.tooltip or shortcut)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            self.nav.addItem(item)
+            self.stack.addWidget(QWidget())  # placeholder until first shown
+        self.nav.currentRowChanged.connect(self._show_row)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_actions()
+        self._build_status_bar()
+        if self._specs:
+            self.nav.setCurrentRow(0)
+
+    # -- pages --------------------------------------------------------------------------------
+    def page(self, key: str) -> QWidget | None:
+        """The page widget for ``key`` (built if needed), or None for an unknown key."""
+        for row, spec in enumerate(self._specs):
+            if spec.key == key:
+                return self._ensure_page(row)
+        return None
+
+    def open_page(self, key: str) -> QWidget | None:
+        for row, spec in enumerate(self._specs):
+            if spec.key == key:
+                self.nav.setCurrentRow(row)
+                return self._pages.get(key)
+        return None
+
+    def _show_row(self, row: int) -> None:
+        if row < 0:
+            return
+        self._ensure_page(row)
+        self.stack.setCurrentIndex(row)
+
+    def _ensure_page(self, row: int) -> QWidget:
+        spec = self._specs[row]
+        if spec.key in self._pages:
+            return self._pages[spec.key]
+        try:
+            widget = spec.factory(self.session)
+        except Exception as exc:  # noqa: BLE001 - one broken page must not take the window down
+            widget = _broken_page(spec, exc)
+        widget.setObjectName(widget.objectName() or f"page_{spec.key}")
+        placeholder = self.stack.widget(row)
+        self.stack.insertWidget(row, widget)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        self._pages[spec.key] = widget
+        self.page_created.emit(spec.key, widget)
+        return widget
+
+    # -- menus and actions --------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        self.import_action = QAction("&Import data…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.setStatusTip("Import a CSV, TSV, Excel or Parquet file into the vault")
+        self.import_action.triggered.connect(self.open_import_wizard)
+
+        self.lock_action = QAction("&Lock vault", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setStatusTip("Lock the vault now; unlocking needs the passphrase")
+        self.lock_action.triggered.connect(self.session.lock)
+
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        if self.quit_action.shortcut().isEmpty():
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.lock_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        go_menu = self.menuBar().addMenu("&Go")
+        for index, spec in enumerate(self._specs):
+            action = QAction(spec.title, self)
+            if index < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, row=index: self.nav.setCurrentRow(row))
+            go_menu.addAction(action)
+
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcut(QKeySequence("F1"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.about_action = QAction("&About PPDS Desktop", self)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+
+    def _build_status_bar(self) -> None:
+        self.task_progress = TaskProgress(self.session.runner)
+        self.statusBar().addPermanentWidget(self.task_progress)
+        self.session.runner.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape and self.session.runner.is_busy:
+            self.session.runner.cancel()
+            return
+        super().keyPressEvent(event)
+
+    # -- dialogs ------------------------------------------------------------------------------
+    def open_import_wizard(self):
+        from .import_wizard import ImportWizard
+
+        wizard = ImportWizard(self.session, self)
+        wizard.imported.connect(self._after_import)
+        wizard.open()
+        return wizard
+
+    def _after_import(self, uid: str) -> None:
+        page = self.open_page("datasets")
+        if page is not None and hasattr(page, "select_dataset"):
+            page.select_dataset(uid)
+
+    def show_shortcuts(self) -> QMessageBox:
+        rows = [("Ctrl+I", "Import data"), ("Ctrl+L", "Lock the vault"), ("Ctrl+Q", "Quit"),
+                ("Ctrl+1 … Ctrl+9", "Go to a page in the list on the left"),
+                ("Esc", "Cancel the running job"), ("F1", "This list"),
+                ("Tab / Shift+Tab", "Move between fields"),
+                ("Alt + underlined letter", "Press a button or open a menu")]
+        html = "<table cellpadding='3'>" + "".join(
+            f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in rows) + "</table>"
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", html,
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.open()
+        return box
+
+    def show_about(self) -> QMessageBox:
+        text = (f"<h3>PPDS Desktop {__version__}</h3>"
+                "<p>Privacy-preserving data sharing for hospitals: an encrypted vault, "
+                "de-identification, differential privacy, homomorphic aggregation and signed, "
+                "encrypted share bundles — offline, by file exchange.</p>"
+                "<p>Licensed under the Apache License 2.0.</p>")
+        box = QMessageBox(QMessageBox.Icon.Information, "About PPDS Desktop", text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.open()
+        return box
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Quitting with a job running cancels it and waits for it to unwind first."""
+        for runner in self.session.busy_runners():
+            runner.cancel()
+            runner.wait_until_idle(30.0)
+        super().closeEvent(event)
+        self.closed.emit()
+
+
+def _broken_page(spec: PageSpec, exc: Exception) -> QWidget:
+    widget = QWidget()
+    layout = QVBoxLayout(widget)
+    label = QLabel(f"The page “{spec.title}” could not be opened:\n{exc}")
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addWidget(label)
+    return widget
+

@@ -1,0 +1,59 @@
+"""Turn a dataset's stored profile and roles into rows for the column-profile table."""
+
+from __future__ import annotations
+
+from .roles_model import ColumnRow
+
+
+def _profile_columns(profile: dict | None) -> dict[str, dict]:
+    """The per-column entries of a stored profile, by column name."""
+    if not profile:
+        return {}
+    columns = profile.get("columns", profile)
+    if isinstance(columns, dict):
+        return {str(k): v for k, v in columns.items() if isinstance(v, dict)}
+    return {c["name"]: c for c in columns if isinstance(c, dict) and "name" in c}
+
+
+def _first(entry: dict, *keys, default=None):
+    for key in keys:
+        if entry.get(key) is not None:
+            return entry[key]
+    return default
+
+
+def column_row(name: str, entry: dict, role=None) -> ColumnRow:
+    """One table row from a profile entry and the stored ``ColumnRole`` (if any)."""
+    suggested = entry.get("suggestion") or {}
+    missing = _first(entry, "missing_share", "missing")
+    examples = _first(entry, "examples", default=()) or ()
+    return ColumnRow(
+        name=name,
+        kind=str(_first(entry, "kind", "type", default="")),
+        missing=float(missing) if missing is not None else None,
+        distinct=_first(entry, "distinct", "n_distinct"),
+        examples=tuple(str(e) for e in list(examples)[:5]),
+        role=role.role if role is not None else
+        _first(entry, "role", "suggested_role", default=suggested.get("role", "insensitive")),
+        reason=role.reason if role is not None else
+        str(_first(entry, "reason", default=suggested.get("reason", ""))),
+        confirmed=bool(role.confirmed) if role is not None else False,
+    )
+
+
+def profile_rows(info, roles: dict) -> list[ColumnRow]:
+    """Rows in column order for a stored dataset (``DatasetInfo``) and ``vault.roles(...)``."""
+    entries = _profile_columns(info.profile)
+    rows = []
+    for name in info.columns:
+        entry = dict(entries.get(name, {}))
+        entry.setdefault("kind", info.dtypes.get(name, ""))
+        rows.append(column_row(name, entry, roles.get(name)))
+    return rows
+
+
+def type_labels(info) -> dict[str, str]:
+    """The type shown under each column name in the data table (profile kind, else Arrow type)."""
+    entries = _profile_columns(info.profile)
+    return {name: str(_first(entries.get(name, {}), "kind", "type",
+                             default=info.dtypes.get(name, ""))) for name in info.columns}

@@ -1,0 +1,167 @@
+"""The column profile as a table, with the role column editable through a combo box.
+
+Used twice: on the Datasets page (each change is saved at once with ``vault.set_role``, which
+audits it) and on the import wizard's roles page (changes are kept until the import stores them).
+The model never holds cell data beyond the few example values the profile already carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
+
+ROLE_LABELS = {
+    "identifier": "Identifier",
+    "quasi_identifier": "Quasi-identifier",
+    "sensitive": "Sensitive",
+    "insensitive": "Insensitive",
+}
+ROLE_HELP = {
+    "identifier": "Identifies a person on its own (name, SSN, e-mail, record number): "
+                  "removed or pseudonymised before sharing.",
+    "quasi_identifier": "Identifies people in combination with other columns (age, ZIP, dates, "
+                        "gender): generalised to reach k-anonymity.",
+    "sensitive": "The information to protect (diagnosis, results): l-diversity and "
+                 "t-closeness apply to it.",
+    "insensitive": "Neither identifying nor sensitive: released as it is.",
+}
+USER_REASON = "set by the user"
+
+
+@dataclass(frozen=True)
+class ColumnRow:
+    name: str
+    kind: str = ""
+    missing: float | None = None      # share 0..1
+    distinct: int | None = None
+    examples: tuple[str, ...] = ()
+    role: str = "insensitive"
+    reason: str = ""
+    confirmed: bool = False
+
+
+HEADERS = ("Column", "Type", "Missing", "Distinct", "Examples", "Role", "Why this role")
+ROLE_COLUMN = HEADERS.index("Role")
+
+
+class RolesModel(QAbstractTableModel):
+    """``save(column, role) -> bool`` persists a change; when it returns False (it could not
+    save, and said why) the model keeps the old role."""
+
+    def __init__(self, rows: list[ColumnRow] = (), save: Callable[[str, str], bool] | None = None,
+                 parent=None):
+        super().__init__(parent)
+        self._rows = list(rows)
+        self._save = save
+
+    def set_rows(self, rows: list[ColumnRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[ColumnRow]:
+        return list(self._rows)
+
+    def roles(self) -> dict[str, str]:
+        return {r.name: r.role for r in self._rows}
+
+    def row_for(self, column: str) -> int:
+        return next(i for i, r in enumerate(self._rows) if r.name == column)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and section == ROLE_COLUMN:
+                return "Double-click or press F2 to change a column's role"
+        return None
+
+    def flags(self, index):
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == ROLE_COLUMN:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, col)
+        if role == Qt.ItemDataRole.EditRole and col == ROLE_COLUMN:
+            return row.role
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == ROLE_COLUMN:
+                return ROLE_HELP.get(row.role, "")
+            return self._text(row, col)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 3):
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.FontRole and col == ROLE_COLUMN and not row.confirmed:
+            font = QFont()
+            font.setItalic(True)  # a suggestion the user has not confirmed yet
+            return font
+        return None
+
+    @staticmethod
+    def _text(row: ColumnRow, col: int) -> str:
+        if col == 0:
+            return row.name
+        if col == 1:
+            return row.kind
+        if col == 2:
+            return "" if row.missing is None else f"{row.missing:.1%}"
+        if col == 3:
+            return "" if row.distinct is None else f"{row.distinct:,}"
+        if col == 4:
+            return ", ".join(row.examples)
+        if col == 5:
+            return ROLE_LABELS.get(row.role, row.role)
+        return row.reason
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if role != Qt.ItemDataRole.EditRole or index.column() != ROLE_COLUMN:
+            return False
+        if value not in ROLE_LABELS:
+            return False
+        old = self._rows[index.row()]
+        if value == old.role and old.confirmed:
+            return False
+        if self._save is not None and not self._save(old.name, value):
+            return False
+        self._rows[index.row()] = replace(old, role=value, reason=USER_REASON, confirmed=True)
+        self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), len(HEADERS) - 1))
+        return True
+
+
+class RoleDelegate(QStyledItemDelegate):
+    """A combo box of the four roles, each with its explanation as a tooltip."""
+
+    def createEditor(self, parent, option, index):  # noqa: N802
+        combo = QComboBox(parent)
+        for key, label in ROLE_LABELS.items():
+            combo.addItem(label, key)
+            combo.setItemData(combo.count() - 1, ROLE_HELP[key], Qt.ItemDataRole.ToolTipRole)
+        combo.activated.connect(lambda _i, c=combo: self._commit(c))
+        return combo
+
+    def _commit(self, combo: QComboBox) -> None:
+        self.commitData.emit(combo)
+        self.closeEditor.emit(combo)
+
+    def setEditorData(self, editor, index):  # noqa: N802
+        position = editor.findData(index.data(Qt.ItemDataRole.EditRole))
+        editor.setCurrentIndex(max(position, 0))
+
+    def setModelData(self, editor, model, index):  # noqa: N802
+        model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)

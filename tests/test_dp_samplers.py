@@ -1,0 +1,142 @@
+"""The exact samplers against their exact distributions (χ² on ~1e5 draws), and the CSPRNG rule.
+
+Draws use the explicit ``SeededTestRng`` hook so that a statistical test cannot flake; the last
+tests check that the default is the OS CSPRNG and that no privacy code uses ``numpy.random``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from ppds_desktop.core.dp import samplers
+from ppds_desktop.core.dp.rng import SeededTestRng, SystemRng, default_rng
+from ppds_desktop.core.dp.samplers import (bernoulli_exp, discrete_gaussian,
+                                           discrete_gaussian_scalar, discrete_laplace,
+                                           discrete_laplace_scalar, uniform_below)
+from ppds_desktop.core.errors import InputError
+
+N = 100_000
+P_MIN = 1e-4
+
+
+def laplace_pmf(scale: float, z: np.ndarray) -> np.ndarray:
+    p = math.exp(-1.0 / scale)
+    return (1 - p) / (1 + p) * p ** np.abs(z)
+
+
+def gaussian_pmf(sigma2: float, z: np.ndarray) -> np.ndarray:
+    top = int(40 * math.sqrt(sigma2)) + 5
+    support = np.arange(-top, top + 1)
+    norm = np.exp(-support.astype(float) ** 2 / (2 * sigma2)).sum()
+    return np.exp(-z.astype(float) ** 2 / (2 * sigma2)) / norm
+
+
+def chi2_pvalue(draws: np.ndarray, pmf) -> float:
+    """χ² goodness of fit, with the tails pooled so every expected count is >= 20."""
+    lo, hi = int(draws.min()), int(draws.max())
+    support = np.arange(lo - 200, hi + 201)
+    probs = pmf(support)
+    expected = probs * draws.size
+    core = np.flatnonzero(expected >= 20)
+    a, b = support[core[0]], support[core[-1]]
+    observed = [np.sum(draws < a)] + [np.sum(draws == z) for z in range(a, b + 1)] + [np.sum(draws > b)]
+    exp_core = list(expected[core[0]:core[-1] + 1])
+    exp_tails = [draws.size * (1 - sum(probs[core[0]:core[-1] + 1]) ) / 2] * 2
+    exp_all = np.array([exp_tails[0]] + exp_core + [exp_tails[1]])
+    obs_all = np.array(observed, dtype=float)
+    keep = exp_all > 1e-9
+    exp_all = exp_all[keep] * obs_all[keep].sum() / exp_all[keep].sum()
+    return float(stats.chisquare(obs_all[keep], exp_all).pvalue)
+
+
+@pytest.mark.parametrize("scale", [Fraction(1, 2), 1, Fraction(3, 2), 10])
+def test_discrete_laplace_matches_exact_pmf(scale):
+    draws = discrete_laplace(scale, N, SeededTestRng(11))
+    assert draws.dtype == np.int64 and draws.size == N
+    assert chi2_pvalue(draws, lambda z: laplace_pmf(float(scale), z)) > P_MIN
+
+
+@pytest.mark.parametrize("sigma2", [1, Fraction(10, 3), 50])
+def test_discrete_gaussian_matches_exact_pmf(sigma2):
+    draws = discrete_gaussian(sigma2, N, SeededTestRng(12))
+    assert chi2_pvalue(draws, lambda z: gaussian_pmf(float(sigma2), z)) > P_MIN
+
+
+def test_scalar_reference_samplers_match_pmf():
+    rng = SeededTestRng(13)
+    lap = np.array([discrete_laplace_scalar(3, 1, rng) for _ in range(20_000)])
+    assert chi2_pvalue(lap, lambda z: laplace_pmf(3.0, z)) > P_MIN
+    gau = np.array([discrete_gaussian_scalar(4, 1, rng) for _ in range(20_000)])
+    assert chi2_pvalue(gau, lambda z: gaussian_pmf(4.0, z)) > P_MIN
+
+
+def test_large_sigma_takes_the_exact_python_integer_path():
+    # σ² = 10¹⁰: the acceptance fraction needs more than 64 bits, so lanes run in Python ints.
+    draws = discrete_gaussian(10 ** 10, 3000, SeededTestRng(14))
+    assert stats.kstest(draws / 1e5, "norm").pvalue > P_MIN
+
+
+@pytest.mark.parametrize("num,den", [(0, 1), (1, 3), (1, 1), (5, 2), (7, 3)])
+def test_bernoulli_exp_probability(num, den):
+    hits = int(bernoulli_exp(np.full(N, num, dtype=np.uint64), np.uint64(den), SeededTestRng(15)).sum())
+    expected = math.exp(-num / den)
+    if num == 0:
+        assert hits == N
+    else:
+        assert stats.binomtest(hits, N, expected).pvalue > P_MIN
+
+
+def test_uniform_below_is_uniform_even_for_awkward_bounds():
+    m = 2 ** 63 + 12345                      # rejection matters here: a modulo would be biased
+    draws = uniform_below(m, SeededTestRng(16), 50_000)
+    assert int(draws.max()) < m
+    top_half = int((draws >= np.uint64(2 ** 62 + 6172)).sum())
+    assert stats.binomtest(top_half, 50_000, 0.5).pvalue > P_MIN
+    small = uniform_below(7, SeededTestRng(17), 70_000).astype(int)
+    assert stats.chisquare(np.bincount(small, minlength=7)).pvalue > P_MIN
+
+
+def test_seeded_hook_is_deterministic_and_default_is_the_os_csprng():
+    a = discrete_laplace(5, 100, SeededTestRng(1))
+    b = discrete_laplace(5, 100, SeededTestRng(1))
+    assert np.array_equal(a, b)
+    assert isinstance(default_rng(None), SystemRng)
+    c, d = discrete_laplace(5, 100), discrete_laplace(5, 100)
+    assert not np.array_equal(c, d)
+
+
+def test_default_randomness_comes_from_os_urandom(monkeypatch):
+    calls = []
+    import os as _os
+
+    real = _os.urandom
+
+    def spy(n):
+        calls.append(n)
+        return real(n)
+
+    monkeypatch.setattr("ppds_desktop.core.dp.rng.os.urandom", spy)
+    discrete_gaussian(7, 1000)
+    assert calls
+
+
+def test_privacy_code_never_uses_numpy_random():
+    root = Path(samplers.__file__).resolve().parent.parent
+    pattern = re.compile(r"np\.random|numpy\.random|^\s*import random|from random import", re.M)
+    for folder in ("dp", "perturb"):
+        for path in (root / folder).rglob("*.py"):
+            assert not pattern.search(path.read_text()), path
+
+
+def test_parameters_must_be_positive():
+    with pytest.raises(InputError):
+        discrete_laplace(0, 10)
+    with pytest.raises(InputError):
+        discrete_gaussian("-1", 10)

@@ -1,0 +1,143 @@
+"""The homomorphic use cases across five real vaults, exchanging real bundles."""
+
+from __future__ import annotations
+
+import pandas as pd
+import phe
+import pytest
+
+from ppds_desktop.core.errors import InputError, NotFound
+from ppds_desktop.core.he import keys as he_keys
+from ppds_desktop.core.he import serial
+from ppds_desktop.services import he, he_scenario, sharing
+
+from conftest import PASSPHRASE
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    sc = he_scenario.build(tmp_path_factory.mktemp("he"), PASSPHRASE, rows=40)
+    yield sc
+    sc.close()
+
+
+def plain_means(sc, by="Medical Condition"):
+    return pd.concat(sc.originals).groupby(by)["Billing Amount"].apply(
+        lambda s: s.round(2).mean())
+
+
+def test_key_is_in_vault_and_on_card(scenario):
+    kh = scenario.key_holder.vault
+    [info] = he.list_keys(kh)
+    assert info.published and info.bits == 2048
+    sk = he_keys.private_key_from_bytes(kh.get_secret(he_keys.SECRET_KIND, "study"))
+    assert isinstance(sk, phe.PaillierPrivateKey)
+    contact = sharing.get_contact(scenario.hospitals[0].vault, "Key holder")
+    assert contact.extensions[he.KEY_EXTENSION]["fingerprint"] == info.fingerprint
+
+
+def test_release_keeps_only_ciphertexts_of_encrypted_columns(scenario):
+    h = scenario.hospitals[0].vault
+    release = h.release_info("Northbrook General encrypted release")
+    table = h.load_dataset(release.output_dataset_id)
+    assert "Billing Amount" not in table.columns and "Medical Condition" in table.columns
+    files = h.release_files(release.id)
+    header = serial.read_header(files[he.ENCRYPTED_FILE])
+    assert header["count"] == len(table) and header["meta"]["columns"] == ["Billing Amount", "Age"]
+
+
+def test_full_round_trip_through_bundles(scenario, tmp_path):
+    col, kh = scenario.collector, scenario.key_holder
+    contribs = [he.contribution_from_bundle(col.vault, p) for p in scenario.bundles]
+    assert [c.label for c in contribs] == list(he_scenario.HOSPITAL_NAMES)
+    request = he.compute_request(col.vault, contribs,
+                                 "mean Billing Amount, count Billing Amount by Medical Condition")
+    req_path = tmp_path / "request.ppdsb"
+    he.send_request(col.vault, request, req_path)
+    with pytest.raises(NotFound, match="no Paillier private key"):
+        he.answer_request(col.vault, request)
+
+    received, sender = he.open_request(kh.vault, req_path)
+    assert sender.name == "Collector"
+    assert any("records" in line for line in received.describe())
+    result = he.answer_request(kh.vault, received, min_records=5)
+    res_path = tmp_path / "result.ppdsb"
+    he.send_result(kh.vault, result, res_path, to=sender)
+
+    shown = he.open_result(col.vault, res_path)
+    expected = plain_means(scenario)
+    sizes = pd.concat(scenario.originals)["Medical Condition"].value_counts()
+    for row in shown.rows:
+        cond = row["group"]["Medical Condition"]
+        if sizes[cond] < 5:
+            assert row["refused"]
+        else:
+            assert row["values"]["mean Billing Amount"] == pytest.approx(expected[cond], rel=1e-12)
+            assert row["values"]["count Billing Amount"] == sizes[cond]
+    assert "<svg" in he.result_chart(shown)
+    assert any("Single-key mode" in line for line in he.provenance_lines(shown))
+    assert [r.kind for r in kh.vault.list_releases()].count("he_result") == 1
+
+
+def test_dp_answer_spends_budget_and_is_refused_past_it(scenario):
+    from ppds_desktop.core.dp.ledger import budget_status, set_budget
+    from ppds_desktop.core.errors import BudgetExceeded
+
+    kh = scenario.key_holder.vault
+    ds = kh.put_dataset("study budget", pd.DataFrame({"x": [1]}))
+    set_budget(kh, ds.name, epsilon=1.0)
+    contribs = [he.contribution_from_bundle(scenario.collector.vault, p) for p in scenario.bundles]
+    request = he.compute_request(scenario.collector.vault, contribs, "mean Age")
+    result = he.answer_request(kh, request, epsilon=0.6, budget_dataset=ds.name)
+    assert result.dp["epsilon"] == 0.6
+    true_mean = pd.concat(scenario.originals)["Age"].mean()
+    assert abs(result.rows[0]["values"]["mean Age"] - true_mean) < 20
+    assert budget_status(kh, ds.name).epsilon_spent == pytest.approx(0.6)
+    with pytest.raises(BudgetExceeded):
+        he.answer_request(kh, request, epsilon=0.6, budget_dataset=ds.name)
+    with pytest.raises(InputError, match="budget"):
+        he.answer_request(kh, request, epsilon=0.1)
+
+
+def test_contribution_of_an_imported_bundle(scenario):
+    col = scenario.collector.vault
+    imported = sharing.open_into_vault(col, scenario.bundles[1], accept_replay=True)
+    contrib = he.contribution_from_dataset(col, imported.dataset.name)
+    assert len(contrib.frame) == 40 and contrib.source["bundle_id"] == imported.bundle_id
+
+
+def test_recipe_key_reference_is_checked(scenario):
+    h = scenario.hospitals[0].vault
+    with pytest.raises(Exception, match="fingerprint"):
+        he.resolve_public_key(h, {"contact": "Key holder", "fingerprint": "0000 0000"})
+    with pytest.raises(NotFound, match="no Paillier public key"):
+        he.resolve_public_key(h, {"contact": "Collector"})
+
+
+def test_cli_compute_answer_show(scenario, tmp_path, monkeypatch, capsys):
+    from ppds_desktop import cli
+    from ppds_desktop.cli import main
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_he"])   # independent of other areas
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    wd = scenario.workdir
+    col, kh = wd / "Collector" / "vault.ppds", wd / "Key holder" / "vault.ppds"
+    req, res = tmp_path / "req.ppdsb", tmp_path / "res.ppdsb"
+    assert main(["he", "compute", *map(str, scenario.bundles), "--query",
+                 "mean Billing Amount by Gender", "-o", str(req), "--vault", str(col)]) == 0
+    assert main(["he", "answer", str(req), "--dry-run", "--vault", str(kh)]) == 0
+    assert "cell Gender=" in capsys.readouterr().out
+    assert main(["he", "answer", str(req), "-o", str(res), "--vault", str(kh)]) == 0
+    assert "Single-key mode" in capsys.readouterr().err
+    assert main(["he", "show", str(res), "--json", "--vault", str(col),
+                 "--chart", str(tmp_path / "c.svg")]) == 0
+    import json
+    shown = json.loads(capsys.readouterr().out)
+    expected = pd.concat(scenario.originals).groupby("Gender")["Billing Amount"].apply(
+        lambda s: s.round(2).mean())
+    for row in shown["rows"]:
+        assert row["values"]["mean Billing Amount"] == pytest.approx(
+            expected[row["group"]["Gender"]], rel=1e-12)
+    assert (tmp_path / "c.svg").read_text().startswith("<svg")
+    assert main(["he", "show", str(req), "--vault", str(col)]) == 1   # a request is not a result
+    assert "not 'he_result'" in capsys.readouterr().err

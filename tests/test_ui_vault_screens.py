@@ -1,0 +1,165 @@
+"""First-run wizard, unlock screen, lock (Ctrl+L and idle timeout) and unlock again, driven
+through the real widgets."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QWizard
+
+from ppds_desktop.core.vault import Vault
+from ppds_desktop.ui.app import AppController
+from ppds_desktop.ui.first_run import PAGE_CREATE, PAGE_RECOVERY, FirstRunWizard
+from ppds_desktop.ui.main_window import MainWindow
+from ppds_desktop.ui.session import AUTO_LOCK_SETTING
+from ppds_desktop.ui.unlock import UnlockWindow
+
+from conftest import PASSPHRASE
+
+STRONG = "maple orbit lantern quiet seventy"
+
+
+@pytest.fixture
+def controller(tmp_path, qtbot):
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    ctl = AppController(QApplication.instance(), vault_path=tmp_path / "v" / "my.vault",
+                        settings=settings)
+    yield ctl
+    if ctl.session is not None and not ctl.session.is_locked:
+        ctl._quitting = True  # noqa: SLF001 - do not quit the test's QApplication
+        ctl.session.locked.disconnect()
+        ctl.session.lock()
+    for w in (ctl.main_window, ctl.unlock_window, ctl.wizard):
+        if w is not None:
+            w.close()
+
+
+def _next(qtbot, wizard: QWizard) -> None:
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+
+
+def test_first_run_wizard_creates_a_vault_and_shows_the_recovery_key_once(qtbot, tmp_path):
+    wizard = FirstRunWizard()
+    qtbot.addWidget(wizard)
+    wizard.show()
+    _next(qtbot, wizard)                              # "Create a new vault" is the default
+    create = wizard.page(PAGE_CREATE)
+    assert wizard.currentId() == PAGE_CREATE
+    target = tmp_path / "new" / "clinic.vault"
+    create.location.edit.setText(str(target))
+    create.fields.passphrase.setText("password123")   # weak: refused
+    create.fields.confirm.setText("password123")
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert "Avoid common passwords" in create.fields.hints.text()
+    create.fields.passphrase.setText(STRONG)
+    create.fields.confirm.setText(STRONG + "x")       # mismatch: refused
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert create.fields.mismatch.text()
+    create.fields.confirm.setText(STRONG)
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+    recovery = wizard.page(PAGE_RECOVERY)
+    with qtbot.waitSignal(recovery.runner.finished, timeout=20_000):
+        _next(qtbot, wizard)
+    assert Vault.exists(target)
+    key = recovery.key.text()
+    assert key.count("-") >= 5 and recovery.key.isVisible()
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    assert not finish.isEnabled()                     # not before "I have written it down"
+    wizard.reject()                                   # Esc / close box: refused now
+    assert wizard.isVisible()
+    recovery.copy_button.click()
+    assert QApplication.clipboard().text() == key
+    recovery.confirm.setChecked(True)
+    assert finish.isEnabled()
+    finish.click()
+    assert wizard.result() == QWizard.DialogCode.Accepted
+    assert wizard.vault is not None and wizard.vault_path == target
+    wizard.vault.lock()
+    # the recovery key shown really unlocks the vault
+    Vault.open_with_recovery(target, key, "a brand new passphrase here").lock()
+
+
+def test_unlock_screen_wrong_then_right_passphrase(qtbot, vault, vault_path):
+    vault.lock()
+    window = UnlockWindow(vault_path)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.keyClicks(window.passphrase, "not the passphrase")
+    with qtbot.waitSignal(window.runner.ended, timeout=20_000):
+        qtbot.keyClick(window.passphrase, Qt.Key.Key_Return)
+    assert "Wrong passphrase" in window.error.text()
+    assert window.runner.last_error_box is None       # inline, no dialog
+    assert window.passphrase.isEnabled() and window.passphrase.selectedText()
+    window.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(window.unlocked, timeout=20_000) as blocker:
+        window.unlock_button.click()
+    opened = blocker.args[0]
+    assert not opened.is_locked
+    opened.lock()
+
+
+def test_full_cycle_first_run_lock_and_unlock(qtbot, controller):
+    wizard = controller.start()
+    assert isinstance(wizard, FirstRunWizard)
+    _next(qtbot, wizard)
+    create = wizard.page(PAGE_CREATE)
+    assert create.location.path() != controller.vault_path  # defaults to the platform folder
+    create.location.edit.setText(str(controller.vault_path))
+    create.fields.passphrase.setText(STRONG)
+    create.fields.confirm.setText(STRONG)
+    with qtbot.waitSignal(wizard.page(PAGE_RECOVERY).runner.finished, timeout=20_000):
+        _next(qtbot, wizard)
+    wizard.page(PAGE_RECOVERY).confirm.setChecked(True)
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+
+    window = controller.main_window
+    assert isinstance(window, MainWindow) and window.isVisible()
+    session = controller.session
+    vault = session.vault
+    with qtbot.waitSignal(session.locked, timeout=5000):
+        window.lock_action.trigger()
+    assert vault.is_locked and controller.session is None
+    unlock = controller.unlock_window
+    assert isinstance(unlock, UnlockWindow) and unlock.isVisible()
+    assert not window.isVisible()
+
+    unlock.passphrase.setText("wrong wrong wrong")
+    with qtbot.waitSignal(unlock.runner.ended, timeout=20_000):
+        unlock.unlock()
+    assert "Wrong passphrase" in unlock.error.text()
+    assert controller.main_window is None
+    unlock.passphrase.setText(STRONG)
+    with qtbot.waitSignal(unlock.unlocked, timeout=20_000):
+        unlock.unlock()
+    assert controller.main_window is not None and controller.main_window.isVisible()
+
+
+def test_idle_timeout_locks_and_activity_postpones_it(qtbot, controller, vault, vault_path):
+    controller.vault_path = vault_path
+    window = controller.open_session(vault)
+    session = controller.session
+    assert session.idle_interval_ms == 10 * 60_000  # the default
+    session.set_idle_interval_ms(200)
+    # a key press anywhere in the app counts as activity: the timer restarts
+    qtbot.keyClick(window.nav, Qt.Key.Key_Down)
+    assert session._idle_timer.remainingTime() > 150  # noqa: SLF001
+    with qtbot.waitSignal(session.locked, timeout=5000):
+        pass
+    assert vault.is_locked
+    assert controller.unlock_window.isVisible()
+    assert "locked" in controller.unlock_window.status.text()
+
+
+def test_auto_lock_minutes_are_saved_in_the_vault(qtbot, vault, vault_path, controller):
+    controller.vault_path = vault_path
+    window = controller.open_session(vault)
+    page = window.open_page("settings")
+    page.auto_lock.setValue(3)
+    page.save()
+    assert vault.get_setting(AUTO_LOCK_SETTING) == 3
+    assert controller.session.idle_interval_ms == 3 * 60_000
+    controller.session.lock()
+    reopened = Vault.open(vault_path, PASSPHRASE)
+    controller.open_session(reopened)
+    assert controller.session.auto_lock_minutes == 3

@@ -1,0 +1,105 @@
+"""``ppds vault …`` through the real CLI entry point: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+
+import pytest
+
+from ppds_desktop import cli as cli_package
+from ppds_desktop.cli import main
+from ppds_desktop.core.vault import Vault
+
+from conftest import PASSPHRASE
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    monkeypatch.delenv("PPDS_NEW_PASSPHRASE", raising=False)
+    # Other areas' command modules may not exist yet in a partial checkout.
+    monkeypatch.setattr(cli_package, "COMMAND_MODULES", [
+        m for m in cli_package.COMMAND_MODULES
+        if importlib.util.find_spec(f"ppds_desktop.cli.{m}") is not None])
+
+    def run(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def _one_line_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ppds: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_init_prints_recovery_key_once(cli, vault_path):
+    code, out, err = cli("vault", "init", "--vault", vault_path)
+    assert code == 0
+    key = re.search(r"RECOVERY KEY: (\S+)", out).group(1)
+    assert len(key.split("-")) == 9 and "shown only now" in out
+    assert Vault.exists(vault_path)
+    code, out, err = cli("vault", "init", "--vault", vault_path)
+    assert code == 1 and "already exists" in _one_line_error(err)
+
+
+def test_info_audit_passwd_recover(cli, vault_path, monkeypatch):
+    code, out, _ = cli("vault", "init", "--vault", vault_path)
+    key = re.search(r"RECOVERY KEY: (\S+)", out).group(1)
+
+    code, out, _ = cli("vault", "info", "--vault", vault_path, "--json")
+    info = json.loads(out)
+    assert code == 0 and info["schema_version"] == 1 and info["n_audit"] == 1
+    assert info["kdf"].startswith("Argon2id")
+
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "second passphrase")
+    assert cli("vault", "passwd", "--vault", vault_path)[0] == 0
+    code, _, err = cli("vault", "info", "--vault", vault_path)
+    assert code == 1 and "Wrong passphrase" in _one_line_error(err)
+
+    monkeypatch.setenv("PPDS_PASSPHRASE", "second passphrase")
+    code, out, err = cli("vault", "audit", "--vault", vault_path, "--verify", "--json")
+    actions = [json.loads(line)["action"] for line in out.splitlines()]
+    assert code == 0 and actions == ["vault.created", "vault.passphrase_changed"]
+    assert "hash chain intact" in err
+    code, out, _ = cli("vault", "audit", "--vault", vault_path, "--limit", "1")
+    assert code == 0 and "vault.passphrase_changed" in out and len(out.splitlines()) == 1
+
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "third passphrase")
+    code, out, _ = cli("vault", "recover", "--vault", vault_path, "--recovery-key", key)
+    assert code == 0
+    Vault.open(vault_path, "third passphrase").lock()
+    code, _, err = cli("vault", "recover", "--vault", vault_path, "--recovery-key", "AAAA-BBBB")
+    assert code == 1 and "not a recovery key" in _one_line_error(err)
+
+
+def test_backup_and_restore(cli, vault_path, tmp_path):
+    cli("vault", "init", "--vault", vault_path)
+    backup = tmp_path / "v.bak"
+    code, out, _ = cli("vault", "backup", "--vault", vault_path, "-o", backup)
+    assert code == 0 and backup.is_file() and "Wrote encrypted backup" in out
+    target = tmp_path / "restored" / "r.vault"
+    code, out, _ = cli("vault", "restore", backup, "--vault", target)
+    assert code == 0 and Vault.exists(target)
+    code, _, err = cli("vault", "restore", backup, "--vault", target)
+    assert code == 1 and "already exists" in _one_line_error(err)
+    assert cli("vault", "restore", backup, "--vault", target, "--force")[0] == 0
+
+
+def test_errors_and_usage(cli, vault_path, tmp_path, monkeypatch):
+    code, _, err = cli("vault", "info", "--vault", tmp_path / "none.vault")
+    assert code == 1 and "There is no vault" in _one_line_error(err)
+    monkeypatch.delenv("PPDS_PASSPHRASE")
+    code, _, err = cli("vault", "init", "--vault", vault_path)
+    assert code == 1 and "PPDS_PASSPHRASE" in _one_line_error(err)
+    with pytest.raises(SystemExit) as exc:
+        main(["vault", "backup", "--vault", str(vault_path)])     # -o is required
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["vault", "frobnicate"])
+    assert exc.value.code == 2
