@@ -3,7 +3,9 @@
 Times, on synthetic admissions (``core.sample``), ``put_dataset`` of an Arrow table (Parquet +
 SQLCipher in one transaction), ``load_arrow`` / ``load_dataset`` of all columns and of two
 columns, ``backup``; the production Argon2id unlock; and reports the vault size. Peak memory is
-the process's maximum resident set size (``resource``). ``--quick``: 100,000 rows instead of
+the process's maximum resident set size (``resource``); ``put_extra_arrow_mib`` is the most
+Arrow memory allocated on top of the input table while ``put_dataset`` streams it (sampled at
+each progress report). ``--quick``: 100,000 rows instead of
 1,000,000. Writes benchmarks/results/bench_vault.json. The machine has 2 cores shared with other
 work, so timings are noisy upper bounds.
 """
@@ -24,6 +26,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ppds_desktop.core.progress import TaskState  # noqa: E402
 from ppds_desktop.core.sample import generate_admissions  # noqa: E402
 from ppds_desktop.core.vault import PRODUCTION_KDF, Vault  # noqa: E402
 
@@ -52,7 +55,13 @@ def main() -> None:
     try:
         (vault, _recovery), t_create = timed(Vault.create, work / "b.vault", PASSPHRASE,
                                              kdf=PRODUCTION_KDF)
-        info, t_put = timed(vault.put_dataset, "admissions", table)
+        base, extra = pa.total_allocated_bytes(), [0]
+
+        def sample_memory(_fraction, _message):
+            extra[0] = max(extra[0], pa.total_allocated_bytes() - base)
+
+        info, t_put = timed(vault.put_dataset, "admissions", table,
+                            task=TaskState(sample_memory))
         _, t_load_arrow = timed(vault.load_arrow, "admissions")
         _, t_load_two = timed(vault.load_arrow, "admissions", columns=["Age", "Billing Amount"])
         _, t_load_pandas = timed(vault.load_dataset, "admissions")
@@ -70,6 +79,7 @@ def main() -> None:
             "kdf": PRODUCTION_KDF.describe(),
             "put_dataset_s": round(t_put, 3),
             "put_rows_per_s": round(rows / t_put),
+            "put_extra_arrow_mib": round(extra[0] / 2**20, 1),
             "load_arrow_s": round(t_load_arrow, 3),
             "load_two_columns_s": round(t_load_two, 3),
             "load_dataset_pandas_s": round(t_load_pandas, 3),

@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from bundle_helpers import FULL, layout, listing, open_to_dir, seal_to
+from bundle_helpers import layout, listing, open_to_dir, seal_to
 from ppds_desktop.core.bundle import (CHUNK_SIZE, MemorySink, inspect_bundle, open_bundle,
                                       seal_bundle)
 from ppds_desktop.core.bundle import container as container_mod
@@ -75,10 +75,13 @@ def test_several_recipients_and_files(tmp_path, alice, bob):
     seal_bundle(tmp_path / "b.ppdsb", sender=alice, recipients=[bob.enc_public, carol.enc_public],
                 kind="release", manifest={"title": "t"},
                 files=[FileSource("a.parquet", data=b"abc"), FileSource("empty.bin", data=b""),
-                       FileSource("big.bin", path=src)])
+                       FileSource("big.bin", path=src),
+                       FileSource("gen.bin", stream=lambda: (bytes([i]) * 70_000 for i in range(20)))])
+    generated = b"".join(bytes([i]) * 70_000 for i in range(20))
     for who in (bob, carol):
         files = open_bundle(tmp_path / "b.ppdsb", keys=who, sink=MemorySink()).result
-        assert files == {"a.parquet": b"abc", "empty.bin": b"", "big.bin": src.read_bytes()}
+        assert files == {"a.parquet": b"abc", "empty.bin": b"", "big.bin": src.read_bytes(),
+                         "gen.bin": generated}
 
 
 def test_inspect_shows_header_without_keys(tmp_path, alice, bob):
@@ -276,3 +279,66 @@ def test_manifest_is_bound_to_the_header(tmp_path, alice, bob):
     opened = open_bundle(tmp_path / "b.ppdsb", keys=bob, sink=MemorySink())
     assert opened.manifest["bundle_id"] == opened.bundle_id
     assert json.loads(json.dumps(opened.manifest)) == opened.manifest
+
+
+def test_missing_files_are_clear_errors(tmp_path, bob):
+    with pytest.raises(BundleError, match="cannot read"):
+        inspect_bundle(tmp_path / "nope.ppdsb")
+    with pytest.raises(BundleError, match="cannot read"):
+        open_bundle(tmp_path / "nope.ppdsb", keys=bob, sink=MemorySink())
+
+
+# -- bounds ---------------------------------------------------------------------------------------
+
+def test_too_many_recipients_in_header_is_refused(tmp_path, three_chunks, bob):
+    lay = layout(three_chunks)
+    count_at = lay["header_len"] - 32 - 96 - 2  # u16 just before the one stanza
+    blob = three_chunks[:count_at] + struct.pack(">H", 65) + three_chunks[count_at + 2:]
+    _refused(tmp_path, blob, bob, "lists 65 recipients; 1 to 64 are allowed")
+
+
+def test_sealing_for_too_many_recipients_is_refused(tmp_path, alice):
+    many = [KeyPairs.generate() for _ in range(65)]
+    with pytest.raises(BundleError, match="1 to 64 recipients"):
+        seal_to(tmp_path / "b.ppdsb", alice, many, b"x")
+    assert listing(tmp_path) == []
+
+
+def test_oversized_manifest_is_refused_before_it_is_buffered(tmp_path, alice, bob, monkeypatch):
+    seal_to(tmp_path / "b.ppdsb", alice, [bob], b"x")
+    monkeypatch.setattr(container_mod, "MAX_MANIFEST", 100)
+    with pytest.raises(BundleError, match=r"the manifest is \d+ bytes, more than the limit of 100"):
+        open_to_dir(tmp_path / "b.ppdsb", bob, tmp_path / "out")
+    assert listing(tmp_path / "out") == []
+
+
+def test_chunk_count_is_bounded():
+    from ppds_desktop.core.bundle.format import MAX_CHUNKS, TAG_SIZE, body_layout
+
+    assert body_layout(MAX_CHUNKS * (CHUNK_SIZE + TAG_SIZE), "b")[0] == MAX_CHUNKS
+    with pytest.raises(BundleError, match="more than the limit"):
+        body_layout(MAX_CHUNKS * (CHUNK_SIZE + TAG_SIZE) + TAG_SIZE + 1, "b")
+
+
+def test_memory_stays_constant_while_streaming(tmp_path, alice, bob):
+    """Sealing and opening a 16 MiB file holds a few chunks in memory, never the payload."""
+    import tracemalloc
+
+    from ppds_desktop.core.bundle import FileSource
+
+    src = tmp_path / "in.bin"
+    with open(src, "wb") as fh:
+        for _ in range(16):
+            fh.write(os.urandom(CHUNK_SIZE))
+    tracemalloc.start()
+    try:
+        seal_bundle(tmp_path / "b.ppdsb", sender=alice, recipients=[bob.enc_public],
+                    kind="dataset", manifest={}, files=[FileSource("in.bin", path=src)])
+        _, seal_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        open_to_dir(tmp_path / "b.ppdsb", bob, tmp_path / "out")
+        _, open_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "out" / "in.bin").read_bytes() == src.read_bytes()
+    assert seal_peak < 8 * CHUNK_SIZE and open_peak < 8 * CHUNK_SIZE, (seal_peak, open_peak)

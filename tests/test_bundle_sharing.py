@@ -78,13 +78,13 @@ def test_release_round_trip_with_provenance(tmp_path, pair):
 
 
 def test_csv_export_of_imported_dataset_escapes_formulas(tmp_path, pair):
-    from ppds_desktop.core.io import write_table
+    from ppds_desktop.services.datasets import export_csv
 
     alice, bob = pair
     alice.put_dataset("table", FRAME)
     sharing.seal_for_contacts(alice, "table", ["Bob"], tmp_path / "d.ppdsb")
     imported = sharing.open_into_vault(bob, tmp_path / "d.ppdsb").dataset
-    dest = write_table(bob.load_arrow(imported.id), tmp_path / "export.csv")
+    dest = export_csv(bob, imported.id, tmp_path / "export.csv")
     with open(dest, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["note"].startswith("'=") and rows[1]["note"] == "'+1"
@@ -188,3 +188,15 @@ def test_cli_end_to_end(tmp_path, pair, monkeypatch, capsys):
     assert _cli(["bundle", "open", "--vault", b_path, str(out), "--yes"]) == 0
     assert _cli(["contact", "rename", "--vault", b_path, "Alice", "Alice S"]) == 0
     assert _cli(["contact", "remove", "--vault", b_path, "Alice S"]) == 0
+
+
+def test_demo_step(tmp_path, vault):
+    from ppds_desktop.services.demo import DemoContext
+
+    lines: list[str] = []
+    ctx = DemoContext(workdir=tmp_path, say=lines.append, vault=vault)
+    ctx.state["sample"] = vault.put_dataset("sample", FRAME)
+    sharing.demo_step(ctx)
+    text = "\n".join(lines)
+    assert "imported dataset 'sample from" in text
+    assert "one flipped bit is refused" in text and "1 dataset(s)" in text

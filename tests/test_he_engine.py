@@ -233,3 +233,26 @@ def test_packed_sums_match_plain_sums(key512, enc512, data):
     assert unpack(layout, [m % pk.n for m in pack_columns(layout, cols)], pk.n) == \
         [list(r) for r in zip(*cols)]
     assert isinstance(gmpy2.mpz(1), type(total.ciphertexts[0]))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_grouped_and_weighted_sums_match_plain(key512, enc512, data):
+    _, sk = key512
+    rows = data.draw(st.integers(1, 12))
+    layout = Layout.for_additions([Slot("a", 20), Slot("b", 12)], 64)
+    a = data.draw(st.lists(st.integers(-(2 ** 19) + 1, 2 ** 19 - 1), min_size=rows, max_size=rows))
+    b = data.draw(st.lists(st.integers(-(2 ** 11) + 1, 2 ** 11 - 1), min_size=rows, max_size=rows))
+    keys = data.draw(st.lists(st.sampled_from("xyz"), min_size=rows, max_size=rows))
+    weights = data.draw(st.lists(st.integers(-8, 8), min_size=rows, max_size=rows))
+    arr = encrypt_rows(enc512, layout, [a, b])
+    dec = CRTDecryptor(sk)
+    for k, g in arr.grouped_sums(keys).items():
+        idx = [i for i, kk in enumerate(keys) if kk == k]
+        assert g.decrypt_slots(dec) == [[sum(a[i] for i in idx), sum(b[i] for i in idx)]]
+    if sum(abs(w) for w in weights) <= layout.capacity:
+        assert arr.weighted_sum(weights).decrypt_slots(dec) == [
+            [sum(w * x for w, x in zip(weights, a)), sum(w * x for w, x in zip(weights, b))]]
+    else:
+        with pytest.raises(CryptoError, match="headroom"):
+            arr.weighted_sum(weights)

@@ -141,3 +141,20 @@ def test_decrypted_cells_also_open_with_phe(keys):
     raw = sk.raw_decrypt(int(request.array.ciphertexts[0]))
     assert raw == CRTDecryptor(sk).decrypt_raw(request.array.ciphertexts)[0]
     assert isinstance(pk, phe.PaillierPublicKey) and not math.isnan(raw)
+
+
+def test_forged_requests_are_refused_cleanly(keys):
+    pk, sk = keys
+    request = build_request(contributions(pk, frames(1, 10)), parse_query("sum Age"))
+    request.query.stats = [("sum", "Weight")]
+    with pytest.raises(InputError, match="do not hold"):
+        evaluate(request, CRTDecryptor(sk))
+    files = build_request(contributions(pk, frames(1, 10)), parse_query("sum Age")).to_files()
+    import json
+    doc = json.loads(files["he_request.json"])
+    doc["cells"][0]["records"] = "many"
+    files["he_request.json"] = json.dumps(doc).encode()
+    with pytest.raises(InputError, match="malformed"):
+        DecryptionRequest.from_files(files)
+    with pytest.raises(CryptoError, match="not the key held here"):
+        evaluate(request, CRTDecryptor(generate_keypair(512)[1]))

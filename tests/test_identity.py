@@ -147,3 +147,10 @@ def test_two_vaults_see_the_same_fingerprint(vault, other_vault):
     create_identity(other_vault, "Bob")
     c = add_contact(other_vault, parse_card(export_card(vault).to_bytes()))
     assert c.fingerprint == alice.fingerprint
+
+
+def test_same_name_with_other_identity_is_not_silently_merged(vault):
+    add_contact(vault, _card(identity_id="ab" * 16))
+    with pytest.raises(IdentityError, match="already exists with different keys"):
+        add_contact(vault, _card(identity_id="cd" * 16))
+    assert add_contact(vault, _card(identity_id="cd" * 16), name="Bob (Leeds)").name == "Bob (Leeds)"

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from ppds_desktop.core.dp import ledger
+from ppds_desktop.core.dp.accounting import Cost
 from ppds_desktop.core.dp.rng import SeededTestRng
 from ppds_desktop.core.errors import BudgetExceeded, InputError, RecipeError
 from ppds_desktop.core.perturb.microaggregation import mdav_groups, microaggregate
@@ -162,3 +163,23 @@ def test_budget_spent_with_the_release_and_overspend_refused(vault, df):
     with pytest.raises(BudgetExceeded):                    # binding check inside the transaction
         record_release(vault, "d", outcome, lambda: vault.put_release("p3", "perturbed"))
     assert [r.name for r in vault.list_releases()] == ["p1"]
+
+
+def test_release_pipeline_runs_the_section_and_spends_in_its_transaction(vault, df):
+    from ppds_desktop.services.release import run_release, save_release
+
+    vault.put_dataset("src", df)
+    ledger.set_budget(vault, "src", epsilon=1.0)
+    recipe = {"ppds_recipe": 1, "columns": {}, "perturbation": {"steps": [
+        {"method": "local_dp", "bounds": {"x": [0, 100]}, "epsilon": 0.6}]}}
+    outcome = run_release(vault, "src", recipe)
+    info = save_release(vault, outcome, "deid + ldp")
+    status = ledger.budget_status(vault, "src")
+    assert status.epsilon_spent == pytest.approx(0.6) and status.entries[0].release_id == info.id
+    again = run_release(vault, "src", {**recipe, "perturbation": {"steps": [
+        {"method": "local_dp", "bounds": {"x": [0, 100]}, "epsilon": 0.3}]}})
+    ledger.spend(vault, "src", Cost(epsilon=0.2), mechanism="other", description="",
+                 release=lambda: None)           # the budget shrinks between run and save
+    with pytest.raises(BudgetExceeded):
+        save_release(vault, again, "second")
+    assert [r.name for r in vault.list_releases()] == ["deid + ldp"]

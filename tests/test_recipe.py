@@ -105,3 +105,14 @@ def test_schema_is_shipped_and_composed_from_area_fragments():
     for name in ("recipe-perturbation.schema.json", "recipe-encryption.schema.json"):
         frag = json.loads(R.schema_path(name).read_text())
         assert frag["$id"].endswith(name)
+
+
+def test_examples_in_docs_are_valid_recipes():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "recipe.md").read_text()
+    blocks = [b for b in re.findall(r"```json\n(.*?)```", text, re.S) if '"ppds_recipe"' in b]
+    assert len(blocks) >= 3
+    for block in blocks:
+        R.validate(json.loads(block))

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QTableView
 from conftest import PASSPHRASE
 from ppds_desktop.core.vault import Vault
 from ppds_desktop.ui.main_window import MainWindow
-from ppds_desktop.ui.roles_model import ROLE_COLUMN
+from ppds_desktop.ui.roles_model import REASON_COLUMN, ROLE_COLUMN
 from ppds_desktop.ui.session import AppSession
 from ppds_desktop.ui.table_model import ArrowTableModel, format_value
 
@@ -101,7 +101,7 @@ def test_dataset_page_shows_data_profile_and_saves_roles(qtbot, vault, vault_pat
     row = roles_model.row_for("Medical Condition")
     assert roles_model.data(roles_model.index(row, 2)) == "25.0%"
     assert roles_model.data(roles_model.index(row, ROLE_COLUMN)) == "Sensitive"
-    assert roles_model.data(roles_model.index(roles_model.row_for("Name"), 6)) == \
+    assert roles_model.data(roles_model.index(roles_model.row_for("Name"), REASON_COLUMN)) == \
         "the header says it holds names"
     assert "admissions.csv" in page.details.toPlainText()
 

@@ -3,10 +3,13 @@ through the real widgets."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QWizard
 
+from ppds_desktop.core.errors import WrongPassphrase
 from ppds_desktop.core.vault import Vault
 from ppds_desktop.ui.app import AppController
 from ppds_desktop.ui.first_run import PAGE_CREATE, PAGE_RECOVERY, FirstRunWizard
@@ -163,3 +166,51 @@ def test_auto_lock_minutes_are_saved_in_the_vault(qtbot, vault, vault_path, cont
     reopened = Vault.open(vault_path, PASSPHRASE)
     controller.open_session(reopened)
     assert controller.session.auto_lock_minutes == 3
+
+
+def test_lock_cancels_a_running_job_first(qtbot, controller, vault, vault_path):
+    controller.vault_path = vault_path
+    controller.open_session(vault)
+    session = controller.session
+    seen_locked_vault = []
+
+    def long_job(*, task):
+        while True:  # stops only through Cancel
+            task.report(0.5, "working")
+            seen_locked_vault.append(vault.is_locked)
+            threading.Event().wait(0.005)
+
+    with qtbot.waitSignal(session.runner.cancelled, timeout=10_000):
+        session.runner.run(long_job, title="Long job")
+        qtbot.waitUntil(lambda: bool(seen_locked_vault), timeout=5000)
+        with qtbot.waitSignal(session.locked, timeout=10_000):
+            controller.main_window.lock_action.trigger()
+    assert vault.is_locked
+    assert not any(seen_locked_vault)  # the vault stayed open until the job had stopped
+
+
+def test_settings_change_passphrase_and_back_up(qtbot, controller, vault, vault_path, tmp_path):
+    controller.vault_path = vault_path
+    window = controller.open_session(vault)
+    page = window.open_page("settings")
+    dialog = page.change_passphrase()
+    dialog.old.setText("not it at all")
+    dialog.fields.passphrase.setText(STRONG)
+    dialog.fields.confirm.setText(STRONG)
+    assert dialog.ok_button.isEnabled()
+    with qtbot.waitSignal(dialog.runner.ended, timeout=20_000):
+        dialog.ok_button.click()
+    assert "Wrong passphrase" in dialog.error.text() and dialog.isVisible()
+    dialog.old.setText(PASSPHRASE)
+    with qtbot.waitSignal(dialog.accepted, timeout=20_000):
+        dialog.ok_button.click()
+    assert "changed" in page.action_result.text()
+
+    backup = tmp_path / "copy.vault"
+    with qtbot.waitSignal(controller.session.runner.finished, timeout=20_000):
+        page.back_up(str(backup))
+    assert "Backup written" in page.action_result.text() and backup.is_file()
+    controller.session.lock()
+    Vault.open(vault_path, STRONG).lock()
+    with pytest.raises(WrongPassphrase):
+        Vault.open(vault_path, PASSPHRASE)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import threading
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 import sqlcipher3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ppds_desktop.core.errors import (Cancelled, InputError, NotFound, VaultError, VaultLocked,
                                       WrongPassphrase)
@@ -39,8 +42,12 @@ def test_create_open_lock(vault_path):
     assert Vault.exists(vault_path) and v.header_path.is_file()
     assert len(recovery.split("-")) == 9
     assert v.schema_version == 1 and not v.is_locked
+    v.put_dataset("d", frame(3))
     v.lock()
     assert v.is_locked
+    # Locking checkpoints the WAL into the database file: the two vault files are the vault.
+    assert sorted(p.name for p in vault_path.parent.iterdir()) == ["test.vault",
+                                                                   "test.vault.header"]
     for call in (v.list_datasets, lambda: v.get_setting("x"), lambda: v.query("SELECT 1"),
                  lambda: v.put_dataset("d", frame()), v.audit_entries, v.info):
         with pytest.raises(VaultLocked):
@@ -49,7 +56,7 @@ def test_create_open_lock(vault_path):
         with v.transaction():
             pass
     v2 = Vault.open(vault_path, PASSPHRASE)
-    assert [e.action for e in v2.audit_entries()] == ["vault.created"]
+    assert [e.action for e in v2.audit_entries()] == ["vault.created", "dataset.stored"]
     v2.lock()
 
 
@@ -265,6 +272,64 @@ def test_reader_thread_sees_committed_state_only(vault):
     assert seen["n"] == 0 and len(vault.list_datasets()) == 1
 
 
+def test_reads_do_not_wait_for_a_long_write(vault):
+    """The GUI thread lists datasets while a worker is half-way through an import."""
+    halfway, read_done = threading.Event(), threading.Event()
+    errors = []
+
+    def progress(fraction, message):
+        if 0.4 < fraction < 1.0 and not halfway.is_set():
+            halfway.set()
+            if not read_done.wait(10):
+                errors.append("the reader was blocked by the writer")
+
+    def worker():
+        try:
+            vault.put_dataset("big", pa.table({"i": pa.array(range(300_000), pa.int64())}),
+                              task=TaskState(progress))
+        except Exception as exc:   # reported to the main thread below
+            errors.append(exc)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert halfway.wait(10)
+    assert vault.list_datasets() == []        # committed state, without waiting for the writer
+    read_done.set()
+    t.join(20)
+    assert errors == [] and [d.name for d in vault.list_datasets()] == ["big"]
+
+
+def test_lock_from_another_thread_during_a_write(vault, vault_path):
+    """Auto-lock fires on the GUI thread while a worker imports: the import rolls back."""
+    halfway, locked = threading.Event(), threading.Event()
+    outcome = []
+
+    def progress(fraction, message):
+        if 0.4 < fraction < 1.0 and not halfway.is_set():
+            halfway.set()
+            locked.wait(10)
+
+    def worker():
+        try:
+            vault.put_dataset("big", pa.table({"i": pa.array(range(300_000), pa.int64())}),
+                              task=TaskState(progress))
+        except Exception as exc:
+            outcome.append(exc)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert halfway.wait(10)
+    vault.lock()
+    assert vault._key is None and len(vault._conns) == 1     # the worker's, still in use
+    locked.set()
+    t.join(20)
+    assert len(outcome) == 1 and isinstance(outcome[0], VaultLocked)
+    assert vault._conns == {}
+    v = Vault.open(vault_path, PASSPHRASE)
+    assert v.list_datasets() == [] and v.integrity_check() == "ok"
+    v.lock()
+
+
 # ------------------------------------------------------------------ datasets
 
 def test_put_and_load_dataframe(vault):
@@ -337,8 +402,12 @@ def test_dataset_names_and_errors(vault):
     with pytest.raises(InputError, match="'b' appears more than once"):
         vault.put_dataset("x", pd.DataFrame([[1, 2]], columns=["b", "b"]))
     assert vault.put_dataset("ints", pd.DataFrame({0: [1], 1: [2]})).columns == ["0", "1"]
-    with pytest.raises(InputError, match="mixes incompatible types"):
+    with pytest.raises(InputError, match="column 'm' mixes incompatible types") as err:
         vault.put_dataset("x", pd.DataFrame({"m": [1, "SECRET-VALUE", 2.5]}))
+    assert "SECRET" not in str(err.value)                    # never a cell value
+    interval = pa.table({"iv": pa.array([(1, 2, 3)], pa.month_day_nano_interval())})
+    with pytest.raises(InputError, match="type Parquet does not support"):
+        vault.put_dataset("x", interval)
     with pytest.raises(NotFound, match="no dataset 'nope'"):
         vault.load_dataset("nope")
     with pytest.raises(NotFound, match="no column 'zzz'"):
@@ -390,6 +459,10 @@ def test_settings(vault):
     assert vault.get_setting("ui") == {"theme": "dark", "cols": [1, 2]}
     with pytest.raises(InputError):
         vault.set_setting("_audit_head", {})
+    with pytest.raises(InputError, match="must be a JSON value"):
+        vault.set_setting("x", object())
+    with pytest.raises(VaultError, match="Vault query failed"):
+        vault.query("SELECT nonsense FROM nowhere")
 
 
 def test_secrets(vault):
@@ -519,3 +592,71 @@ def test_lock_during_a_write_is_clean(vault, vault_path):
     v = Vault.open(vault_path, PASSPHRASE)
     assert v.list_datasets() == [] and v.integrity_check() == "ok"
     v.lock()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing chunk"])
+def test_damaged_dataset_is_a_clear_error(vault, damage):
+    rng = np.random.default_rng(0)           # incompressible test data, not privacy noise
+    info = vault.put_dataset("d", pa.table({"i": rng.integers(0, 2**62, 300_000)}))
+    assert info.byte_size > 2 * CHUNK_BYTES
+    if damage == "garbage":
+        vault.query("UPDATE dataset_chunks SET data = zeroblob(length(data)) "
+                    "WHERE dataset_id = ? AND seq = 0", (info.id,))
+    else:
+        vault.query("DELETE FROM dataset_chunks WHERE dataset_id = ? AND seq = 1", (info.id,))
+    with pytest.raises(VaultError, match="Dataset 'd' is damaged|chunk 1 is missing"):
+        vault.load_arrow("d")
+
+
+def test_connections_of_finished_threads_are_closed(vault):
+    def use():
+        vault.list_datasets()
+
+    for _ in range(3):
+        t = threading.Thread(target=use)
+        t.start()
+        t.join()
+    use()                       # the main thread's connection; finished threads' are gone
+    t = threading.Thread(target=use)
+    t.start()
+    t.join()
+    assert len(vault._conns) <= 2
+
+
+def test_recovery_key_typos_are_caught():
+    raw, shown = keys.new_recovery_key()
+    assert keys.parse_recovery_key(shown) == raw
+    body = shown.replace("-", "")
+    for i in range(0, 36, 5):
+        wrong = body[:i] + ("A" if body[i] != "A" else "B") + body[i + 1:]
+        with pytest.raises(VaultError, match="mistyped"):
+            keys.parse_recovery_key(wrong)
+    swapped = body[1] + body[0] + body[2:]
+    if swapped != body:
+        with pytest.raises(VaultError, match="mistyped"):
+            keys.parse_recovery_key(swapped)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_datasets_round_trip(vault, data):
+    n = data.draw(st.integers(0, 30))
+    ints = data.draw(st.lists(st.one_of(st.none(), st.integers(-2**53, 2**53)), min_size=n,
+                              max_size=n))
+    texts = data.draw(st.lists(st.one_of(st.none(), st.text(max_size=20)), min_size=n,
+                               max_size=n))
+    floats = data.draw(st.lists(st.floats(allow_nan=False), min_size=n, max_size=n))
+    table = pa.table({"i": pa.array(ints, pa.int64()), "t": pa.array(texts, pa.string()),
+                      "f": pa.array(floats, pa.float64())})
+    name = f"d{len(vault.list_datasets())}"
+    vault.put_dataset(name, table)
+    assert vault.load_arrow(name).equals(table)
+    assert vault.load_arrow(name, columns=["t"]).column("t").equals(table.column("t"))
+
+
+def test_missing_secrets_are_clear_errors(vault, vault_path):
+    with pytest.raises(WrongPassphrase, match="No passphrase"):
+        Vault.open(vault_path, None)
+    with pytest.raises(VaultError, match="No recovery key"):
+        Vault.open_with_recovery(vault_path, None, "a new passphrase")

@@ -1,4 +1,5 @@
-"""Backup and restore: one encrypted file, atomic, opens with the same passphrase or recovery key."""
+"""Backup and restore: one encrypted file, written atomically, that opens with the same
+passphrase or recovery key."""
 
 from __future__ import annotations
 
@@ -95,3 +96,13 @@ def test_cancelled_backup_leaves_no_file(vault, tmp_path):
     with pytest.raises(Cancelled):
         vault.backup(tmp_path / "b.bak", task=task)
     assert list(tmp_path.iterdir()) == [tmp_path / "vault"]
+
+
+def test_os_errors_are_clear(vault, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(VaultError, match="Cannot write .*a-file"):
+        Vault.create(blocker / "sub" / "v.vault", PASSPHRASE)   # its "folder" is a file
+    backup = vault.backup(tmp_path / "b.bak")
+    with pytest.raises(VaultError, match="Cannot write .*a-file"):
+        Vault.restore(backup, blocker / "r.vault", PASSPHRASE)

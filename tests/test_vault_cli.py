@@ -52,9 +52,10 @@ def test_info_audit_passwd_recover(cli, vault_path, monkeypatch):
     code, out, _ = cli("vault", "init", "--vault", vault_path)
     key = re.search(r"RECOVERY KEY: (\S+)", out).group(1)
 
-    code, out, _ = cli("vault", "info", "--vault", vault_path, "--json")
+    code, out, _ = cli("vault", "info", "--vault", vault_path, "--json", "--check")
     info = json.loads(out)
     assert code == 0 and info["schema_version"] == 1 and info["n_audit"] == 1
+    assert info["integrity_check"] == "ok" and info["audit_verified_entries"] == 1
     assert info["kdf"].startswith("Argon2id")
 
     monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "second passphrase")
@@ -66,7 +67,7 @@ def test_info_audit_passwd_recover(cli, vault_path, monkeypatch):
     code, out, err = cli("vault", "audit", "--vault", vault_path, "--verify", "--json")
     actions = [json.loads(line)["action"] for line in out.splitlines()]
     assert code == 0 and actions == ["vault.created", "vault.passphrase_changed"]
-    assert "hash chain intact" in err
+    assert "hash chain intact up to entry #2" in err
     code, out, _ = cli("vault", "audit", "--vault", vault_path, "--limit", "1")
     assert code == 0 and "vault.passphrase_changed" in out and len(out.splitlines()) == 1
 
@@ -103,3 +104,25 @@ def test_errors_and_usage(cli, vault_path, tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as exc:
         main(["vault", "frobnicate"])
     assert exc.value.code == 2
+
+
+def test_passwd_with_wrong_old_passphrase(cli, vault_path, monkeypatch):
+    cli("vault", "init", "--vault", vault_path)
+    monkeypatch.setenv("PPDS_PASSPHRASE", "not the passphrase")
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "second passphrase")
+    code, _, err = cli("vault", "passwd", "--vault", vault_path)
+    assert code == 1 and "Wrong passphrase" in _one_line_error(err)
+    Vault.open(vault_path, PASSPHRASE).lock()
+
+
+def test_restore_with_recovery_key(cli, vault_path, tmp_path, monkeypatch):
+    _, out, _ = cli("vault", "init", "--vault", vault_path)
+    key = re.search(r"RECOVERY KEY: (\S+)", out).group(1)
+    cli("vault", "backup", "--vault", vault_path, "-o", tmp_path / "v.bak")
+    monkeypatch.setenv("PPDS_PASSPHRASE", "forgotten anyway")
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "fresh passphrase")
+    target = tmp_path / "r" / "r.vault"
+    code, out, _ = cli("vault", "restore", tmp_path / "v.bak", "--vault", target,
+                       "--recovery-key", key)
+    assert code == 0
+    Vault.open(target, "fresh passphrase").lock()

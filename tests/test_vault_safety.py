@@ -22,7 +22,8 @@ from ppds_desktop.core.vault import Vault
 from conftest import PASSPHRASE, REPO_ROOT
 
 # Runs in a child process: opens the vault and imports ~16 MB of incompressible data, printing
-# a line at each progress report so the parent can kill it in the middle of the transaction.
+# a line at each progress report; half-way it waits on stdin, so the parent can kill it at a
+# known point in the middle of the transaction.
 IMPORTER = textwrap.dedent("""
     import sys
     import numpy as np
@@ -31,10 +32,15 @@ IMPORTER = textwrap.dedent("""
     from ppds_desktop.core.vault import Vault
 
     vault = Vault.open(sys.argv[1], sys.argv[2])
+    vault.query("PRAGMA cache_size = -256")   # spill uncommitted pages to the WAL early
     rng = np.random.default_rng(1)        # test data only, not privacy noise
     table = pa.table({"a": rng.integers(0, 2**62, 1_000_000), "b": rng.random(1_000_000)})
+    reports = []
     def progress(fraction, message):
+        reports.append(fraction)
         print(f"{fraction:.3f}", flush=True)
+        if len(reports) == 8:
+            sys.stdin.readline()
     vault.put_dataset("big", table, task=TaskState(progress))
     print("committed", flush=True)
 """)
@@ -45,14 +51,15 @@ def test_killed_import_leaves_last_committed_state(vault, vault_path):
     vault.lock()
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     child = subprocess.Popen([sys.executable, "-c", IMPORTER, str(vault_path), PASSPHRASE],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env)
     try:
         reports = 0
         for line in child.stdout:
             if line.strip() == "committed":
                 pytest.fail("the import finished before it could be killed")
             reports += 1
-            if reports == 8:           # about half-way through writing the Parquet chunks
+            if reports == 8:           # the child now waits, half-way through the chunks
                 break
         else:
             pytest.fail(f"the importer died early: {child.stderr.read()[-2000:]}")
@@ -121,8 +128,9 @@ def test_no_plaintext_on_disk(vault_path, tmp_path):
     roots = [vault_path.parent, Path(tempfile.gettempdir())]
     if Path("/var/tmp").is_dir():
         roots.append(Path("/var/tmp"))   # SQLite's fallback temp folder
-    n = 150_000    # random text, so the Parquet file outgrows SQLite's page cache mid-write
-    df = pd.DataFrame({"id": range(n), "note": [f"{canary} {os.urandom(24).hex()}" for _ in range(n)],
+    n = 60_000     # random text, so the Parquet file outgrows the page cache mid-write
+    df = pd.DataFrame({"id": range(n),
+                       "note": [f"{canary} {os.urandom(24).hex()}" for _ in range(n)],
                        "code": [canary] * n})
     held_before = set(_open_deleted_files())
     vault, _ = Vault.create(vault_path, PASSPHRASE)
@@ -134,6 +142,7 @@ def test_no_plaintext_on_disk(vault_path, tmp_path):
             assert wal.stat().st_size > 1 << 20       # the uncommitted pages are in the WAL
             mid_write.extend(_files_with([vault_path.parent], needles, since))
 
+    vault.query("PRAGMA cache_size = -256")   # a small page cache spills to the WAL mid-write
     vault.put_dataset("canary frame", df, roles={"note": "sensitive"},
                       task=TaskState(progress))
     vault.put_dataset("canary arrow", pa.table({"note": [canary] * 1000}))

@@ -17,6 +17,7 @@ from ..core.errors import PPDSError
 COMMAND_MODULES = [
     "cmd_vault",
     "cmd_data",
+    "cmd_anonymize",
     "cmd_bundle",
     "cmd_dp",
     "cmd_he",

@@ -160,7 +160,6 @@ def print_result(result, release, budget) -> None:
 def run_query(args) -> int:
     from ..services import dp
 
-    noise = args.noise or ("gaussian" if args.rho and not args.epsilon else "laplace")
     granularity = {c: float(v) for c, v in _pairs(args.granularity, "granularity")}
     domains = {c: [s.strip() for s in v.split("|")] for c, v in _pairs(args.domain, "domain")}
     query = args.query
@@ -173,7 +172,7 @@ def run_query(args) -> int:
         query.bins = args.bins
     with open_vault(args) as vault:
         out = dp.run_query(vault, args.dataset, query, epsilon=args.epsilon, rho=args.rho,
-                           noise=noise, bounds=parse_bounds(args.bounds), granularity=granularity,
+                           noise=args.noise, bounds=parse_bounds(args.bounds), granularity=granularity,
                            domains=domains, guess_bounds=args.guess_bounds,
                            release_name=args.name, task=progress_task("DP query"))
         if args.json:

@@ -15,7 +15,7 @@ from .common import add_vault_option, open_vault, progress_task
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("he", help="homomorphic aggregation of encrypted columns",
-                              description=__doc__)
+                              description=__doc__.replace("``", ""))
     sub = p.add_subparsers(dest="he_command", metavar="ACTION")
     sub.required = True
 

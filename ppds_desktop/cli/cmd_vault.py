@@ -38,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("file", type=Path, help="backup file made by 'ppds vault backup'")
     add_vault_option(s)
     s.add_argument("--force", action="store_true", help="replace an existing vault at --vault")
-    s.add_argument("--recovery-key", help="unlock the backup with its recovery key instead "
-                                          f"(then the new passphrase comes from {NEW_PASSPHRASE_ENV})")
+    s.add_argument("--recovery-key",
+                   help="unlock the backup with its recovery key instead (then the new "
+                        f"passphrase comes from {NEW_PASSPHRASE_ENV})")
     s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("recover", help="unlock with the recovery key and set a new passphrase")
@@ -57,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s = sub.add_parser("info", help="show where the vault is and how it is protected")
     add_vault_option(s)
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--check", action="store_true",
+                   help="also run the database integrity check and verify the audit log")
     s.set_defaults(func=cmd_info)
 
 
@@ -139,8 +142,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         else:
             details = " ".join(f"{k}={v}" for k, v in sorted(e.details.items()))
             print(f"{e.seq:5d}  {e.ts}  {e.actor}  {e.action}  {details}")
-    if args.verify:
-        print(f"Audit log verified: hash chain intact ({len(entries)} entries shown).",
+    if args.verify and entries:
+        print(f"Audit log verified: hash chain intact up to entry #{entries[-1].seq}, "
+              f"head {entries[-1].hash[:16]}… (note it down to detect a rewritten log later).",
               file=sys.stderr)
     return 0
 
@@ -148,7 +152,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     vault = _unlock(args)
     try:
-        info = vault_ops.vault_info(vault)
+        info = vault_ops.vault_info(vault, check=args.check)
     finally:
         vault.lock()
     if args.json:

@@ -21,6 +21,7 @@ API (all keyword arguments after the data are optional):
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Mapping, Sequence
 from xml.sax.saxutils import escape
@@ -92,7 +93,9 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
             highs.append(hi)
     ticks = _nice_ticks(min(lows), max(highs))
     y0, y1 = ticks[0], ticks[-1]
-    m = _MARGIN
+    m = dict(_MARGIN)
+    if len(names) > 1:
+        m["top"] += 16                       # the legend sits under the title
     pw, ph = width - m["left"] - m["right"], height - m["top"] - m["bottom"]
 
     def ypos(v: float) -> float:
@@ -148,9 +151,9 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
         lx = width - m["right"] - 110 * len(names)
         for j, name in enumerate(names):
             x = lx + j * 110
-            out.append(f'<rect x="{x:.1f}" y="24" width="10" height="10" '
+            out.append(f'<rect x="{x:.1f}" y="28" width="10" height="10" '
                        f'fill="{colors[j % len(colors)]}"/>')
-            out.append(_text(x + 14, 33, name[:14], anchor="start"))
+            out.append(_text(x + 14, 37, name[:14], anchor="start"))
     out.append("</svg>")
     return "".join(out)
 
@@ -178,33 +181,54 @@ def _shares(counts: Counter, keys: Sequence, total: int) -> list[float]:
     return [counts.get(k, 0) / total if total else 0.0 for k in keys]
 
 
-def histogram_data(before: Sequence, after: Sequence, *, bins: int = 10,
+_LEADING_NUMBER = re.compile(r"^\s*[\[(<>=]*\s*(-?\d+(?:\.\d+)?)")
+
+
+def natural_key(label: str):
+    """Order labels such as '5-9' < '10-19' < '>=90' by their leading number, others by text."""
+    m = _LEADING_NUMBER.match(label)
+    return (0, float(m.group(1)), label) if m else (1, 0.0, label)
+
+
+def _counts(values) -> Counter:
+    """Counts of the present values (a pandas Series is counted without a Python loop over
+    its rows, so a million-row column costs one ``value_counts``)."""
+    if hasattr(values, "value_counts"):
+        return Counter({_plain(k): int(c) for k, c in values.value_counts(dropna=True).items()})
+    return Counter(_plain(v) for v in values if v is not None and v == v)
+
+
+def histogram_data(before, after, *, bins: int = 10,
                    max_categories: int = 12) -> tuple[list[str], list[float], list[float]]:
     """Bin names and the share of values in each, before and after: common bins when both
-    sides are numbers, else the ``max_categories`` most frequent categories. Shares rather
-    than counts, so suppressed rows do not make the 'after' bars look smaller. Missing values
-    are left out."""
-    b = [_plain(v) for v in before if v is not None and v == v]
-    a = [_plain(v) for v in after if v is not None and v == v]
-    if b and a and all(_is_number(v) for v in b) and all(_is_number(v) for v in a):
-        lo = min(min(b), min(a))
-        hi = max(max(b), max(a))
+    sides are numbers, else the ``max_categories`` most frequent categories in natural order.
+    Shares rather than counts, so suppressed rows do not make the 'after' bars look smaller.
+    Missing values are left out. ``before``/``after``: sequences or pandas Series."""
+    cb, ca = _counts(before), _counts(after)
+    nb, na = sum(cb.values()), sum(ca.values())
+    if cb and ca and all(_is_number(v) for v in cb) and all(_is_number(v) for v in ca):
+        lo = min(min(cb), min(ca))
+        hi = max(max(cb), max(ca))
         if hi == lo:
             hi = lo + 1
         step = (hi - lo) / bins
         edges = [lo + i * step for i in range(bins + 1)]
 
-        def binned(vals):
-            return Counter(min(int((v - lo) / step), bins - 1) for v in vals)
+        def binned(counts: Counter) -> Counter:
+            out: Counter = Counter()
+            for v, c in counts.items():
+                out[min(int((v - lo) / step), bins - 1)] += c
+            return out
 
         keys = list(range(bins))
         names = [f"{_fmt(edges[i])}–{_fmt(edges[i + 1])}" for i in keys]
-        cb, ca = binned(b), binned(a)
+        cb, ca = binned(cb), binned(ca)
     else:
-        cb, ca = Counter(map(str, b)), Counter(map(str, a))
-        keys = [k for k, _ in (cb + ca).most_common(max_categories)]
+        cb = Counter({str(k): c for k, c in cb.items()})
+        ca = Counter({str(k): c for k, c in ca.items()})
+        keys = sorted((k for k, _ in (cb + ca).most_common(max_categories)), key=natural_key)
         names = keys
-    return names, _shares(cb, keys, len(b)), _shares(ca, keys, len(a))
+    return names, _shares(cb, keys, nb), _shares(ca, keys, na)
 
 
 def histogram_before_after(before: Sequence, after: Sequence, *, bins: int = 10,

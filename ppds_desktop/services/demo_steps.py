@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from .datasets import demo_step as import_step
+from .dp import demo_step as dp_step
+from .he_scenario import demo_step as he_step
+from .sharing import demo_step as sharing_step
+from .release import demo_step as deidentify_step
 from .vault_ops import demo_step as vault_step
 
 STEPS: list = [
     # ("Vault", vault_step), ("Import and profile", import_step), ... appended by each area
     ("Encrypted vault", vault_step),   # must stay first: it creates ctx.vault
+    ("Import and profile", import_step),
+    ("De-identify (HIPAA + k-anonymity)", deidentify_step),
+    ("Differential privacy", dp_step),
+    ("Share bundle", sharing_step),    # keep after the release step: it seals ctx.state["release"]
+    ("Homomorphic aggregation", he_step),
 ]

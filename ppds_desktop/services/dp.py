@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.dp import ledger
-from ..core.dp.accounting import LAPLACE
+from ..core.dp.accounting import GAUSSIAN, LAPLACE
 from ..core.dp.query import DPResult, Query, QueryOptions, evaluate, parse_query
 from ..core.dp.rng import Rng
 from ..core.errors import InputError
@@ -38,7 +38,7 @@ def budget_status(vault, dataset) -> ledger.BudgetStatus:
     return ledger.budget_status(vault, dataset)
 
 
-def _columns_needed(query: Query, options: QueryOptions) -> list[str]:
+def _columns_needed(query: Query) -> list[str]:
     cols = list(query.by)
     if query.column:
         cols.append(query.column)
@@ -54,34 +54,43 @@ def _resolve(info, name: str) -> str:
     raise InputError(f"the dataset {info.name!r} has no column named {name!r}")
 
 
-def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str = LAPLACE,
+def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
               bounds: dict | None = None, granularity: dict | None = None,
               domains: dict | None = None, guess_bounds: bool = False,
+              bounds_from_data: set[str] | None = None,
               release_name: str | None = None, task: TaskState | None = None,
               rng: Rng | None = None) -> DPRelease:
-    """Answer one DP query on a vault dataset, spend its budget and record it as a release."""
+    """Answer one DP query on a vault dataset, spend its budget and record it as a release.
+
+    ``bounds_from_data`` names columns whose given bounds the user read off the data (the GUI's
+    "read bounds" button): the result and the stored release then carry the leak warning."""
     task = ensure_task(task)
     json_options: dict = {}
     if isinstance(query, str):
         query, json_options = parse_query(query)
+    epsilon = epsilon if epsilon is not None else json_options.get("epsilon")
+    rho = rho if rho is not None else json_options.get("rho")
+    noise = noise or json_options.get("noise") or (GAUSSIAN if rho and not epsilon else LAPLACE)
     options = QueryOptions(
         bounds={k: tuple(v) for k, v in {**json_options.get("bounds", {}), **(bounds or {})}.items()},
         granularity={**json_options.get("granularity", {}), **(granularity or {})},
         domains={**json_options.get("domains", {}), **(domains or {})},
-        noise=json_options.get("noise", noise),
-        epsilon=epsilon if epsilon is not None else json_options.get("epsilon"),
-        rho=rho if rho is not None else json_options.get("rho"),
-        guess_bounds=guess_bounds)
+        noise=noise, epsilon=epsilon, rho=rho, guess_bounds=guess_bounds)
     cost = options.cost()
     info = vault.dataset_info(dataset)
     status = ledger.budget_status(vault, info.id, with_entries=False)
     status.check(cost)                                   # refuse early, before reading the data
     task.report(0.1, "Reading the dataset")
-    needed = [_resolve(info, c) for c in _columns_needed(query, options)]
+    needed = [_resolve(info, c) for c in _columns_needed(query)]
     df = vault.load_dataset(info.id, columns=sorted(set(needed)) or info.columns[:1],
                             task=task.sub(0.1, 0.5))
     task.report(0.6, "Adding noise")
     result = evaluate(df, query, options, rng=rng)
+    for grid in result.grids:
+        if grid["column"] in (bounds_from_data or ()) and not grid["guessed"]:
+            grid["guessed"] = True
+            result.warnings.insert(0, f"Bounds of {grid['column']} were read from the data: its "
+                                      f"minimum and maximum are not protected.")
     task.report(0.9, "Recording the release and the budget spent")
     name = release_name or f"DP {query.describe()} — {info.name} — {utc_now()}"
     recipe = {"dp_query": {"statistic": query.statistic, "column": query.column, "by": query.by,
@@ -136,3 +145,42 @@ def perturb_file(input_path: Path, section: dict, output_path: Path, *,
     outcome = apply_perturbation(df, section, task=task.sub(0.2, 0.9), rng=rng)
     write_table(outcome.data, Path(output_path), task=task.sub(0.9, 1.0))
     return outcome
+
+
+def demo_step(ctx) -> None:
+    """Demo: a budget, a DP count by condition and a DP mean with intervals, the ledger, and an
+    overspend refused."""
+    from ..core.errors import BudgetExceeded
+    from ..core.sample import CONDITIONS, generate_admissions
+
+    vault = ctx.vault
+    dataset = ctx.state.get("dataset")
+    if dataset is None:
+        dataset = "Sample admissions (DP demo)"
+        vault.put_dataset(dataset, generate_admissions(5000, seed=4))
+    status = set_budget(vault, dataset, epsilon=1.0)
+    ctx.say(f"Set the privacy budget of {dataset!r}: ε = {status.epsilon_total:g} in total.")
+    domains = {"Medical Condition": list(CONDITIONS)}
+    out = run_query(vault, dataset, "count by Medical Condition", epsilon=0.4, domains=domains,
+                    release_name="DP demo: admissions by condition")
+    ctx.say(f"DP count by Medical Condition (ε = 0.4, discrete Laplace, noise std "
+            f"{out.result.noise_scale:.2f}), 95% intervals:")
+    for row in out.result.rows[:5]:
+        ctx.say(f"  {out.result.label(row):<14} {row['value']:>6}   [{row['ci_low']}, {row['ci_high']}]")
+    ctx.say(f"  ... {len(out.result.rows)} categories in all, each released (declared list).")
+    out = run_query(vault, dataset, "mean Billing Amount", epsilon=0.4,
+                    bounds={"Billing Amount": (0, 100000)}, release_name="DP demo: mean bill")
+    row = out.result.rows[0]
+    ctx.say(f"DP mean Billing Amount (ε = 0.4, bounds 0..100000): {row['value']:,.0f}, "
+            f"95% interval [{row['ci_low']:,.0f}, {row['ci_high']:,.0f}]")
+    status = budget_status(vault, dataset)
+    ctx.say(f"Ledger: ε {status.epsilon_spent:g} spent of {status.epsilon_total:g}, "
+            f"{status.epsilon_remaining:g} left:")
+    for e in status.entries:
+        ctx.say(f"  #{e.id} {e.mechanism:<16} ε={e.epsilon:g}  {e.description}")
+    try:
+        run_query(vault, dataset, "count", epsilon=0.5)
+    except BudgetExceeded as exc:
+        ctx.say(f"Asked for ε = 0.5 more: refused. {exc}")
+    else:                                   # pragma: no cover - would be a ledger bug
+        raise AssertionError("the ledger allowed an overspend")

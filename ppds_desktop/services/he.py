@@ -22,24 +22,20 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ..core import charts
-from ..core.errors import CryptoError, InputError, NotFound
+from ..core.errors import InputError, NotFound
 from ..core.he import keys as he_keys
 from ..core.he import serial
 from ..core.he.aggregate import (CELLS_FILE, DEFAULT_MIN_RECORDS, REQUEST_FILE, RESULT_FILE,
                                  Contribution, DecryptionRequest, DecryptionResult,
                                  build_request, evaluate)
-from ..core.he.columns import encrypt_columns, layout_for_section
 from ..core.he.decrypt import CRTDecryptor
+from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_for, private_keys,
+                               resolve_public_key)
+from ..core.he.release_section import ENCRYPTED_FILE, EncryptedColumns, encrypt_for_release
 from ..core.he.query import HEQuery, parse_query
 from ..core.progress import TaskState, ensure_task
 
-KEY_EXTENSION = "paillier"          # identity-card extension carrying our public key
-ENCRYPTED_FILE = "he_columns.bin"   # release / bundle file holding the encrypted columns
 REQUEST_KIND, RESULT_KIND = "he_request", "he_result"
-SINGLE_KEY_WARNING = (
-    "Single-key mode: whoever holds this Paillier private key can decrypt every contribution "
-    "encrypted under it, not only the combined result. Encrypt only for a key holder you would "
-    "trust with the individual values; studies with a split key remove this limitation.")
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -74,80 +70,23 @@ def create_key(vault, name: str = "default", *, bits: int = 2048, publish: bool 
     return KeyInfo(name, card["fingerprint"], bits, published)
 
 
-def _private_key(vault, name: str):
-    return he_keys.private_key_from_bytes(vault.get_secret(he_keys.SECRET_KIND, name))
-
-
 def list_keys(vault) -> list[KeyInfo]:
     from ..core.identity import card_extensions, has_identity
 
     card = card_extensions(vault).get(KEY_EXTENSION, {}) if has_identity(vault) else {}
     out = []
-    for name in vault.list_secrets(he_keys.SECRET_KIND):
-        public = _private_key(vault, name).public_key
-        fp = he_keys.fingerprint(public)
-        out.append(KeyInfo(name, fp, he_keys.key_bits(public), card.get("fingerprint") == fp))
+    for name, key in private_keys(vault):
+        fp = he_keys.fingerprint(key.public_key)
+        out.append(KeyInfo(name, fp, he_keys.key_bits(key.public_key),
+                           card.get("fingerprint") == fp))
     return out
-
-
-def private_key_for(vault, fingerprint: str):
-    for name in vault.list_secrets(he_keys.SECRET_KIND):
-        key = _private_key(vault, name)
-        if he_keys.fingerprint(key.public_key) == fingerprint:
-            return key
-    raise NotFound(f"This vault holds no Paillier private key with fingerprint {fingerprint}; "
-                   f"only the key holder can answer.")
-
-
-def contact_public_key(vault, contact_ref):
-    from ..core.identity import get_contact
-
-    contact = get_contact(vault, contact_ref)
-    card = contact.extensions.get(KEY_EXTENSION)
-    if not card:
-        raise NotFound(f"Contact {contact.name!r} has published no Paillier public key on "
-                       f"their identity card.", hint="ask them for a new card after 'ppds he keygen'")
-    return he_keys.public_key_from_dict(card)
-
-
-def resolve_public_key(vault, ref: dict):
-    """The key named by a recipe's ``encryption.public_key``: own key, or a contact's card key."""
-    if not isinstance(ref, dict) or not ({"own", "contact"} & set(ref)):
-        raise InputError("encryption.public_key must name 'own' (a key in this vault) or "
-                         "'contact' (whose identity card carries a Paillier key).")
-    if "own" in ref:
-        public = _private_key(vault, ref["own"]).public_key
-    else:
-        public = contact_public_key(vault, ref["contact"])
-    expected = ref.get("fingerprint")
-    if expected and he_keys.fingerprint(public) != expected:
-        raise CryptoError(f"The Paillier key found has fingerprint {he_keys.fingerprint(public)}, "
-                          f"not {expected} as the recipe expects.")
-    return public
-
-
-# -- encrypted columns in releases --------------------------------------------------------------
-
-@dataclass
-class EncryptedColumns:
-    plaintext: pd.DataFrame           # the release table without the encrypted columns
-    files: dict[str, bytes]           # release files to add: {ENCRYPTED_FILE: ...}
-    report: dict                      # what to record in the release report / bundle manifest
 
 
 def encrypt_release_columns(vault, df: pd.DataFrame, section: dict,
                             task: TaskState | None = None, *, workers: int = 2) -> EncryptedColumns:
-    """The release pipeline's hook for a recipe's ``encryption`` section."""
-    task = ensure_task(task)
-    public = resolve_public_key(vault, section.get("public_key"))
-    array = encrypt_columns(df, section, public, task, workers=workers)
-    layout = array.layout
-    report = {"encrypted_columns": array.meta["columns"], "key_fingerprint": array.fingerprint,
-              "key_bits": he_keys.key_bits(public), "rows": len(array),
-              "layout": layout.to_dict(), "file": ENCRYPTED_FILE,
-              "warning": SINGLE_KEY_WARNING}
-    return EncryptedColumns(df.drop(columns=array.meta["columns"]),
-                            {ENCRYPTED_FILE: serial.dumps(array)}, report)
+    """The recipe ``encryption`` step on its own (the release pipeline runs it through
+    ``core.he.run_recipe_section``)."""
+    return encrypt_for_release(vault, df, section, task, workers=workers)
 
 
 def contribution_from_files(label: str, frame: pd.DataFrame, files: dict[str, bytes],
@@ -155,28 +94,19 @@ def contribution_from_files(label: str, frame: pd.DataFrame, files: dict[str, by
     if ENCRYPTED_FILE not in files:
         raise InputError(f"{label}: carries no encrypted columns ({ENCRYPTED_FILE}).")
     header = serial.read_header(files[ENCRYPTED_FILE])
-    layout = layout_from_header(header)
-    public = _public_key_in(header, label)
-    return Contribution(label, frame, serial.loads(files[ENCRYPTED_FILE], public, layout),
-                        dict(source or {}))
-
-
-def layout_from_header(header: dict):
-    from ..core.he.encoding import Layout
-
-    return Layout.from_dict(header.get("layout", {}))
-
-
-def _public_key_in(header: dict, label: str):
     key = (header.get("meta") or {}).get("public_key")
     if not key:
         raise InputError(f"{label}: the encrypted columns do not name their public key.")
-    return he_keys.public_key_from_dict(key)
+    array = serial.loads(files[ENCRYPTED_FILE], he_keys.public_key_from_dict(key))
+    return Contribution(label, frame, array, dict(source or {}))
 
 
 def contribution_from_release(vault, ref) -> Contribution:
-    """One of this vault's own releases with encrypted columns."""
+    """A release with encrypted columns: one of this vault's own, or the files of a bundle
+    imported with ``sharing.open_into_vault`` (kind ``received``)."""
     info = vault.release_info(ref)
+    if info.output_dataset_id is None and info.kind == "received" and info.source_dataset_id:
+        return contribution_from_dataset(vault, info.source_dataset_id)  # an imported bundle
     if info.output_dataset_id is None:
         raise InputError(f"Release {info.name!r} has no released table.")
     frame = vault.load_dataset(info.output_dataset_id)
@@ -391,4 +321,4 @@ __all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "EncryptedColumns"
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
            "compute_request", "send_request", "open_request", "answer_request", "send_result",
            "open_result", "result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
-           "CELLS_FILE", "layout_for_section"]
+           "CELLS_FILE", "KEY_EXTENSION", "private_key_for"]

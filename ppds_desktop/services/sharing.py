@@ -26,6 +26,7 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
                              list_contacts, load_identity, parse_card, remove_contact,
                              rename_contact, verify_contact)
 from ..core.identity.keys import fingerprint as key_fingerprint
+from ..core.identity.keys import fingerprint_lines
 from ..core.identity.store import utc_now
 from ..core.progress import TaskState, ensure_task
 
@@ -110,7 +111,7 @@ def share_targets(vault) -> list[ShareTarget]:
     out = [ShareTarget("release", r.uid, r.name, f"release · {r.kind}")
            for r in vault.list_releases()]
     out += [ShareTarget("dataset", d.uid, d.name, f"dataset · {d.kind} · {d.n_rows:,} rows")
-            for d in vault.list_datasets()]
+            for d in vault.list_datasets() if d.kind != "release"]  # releases are listed above
     return out
 
 
@@ -267,13 +268,13 @@ def _sender_policy(vault, *, accept_unverified: bool, accept_replay: bool):
         if not contact.verified and not accept_unverified:
             raise UnverifiedSender(f"The sender '{contact.name}' is not verified (fingerprint "
                                    f"{contact.fingerprint}).",
-                                   hint="verify the contact, or accept an unverified sender "
-                                        "explicitly")
+                                   hint="verify the contact first, or accept the unverified "
+                                    "sender explicitly (CLI: --trust-unverified)")
         when = _imported_at(vault, header.bundle_id.hex())
         if when and not accept_replay:
             raise BundleReplay(f"Replay: bundle {header.bundle_id.hex()} was already imported "
                                f"on {when}; importing it again needs your confirmation.",
-                               hint="confirm with --yes / the Import again button")
+                               hint="confirm to import it again (CLI: ppds bundle open --yes)")
     return check
 
 
@@ -330,6 +331,8 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
     except (pa.ArrowException, OSError):
         raise BundleError(f"{path.name}: '{DATA_FILE}' is not a readable Parquet file.") from None
     contact, _state = _sender_state(vault, opened.header)
+    if contact is None:
+        raise BundleError(f"{path.name}: the sender is not among your contacts; not imported.")
     replayed = _imported_at(vault, opened.bundle_id) is not None
     title = str(manifest.get("title", "bundle"))[:100]
     source = {
@@ -366,3 +369,78 @@ def _free_release_name(vault, wanted: str) -> str:
     while name in taken:
         name, n = f"{wanted} ({n})", n + 1
     return name
+
+
+def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
+    """The verified contents as (label, text) lines for the Open wizard and the CLI."""
+    lines = [("Title", str(manifest.get("title", "")))]
+    release = manifest.get("release") or {}
+    if release:
+        lines.append(("Release", f"{release.get('name', '')} ({release.get('kind', '')})"))
+    schema = manifest.get("schema") or []
+    if schema:
+        lines.append(("Columns", ", ".join(str(c.get("name")) for c in schema[:12])
+                      + (" …" if len(schema) > 12 else "")))
+    budget = manifest.get("privacy_budget") or {}
+    if budget.get("epsilon") or budget.get("rho"):
+        lines.append(("Privacy budget spent", f"ε = {budget.get('epsilon', 0):g}, "
+                                              f"ρ = {budget.get('rho', 0):g}"))
+    recipe = manifest.get("recipe") or {}
+    if recipe:
+        lines.append(("Recipe", f"{len(recipe.get('steps', []))} step(s)"
+                      if isinstance(recipe.get("steps"), list) else "included"))
+    for f in manifest.get("files", []):
+        lines.append(("File", f"{f['name']} ({f['size']:,} bytes, SHA-256 {f['sha256'][:16]}…)"))
+    return lines
+
+
+def demo_step(ctx) -> None:
+    """Demo: two sites exchange and verify identity cards; the demo vault seals its release
+    (or the sample dataset) for "bob"; bob inspects and opens it; a tampered copy is refused."""
+    from ..core.vault import Vault
+    from .demo import DEMO_PASSPHRASE
+
+    work = Path(ctx.workdir)
+    alice = ctx.vault
+    if not has_identity(alice):
+        init_identity(alice, "Demo data steward", "Demo Hospital")
+    bob, _recovery = Vault.create(work / "bob" / "bob.vault", DEMO_PASSPHRASE)
+    try:
+        init_identity(bob, "Bob", "Partner University Hospital")
+        export_identity_card(alice, work / f"demo{CARD_SUFFIX}")
+        export_identity_card(bob, work / f"bob{CARD_SUFFIX}")
+        bob_contact = import_contact_card(alice, work / f"bob{CARD_SUFFIX}")
+        alice_contact = import_contact_card(bob, work / f"demo{CARD_SUFFIX}")
+        ctx.say(f"Exchanged identity cards. Fingerprint of the demo site, as bob sees it:\n    "
+                + fingerprint_lines(alice_contact.fingerprint).replace("\n", "\n    "))
+        # In real life each side reads its own fingerprint aloud; here both screens are ours.
+        verify_contact(alice, bob_contact.name, load_identity(bob).fingerprint)
+        verify_contact(bob, alice_contact.name, load_identity(alice).fingerprint)
+        ctx.say("Both sides compared fingerprints and marked each other verified.")
+
+        release = ctx.state.get("release")
+        ref = release.uid if release is not None else ctx.state["sample"].uid
+        path = work / f"share{BUNDLE_SUFFIX}"
+        sealed = seal_for_contacts(alice, ref, [bob_contact.name], path)
+        ctx.say(f"Sealed {'release' if release is not None else 'dataset'} for bob: {path.name}, "
+                f"{sealed.size:,} bytes, {sealed.n_chunks} chunk(s), bundle id {sealed.bundle_id}.")
+        preview = preview_bundle(bob, path)
+        ctx.say(f"bob inspects it (unauthenticated claims): kind {preview.summary.kind}, sender "
+                f"{preview.sender.name} ({preview.sender_state}), for bob: {preview.for_me}.")
+        result = open_into_vault(bob, path)
+        ctx.say(f"bob verified every chunk and the signature and imported dataset "
+                f"'{result.dataset.name}' ({result.dataset.n_rows:,} rows) with its provenance.")
+
+        blob = bytearray(path.read_bytes())
+        blob[len(blob) // 2] ^= 0x01
+        tampered = work / f"tampered{BUNDLE_SUFFIX}"
+        tampered.write_bytes(bytes(blob))
+        try:
+            open_into_vault(bob, tampered, accept_replay=True)
+        except BundleError as exc:
+            ctx.say(f"A copy with one flipped bit is refused: {exc.message}")
+        else:
+            raise BundleError("The demo's tampered bundle was accepted; this is a bug.")
+        ctx.say(f"bob's vault still holds {len(bob.list_datasets())} dataset(s).")
+    finally:
+        bob.lock()

@@ -88,6 +88,8 @@ class AuditPage(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         self.verify_button = QPushButton("&Verify chain")
         self.verify_button.setToolTip("Re-compute every entry's hash and check the chain is whole")
         self.verify_button.clicked.connect(self.verify)

@@ -13,15 +13,16 @@ import json
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QInputDialog, QLabel,
                                QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSplitter,
                                QStackedWidget, QTableView, QTabWidget, QTextBrowser, QVBoxLayout,
                                QWidget)
 
 from ..core.errors import PPDSError
+from ..core.schema import profile_table
 from .errors import show_error
-from .profile_view import profile_rows, type_labels
-from .roles_model import ROLE_COLUMN, RoleDelegate, RolesModel
+from .profile_view import profile_rows, setup_profile_table, type_labels
+from .roles_model import RolesModel
 from .session import AppSession
 from .table_model import ArrowTableModel
 from .widgets.task_progress import TaskProgress
@@ -29,9 +30,11 @@ from .worker import TaskRunner
 
 
 def _load_table(vault, uid: str, *, task):
-    table = vault.load_arrow(uid, task=task)
-    task.report(1.0, "Preparing the table…")
-    return table.combine_chunks()  # one contiguous array per column: O(1) cell access
+    """The data (one contiguous array per column, for O(1) cell access) and, for the profile
+    panel, a few example values per column (the stored profile keeps none)."""
+    table = vault.load_arrow(uid, task=task.sub(0.0, 0.7)).combine_chunks()
+    profile = profile_table(table, task.sub(0.7, 1.0))
+    return table, {c.name: c.examples[:3] for c in profile.columns}
 
 
 def configure_table(view: QTableView) -> None:
@@ -52,8 +55,8 @@ def configure_table(view: QTableView) -> None:
 def fit_columns(view: QTableView, maximum: int = 260) -> None:
     view.resizeColumnsToContents()
     for column in range(view.model().columnCount() if view.model() else 0):
-        if view.columnWidth(column) > maximum:
-            view.setColumnWidth(column, maximum)
+        # + a little: the style sheet's header padding is not part of the measured width
+        view.setColumnWidth(column, min(view.columnWidth(column) + 12, maximum))
 
 
 class DatasetsPage(QWidget):
@@ -77,14 +80,14 @@ class DatasetsPage(QWidget):
         self.import_button.clicked.connect(self._import)
         self.rename_button = QPushButton("Re&name…")
         self.rename_button.clicked.connect(self.rename_current)
-        self.delete_button = QPushButton("&Delete…")
+        self.delete_button = QPushButton("De&lete…")
         self.delete_button.setToolTip("Remove the dataset from the vault (recorded in the audit "
                                       "log; releases made from it are kept)")
         self.delete_button.clicked.connect(self.delete_current)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.import_button)
-        buttons.addWidget(self.rename_button)
-        buttons.addWidget(self.delete_button)
+        buttons = QGridLayout()
+        buttons.addWidget(self.import_button, 0, 0, 1, 2)
+        buttons.addWidget(self.rename_button, 1, 0)
+        buttons.addWidget(self.delete_button, 1, 1)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(12, 12, 6, 8)
@@ -118,14 +121,7 @@ class DatasetsPage(QWidget):
         self.profile = QTableView()
         self.profile.setObjectName("profileTable")
         self.profile.setModel(self.roles_model)
-        configure_table(self.profile)
-        self.profile.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.profile.setItemDelegateForColumn(ROLE_COLUMN, RoleDelegate(self.profile))
-        self.profile.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                     | QAbstractItemView.EditTrigger.SelectedClicked
-                                     | QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.profile.verticalHeader().setVisible(False)
-        self.profile.horizontalHeader().setStretchLastSection(True)
+        setup_profile_table(self.profile)
         profile_help = QLabel("Roles decide how each column is protected. Suggestions are in "
                               "italics until you confirm or change them: double-click a role "
                               "(or select it and press F2) to change it.")
@@ -171,7 +167,7 @@ class DatasetsPage(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(self.right_stack)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([240, 900])
+        splitter.setSizes([190, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -236,7 +232,6 @@ class DatasetsPage(QWidget):
         self.summary.setText(f"{info.n_rows:,} rows × {info.n_cols} columns · {info.kind} · "
                              f"added {info.created_at[:16].replace('T', ' ')} UTC")
         self.roles_model.set_rows(profile_rows(info, self.session.vault.roles(uid)))
-        fit_columns(self.profile, maximum=320)
         self.details.setHtml(_details_html(info))
         self._load(uid)
 
@@ -252,7 +247,7 @@ class DatasetsPage(QWidget):
             return
         self._pending_uid = None
         self.runner.run(_load_table, self.session.vault, uid, title=f"Loading {self.info.name}",
-                        on_done=lambda table, uid=uid: self._loaded(uid, table))
+                        on_done=lambda result, uid=uid: self._loaded(uid, *result))
 
     def _start_pending_load(self) -> None:
         uid, self._pending_uid = self._pending_uid, None
@@ -260,9 +255,10 @@ class DatasetsPage(QWidget):
                 and self.info.uid == uid:
             self._load(uid)
 
-    def _loaded(self, uid: str, table) -> None:
+    def _loaded(self, uid: str, table, examples: dict) -> None:
         if self.info is None or self.info.uid != uid:
             return
+        self.roles_model.set_examples(examples)
         model = ArrowTableModel(table, type_labels(self.info), parent=self.table)
         self.table.setModel(model)
         self.table.horizontalHeader().setSortIndicatorShown(False)

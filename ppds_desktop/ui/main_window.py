@@ -29,7 +29,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         where = f" — {session.vault_path.name}" if session.vault_path is not None else ""
         self.setWindowTitle(f"PPDS Desktop{where}")
-        self.resize(1200, 760)
+        self.resize(1280, 800)
         session.runner.set_dialog_parent(self)
 
         self._specs: list[PageSpec] = ordered_pages()
@@ -37,7 +37,9 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("Navigation")
         self.nav.setAccessibleName("Pages")
-        self.nav.setFixedWidth(190)
+        longest = max((self.nav.fontMetrics().horizontalAdvance(s.title) for s in self._specs),
+                      default=120)
+        self.nav.setFixedWidth(min(max(longest + 56, 180), 230))
         self.nav.setIconSize(QSize(18, 18))
         self.stack = QStackedWidget()
         for index, spec in enumerate(self._specs):
@@ -46,6 +48,7 @@ class MainWindow(QMainWindow):
             item.setToolTip(f"{spec.tooltip} ({shortcut})" if shortcut and spec.tooltip
                             else spec.tooltip or shortcut)
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setSizeHint(QSize(0, 34))  # the style sheet's item padding is not measured
             self.nav.addItem(item)
             self.stack.addWidget(QWidget())  # placeholder until first shown
         self.nav.currentRowChanged.connect(self._show_row)

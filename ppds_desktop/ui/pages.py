@@ -56,5 +56,49 @@ PAGES: list[PageSpec] = [
 ]
 
 
+def _prepare_page(session) -> QWidget:
+    from .prepare.wizard import PrepareWizard
+
+    return PrepareWizard(session)
+
+
+PAGES.append(PageSpec("prepare", "Prepare release", _prepare_page, order=40,
+                      tooltip="De-identify a dataset step by step: preset, column actions, "
+                              "privacy model, risk and utility, then save it as a release"))
+
+
+def _identity_page(session) -> QWidget:
+    from .share.identity_page import IdentityContactsPage
+
+    return IdentityContactsPage(session)
+
+
+PAGES.append(PageSpec("sharing", "Identity & sharing", _identity_page, order=70,
+                      tooltip="Your identity, your verified contacts, and share bundles: "
+                              "seal a release for contacts, open a bundle you received"))
+
+
+def _dp_statistics_page(session) -> QWidget:
+    from .dp.stats_page import DPStatisticsPage
+
+    return DPStatisticsPage(session)
+
+
+PAGES.append(PageSpec("dp_statistics", "Statistics with differential privacy", _dp_statistics_page,
+                      order=55, tooltip="Counts, means, histograms and quantiles with DP noise and "
+                                        "95% intervals, spending the dataset's privacy budget"))
+
+
+def _he_page(session) -> QWidget:
+    from .he.he_page import HomomorphicPage
+
+    return HomomorphicPage(session)
+
+
+PAGES.append(PageSpec("he", "Encrypted aggregation", _he_page, order=60,
+                      tooltip="Sums, means and variances over several sites' encrypted "
+                              "columns; only the key holder decrypts the combined cells"))
+
+
 def ordered_pages() -> list[PageSpec]:
     return sorted(PAGES, key=lambda spec: spec.order)  # sorted() is stable

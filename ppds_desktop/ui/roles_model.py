@@ -30,6 +30,7 @@ ROLE_HELP = {
     "insensitive": "Neither identifying nor sensitive: released as it is.",
 }
 USER_REASON = "set by the user"
+EXAMPLES_CHARS = 48  # the cell shows the start; the tooltip shows them all
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,11 @@ class ColumnRow:
     confirmed: bool = False
 
 
-HEADERS = ("Column", "Type", "Missing", "Distinct", "Examples", "Role", "Why this role")
+HEADERS = ("Column", "Type", "Missing", "Distinct", "Role", "Why this role", "Examples")
 ROLE_COLUMN = HEADERS.index("Role")
+REASON_COLUMN = HEADERS.index("Why this role")
+EXAMPLES_COLUMN = HEADERS.index("Examples")
+_NUMBER_COLUMNS = (HEADERS.index("Missing"), HEADERS.index("Distinct"))
 
 
 class RolesModel(QAbstractTableModel):
@@ -62,6 +66,14 @@ class RolesModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
+
+    def set_examples(self, examples: dict[str, list[str]]) -> None:
+        """Fill in example values once they are known (the stored profile has none)."""
+        self._rows = [replace(r, examples=tuple(examples.get(r.name, r.examples)))
+                      for r in self._rows]
+        if self._rows:
+            column = EXAMPLES_COLUMN
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
 
     def rows(self) -> list[ColumnRow]:
         return list(self._rows)
@@ -104,8 +116,12 @@ class RolesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == ROLE_COLUMN:
                 return ROLE_HELP.get(row.role, "")
+            if col == REASON_COLUMN:
+                return row.reason
+            if col == EXAMPLES_COLUMN:
+                return "\n".join(row.examples)
             return self._text(row, col)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 3):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMBER_COLUMNS:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.FontRole and col == ROLE_COLUMN and not row.confirmed:
             font = QFont()
@@ -115,19 +131,23 @@ class RolesModel(QAbstractTableModel):
 
     @staticmethod
     def _text(row: ColumnRow, col: int) -> str:
-        if col == 0:
+        name = HEADERS[col]
+        if name == "Column":
             return row.name
-        if col == 1:
+        if name == "Type":
             return row.kind
-        if col == 2:
+        if name == "Missing":
             return "" if row.missing is None else f"{row.missing:.1%}"
-        if col == 3:
+        if name == "Distinct":
             return "" if row.distinct is None else f"{row.distinct:,}"
-        if col == 4:
-            return ", ".join(row.examples)
-        if col == 5:
+        if name == "Examples":
+            text = ", ".join(row.examples)
+            return text if len(text) <= EXAMPLES_CHARS else text[:EXAMPLES_CHARS - 1] + "…"
+        if name == "Role":
             return ROLE_LABELS.get(row.role, row.role)
-        return row.reason
+        # "header 'Age' suggests ages — can re-identify a person…": the part after the dash
+        # restates the role (its tooltip explains it), so the cell keeps the evidence only
+        return row.reason.split(" — ")[0]
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         if role != Qt.ItemDataRole.EditRole or index.column() != ROLE_COLUMN:

@@ -1,7 +1,8 @@
 """The Settings page: preferences stored in the vault itself (so they travel with a backup).
 
 Only settings that something reads live here: the auto-lock idle time (read by ``AppSession``).
-Below them, read-only facts about the vault (file, key derivation, cipher, sizes).
+Then the vault's own actions — change the passphrase, write an encrypted backup (both
+``services/vault_ops``, on the worker) — and read-only facts about it.
 """
 
 from __future__ import annotations
@@ -9,10 +10,16 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QLabel, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
+from ..core.errors import PPDSError
 from ..services import vault_ops
+from .errors import show_error
 from .session import AUTO_LOCK_RANGE, AppSession
+from .widgets.passphrase import PassphraseFields
+from .worker import TaskRunner
 
 
 class SettingsPage(QWidget):
@@ -30,13 +37,30 @@ class SettingsPage(QWidget):
         self.auto_lock.setToolTip("Lock the vault after this long without mouse or keyboard use "
                                   "in the app. Unlocking needs the passphrase again.")
         self.auto_lock.editingFinished.connect(self.save)
-        self.auto_lock.valueChanged.connect(lambda _: self.saved.setText(""))
-        self.saved = QLabel()
+        self.saved = QLabel("Idle means no mouse or keyboard use in PPDS Desktop.")
         self.saved.setObjectName("hint")
         security = QGroupBox("Security")
         form = QFormLayout(security)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("&Auto-lock after:", self.auto_lock)
         form.addRow("", self.saved)
+        self.passphrase_button = QPushButton("C&hange passphrase…")
+        self.passphrase_button.setToolTip("Re-wrap the vault key under a new passphrase; the "
+                                          "recovery key stays valid")
+        self.passphrase_button.clicked.connect(self.change_passphrase)
+        self.backup_button = QPushButton("&Back up vault…")
+        self.backup_button.setToolTip("Write an encrypted copy of the whole vault to a file; it "
+                                      "opens with the same passphrase or recovery key")
+        self.backup_button.clicked.connect(self.back_up)
+        actions = QHBoxLayout()
+        actions.addWidget(self.passphrase_button)
+        actions.addWidget(self.backup_button)
+        actions.addStretch(1)
+        self.action_result = QLabel()
+        self.action_result.setObjectName("hint")
+        self.action_result.setWordWrap(True)
+        form.addRow("Vault:", actions)
+        form.addRow("", self.action_result)
 
         self.facts = QLabel()
         self.facts.setWordWrap(True)
@@ -77,3 +101,83 @@ class SettingsPage(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self.refresh_facts()
+
+    def change_passphrase(self) -> "ChangePassphraseDialog":
+        dialog = ChangePassphraseDialog(self.session, self)
+        dialog.accepted.connect(
+            lambda: self.action_result.setText("The passphrase was changed."))
+        dialog.open()
+        return dialog
+
+    def back_up(self, dest: str | None = None) -> None:
+        """Ask for a file (unless given) and write the backup on the session's worker."""
+        if dest is None:
+            vault_name = self.session.vault.path.stem
+            dest, _ = QFileDialog.getSaveFileName(self, "Back up the vault",
+                                                  f"{vault_name}-backup.vault",
+                                                  "PPDS vault backup (*.vault)")
+        if not dest:
+            return
+        self.session.runner.run(vault_ops.backup, self.session.vault, dest,
+                                title="Backing up the vault", on_done=self._backed_up)
+
+    def _backed_up(self, path) -> None:
+        self.action_result.setText(f"Backup written to {path}. Keep it somewhere safe; it opens "
+                                   "with this vault's passphrase or recovery key.")
+        self.refresh_facts()
+
+
+class ChangePassphraseDialog(QDialog):
+    def __init__(self, session: AppSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Change the passphrase")
+        self.session = session
+        self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
+        self.old = QLineEdit()
+        self.old.setObjectName("oldPassphrase")
+        self.old.setEchoMode(QLineEdit.EchoMode.Password)
+        self.fields = PassphraseFields(self, label="&New passphrase:")
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("&Change")
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("&Current passphrase:", self.old)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.fields)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.old.textChanged.connect(self._update)
+        self.fields.changed.connect(self._update)
+        self.runner.busy_changed.connect(lambda busy: self._update())
+        self._update()
+
+    def _update(self) -> None:
+        self.ok_button.setEnabled(bool(self.old.text()) and self.fields.is_acceptable()
+                                  and not self.runner.is_busy)
+
+    def submit(self) -> None:
+        if not self.ok_button.isEnabled():
+            return
+        self.error.setText("")
+        self.runner.run(vault_ops.change_passphrase, self.session.vault, self.old.text(),
+                        self.fields.text(), title="Changing the passphrase",
+                        on_done=lambda _: self.accept(), on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, PPDSError):
+            show_error(self, exc, title="Changing the passphrase")
+            return
+        self.error.setText(str(exc))
+        self.old.setFocus()
+        self.old.selectAll()
+
+    def reject(self) -> None:
+        if not self.runner.is_busy:
+            super().reject()

@@ -56,10 +56,12 @@ class ArrowTableModel(QAbstractTableModel):
     """``data``: a ``pyarrow.Table`` (what ``vault.load_arrow`` returns) or a pandas DataFrame.
 
     ``type_labels`` maps a column to the type shown under its name in the header (the profile's
-    inferred type); the Arrow type is used otherwise.
+    inferred type); the Arrow type is used otherwise. ``show_types=False`` shows names only
+    (e.g. a preview of raw text).
     """
 
-    def __init__(self, data, type_labels: dict[str, str] | None = None, parent=None):
+    def __init__(self, data, type_labels: dict[str, str] | None = None, parent=None, *,
+                 show_types: bool = True):
         super().__init__(parent)
         table = _as_arrow(data)
         self._names = list(table.column_names)
@@ -70,6 +72,7 @@ class ArrowTableModel(QAbstractTableModel):
         self._types = [labels.get(name) or str(col.type) for name, col in
                        zip(self._names, self._columns)]
         self._rows = table.num_rows
+        self._show_types = show_types
         self._order: np.ndarray | None = None  # view row -> data row, when sorted
         self._cache: OrderedDict[tuple[int, int], list[str]] = OrderedDict()
 
@@ -92,9 +95,12 @@ class ArrowTableModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
+                if not self._show_types:
+                    return self._names[section]
                 return f"{self._names[section]}\n{self._types[section]}"
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"{self._names[section]} ({self._types[section]})"
+                return (f"{self._names[section]} ({self._types[section]})" if self._show_types
+                        else self._names[section])
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return str(section + 1)

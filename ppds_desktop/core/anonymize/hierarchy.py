@@ -286,9 +286,11 @@ def build_redaction(values, *, step: int = 1, char: str = "*", name: str = "") -
     columns = [leaves]
     hidden = step
     while hidden < width:
-        columns.append([v[:max(len(v) - hidden, 0)] + char * min(hidden, len(v)) for v in leaves])
+        columns.append([v[:len(v) - hidden] + char * hidden if hidden < len(v) else TOP
+                        for v in leaves])
         hidden += step
-    return Hierarchy(list(map(list, zip(*_with_top(columns)))), name=name)
+    columns.append([TOP] * len(leaves))
+    return Hierarchy(list(map(list, zip(*columns))), name=name)
 
 
 def build_categories(values, groups: Sequence[dict], *, name: str = "") -> Hierarchy:

@@ -110,6 +110,7 @@ class NodeEval:
     entropy: float | None      # non-uniform entropy (bits), suppressed rows fully generalized
     sq_sizes: float | None     # Σ size² of kept classes
     cut: bool = False          # not fully checked: already worse than the cutoff
+    doomed: bool = False       # this node and all its specializations cannot be anonymous
 
 
 @dataclass
@@ -153,7 +154,7 @@ class EncodedTable:
     node is computed from the smallest kept table of one of its specializations: a coarser
     node's classes are unions of a finer node's classes."""
 
-    _MAX_CACHED = 48
+    _MAX_CACHED = 64
 
     def __init__(self, df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyModel],
                  suppression_limit: float, task=None):
@@ -243,7 +244,7 @@ class EncodedTable:
     def _remember(self, table: _Table) -> None:
         self._cache.append(table)
         while len(self._cache) > 1 and (len(self._cache) > self._MAX_CACHED or sum(
-                t.entries for t in self._cache) > self.entries):
+                t.entries for t in self._cache) > 3 * self.entries):
             self._cache.pop(0)
         self._cache_levels = np.array([t.levels for t in self._cache], dtype=np.int64)
 
@@ -266,14 +267,16 @@ class EncodedTable:
             ids = np.zeros(src.entries, dtype=np.int64)
             return src, src.cols, ids, min(src.entries, 1), np.array([src.w.sum()])[:src.entries]
         lift = self._lift.offsets[self._dim, np.asarray(src.levels) * self._heights + levels]
-        cols = self._lift.flat[src.cols + lift[:, None]]
+        cols = np.take(self._lift.flat, src.cols + lift[:, None])
         key, space = self._keys(cols, levels)
         ids, k = group(key, space)
         sizes = np.bincount(ids, weights=src.w, minlength=k)
         return src, cols, ids, k, sizes
 
-    def failing(self, models: list[PrivacyModel], src: _Table, ids, k, sizes) -> np.ndarray:
-        """Mask of classes that fail any of ``models``."""
+    def failing(self, models: list[PrivacyModel], src: _Table, ids, k, sizes,
+                forced: np.ndarray | None = None) -> np.ndarray:
+        """Mask of classes that fail any of ``models``; raises ``forced`` (per class) to each
+        model's bound of rows failing in any refinement (see ``PrivacyModel.assess``)."""
         bad = np.zeros(k, dtype=bool)
         hists: dict[str, np.ndarray] = {}
         for m in models:
@@ -282,7 +285,10 @@ class EncodedTable:
                 if m.sensitive not in hists:
                     hists[m.sensitive] = self.histogram(m.sensitive, src, ids, k)
                 hist = hists[m.sensitive]
-            bad |= ~m.satisfied(sizes, hist, self.refs.get(m.sensitive))
+            ok, must_fail = m.assess(sizes, hist, self.refs.get(m.sensitive))
+            bad |= ~ok
+            if forced is not None:
+                np.maximum(forced, must_fail, out=forced)
         return bad
 
     def histogram(self, column: str, src: _Table, ids, k) -> np.ndarray:
@@ -308,13 +314,15 @@ class EncodedTable:
                 if cutoff is not None and value is not None and value(ev) >= cutoff:
                     ev.cut, ev.anonymous = True, False
                 else:
-                    bad |= self.failing(self.checked, src, ids, k, sizes)
+                    forced = np.where(bad, sizes, 0.0)
+                    bad |= self.failing(self.checked, src, ids, k, sizes, forced)
+                    ev.doomed = float(forced.sum()) > self.limit + 1e-9
                     ev.suppressed = out_rows = int(round(sizes[bad].sum()))
                     ev.classes = int(k - bad.sum())
                     ev.anonymous = out_rows <= self.limit
                     if ev.anonymous:
                         self._objective_parts(ev, src, cols, ids, bad, sizes)
-        if 4 * k <= src.entries and self.entries >= 2048:
+        if 2 * k <= src.entries and self.entries >= 2048:
             self._remember(self._rolled_up(levels, src, cols, ids, k, sizes))
         return ev
 

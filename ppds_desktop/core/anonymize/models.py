@@ -73,6 +73,20 @@ class PrivacyModel:
                 ref: Reference | None) -> float:
         raise NotImplementedError
 
+    def assess(self, sizes: np.ndarray, hist: np.ndarray | None,
+               ref: Reference | None) -> tuple[np.ndarray, np.ndarray]:
+        """(classes that satisfy the model, per class the rows that must fail in *any*
+        refinement of it).
+
+        The second array lets the search prune downward: however a class is split into
+        smaller classes (a more specific node), at least that many of its rows end up in
+        failing sub-classes. Monotone models (k, distinct l) lose every row of a failing
+        class; others give a weaker bound or 0."""
+        ok = self.satisfied(sizes, hist, ref)
+        if self.monotone_with_suppression:
+            return ok, np.where(ok, 0.0, sizes)
+        return ok, np.zeros(len(ok))
+
     @property
     def key(self) -> str:
         """Name of the measured figure in ``AnonymizationResult.measured``."""
@@ -159,6 +173,15 @@ class EntropyLDiversity(_LDiversity):
 
     def satisfied(self, sizes, hist, ref):
         return _entropy(hist) >= math.log(self.l) - 1e-12
+
+    def assess(self, sizes, hist, ref):
+        """Entropy is concave: H(class) ≥ Σ share·H(part), parts that pass have H ≥ log l and
+        failing ones H ≥ 0, so at least size·(1 − H/log l) rows fail in any split."""
+        h = _entropy(hist)
+        ok = h >= math.log(self.l) - 1e-12
+        if self.l <= 1:
+            return ok, np.zeros(len(ok))
+        return ok, np.where(ok, 0.0, sizes * (1.0 - h / math.log(self.l)))
 
     def measure(self, sizes, hist, ref):
         return float(np.exp(_entropy(hist).min())) if len(hist) else math.inf
@@ -281,6 +304,15 @@ class TCloseness(PrivacyModel):
 
     def satisfied(self, sizes, hist, ref):
         return self.distances(hist, ref) <= self.t + 1e-12
+
+    def assess(self, sizes, hist, ref):
+        """EMD is convex in the class distribution and at most 1, so a class at distance
+        e > t keeps at least size·(e − t)/(1 − t) rows in failing parts of any split."""
+        e = self.distances(hist, ref)
+        ok = e <= self.t + 1e-12
+        if self.t >= 1:
+            return ok, np.zeros(len(ok))
+        return ok, np.where(ok, 0.0, sizes * (e - self.t) / (1.0 - self.t))
 
     def measure(self, sizes, hist, ref):
         return float(self.distances(hist, ref).max()) if len(hist) else 0.0

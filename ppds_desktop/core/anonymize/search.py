@@ -168,7 +168,7 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         ev = table.evaluate(lattice.nodes[idx], cutoff=bound(),
                             value=lambda e: _value(e, table, objective))
         evaluated[idx] = ev
-        if ev.prunable_ok:
+        if ev.prunable_ok and not ev.doomed:
             status[lattice.above(idx) & (status == 0)] = 1
         else:
             status[lattice.below(idx)] = -1
@@ -182,7 +182,8 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         return ev
 
     def probe(idx: int) -> None:
-        """Flash-style: binary search a path of unknown nodes upward from ``idx``."""
+        """Flash-style: binary search a path of unknown nodes upward from ``idx``; a
+        failing node on it rules out ``idx`` together with its whole cone."""
         path = [idx]
         cur = idx
         while True:
@@ -195,12 +196,10 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         while status[idx] == 0 and lo <= hi:
             mid = (lo + hi + 1) // 2
             ev = evaluate(path[mid])
-            if ev.prunable_ok:
+            if ev.prunable_ok and not ev.doomed:
                 hi = mid - 1
             else:
                 lo = mid + 1
-        if status[idx] == 0:
-            evaluate(idx)
 
     search_task = task.sub(0.2, 1.0) if task is not None else None
     for pos, idx in enumerate(order):

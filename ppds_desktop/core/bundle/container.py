@@ -20,7 +20,7 @@ import re
 import secrets
 import struct
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from ..errors import BundleError
 from .format import MAX_FILES, MAX_MANIFEST
@@ -85,28 +85,33 @@ def check_manifest(manifest: Any, *, bundle_id: str, kind: str, source: str) -> 
 
 
 class FileSource:
-    """A file to put in a bundle: bytes in memory or a path read in 1 MiB pieces."""
+    """A file to put in a bundle: bytes in memory, a path read in 1 MiB pieces, or ``stream``,
+    a function returning a fresh iterator of byte pieces each time it is called (it is called
+    twice: once to hash the file for the manifest, once to encrypt it)."""
 
-    def __init__(self, name: str, *, data: bytes | None = None, path: str | Path | None = None):
-        if (data is None) == (path is None):
-            raise ValueError("give exactly one of data= or path=")
+    def __init__(self, name: str, *, data: bytes | None = None, path: str | Path | None = None,
+                 stream: Callable[[], Iterable[bytes]] | None = None):
+        if sum(x is not None for x in (data, path, stream)) != 1:
+            raise ValueError("give exactly one of data=, path= or stream=")
         self.name = check_file_name(name)
         self.data = data
         self.path = Path(path) if path is not None else None
-
-    @property
-    def size(self) -> int:
-        return len(self.data) if self.data is not None else self.path.stat().st_size
+        self.stream = stream
 
     def pieces(self, piece: int = 1 << 20) -> Iterator[bytes]:
         if self.data is not None:
             view = memoryview(self.data)
             for start in range(0, len(view), piece):
                 yield view[start:start + piece]
-            return
-        with open(self.path, "rb") as fh:
-            while block := fh.read(piece):
-                yield block
+        elif self.path is not None:
+            with open(self.path, "rb") as fh:
+                while block := fh.read(piece):
+                    yield block
+        else:
+            for block in self.stream():
+                view = memoryview(block)
+                for start in range(0, len(view), piece):
+                    yield view[start:start + piece]
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import BundleError
 from ..identity import keys as idkeys
 from .format import (BUNDLE_ID_SIZE, END_MAGIC, TAG_SIZE, TRAILER_SIZE, VERSION, SUITE, Header,
                      body_layout)
@@ -50,7 +51,11 @@ class BundleSummary:
 def inspect_bundle(path: str | Path) -> BundleSummary:
     """Parse the header and check the file's shape; raises ``BundleError`` like opening would."""
     path = Path(path)
-    with open(path, "rb") as fh:
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise BundleError(f"{path.name}: cannot read ({exc.strerror or exc}).") from None
+    with fh:
         size = fh.seek(0, 2)
         fh.seek(0)
         header, header_bytes = read_header(fh, path.name)

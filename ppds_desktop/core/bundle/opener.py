@@ -72,6 +72,10 @@ def open_bundle(path: str | Path, *, keys: KeyPairs, sink: Sink,
             header, header_bytes = read_header(fh, source)
             result, manifest = _open_body(fh, size, header, header_bytes, keys, sink,
                                           check_sender, task, source)
+    except OSError as exc:
+        sink.abort()
+        raise BundleError(f"{source}: cannot read or write ({exc.strerror or exc}); nothing was "
+                          "written.") from None
     except BaseException:
         sink.abort()
         raise
@@ -114,11 +118,23 @@ def _open_body(fh, size, header, header_bytes, keys, sink, check_sender, task, s
     if preamble != header.bundle_id:
         raise BundleError(f"{source}: spliced bundle: the body belongs to bundle "
                           f"{preamble.hex()}, the header to bundle {header.bundle_id.hex()}.")
-    body_hash = hashlib.sha256(preamble)
     n_chunks, last_len = body_layout(body_len, source)
-    key = crypto.payload_key(file_key, header.bundle_id)
     reader = ContainerReader(sink, bundle_id=header.bundle_id.hex(), kind=header.kind,
                              source=source)
+    key = crypto.payload_key(file_key, header.bundle_id)
+    body_hash = hashlib.sha256(preamble)
+    _decrypt_chunks(fh, body_hash, key, n_chunks, last_len, reader, task, source)
+    message = SIGNATURE_LABEL + hashlib.sha256(header_bytes).digest() + body_hash.digest()
+    if not idkeys.verify(header.sender_sign_public, message, signature):
+        raise BundleError(f"{source}: the sender's signature does not verify: the bundle was "
+                          "changed after it was signed, or it was not signed by the key in its "
+                          "header.")
+    manifest = reader.finish()
+    return sink.commit(), manifest
+
+
+def _decrypt_chunks(fh, body_hash, key, n_chunks, last_len, reader, task, source) -> None:
+    """Decrypt chunk after chunk into ``reader``; the first bad chunk raises, diagnosed."""
     full = CHUNK_SIZE + TAG_SIZE
     for i in range(n_chunks):
         last = i == n_chunks - 1
@@ -129,14 +145,6 @@ def _open_body(fh, size, header, header_bytes, keys, sink, check_sender, task, s
             raise BundleError(_diagnose_chunk(key, i, n_chunks, sealed, source))
         reader.feed(plain)
         task.report((i + 1) / n_chunks, "Decrypting and verifying")
-
-    message = SIGNATURE_LABEL + hashlib.sha256(header_bytes).digest() + body_hash.digest()
-    if not idkeys.verify(header.sender_sign_public, message, signature):
-        raise BundleError(f"{source}: the sender's signature does not verify: the bundle was "
-                          "changed after it was signed, or it was not signed by the key in its "
-                          "header.")
-    manifest = reader.finish()
-    return sink.commit(), manifest
 
 
 def _diagnose_chunk(key: bytes, i: int, n: int, sealed: bytes, source: str) -> str:

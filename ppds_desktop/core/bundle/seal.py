@@ -99,14 +99,13 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
     key = crypto.payload_key(rnd.file_key, rnd.bundle_id)
 
     temp = out_path.parent / f".{out_path.name}.ppds-partial-{secrets.token_hex(4)}"
-    body_hash = hashlib.sha256()
+    body_hash = hashlib.sha256(rnd.bundle_id)
     written = 0
     stream_task = task.sub(0.2, 1.0)
     try:
         with open(temp, "xb") as out:
             out.write(header_bytes)
             out.write(rnd.bundle_id)
-            body_hash.update(rnd.bundle_id)
             for counter, (chunk, last) in enumerate(_chunks(prefix, files)):
                 sealed = crypto.seal_chunk(key, counter, last, chunk)
                 body_hash.update(sealed)
@@ -121,6 +120,10 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, out_path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise BundleError(f"Cannot write {out_path.name} ({exc.strerror or exc}); no bundle was "
+                          "written.") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -128,18 +131,15 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
 
 
 def _describe_files(files: Sequence[FileSource], task: TaskState) -> list[dict]:
-    """Name, size and SHA-256 of each file (one read of each path before sealing)."""
-    total = sum(f.size for f in files) or 1
-    done = 0
+    """Name, size and SHA-256 of each file (one pass over each before sealing)."""
     entries = []
-    for f in files:
+    for i, f in enumerate(files):
         h = hashlib.sha256()
         size = 0
         for piece in f.pieces():
             h.update(piece)
             size += len(piece)
-            done += len(piece)
-            task.report(done / total, f"Hashing {f.name}")
+            task.report(i / len(files), f"Hashing {f.name}")
         entries.append({"name": f.name, "size": size, "sha256": h.hexdigest()})
     return entries
 

@@ -57,10 +57,6 @@ def gaussian_sigma2(sensitivity: int, rho: Fraction) -> Fraction:
     return Fraction(sensitivity) ** 2 / (2 * rho)
 
 
-def split(value: Fraction, parts: int) -> Fraction:
-    return value / parts
-
-
 def zcdp_to_epsilon(rho: float, delta: float = 1e-6) -> float:
     """The ε of (ε, δ)-DP implied by ρ-zCDP."""
     if rho <= 0:

@@ -8,6 +8,7 @@ parallel, which is why a whole table costs the same ε (or ρ) as one number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -99,6 +100,4 @@ def quantile_index(lattice_values: np.ndarray, candidates: np.ndarray, q: Fracti
 
 def quantile_rank_error(epsilon: float, n_candidates: int, alpha: float = 0.05) -> float:
     """With probability >= 1-α the released quantile's rank is within this many rows of q·n."""
-    import math
-
     return 2.0 / epsilon * math.log(n_candidates / alpha)

@@ -16,7 +16,9 @@ read off the data reveals which categories occur; the result says so in its warn
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -280,11 +282,11 @@ def evaluate(df: pd.DataFrame, query: Query, opts: QueryOptions, rng: Rng | None
     n_cells = int(np.prod([len(lab) for lab in labels])) if labels else 1
     if n_cells > MAX_CELLS:
         raise InputError(f"the table would have {n_cells:,} cells; at most {MAX_CELLS:,}")
-    keys = [dict(zip(group_cols, combo)) for combo in _product(labels)] if labels else [{}]
+    keys = [dict(zip(group_cols, combo)) for combo in itertools.product(*labels)] if labels else [{}]
     stat = query.statistic
     if stat in ("count", "histogram"):
-        rows, scale, grids = _counts(codes, n_cells, keys, opts.noise, budget, rng), None, []
-        scale = rows.pop()
+        rows, scale = _counts(codes, n_cells, keys, opts.noise, budget, rng)
+        grids = []
     else:
         grid = _grid(df, column, opts, warnings,
                      MAX_QUANTILE_CANDIDATES if stat == "quantile" else None)
@@ -307,20 +309,13 @@ def evaluate(df: pd.DataFrame, query: Query, opts: QueryOptions, rng: Rng | None
                     grids=grids, notes=notes, warnings=warnings)
 
 
-def _product(labels):
-    import itertools
-
-    return itertools.product(*labels)
-
-
 def _counts(codes, n_cells, keys, noise, budget, rng):
     true = np.bincount(codes[codes >= 0], minlength=n_cells)
     noisy = add_noise(true, 1, noise=noise, budget=budget, rng=rng)
     h = noisy.halfwidth()
     rows = [{"group": key, "value": int(v), "ci_low": int(v) - h, "ci_high": int(v) + h}
             for key, v in zip(keys, noisy.values)]
-    rows.append(noisy.std)
-    return rows
+    return rows, noisy.std
 
 
 def _cell_sums(k, cell, n_cells) -> np.ndarray:
@@ -362,7 +357,9 @@ def _means(k, cell, n_cells, keys, grid, noise, budget, rng):
 
 def _quantiles(k, cell, n_cells, keys, grid, q, noise, budget, rng, notes):
     # ε for the exponential mechanism; under zCDP it is (ε²/8)-zCDP, so ε = sqrt(8ρ).
-    eps = budget if noise == LAPLACE else Fraction(np.sqrt(8 * float(budget))).limit_denominator(2 ** 20)
+    # Rounded down to a multiple of 2**-20, so the ε used never exceeds the budget's.
+    eps = budget if noise == LAPLACE else Fraction(math.isqrt(math.floor(8 * budget * 2 ** 40)),
+                                                   2 ** 20)
     candidates = np.arange(grid.k_lo, grid.k_hi + 1, dtype=np.int64)
     order = np.argsort(cell, kind="stable")
     k, cell = k[order], cell[order]

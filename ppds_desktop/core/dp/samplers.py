@@ -215,8 +215,8 @@ def _dgauss_batch(a: int, b: int, n: int, rng: Rng) -> np.ndarray:
     bt = b * t
     big = y.size and (int(absy.max()) + 1) * bt + a >= 2 ** 32
     if den < 2 ** 63 and not big:
-        c = absy * np.int64(bt) - np.int64(a)
-        num = (c * c).astype(np.uint64)
+        c = np.abs(absy * np.int64(bt) - np.int64(a)).astype(np.uint64)   # |c| < 2**32
+        num = c * c
         accept = bernoulli_exp(num, np.uint64(den), rng)
     else:                                         # exact Python integers, lane by lane
         accept = np.array([bernoulli_exp_scalar((int(v) * bt - a) ** 2, den, rng) for v in absy],

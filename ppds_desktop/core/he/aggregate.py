@@ -103,6 +103,10 @@ class DecryptionRequest:
         if len(request.cells) != len(array):
             raise CryptoError(f"The request lists {len(request.cells)} cells but carries "
                               f"{len(array)} ciphertexts.")
+        for i, cell in enumerate(request.cells):
+            if (not isinstance(cell, dict) or not isinstance(cell.get("group"), dict)
+                    or not isinstance(cell.get("records"), int) or cell["records"] < 0):
+                raise InputError(f"The request's cell {i + 1} is malformed.")
         return request
 
 
@@ -130,12 +134,18 @@ class DecryptionResult:
     def from_files(cls, files: dict[str, bytes]) -> "DecryptionResult":
         doc = _load_json(files, RESULT_FILE, RESULT_TYPE)
         try:
-            return cls(str(doc["request_id"]), str(doc["answered_at"]),
-                       query_from_dict(doc["query"]), str(doc["key_fingerprint"]),
-                       list(doc["sources"]), int(doc["min_records"]), list(doc["rows"]),
-                       doc.get("dp"), list(doc.get("notes") or []))
+            result = cls(str(doc["request_id"]), str(doc["answered_at"]),
+                         query_from_dict(doc["query"]), str(doc["key_fingerprint"]),
+                         list(doc["sources"]), int(doc["min_records"]), list(doc["rows"]),
+                         doc.get("dp"), [str(n) for n in doc.get("notes") or []])
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"The result lacks a field ({exc}).") from None
+        for i, row in enumerate(result.rows):
+            if not (isinstance(row, dict) and isinstance(row.get("group"), dict)
+                    and isinstance(row.get("values"), dict) and "refused" in row
+                    and isinstance(row.get("records"), int)):
+                raise InputError(f"The result's row {i + 1} is malformed.")
+        return result
 
     def frame(self) -> pd.DataFrame:
         """One row per cell: the group columns, the records, each statistic, refusals."""
@@ -230,6 +240,10 @@ def evaluate(request: DecryptionRequest, decryptor, *, min_records: int = DEFAUL
     slots = {s.name: s for s in layout.slots}
     decrypted = request.array.decrypt_slots(decryptor, task)
     columns = request.query.columns
+    missing = [c for c in columns if c not in slots or f"{c}#n" not in slots]
+    if missing:
+        raise InputError(f"The request asks about {', '.join(map(repr, missing))}, which the "
+                         f"ciphertexts do not hold.")
     needs_sq = any(s == "variance" for s, _ in request.query.stats)
     if needs_sq and any(f"{c}^2" not in slots for c in columns):
         raise CryptoError("These columns were encrypted without squares, so variances cannot "

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Sequence
 
+from ..errors import CryptoError
 from ..progress import TaskState, ensure_task
 
 DEFAULT_WORKERS = 2
@@ -34,7 +36,12 @@ class WorkerPool:
                 for fut in done:
                     index = pending.pop(fut)
                     done_count += 1
-                    yield index, fut.result()
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        raise CryptoError("A worker process stopped unexpectedly (out of "
+                                          "memory?); nothing was written.") from None
+                    yield index, result
         finally:
             for fut in pending:
                 fut.cancel()

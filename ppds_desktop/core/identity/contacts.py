@@ -87,9 +87,13 @@ def add_contact(vault, card: IdentityCard, *, name: str | None = None,
     if has_identity(vault) and load_identity(vault).sign_public == card.sign_public:
         raise IdentityError("This is your own identity card; import your peer's card instead.")
     name = check_display_text(name or card.display_name, "Contact name")
-    known = [c for c in list_contacts(vault)
-             if c.identity_id == card.identity_id or c.name == name
-             or c.sign_public == card.sign_public]
+    contacts = list_contacts(vault)
+    known = [c for c in contacts
+             if c.identity_id == card.identity_id or c.sign_public == card.sign_public]
+    if not known and any(c.name == name for c in contacts):
+        raise IdentityError(f"A contact named '{name}' already exists with different keys. If "
+                            "this card claims to be the same person, treat it as a possible "
+                            "impostor; otherwise import it under another name.")
     card_json = json.dumps(card.to_dict(), sort_keys=True)
     with vault.transaction() as conn:
         if not known:

@@ -24,7 +24,8 @@ from ..schema.types import convert_text_column
 from .csv_scan import find_first_problem, header_names
 from .options import MIB, ParseOptions, ReadLimits
 from .result import ReadResult
-from .sniff import check_file, head_lines, read_head, refuse_binary, resolve_text_options
+from .sniff import (check_file, head_lines, read_head, refuse_binary, refuse_blank,
+                    resolve_text_options)
 
 # Cells read as missing. Deliberately short: "-", "none" or "?" may be real codes in a column.
 NULL_TOKENS = ["", "NA", "N/A", "n/a", "NULL", "null", "NaN", "nan", "#N/A"]
@@ -40,6 +41,7 @@ def open_text_options(path: Path, options: ParseOptions | None, limits: ReadLimi
     head = read_head(path)
     truncated = size > len(head)
     refuse_binary(path, head)
+    refuse_blank(path, head, truncated)
     opts = resolve_text_options(path, head, truncated, options or ParseOptions())
     lines = head_lines(head, opts.encoding, truncated)
     names = header_names(path, opts, lines)
@@ -56,6 +58,10 @@ def read_csv(path: Path, options: ParseOptions | None = None, limits: ReadLimits
     _refuse_nul_bytes(path)
     task.report(0.1, "parsing")
     columns = _parse(path, opts, names, lines, limits)
+    if _open_quote_suspected(columns):
+        problem = find_first_problem(path, opts, limits, len(names))
+        if problem is not None:
+            raise problem
     task.report(0.5, "checking field sizes")
     for col in columns:
         longest = pc.max(pc.binary_length(col)).as_py() if len(col) else None
@@ -91,11 +97,22 @@ def _refuse_nul_bytes(path: Path) -> None:
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         pos = mm.find(b"\x00")
         if pos >= 0:
-            line = 1
-            for start in range(0, pos, _SCAN_CHUNK):
-                line += mm[start:min(start + _SCAN_CHUNK, pos)].count(b"\n")
+            line = 1 + sum(mm[s:min(s + _SCAN_CHUNK, pos)].count(b"\n")
+                           for s in range(0, pos, _SCAN_CHUNK))
             raise InputError("binary data (NUL byte): this is not a text file",
                              path=str(path), line=line)
+
+
+def _open_quote_suspected(columns: list[pa.ChunkedArray]) -> bool:
+    """Arrow silently accepts a quote left open: the rest of the file becomes one field of the
+    last row. A line break in the last row is the tell-tale (or a legitimate quoted line break,
+    which the exact check then clears)."""
+    for col in columns:
+        if len(col) and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            last = col[len(col) - 1].as_py()
+            if last is not None and ("\n" in last or "\r" in last):
+                return True
+    return False
 
 
 def _parse(path: Path, opts: ParseOptions, names: list[str], lines: list[str],

@@ -80,6 +80,11 @@ def refuse_binary(path: Path, head: bytes) -> None:
                          line=head.count(b"\n", 0, pos) + 1)
 
 
+def refuse_blank(path: Path, head: bytes, truncated: bool) -> None:
+    if not truncated and not head.removeprefix(UTF8_BOM).strip():
+        raise InputError("the file is empty (it has only blank lines)", path=str(path))
+
+
 def detect_encoding(head: bytes, truncated: bool) -> str:
     """UTF-8 (with or without BOM) if the head decodes as UTF-8, else cp1252, else latin-1."""
     if head.startswith(UTF8_BOM):

@@ -88,18 +88,19 @@ def atomic_path(dest: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def export_format(dest: Path) -> str:
-    fmt = Path(dest).suffix.lower().lstrip(".")
+def export_format(dest: Path, fmt: str | None = None) -> str:
+    """``fmt`` if given, else the destination's extension; one of :data:`EXPORT_FORMATS`."""
+    fmt = (fmt or Path(dest).suffix.lstrip(".")).lower()
     if fmt not in EXPORT_FORMATS:
         raise InputError("unknown export format; use a .csv, .xlsx or .parquet file name",
                          path=str(dest))
     return fmt
 
 
-def write_table(data, dest: Path, task: TaskState | None = None) -> Path:
-    """Write ``data`` (Arrow table or DataFrame) to ``dest``; the format follows the extension."""
+def write_table(data, dest: Path, fmt: str | None = None, task: TaskState | None = None) -> Path:
+    """Write ``data`` (Arrow table or DataFrame) to ``dest`` as ``fmt`` (default: by extension)."""
     dest = Path(dest)
-    fmt = export_format(dest)
+    fmt = export_format(dest, fmt)
     table = as_arrow(data)
     task = ensure_task(task)
     with atomic_path(dest) as tmp:

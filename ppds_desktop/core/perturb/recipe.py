@@ -23,9 +23,6 @@ from ..utility import measure_utility
 from . import microaggregation, noise, randomized_response, swapping
 
 T = TypeVar("T")
-METHODS = ("additive_noise", "local_dp", "rank_swap", "swap", "microaggregation",
-           "randomized_response", "pram")
-DP_METHODS = ("local_dp", "randomized_response")
 
 
 @dataclass

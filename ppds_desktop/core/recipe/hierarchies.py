@@ -9,7 +9,8 @@ A spec names one of the engine's builders with its parameters (``core.anonymize.
     {"kind": "file", "file": "hierarchies/age.csv"}      # ARX CSV, relative to the recipe
     {"kind": "auto"}                                      # chosen from the column's values
 
-``auto`` picks intervals for numbers (a round base width giving about 20 groups, then ×2, ×4),
+``auto`` picks intervals for numbers (a round base width giving about 20 groups, then ×2, ×4;
+labels left by top/bottom coding, such as '90+', stay their own group up to ``*``),
 month/year/decade for dates, digit-by-digit redaction for equal-length digit codes (ZIP,
 postcodes), and a single ``*`` level for other text.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, RecipeError
@@ -53,18 +55,41 @@ def _looks_like_dates(values: pd.Series) -> bool:
     return bool(parsed.notna().all())
 
 
+def _split_labels(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(numbers, labels) of a column; labels are the text values, such as the '90+' of a
+    top-coded age. Digit strings ('060') are text: codes keep their leading zeros."""
+    present = values.dropna()
+    if pd.api.types.is_numeric_dtype(present):
+        return present, present.iloc[:0]
+    distinct = pd.Series(pd.unique(present), dtype=object)
+    is_num = distinct.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
+                          and not isinstance(v, bool)).astype(bool)
+    return pd.to_numeric(distinct[is_num]), distinct[~is_num]
+
+
+def _numeric_with_labels(values: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    nums, labels = _split_labels(values)
+    return len(nums) > len(labels) and len(labels) <= 3
+
+
 def auto_spec(values: pd.Series) -> dict:
     """The spec ``auto`` stands for, made explicit (the release report records it)."""
     present = values.dropna()
     if pd.api.types.is_bool_dtype(values):
         return {"kind": "categories", "groups": []}
-    if pd.api.types.is_numeric_dtype(values) and len(present):
+    if _numeric_with_labels(values):
+        present = _split_labels(values)[0]
+    if (pd.api.types.is_numeric_dtype(present) or _numeric_with_labels(values)) and len(present):
         lo, hi = float(present.min()), float(present.max())
         w = _nice_width(hi - lo if hi > lo else 1.0)
+        if all(float(v).is_integer() for v in present.unique()):
+            w = max(2, int(math.ceil(w)))     # whole numbers: intervals of at least 2 values
         return {"kind": "intervals", "widths": [w, w * 2, w * 4]}
     if _looks_like_dates(values):
         return {"kind": "dates", "levels": ["month", "year", "decade"]}
-    text = present.astype(str)
+    text = pd.Series(pd.unique(present), dtype=object).astype(str)
     if len(text) and text.str.fullmatch(r"\d+").all() and text.str.len().nunique() == 1:
         return {"kind": "redaction", "step": 1}
     return {"kind": "categories", "groups": []}
@@ -94,6 +119,8 @@ def build_hierarchy(spec: dict, values: pd.Series, *, column: str,
             if not path.is_file():
                 raise InputError("hierarchy file not found", path=str(path))
             return H.Hierarchy.read_csv(path, name=column)
+        if kind == "intervals" and _numeric_with_labels(values):
+            return _intervals_with_labels(values, column, params)
         builder = {"intervals": H.build_intervals, "dates": H.build_dates,
                    "redaction": H.build_redaction, "categories": H.build_categories}[kind]
         if kind == "dates" and "levels" in params:
@@ -101,3 +128,17 @@ def build_hierarchy(spec: dict, values: pd.Series, *, column: str,
         return builder(values, name=column, **params)
     except (TypeError, ValueError) as exc:
         raise RecipeError(f"the hierarchy cannot be built: {exc}", field=field) from None
+
+
+def _intervals_with_labels(values: pd.Series, column: str, params: dict):
+    """Intervals over the numbers; each label (a top/bottom code such as '90+') stays its own
+    group on every level below ``*``."""
+    from ..anonymize import hierarchy as H
+
+    nums, labels = _split_labels(values)
+    base = H.build_intervals(nums, name=column, **params)
+    rows = base.rows()
+    height = base.height
+    for label in sorted(set(map(str, labels))):
+        rows.append([label] * (height - 1) + [H.TOP])
+    return H.Hierarchy.from_rows(rows, name=column)

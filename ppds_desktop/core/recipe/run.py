@@ -49,6 +49,7 @@ class Generalization:
     measured: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     candidates: list[dict] = field(default_factory=list)
+    generalized_input: dict[str, pd.Series] = field(default_factory=dict)  # not in the report
     lattice_size: int | None = None
     checked: int | None = None
     engine_seconds: float | None = None
@@ -157,6 +158,7 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
     out = S.apply(df, qh, levels, models, suppression_limit=limit, task=task.sub(0.8, 1.0))
     info.engine_seconds = time.perf_counter() - started
     info.levels = {c: int(v) for c, v in out.levels.items()}
+    info.generalized_input = {c: qh[c].generalize(df[c], info.levels[c]) for c in qis}
     info.suppressed_rows = int(out.suppressed.sum())
     info.classes = int(len(out.class_sizes))
     info.measured = {k: float(v) for k, v in out.measured.items()}

@@ -40,7 +40,7 @@ def class_sizes(df: pd.DataFrame, qi_columns: list[str]) -> np.ndarray:
         return np.full(len(df), len(df), dtype=np.int64)
     codes = np.zeros(len(df), dtype=np.int64)
     for col in qi_columns:                     # combine factorized codes into one class id
-        c, uniq = pd.factorize(df[col].astype(object), use_na_sentinel=False)
+        c, uniq = pd.factorize(df[col], use_na_sentinel=False)
         codes = codes * (len(uniq) + 1) + c
         codes, _ = pd.factorize(codes)         # keep ids small so the product cannot overflow
     counts = np.bincount(codes)

@@ -11,8 +11,8 @@ Two kinds of evidence:
 
 Decision, in order: a value pattern of an unmistakable identifier (e-mail, SSN, phone, IP)
 wins over any header; then the header; then the other value patterns; then structural clues —
-(almost) every value unique ⇒ identifier, long free text ⇒ identifier (it may contain
-anything), a date ⇒ quasi-identifier — and otherwise insensitive. The user confirms or changes
+long free text ⇒ identifier (it may contain anything), (almost) every value unique ⇒
+identifier, a date ⇒ quasi-identifier — and otherwise insensitive. The user confirms or changes
 every suggestion; the reason shown never contains a cell value.
 """
 
@@ -68,14 +68,16 @@ CATEGORIES: tuple[Category, ...] = (
                            "nino", "nin", "bsn", "burgerservicenummer", "insee", "nir",
                            "sozialversicherungsnummer", "steuer ?id", "dni", "nie", "nhs( number| no)?",
                            "passport( number| no)?", "driver'?s? licen[cs]e( number| no)?",
-                           "tax id", "tin"),
+                           "tax id", "tin", "securite sociale", "seguridad social",
+                           "sozialversicherung"),
              values=r"^([0-9]{3}-[0-9]{2}-[0-9]{4}|[A-CEGHJ-PR-TW-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])$",
              values_win=True),
     Category("phone", "phone numbers", "identifier",
              header=_words("phone", "telephone", "tel", "mobile", "cell ?phone", "cell number", "fax",
                            "contact number", "telefoon", "telefon", "telefono", "telephone",
                            "handy", "portable"),
-             values=r"^((\+[0-9]{1,3}[ .-]?)?(\([0-9]{1,5}\) ?)?[0-9]{2,5}([ .-][0-9]{2,5}){1,4}"
+             values=r"^((\+[0-9]{1,3}([ .-]?[0-9]{1,4})?[ .-]?)?(\([0-9]{1,5}\) ?)?[0-9]{2,5}"
+                    r"([ .-][0-9]{2,5}){1,4}"
                     r"|\+[0-9]{8,15})$",
              values_win=True),
     Category("ip_address", "IP addresses", "identifier",
@@ -265,16 +267,16 @@ def suggest_role(name: str, kind: str, sample: pa.Array | None, distinct: int,
     if by_value is not None:
         return Suggestion(by_value.role, f"{share:.0%} of sampled values look like {_why(by_value)}",
                           by_value.key)
+    if kind == "text" and mean_words >= 6:
+        return Suggestion("identifier", "free text (on average "
+                                        f"{mean_words:.0f} words) may contain names, dates and "
+                                        "other identifiers; review it or leave it out", "free_text")
     unique_share = distinct / non_missing if non_missing else 0.0
     if kind in ("integer", "text") and non_missing >= MIN_VALUES_FOR_UNIQUENESS \
             and unique_share >= UNIQUE_SHARE:
         return Suggestion("identifier", f"{unique_share:.0%} of values are unique, so each value "
                                         f"points to one record — {ROLE_WHY['identifier']}",
                           "unique_values")
-    if kind == "text" and mean_words >= 6:
-        return Suggestion("identifier", "free text (on average "
-                                        f"{mean_words:.0f} words) may contain names, dates and "
-                                        "other identifiers; review it or leave it out", "free_text")
     if kind == "date":
         return Suggestion("quasi_identifier", f"a date column — {ROLE_WHY['quasi_identifier']}",
                           "event_date")

@@ -54,17 +54,24 @@ def convert_text_column(col: pa.ChunkedArray, decimal: str = ".") -> tuple[pa.Ch
         return col, None
     if _any(col[:_QUICK], r"^\s|\s$"):
         col = pc.utf8_trim_whitespace(col)
-    if _quick_ok(col, _INT) and not _any(col, _LEADING_ZERO):
+    # Codes with a leading zero (ZIP, phone, record numbers) usually show it in the first values,
+    # which saves the full scan that a number column needs to prove it has none.
+    padded = _any(col[:_QUICK], _LEADING_ZERO)
+    if not padded and _quick_ok(col, _INT) and not _any(col, _LEADING_ZERO):
         converted = _try(pc.cast, col, pa.int64())
         if converted is not None:
             return converted, None
     numeric = pc.replace_substring(col, ",", ".") if decimal == "," else col
-    if _quick_ok(numeric, _FLOAT) and not _any(numeric, _LEADING_ZERO):
+    if not padded and _quick_ok(numeric, _FLOAT) and not _any(numeric, _LEADING_ZERO):
         converted = _try(pc.cast, numeric, pa.float64())
         # Arrow also parses "nan" and "inf"; a column holding such words stays text.
         if converted is not None and not pc.any(pc.invert(pc.is_finite(converted))).as_py():
             return converted, None
-    for pattern, formats in ((_DATE_ISO, ("%Y-%m-%d",)), (_DATE_DOTTED, ("%d.%m.%Y",)),
+    if _quick_ok(col, _DATE_ISO):
+        converted = _try(pc.cast, col, pa.date32())   # strict ISO 8601, faster than strptime
+        if converted is not None:
+            return converted, "%Y-%m-%d"
+    for pattern, formats in ((_DATE_DOTTED, ("%d.%m.%Y",)),
                              (_DATE_SLASHED, ("%m/%d/%Y", "%d/%m/%Y"))):
         if _quick_ok(col, pattern):
             for fmt in formats:

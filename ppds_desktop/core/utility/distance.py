@@ -23,11 +23,19 @@ def _numeric(values: pd.Series) -> pd.Series | None:
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
     if values.dtype == object:
-        present = values.dropna()
-        if len(present) and all(isinstance(v, (int, float, np.integer, np.floating))
-                                and not isinstance(v, bool) for v in present):
+        distinct = pd.unique(values.dropna())
+        if len(distinct) and all(isinstance(v, (int, float, np.integer, np.floating))
+                                 and not isinstance(v, bool) for v in distinct):
             return pd.to_numeric(values, errors="coerce").astype("float64")
     return None
+
+
+def _text_counts(values: pd.Series) -> pd.Series:
+    """Counts per value as text (missing values as one category); the text conversion runs
+    on the distinct values only."""
+    counts = values.value_counts(dropna=False)
+    counts.index = ["\0missing" if pd.isna(k) else str(k) for k in counts.index]
+    return counts.groupby(level=0).sum()
 
 
 def shared_distributions(before: pd.Series, after: pd.Series,
@@ -49,11 +57,7 @@ def shared_distributions(before: pd.Series, after: pd.Series,
             return np.append(counts, float(np.isnan(v).sum()))
         p, q = hist(nb), hist(na)
     else:
-        sb = before.astype(object).where(before.notna(), None).map(
-            lambda v: "\0missing" if v is None else str(v))
-        sa = after.astype(object).where(after.notna(), None).map(
-            lambda v: "\0missing" if v is None else str(v))
-        cb, ca = sb.value_counts(), sa.value_counts()
+        cb, ca = _text_counts(before), _text_counts(after)
         support = cb.index.union(ca.index)
         p = cb.reindex(support, fill_value=0).to_numpy(dtype=float)
         q = ca.reindex(support, fill_value=0).to_numpy(dtype=float)

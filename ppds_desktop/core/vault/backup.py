@@ -1,7 +1,8 @@
 """The backup file: one file holding the vault header and the (still encrypted) database.
 
 Layout: the 8 magic bytes ``PPDSVBK1``, a 4-byte big-endian length, a UTF-8 JSON manifest
-``{"header": <vault header>, "db_size": n, "db_sha256": hex, "schema_version": v, "created_at": ts}``,
+``{"header": <vault header>, "db_size": n, "db_sha256": hex, "schema_version": v,
+"created_at": ts}``,
 then the ``db_size`` bytes of the SQLCipher database. Nothing in it is plaintext: the database
 pages are SQLCipher-encrypted and the header holds only wrapped keys. The SHA-256 catches a
 truncated or damaged copy before anything is restored.

@@ -111,11 +111,12 @@ def _column_hint(exc: Exception) -> str:
     marker = "Conversion failed for column "
     if marker in text:
         col = text.split(marker, 1)[1].split(" with type", 1)[0]
-        return f"column {col} mixes incompatible types."
+        return f"column {col!r} mixes incompatible types."
     return "a column mixes incompatible types."
 
 
-def normalise_roles(roles: Mapping | None, columns: list[str], dataset: str) -> dict[str, ColumnRole]:
+def normalise_roles(roles: Mapping | None, columns: list[str],
+                    dataset: str) -> dict[str, ColumnRole]:
     out: dict[str, ColumnRole] = {}
     for column, value in (roles or {}).items():
         if column not in columns:
@@ -234,14 +235,21 @@ class _ChunkReader(io.RawIOBase):
 def write_parquet(conn, dataset_id: int, table: pa.Table, task: TaskState) -> int:
     """Stream ``table`` as zstd Parquet into chunk rows; return the Parquet size in bytes."""
     sink = _ChunkWriter(conn, dataset_id)
-    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), table.schema, compression="zstd")
+    n = table.num_rows
     try:
-        n = table.num_rows
-        for start in range(0, max(n, 1), ROWS_PER_GROUP):
-            task.report(start / max(n, 1), f"Encrypting rows {start:,}–{min(n, start + ROWS_PER_GROUP):,} of {n:,}")
-            writer.write_table(table.slice(start, ROWS_PER_GROUP), row_group_size=ROWS_PER_GROUP)
-    finally:
-        writer.close()
+        writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), table.schema,
+                                  compression="zstd")
+        try:
+            for start in range(0, max(n, 1), ROWS_PER_GROUP):
+                end = min(n, start + ROWS_PER_GROUP)
+                task.report(start / max(n, 1), f"Encrypting rows {start:,}–{end:,} of {n:,}")
+                writer.write_table(table.slice(start, ROWS_PER_GROUP),
+                                   row_group_size=ROWS_PER_GROUP)
+        finally:
+            writer.close()
+    except pa.ArrowException as exc:
+        raise InputError(f"The data cannot be stored as Parquet ({type(exc).__name__}: a column "
+                         "has a type Parquet does not support).") from None
     size = sink.finish()
     task.report(1.0, f"Stored {n:,} rows")
     return size
@@ -251,15 +259,16 @@ def read_parquet(conn, info: DatasetInfo, columns: list[str] | None, task: TaskS
     reader = _ChunkReader(conn, info.id, info.byte_size)
     try:
         pf = pq.ParquetFile(pa.PythonFile(reader, mode="r"))
-    except pa.ArrowInvalid as exc:
-        raise VaultError(f"Dataset {info.name!r} is damaged and cannot be read ({exc}).") from None
-    groups = pf.metadata.num_row_groups
-    if groups == 0:
-        return pf.read(columns=columns)
-    tables = []
-    for i in range(groups):
-        task.report(i / groups, f"Decrypting part {i + 1} of {groups}")
-        tables.append(pf.read_row_group(i, columns=columns))
+        groups = pf.metadata.num_row_groups
+        if groups == 0:
+            return pf.read(columns=columns)
+        tables = []
+        for i in range(groups):
+            task.report(i / groups, f"Decrypting part {i + 1} of {groups}")
+            tables.append(pf.read_row_group(i, columns=columns))
+    except (pa.ArrowException, OSError) as exc:
+        raise VaultError(f"Dataset {info.name!r} is damaged and cannot be read "
+                         f"({type(exc).__name__}).", hint="restore it from a backup") from None
     task.report(1.0, f"Loaded {info.n_rows:,} rows")
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 

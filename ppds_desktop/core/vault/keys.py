@@ -94,6 +94,8 @@ def new_recovery_key() -> tuple[bytes, str]:
 def parse_recovery_key(text: str) -> bytes:
     """The recovery secret from what the user typed (case, spaces and dashes don't matter;
     0/1/8 are read as O/I/B). Raises VaultError when it is malformed or mistyped."""
+    if not isinstance(text, str):
+        raise VaultError("No recovery key was given.")
     cleaned = "".join(ch for ch in text.upper() if ch not in " -\t\n")
     cleaned = cleaned.translate(str.maketrans("018", "OIB"))
     if len(cleaned) != 36 or any(ch not in _B32 for ch in cleaned):
@@ -108,6 +110,8 @@ def parse_recovery_key(text: str) -> bytes:
 # ---------------------------------------------------------------------------- wrapping
 
 def _derive_passphrase_key(passphrase: str, kdf: dict) -> bytearray:
+    if not isinstance(passphrase, str):
+        raise WrongPassphrase("No passphrase was given.")
     # NFC, so the same passphrase typed on systems that compose accents differently still works.
     return bytearray(hash_secret_raw(
         unicodedata.normalize("NFC", passphrase).encode("utf-8"), base64.b64decode(kdf["salt"]),
@@ -128,23 +132,26 @@ def _associated_data(header: dict, slot: str, kdf: dict) -> bytes:
 
 def _wrap(header: dict, slot: str, kdf: dict, kek: bytearray, db_key: bytearray) -> dict:
     nonce = secrets.token_bytes(12)
-    cipher = AES.new(bytes(kek), AES.MODE_GCM, nonce=nonce)
+    cipher = AES.new(kek, AES.MODE_GCM, nonce=nonce)
     cipher.update(_associated_data(header, slot, kdf))
-    ct, tag = cipher.encrypt_and_digest(bytes(db_key))
+    ct, tag = cipher.encrypt_and_digest(db_key)
     _zero(kek)
     return {"kdf": kdf, "nonce": _b64(nonce), "ciphertext": _b64(ct), "tag": _b64(tag)}
 
 
 def _unwrap(header: dict, slot: str, kek: bytearray) -> bytearray | None:
     entry = header["wraps"][slot]
-    cipher = AES.new(bytes(kek), AES.MODE_GCM, nonce=base64.b64decode(entry["nonce"]))
+    cipher = AES.new(kek, AES.MODE_GCM, nonce=base64.b64decode(entry["nonce"]))
     _zero(kek)
     cipher.update(_associated_data(header, slot, entry["kdf"]))
+    ciphertext = base64.b64decode(entry["ciphertext"])
+    key = bytearray(len(ciphertext))     # decrypt in place of a buffer we can wipe
     try:
-        return bytearray(cipher.decrypt_and_verify(base64.b64decode(entry["ciphertext"]),
-                                                   base64.b64decode(entry["tag"])))
+        cipher.decrypt_and_verify(ciphertext, base64.b64decode(entry["tag"]), output=key)
     except ValueError:
+        _zero(key)
         return None
+    return key
 
 
 def _b64(data: bytes) -> str:
@@ -227,7 +234,8 @@ def parse_header(data: bytes, where: str) -> dict:
     except UnicodeDecodeError:
         raise VaultError(f"Vault header {where} is damaged: not UTF-8 text.") from None
     except json.JSONDecodeError as exc:
-        raise VaultError(f"Vault header {where} is damaged: invalid JSON at line {exc.lineno}.") from None
+        raise VaultError(f"Vault header {where} is damaged: invalid JSON at line "
+                         f"{exc.lineno}.") from None
     if not isinstance(header, dict) or header.get("format") != HEADER_FORMAT:
         raise VaultError(f"{where} is not a PPDS vault header.")
     version = header.get("version")
@@ -239,7 +247,8 @@ def parse_header(data: bytes, where: str) -> dict:
     try:
         _check_fields(header)
     except (KeyError, TypeError, ValueError) as exc:
-        raise VaultError(f"Vault header {where} is damaged: field {exc} is missing or invalid.") from None
+        raise VaultError(f"Vault header {where} is damaged: field {exc} is missing or "
+                         "invalid.") from None
     return header
 
 

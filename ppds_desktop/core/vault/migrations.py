@@ -58,6 +58,7 @@ def migrate(conn, where: str, after: Callable[[object, int, int], None] | None =
         conn.execute("ROLLBACK")
         if isinstance(exc, sqlcipher3.Error):
             raise VaultError(f"The vault {where} could not be upgraded from schema version "
-                             f"{found} to {SCHEMA_VERSION} ({exc}); it was left unchanged.") from exc
+                             f"{found} to {SCHEMA_VERSION} ({exc}); it was left "
+                             "unchanged.") from exc
         raise
     return found

@@ -14,6 +14,8 @@ SAVEPOINTs), so an error, a Cancel or a killed process leaves the last committed
 from __future__ import annotations
 
 import copy
+import functools
+import hmac
 import json
 import os
 import tempfile
@@ -64,6 +66,18 @@ def _connect(path: Path, key: bytearray, *, wal: bool = True):
     return conn
 
 
+def _file_errors(fn):
+    """Turn an operating-system error (permissions, full disk, …) into a one-line VaultError."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            raise VaultError(f"Cannot write{where}: {exc.strerror or exc}.") from exc
+    return wrapper
+
+
 def _sidecars(path: Path) -> list[Path]:
     return [path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal")]
 
@@ -80,6 +94,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         self._conns: dict[int, tuple[threading.Thread, object]] = {
             threading.get_ident(): (threading.current_thread(), conn)}
         self._tx = threading.local()
+        self._busy: set[int] = set()     # threads inside a transaction or snapshot
 
     def __repr__(self) -> str:
         return f"<Vault {str(self.path)!r} {'locked' if self.is_locked else 'unlocked'}>"
@@ -98,15 +113,20 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         return path.is_file() and keys.header_path(path).is_file()
 
     @classmethod
+    @_file_errors
     def create(cls, path, passphrase: str, *, kdf: keys.KdfParams | None = None
                ) -> tuple["Vault", str]:
         """Create a new vault; return it unlocked and the recovery key to show the user once.
         ``kdf`` defaults to the production Argon2id parameters (see ``keys.default_kdf``)."""
         path = Path(path)
         _check_new_passphrase(passphrase)
-        if path.exists() or keys.header_path(path).exists():
+        if path.exists():
             raise VaultError(f"A vault (or another file) already exists at {path}; "
                              "choose another location or open it.")
+        if keys.header_path(path).exists():
+            raise VaultError(f"A vault header {keys.header_path(path)} is in the way (left by an "
+                             "unfinished or deleted vault); move it away or choose another "
+                             "location.")
         if not path.parent.exists():
             path.parent.mkdir(parents=True, mode=0o700)
         db_key = bytearray(os.urandom(keys.DB_KEY_BYTES))
@@ -144,6 +164,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         return cls._unlocked(path, header, keys.unlock_with_passphrase(header, passphrase))
 
     @classmethod
+    @_file_errors
     def open_with_recovery(cls, path, recovery_key: str, new_passphrase: str) -> "Vault":
         """Unlock with the recovery key and set ``new_passphrase``; the recovery key stays valid."""
         path = Path(path)
@@ -191,10 +212,12 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         return self._key is None
 
     def lock(self) -> None:
-        """Close every connection and overwrite the database key held in memory."""
+        """Overwrite the database key held in memory and close every connection. A connection
+        that another thread is using inside a transaction is closed by that thread when its
+        transaction ends (its next vault call raises VaultLocked, so it rolls back)."""
         with self._guard:
-            conns = [c for _t, c in self._conns.values()]
-            self._conns.clear()
+            idle = [i for i in self._conns if i not in self._busy]
+            conns = [self._conns.pop(i)[1] for i in idle]
             key, self._key = self._key, None
         for conn in conns:
             try:
@@ -203,6 +226,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                 pass
         keys.zero(key)
 
+    @_file_errors
     def change_passphrase(self, old: str, new: str) -> None:
         """Re-wrap the database key under ``new`` (the data is not re-encrypted)."""
         self._conn()
@@ -210,7 +234,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         header = keys.read_header(self.path)
         old_key = keys.unlock_with_passphrase(header, old)
         try:
-            if bytes(old_key) != bytes(self._key):
+            if not hmac.compare_digest(old_key, self._key):
                 raise VaultError(f"The header file {keys.header_path(self.path)} belongs to "
                                  "another vault.")
         finally:
@@ -250,25 +274,29 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         conn = self._conn()
         depth = self._depth()
         if depth == 0:
+            self._set_busy(conn, True)
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlcipher3.OperationalError as exc:
-                raise VaultError(f"The vault is busy ({exc}); try again.") from None
-            self._tx.depth = 1
-            try:
-                yield conn
-            except BaseException as exc:
-                self._tx.depth = 0
-                self._quietly(conn, "ROLLBACK")
-                self._reraise(exc)
-            else:
-                self._tx.depth = 0
                 try:
-                    conn.execute("COMMIT")
-                except sqlcipher3.Error as exc:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlcipher3.OperationalError as exc:
+                    raise VaultError(f"The vault is busy ({exc}); try again.") from None
+                self._tx.depth = 1
+                try:
+                    yield conn
+                except BaseException as exc:
+                    self._tx.depth = 0
                     self._quietly(conn, "ROLLBACK")
-                    raise VaultError(f"The vault could not save the change ({exc}); "
-                                     "nothing was changed.") from exc
+                    self._reraise(exc)
+                else:
+                    self._tx.depth = 0
+                    try:
+                        conn.execute("COMMIT")
+                    except sqlcipher3.Error as exc:
+                        self._quietly(conn, "ROLLBACK")
+                        raise VaultError(f"The vault could not save the change ({exc}); "
+                                         "nothing was changed.") from exc
+            finally:
+                self._set_busy(conn, False)
         else:
             name = f"sp{depth}"
             conn.execute(f"SAVEPOINT {name}")
@@ -277,7 +305,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                 yield conn
             except BaseException as exc:
                 self._quietly(conn, f"ROLLBACK TO {name}")
-                conn.execute(f"RELEASE {name}")
+                self._quietly(conn, f"RELEASE {name}")
                 self._reraise(exc)
             else:
                 conn.execute(f"RELEASE {name}")
@@ -296,26 +324,50 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             if self._key is None:           # lock() closed the connection under us
                 raise VaultLocked("The vault was locked while a change was being written; "
                                   "nothing was changed.") from exc
-            raise VaultError(f"The vault could not be written ({exc}); nothing was changed.") from exc
+            raise VaultError(f"The vault could not be written ({exc}); "
+                             "nothing was changed.") from exc
         raise exc
 
     @contextmanager
     def _snapshot(self):
-        """A consistent read of several statements (joins a running transaction)."""
+        """A consistent read over several statements (joins a running transaction or read)."""
         conn = self._conn()
-        if self._depth() > 0:
+        if self._depth() > 0 or getattr(self._tx, "reading", False):
             yield conn
             return
-        conn.execute("BEGIN")
-        self._tx.depth = 1
+        self._set_busy(conn, True)
         try:
-            yield conn
+            conn.execute("BEGIN")
+            self._tx.reading = True
+            try:
+                yield conn
+            finally:
+                self._tx.reading = False
+                self._quietly(conn, "COMMIT")
         finally:
-            self._tx.depth = 0
-            self._quietly(conn, "COMMIT")
+            self._set_busy(conn, False)
+
+    def _set_busy(self, conn, busy: bool) -> None:
+        """Mark this thread's connection in use, so lock() leaves closing it to this thread."""
+        me = threading.get_ident()
+        with self._guard:
+            if busy:
+                self._busy.add(me)
+                return
+            self._busy.discard(me)
+            if self._key is not None:
+                return
+            self._conns.pop(me, None)
+        conn.close()
 
     def query(self, sql: str, params=()) -> list[tuple]:
-        return self._conn().execute(sql, params).fetchall()
+        """Run one statement on this thread's connection (inside the current transaction, if
+        any); SQL errors become VaultError."""
+        conn = self._conn()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlcipher3.Error as exc:
+            raise VaultError(f"Vault query failed: {exc}.") from exc
 
     # ------------------------------------------------------------------ information
 
@@ -356,7 +408,11 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         """Store any JSON-serialisable value. Keys starting with '_' are reserved."""
         if not isinstance(key, str) or not key or key.startswith("_"):
             raise InputError(f"Invalid setting name {key!r}.")
-        value = json.dumps(json_value)
+        try:
+            value = json.dumps(json_value)
+        except (TypeError, ValueError):
+            raise InputError(f"Setting {key!r} must be a JSON value (text, number, list, "
+                             f"dict…), not {type(json_value).__name__}.") from None
         with self.transaction() as conn:
             conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) "
                          "DO UPDATE SET value = excluded.value", (key, value))
@@ -402,6 +458,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
 
     # ------------------------------------------------------------------ backup and restore
 
+    @_file_errors
     def backup(self, dest_file, task: TaskState | None = None) -> Path:
         """Write header + a consistent snapshot of the database into ``dest_file``, atomically.
         The copy stays encrypted and opens with the same passphrase or recovery key."""
@@ -445,6 +502,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         return dest
 
     @classmethod
+    @_file_errors
     def restore(cls, backup_file, dest_path, passphrase: str | None = None, *,
                 recovery_key: str | None = None, new_passphrase: str | None = None,
                 overwrite: bool = False) -> "Vault":

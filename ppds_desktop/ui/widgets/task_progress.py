@@ -13,7 +13,7 @@ from ..worker import TaskRunner
 
 class TaskProgress(QWidget):
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None, *,
-                 hide_when_idle: bool = True):
+                 hide_when_idle: bool = True, show_cancel: bool = True):
         super().__init__(parent)
         self._runner = runner
         self._hide_when_idle = hide_when_idle
@@ -32,6 +32,7 @@ class TaskProgress(QWidget):
         layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
+        self.cancel_button.setVisible(show_cancel)  # hidden where a dialog's Cancel does it
         runner.started.connect(self._on_started)
         runner.progress.connect(self._on_progress)
         runner.ended.connect(self._on_ended)

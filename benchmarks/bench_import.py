@@ -1,0 +1,161 @@
+"""Import speed and memory against ``pandas.read_csv`` on the same file.
+
+Generates synthetic admissions (test data, not patient data) to a CSV in a temporary folder,
+then, each in a fresh subprocess so that peak memory (``ru_maxrss``) is its own:
+  pandas:  ``pandas.read_csv(file)``;
+  import:  ``services.datasets.import_file`` into a fresh vault (read, check, type, profile,
+           encrypt and store), peak RSS reported above the process's RSS after imports and
+           unlocking the vault.
+The vault uses the fast test KDF so that Argon2's own memory does not count as import memory.
+Targets: import time ≤ 2 × read_csv time, import peak memory ≤ 3 × the CSV size.
+Prints the figures and writes ``benchmarks/results/bench_import.json``.
+
+    python benchmarks/bench_import.py            # 1,000,000 rows
+    python benchmarks/bench_import.py --quick    # 100,000 rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PASSPHRASE = "benchmark passphrase, not a secret"
+MIB = 1 << 20
+
+
+def _maxrss_bytes() -> int:
+    # Linux reports kilobytes, macOS bytes.
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def _current_rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return _maxrss_bytes()
+
+
+def child_pandas(csv_path: str) -> dict:
+    import pandas as pd
+
+    base = _current_rss_bytes()
+    t = time.perf_counter()
+    df = pd.read_csv(csv_path)
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "rows": len(df), "peak_bytes": _maxrss_bytes() - base}
+
+
+def child_import(csv_path: str, vault_path: str) -> dict:
+    from ppds_desktop.core.vault import Vault
+    from ppds_desktop.services import datasets
+
+    vault = Vault.open(Path(vault_path), PASSPHRASE)
+    base = _current_rss_bytes()
+    t = time.perf_counter()
+    info = datasets.import_file(vault, csv_path, name="bench")
+    seconds = time.perf_counter() - t
+    peak = _maxrss_bytes() - base
+    vault.lock()
+    return {"seconds": seconds, "rows": info.n_rows, "peak_bytes": peak,
+            "parquet_bytes": info.byte_size}
+
+
+def _run_child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
+    parser.add_argument("--rows", type=int, default=None, help="number of rows (overrides --quick)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        result = child_pandas(*rest) if kind == "pandas" else child_import(*rest)
+        print(json.dumps(result))
+        return
+
+    from ppds_desktop.core.io import write_table
+    from ppds_desktop.core.sample import generate_admissions
+    from ppds_desktop.core.vault import Vault
+    from ppds_desktop.core.vault.keys import FAST_KDF
+
+    rows = args.rows or (100_000 if args.quick else 1_000_000)
+    tmp = Path(tempfile.mkdtemp(prefix="ppds-bench-import-"))
+    try:
+        csv_path = tmp / "admissions.csv"
+        t = time.perf_counter()
+        df = generate_admissions(rows, seed=0)
+        generate_s = time.perf_counter() - t
+        write_table(df, csv_path)
+        del df
+        csv_bytes = csv_path.stat().st_size
+        vault_dir = tmp / "vault"
+        vault, _ = Vault.create(vault_dir / "bench.vault", PASSPHRASE, kdf=FAST_KDF)
+        vault.lock()
+
+        pandas_run = _run_child("--child", "pandas", str(csv_path))
+        import_run = _run_child("--child", "import", str(csv_path), str(vault_dir / "bench.vault"))
+        vault_bytes = _folder_bytes(vault_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ratio = import_run["seconds"] / pandas_run["seconds"]
+    memory_ratio = import_run["peak_bytes"] / csv_bytes
+    result = {
+        "rows": rows,
+        "csv_bytes": csv_bytes,
+        "generate_seconds": round(generate_s, 3),
+        "import_seconds": round(import_run["seconds"], 3),
+        "pandas_read_csv_seconds": round(pandas_run["seconds"], 3),
+        "import_over_read_csv": round(ratio, 3),
+        "import_peak_bytes": import_run["peak_bytes"],
+        "import_peak_over_csv": round(memory_ratio, 3),
+        "pandas_peak_bytes": pandas_run["peak_bytes"],
+        "parquet_bytes": import_run["parquet_bytes"],
+        "vault_bytes": vault_bytes,
+        "targets": {"import_over_read_csv_max": 2.0, "import_peak_over_csv_max": 3.0},
+        "meets_targets": ratio <= 2.0 and memory_ratio <= 3.0,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
+                    "platform": platform.platform()},
+    }
+    print(f"rows                 {rows:>14,}")
+    print(f"CSV size             {csv_bytes / MIB:>14,.1f} MiB")
+    print(f"generate sample      {generate_s:>14.2f} s")
+    print(f"pandas.read_csv      {pandas_run['seconds']:>14.2f} s   peak "
+          f"{pandas_run['peak_bytes'] / MIB:,.0f} MiB")
+    print(f"import into vault    {import_run['seconds']:>14.2f} s   peak "
+          f"{import_run['peak_bytes'] / MIB:,.0f} MiB")
+    print(f"import / read_csv    {ratio:>14.2f} x   (target <= 2)")
+    print(f"peak / CSV size      {memory_ratio:>14.2f} x   (target <= 3)")
+    print(f"vault size           {vault_bytes / MIB:>14,.1f} MiB  (Parquet "
+          f"{import_run['parquet_bytes'] / MIB:,.1f} MiB)")
+    out = ROOT / "benchmarks" / "results" / "bench_import.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,411 @@
+"""``ppds anonymize``, ``ppds risk``, ``ppds hierarchy`` and ``ppds pseudonym``:
+de-identification from the command line, through the same use cases as the Prepare wizard.
+
+A recipe comes from ``--recipe FILE``, from ``--preset``, or from flags; flags given with a
+recipe or preset change it (``--qi``, ``--k``, ...). ``--save-recipe`` writes the final recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..core.errors import InputError
+from .common import add_vault_option, open_vault, progress_task, vault_path
+
+PRESET_CHOICES = ["hipaa", "research", "expert"]
+_PRESET_IDS = {"hipaa": "hipaa_safe_harbor", "research": "research_k_anonymity",
+               "expert": "expert"}
+
+
+def _cols(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _fraction(text: str) -> float:
+    t = text.strip()
+    try:
+        value = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give a fraction (0.05) or a percentage (5%)") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("the suppression limit must be between 0 and 100%")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    a = subparsers.add_parser(
+        "anonymize", help="de-identify a file or vault dataset with a recipe",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("input", help="a CSV/TSV, .xlsx or Parquet file, or a vault dataset name")
+    a.add_argument("--recipe", type=Path, help="recipe JSON file (see docs/recipe.md)")
+    a.add_argument("-o", "--output", type=Path,
+                   help="output file (.csv, .xlsx or .parquet; CSV is formula-injection safe)")
+    a.add_argument("--report", type=Path, help="write the release report as JSON")
+    a.add_argument("--html", type=Path, help="write the release report as HTML")
+    a.add_argument("--save-release", metavar="NAME", help="also store the release in the vault")
+    a.add_argument("--preset", choices=PRESET_CHOICES, help="start from a preset")
+    a.add_argument("--drop", metavar="COLS", help="comma-separated columns to drop")
+    a.add_argument("--qi", metavar="COLS", help="comma-separated quasi-identifiers")
+    a.add_argument("--sensitive", metavar="COL", help="the sensitive column (for l and t)")
+    a.add_argument("--k", type=int, help="k-anonymity")
+    a.add_argument("--l", type=float, help="distinct l-diversity of the sensitive column")
+    a.add_argument("--t", type=float, help="t-closeness of the sensitive column")
+    a.add_argument("--t-distance", choices=["equal", "ordered", "hierarchical"], default=None,
+                   help="distance for t-closeness (default equal)")
+    a.add_argument("--suppression", type=_fraction, metavar="LIMIT",
+                   help="largest share of rows that may be suppressed (0.05 or 5%%)")
+    a.add_argument("--objective", choices=["loss", "discernibility", "entropy"])
+    a.add_argument("--hierarchy", action="append", metavar="COL=FILE",
+                   help="ARX hierarchy CSV for a quasi-identifier (repeatable)")
+    a.add_argument("--seed", type=int, help="recipe seed")
+    a.add_argument("--save-recipe", type=Path, metavar="FILE", help="write the final recipe")
+    a.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_vault_option(a)
+    a.set_defaults(func=run_anonymize)
+
+    r = subparsers.add_parser("risk", help="re-identification risk of a file or vault dataset")
+    r.add_argument("input", help="a file or a vault dataset name")
+    r.add_argument("--qi", metavar="COLS", required=True, help="comma-separated quasi-identifiers")
+    r.add_argument("--sensitive", metavar="COL", help="sensitive column: also measure l and t")
+    r.add_argument("--threshold", type=float, default=0.2,
+                   help="a record is at risk above this re-identification probability (0.2)")
+    r.add_argument("--population", type=int, metavar="N",
+                   help="population size, for the journalist-risk estimate")
+    r.add_argument("--json", action="store_true", help="print JSON")
+    add_vault_option(r)
+    r.set_defaults(func=run_risk)
+
+    h = subparsers.add_parser("hierarchy", help="generalization hierarchies (ARX CSV format)")
+    hs = h.add_subparsers(dest="hierarchy_command", metavar="ACTION")
+    hs.required = True
+    b = hs.add_parser("build", help="build a hierarchy for a column and write it as ARX CSV")
+    b.add_argument("input", help="a file or a vault dataset name")
+    b.add_argument("--column", required=True)
+    b.add_argument("--kind", choices=["auto", "intervals", "dates", "redaction", "categories"],
+                   default="auto")
+    b.add_argument("--widths", help="intervals: comma-separated widths, e.g. 5,10,20")
+    b.add_argument("--levels", help="dates: e.g. month,year,decade")
+    b.add_argument("--step", type=int, help="redaction: characters hidden per level")
+    b.add_argument("--groups", type=Path, help="categories: JSON file with a list of mappings")
+    b.add_argument("-o", "--output", type=Path, required=True)
+    add_vault_option(b)
+    b.set_defaults(func=run_hierarchy_build)
+    i = hs.add_parser("import", help="check an ARX hierarchy against a column; optionally put "
+                                     "it into a recipe")
+    i.add_argument("file", type=Path)
+    i.add_argument("--input", required=True, help="the data it is for (file or dataset)")
+    i.add_argument("--column", required=True)
+    i.add_argument("--recipe", type=Path, help="add it to this recipe (written in place)")
+    add_vault_option(i)
+    i.set_defaults(func=run_hierarchy_import)
+    e = hs.add_parser("export", help="write the hierarchy a recipe uses for a column as ARX CSV")
+    e.add_argument("--recipe", type=Path, required=True)
+    e.add_argument("--input", required=True, help="the data (file or dataset)")
+    e.add_argument("--column", required=True)
+    e.add_argument("-o", "--output", type=Path, required=True)
+    add_vault_option(e)
+    e.set_defaults(func=run_hierarchy_export)
+
+    p = subparsers.add_parser("pseudonym", help="look a pseudonym up (owner only)")
+    ps = p.add_subparsers(dest="pseudonym_command", metavar="ACTION")
+    ps.required = True
+    lk = ps.add_parser("lookup", help="which source value a pseudonym stands for")
+    lk.add_argument("pseudonym")
+    lk.add_argument("--dataset", required=True, help="the source dataset in the vault")
+    lk.add_argument("--column", required=True)
+    lk.add_argument("--key", required=True, help="the pseudonym key's name")
+    lk.add_argument("--prefix", default="", help="the prefix the recipe used")
+    add_vault_option(lk)
+    lk.set_defaults(func=run_pseudonym_lookup)
+
+
+# --- input ------------------------------------------------------------------------------------
+
+def _needs_vault(args, recipe: dict | None) -> bool:
+    if not Path(str(args.input)).is_file() or getattr(args, "save_release", None):
+        return True
+    if getattr(args, "vault", None):
+        return True
+    actions = [(c.get("action") or {}).get("type") for c in (recipe or {}).get("columns", {}).values()]
+    return any(t in ("pseudonym", "date_shift") for t in actions)
+
+
+def _load(args, vault, task=None):
+    from ..services.release import load_input
+    return load_input(args.input, vault, task)
+
+
+def _open_if(args, needed: bool):
+    if not needed:
+        return None
+    if not Path(str(args.input)).is_file() and not vault_path(args).exists():
+        raise InputError(f"'{args.input}' is not a file, and there is no vault at "
+                         f"{vault_path(args)} to look it up in")
+    return open_vault(args)
+
+
+# --- anonymize --------------------------------------------------------------------------------
+
+def build_recipe(args, df, roles: dict[str, str] | None = None,
+                 kinds: dict[str, str] | None = None) -> dict:
+    """The recipe from ``--recipe``/``--preset`` with the flags applied on top."""
+    from ..core import recipe as R
+    from ..core.anonymize.presets import make_preset
+
+    roles = dict(roles or {})
+    if args.recipe:
+        recipe = R.load(args.recipe)
+    elif args.preset:
+        for col in _cols(args.qi):
+            roles[col] = "quasi_identifier"
+        if args.sensitive:
+            roles[args.sensitive] = "sensitive"
+        recipe = make_preset(_PRESET_IDS[args.preset], list(df.columns), roles, kinds)
+    else:
+        recipe = R.new_recipe(name="command line")
+    cols = recipe.setdefault("columns", {})
+    for col in _cols(args.drop):
+        cols[col] = {"role": "identifier", "action": {"type": "drop"}}
+    hier = {}
+    for item in args.hierarchy or []:
+        col, sep, file = item.partition("=")
+        if not sep or not col.strip() or not file.strip():
+            raise InputError(f"--hierarchy expects COL=FILE, got {item!r}")
+        hier[col.strip()] = str(Path(file.strip()).resolve())
+    for col in _cols(args.qi) + [c for c in hier if c not in _cols(args.qi)]:
+        spec = {"kind": "file", "file": hier[col]} if col in hier else {"kind": "auto"}
+        current = cols.get(col, {}).get("action", {})
+        if col in hier or current.get("type") in (None, "keep"):
+            cols[col] = {"role": "quasi_identifier",
+                         "action": {"type": "generalize", "hierarchy": spec}}
+        else:
+            cols[col]["role"] = "quasi_identifier"
+    if args.sensitive:
+        cols.setdefault(args.sensitive, {})["role"] = "sensitive"
+    privacy = recipe.get("privacy", {})
+    if args.k is not None:
+        privacy["k"] = args.k
+    if args.l is not None:
+        privacy["l"] = {"l": args.l, "variant": "distinct"}
+    if args.t is not None:
+        privacy["t"] = {"t": args.t, "distance": args.t_distance or "equal"}
+    elif args.t_distance and "t" in privacy:
+        privacy["t"]["distance"] = args.t_distance
+    if args.suppression is not None:
+        privacy["suppression_limit"] = args.suppression
+    if args.objective:
+        privacy["objective"] = args.objective
+    if privacy:
+        recipe["privacy"] = privacy
+    if args.seed is not None:
+        recipe["seed"] = args.seed
+    return R.validate(recipe)
+
+
+def _summary(report: dict) -> str:
+    rows, model, risk = report["rows"], report["model"], report["risk"]
+    parts = [f"{rows['input']:,} rows in, {rows['output']:,} out ({rows['suppressed']:,} suppressed)"]
+    if model["achieved"]:
+        achieved = ", ".join(f"{k} = {v:g}" for k, v in model["achieved"].items()
+                             if isinstance(v, (int, float)))
+        parts.append(f"measured {achieved}" + ("" if model["satisfied"] else " — NOT satisfied"))
+    if risk["after"]["qi_columns"]:
+        parts.append(f"highest re-identification risk {risk['before']['prosecutor_max']:.1%} → "
+                     f"{risk['after']['prosecutor_max']:.1%}; records at risk "
+                     f"{risk['before']['share_at_risk']:.1%} → {risk['after']['share_at_risk']:.1%}")
+    if "hipaa" in report:
+        parts.append("HIPAA Safe Harbor checklist: " +
+                     ("every identifier type handled" if report["hipaa"]["compliant"]
+                      else "NOT complete (see the report)"))
+    return "; ".join(parts)
+
+
+def run_anonymize(args) -> int:
+    from ..core import recipe as R
+    from ..core.io import write_table
+    from ..core.report import render_html
+    from ..services import release as svc
+
+    if not (args.output or args.save_release or args.save_recipe or args.report):
+        raise InputError("nothing to write: give -o OUTPUT, --save-release, --report or "
+                         "--save-recipe")
+    pre = R.load(args.recipe) if args.recipe else None
+    vault = _open_if(args, _needs_vault(args, pre))
+    try:
+        task = progress_task("anonymize")
+        df, name = _load(args, vault, task.sub(0.0, 0.1))
+        roles = kinds = None
+        if vault is not None and not Path(str(args.input)).is_file():
+            roles = {c: r.role if hasattr(r, "role") else r for c, r in vault.roles(name).items()}
+            profile = vault.dataset_info(name).profile or {}
+            kinds = {c["name"]: c.get("category") for c in profile.get("columns", [])
+                     if c.get("category")}
+        recipe = build_recipe(args, df, roles, kinds)
+        if vault is None and _needs_vault(args, recipe):
+            vault = _open_if(args, True)
+        if args.save_recipe:
+            args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
+        if not (args.output or args.save_release or args.report or args.html):
+            print(f"recipe written to {args.save_recipe}")
+            return 0
+        base = args.recipe.parent if args.recipe else Path.cwd()
+        outcome = svc.run_release_on_frame(df, recipe, vault=vault, source=name, base_dir=base,
+                                           task=task.sub(0.1, 0.9))
+        if args.output:
+            write_table(outcome.data, args.output, task=task.sub(0.9, 0.95))
+        if args.report:
+            args.report.write_text(json.dumps(outcome.report, indent=2, ensure_ascii=False),
+                                   encoding="utf-8")
+        if args.html:
+            args.html.write_text(render_html(outcome.report), encoding="utf-8")
+        if args.save_release:
+            svc.save_release(vault, outcome, args.save_release, task=task.sub(0.95, 1.0))
+        elif vault is not None and outcome.created_keys:
+            with vault.transaction():
+                svc.store_new_keys(vault, outcome)
+        if args.json:
+            print(json.dumps({"summary": _summary(outcome.report), "rows": outcome.report["rows"],
+                              "model": outcome.report["model"],
+                              "levels": outcome.report["generalization"]["levels"]}, indent=2))
+        else:
+            print(_summary(outcome.report))
+        return 0
+    finally:
+        if vault is not None:
+            vault.lock()
+
+
+# --- risk -------------------------------------------------------------------------------------
+
+def run_risk(args) -> int:
+    from ..services.release import assess_risk
+
+    vault = _open_if(args, not Path(str(args.input)).is_file())
+    try:
+        df, _name = _load(args, vault)
+    finally:
+        if vault is not None:
+            vault.lock()
+    qis = _cols(args.qi)
+    result = assess_risk(df, qis, sensitive=args.sensitive, threshold=args.threshold,
+                         population_size=args.population)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    r = result["risk"]
+    lines = [f"records: {r['n_records']:,}   equivalence classes: {r['n_classes']:,}   "
+             f"smallest class (k): {r['min_class_size']:,}",
+             f"prosecutor risk: highest {r['prosecutor_max']:.1%}, average {r['prosecutor_avg']:.1%}",
+             f"journalist risk: highest {r['journalist_max']:.1%}, average {r['journalist_avg']:.1%}"
+             + (" (population estimate)" if r["population_size"] else ""),
+             f"marketer risk: {r['marketer']:.1%}",
+             f"records at risk (> {r['threshold']:.0%}): {r['records_at_risk']:,} "
+             f"({r['share_at_risk']:.1%});  unique records: {r['unique_records']:,}"]
+    if "l_distinct" in result:
+        lines.append(f"'{result['sensitive']}': distinct l = {result['l_distinct']:g}, "
+                     f"entropy l = {result['l_entropy']:.3g}, t (equal distance) = "
+                     f"{result['t_equal']:.3g}")
+    print("\n".join(lines))
+    return 0
+
+
+# --- hierarchy --------------------------------------------------------------------------------
+
+def _column(args, vault):
+    df, _ = _load(args, vault)
+    if args.column not in df.columns:
+        raise InputError(f"no column '{args.column}' in the data")
+    return df[args.column]
+
+
+def _with_vault(args, fn):
+    vault = _open_if(args, not Path(str(args.input)).is_file())
+    try:
+        return fn(vault)
+    finally:
+        if vault is not None:
+            vault.lock()
+
+
+def run_hierarchy_build(args) -> int:
+    from ..core.recipe.hierarchies import build_hierarchy
+
+    spec: dict = {"kind": args.kind}
+    if args.widths:
+        try:
+            spec["widths"] = [float(w) if "." in w else int(w) for w in _cols(args.widths)]
+        except ValueError:
+            raise InputError("--widths expects numbers, e.g. 5,10,20") from None
+    if args.levels:
+        spec["levels"] = _cols(args.levels)
+    if args.step:
+        spec["step"] = args.step
+    if args.groups:
+        try:
+            spec["groups"] = json.loads(args.groups.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read the groups ({exc})", path=str(args.groups)) from None
+    if args.kind == "categories":
+        spec.setdefault("groups", [])
+    values = _with_vault(args, lambda v: _column(args, v))
+    h = build_hierarchy(spec, values, column=args.column)
+    h.to_csv(args.output)
+    print(f"{args.output}: {len(h.leaves)} values, {h.height} levels (0-{h.height - 1})")
+    return 0
+
+
+def run_hierarchy_import(args) -> int:
+    from ..core import recipe as R
+    from ..core.anonymize.hierarchy import Hierarchy
+
+    h = Hierarchy.read_csv(args.file, name=args.column)
+    values = _with_vault(args, lambda v: _column(args, v))
+    h.encode(values, column=args.column)          # raises if a value is not covered
+    print(f"{args.file}: covers every value of '{args.column}'; {h.height} levels; top labels "
+          f"per level: " + ", ".join(str(len(h.labels(i))) for i in range(h.height)))
+    if args.recipe:
+        recipe = R.load(args.recipe) if args.recipe.exists() else R.new_recipe()
+        recipe.setdefault("columns", {})[args.column] = {
+            "role": "quasi_identifier",
+            "action": {"type": "generalize",
+                       "hierarchy": {"kind": "file", "file": str(args.file.resolve())}}}
+        args.recipe.write_text(R.dumps(recipe), encoding="utf-8")
+        print(f"added to {args.recipe}")
+    return 0
+
+
+def run_hierarchy_export(args) -> int:
+    from ..core import recipe as R
+    from ..core.recipe.hierarchies import build_hierarchy
+
+    recipe = R.load(args.recipe)
+    action = (recipe.get("columns", {}).get(args.column) or {}).get("action", {})
+    spec = action.get("hierarchy", {"kind": "auto"}) if action.get("type") == "generalize" \
+        else {"kind": "auto"}
+    values = _with_vault(args, lambda v: _column(args, v))
+    h = build_hierarchy(spec, values, column=args.column, base_dir=args.recipe.parent)
+    h.to_csv(args.output)
+    print(f"{args.output}: {len(h.leaves)} values, {h.height} levels")
+    return 0
+
+
+def run_pseudonym_lookup(args) -> int:
+    from ..services.release import lookup_pseudonym
+
+    vault = open_vault(args)
+    try:
+        found = lookup_pseudonym(vault, args.dataset, args.column, args.pseudonym, args.key,
+                                 prefix=args.prefix)
+        vault.audit("pseudonym.lookup", dataset=args.dataset, column=args.column, key=args.key,
+                    found=len(found))
+    finally:
+        vault.lock()
+    if not found:
+        print("no value of that column has this pseudonym under this key", file=sys.stderr)
+        return 1
+    for value in found:
+        print(value)
+    return 0

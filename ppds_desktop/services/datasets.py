@@ -1,0 +1,140 @@
+"""Use cases for data: preview and import a file, profile, export. Called by the GUI and the CLI.
+
+An import is read → profile → store, and the store (data, roles, profile, audit entries) is one
+vault transaction: a bad file or a Cancel leaves the vault as it was. Audit entries and stored
+profiles carry names and counts only, never cell values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from ..core.errors import InputError
+from ..core.io import ParseOptions, Preview, ReadLimits, read_table, write_table  # noqa: F401
+from ..core.io import preview as preview_file
+from ..core.progress import TaskState, ensure_task
+from ..core.schema import ROLES, DatasetProfile, profile_table
+from ..core.vault import ColumnRole, DatasetInfo
+
+FILE_LIMIT_SETTING = "import.max_file_bytes"
+FIELD_LIMIT_SETTING = "import.max_field_bytes"
+
+
+def read_limits(vault=None) -> ReadLimits:
+    """The size limits, as set in the vault's settings (defaults otherwise)."""
+    default = ReadLimits()
+    if vault is None:
+        return default
+    return ReadLimits(
+        max_file_bytes=int(vault.get_setting(FILE_LIMIT_SETTING, default.max_file_bytes)),
+        max_field_bytes=int(vault.get_setting(FIELD_LIMIT_SETTING, default.max_field_bytes)))
+
+
+def preview(path, options: ParseOptions | None = None, rows: int = 100,
+            limits: ReadLimits | None = None, task: TaskState | None = None) -> Preview:
+    """The first rows of a file with detected parse options, for the import wizard.
+
+    Only the first megabyte is read, so this is quick; ``task`` is accepted so the GUI can run
+    it on its worker like every other use case.
+    """
+    ensure_task(task).report(0.0, "reading the first rows")
+    return preview_file(Path(path), options, rows=rows, limits=limits)
+
+
+def profile_file(path, options: ParseOptions | None = None, limits: ReadLimits | None = None,
+                 task: TaskState | None = None) -> DatasetProfile:
+    """Read a file (nothing is stored) and profile it; the profile includes example values."""
+    task = ensure_task(task)
+    result = read_table(Path(path), options, limits, task.sub(0.0, 0.7))
+    return profile_table(result.table, task.sub(0.7, 1.0))
+
+
+def profile_dataset(vault, ref, task: TaskState | None = None) -> DatasetProfile:
+    """Profile a stored dataset, showing the roles saved in the vault rather than suggestions."""
+    task = ensure_task(task)
+    table = vault.load_arrow(ref, task=task.sub(0.0, 0.5))
+    profile = profile_table(table, task.sub(0.5, 1.0))
+    for column, saved in vault.roles(ref).items():
+        col = profile.column(column)
+        col.role, col.reason = saved.role, saved.reason or "set by the user"
+    return profile
+
+
+def _free_name(vault, wanted: str) -> str:
+    taken = {d.name for d in vault.list_datasets()}
+    name, n = wanted, 2
+    while name in taken:
+        name, n = f"{wanted} ({n})", n + 1
+    return name
+
+
+def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> dict[str, ColumnRole]:
+    """Suggested roles (unconfirmed, with their reason), overridden by the user's (confirmed)."""
+    merged = {c.name: ColumnRole(c.role, c.reason, False) for c in profile.columns}
+    for column, role in (roles or {}).items():
+        if column not in merged:
+            raise InputError(f"there is no column {column!r} to give the role {role!r}")
+        if role not in ROLES:
+            raise InputError(f"{role!r} is not a role (column {column!r}); "
+                             f"use one of: {', '.join(ROLES)}")
+        merged[column] = ColumnRole(role, "set by the user", True)
+    return merged
+
+
+def import_file(vault, path, name: str | None = None, options: ParseOptions | None = None,
+                roles: Mapping[str, str] | None = None, task: TaskState | None = None) -> DatasetInfo:
+    """Read, profile and store a file as a new dataset, all or nothing.
+
+    ``roles`` (column → role) override the suggested roles; suggestions are stored unconfirmed
+    with their reason so the user can review them later.
+    """
+    path = Path(path)
+    task = ensure_task(task)
+    result = read_table(path, options, read_limits(vault), task.sub(0.0, 0.45))
+    profile = profile_table(result.table, task.sub(0.45, 0.6))
+    role_map = _merge_roles(profile, roles)
+    source = {"file": result.file_name, "format": result.format, "bytes": result.file_bytes,
+              "options": result.options.to_dict(), "date_formats": result.date_formats}
+    with vault.transaction():
+        dataset_name = name if name is not None else _free_name(vault, path.stem)
+        info = vault.put_dataset(dataset_name, result.table, kind="imported", source=source,
+                                 roles=role_map, profile=profile.to_dict(examples=False),
+                                 task=task.sub(0.6, 1.0))
+        vault.audit("dataset.imported", dataset=info.name, uid=info.uid, file=result.file_name,
+                    format=result.format, rows=info.n_rows, columns=info.n_cols)
+        task.report(1.0, f"imported {info.n_rows:,} rows")   # last chance to cancel: rolls back
+    return info
+
+
+def export_dataset(vault, ref, dest, fmt: str | None = None,
+                   task: TaskState | None = None) -> Path:
+    """Write a stored dataset to ``dest`` (CSV, .xlsx or Parquet by extension, or ``fmt``).
+
+    The file appears whole or not at all; text cells that a spreadsheet would run as formulas
+    are escaped (see :mod:`ppds_desktop.core.io.writer`). The export is audited.
+    """
+    task = ensure_task(task)
+    info = vault.dataset_info(ref)
+    table = vault.load_arrow(info.id, task=task.sub(0.0, 0.4))
+    out = write_table(table, Path(dest), fmt=fmt, task=task.sub(0.4, 1.0))
+    vault.audit("dataset.exported", dataset=info.name, uid=info.uid, file=out.name,
+                format=fmt or out.suffix.lstrip(".").lower(), rows=info.n_rows)
+    return out
+
+
+def export_csv(vault, ref, dest, task: TaskState | None = None) -> Path:
+    """:func:`export_dataset` as CSV whatever the file name."""
+    return export_dataset(vault, ref, dest, fmt="csv", task=task)
+
+
+def demo_step(ctx) -> None:
+    """Demo: import the bundled sample into the demo vault and show the suggested roles."""
+    from ..paths import sample_csv
+
+    info = import_file(ctx.vault, sample_csv(), name="Sample admissions")
+    ctx.state["sample"] = info
+    ctx.say(f"Imported {sample_csv().name}: {info.n_rows:,} rows, {info.n_cols} columns, "
+            f"stored encrypted as {info.byte_size:,} bytes of Parquet.")
+    for column, role in ctx.vault.roles(info.id).items():
+        ctx.say(f"  {column:<20} {role.role:<17} {role.reason}")

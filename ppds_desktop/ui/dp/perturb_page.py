@@ -1,0 +1,297 @@
+"""The perturbation page of the Prepare wizard: build the recipe's ``perturbation`` steps, preview
+their utility cost (moments, correlations, distribution distances, before/after chart), and —
+used on its own — release the perturbed dataset.
+
+The wizard hands it the table to perturb with :meth:`PerturbationPage.set_input` and reads the
+recipe section back with :meth:`PerturbationPage.section`. The preview runs
+``core.perturb.recipe.apply_perturbation`` on the worker and releases nothing; releasing goes
+through ``services.dp.perturb_dataset``, which spends budget for local-DP steps in the release's
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ...core.charts import histogram_before_after
+from ...core.errors import InputError, PPDSError
+from ...core.perturb.recipe import apply_perturbation, section_cost, validate_section
+from ...services import dp as dp_service
+from ..errors import show_error
+from ..widgets.svg_view import SvgChart
+from ..widgets.task_progress import TaskProgress
+from ..worker import TaskRunner
+
+METHODS = [
+    ("Additive noise", "additive_noise", "Adds random noise to numeric columns; 'correlated' keeps "
+                                         "their correlations. No formal privacy guarantee."),
+    ("Local-DP noise", "local_dp", "Clamps each value to the bounds and adds exact Laplace noise: "
+                                   "ε-differential privacy per patient. Spends budget."),
+    ("Rank swapping", "rank_swap", "Exchanges values between records whose ranks are at most p% "
+                                   "apart: keeps each column's distribution exactly."),
+    ("Swap within strata", "swap", "Shuffles the chosen columns among a fraction of records with "
+                                   "the same strata values."),
+    ("Microaggregation (MDAV)", "microaggregation", "Replaces numeric values by the mean of groups "
+                                                    "of at least k similar records."),
+    ("Randomized response", "randomized_response", "Keeps each category with probability "
+                                                   "e^ε/(e^ε+k-1), else reports another: "
+                                                   "ε-local DP. Spends budget."),
+    ("PRAM", "pram", "Keeps each category with the retention probability, else another one."),
+]
+
+
+class PerturbationPage(QWidget):
+    section_changed = Signal()
+
+    def __init__(self, session, parent: QWidget | None = None, *, standalone: bool = True):
+        super().__init__(parent)
+        self.session = session
+        self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
+        self.df: pd.DataFrame | None = None
+        self.dataset_ref = None
+        self.steps: list[dict] = []
+        self.outcome = None
+
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.setVisible(standalone)
+        self.dataset_combo.currentIndexChanged.connect(self._load_dataset)
+        self.method_combo = QComboBox()
+        for label, key, _help in METHODS:
+            self.method_combo.addItem(label, key)
+        self.method_combo.currentIndexChanged.connect(self._method_changed)
+        self.method_help = QLabel()
+        self.method_help.setWordWrap(True)
+        self.columns_list = QListWidget()
+        self.columns_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.param = QDoubleSpinBox()
+        self.param.setDecimals(3)
+        self.param_label = QLabel()
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(2, 1000)
+        self.k_spin.setValue(3)
+        self.correlated = QCheckBox("correlated (keep the covariance structure)")
+        self.strata_edit = QLineEdit()
+        self.strata_edit.setPlaceholderText("strata columns, comma-separated")
+        self.bounds_edit = QLineEdit()
+        self.bounds_edit.setPlaceholderText("LO:HI (local-DP noise: declared, not read off the data)")
+        self.add_button = QPushButton("Add step")
+        self.add_button.clicked.connect(self.add_step)
+        self.steps_list = QListWidget()
+        self.remove_button = QPushButton("Remove step")
+        self.remove_button.clicked.connect(self.remove_step)
+        self.cost_label = QLabel()
+        self.preview_button = QPushButton("Preview utility")
+        self.preview_button.clicked.connect(self.preview)
+        self.release_button = QPushButton("Release perturbed dataset")
+        self.release_button.setVisible(standalone)
+        self.release_button.clicked.connect(self.release)
+        self.utility_table = QTableWidget(0, 6)
+        self.utility_table.setHorizontalHeaderLabels(
+            ["Column", "Mean before", "Mean after", "Variance ratio", "Hellinger", "TV distance"])
+        self.utility_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.chart_column = QComboBox()
+        self.chart_column.currentIndexChanged.connect(self._draw_chart)
+        self.chart = SvgChart()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+
+        form = QFormLayout()
+        if standalone:
+            form.addRow("Dataset", self.dataset_combo)
+        form.addRow("Method", self.method_combo)
+        form.addRow("", self.method_help)
+        form.addRow("Columns", self.columns_list)
+        form.addRow(self.param_label, self.param)
+        form.addRow("k", self.k_spin)
+        form.addRow("", self.correlated)
+        form.addRow("Strata", self.strata_edit)
+        form.addRow("Bounds", self.bounds_edit)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addLayout(form)
+        lv.addWidget(self.add_button)
+        lv.addWidget(QLabel("Steps, applied in order:"))
+        lv.addWidget(self.steps_list)
+        lv.addWidget(self.remove_button)
+        lv.addWidget(self.cost_label)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.addWidget(self.summary)
+        rv.addWidget(self.utility_table, 1)
+        rv.addWidget(self.chart_column)
+        rv.addWidget(self.chart, 1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        buttons = QHBoxLayout()
+        buttons.addWidget(TaskProgress(self.runner), 1)
+        buttons.addWidget(self.preview_button)
+        buttons.addWidget(self.release_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(buttons)
+        if standalone:
+            self.dataset_combo.addItems([d.name for d in session.vault.list_datasets()])
+        self._method_changed()
+        self._steps_changed()
+
+    # ---------------------------------------------------------------- wizard interface
+    def set_input(self, df: pd.DataFrame, dataset_ref=None) -> None:
+        """The table to perturb (e.g. after de-identification) and the dataset whose budget
+        local-DP steps would spend."""
+        self.df, self.dataset_ref = df, dataset_ref
+        self.columns_list.clear()
+        for col in df.columns:
+            item = QListWidgetItem(str(col))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.columns_list.addItem(item)
+        self.chart_column.clear()
+        self.chart_column.addItems([str(c) for c in df.columns])
+
+    def section(self) -> dict | None:
+        """The recipe's ``perturbation`` section, or None when there are no steps."""
+        return {"steps": [dict(s) for s in self.steps]} if self.steps else None
+
+    def load_section(self, section: dict | None) -> None:
+        self.steps = [dict(s) for s in (section or {}).get("steps", [])]
+        self._steps_changed()
+
+    # ---------------------------------------------------------------- building steps
+    def _load_dataset(self) -> None:
+        name = self.dataset_combo.currentText()
+        if name:
+            self.set_input(self.session.vault.load_dataset(name), name)
+
+    def _method_changed(self) -> None:
+        key = self.method_combo.currentData()
+        self.method_help.setText(METHODS[self.method_combo.currentIndex()][2])
+        label, lo, hi, value = {
+            "additive_noise": ("Noise fraction α", 0.001, 10.0, 0.1),
+            "local_dp": ("ε", 0.001, 100.0, 1.0),
+            "rank_swap": ("p (% of rows)", 0.1, 100.0, 5.0),
+            "swap": ("Swap rate", 0.001, 1.0, 0.1),
+            "randomized_response": ("ε", 0.001, 100.0, 1.0),
+            "pram": ("Retention", 0.01, 0.99, 0.8),
+        }.get(key, ("", 0.0, 1.0, 0.0))
+        self.param_label.setText(label)
+        self.param.setRange(lo, hi)
+        self.param.setValue(value)
+        self.param.setEnabled(bool(label))
+        self.k_spin.setEnabled(key == "microaggregation")
+        self.correlated.setEnabled(key == "additive_noise")
+        self.strata_edit.setEnabled(key == "swap")
+        self.bounds_edit.setEnabled(key == "local_dp")
+
+    def checked_columns(self) -> list[str]:
+        return [self.columns_list.item(i).text() for i in range(self.columns_list.count())
+                if self.columns_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def build_step(self) -> dict:
+        key = self.method_combo.currentData()
+        cols = self.checked_columns()
+        if not cols:
+            raise InputError("tick at least one column for this step")
+        v = self.param.value()
+        if key == "additive_noise":
+            return {"method": key, "columns": cols, "alpha": v, "correlated": self.correlated.isChecked()}
+        if key == "local_dp":
+            lo, sep, hi = self.bounds_edit.text().strip().partition(":")
+            try:
+                bounds = [float(lo), float(hi)]
+            except ValueError:
+                raise InputError("local-DP noise needs bounds as LO:HI") from None
+            return {"method": key, "bounds": {c: bounds for c in cols}, "epsilon": v}
+        if key == "rank_swap":
+            return {"method": key, "columns": cols, "p": v}
+        if key == "swap":
+            strata = [s.strip() for s in self.strata_edit.text().split(",") if s.strip()]
+            return {"method": key, "columns": cols, "strata": strata, "rate": v}
+        if key == "microaggregation":
+            return {"method": key, "columns": cols, "k": self.k_spin.value()}
+        if key == "randomized_response":
+            return {"method": key, "columns": cols, "epsilon": v}
+        return {"method": key, "columns": cols, "retain": v}
+
+    def add_step(self) -> None:
+        try:
+            step = self.build_step()
+            validate_section({"steps": self.steps + [step]})
+        except PPDSError as exc:
+            show_error(self, exc)
+            return
+        self.steps.append(step)
+        self._steps_changed()
+
+    def remove_step(self) -> None:
+        row = self.steps_list.currentRow()
+        if 0 <= row < len(self.steps):
+            del self.steps[row]
+            self._steps_changed()
+
+    def _steps_changed(self) -> None:
+        self.steps_list.clear()
+        for step in self.steps:
+            params = {k: v for k, v in step.items() if k != "method"}
+            self.steps_list.addItem(f"{step['method']}: {json.dumps(params, ensure_ascii=False)}")
+        cost = section_cost({"steps": self.steps})
+        self.cost_label.setText(
+            f"Privacy budget these steps spend: ε = {cost.epsilon:g}, ρ = {cost.rho:g}"
+            if cost.epsilon or cost.rho else "These steps spend no privacy budget.")
+        self.preview_button.setEnabled(bool(self.steps))
+        self.release_button.setEnabled(bool(self.steps))
+        self.section_changed.emit()
+
+    # ---------------------------------------------------------------- preview and release
+    def preview(self) -> None:
+        if self.df is None or not self.steps:
+            return
+        self.runner.run(apply_perturbation, self.df, self.section(), title="Perturbation preview",
+                        on_done=self.show_outcome)
+
+    def release(self) -> None:
+        if not self.dataset_ref or not self.steps:
+            return
+        self.runner.run(dp_service.perturb_dataset, self.session.vault, self.dataset_ref,
+                        self.section(), title="Releasing the perturbed dataset",
+                        on_done=lambda pair: self._released(*pair))
+
+    def _released(self, outcome, release) -> None:
+        self.show_outcome(outcome)
+        self.summary.setText(self.summary.text() + f"<br>Saved as release <b>{release.name}</b>.")
+        self.session.releases_changed.emit()
+
+    def show_outcome(self, outcome) -> None:
+        self.outcome = outcome
+        util = outcome.report.get("utility", {})
+        cols = util.get("columns", {})
+        self.utility_table.setRowCount(len(cols))
+        for i, (col, entry) in enumerate(cols.items()):
+            cells = [col, entry.get("mean_before"), entry.get("mean_after"),
+                     entry.get("variance_ratio"), entry.get("hellinger"),
+                     entry.get("total_variation")]
+            for j, v in enumerate(cells):
+                text = "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+                self.utility_table.setItem(i, j, QTableWidgetItem(text))
+        corr = util.get("correlation", {}).get("max_abs_change")
+        self.summary.setText(
+            f"{len(outcome.data):,} rows perturbed in {len(self.steps)} step(s). Largest change "
+            f"of a correlation: {corr:.3f}." if corr is not None else
+            f"{len(outcome.data):,} rows perturbed in {len(self.steps)} step(s).")
+        self._draw_chart()
+
+    def _draw_chart(self) -> None:
+        col = self.chart_column.currentText()
+        if self.outcome is None or self.df is None or col not in self.df.columns:
+            return
+        self.chart.set_svg(histogram_before_after(self.df[col].tolist(),
+                                                  self.outcome.data[col].tolist(),
+                                                  title=f"{col}: share of records, before vs after",
+                                                  xlabel=col))

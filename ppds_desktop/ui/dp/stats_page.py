@@ -1,0 +1,426 @@
+"""The "Statistics with differential privacy" wizard: dataset and variables → bounds → privacy
+(ε) → results with 95% intervals, recorded as a release.
+
+Running the query *is* the release: the noisy answer is computed, its budget spent and the
+result stored in one vault transaction on the worker thread, and only then shown. (Showing a
+"preview" without spending would leak for free.) Bounds typed by the user are data-independent;
+bounds read off the data are marked with a warning because they reveal the minimum and maximum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPushButton, QStackedWidget,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ...core.charts import bar_chart
+from ...core.dp.grid import guess_bounds
+from ...core.dp.intervals import gaussian_halfwidth, laplace_halfwidth
+from ...core.dp.query import MAX_GROUP_COLUMNS, Query
+from ...core.errors import InputError, PPDSError
+from ...services import dp as dp_service
+from ..errors import show_error
+from ..widgets.svg_view import SvgChart
+from ..widgets.task_progress import TaskProgress
+from ..worker import TaskRunner
+from .budget_panel import BudgetPanel
+
+STEPS = ("1. Data and variables", "2. Bounds", "3. Privacy", "4. Results")
+STATISTICS = [("Count", "count"), ("Histogram of a column", "histogram"), ("Sum", "sum"),
+              ("Mean", "mean"), ("Median", "median"), ("Quantile", "quantile")]
+NEEDS_BOUNDS = ("sum", "mean", "median", "quantile")
+
+
+def explain_epsilon(epsilon: float, noise: str) -> str:
+    """Plain-language meaning of the chosen ε (or ρ) and the noise it implies on a count."""
+    if noise == "gaussian":
+        h = gaussian_halfwidth(1.0 / (2 * epsilon)) if epsilon > 0 else 0
+        return (f"ρ = {epsilon:g} (zero-concentrated DP). A count will be off by at most ±{h} "
+                f"in 95% of releases. Smaller ρ: more privacy, more noise.")
+    if epsilon <= 0:
+        return "Choose ε above 0."
+    h = laplace_halfwidth(1.0 / epsilon)
+    return (f"ε = {epsilon:g}: whatever an onlooker believes about any one patient, seeing this "
+            f"result can change the odds by at most a factor of e^ε ≈ {math.exp(epsilon):.2f}. "
+            f"A count will be off by at most ±{h} in 95% of releases. Smaller ε: more privacy, "
+            f"more noise; every release spends from the dataset's budget.")
+
+
+class DPStatisticsPage(QWidget):
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
+        self.last = None                      # the DPRelease shown on the results step
+        self.guessed: set[str] = set()
+        self._frame_cache: tuple[str, pd.DataFrame] | None = None
+
+        self.budget = BudgetPanel(session)
+        self.steps = QStackedWidget()
+        self.step_title = QLabel()
+        self.step_title.setStyleSheet("font-weight: bold; font-size: 14px")
+        self.steps.addWidget(self._data_step())
+        self.steps.addWidget(self._bounds_step())
+        self.steps.addWidget(self._privacy_step())
+        self.steps.addWidget(self._results_step())
+        self.back_button = QPushButton("Back")
+        self.next_button = QPushButton("Next")
+        self.back_button.clicked.connect(lambda: self.go(self.steps.currentIndex() - 1))
+        self.next_button.clicked.connect(self._next)
+        nav = QHBoxLayout()
+        nav.addWidget(TaskProgress(self.runner), 1)
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        box = QGroupBox("Privacy budget")
+        QVBoxLayout(box).addWidget(self.budget)
+        layout.addWidget(box)
+        layout.addWidget(self.step_title)
+        layout.addWidget(self.steps, 1)
+        layout.addLayout(nav)
+        session.datasets_changed.connect(self.reload_datasets)
+        self.runner.busy_changed.connect(lambda busy: self._sync_buttons())
+        self.reload_datasets()
+        self.go(0)
+
+    # ---------------------------------------------------------------- steps
+    def _data_step(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.currentIndexChanged.connect(self._dataset_changed)
+        self.statistic_combo = QComboBox()
+        for label, key in STATISTICS:
+            self.statistic_combo.addItem(label, key)
+        self.statistic_combo.currentIndexChanged.connect(self._statistic_changed)
+        self.column_combo = QComboBox()
+        self.level_spin = QDoubleSpinBox()
+        self.level_spin.setRange(0.0, 1.0)
+        self.level_spin.setSingleStep(0.05)
+        self.level_spin.setValue(0.5)
+        self.group_list = QListWidget()
+        self.group_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.group_list.setToolTip(f"Break the statistic down by up to {MAX_GROUP_COLUMNS} columns")
+        form.addRow("Dataset", self.dataset_combo)
+        form.addRow("Statistic", self.statistic_combo)
+        form.addRow("Variable", self.column_combo)
+        form.addRow("Quantile level", self.level_spin)
+        form.addRow("Group by", self.group_list)
+        return w
+
+    def _bounds_step(self) -> QWidget:
+        w = QWidget()
+        layout = QVBoxLayout(w)
+        intro = QLabel("Declare the range of the variable <i>without looking at the data</i> "
+                       "(e.g. from the data dictionary). Values outside are clamped to it. "
+                       "For each group-by column, list its categories (one per line); every "
+                       "listed category is released, even with no rows.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.lo_edit, self.hi_edit = QLineEdit(), QLineEdit()
+        self.lo_edit.setPlaceholderText("lower bound")
+        self.hi_edit.setPlaceholderText("upper bound")
+        self.guess_button = QPushButton("Read bounds from the data")
+        self.guess_button.clicked.connect(self.guess_bounds)
+        row = QHBoxLayout()
+        row.addWidget(self.lo_edit)
+        row.addWidget(QLabel("to"))
+        row.addWidget(self.hi_edit)
+        row.addWidget(self.guess_button)
+        form.addRow("Bounds", row)
+        self.granularity_edit = QLineEdit()
+        self.granularity_edit.setPlaceholderText("automatic (a power of two)")
+        form.addRow("Grid step", self.granularity_edit)
+        layout.addLayout(form)
+        self.domain_edits: dict[str, QLineEdit] = {}
+        self.domain_form = QFormLayout()
+        layout.addLayout(self.domain_form)
+        self.bounds_warning = QLabel()
+        self.bounds_warning.setWordWrap(True)
+        self.bounds_warning.setStyleSheet("color: #b00020")
+        layout.addWidget(self.bounds_warning)
+        layout.addStretch(1)
+        return w
+
+    def _privacy_step(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.noise_combo = QComboBox()
+        self.noise_combo.addItem("Laplace noise (pure ε-DP)", "laplace")
+        self.noise_combo.addItem("Gaussian noise (ρ-zCDP)", "gaussian")
+        self.noise_combo.currentIndexChanged.connect(self._explain)
+        self.epsilon_spin = QDoubleSpinBox()
+        self.epsilon_spin.setRange(0.001, 10.0)
+        self.epsilon_spin.setDecimals(3)
+        self.epsilon_spin.setSingleStep(0.05)
+        self.epsilon_spin.setValue(0.5)
+        self.epsilon_spin.valueChanged.connect(self._explain)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.remaining_label = QLabel()
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("automatic")
+        form.addRow("Noise", self.noise_combo)
+        form.addRow("Spend (ε or ρ)", self.epsilon_spin)
+        form.addRow("", self.explanation)
+        form.addRow("Remaining budget", self.remaining_label)
+        form.addRow("Release name", self.name_edit)
+        self.budget.changed.connect(lambda _s: self._explain())
+        return w
+
+    def _results_step(self) -> QWidget:
+        w = QWidget()
+        layout = QVBoxLayout(w)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Group", "Value", "95% low", "95% high"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.chart = SvgChart()
+        self.notes_label = QLabel()
+        self.notes_label.setWordWrap(True)
+        self.export_button = QPushButton("Export results…")
+        self.export_button.clicked.connect(self.export_results)
+        split = QHBoxLayout()
+        split.addWidget(self.table, 1)
+        split.addWidget(self.chart, 1)
+        layout.addWidget(self.result_label)
+        layout.addLayout(split, 1)
+        layout.addWidget(self.notes_label)
+        layout.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignRight)
+        return w
+
+    # ---------------------------------------------------------------- navigation
+    def go(self, index: int) -> None:
+        index = max(0, min(index, len(STEPS) - 1))
+        if index == 1:
+            self._prepare_bounds_step()
+        if index == 2:
+            self._explain()
+        self.steps.setCurrentIndex(index)
+        self.step_title.setText(STEPS[index])
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        i = self.steps.currentIndex()
+        busy = self.runner.is_busy
+        self.back_button.setEnabled(i > 0 and not busy)
+        self.next_button.setEnabled(not busy and self.dataset_combo.count() > 0)
+        self.next_button.setText({2: "Run and release", 3: "New query"}.get(i, "Next"))
+
+    def _next(self) -> None:
+        i = self.steps.currentIndex()
+        if i == 0 and self.needs_bounds() is False and not self.group_columns():
+            self.go(2)                          # nothing to declare
+        elif i == 2:
+            self.run_query()
+        elif i == 3:
+            self.go(0)
+        else:
+            self.go(i + 1)
+
+    # ---------------------------------------------------------------- state
+    def reload_datasets(self) -> None:
+        current = self.dataset_combo.currentText()
+        self.dataset_combo.blockSignals(True)
+        self.dataset_combo.clear()
+        try:
+            names = [d.name for d in self.session.vault.list_datasets()]
+        except PPDSError:
+            names = []
+        self.dataset_combo.addItems(names)
+        if current in names:
+            self.dataset_combo.setCurrentText(current)
+        self.dataset_combo.blockSignals(False)
+        self._dataset_changed()
+
+    def _dataset_changed(self) -> None:
+        name = self.dataset_combo.currentText() or None
+        self.column_combo.clear()
+        self.group_list.clear()
+        self.guessed.clear()
+        self._frame_cache = None
+        if name:
+            info = self.session.vault.dataset_info(name)
+            self.column_combo.addItems(info.columns)
+            for col in info.columns:
+                item = QListWidgetItem(col)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Unchecked)
+                self.group_list.addItem(item)
+        self.budget.show_dataset(name)
+        self._statistic_changed()
+        self._sync_buttons()
+
+    def _statistic_changed(self) -> None:
+        stat = self.statistic()
+        self.column_combo.setEnabled(stat != "count")
+        self.level_spin.setEnabled(stat == "quantile")
+
+    def statistic(self) -> str:
+        return self.statistic_combo.currentData()
+
+    def group_columns(self) -> list[str]:
+        return [self.group_list.item(i).text() for i in range(self.group_list.count())
+                if self.group_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def needs_bounds(self) -> bool:
+        stat = self.statistic()
+        if stat in NEEDS_BOUNDS:
+            return True
+        if stat == "histogram":
+            info = self.session.vault.dataset_info(self.dataset_combo.currentText())
+            return info.dtypes.get(self.column_combo.currentText(), "").startswith(("int", "double", "float"))
+        return False
+
+    def _frame(self) -> pd.DataFrame:
+        name = self.dataset_combo.currentText()
+        if self._frame_cache is None or self._frame_cache[0] != name:
+            self._frame_cache = (name, self.session.vault.load_dataset(name))
+        return self._frame_cache[1]
+
+    def _prepare_bounds_step(self) -> None:
+        needs = self.needs_bounds()
+        for widget in (self.lo_edit, self.hi_edit, self.guess_button, self.granularity_edit):
+            widget.setEnabled(needs)
+        while self.domain_form.rowCount():
+            self.domain_form.removeRow(0)
+        self.domain_edits = {}
+        groups = self.group_columns()
+        if self.statistic() == "histogram" and not needs:
+            groups = [self.column_combo.currentText()] + groups
+        for col in groups:
+            edit = QLineEdit()
+            edit.setPlaceholderText("categories separated by |  (empty: read from the data)")
+            self.domain_edits[col] = edit
+            self.domain_form.addRow(f"Categories of {col}", edit)
+        self._update_bounds_warning()
+
+    def guess_bounds(self) -> None:
+        col = self.column_combo.currentText()
+        try:
+            lo, hi = guess_bounds(pd.to_numeric(self._frame()[col], errors="coerce"))
+        except PPDSError as exc:
+            show_error(self, exc)
+            return
+        self.lo_edit.setText(f"{lo:g}")
+        self.hi_edit.setText(f"{hi:g}")
+        self.guessed.add(col)
+        self._update_bounds_warning()
+
+    def _update_bounds_warning(self) -> None:
+        col = self.column_combo.currentText()
+        if col in self.guessed:
+            self.bounds_warning.setText(
+                f"Warning: these bounds were read from the data. They reveal the smallest and "
+                f"largest {col} in the dataset, which differential privacy does not protect. "
+                f"Prefer bounds known in advance (e.g. 0 to 120 for an age).")
+        else:
+            self.bounds_warning.setText("")
+
+    def _explain(self) -> None:
+        noise = self.noise_combo.currentData()
+        self.explanation.setText(explain_epsilon(self.epsilon_spin.value(), noise))
+        status = self.budget.status
+        if status is None or not status.is_set:
+            self.remaining_label.setText("no budget set — set one above first")
+        elif noise == "gaussian":
+            self.remaining_label.setText(f"ρ {status.rho_remaining:g} of {status.rho_total:g}")
+        else:
+            self.remaining_label.setText(f"ε {status.epsilon_remaining:g} of {status.epsilon_total:g}")
+
+    # ---------------------------------------------------------------- running
+    def query(self) -> Query:
+        stat = self.statistic()
+        column = None if stat == "count" else self.column_combo.currentText()
+        if stat == "median":
+            return Query("quantile", column, self.group_columns(), q=_fraction(0.5))
+        q = _fraction(self.level_spin.value()) if stat == "quantile" else None
+        return Query(stat, column, self.group_columns(), q=q)
+
+    def query_kwargs(self) -> dict:
+        noise = self.noise_combo.currentData()
+        kwargs: dict = {"noise": noise}
+        kwargs["rho" if noise == "gaussian" else "epsilon"] = self.epsilon_spin.value()
+        col = self.column_combo.currentText()
+        if self.needs_bounds():
+            try:
+                lo, hi = float(self.lo_edit.text()), float(self.hi_edit.text())
+            except ValueError:
+                raise InputError(f"the bounds of {col} must be two numbers") from None
+            kwargs["bounds"] = {col: (lo, hi)}
+            if self.granularity_edit.text().strip():
+                kwargs["granularity"] = {col: self.granularity_edit.text().strip()}
+        domains = {c: [v.strip() for v in e.text().split("|") if v.strip()]
+                   for c, e in self.domain_edits.items() if e.text().strip()}
+        kwargs["domains"] = domains
+        kwargs["bounds_from_data"] = set(self.guessed) & set(kwargs.get("bounds", {}))
+        if self.name_edit.text().strip():
+            kwargs["release_name"] = self.name_edit.text().strip()
+        return kwargs
+
+    def run_query(self) -> None:
+        try:
+            query, kwargs = self.query(), self.query_kwargs()
+        except PPDSError as exc:
+            show_error(self, exc)
+            return
+        self.runner.run(dp_service.run_query, self.session.vault, self.dataset_combo.currentText(),
+                        query, title="DP query", on_done=self.show_result, **kwargs)
+
+    def show_result(self, out) -> None:
+        self.last = out
+        res = out.result
+        spent = f"ε = {res.cost.epsilon:g}" if res.cost.epsilon else f"ρ = {res.cost.rho:g}"
+        self.result_label.setText(
+            f"<b>{res.query}</b> — {res.noise} noise, {spent} spent; saved as release "
+            f"<b>{out.release.name}</b>. Intervals cover the exact value with 95% probability.")
+        self.table.setRowCount(len(res.rows))
+        for i, row in enumerate(res.rows):
+            cells = [res.label(row), row["value"], row["ci_low"], row["ci_high"]]
+            for j, v in enumerate(cells):
+                text = "—" if v is None else (f"{v:,.6g}" if isinstance(v, float) else str(v))
+                self.table.setItem(i, j, QTableWidgetItem(text))
+        labels = [res.label(r) for r in res.rows]
+        values = [float(r["value"]) for r in res.rows]
+        errors = [(r["ci_low"], r["ci_high"]) if r["ci_low"] is not None else None for r in res.rows]
+        self.chart.set_svg(bar_chart(labels, values, errors=errors, title=res.query,
+                                     ylabel=res.statistic))
+        self.notes_label.setText("<br>".join([f"<span style='color:#b00020'>{w}</span>"
+                                              for w in res.warnings] + res.notes))
+        self.budget.refresh()
+        self.session.releases_changed.emit()
+        self.go(3)
+
+    def export_results(self, path: str | None = None) -> None:
+        """Write the released table (already public) as CSV/Excel, formulas escaped."""
+        if self.last is None:
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export DP results", "dp_results.csv",
+                                                  "CSV (*.csv);;Excel (*.xlsx)")
+            if not path:
+                return
+        from pathlib import Path
+
+        from ...core.io import write_table
+
+        res = self.last.result
+        rows = [{**r["group"], "value": r["value"], "ci95_low": r["ci_low"],
+                 "ci95_high": r["ci_high"]} for r in res.rows]
+        try:
+            write_table(pd.DataFrame(rows), Path(path))
+        except PPDSError as exc:
+            show_error(self, exc)
+
+
+def _fraction(x: float):
+    from fractions import Fraction
+
+    return Fraction(str(x)).limit_denominator(1000)

@@ -1,0 +1,1 @@
+"""Homomorphic aggregation pages (Qt); the work is done by ``services.he``."""

@@ -1,0 +1,303 @@
+"""The "Encrypted aggregation" page: keys, compute on encrypted columns, answer a decryption
+request (key holder), and read results. Every action runs a ``services.he`` function on the
+session's worker; this module only collects inputs and shows outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox,
+                               QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from ...services import he
+from ..session import AppSession
+from ..table_model import ArrowTableModel
+from ..widgets.svg_view import SvgChart
+
+BUNDLE_FILTER = "Share bundles (*.ppdsb);;All files (*)"
+
+
+def _warning_label() -> QLabel:
+    label = QLabel(he.SINGLE_KEY_WARNING)
+    label.setObjectName("warning")
+    label.setWordWrap(True)
+    return label
+
+
+def _save_path(parent, title: str) -> Path | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, "", BUNDLE_FILTER)
+    return Path(path) if path else None
+
+
+def _open_path(parent, title: str) -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, "", BUNDLE_FILTER)
+    return Path(path) if path else None
+
+
+class KeysTab(QWidget):
+    def __init__(self, session: AppSession):
+        super().__init__()
+        self.session = session
+        self.keys = QListWidget()
+        self.bits = QComboBox()
+        self.bits.addItems(["2048", "3072"])
+        self.name = QLineEdit("default")
+        self.generate = QPushButton("&Generate key")
+        self.generate.clicked.connect(self.create_key)
+        form = QFormLayout()
+        form.addRow("Key name:", self.name)
+        form.addRow("Size (bits):", self.bits)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Your Paillier keys. The public key is published on your "
+                                "identity card: peers encrypt columns for you with it."))
+        layout.addWidget(self.keys)
+        layout.addLayout(form)
+        layout.addWidget(self.generate)
+        layout.addWidget(_warning_label())
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.keys.clear()
+        for k in he.list_keys(self.session.vault):
+            self.keys.addItem(f"{k.name} · {k.bits} bits · {k.fingerprint}"
+                              f"{' · on your card' if k.published else ''}")
+
+    def create_key(self) -> None:
+        name, bits = self.name.text().strip() or "default", int(self.bits.currentText())
+        self.session.runner.run(lambda task: he.create_key(self.session.vault, name, bits=bits),
+                                title="Generating a Paillier key", on_done=lambda _: self.refresh())
+
+
+def _compute_and_send(vault, bundle_paths, release_names, query, out_path, *, task):
+    contributions = [he.contribution_from_bundle(vault, p, task=task.sub(0, 0.3))
+                     for p in bundle_paths]
+    contributions += [he.contribution_from_release(vault, r) for r in release_names]
+    request = he.compute_request(vault, contributions, query, task=task.sub(0.3, 0.9))
+    he.send_request(vault, request, out_path, task=task.sub(0.9, 1.0))
+    return request
+
+
+class ComputeTab(QWidget):
+    """Collector side: choose contributions, define the query, write the request bundle."""
+
+    def __init__(self, session: AppSession):
+        super().__init__()
+        self.session = session
+        self.bundles: list[Path] = []
+        self.sources = QListWidget()
+        add = QPushButton("Add &bundle file…")
+        add.clicked.connect(self._choose_bundle)
+        add_release = QPushButton("Add from &vault")
+        self.releases = QComboBox()
+        add_release.clicked.connect(self._add_release)
+        self.query = QLineEdit("mean Billing Amount by Medical Condition")
+        self.query.setToolTip("SUM / COUNT / MEAN / VARIANCE of encrypted columns, "
+                              "'by' plaintext columns, 'where' COLUMN = VALUE and ...")
+        self.send = QPushButton("Compute and &save request…")
+        self.send.clicked.connect(self._choose_output)
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(self.releases, 1)
+        row.addWidget(add_release)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Releases and bundles encrypted under the same public key:"))
+        layout.addWidget(self.sources)
+        layout.addLayout(row)
+        form = QFormLayout()
+        form.addRow("&Query:", self.query)
+        layout.addLayout(form)
+        layout.addWidget(self.send)
+        layout.addWidget(QLabel("What the key holder will be asked to decrypt:"))
+        layout.addWidget(self.summary)
+        layout.addWidget(_warning_label())
+        self.release_names: list[str] = []
+        self.refresh_releases()
+
+    def refresh_releases(self) -> None:
+        self.releases.clear()
+        for r in self.session.vault.list_releases():
+            if he.ENCRYPTED_FILE in r.files:
+                self.releases.addItem(r.name)
+
+    def _choose_bundle(self) -> None:
+        path = _open_path(self, "Open a release bundle")
+        if path:
+            self.add_bundle(path)
+
+    def add_bundle(self, path: Path) -> None:
+        self.bundles.append(Path(path))
+        self.sources.addItem(QListWidgetItem(f"bundle: {Path(path).name}"))
+
+    def _add_release(self) -> None:
+        name = self.releases.currentText()
+        if name and name not in self.release_names:
+            self.release_names.append(name)
+            self.sources.addItem(f"release: {name}")
+
+    def _choose_output(self) -> None:
+        path = _save_path(self, "Save the decryption request")
+        if path:
+            self.compute(path)
+
+    def compute(self, out_path: Path) -> bool:
+        return self.session.runner.run(
+            _compute_and_send, self.session.vault, list(self.bundles), list(self.release_names),
+            self.query.text(), out_path, title="Computing on encrypted columns",
+            on_done=lambda req: self.summary.setPlainText("\n".join(req.describe())))
+
+
+class AnswerTab(QWidget):
+    """Key-holder side: review a request, then decrypt only its cells and write the result."""
+
+    def __init__(self, session: AppSession):
+        super().__init__()
+        self.session = session
+        self.request = None
+        self.sender = None
+        open_btn = QPushButton("&Open request…")
+        open_btn.clicked.connect(self._choose_request)
+        self.review = QPlainTextEdit()
+        self.review.setReadOnly(True)
+        self.min_records = QSpinBox()
+        self.min_records.setRange(1, 1_000_000)
+        self.min_records.setValue(5)
+        self.use_dp = QCheckBox("Add differential-privacy noise")
+        self.epsilon = QDoubleSpinBox()
+        self.epsilon.setRange(0.01, 10.0)
+        self.epsilon.setValue(1.0)
+        self.budget = QComboBox()
+        self.use_dp.toggled.connect(self._dp_toggled)
+        self._dp_toggled(False)
+        self.refresh_datasets()
+        session.datasets_changed.connect(self.refresh_datasets)
+        self.answer_btn = QPushButton("&Decrypt and save answer…")
+        self.answer_btn.setEnabled(False)
+        self.answer_btn.clicked.connect(self._choose_output)
+        self.status = QLabel()
+        form = QFormLayout()
+        form.addRow("Refuse cells under (records):", self.min_records)
+        form.addRow(self.use_dp)
+        form.addRow("ε to spend:", self.epsilon)
+        form.addRow("from the budget of:", self.budget)
+        layout = QVBoxLayout(self)
+        layout.addWidget(open_btn)
+        layout.addWidget(QLabel("What would be decrypted:"))
+        layout.addWidget(self.review)
+        layout.addLayout(form)
+        layout.addWidget(self.answer_btn)
+        layout.addWidget(self.status)
+        layout.addWidget(_warning_label())
+
+    def refresh_datasets(self) -> None:
+        self.budget.clear()
+        for d in self.session.vault.list_datasets():
+            self.budget.addItem(d.name)
+
+    def _dp_toggled(self, on: bool) -> None:
+        self.epsilon.setEnabled(on)
+        self.budget.setEnabled(on)
+
+    def _choose_request(self) -> None:
+        path = _open_path(self, "Open a decryption request")
+        if path:
+            self.load_request(path)
+
+    def load_request(self, path: Path) -> bool:
+        def loaded(pair):
+            self.request, self.sender = pair
+            self.review.setPlainText("\n".join(self.request.describe()))
+            self.answer_btn.setEnabled(True)
+        return self.session.runner.run(
+            lambda task: he.open_request(self.session.vault, path, task=task),
+            title="Opening the request", on_done=loaded)
+
+    def _choose_output(self) -> None:
+        path = _save_path(self, "Save the answer")
+        if path:
+            self.answer(path)
+
+    def answer(self, out_path: Path) -> bool:
+        vault, request, sender = self.session.vault, self.request, self.sender
+        dp = self.use_dp.isChecked()
+        epsilon = self.epsilon.value() if dp else None
+        budget = self.budget.currentText() if dp else None
+        min_records = self.min_records.value()
+
+        def work(task):
+            result = he.answer_request(vault, request, min_records=min_records, epsilon=epsilon,
+                                       budget_dataset=budget, task=task.sub(0, 0.9))
+            he.send_result(vault, result, out_path, to=sender, task=task.sub(0.9, 1.0))
+            return result
+
+        def done(result):
+            refused = sum(1 for r in result.rows if r["refused"])
+            self.status.setText(f"Answered {len(result.rows) - refused} cell(s), refused "
+                                f"{refused}; saved for {sender.name}.")
+        return self.session.runner.run(work, title="Decrypting the requested cells", on_done=done)
+
+
+class ResultTab(QWidget):
+    def __init__(self, session: AppSession):
+        super().__init__()
+        self.session = session
+        self.result = None
+        open_btn = QPushButton("Open &result…")
+        open_btn.clicked.connect(self._choose_result)
+        self.table = QTableView()
+        self.chart = SvgChart()
+        self.provenance = QPlainTextEdit()
+        self.provenance.setReadOnly(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(open_btn)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.chart, 2)
+        layout.addWidget(QLabel("Provenance:"))
+        layout.addWidget(self.provenance, 1)
+
+    def _choose_result(self) -> None:
+        path = _open_path(self, "Open a result")
+        if path:
+            self.load_result(path)
+
+    def load_result(self, path: Path) -> bool:
+        return self.session.runner.run(
+            lambda task: he.open_result(self.session.vault, path, task=task),
+            title="Opening the result", on_done=self.show_result)
+
+    def show_result(self, result) -> None:
+        self.result = result
+        self.table.setModel(ArrowTableModel(pa.Table.from_pandas(result.frame(),
+                                                                 preserve_index=False)))
+        self.chart.set_svg(he.result_chart(result))
+        self.provenance.setPlainText("\n".join(he.provenance_lines(result)))
+
+
+class HomomorphicPage(QWidget):
+    def __init__(self, session: AppSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        title = QLabel("Encrypted aggregation")
+        title.setObjectName("pageTitle")
+        box = QGroupBox()
+        self.tabs = QTabWidget()
+        self.keys_tab = KeysTab(session)
+        self.compute_tab = ComputeTab(session)
+        self.answer_tab = AnswerTab(session)
+        self.result_tab = ResultTab(session)
+        self.tabs.addTab(self.compute_tab, "Compute")
+        self.tabs.addTab(self.answer_tab, "Answer a request")
+        self.tabs.addTab(self.result_tab, "Results")
+        self.tabs.addTab(self.keys_tab, "Keys")
+        inner = QVBoxLayout(box)
+        inner.addWidget(self.tabs)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.addWidget(title)
+        layout.addWidget(box)
+        session.releases_changed.connect(self.compute_tab.refresh_releases)

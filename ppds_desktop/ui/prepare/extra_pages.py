@@ -1,0 +1,74 @@
+"""Pages other areas insert into the Prepare wizard, after the privacy model and before Run.
+
+To add a page, append an :class:`ExtraPage` to ``EXTRA_PAGES`` (e.g. from your area's
+``ui/<area>/__init__.py`` or at the end of your page module, imported by the factory below)::
+
+    EXTRA_PAGES.append(ExtraPage("perturbation", "Perturbation", make_page))
+
+``make_page(state: PrepareState) -> QWidget``; the widget implements
+
+- ``load(state)`` — called each time the page is shown: ``state.recipe`` (the recipe so far),
+  ``state.frame`` (the input table), ``state.dataset``, ``state.session``;
+- ``apply(recipe: dict) -> None`` — called on Next: write (or remove) its own top-level section,
+  e.g. ``recipe["perturbation"] = {...}``; the wizard validates the whole recipe afterwards;
+- optionally ``problem() -> str | None`` — a message that keeps the user on the page.
+
+The section is then run by the release pipeline's hook for it (``core/recipe/sections.py``)
+and its report appears in the results and the release report. The DP area's perturbation page
+(``ui/dp/perturb_page.PerturbationPage``) is wired in here by an adapter, first in the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtWidgets import QWidget
+
+
+@dataclass(frozen=True)
+class ExtraPage:
+    key: str
+    title: str
+    factory: Callable[..., QWidget]        # factory(state: PrepareState) -> QWidget
+
+
+EXTRA_PAGES: list[ExtraPage] = []
+
+
+class _PerturbationPage(QWidget):
+    """Adapter for the DP area's ``ui/dp/perturb_page.PerturbationPage`` (its contract in
+    docs/architecture.md: ``set_input(df, dataset_ref)``, ``section()``)."""
+
+    def __init__(self, state, page_class):
+        super().__init__()
+        from PySide6.QtWidgets import QVBoxLayout
+
+        self.page = page_class(state.session, standalone=False)
+        QVBoxLayout(self).addWidget(self.page)
+
+    def load(self, state) -> None:
+        self.page.set_input(state.frame, state.dataset.id if state.dataset else None)
+
+    def apply(self, recipe: dict) -> None:
+        section = self.page.section()
+        if section:
+            recipe["perturbation"] = section
+        else:
+            recipe.pop("perturbation", None)
+
+
+def _builtin_pages() -> list[ExtraPage]:
+    try:
+        from ..dp.perturb_page import PerturbationPage
+    except ModuleNotFoundError as exc:
+        if exc.name != "ppds_desktop.ui.dp.perturb_page":
+            raise
+        return []
+    return [ExtraPage("perturbation", "Perturbation (optional)",
+                      lambda state: _PerturbationPage(state, PerturbationPage))]
+
+
+def load_extra_pages() -> list[ExtraPage]:
+    """The built-in area pages (perturbation, when installed) and the registered ones."""
+    return _builtin_pages() + list(EXTRA_PAGES)

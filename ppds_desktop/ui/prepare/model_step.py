@@ -1,0 +1,200 @@
+"""Step 4 of the Prepare wizard: the privacy model (k, l, t, suppression, objective, method)
+and a preview of each quasi-identifier's generalization hierarchy."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ...core.errors import PPDSError
+from ...core.recipe import document
+from ...core.recipe.hierarchies import auto_spec, build_hierarchy
+
+PREVIEW_ROWS = 15
+
+
+class ModelStep(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.k_check = QCheckBox("k-anonymity: every record shares its quasi-identifiers "
+                                 "with at least k−1 others")
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(2, 1000)
+        self.k_spin.setValue(5)
+        self.l_check = QCheckBox("l-diversity of the sensitive column")
+        self.l_spin = QDoubleSpinBox()
+        self.l_spin.setRange(1.0, 100.0)
+        self.l_spin.setValue(2.0)
+        self.l_variant = QComboBox()
+        self.l_variant.addItems(["distinct", "entropy", "recursive"])
+        self.c_spin = QDoubleSpinBox()
+        self.c_spin.setRange(0.01, 100.0)
+        self.c_spin.setValue(3.0)
+        self.t_check = QCheckBox("t-closeness of the sensitive column")
+        self.t_spin = QDoubleSpinBox()
+        self.t_spin.setRange(0.001, 1.0)
+        self.t_spin.setDecimals(3)
+        self.t_spin.setSingleStep(0.05)
+        self.t_spin.setValue(0.2)
+        self.t_distance = QComboBox()
+        self.t_distance.addItems(["equal", "ordered", "hierarchical"])
+        self.sensitive_label = QLabel()
+        self.suppression = QDoubleSpinBox()
+        self.suppression.setRange(0.0, 100.0)
+        self.suppression.setSuffix(" %")
+        self.suppression.setValue(5.0)
+        self.objective = QComboBox()
+        for label, key in (("Loss (ARX, default)", "loss"), ("Discernibility", "discernibility"),
+                           ("Non-uniform entropy", "entropy")):
+            self.objective.addItem(label, key)
+        self.method = QComboBox()
+        self.method.addItem("Optimal full-domain generalization", "optimal")
+        self.method.addItem("Mondrian local recoding (k and distinct l)", "mondrian")
+
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.k_check)
+        row.addWidget(self.k_spin)
+        form.addRow(row)
+        row = QHBoxLayout()
+        row.addWidget(self.l_check)
+        row.addWidget(self.l_spin)
+        row.addWidget(self.l_variant)
+        row.addWidget(QLabel("c"))
+        row.addWidget(self.c_spin)
+        form.addRow(row)
+        row = QHBoxLayout()
+        row.addWidget(self.t_check)
+        row.addWidget(self.t_spin)
+        row.addWidget(self.t_distance)
+        form.addRow(row)
+        form.addRow("Sensitive column:", self.sensitive_label)
+        form.addRow("Suppress at most:", self.suppression)
+        form.addRow("Search objective:", self.objective)
+        form.addRow("Method:", self.method)
+        model_box = QGroupBox("Privacy model")
+        model_box.setLayout(form)
+
+        self.qi_combo = QComboBox()
+        self.qi_combo.currentTextChanged.connect(self._show_hierarchy)
+        self.load_button = QPushButton("Use an ARX hierarchy file…")
+        self.load_button.clicked.connect(self._choose_file)
+        self.hierarchy_info = QLabel()
+        self.hierarchy_info.setWordWrap(True)
+        self.preview = QTableWidget(0, 0)
+        self.preview.verticalHeader().setVisible(False)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Quasi-identifier:"))
+        top.addWidget(self.qi_combo, 1)
+        top.addWidget(self.load_button)
+        hbox = QVBoxLayout()
+        hbox.addLayout(top)
+        hbox.addWidget(self.hierarchy_info)
+        hbox.addWidget(self.preview)
+        hier_box = QGroupBox("Generalization hierarchies (preview: first rows)")
+        hier_box.setLayout(hbox)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(model_box)
+        layout.addWidget(hier_box, 1)
+        self._frame = None
+        self._specs: dict[str, dict] = {}
+
+    # -- recipe in / out --------------------------------------------------------------------
+    def load(self, recipe: dict, frame) -> None:
+        self._frame = frame
+        privacy = recipe.get("privacy", {})
+        self.k_check.setChecked("k" in privacy)
+        self.k_spin.setValue(int(privacy.get("k", self.k_spin.value())))
+        self.l_check.setChecked("l" in privacy)
+        if "l" in privacy:
+            self.l_spin.setValue(float(privacy["l"]["l"]))
+            self.l_variant.setCurrentText(privacy["l"].get("variant", "distinct"))
+            self.c_spin.setValue(float(privacy["l"].get("c", self.c_spin.value())))
+        self.t_check.setChecked("t" in privacy)
+        if "t" in privacy:
+            self.t_spin.setValue(float(privacy["t"]["t"]))
+            self.t_distance.setCurrentText(privacy["t"].get("distance", "equal"))
+        if "suppression_limit" in privacy:
+            self.suppression.setValue(100.0 * privacy["suppression_limit"])
+        self.objective.setCurrentIndex(max(0, self.objective.findData(
+            privacy.get("objective", "loss"))))
+        self.method.setCurrentIndex(max(0, self.method.findData(privacy.get("method", "optimal"))))
+        sensitive = document.sensitive_columns(recipe)
+        self.sensitive_label.setText(", ".join(sensitive) or "none (set a column's role to "
+                                                            "sensitive for l and t)")
+        self._specs = {}
+        actions = document.column_actions(recipe)
+        for col in document.quasi_identifiers(recipe):
+            act = actions[col]["action"]
+            if act["type"] == "generalize" and "level" not in act:
+                self._specs[col] = act.get("hierarchy", {"kind": "auto"})
+        self.qi_combo.blockSignals(True)
+        self.qi_combo.clear()
+        self.qi_combo.addItems(document.quasi_identifiers(recipe))
+        self.qi_combo.blockSignals(False)
+        self._show_hierarchy(self.qi_combo.currentText())
+
+    def apply(self, recipe: dict) -> None:
+        privacy = {}
+        if self.k_check.isChecked():
+            privacy["k"] = self.k_spin.value()
+        if self.l_check.isChecked():
+            privacy["l"] = {"l": self.l_spin.value(), "variant": self.l_variant.currentText()}
+            if self.l_variant.currentText() == "recursive":
+                privacy["l"]["c"] = self.c_spin.value()
+        if self.t_check.isChecked():
+            privacy["t"] = {"t": self.t_spin.value(), "distance": self.t_distance.currentText()}
+        if privacy:
+            privacy["suppression_limit"] = round(self.suppression.value() / 100.0, 6)
+            privacy["objective"] = self.objective.currentData()
+            privacy["method"] = self.method.currentData()
+            recipe["privacy"] = privacy
+        else:
+            recipe.pop("privacy", None)
+        for col, spec in self._specs.items():
+            entry = recipe["columns"].setdefault(col, {"role": "quasi_identifier"})
+            entry["action"] = {"type": "generalize", "hierarchy": spec}
+
+    # -- hierarchy preview ------------------------------------------------------------------
+    def set_hierarchy_file(self, column: str, path: str) -> None:
+        self._specs[column] = {"kind": "file", "file": path}
+        if self.qi_combo.currentText() == column:
+            self._show_hierarchy(column)
+
+    def _choose_file(self) -> None:
+        col = self.qi_combo.currentText()
+        if not col:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, f"ARX hierarchy for {col}", "",
+                                              "Hierarchy (*.csv);;All files (*)")
+        if path:
+            self.set_hierarchy_file(col, path)
+
+    def _show_hierarchy(self, column: str) -> None:
+        self.preview.clear()
+        self.preview.setRowCount(0)
+        self.preview.setColumnCount(0)
+        if not column or self._frame is None or column not in self._frame.columns:
+            self.hierarchy_info.setText("No quasi-identifiers: set a column's role to "
+                                        "quasi_identifier on the previous page.")
+            return
+        spec = self._specs.get(column, {"kind": "auto"})
+        values = self._frame[column]
+        try:
+            shown = auto_spec(values) if spec.get("kind") == "auto" else spec
+            h = build_hierarchy(shown, values, column=column)
+        except PPDSError as exc:
+            self.hierarchy_info.setText(f"This hierarchy cannot be built: {exc}")
+            return
+        self.hierarchy_info.setText(
+            f"{shown.get('kind')} hierarchy, {h.height} levels (0 = as is, {h.height - 1} = "
+            f"fully hidden), {len(h.leaves):,} distinct values. The search picks the level.")
+        rows = h.rows()[:PREVIEW_ROWS]
+        self.preview.setColumnCount(h.height)
+        self.preview.setHorizontalHeaderLabels([f"level {i}" for i in range(h.height)])
+        self.preview.setRowCount(len(rows))
+        for r, labels in enumerate(rows):
+            for c, label in enumerate(labels):
+                self.preview.setItem(r, c, QTableWidgetItem(label))

@@ -1,0 +1,212 @@
+"""The Prepare wizard's results: before/after rows, risk and utility with charts, the
+alternative transformations (pick one and re-apply), the Safe Harbor checklist."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton,
+                               QTableView, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from ...core.charts import class_size_chart, grouped_bar_chart
+from ..table_model import ArrowTableModel
+from ..widgets.svg_view import SvgChart
+
+PREVIEW_ROWS = 200
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{100 * v:.1f} %"
+
+
+def _num(v) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
+
+
+def _fill(table: QTableWidget, headers: list[str], rows: list[list]) -> None:
+    table.clear()
+    table.setColumnCount(len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(value if isinstance(value, str) else _num(value)))
+    table.resizeColumnsToContents()
+
+
+class ResultsStep(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.tabs = QTabWidget()
+
+        self.before_view, self.after_view = QTableView(), QTableView()
+        data_tab = QWidget()
+        dl = QHBoxLayout(data_tab)
+        for title, view in (("Before", self.before_view), ("After", self.after_view)):
+            box = QVBoxLayout()
+            box.addWidget(QLabel(f"<b>{title}</b> (first {PREVIEW_ROWS} rows)"))
+            box.addWidget(view)
+            dl.addLayout(box)
+        self.tabs.addTab(data_tab, "Before / after")
+
+        self.risk_table = QTableWidget()
+        self.class_chart, self.risk_chart = SvgChart(), SvgChart()
+        risk_tab = QWidget()
+        rl = QVBoxLayout(risk_tab)
+        rl.addWidget(self.risk_table)
+        charts = QHBoxLayout()
+        charts.addWidget(self.class_chart)
+        charts.addWidget(self.risk_chart)
+        rl.addLayout(charts, 1)
+        self.tabs.addTab(risk_tab, "Risk")
+
+        self.utility_table = QTableWidget()
+        self.utility_label = QLabel()
+        self.utility_label.setWordWrap(True)
+        self.histogram_column = QComboBox()
+        self.histogram_column.currentTextChanged.connect(self._show_histogram)
+        self.histogram_chart = SvgChart()
+        util_tab = QWidget()
+        ul = QVBoxLayout(util_tab)
+        ul.addWidget(self.utility_label)
+        ul.addWidget(self.utility_table, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Distribution before/after of:"))
+        row.addWidget(self.histogram_column, 1)
+        ul.addLayout(row)
+        ul.addWidget(self.histogram_chart, 1)
+        self.tabs.addTab(util_tab, "Utility")
+
+        self.alternatives = QTableWidget()
+        self.alternatives.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.alternatives.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.apply_alternative_button = QPushButton("Apply the selected transformation")
+        alt_tab = QWidget()
+        al = QVBoxLayout(alt_tab)
+        al.addWidget(QLabel("The best transformations the search found (levels per "
+                            "quasi-identifier). Pick another than the optimum and re-apply."))
+        al.addWidget(self.alternatives, 1)
+        al.addWidget(self.apply_alternative_button)
+        self.tabs.addTab(alt_tab, "Alternatives")
+
+        self.checklist = QTableWidget()
+        self.checklist_label = QLabel()
+        self.checklist_label.setWordWrap(True)
+        check_tab = QWidget()
+        cl = QVBoxLayout(check_tab)
+        cl.addWidget(self.checklist_label)
+        cl.addWidget(self.checklist, 1)
+        self.checklist_index = self.tabs.addTab(check_tab, "HIPAA checklist")
+
+        self.sections_label = QLabel()
+        self.sections_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.sections_label)
+        self._report: dict = {}
+        self.candidates: list[dict] = []
+
+    def show_outcome(self, original, outcome) -> None:
+        rep = self._report = outcome.report
+        rows, model = rep["rows"], rep["model"]
+        achieved = ", ".join(f"{k} = {_num(v)}" for k, v in model["achieved"].items())
+        verdict = ("" if model["satisfied"] is None else
+                   " — satisfied" if model["satisfied"] else " — NOT satisfied")
+        b, a = rep["risk"]["before"], rep["risk"]["after"]
+        self.summary.setText(
+            f"<b>{rows['input']:,}</b> rows in, <b>{rows['output']:,}</b> out "
+            f"({rows['suppressed']:,} suppressed, limit {rows['suppression_limit_rows']:,}). "
+            f"Measured on the output: {achieved or 'no privacy model'}{verdict}. "
+            f"Highest re-identification risk {_pct(b['prosecutor_max'])} → "
+            f"{_pct(a['prosecutor_max'])}.")
+        self.before_view.setModel(ArrowTableModel(original.head(PREVIEW_ROWS), parent=self))
+        self.after_view.setModel(ArrowTableModel(outcome.data.head(PREVIEW_ROWS), parent=self))
+        self._fill_risk(b, a)
+        self._fill_utility(rep)
+        self._fill_alternatives(outcome.candidates, rep["generalization"]["levels"])
+        self._fill_checklist(rep.get("hipaa"))
+        sections = rep.get("sections") or {}
+        self.sections_label.setText("Also applied: " + ", ".join(sections) if sections else "")
+
+    def _fill_risk(self, b: dict, a: dict) -> None:
+        keys = [("prosecutor risk, highest", "prosecutor_max", _pct),
+                ("prosecutor risk, average", "prosecutor_avg", _pct),
+                ("journalist risk, highest", "journalist_max", _pct),
+                ("marketer risk", "marketer", _pct),
+                ("records at risk", "records_at_risk", _num),
+                ("unique records", "unique_records", _num),
+                ("smallest class", "min_class_size", _num),
+                ("classes", "n_classes", _num)]
+        _fill(self.risk_table, ["", "before", "after"],
+              [[label, f(b[k]), f(a[k])] for label, k, f in keys])
+        self.class_chart.set_svg(class_size_chart(
+            {int(k): v for k, v in b["class_size_counts"].items()},
+            compare={int(k): v for k, v in a["class_size_counts"].items()}))
+        self.risk_chart.set_svg(grouped_bar_chart(
+            ["prosecutor", "journalist", "marketer", "at risk"],
+            {"before": [b["prosecutor_max"], b["journalist_max"], b["marketer"],
+                        b["share_at_risk"]],
+             "after": [a["prosecutor_max"], a["journalist_max"], a["marketer"],
+                       a["share_at_risk"]]}, title="Re-identification risk", percent=True))
+
+    def _fill_utility(self, rep: dict) -> None:
+        u = rep["utility"]
+        m = rep["generalization"].get("metrics") or {}
+        self.utility_label.setText(
+            "Information loss: " + (", ".join(f"{k.replace('_', ' ')} {_num(v)}"
+                                             for k, v in m.items() if not isinstance(v, dict))
+                                    or "no generalization"))
+        rows = [[col, e["status"], e.get("hellinger"), e.get("total_variation"),
+                 e.get("relative_mean_change"), e.get("variance_ratio")]
+                for col, e in u["columns"].items()]
+        _fill(self.utility_table, ["column", "status", "Hellinger", "total variation",
+                                   "relative mean change", "variance ratio"], rows)
+        self.histogram_column.blockSignals(True)
+        self.histogram_column.clear()
+        self.histogram_column.addItems(list(rep.get("histograms", {})))
+        self.histogram_column.blockSignals(False)
+        self._show_histogram(self.histogram_column.currentText())
+
+    def _show_histogram(self, column: str) -> None:
+        h = self._report.get("histograms", {}).get(column)
+        if not h:
+            self.histogram_chart.set_svg("")
+            return
+        self.histogram_chart.set_svg(grouped_bar_chart(
+            h["labels"], {"before": h["before"], "after": h["after"]}, title=column,
+            ylabel="share of records", percent=True))
+
+    def _fill_alternatives(self, candidates: list[dict], chosen: dict) -> None:
+        self.candidates = list(candidates)
+        qis = list(chosen) or (list(candidates[0]["levels"]) if candidates else [])
+        rows = []
+        for c in candidates:
+            mark = "✓ " if c["levels"] == chosen else ""
+            rows.append([mark + " ".join(str(c["levels"][q]) for q in qis), c["loss"],
+                         c["suppressed"], c["classes"], c["granularity"]])
+        _fill(self.alternatives, [f"levels ({', '.join(qis)})", "Loss", "suppressed rows",
+                                  "classes", "granularity"], rows)
+        self.apply_alternative_button.setEnabled(bool(candidates))
+
+    def selected_alternative(self) -> dict | None:
+        rows = self.alternatives.selectionModel().selectedRows() \
+            if self.alternatives.selectionModel() else []
+        if not rows or not self.candidates:
+            return None
+        return self.candidates[rows[0].row()]
+
+    def _fill_checklist(self, checklist: dict | None) -> None:
+        self.tabs.setTabVisible(self.checklist_index, checklist is not None)
+        if checklist is None:
+            return
+        self.checklist_label.setText(
+            ("Every identifier type found was handled. " if checklist["compliant"] else
+             "Some identifier types are NOT handled as Safe Harbor requires. ")
+            + checklist["reminder"])
+        _fill(self.checklist, ["identifier type", "columns", "what was done", "status"],
+              [[i["title"], ", ".join(i["columns"]) or "—",
+                "; ".join(i["actions"]) or i["note"], i["status"]] for i in checklist["items"]])

@@ -1,0 +1,352 @@
+"""The Prepare wizard page (see the package docstring for the steps)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton,
+                               QRadioButton, QStackedWidget, QVBoxLayout, QWidget)
+
+from ...core import recipe as R
+from ...core.anonymize.presets import EXPERT, HIPAA, PRESETS, RESEARCH, make_preset
+from ...core.errors import PPDSError
+from ...core.report import render_html
+from ...services import release as svc
+from ..errors import show_error
+from ..widgets.task_progress import TaskProgress
+from ..worker import TaskRunner
+from .columns_step import ColumnsStep
+from .extra_pages import load_extra_pages
+from .model_step import ModelStep
+from .results_step import ResultsStep
+from .state import PrepareState
+
+PRESET_HELP = {
+    HIPAA: "Removes or coarsens the 18 identifier types of the HIPAA Safe Harbor rule "
+           "(names, contact details, numbers, ZIP below 3 digits, date parts but the year, "
+           "ages over 89) and shows a checklist of what was done per column.",
+    RESEARCH: "Drops identifiers and generalizes quasi-identifiers until every record hides "
+              "among at least 5 (k-anonymity), suppressing at most 5 % of the rows.",
+    EXPERT: "Start from the roles and set every column action and model parameter yourself.",
+}
+
+
+class PrepareWizard(QWidget):
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.state = PrepareState(session)
+        self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
+        self.extra = load_extra_pages()
+        self._recipe_file: dict | None = None
+
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold; font-size: 14px")
+        self.steps = QStackedWidget()
+        self.steps.addWidget(self._dataset_step())
+        self.steps.addWidget(self._preset_step())
+        self.columns_step = ColumnsStep()
+        self.steps.addWidget(self.columns_step)
+        self.model_step = ModelStep()
+        self.steps.addWidget(self.model_step)
+        self._extra_widgets: list[QWidget] = []
+        for spec in self.extra:
+            widget = spec.factory(self.state)
+            self._extra_widgets.append(widget)
+            self.steps.addWidget(widget)
+        self.steps.addWidget(self._run_step())
+        self.results_step = ResultsStep()
+        self.results_step.apply_alternative_button.clicked.connect(self.apply_alternative)
+        self.steps.addWidget(self._results_page())
+        self.titles = (["1. Dataset", "2. Preset", "3. Column actions", "4. Privacy model"]
+                       + [f"{5 + i}. {spec.title}" for i, spec in enumerate(self.extra)]
+                       + [f"{5 + len(self.extra)}. Run", f"{6 + len(self.extra)}. Results"])
+
+        self.back_button = QPushButton("Back")
+        self.next_button = QPushButton("Next")
+        self.back_button.clicked.connect(self.back)
+        self.next_button.clicked.connect(self.next)
+        nav = QHBoxLayout()
+        nav.addWidget(TaskProgress(self.runner), 1)
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.steps, 1)
+        layout.addLayout(nav)
+        session.datasets_changed.connect(self.refresh_datasets)
+        self.runner.busy_changed.connect(lambda busy: self._update_nav())
+        self.refresh_datasets()
+        self.go(0)
+
+    # -- steps ----------------------------------------------------------------------------
+    @property
+    def run_index(self) -> int:
+        return 4 + len(self.extra)
+
+    @property
+    def results_index(self) -> int:
+        return 5 + len(self.extra)
+
+    def _dataset_step(self) -> QWidget:
+        w = QWidget()
+        self.dataset_combo = QComboBox()
+        self.dataset_info = QLabel()
+        self.dataset_info.setWordWrap(True)
+        self.dataset_combo.currentIndexChanged.connect(self._describe_dataset)
+        form = QFormLayout(w)
+        form.addRow("Dataset to release:", self.dataset_combo)
+        form.addRow("", self.dataset_info)
+        return w
+
+    def _preset_step(self) -> QWidget:
+        w = QWidget()
+        layout = QVBoxLayout(w)
+        self.preset_group = QButtonGroup(w)
+        self.preset_buttons: dict[str, QRadioButton] = {}
+        for key in (HIPAA, RESEARCH, EXPERT):
+            button = QRadioButton(PRESETS[key])
+            button.setProperty("preset", key)
+            self.preset_group.addButton(button)
+            self.preset_buttons[key] = button
+            help_ = QLabel(PRESET_HELP[key])
+            help_.setWordWrap(True)
+            help_.setContentsMargins(24, 0, 0, 8)
+            layout.addWidget(button)
+            layout.addWidget(help_)
+        self.preset_buttons[RESEARCH].setChecked(True)
+        self.load_recipe_button = QPushButton("Or load a recipe file…")
+        self.load_recipe_button.clicked.connect(self._load_recipe_file)
+        layout.addWidget(self.load_recipe_button)
+        layout.addStretch(1)
+        return w
+
+    def _run_step(self) -> QWidget:
+        w = QWidget()
+        self.recipe_view = QPlainTextEdit()
+        self.recipe_view.setReadOnly(True)
+        self.save_recipe_button = QPushButton("Save this recipe…")
+        self.save_recipe_button.clicked.connect(lambda: self.save_recipe())
+        layout = QVBoxLayout(w)
+        layout.addWidget(QLabel("The recipe that will run (press Next to run it; Cancel "
+                                "stops it and nothing is kept):"))
+        layout.addWidget(self.recipe_view, 1)
+        layout.addWidget(self.save_recipe_button)
+        return w
+
+    def _results_page(self) -> QWidget:
+        w = QWidget()
+        self.release_name = QLineEdit()
+        self.save_button = QPushButton("Save release in the vault")
+        self.save_button.clicked.connect(self.save_release)
+        self.export_button = QPushButton("Export report (HTML)…")
+        self.export_button.clicked.connect(lambda: self.export_report())
+        self.saved_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Release name:"))
+        row.addWidget(self.release_name, 1)
+        row.addWidget(self.save_button)
+        row.addWidget(self.export_button)
+        layout = QVBoxLayout(w)
+        layout.addWidget(self.results_step, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.saved_label)
+        return w
+
+    # -- navigation -----------------------------------------------------------------------
+    def go(self, index: int) -> None:
+        index = max(0, min(index, self.results_index))
+        self.steps.setCurrentIndex(index)
+        self.title.setText(self.titles[index])
+        if 4 <= index < self.run_index:
+            self._extra_widgets[index - 4].load(self.state)
+        if index == self.run_index:
+            self.recipe_view.setPlainText(R.dumps(self.state.recipe))
+        self._update_nav()
+
+    def _update_nav(self) -> None:
+        i = self.steps.currentIndex()
+        busy = self.runner.is_busy
+        self.back_button.setEnabled(i > 0 and not busy)
+        self.next_button.setEnabled(i < self.results_index and not busy)
+        self.next_button.setText("Run" if i == self.run_index else "Next")
+
+    def back(self) -> None:
+        i = self.steps.currentIndex()
+        self.go(self.run_index if i == self.results_index else i - 1)
+
+    def next(self) -> None:
+        i = self.steps.currentIndex()
+        try:
+            if i == 0:
+                self._enter_dataset()
+            elif i == 1:
+                self._enter_preset()
+            elif i == 2:
+                self.state.recipe["columns"] = self.columns_step.to_columns(
+                    self.state.recipe.get("columns", {}))
+                R.validate(self.state.recipe)
+                R.check_columns(self.state.recipe, list(self.state.frame.columns))
+                self.model_step.load(self.state.recipe, self.state.frame)
+            elif i == 3:
+                recipe = copy.deepcopy(self.state.recipe)
+                self.model_step.apply(recipe)
+                R.validate(recipe)
+                R.check_columns(recipe, list(self.state.frame.columns))
+                self.state.recipe = recipe
+            elif i < self.run_index:
+                page = self._extra_widgets[i - 4]
+                problem = page.problem() if hasattr(page, "problem") else None
+                if problem:
+                    raise PPDSError(problem)
+                recipe = copy.deepcopy(self.state.recipe)
+                page.apply(recipe)
+                self.state.recipe = R.validate(recipe)
+            elif i == self.run_index:
+                self.run()
+                return
+        except PPDSError as exc:
+            show_error(self, exc, title=self.titles[i])
+            return
+        self.go(i + 1)
+
+    # -- step logic -------------------------------------------------------------------------
+    def refresh_datasets(self) -> None:
+        current = self.dataset_combo.currentData()
+        self.dataset_combo.blockSignals(True)
+        self.dataset_combo.clear()
+        for info in self.session.vault.list_datasets():
+            if info.kind != "release":
+                self.dataset_combo.addItem(f"{info.name} ({info.n_rows:,} rows)", info.id)
+        if current is not None:
+            self.dataset_combo.setCurrentIndex(max(0, self.dataset_combo.findData(current)))
+        self.dataset_combo.blockSignals(False)
+        self._describe_dataset()
+
+    def select_dataset(self, name: str) -> None:
+        for i in range(self.dataset_combo.count()):
+            if self.dataset_combo.itemText(i).startswith(name + " ("):
+                self.dataset_combo.setCurrentIndex(i)
+                return
+        raise KeyError(name)
+
+    def _describe_dataset(self) -> None:
+        ref = self.dataset_combo.currentData()
+        if ref is None:
+            self.dataset_info.setText("The vault has no dataset yet: import one first.")
+            return
+        info = self.session.vault.dataset_info(ref)
+        self.dataset_info.setText(f"{info.n_rows:,} rows, {info.n_cols} columns: "
+                                  + ", ".join(info.columns[:12])
+                                  + (" …" if info.n_cols > 12 else ""))
+
+    def _enter_dataset(self) -> None:
+        ref = self.dataset_combo.currentData()
+        if ref is None:
+            raise PPDSError("Choose a dataset (import one on the Datasets page first).")
+        vault = self.session.vault
+        info = vault.dataset_info(ref)
+        if self.state.dataset is None or self.state.dataset.id != info.id:
+            self.state.dataset = info
+            self.state.frame = vault.load_dataset(info.id)
+            roles = vault.roles(info.id)
+            self.state.roles = {c: r.role for c, r in roles.items()}
+            self.state.reasons = {c: r.reason for c, r in roles.items()}
+            profile = info.profile or {}
+            self.state.kinds = {c["name"]: c["category"] for c in profile.get("columns", [])
+                                if c.get("category")}
+            self.state.recipe = {}
+        self.release_name.setText(f"{info.name} – de-identified")
+
+    def preset(self) -> str:
+        return next(k for k, b in self.preset_buttons.items() if b.isChecked())
+
+    def _enter_preset(self) -> None:
+        if self._recipe_file is not None:
+            self.state.recipe = self._recipe_file
+            R.check_columns(self.state.recipe, list(self.state.frame.columns))
+        else:
+            self.state.recipe = make_preset(self.preset(), list(self.state.frame.columns),
+                                            self.state.roles, self.state.kinds)
+        self.columns_step.load(self.state.recipe, self.state.reasons,
+                               list(self.state.frame.columns), self.state.dataset.name)
+
+    def _load_recipe_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a recipe", "", "Recipe (*.json)")
+        if path:
+            self.load_recipe(Path(path))
+
+    def load_recipe(self, path: Path) -> None:
+        try:
+            recipe = R.load(path)
+        except PPDSError as exc:
+            show_error(self, exc, title="Load recipe")
+            return
+        self._recipe_file = recipe
+        self.load_recipe_button.setText(f"Recipe loaded from {Path(path).name} (Next uses it)")
+
+    def save_recipe(self, path: Path | None = None) -> None:
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Save recipe", "recipe.json",
+                                                  "Recipe (*.json)")
+            if not name:
+                return
+            path = Path(name)
+        Path(path).write_text(R.dumps(self.state.recipe), encoding="utf-8")
+
+    # -- run, alternatives, save ------------------------------------------------------------
+    def run(self) -> None:
+        self.saved_label.setText("")
+        self.runner.run(svc.run_release, self.session.vault, self.state.dataset.id,
+                        copy.deepcopy(self.state.recipe), title="De-identifying",
+                        on_done=self._show_outcome)
+
+    def _show_outcome(self, outcome) -> None:
+        self.state.outcome = outcome
+        self.results_step.show_outcome(self.state.frame, outcome)
+        self.go(self.results_index)
+
+    def apply_alternative(self) -> None:
+        chosen = self.results_step.selected_alternative()
+        if chosen is None:
+            QMessageBox.information(self, "Alternatives", "Select a row first.")
+            return
+        self.state.recipe.setdefault("privacy", {})["levels"] = dict(chosen["levels"])
+        candidates = self.results_step.candidates
+
+        def keep_list(outcome):
+            outcome.candidates = candidates       # a fixed-levels run does not search again
+            self._show_outcome(outcome)
+        self.runner.run(svc.run_release, self.session.vault, self.state.dataset.id,
+                        copy.deepcopy(self.state.recipe), title="Applying the transformation",
+                        on_done=keep_list)
+
+    def save_release(self) -> None:
+        if self.state.outcome is None:
+            return
+        name = self.release_name.text().strip()
+        if not name:
+            show_error(self, PPDSError("Give the release a name."), title="Save release")
+            return
+        self.runner.run(svc.save_release, self.session.vault, self.state.outcome, name,
+                        title="Saving the release", on_done=self._saved)
+
+    def _saved(self, info) -> None:
+        self.saved_label.setText(f"Saved release '{info.name}' in the vault (recipe, output, "
+                                 "JSON and HTML report).")
+        self.session.releases_changed.emit()
+        self.session.datasets_changed.emit()
+
+    def export_report(self, path: Path | None = None) -> None:
+        if self.state.outcome is None:
+            return
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export report", "report.html",
+                                                  "HTML (*.html)")
+            if not name:
+                return
+            path = Path(name)
+        Path(path).write_text(render_html(self.state.outcome.report), encoding="utf-8")
+        self.saved_label.setText(f"Report written to {path}.")

@@ -1,0 +1,1 @@
+"""Sharing in the GUI: identity & contacts page, Share wizard, Open-bundle wizard."""

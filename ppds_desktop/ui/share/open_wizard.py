@@ -1,0 +1,162 @@
+"""The Open-bundle wizard: choose the file → verify (sender, fingerprint, contents) → import.
+
+The verification page runs the full verification (every chunk and the signature) on the worker
+and only then shows the contents; nothing reaches the vault until Import. An unknown sender is
+refused; an unverified sender or a replayed bundle shows a warning with a checkbox the user
+must tick before verifying again.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QVBoxLayout, QWizard, QWizardPage)
+
+from ...core.errors import PPDSError
+from ...core.identity import fingerprint_lines
+from ...services import sharing
+from ..widgets.task_progress import TaskProgress
+from ..worker import TaskRunner
+from .fingerprint_view import fingerprint_label
+
+
+class _FilePage(QWizardPage):
+    def __init__(self, wizard: "OpenBundleWizard"):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Open a share bundle")
+        self.setSubTitle("Choose the bundle file you received.")
+        self.path = QLineEdit()
+        self.path.setPlaceholderText(f"Bundle file (*{sharing.BUNDLE_SUFFIX})")
+        self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.error)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open bundle", "",
+                                              f"Share bundles (*{sharing.BUNDLE_SUFFIX});;All files (*)")
+        if path:
+            self.path.setText(path)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return bool(self.path.text().strip())
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+        """Read the header (cheap, no key needed) before going on."""
+        try:
+            self.wiz.preview = sharing.preview_bundle(self.wiz.session.vault,
+                                                      Path(self.path.text().strip()))
+        except (PPDSError, OSError) as exc:
+            self.error.setText(f"⚠ {escape(str(exc))}")
+            return False
+        self.error.setText("")
+        return True
+
+
+class _VerifyPage(QWizardPage):
+    def __init__(self, wizard: "OpenBundleWizard"):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Verify")
+        self.setSubTitle("Check who sent it before you import it.")
+        self.sender = QLabel()
+        self.sender.setWordWrap(True)
+        self.fingerprint = fingerprint_label()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.contents = QLabel()
+        self.contents.setWordWrap(True)
+        self.accept_unverified = QCheckBox("I accept this unverified sender")
+        self.accept_replay = QCheckBox("Import this bundle again")
+        self.retry = QPushButton("Verify again")
+        self.retry.clicked.connect(self.verify)
+        self.progress = TaskProgress(wizard.runner)
+        layout = QVBoxLayout(self)
+        for w in (self.sender, self.fingerprint, self.status, self.accept_unverified,
+                  self.accept_replay, self.retry, self.contents, self.progress):
+            layout.addWidget(w)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        p = self.wiz.preview
+        s = p.summary
+        who = p.sender.name if p.sender else "an unknown sender"
+        self.sender.setText(
+            f"<b>{escape(s.kind)}</b> bundle created {escape(s.created_at)} by "
+            f"<b>{escape(who)}</b> ({escape(p.sender_state)}).<br>Recipients: "
+            f"{escape(', '.join(p.recipients))}. Sender's fingerprint:")
+        self.fingerprint.setText(fingerprint_lines(p.sender_fingerprint))
+        self.accept_unverified.setVisible(p.sender_state == "unverified")
+        self.accept_replay.setVisible(p.previously_imported is not None)
+        self.verify()
+
+    def verify(self) -> None:
+        self.wiz.opened = None
+        self.contents.setText("")
+        self.retry.setEnabled(False)
+        self.status.setText("Verifying every chunk and the sender's signature…")
+        self.completeChanged.emit()
+        self.wiz.runner.run(sharing.open_files, self.wiz.session.vault, self.wiz.bundle_path(),
+                            accept_unverified=self.accept_unverified.isChecked(),
+                            accept_replay=self.accept_replay.isChecked(),
+                            title="Verifying bundle", on_done=self._verified,
+                            on_error=self._failed)
+
+    def _verified(self, opened) -> None:
+        self.wiz.opened = opened
+        state = self.wiz.preview.sender_state
+        self.status.setText(f"✔ Verified: signed by {escape(self.wiz.preview.sender.name)} "
+                            f"({escape(state)}), every chunk intact, addressed to you.")
+        rows = "".join(f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>"
+                       for k, v in sharing.manifest_summary(opened.manifest))
+        self.contents.setText(f"<table>{rows}</table>")
+        self.retry.setEnabled(True)
+        self.completeChanged.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.setText(f"✘ {escape(str(exc))}")
+        self.retry.setEnabled(True)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return self.wiz.opened is not None and not self.wiz.runner.is_busy
+
+
+class OpenBundleWizard(QWizard):
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("Open bundle")
+        self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
+        self.preview = None
+        self.opened = None
+        self.result = None
+        self.file_page = _FilePage(self)
+        self.verify_page = _VerifyPage(self)
+        self.addPage(self.file_page)
+        self.addPage(self.verify_page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Import")
+
+    def bundle_path(self) -> Path:
+        return Path(self.file_page.path.text().strip())
+
+    def accept(self) -> None:
+        if self.runner.is_busy or self.opened is None:
+            return
+        self.runner.run(sharing.store_opened, self.session.vault, self.bundle_path(), self.opened,
+                        title="Importing bundle", on_done=self._imported)
+
+    def _imported(self, result) -> None:
+        self.result = result
+        self.session.datasets_changed.emit()
+        super().accept()

@@ -1,0 +1,165 @@
+"""The Share wizard: what to share → recipients (with verification state) → summary and file.
+
+Sealing runs on the session's worker with progress and Cancel; the wizard closes when the bundle
+is written. ``result`` holds the ``SealResult`` afterwards (tests wait for it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWizard,
+                               QWizardPage)
+
+from ...services import sharing
+from ..widgets.task_progress import TaskProgress
+from ..worker import TaskRunner
+
+
+class _SourcePage(QWizardPage):
+    def __init__(self, wizard: "ShareWizard"):
+        super().__init__()
+        self.setTitle("What do you want to share?")
+        self.setSubTitle("Normally a release made by the Prepare or DP pages. A raw dataset is "
+                         "shared as it is — make sure it is de-identified.")
+        self.list = QListWidget()
+        self.list.setAccessibleName("Releases and datasets")
+        for target in sharing.share_targets(wizard.session.vault):
+            item = QListWidgetItem(f"{target.name}    ({target.detail})")
+            item.setData(Qt.ItemDataRole.UserRole, target)
+            self.list.addItem(item)
+        self.list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
+        QVBoxLayout(self).addWidget(self.list)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return self.list.currentItem() is not None
+
+    def target(self) -> sharing.ShareTarget:
+        return self.list.currentItem().data(Qt.ItemDataRole.UserRole)
+
+    def select(self, name: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole).name == name:
+                self.list.setCurrentRow(i)
+                return
+        raise KeyError(name)
+
+
+class _RecipientsPage(QWizardPage):
+    def __init__(self, wizard: "ShareWizard"):
+        super().__init__()
+        self.setTitle("Who may open it?")
+        self.setSubTitle("Only these contacts will be able to decrypt the bundle. Verify a "
+                         "contact's fingerprint on the Identity & contacts page first.")
+        self.list = QListWidget()
+        self.list.setAccessibleName("Recipients")
+        for c in sharing.list_contacts(wizard.session.vault):
+            state = "✔ verified" if c.verified else "⚠ UNVERIFIED"
+            item = QListWidgetItem(f"{c.name} — {c.organisation or 'no organisation'}    {state}")
+            item.setData(Qt.ItemDataRole.UserRole, c)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        if not self.list.count():
+            self.list.addItem("No contacts yet: import a peer's identity card on the "
+                              "Identity & sharing page first.")
+            self.list.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        self.allow_unverified = QCheckBox("Also seal for unverified contacts (not recommended)")
+        self.warning = QLabel("")
+        self.warning.setWordWrap(True)
+        self.list.itemChanged.connect(lambda *_: self._changed())
+        self.allow_unverified.toggled.connect(lambda *_: self._changed())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addWidget(self.allow_unverified)
+        layout.addWidget(self.warning)
+
+    def chosen(self) -> list:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if self.list.item(i).data(Qt.ItemDataRole.UserRole) is not None
+                and self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def check(self, name: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole).name == name:
+                self.list.item(i).setCheckState(Qt.CheckState.Checked)
+
+    def _changed(self) -> None:
+        unverified = [c.name for c in self.chosen() if not c.verified]
+        self.warning.setText(f"⚠ {', '.join(unverified)} not verified: anyone could have made "
+                             "that card." if unverified else "")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        chosen = self.chosen()
+        return bool(chosen) and (self.allow_unverified.isChecked()
+                                 or all(c.verified for c in chosen))
+
+
+class _SummaryPage(QWizardPage):
+    def __init__(self, wizard: "ShareWizard"):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Summary")
+        self.setSubTitle("The bundle is encrypted for the recipients and signed by you.")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.path = QLineEdit()
+        self.path.setPlaceholderText(f"Bundle file to write (*{sharing.BUNDLE_SUFFIX})")
+        self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.progress = TaskProgress(wizard.runner)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        target = self.wiz.source_page.target()
+        names = ", ".join(c.name for c in self.wiz.recipients_page.chosen())
+        self.summary.setText(f"Share <b>{target.name}</b> ({target.detail}) with <b>{names}</b>.")
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save bundle", "",
+                                              f"Share bundles (*{sharing.BUNDLE_SUFFIX})")
+        if path:
+            self.path.setText(path if path.endswith(sharing.BUNDLE_SUFFIX)
+                              else path + sharing.BUNDLE_SUFFIX)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return bool(self.path.text().strip()) and not self.wiz.runner.is_busy
+
+
+class ShareWizard(QWizard):
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("Share")
+        self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
+        self.result = None
+        self.source_page = _SourcePage(self)
+        self.recipients_page = _RecipientsPage(self)
+        self.summary_page = _SummaryPage(self)
+        for page in (self.source_page, self.recipients_page, self.summary_page):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Seal and save")
+
+    def accept(self) -> None:
+        """Seal on the worker; close only when the bundle was written."""
+        if self.runner.is_busy:
+            return
+        out = Path(self.summary_page.path.text().strip())
+        self.runner.run(sharing.seal_for_contacts, self.session.vault,
+                        self.source_page.target().ref, self.recipients_page.chosen(), out,
+                        allow_unverified=self.recipients_page.allow_unverified.isChecked(),
+                        title="Sealing bundle", on_done=self._sealed)
+
+    def _sealed(self, result) -> None:
+        self.result = result
+        super().accept()

@@ -1,0 +1,120 @@
+"""``ppds dp budget set/show``, ``ppds dp query`` (text and JSON forms) and ``ppds perturb``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import PASSPHRASE
+from ppds_desktop.cli import main
+from ppds_desktop.cli.cmd_dp import parse_bounds
+from ppds_desktop.core.errors import InputError
+
+
+@pytest.fixture
+def cli_vault(vault, vault_path, monkeypatch):
+    rng = np.random.default_rng(6)
+    df = pd.DataFrame({"Medical Condition": rng.choice(["Asthma", "Cancer"], 500),
+                       "Billing Amount": rng.uniform(0, 1000, 500),
+                       "Age": rng.integers(0, 100, 500)})
+    vault.put_dataset("patients", df)
+    vault.lock()
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    return str(vault_path)
+
+
+def ppds(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_budget_query_ledger_and_overspend(cli_vault, capsys):
+    code, out, _ = ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--vault", cli_vault)
+    assert code == 0 and "ε 0 spent of 1" in out
+    code, out, _ = ppds(capsys, "dp", "query", "patients", "--epsilon", "0.4", "--vault", cli_vault,
+                        "count by Medical Condition", "--domain", "Medical Condition=Asthma|Cancer")
+    assert code == 0 and "Asthma" in out and "95% interval" in out and "Remaining: ε=0.6" in out
+    code, out, _ = ppds(capsys, "dp", "query", "patients", "--epsilon", "0.4", "--vault", cli_vault,
+                        "mean Billing Amount", "--bounds", "Billing Amount=0:1000", "--json")
+    doc = json.loads(out)
+    assert code == 0 and 0 <= doc["result"]["rows"][0]["value"] <= 1000
+    assert doc["budget"]["epsilon_remaining"] == pytest.approx(0.2)
+    code, out, err = ppds(capsys, "dp", "query", "patients", "--epsilon", "0.3", "--vault", cli_vault,
+                          "count")
+    assert code == 1 and "asked ε=0.3" in err and "remains" in err and out == ""
+    code, out, _ = ppds(capsys, "dp", "budget", "show", "patients", "--vault", cli_vault, "--json")
+    doc = json.loads(out)
+    assert [e["epsilon"] for e in doc["entries"]] == [0.4, 0.4]
+
+
+def test_json_query_form(cli_vault, capsys):
+    ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--vault", cli_vault)
+    query = json.dumps({"statistic": "median", "column": "Age", "bounds": {"Age": [0, 100]},
+                        "epsilon": 0.5})
+    code, out, err = ppds(capsys, "dp", "query", "patients", query, "--vault", cli_vault, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["result"]["statistic"] == "quantile" and doc["result"]["epsilon"] == 0.5
+
+
+def test_missing_bounds_are_a_one_line_error(cli_vault, capsys):
+    ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--vault", cli_vault)
+    code, _, err = ppds(capsys, "dp", "query", "patients", "--epsilon", "0.1", "--vault", cli_vault,
+                        "sum Age")
+    assert code == 1 and "needs declared bounds" in err and len(err.strip().splitlines()) == 1
+
+
+def test_parse_bounds():
+    assert parse_bounds(["Billing Amount=0:50000", "t=-5.5:3"]) == {
+        "Billing Amount": (0.0, 50000.0), "t": (-5.5, 3.0)}
+    with pytest.raises(InputError):
+        parse_bounds(["Age=young:old"])
+
+
+def test_perturb_file_to_file(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"x": np.arange(60, dtype=float), "y": np.arange(60, dtype=float) % 7,
+                  "c": ["a", "b", "=cmd()"] * 20}).to_csv(src, index=False)
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"ppds_recipe": 1, "perturbation": {"steps": [
+        {"method": "microaggregation", "columns": ["x", "y"], "k": 4},
+        {"method": "swap", "columns": ["c"], "rate": 0.5}]}}))
+    out = tmp_path / "out.csv"
+    code, stdout, err = ppds(capsys, "perturb", str(src), "--recipe", str(recipe), "-o", str(out))
+    assert code == 0, err
+    result = pd.read_csv(out)
+    assert len(result) == 60 and result["x"].mean() == pytest.approx(29.5)
+    assert not result["c"].astype(str).str.startswith("=").any()      # formula escaped on export
+    ldp = tmp_path / "ldp.json"
+    ldp.write_text(json.dumps({"ppds_recipe": 1, "perturbation": {"steps": [
+        {"method": "local_dp", "bounds": {"x": [0, 100]}, "epsilon": 1}]}}))
+    code, _, err = ppds(capsys, "perturb", str(src), "--recipe", str(ldp), "-o", str(out))
+    assert code == 1 and "budget" in err
+
+
+def test_perturb_vault_dataset_spends_budget(cli_vault, tmp_path, capsys):
+    ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--vault", cli_vault)
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"ppds_recipe": 1, "perturbation": {"steps": [
+        {"method": "local_dp", "bounds": {"Age": [0, 100]}, "epsilon": 0.7}]}}))
+    out = tmp_path / "out.parquet"
+    code, stdout, err = ppds(capsys, "perturb", "patients", "--recipe", str(recipe), "-o", str(out),
+                             "--vault", cli_vault, "--name", "noisy ages")
+    assert code == 0, err
+    assert "spent ε=0.7" in stdout and len(pd.read_parquet(out)) == 500
+    code, out_text, _ = ppds(capsys, "dp", "budget", "show", "patients", "--vault", cli_vault)
+    assert "remaining 0.3" in out_text and "local_dp" in out_text
+
+
+def test_json_query_with_rho_uses_gaussian_noise(cli_vault, capsys):
+    ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--rho", "0.5",
+         "--vault", cli_vault)
+    code, out, err = ppds(capsys, "dp", "query", "patients", '{"statistic": "count", "rho": 0.1}',
+                          "--vault", cli_vault, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["result"]["noise"] == "gaussian" and doc["budget"]["rho_spent"] == 0.1

@@ -1,0 +1,193 @@
+"""pytest-qt: the Prepare wizard walked end to end on the bundled sample dataset."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from pycanon import anonymity
+
+from ppds_desktop.core.anonymize.presets import HIPAA, RESEARCH
+from ppds_desktop.ui.pages import PAGES
+from ppds_desktop.ui.prepare.action_text import format_params, parse_params
+from ppds_desktop.ui.prepare.extra_pages import EXTRA_PAGES, load_extra_pages
+from ppds_desktop.ui.prepare.wizard import PrepareWizard
+from ppds_desktop.ui.session import AppSession
+
+
+@pytest.fixture
+def wizard(qtbot, vault):
+    from ppds_desktop.paths import sample_csv
+    from ppds_desktop.services.datasets import import_file
+
+    import_file(vault, sample_csv(), name="Sample admissions")
+    session = AppSession(vault)
+    w = PrepareWizard(session)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def click(qtbot, button):
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_page_is_registered():
+    assert any(p.key == "prepare" for p in PAGES)
+
+
+def test_action_text_roundtrip():
+    action = parse_params("mask", "keep_first=1, keep_last=4, char=#", "SSN")
+    assert action == {"type": "mask", "keep_first": 1, "keep_last": 4, "char": "#"}
+    gen = parse_params("generalize", "hierarchy=intervals, widths=5,10,20", "Age")
+    assert gen == {"type": "generalize", "hierarchy": {"kind": "intervals",
+                                                       "widths": [5, 10, 20]}}
+    assert parse_params("generalize", format_params(gen), "Age") == gen
+
+
+def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
+    w = wizard
+    w.select_dataset("Sample admissions")
+    click(qtbot, w.next_button)                                   # → preset
+    w.preset_buttons[RESEARCH].setChecked(True)
+    click(qtbot, w.next_button)                                   # → column actions
+    assert w.steps.currentIndex() == 2
+    cs = w.columns_step
+    name_row = cs.row_of("Name")
+    assert cs.table.cellWidget(name_row, 2).currentData() == "drop"
+    assert "person names" in cs.table.item(name_row, 4).text()    # the profile's reason
+    # keep the study manageable: fewer quasi-identifiers, one sensitive column
+    for col in ("Doctor", "Hospital", "Date of Admission", "Discharge Date"):
+        cs.set_action(col, "keep", role="insensitive")
+    for col in ("Blood Type", "Billing Amount", "Medication", "Test Results"):
+        cs.set_action(col, "keep", role="insensitive")
+    cs.set_action("Name", "pseudonym", "key=wizard test, prefix=P", role="identifier")
+    click(qtbot, w.next_button)                                   # → privacy model
+    assert w.steps.currentIndex() == 3
+    ms = w.model_step
+    assert ms.k_check.isChecked() and ms.k_spin.value() == 5
+    ms.l_check.setChecked(True)
+    ms.l_spin.setValue(2)
+    assert ms.preview.rowCount() > 0 and ms.preview.columnCount() >= 2    # hierarchy preview
+    ms.qi_combo.setCurrentText("ZIP")
+    assert "redaction" in ms.hierarchy_info.text()
+    click(qtbot, w.next_button)                                   # → run (extra pages first)
+    while w.steps.currentIndex() < w.run_index:
+        click(qtbot, w.next_button)
+    assert '"k": 5' in w.recipe_view.toPlainText()
+    with qtbot.waitSignal(w.runner.finished, timeout=60_000):
+        click(qtbot, w.next_button)                               # Run
+    assert w.steps.currentIndex() == w.results_index
+    out = w.state.outcome
+    qis = out.report["quasi_identifiers"]
+    assert anonymity.k_anonymity(out.data, qis) >= 5
+    assert anonymity.l_diversity(out.data, qis, ["Medical Condition"]) >= 2
+    rs = w.results_step
+    assert "satisfied" in rs.summary.text()
+    assert rs.after_view.model().rowCount() > 0 and rs.before_view.model().rowCount() > 0
+    assert rs.class_chart.is_valid() and rs.risk_chart.is_valid()
+    assert rs.histogram_column.count() > 0 and rs.histogram_chart.is_valid()
+    assert rs.risk_table.rowCount() == 8
+    assert not rs.tabs.isTabVisible(rs.checklist_index)
+    # pick another transformation than the optimum and re-apply
+    assert rs.alternatives.rowCount() >= 2
+    rs.alternatives.selectRow(1)
+    chosen = rs.selected_alternative()["levels"]
+    with qtbot.waitSignal(w.runner.finished, timeout=60_000):
+        click(qtbot, rs.apply_alternative_button)
+    assert w.state.outcome.report["generalization"]["levels"] == chosen
+    assert anonymity.k_anonymity(w.state.outcome.data, qis) >= 5
+    # save the release, export the report
+    w.release_name.setText("wizard release")
+    with qtbot.waitSignal(w.runner.finished, timeout=60_000):
+        click(qtbot, w.save_button)
+    info = vault.release_info("wizard release")
+    assert info.recipe["privacy"]["levels"] == chosen
+    assert "report.html" in info.files
+    html = tmp_path / "report.html"
+    w.export_report(html)
+    assert "<svg" in html.read_text()
+    w.save_recipe(tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["privacy"]["k"] == 5
+
+
+def test_hipaa_preset_shows_the_checklist(qtbot, wizard):
+    w = wizard
+    w.select_dataset("Sample admissions")
+    click(qtbot, w.next_button)
+    w.preset_buttons[HIPAA].setChecked(True)
+    click(qtbot, w.next_button)
+    zip_row = w.columns_step.row_of("ZIP")
+    assert w.columns_step.table.cellWidget(zip_row, 2).currentData() == "zip3"
+    click(qtbot, w.next_button)
+    assert not w.model_step.k_check.isChecked()
+    while w.steps.currentIndex() < w.run_index:
+        click(qtbot, w.next_button)
+    with qtbot.waitSignal(w.runner.finished, timeout=60_000):
+        click(qtbot, w.next_button)
+    rs = w.results_step
+    assert rs.tabs.isTabVisible(rs.checklist_index)
+    assert rs.checklist.rowCount() == 18
+    assert "Every identifier type found was handled" in rs.checklist_label.text()
+
+
+def test_bad_parameters_keep_the_user_on_the_page(qtbot, wizard, monkeypatch):
+    shown = []
+    monkeypatch.setattr("ppds_desktop.ui.prepare.wizard.show_error",
+                        lambda parent, exc, title="": shown.append(str(exc)))
+    w = wizard
+    w.select_dataset("Sample admissions")
+    click(qtbot, w.next_button)
+    click(qtbot, w.next_button)
+    w.columns_step.set_action("SSN", "mask", "keep_last=four")
+    click(qtbot, w.next_button)
+    assert w.steps.currentIndex() == 2
+    assert shown and 'columns["SSN"].action.keep_last' in shown[0]
+
+
+def test_cancel_leaves_the_wizard_on_the_run_page(qtbot, wizard):
+    w = wizard
+    w.select_dataset("Sample admissions")
+    for _ in range(4):
+        click(qtbot, w.next_button)
+    while w.steps.currentIndex() < w.run_index:
+        click(qtbot, w.next_button)
+    with qtbot.waitSignal(w.runner.ended, timeout=60_000):
+        click(qtbot, w.next_button)
+        w.runner.cancel()
+    assert w.steps.currentIndex() in (w.run_index, w.results_index)
+    assert w.next_button.isEnabled() or w.steps.currentIndex() == w.results_index
+
+
+def test_extra_pages_hook_inserts_a_page(qtbot, vault):
+    from PySide6.QtWidgets import QLabel
+
+    from ppds_desktop.ui.prepare.extra_pages import ExtraPage
+
+    applied = []
+
+    class Page(QLabel):
+        def load(self, state):
+            self.setText(f"{len(state.frame)} rows")
+
+        def apply(self, recipe):
+            applied.append(dict(recipe))
+
+    vault.put_dataset("tiny", __import__("pandas").DataFrame({"a": [1, 2, 3]}))
+    EXTRA_PAGES.append(ExtraPage("test", "Test page", lambda state: Page()))
+    try:
+        assert any(p.key == "test" for p in load_extra_pages())
+        w = PrepareWizard(AppSession(vault))
+        qtbot.addWidget(w)
+        assert any(t.endswith("Test page") for t in w.titles)
+        w.preset_buttons["expert"].setChecked(True)
+        for _ in range(4):
+            click(qtbot, w.next_button)
+        while not w.titles[w.steps.currentIndex()].endswith("Test page"):
+            click(qtbot, w.next_button)
+        assert w.steps.currentWidget().text() == "3 rows"
+        click(qtbot, w.next_button)
+        assert applied
+    finally:
+        EXTRA_PAGES.pop()
