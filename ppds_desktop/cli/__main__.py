@@ -1,5 +1,8 @@
+"""``python -m ppds_desktop.cli``: the same as the ``ppds`` command."""
+
 import sys
 
 from . import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -154,8 +154,10 @@ def demo_step(ctx) -> None:
     from ..core.sample import CONDITIONS, generate_admissions
 
     vault = ctx.vault
-    dataset = ctx.state.get("dataset")
-    if dataset is None:
+    sample = ctx.state.get("sample")              # the import step's dataset, if it ran
+    if sample is not None:
+        dataset = sample.name
+    else:
         dataset = "Sample admissions (DP demo)"
         vault.put_dataset(dataset, generate_admissions(5000, seed=4))
     status = set_budget(vault, dataset, epsilon=1.0)

@@ -82,6 +82,22 @@ def list_keys(vault) -> list[KeyInfo]:
     return out
 
 
+def key_choices(vault) -> list[tuple[str, dict]]:
+    """Keys a release can encrypt for: contacts' published keys first, then this vault's own.
+    Each is (label, the recipe's ``encryption.public_key`` reference)."""
+    from ..core.identity import list_contacts
+
+    out = []
+    for contact in list_contacts(vault):
+        card = contact.extensions.get(KEY_EXTENSION)
+        if card and card.get("fingerprint"):
+            out.append((f"{contact.name} ({contact.state}) · {card['fingerprint']}",
+                        {"contact": contact.name, "fingerprint": card["fingerprint"]}))
+    out += [(f"own key {k.name} · {k.fingerprint}", {"own": k.name, "fingerprint": k.fingerprint})
+            for k in list_keys(vault)]
+    return out
+
+
 def encrypt_release_columns(vault, df: pd.DataFrame, section: dict,
                             task: TaskState | None = None, *, workers: int = 2) -> EncryptedColumns:
     """The recipe ``encryption`` step on its own (the release pipeline runs it through
@@ -317,7 +333,7 @@ def provenance_lines(result: DecryptionResult) -> list[str]:
 
 
 __all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "EncryptedColumns", "create_key",
-           "list_keys", "resolve_public_key", "encrypt_release_columns", "contribution_from_files",
+           "list_keys", "key_choices", "resolve_public_key", "encrypt_release_columns", "contribution_from_files",
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
            "compute_request", "send_request", "open_request", "answer_request", "send_result",
            "open_result", "result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..core.anonymize import pseudonym
 from ..core.anonymize.actions import KeyRing, vault_keyring
-from ..core.errors import InputError
+from ..core.errors import InputError, NotFound
 from ..core.progress import TaskState, ensure_task
 from ..core.recipe import document
 from ..core.recipe.run import ReleaseOutcome, run_recipe
@@ -25,15 +25,16 @@ __all__ = ["ReleaseOutcome", "assess_risk", "load_input", "lookup_pseudonym", "r
 def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
     """A table from a file path (CSV/TSV, .xlsx, Parquet) or a vault dataset ref.
 
-    Returns the frame and a display name. A path that exists is read as a file; otherwise
-    ``source`` must name a dataset in ``vault``.
+    Returns the frame and a display name. A path that exists is read as a file (its display
+    name ends in " (file)", so it is never mistaken for a vault dataset); otherwise ``source``
+    must name a dataset in ``vault``.
     """
     task = ensure_task(task)
     path = Path(str(source))
     if path.is_file():
         from ..core.io import read_table
         result = read_table(path, task=task)
-        return result.table.to_pandas(), path.name
+        return result.table.to_pandas(), f"{path.name} (file)"
     if vault is None:
         raise InputError("no such file; to use a vault dataset, give --vault and its name",
                          path=str(source))
@@ -86,7 +87,7 @@ def save_release(vault, outcome: ReleaseOutcome, name: str,
     if source is not None:
         try:
             source = vault.dataset_info(source).id
-        except Exception:           # a file outside the vault: no source dataset
+        except NotFound:            # a file outside the vault: no source dataset
             source = None
     with vault.transaction():
         keys = store_new_keys(vault, outcome)

@@ -8,6 +8,7 @@ on a large or slow file. The import itself runs with progress and a Cancel that 
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,7 +24,7 @@ from ..services import datasets
 from .datasets_page import configure_table, fit_columns
 from .errors import show_error
 from .profile_view import setup_profile_table
-from .roles_model import ColumnRow, RolesModel
+from .roles_model import ROLE_LABELS, ColumnRow, RolesModel
 from .session import AppSession
 from .table_model import ArrowTableModel
 from .widgets.task_progress import TaskProgress
@@ -339,11 +340,16 @@ class NamePage(QWizardPage):
         self.name.setObjectName("datasetName")
         self.name.setMaxLength(200)
         self.problem = _label("", "error")
+        self.summary = QLabel()
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
         form = QFormLayout()
         form.addRow("&Name:", self.name)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.problem)
+        layout.addSpacing(12)
+        layout.addWidget(self.summary)
         layout.addStretch(1)
         self.name.textChanged.connect(self.completeChanged)
         self.setButtonText(QWizard.WizardButton.NextButton, "&Import")
@@ -358,6 +364,22 @@ class NamePage(QWizardPage):
         self.name.setText(name)
         self.name.selectAll()
         self.name.setFocus()
+        self.summary.setText(self._summary())
+
+    def _summary(self) -> str:
+        """What is about to be imported, so the user checks it once more."""
+        wizard: ImportWizard = self.wizard()
+        preview, rows = wizard.preview_page.result, wizard.roles_page.model.rows()
+        counts = {key: sum(1 for r in rows if r.role == key) for key in ROLE_LABELS}
+        changed = sum(1 for r in rows if r.confirmed)
+        profile = wizard.roles_page.profile
+        role_text = ", ".join(f"{n} {ROLE_LABELS[k].lower()}" for k, n in counts.items() if n)
+        lines = [f"<b>File</b>: {escape(wizard.file().name)}"
+                 + (f" ({preview.format.upper()}, {preview.file_bytes / 1e6:.1f} MB)"
+                    if preview is not None else ""),
+                 f"<b>Size</b>: {profile.rows:,} rows × {len(rows)} columns" if profile else "",
+                 f"<b>Roles</b>: {role_text}" + (f" ({changed} set by you)" if changed else "")]
+        return "<br>".join(line for line in lines if line)
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         name = self.name.text().strip()
@@ -372,7 +394,7 @@ class ImportPage(QWizardPage):
         self.session = session
         self.runner = runner
         self.info = None
-        self.setTitle("Importing")
+        self.setTitle("Import")
         self.progress = TaskProgress(runner, hide_when_idle=False, show_cancel=False)
         self.status = _label("")
         self.error = _label("", "error")

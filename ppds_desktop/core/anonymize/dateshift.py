@@ -10,7 +10,6 @@ offset would publish that person's true dates.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 import numpy as np
@@ -36,7 +35,7 @@ def offset_days(person, key: bytes, max_days: int) -> int:
     limit = (1 << 64) - ((1 << 64) % span)       # rejection sampling keeps it exactly uniform
     while True:
         msg = _DOMAIN + counter.to_bytes(4, "big") + normalise(person).encode("utf-8")
-        u = int.from_bytes(hmac.new(key, msg, hashlib.sha256).digest()[:8], "big")
+        u = int.from_bytes(hmac.digest(key, msg, "sha256")[:8], "big")
         if u < limit:
             r = u % span
             return r - max_days if r < max_days else r - max_days + 1

@@ -14,7 +14,6 @@ ever stored.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -65,8 +64,8 @@ def normalise(value) -> str:
 
 
 def pseudonym_of(value, key: bytes, *, prefix: str = "") -> str:
-    digest = hmac.new(key, _DOMAIN + normalise(value).encode("utf-8"), hashlib.sha256)
-    return prefix + digest.hexdigest()[:DIGEST_HEX_CHARS]
+    digest = hmac.digest(key, _DOMAIN + normalise(value).encode("utf-8"), "sha256")
+    return prefix + digest.hex()[:DIGEST_HEX_CHARS]
 
 
 def pseudonymize(values: pd.Series, key: bytes, *, prefix: str = "") -> pd.Series:
