@@ -342,3 +342,21 @@ def test_memory_stays_constant_while_streaming(tmp_path, alice, bob):
         tracemalloc.stop()
     assert (tmp_path / "out" / "in.bin").read_bytes() == src.read_bytes()
     assert seal_peak < 8 * CHUNK_SIZE and open_peak < 8 * CHUNK_SIZE, (seal_peak, open_peak)
+
+
+def test_cancelled_open_leaves_no_output(tmp_path, three_chunks, bob):
+    from ppds_desktop.core.errors import Cancelled
+    from ppds_desktop.core.progress import TaskState
+
+    task = TaskState()
+    task.cancel()
+    (tmp_path / "b.ppdsb").write_bytes(three_chunks)
+    with pytest.raises(Cancelled):
+        open_to_dir(tmp_path / "b.ppdsb", bob, tmp_path / "out", task=task)
+    assert listing(tmp_path / "out") == []
+
+
+def test_inspect_marks_a_truncated_bundle_incomplete(tmp_path, three_chunks):
+    (tmp_path / "t.ppdsb").write_bytes(three_chunks[:-100])
+    summary = inspect_bundle(tmp_path / "t.ppdsb")
+    assert not summary.complete and summary.kind == "dataset"

@@ -166,3 +166,29 @@ def test_page_is_registered():
     from ppds_desktop.ui.pages import PAGES
 
     assert any(spec.key == "sharing" for spec in PAGES)
+
+
+def test_key_change_is_flagged_and_needs_explicit_acceptance(tmp_path, qtbot, two):
+    from ppds_desktop.core.identity import KeyPairs, make_card
+
+    alice, bob = two
+    _create(bob, "Bob", "")
+
+    def card(path):
+        c = make_card(KeyPairs.generate(), identity_id="ab" * 16, display_name="Alice",
+                      organisation="St Mary", created_at="2026-01-01T00:00:00Z")
+        path.write_bytes(c.to_bytes())
+        return c
+
+    old = card(tmp_path / "old.ppdsid")
+    bob.import_card_file(tmp_path / "old.ppdsid")
+    bob.verify_contact("Alice")
+    new = card(tmp_path / "new.ppdsid")
+    assert bob.import_card_file(tmp_path / "new.ppdsid") is None
+    box = bob.key_change_box
+    assert "KEY CHANGE" in box.text() and new.fingerprint in box.text()
+    assert bob.table.item(0, 3).text() == old.fingerprint  # nothing changed yet
+    accept = next(b for b in box.buttons() if b.text() == "Accept new keys")
+    accept.click()
+    qtbot.waitUntil(lambda: bob.table.item(0, 3).text() == new.fingerprint, timeout=5000)
+    assert "UNVERIFIED" in bob.table.item(0, 2).text() and "keys changed 1×" in bob.table.item(0, 2).text()

@@ -32,8 +32,11 @@ def check_group(page, column):
             page.group_list.item(i).setCheckState(Qt.CheckState.Checked)
 
 
-def test_page_is_registered():
-    assert any(p.key == "dp_statistics" for p in PAGES)
+def test_page_is_registered_and_built_by_its_factory(qtbot, page):
+    [spec] = [p for p in PAGES if p.key == "dp_statistics"]
+    built = spec.factory(page.session)
+    qtbot.addWidget(built)
+    assert isinstance(built, DPStatisticsPage) and built.dataset_combo.count() == 1
 
 
 def test_owner_sets_budget_in_the_panel(qtbot, page, vault):

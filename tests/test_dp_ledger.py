@@ -15,7 +15,7 @@ import pytest
 
 from ppds_desktop.core.dp import ledger
 from ppds_desktop.core.dp.accounting import Cost, combined_epsilon, zcdp_to_epsilon
-from ppds_desktop.core.dp.rng import SeededTestRng
+from dp_test_rng import SeededTestRng
 from ppds_desktop.core.errors import BudgetExceeded, InputError
 from ppds_desktop.services import dp as dp_service
 
@@ -34,7 +34,7 @@ def dataset(vault):
 def test_no_budget_means_refusal(vault, dataset):
     status = ledger.budget_status(vault, dataset)
     assert not status.is_set
-    with pytest.raises(BudgetExceeded):
+    with pytest.raises(BudgetExceeded, match="no privacy budget is set for patients"):
         dp_service.run_query(vault, dataset, "count", epsilon=0.1)
 
 

@@ -17,7 +17,7 @@ from scipy import stats
 
 from ppds_desktop.core.dp.grid import Grid
 from ppds_desktop.core.dp.mechanisms import add_noise
-from ppds_desktop.core.dp.rng import SeededTestRng
+from dp_test_rng import SeededTestRng
 from ppds_desktop.core.perturb.randomized_response import randomized_response
 
 RUNS = 100_000

@@ -14,7 +14,7 @@ from ppds_desktop.core.dp.grid import Grid
 from ppds_desktop.core.dp.intervals import gaussian_tail, laplace_tail
 from ppds_desktop.core.dp.mechanisms import add_noise
 from ppds_desktop.core.dp.query import QueryOptions, evaluate, parse_query
-from ppds_desktop.core.dp.rng import SeededTestRng
+from dp_test_rng import SeededTestRng
 from ppds_desktop.core.errors import InputError
 
 

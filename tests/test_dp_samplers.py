@@ -16,7 +16,8 @@ import pytest
 from scipy import stats
 
 from ppds_desktop.core.dp import samplers
-from ppds_desktop.core.dp.rng import SeededTestRng, SystemRng, default_rng
+from dp_test_rng import SeededTestRng
+from ppds_desktop.core.dp.rng import SystemRng, default_rng
 from ppds_desktop.core.dp.samplers import (bernoulli_exp, discrete_gaussian,
                                            discrete_gaussian_scalar, discrete_laplace,
                                            discrete_laplace_scalar, uniform_below)

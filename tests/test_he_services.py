@@ -154,3 +154,19 @@ def test_contribution_of_an_own_release_and_report(scenario):
     enc = report["sections"]["encryption"]
     assert enc["encrypted_columns"] == ["Billing Amount", "Age"]
     assert "Single-key mode" in enc["warning"]
+
+
+def test_cli_keygen_and_keys(vault, vault_path, monkeypatch, capsys):
+    from ppds_desktop import cli
+    from ppds_desktop.cli import main
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_he"])
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    assert main(["he", "keygen", "--name", "study", "--vault", str(vault_path)]) == 0
+    out = capsys.readouterr()
+    assert "2048 bits, fingerprint" in out.out and "Single-key mode" in out.err
+    assert main(["he", "keygen", "--name", "study", "--vault", str(vault_path)]) == 1
+    assert "study" in capsys.readouterr().err
+    assert main(["he", "keys", "--vault", str(vault_path)]) == 0
+    assert capsys.readouterr().out.startswith("study\t2048 bits\t")
+    assert [k.name for k in he.list_keys(vault)] == ["study"]

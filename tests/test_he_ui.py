@@ -70,3 +70,35 @@ def test_keys_tab_generates_a_key(qtbot, vault):
         page.keys_tab.create_key()
     assert page.keys_tab.keys.count() == 1
     assert page.keys_tab.keys.item(0).text().startswith("study · 2048 bits")
+
+
+def test_prepare_wizard_encryption_page_writes_a_runnable_section(qtbot, vault):
+    from PySide6.QtCore import Qt
+
+    from ppds_desktop.core.recipe import new_recipe, validate
+    from ppds_desktop.core.sample import generate_admissions
+    from ppds_desktop.services import he, release
+    from ppds_desktop.ui import pages  # noqa: F401  (registers the page)
+    from ppds_desktop.ui.prepare.extra_pages import load_extra_pages
+    from ppds_desktop.ui.prepare.state import PrepareState
+
+    [spec] = [p for p in load_extra_pages() if p.key == "encryption"]
+    frame = generate_admissions(30, seed=3)[["Medical Condition", "Billing Amount", "Age"]]
+    state = PrepareState(AppSession(vault), frame=frame, recipe=new_recipe())
+    page = spec.factory(state)
+    qtbot.addWidget(page)
+    page.load(state)
+    assert page.problem() is None           # nothing chosen yet
+    names = [page.columns.item(i).text() for i in range(page.columns.count())]
+    assert names == ["Billing Amount", "Age"]
+    page.columns.item(0).setCheckState(Qt.CheckState.Checked)
+    assert "No Paillier public key" in page.problem()
+    he.create_key(vault, "own")
+    page.load(state)
+    page.columns.item(0).setCheckState(Qt.CheckState.Checked)
+    assert page.problem() is None
+    recipe = new_recipe()
+    page.apply(recipe)
+    validate(recipe)
+    outcome = release.run_release_on_frame(frame, recipe, vault=vault)
+    assert "Billing Amount" not in outcome.data.columns and he.ENCRYPTED_FILE in outcome.files

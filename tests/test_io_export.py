@@ -8,7 +8,6 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from ppds_desktop.core.errors import InputError

@@ -9,7 +9,7 @@ from scipy import stats
 
 from ppds_desktop.core.dp import ledger
 from ppds_desktop.core.dp.accounting import Cost
-from ppds_desktop.core.dp.rng import SeededTestRng
+from dp_test_rng import SeededTestRng
 from ppds_desktop.core.errors import BudgetExceeded, InputError, RecipeError
 from ppds_desktop.core.perturb.microaggregation import mdav_groups, microaggregate
 from ppds_desktop.core.perturb.noise import additive_noise, local_dp_noise

@@ -33,6 +33,13 @@ def click(qtbot, button):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+def choose_dataset(qtbot, w, name="Sample admissions"):
+    """Step 1 → 2: the dataset loads on the worker, then the wizard moves on."""
+    w.select_dataset(name)
+    click(qtbot, w.next_button)
+    qtbot.waitUntil(lambda: w.steps.currentIndex() == 1, timeout=30_000)
+
+
 def test_page_is_registered():
     assert any(p.key == "prepare" for p in PAGES)
 
@@ -48,8 +55,7 @@ def test_action_text_roundtrip():
 
 def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
     w = wizard
-    w.select_dataset("Sample admissions")
-    click(qtbot, w.next_button)                                   # → preset
+    choose_dataset(qtbot, w)                                      # → preset
     w.preset_buttons[RESEARCH].setChecked(True)
     click(qtbot, w.next_button)                                   # → column actions
     assert w.steps.currentIndex() == 2
@@ -114,8 +120,7 @@ def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
 
 def test_hipaa_preset_shows_the_checklist(qtbot, wizard):
     w = wizard
-    w.select_dataset("Sample admissions")
-    click(qtbot, w.next_button)
+    choose_dataset(qtbot, w)
     w.preset_buttons[HIPAA].setChecked(True)
     click(qtbot, w.next_button)
     zip_row = w.columns_step.row_of("ZIP")
@@ -137,8 +142,7 @@ def test_bad_parameters_keep_the_user_on_the_page(qtbot, wizard, monkeypatch):
     monkeypatch.setattr("ppds_desktop.ui.prepare.wizard.show_error",
                         lambda parent, exc, title="": shown.append(str(exc)))
     w = wizard
-    w.select_dataset("Sample admissions")
-    click(qtbot, w.next_button)
+    choose_dataset(qtbot, w)
     click(qtbot, w.next_button)
     w.columns_step.set_action("SSN", "mask", "keep_last=four")
     click(qtbot, w.next_button)
@@ -146,18 +150,19 @@ def test_bad_parameters_keep_the_user_on_the_page(qtbot, wizard, monkeypatch):
     assert shown and 'columns["SSN"].action.keep_last' in shown[0]
 
 
-def test_cancel_leaves_the_wizard_on_the_run_page(qtbot, wizard):
+def test_cancel_leaves_the_wizard_on_the_run_page(qtbot, wizard, vault):
     w = wizard
-    w.select_dataset("Sample admissions")
-    for _ in range(4):
+    choose_dataset(qtbot, w)
+    for _ in range(3):
         click(qtbot, w.next_button)
     while w.steps.currentIndex() < w.run_index:
         click(qtbot, w.next_button)
-    with qtbot.waitSignal(w.runner.ended, timeout=60_000):
+    w.runner.progress.connect(lambda *_: w.runner.cancel())     # Cancel as soon as it starts
+    with qtbot.waitSignal(w.runner.cancelled, timeout=60_000):
         click(qtbot, w.next_button)
-        w.runner.cancel()
-    assert w.steps.currentIndex() in (w.run_index, w.results_index)
-    assert w.next_button.isEnabled() or w.steps.currentIndex() == w.results_index
+    assert w.steps.currentIndex() == w.run_index
+    assert w.state.outcome is None and w.next_button.isEnabled()
+    assert vault.list_releases() == []
 
 
 def test_extra_pages_hook_inserts_a_page(qtbot, vault):
@@ -182,7 +187,8 @@ def test_extra_pages_hook_inserts_a_page(qtbot, vault):
         qtbot.addWidget(w)
         assert any(t.endswith("Test page") for t in w.titles)
         w.preset_buttons["expert"].setChecked(True)
-        for _ in range(4):
+        choose_dataset(qtbot, w, "tiny")
+        for _ in range(3):
             click(qtbot, w.next_button)
         while not w.titles[w.steps.currentIndex()].endswith("Test page"):
             click(qtbot, w.next_button)

@@ -68,6 +68,16 @@ def test_model_over_a_million_rows(qtbot):
     assert not model.index(0, 0).parent().isValid() and model.rowCount(QModelIndex()) == n
 
 
+def test_model_over_a_million_row_pandas_frame(qtbot):
+    n = 1_000_000
+    frame = pd.DataFrame({"age": np.arange(n) % 90,
+                          "condition": pd.Categorical(np.array(["Asthma", "Flu"])[np.arange(n) % 2])})
+    model = ArrowTableModel(frame)
+    assert model.rowCount() == n
+    assert model.data(model.index(n - 1, 0)) == str((n - 1) % 90)
+    assert model.data(model.index(n - 1, 1)) == "Flu"
+
+
 def test_format_value():
     assert format_value(None) == "" and format_value(float("nan")) == ""
     assert format_value(3.0) == "3" and format_value(2.50) == "2.5"

@@ -137,3 +137,36 @@ def test_cancel_of_a_running_import_leaves_no_dataset(qtbot, window, vault):
     assert len(vault.audit_entries()) == before
     wizard.reject()                               # a second Cancel closes it
     assert not wizard.isVisible()
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "parquet"])
+def test_preview_of_excel_and_parquet_files(qtbot, window, tmp_path, suffix):
+    import pandas as pd
+
+    frame = pd.DataFrame({"Age": [34, 51, 29], "ZIP": ["02139", "10001", "94110"]})
+    path = tmp_path / f"extract.{suffix}"
+    if suffix == "xlsx":
+        with pd.ExcelWriter(path) as writer:
+            frame.to_excel(writer, sheet_name="Patients", index=False)
+            frame.head(1).to_excel(writer, sheet_name="Other", index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    wizard = window.open_import_wizard()
+    wizard.file_page.path.setText(str(path))
+    with qtbot.waitSignal(wizard.runner.finished, timeout=10_000):
+        _next(qtbot, wizard)
+    preview = wizard.preview_page
+    assert preview.table.model().rowCount() == 3
+    assert preview.table.model().data(preview.table.model().index(0, 1)) == "02139"
+    assert not preview.delimiter.isEnabled() and not preview.encoding.isEnabled()
+    assert suffix.upper() in preview.detected.text()
+    if suffix == "xlsx":
+        assert preview.sheet.isVisibleTo(wizard)
+        assert [preview.sheet.itemText(i) for i in range(preview.sheet.count())][1:] == \
+            ["Patients", "Other"]
+        with qtbot.waitSignal(wizard.runner.finished, timeout=10_000):
+            preview.sheet.setCurrentIndex(2)
+        assert preview.table.model().rowCount() == 1
+    else:
+        assert not preview.sheet.isVisibleTo(wizard)
+    wizard.reject()

@@ -214,3 +214,28 @@ def test_settings_change_passphrase_and_back_up(qtbot, controller, vault, vault_
     Vault.open(vault_path, STRONG).lock()
     with pytest.raises(WrongPassphrase):
         Vault.open(vault_path, PASSPHRASE)
+
+
+def test_demo_mode_prepares_the_demo_vault_and_prefills_the_passphrase(qtbot, tmp_path,
+                                                                       monkeypatch):
+    from ppds_desktop.ui import app as ui_app
+
+    demo_path = tmp_path / "demo" / "demo.vault"
+    monkeypatch.setattr(ui_app, "demo_vault_path", lambda: demo_path)
+    ctl = AppController(QApplication.instance(), demo=True,
+                        settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    unlock = ctl.start()
+    assert isinstance(unlock, UnlockWindow)
+    assert unlock.note.isVisibleTo(unlock) and "demo vault" in unlock.note.text()
+    assert unlock.passphrase.text()                   # the demo passphrase, filled in
+    with qtbot.waitSignal(unlock.runner.ended, timeout=30_000):
+        pass                                          # the demo vault is being created
+    assert Vault.exists(demo_path)
+    with qtbot.waitSignal(unlock.unlocked, timeout=20_000):
+        unlock.unlock_button.click()
+    datasets = ctl.session.vault.list_datasets()
+    assert [(d.name, d.n_rows) for d in datasets] == [("Sample admissions", 1000)]
+    ctl._quitting = True  # noqa: SLF001 - do not quit the test's QApplication
+    ctl.session.locked.disconnect()
+    ctl.session.lock()
+    ctl.main_window.close()

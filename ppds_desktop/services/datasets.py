@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..core.errors import InputError
-from ..core.io import ParseOptions, Preview, ReadLimits, read_table, write_table  # noqa: F401
+from ..core.io import ParseOptions, Preview, ReadLimits, read_table, write_table
 from ..core.io import preview as preview_file
 from ..core.progress import TaskState, ensure_task
 from ..core.schema import ROLES, DatasetProfile, profile_table

@@ -118,7 +118,8 @@ def share_targets(vault) -> list[ShareTarget]:
 def _resolve_recipients(vault, contacts, allow_unverified: bool) -> list[Contact]:
     if not contacts:
         raise BundleError("Choose at least one recipient.")
-    resolved = [c if isinstance(c, Contact) else get_contact(vault, c) for c in contacts]
+    # Contact objects are looked up again: their keys or state may have changed since.
+    resolved = [get_contact(vault, c.id if isinstance(c, Contact) else c) for c in contacts]
     unverified = [c.name for c in resolved if not c.verified]
     if unverified and not allow_unverified:
         raise BundleError(f"Recipient(s) {', '.join(unverified)} are not verified: compare "

@@ -373,7 +373,9 @@ class NamePage(QWizardPage):
         counts = {key: sum(1 for r in rows if r.role == key) for key in ROLE_LABELS}
         changed = sum(1 for r in rows if r.confirmed)
         profile = wizard.roles_page.profile
-        role_text = ", ".join(f"{n} {ROLE_LABELS[k].lower()}" for k, n in counts.items() if n)
+        role_text = ", ".join(
+            f"{n} {ROLE_LABELS[k].lower()}{'s' if n != 1 and 'identifier' in k else ''}"
+            for k, n in counts.items() if n)
         lines = [f"<b>File</b>: {escape(wizard.file().name)}"
                  + (f" ({preview.format.upper()}, {preview.file_bytes / 1e6:.1f} MB)"
                     if preview is not None else ""),

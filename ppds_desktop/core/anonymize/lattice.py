@@ -104,6 +104,7 @@ class NodeEval:
     levels: tuple[int, ...]
     classes: int               # kept classes
     suppressed: int            # rows in classes that fail a model
+    mono_suppressed: int       # rows in classes that fail a monotone model (k, distinct l)
     prunable_ok: bool          # monotone models satisfied within the limit
     anonymous: bool            # all models satisfied within the limit
     sums: np.ndarray | None    # per QI: Σ kept rows' domain share + suppressed rows (ARX)
@@ -115,11 +116,11 @@ class NodeEval:
 
 @dataclass
 class _Table:
-    """Weighted distinct combinations: label codes per QI at ``levels`` (a QI × entries
-    array), sensitive value codes."""
+    """Weighted distinct combinations: label codes per QI at ``levels`` (int32 arrays),
+    sensitive value codes."""
 
     levels: tuple[int, ...]
-    cols: np.ndarray
+    cols: list[np.ndarray]
     sens: dict[str, np.ndarray]
     w: np.ndarray
 
@@ -183,7 +184,7 @@ class EncodedTable:
         first = np.zeros(m, dtype=np.int64)
         first[ids[::-1]] = np.arange(self.n - 1, -1, -1)
         self.row_entry = ids
-        base_cols = np.array([c[first] for c in leaf_codes], dtype=np.int64).reshape(dims, m)
+        base_cols = [np.ascontiguousarray(c[first], dtype=np.int32) for c in leaf_codes]
         self.base = _Table(tuple(0 for _ in self.hier), base_cols,
                            {s: self.refs[s].codes[first].astype(np.int64) for s in sens_names}, w)
         self.entries = self.base.entries
@@ -191,6 +192,8 @@ class EncodedTable:
         self.n_labels: list[list[int]] = []
         lifts, shares, logs = [], [], []
         self.full_share, self.full_entropy = [], []
+        # per QI and level: the least a suppressed row adds to the Σ of shares / entropy
+        self.min_share_gain, self.min_entropy_gain = [], []
         for d, h in enumerate(self.hier):
             maps = [h.level_map(lv) for lv in range(h.height)]
             self.n_labels.append([int(m.max()) + 1 for m in maps])
@@ -211,11 +214,20 @@ class EncodedTable:
                 fs.append(float((leaf_count * sh[-1][mp]).sum()))
                 cost = np.where(leaf_count > 0, lg[-1][mp] - np.log2(np.maximum(leaf_count, 1)), 0)
                 fe.append(float((leaf_count * cost).sum()))
+            present = [np.bincount(mp, weights=leaf_count) > 0 for mp in maps]
+            top_of = [maps[-1][reps[lv]] for lv in range(h.height)]
+            self.min_share_gain.append(np.array(
+                [1.0 - sh[lv][present[lv]].max(initial=0.0) for lv in range(h.height)]))
+            self.min_entropy_gain.append(np.array(
+                [(lg[-1][top_of[lv]] - lg[lv])[present[lv]].min(initial=0.0)
+                 for lv in range(h.height)]))
             shares.append(sh)
             logs.append(lg)
             self.full_share.append(np.array(fs))
             self.full_entropy.append(np.array(fe))
-        self._lift = _Flat(lifts, np.int64)
+        self._lift = _Flat(lifts, np.int32)
+        self._lifts = [[[np.asarray(per_d[a * h + b], dtype=np.int32) for b in range(h)]
+                        for a in range(h)] for per_d, h in zip(lifts, self.heights)]
         self._share = _Flat(shares, np.float64)
         self._log = _Flat(logs, np.float64)
         self._heights = np.array([h.height for h in self.hier], dtype=np.int64)
@@ -248,27 +260,28 @@ class EncodedTable:
             self._cache.pop(0)
         self._cache_levels = np.array([t.levels for t in self._cache], dtype=np.int64)
 
-    def _keys(self, cols: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, int]:
-        radix = np.array([self.n_labels[d][lv] for d, lv in enumerate(levels)], dtype=np.int64)
-        space = float(np.prod(radix.astype(np.float64)))
-        if space < _INT64_SAFE:
-            stride = np.ones(len(radix), dtype=np.int64)
-            if len(radix) > 1:
-                stride[:-1] = np.cumprod(radix[::-1])[:-1][::-1]
-            return (cols * stride[:, None]).sum(axis=0), int(space)
-        return combine_keys(list(cols), list(radix))
-
     def classify(self, levels, *, from_base: bool = False):
-        """(source table, label codes per QI at ``levels`` per entry, class id per entry,
-        number of classes, class sizes)."""
-        levels = np.asarray(levels, dtype=np.int64)
-        src = self.base if from_base else self._source(levels)
-        if src.cols.shape[0] == 0:
-            ids = np.zeros(src.entries, dtype=np.int64)
-            return src, src.cols, ids, min(src.entries, 1), np.array([src.w.sum()])[:src.entries]
-        lift = self._lift.offsets[self._dim, np.asarray(src.levels) * self._heights + levels]
-        cols = np.take(self._lift.flat, src.cols + lift[:, None])
-        key, space = self._keys(cols, levels)
+        """(source table, label codes per QI at ``levels`` per entry (list of arrays), class
+        id per entry, number of classes, class sizes)."""
+        levels = [int(x) for x in levels]
+        src = self.base if from_base else self._source(np.asarray(levels))
+        m = src.entries
+        cols = []
+        key = np.zeros(m, dtype=np.int64)
+        space = 1
+        for d, (a, b) in enumerate(zip(src.levels, levels)):
+            col = src.cols[d] if a == b else np.take(self._lifts[d][a][b], src.cols[d])
+            cols.append(col)
+            radix = self.n_labels[d][b]
+            if space * radix >= _INT64_SAFE:
+                codes, uniques = pd.factorize(key)
+                key, space = codes.astype(np.int64), len(uniques)
+            if space > 1:
+                key *= radix
+                key += col
+            else:
+                key[:] = col
+            space *= radix
         ids, k = group(key, space)
         sizes = np.bincount(ids, weights=src.w, minlength=k)
         return src, cols, ids, k, sizes
@@ -306,7 +319,7 @@ class EncodedTable:
         bad = self.failing(self.prunable, src, ids, k, sizes)
         out_rows = int(round(sizes[bad].sum()))
         prunable_ok = out_rows <= self.limit
-        ev = NodeEval(levels, int(k - bad.sum()), out_rows, prunable_ok, prunable_ok,
+        ev = NodeEval(levels, int(k - bad.sum()), out_rows, out_rows, prunable_ok, prunable_ok,
                       None, None, None)
         if prunable_ok:
             self._objective_parts(ev, src, cols, ids, bad, sizes)
@@ -330,7 +343,7 @@ class EncodedTable:
         levels = np.asarray(ev.levels, dtype=np.int64)
         entry_bad = bad[ids]
         wb = src.w[entry_bad]
-        cb = cols[:, entry_bad]
+        cb = np.array([c[entry_bad] for c in cols], dtype=np.int64).reshape(len(cols), -1)
         top = self._heights - 1
         share = self._share.flat[cb + self._share.offsets[self._dim, levels][:, None]]
         sums = np.array([f[lv] for f, lv in zip(self.full_share, ev.levels)]) \
@@ -347,7 +360,7 @@ class EncodedTable:
         if not src.sens:
             first = np.zeros(k, dtype=np.int64)
             first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-            return _Table(levels, cols[:, first], {}, sizes)
+            return _Table(levels, [c[first] for c in cols], {}, sizes)
         names = list(src.sens)
         key, space = combine_keys([ids] + [src.sens[s] for s in names],
                                   [k] + [len(self.refs[s].categories) for s in names])
@@ -355,4 +368,4 @@ class EncodedTable:
         w = np.bincount(ids2, weights=src.w, minlength=m)
         first = np.zeros(m, dtype=np.int64)
         first[ids2[::-1]] = np.arange(len(ids2) - 1, -1, -1)
-        return _Table(levels, cols[:, first], {s: src.sens[s][first] for s in names}, w)
+        return _Table(levels, [c[first] for c in cols], {s: src.sens[s][first] for s in names}, w)

@@ -125,6 +125,18 @@ def _lower_bounds(table: EncodedTable, lattice: Lattice, objective: str) -> np.n
     return float(table.n) ** 2 / classes
 
 
+def _raised_bound(table: EncodedTable, levels, lb: float, suppressed: int,
+                  objective: str) -> float:
+    """The lower bound of a node that must suppress at least ``suppressed`` rows."""
+    if objective == "loss":
+        sums = [table.full_share[d][lv] + suppressed * table.min_share_gain[d][lv]
+                for d, lv in enumerate(levels)]
+        return loss_from_sums(np.array(sums), table.n, table.leaves)
+    if objective == "entropy":
+        return lb + suppressed * sum(table.min_entropy_gain[d][lv] for d, lv in enumerate(levels))
+    return lb
+
+
 def _value(ev: NodeEval, table: EncodedTable, objective: str) -> float:
     if objective == "loss":
         return loss_from_sums(ev.sums, table.n, table.leaves)
@@ -159,6 +171,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
     order = np.lexsort((lattice.height_sum, lb))
     status = np.zeros(lattice.size, dtype=np.int8)      # 1 passes monotone models, -1 fails
     evaluated: dict[int, NodeEval] = {}
+    # rows the monotone models suppress can only shrink when generalizing, so an evaluated
+    # node's count is a floor for all its specializations; it raises their lower bound
+    floor = np.zeros(lattice.size, dtype=np.int64)
     best: list[tuple[float, int, int, Transformation]] = []   # max-heap via negated value
 
     def bound() -> float:
@@ -168,10 +183,12 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         ev = table.evaluate(lattice.nodes[idx], cutoff=bound(),
                             value=lambda e: _value(e, table, objective))
         evaluated[idx] = ev
+        below = lattice.below(idx)
         if ev.prunable_ok and not ev.doomed:
             status[lattice.above(idx) & (status == 0)] = 1
+            np.maximum(floor, np.where(below, ev.mono_suppressed, 0), out=floor)
         else:
-            status[lattice.below(idx)] = -1
+            status[below] = -1
         if ev.anonymous:
             value = _value(ev, table, objective)
             item = (-value, -int(lattice.height_sum[idx]), -idx, _transformation(ev, table, value))
@@ -209,6 +226,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         if search_task is not None and pos % 16 == 0:
             search_task.report(pos / lattice.size, f"checked {len(evaluated)} transformations")
         if status[idx] < 0:
+            continue
+        if floor[idx] and _raised_bound(table, lattice.nodes[idx], lb[idx], floor[idx],
+                                        objective) >= bound():
             continue
         if status[idx] == 0:
             probe(idx)

@@ -64,6 +64,9 @@ def inspect_bundle(path: str | Path) -> BundleSummary:
         n_chunks = 0
         if body_len >= TAG_SIZE:
             fh.seek(size - TRAILER_SIZE)
-            complete = fh.read(len(END_MAGIC)) == END_MAGIC
-            n_chunks = body_layout(body_len, path.name)[0]
+            try:
+                n_chunks = body_layout(body_len, path.name)[0]
+                complete = fh.read(len(END_MAGIC)) == END_MAGIC
+            except BundleError:
+                pass  # a damaged body: the header is still worth showing, marked incomplete
     return BundleSummary(path, size, VERSION, SUITE, header, n_chunks, complete)

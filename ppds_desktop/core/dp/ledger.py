@@ -58,8 +58,11 @@ class BudgetStatus:
     def check(self, cost: Cost) -> None:
         """Raise :class:`BudgetExceeded` with the numbers if ``cost`` does not fit."""
         if not self.is_set:
-            raise BudgetExceeded(spent=0.0, remaining=0.0, asked=cost.epsilon or cost.rho,
+            exc = BudgetExceeded(spent=0.0, remaining=0.0, asked=cost.epsilon or cost.rho,
                                  unit="ρ" if cost.rho and not cost.epsilon else "ε")
+            exc.hint = (f"no privacy budget is set for {self.dataset}; its owner sets one with "
+                        f"'ppds dp budget set' or on the Statistics with differential privacy page")
+            raise exc
         if cost.epsilon > 0 and self.epsilon_spent + cost.epsilon > self.epsilon_total + _TOLERANCE:
             raise BudgetExceeded(spent=self.epsilon_spent, remaining=self.epsilon_remaining,
                                  asked=cost.epsilon, unit="ε")
@@ -86,20 +89,24 @@ def _validate_total(value, name: str) -> float:
     return value
 
 
-def _read(conn, dataset_id: int, name: str, with_entries: bool) -> BudgetStatus:
-    row = conn.execute("SELECT epsilon_total, rho_total FROM budgets WHERE dataset_id = ?",
-                       (dataset_id,)).fetchone()
-    eps, rho = conn.execute("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0) FROM ledger "
-                            "WHERE dataset_id = ?", (dataset_id,)).fetchone()
+def _read(query, dataset_id: int, name: str, with_entries: bool) -> BudgetStatus:
+    """``query(sql, params) -> rows``: a connection inside a transaction, or ``vault.query``."""
+    rows = query("SELECT epsilon_total, rho_total FROM budgets WHERE dataset_id = ?", (dataset_id,))
+    [(eps, rho)] = query("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0) FROM ledger "
+                         "WHERE dataset_id = ?", (dataset_id,))
     entries = []
     if with_entries:
-        entries = [LedgerEntry(*r) for r in conn.execute(
+        entries = [LedgerEntry(*r) for r in query(
             "SELECT id, release_id, mechanism, epsilon, rho, description, created_at FROM ledger "
             "WHERE dataset_id = ? ORDER BY id", (dataset_id,))]
-    if row is None:
+    if not rows:
         return BudgetStatus(name, dataset_id, 0.0, 0.0, float(eps), float(rho), False, entries)
-    return BudgetStatus(name, dataset_id, float(row[0]), float(row[1]), float(eps), float(rho),
-                        True, entries)
+    return BudgetStatus(name, dataset_id, float(rows[0][0]), float(rows[0][1]), float(eps),
+                        float(rho), True, entries)
+
+
+def _in(conn):
+    return lambda sql, params: conn.execute(sql, params).fetchall()
 
 
 def set_budget(vault, dataset_ref, *, epsilon, rho=0.0) -> BudgetStatus:
@@ -107,7 +114,7 @@ def set_budget(vault, dataset_ref, *, epsilon, rho=0.0) -> BudgetStatus:
     eps_total, rho_total = _validate_total(epsilon, "epsilon"), _validate_total(rho, "rho")
     info = vault.dataset_info(dataset_ref)
     with vault.transaction() as conn:
-        status = _read(conn, info.id, info.name, False)
+        status = _read(_in(conn), info.id, info.name, False)
         if eps_total + _TOLERANCE < status.epsilon_spent or rho_total + _TOLERANCE < status.rho_spent:
             raise InputError(f"The budget of {info.name} cannot be set below what is already spent "
                              f"(ε={status.epsilon_spent:g}, ρ={status.rho_spent:g}).")
@@ -117,13 +124,14 @@ def set_budget(vault, dataset_ref, *, epsilon, rho=0.0) -> BudgetStatus:
                      "set_at = excluded.set_at", (info.id, eps_total, rho_total, utc_now()))
         vault.audit("dp.budget_set", dataset=info.name, dataset_id=info.id,
                     epsilon_total=eps_total, rho_total=rho_total)
-        return _read(conn, info.id, info.name, True)
+        return _read(_in(conn), info.id, info.name, True)
 
 
 def budget_status(vault, dataset_ref, *, with_entries: bool = True) -> BudgetStatus:
+    """For display and early refusal. It takes no lock (a long import elsewhere does not block
+    it); the binding check is the one :func:`spend` repeats under the write lock."""
     info = vault.dataset_info(dataset_ref)
-    with vault.transaction() as conn:          # one consistent read
-        return _read(conn, info.id, info.name, with_entries)
+    return _read(vault.query, info.id, info.name, with_entries)
 
 
 def spend(vault, dataset_ref, cost: Cost, *, mechanism: str, description: str,
@@ -135,7 +143,7 @@ def spend(vault, dataset_ref, cost: Cost, *, mechanism: str, description: str,
         raise InputError("a DP release must spend a positive ε or ρ")
     info = vault.dataset_info(dataset_ref)
     with vault.transaction() as conn:
-        status = _read(conn, info.id, info.name, False)     # re-read under the write lock
+        status = _read(_in(conn), info.id, info.name, False)   # re-read under the write lock
         status.check(cost)
         result = release()
         release_id = getattr(result, "id", None)

@@ -1,13 +1,12 @@
 """Where privacy noise gets its randomness: the operating system's CSPRNG, nothing else.
 
 Every sampler takes an ``rng`` argument whose default is :class:`SystemRng` (``os.urandom`` /
-``secrets``). :class:`SeededTestRng` exists only so tests can replay a run; nothing in the
-application constructs it, and a seed can reach a sampler only by passing one explicitly.
+``secrets``). The package has no seeded generator at all: the tests bring their own
+(``tests/dp_test_rng.py``) through this ``rng`` argument, the only way a seed can reach a sampler.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from typing import Protocol
@@ -31,36 +30,6 @@ class SystemRng:
 
     def randbelow(self, m: int) -> int:
         return secrets.randbelow(m)
-
-
-class SeededTestRng:
-    """TEST HOOK ONLY: a deterministic byte stream (SHAKE-256 of seed and counter).
-
-    Never use it for a release: anyone who knows the seed can subtract the noise.
-    """
-
-    def __init__(self, seed: int | bytes):
-        self._seed = seed if isinstance(seed, bytes) else int(seed).to_bytes(16, "big", signed=True)
-        self._counter = 0
-
-    def random_bytes(self, n: int) -> bytes:
-        self._counter += 1
-        return hashlib.shake_256(self._seed + self._counter.to_bytes(8, "big")).digest(n)
-
-    def randbelow(self, m: int) -> int:
-        return _randbelow_from_bytes(self, m)
-
-
-def _randbelow_from_bytes(rng: Rng, m: int) -> int:
-    if m <= 0:
-        raise ValueError("randbelow needs a positive bound")
-    nbytes = (m.bit_length() + 7) // 8 + 1
-    span = 256 ** nbytes
-    limit = span - span % m
-    while True:
-        x = int.from_bytes(rng.random_bytes(nbytes), "big")
-        if x < limit:
-            return x % m
 
 
 def default_rng(rng: Rng | None) -> Rng:

@@ -213,14 +213,18 @@ def _dgauss_batch(a: int, b: int, n: int, rng: Rng) -> np.ndarray:
     absy = np.abs(y)
     den = 2 * a * b * t * t
     bt = b * t
-    big = y.size and (int(absy.max()) + 1) * bt + a >= 2 ** 32
-    if den < 2 ** 63 and not big:
-        c = np.abs(absy * np.int64(bt) - np.int64(a)).astype(np.uint64)   # |c| < 2**32
-        num = c * c
-        accept = bernoulli_exp(num, np.uint64(den), rng)
-    else:                                         # exact Python integers, lane by lane
-        accept = np.array([bernoulli_exp_scalar((int(v) * bt - a) ** 2, den, rng) for v in absy],
-                          dtype=bool)
+    # The acceptance exponent is c²/den with c = |y|·b·t - a. Lanes with |c| < 2**32 (and a
+    # den below 2**63) run on uint64; the rest, far out in the tails or for a huge σ, in Python
+    # integers.
+    fast = np.zeros(y.size, dtype=bool)
+    if den < 2 ** 63 and a < 2 ** 32:
+        fast = absy < (a + 2 ** 32) // bt
+    accept = np.empty(y.size, dtype=bool)
+    if fast.any():
+        c = np.abs(absy[fast] * np.int64(bt) - np.int64(a)).astype(np.uint64)
+        accept[fast] = bernoulli_exp(c * c, np.uint64(den), rng)
+    slow = np.flatnonzero(~fast)
+    accept[slow] = [bernoulli_exp_scalar((int(absy[i]) * bt - a) ** 2, den, rng) for i in slow]
     return y[accept]
 
 

@@ -10,6 +10,12 @@ multiplication, so the whole cost is the randomizer; it is computed with a fixed
 table (``fixed_base.py``) in worker processes, in batches, while this process combines the
 randomizers with the plaintexts as they arrive.
 
+``h_s`` is drawn per :class:`Encryptor` by the party encrypting (it is not part of the public
+key, and nothing about it needs to be trusted by anyone else). phe's moduli need not be Blum
+integers; ``c mod n = (h^α)^n mod n`` does not depend on ``m`` either way, so the subgroup ``h``
+happens to generate leaks nothing about ``m`` through it; hiding ``m`` rests, as in DJN, on
+decisional composite residuosity with ``h_s^α`` standing in for a random n-th power.
+
 ``short_exponent_bits`` is an explicitly labelled speed option: a shorter α rests on the
 additional assumption that discrete logarithms with short exponents in the subgroup of n-th
 powers are as hard as with full-length ones (the "short exponent" assumption DJN discuss);

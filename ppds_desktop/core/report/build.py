@@ -89,7 +89,9 @@ def _columns(original, released, recipe, actions_log, gen) -> list[dict]:
     return out
 
 
-def _model(recipe, released, original, qis, gen) -> dict:
+def _model(recipe, released, original, qis, gen, sections) -> dict:
+    """k, l, t as measured on the released table: the engine's ``apply`` measures its own
+    output; when a section hook changed the table afterwards it is measured again here."""
     from ..anonymize.models import measure_models
     from ..recipe.run import build_models
     from ..errors import PPDSError
@@ -99,16 +101,16 @@ def _model(recipe, released, original, qis, gen) -> dict:
     if not requested:
         return {"requested": {}, "achieved": {}, "satisfied": None}
     sensitive = document.sensitive_columns(recipe)
-    try:
-        models = build_models(privacy, sensitive, {})
-        if "t" in privacy and privacy["t"]["distance"] == "hierarchical":
-            achieved = dict(gen.measured)        # needs the hierarchy: the engine measured it
-        else:
+    achieved, measured_on = dict(gen.measured), "generalized table (engine)"
+    hierarchical = "t" in privacy and privacy["t"]["distance"] == "hierarchical"
+    if sections and not hierarchical:
+        try:
             present = [c for c in qis if c in released.columns]
-            achieved = measure_models(released, present, models,
+            achieved = measure_models(released, present, build_models(privacy, sensitive, {}),
                                       reference=original if sensitive else None)
-    except PPDSError:
-        achieved = dict(gen.measured)
+            measured_on = "released table"
+        except PPDSError:          # e.g. the sensitive column left as ciphertexts
+            measured_on = "generalized table, before " + ", ".join(sections)
     checks = []
     for key, value in achieved.items():
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -121,7 +123,7 @@ def _model(recipe, released, original, qis, gen) -> dict:
             checks.append(value < privacy["l"]["c"])
         elif key.startswith("l"):
             checks.append(value >= privacy["l"]["l"] - 1e-9)
-    return {"requested": requested, "achieved": achieved,
+    return {"requested": requested, "achieved": achieved, "measured_on": measured_on,
             "satisfied": all(checks) if checks else None}
 
 
@@ -172,7 +174,7 @@ def build_report(*, original: pd.DataFrame, released: pd.DataFrame, recipe: dict
             "metrics": gen.metrics, "lattice_size": gen.lattice_size,
             "transformations_checked": gen.checked, "engine_seconds": gen.engine_seconds,
             "alternatives": len(gen.candidates)},
-        "model": _model(recipe, released, original, qis, gen),
+        "model": _model(recipe, released, original, qis, gen, sections),
         "risk": {"before": before.to_dict(), "after": after.to_dict()},
         "utility": measure_utility(original, released, generalization=gen.metrics),
         "histograms": _histograms(original, released, recipe, qis, gen),

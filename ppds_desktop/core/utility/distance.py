@@ -23,7 +23,11 @@ def _numeric(values: pd.Series) -> pd.Series | None:
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
     if values.dtype == object:
-        distinct = pd.unique(values.dropna())
+        present = values.dropna()
+        if len(present) == 0 or not isinstance(present.iloc[0], (int, float, np.integer,
+                                                                  np.floating)):
+            return None                      # text: no need to look at every value
+        distinct = pd.unique(present)
         if len(distinct) and all(isinstance(v, (int, float, np.integer, np.floating))
                                  and not isinstance(v, bool) for v in distinct):
             return pd.to_numeric(values, errors="coerce").astype("float64")
@@ -34,8 +38,10 @@ def _text_counts(values: pd.Series) -> pd.Series:
     """Counts per value as text (missing values as one category); the text conversion runs
     on the distinct values only."""
     counts = values.value_counts(dropna=False)
-    counts.index = ["\0missing" if pd.isna(k) else str(k) for k in counts.index]
-    return counts.groupby(level=0).sum()
+    missing = np.asarray(counts.index.isna())
+    labels = np.asarray(counts.index.astype(str), dtype=object)
+    labels[missing] = "\0missing"
+    return counts.groupby(labels).sum()
 
 
 def shared_distributions(before: pd.Series, after: pd.Series,

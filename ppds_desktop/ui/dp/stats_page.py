@@ -58,7 +58,6 @@ class DPStatisticsPage(QWidget):
         self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
         self.last = None                      # the DPRelease shown on the results step
         self.guessed: set[str] = set()
-        self._frame_cache: tuple[str, pd.DataFrame] | None = None
 
         self.budget = BudgetPanel(session)
         self.steps = QStackedWidget()
@@ -245,7 +244,6 @@ class DPStatisticsPage(QWidget):
         self.column_combo.clear()
         self.group_list.clear()
         self.guessed.clear()
-        self._frame_cache = None
         if name:
             info = self.session.vault.dataset_info(name)
             self.column_combo.addItems(info.columns)
@@ -279,11 +277,6 @@ class DPStatisticsPage(QWidget):
             return info.dtypes.get(self.column_combo.currentText(), "").startswith(("int", "double", "float"))
         return False
 
-    def _frame(self) -> pd.DataFrame:
-        name = self.dataset_combo.currentText()
-        if self._frame_cache is None or self._frame_cache[0] != name:
-            self._frame_cache = (name, self.session.vault.load_dataset(name))
-        return self._frame_cache[1]
 
     def _prepare_bounds_step(self) -> None:
         needs = self.needs_bounds()
@@ -305,7 +298,9 @@ class DPStatisticsPage(QWidget):
     def guess_bounds(self) -> None:
         col = self.column_combo.currentText()
         try:
-            lo, hi = guess_bounds(pd.to_numeric(self._frame()[col], errors="coerce"))
+            values = self.session.vault.load_dataset(self.dataset_combo.currentText(),
+                                                     columns=[col])[col]
+            lo, hi = guess_bounds(pd.to_numeric(values, errors="coerce"))
         except PPDSError as exc:
             show_error(self, exc)
             return

@@ -181,7 +181,8 @@ class PrepareWizard(QWidget):
         i = self.steps.currentIndex()
         try:
             if i == 0:
-                self._enter_dataset()
+                if not self._enter_dataset():
+                    return
             elif i == 1:
                 self._enter_preset()
             elif i == 2:
@@ -242,23 +243,24 @@ class PrepareWizard(QWidget):
                                   + ", ".join(info.columns[:12])
                                   + (" …" if info.n_cols > 12 else ""))
 
-    def _enter_dataset(self) -> None:
+    def _enter_dataset(self) -> bool:
+        """True when the dataset is already loaded; otherwise start loading it on the worker
+        (a million rows take a moment) and move on when it is there."""
         ref = self.dataset_combo.currentData()
         if ref is None:
             raise PPDSError("Choose a dataset (import one on the Datasets page first).")
-        vault = self.session.vault
-        info = vault.dataset_info(ref)
-        if self.state.dataset is None or self.state.dataset.id != info.id:
-            self.state.dataset = info
-            self.state.frame = vault.load_dataset(info.id)
-            roles = vault.roles(info.id)
-            self.state.roles = {c: r.role for c, r in roles.items()}
-            self.state.reasons = {c: r.reason for c, r in roles.items()}
-            profile = info.profile or {}
-            self.state.kinds = {c["name"]: c["category"] for c in profile.get("columns", [])
-                                if c.get("category")}
-            self.state.recipe = {}
-        self.release_name.setText(f"{info.name} – de-identified")
+        if self.state.dataset is not None and self.state.dataset.id == ref:
+            return True
+        self.runner.run(_load_dataset, self.session.vault, ref, title="Loading the dataset",
+                        on_done=self._dataset_loaded)
+        return False
+
+    def _dataset_loaded(self, loaded: dict) -> None:
+        for key, value in loaded.items():
+            setattr(self.state, key, value)
+        self.state.recipe = {}
+        self.release_name.setText(f"{self.state.dataset.name} – de-identified")
+        self.go(1)
 
     def preset(self) -> str:
         return next(k for k, b in self.preset_buttons.items() if b.isChecked())
@@ -350,3 +352,16 @@ class PrepareWizard(QWidget):
             path = Path(name)
         Path(path).write_text(render_html(self.state.outcome.report), encoding="utf-8")
         self.saved_label.setText(f"Report written to {path}.")
+
+
+def _load_dataset(vault, ref, task=None) -> dict:
+    """The dataset, its roles with reasons, and the profile's detected categories (worker)."""
+    info = vault.dataset_info(ref)
+    frame = vault.load_dataset(info.id, task=task)
+    roles = vault.roles(info.id)
+    profile = info.profile or {}
+    return {"dataset": info, "frame": frame,
+            "roles": {c: r.role for c, r in roles.items()},
+            "reasons": {c: r.reason for c, r in roles.items()},
+            "kinds": {c["name"]: c["category"] for c in profile.get("columns", [])
+                      if c.get("category")}}

@@ -3,6 +3,9 @@ large monospace, and a dialog to compare it with what the peer reads out."""
 
 from __future__ import annotations
 
+from html import escape
+
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout,
                                QWidget)
@@ -18,8 +21,7 @@ def fingerprint_label(fp: str = "", parent: QWidget | None = None) -> QLabel:
     font.setWeight(QFont.Weight.DemiBold)
     label.setFont(font)
     label.setAccessibleName("Fingerprint")
-    label.setTextInteractionFlags(label.textInteractionFlags()
-                                  | label.textInteractionFlags().TextSelectableByMouse)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
 
@@ -31,7 +33,7 @@ class CompareFingerprintDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Verify {contact_name}")
         self.expected = fingerprint
-        intro = QLabel(f"Call <b>{contact_name}</b> (or meet them) and ask them to read the "
+        intro = QLabel(f"Call <b>{escape(contact_name)}</b> (or meet them) and ask them to read the "
                        "fingerprint shown under <i>Your identity</i> on their screen. It must be "
                        "exactly this:")
         intro.setWordWrap(True)

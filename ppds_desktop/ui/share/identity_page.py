@@ -95,6 +95,7 @@ class IdentityContactsPage(QWidget):
         layout.addWidget(contacts_box, 1)
         self.wizard = None
         self.compare_dialog: CompareFingerprintDialog | None = None
+        self.key_change_box: QMessageBox | None = None
         self.refresh()
 
     # -- state ----------------------------------------------------------------------------------
@@ -146,17 +147,22 @@ class IdentityContactsPage(QWidget):
         self._guard(lambda: sharing.export_identity_card(self.vault, path))
 
     def import_card_file(self, path, *, accept_key_change: bool = False):
+        """Import a card; a key change opens a warning whose "Accept new keys" re-imports."""
         try:
             contact = sharing.import_contact_card(self.vault, path,
                                                   accept_key_change=accept_key_change)
         except KeyChanged as exc:
-            answer = QMessageBox.warning(
-                self, "Key change", f"{exc.message}\n\nAccept the new keys only if the sender "
-                "confirmed the new fingerprint to you by phone or in person.",
-                QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Yes,
-                QMessageBox.StandardButton.Cancel)
-            if answer == QMessageBox.StandardButton.Yes:
-                return self.import_card_file(path, accept_key_change=True)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Key change", exc.message, parent=self)
+            box.setInformativeText("Accept the new keys only if the sender confirmed the new "
+                                   "fingerprint to you by phone or in person.")
+            accept = box.addButton("Accept new keys", QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.buttonClicked.connect(
+                lambda button: button is accept and self.import_card_file(path,
+                                                                          accept_key_change=True))
+            box.open()
+            self.key_change_box = box
             return None
         except PPDSError as exc:
             show_error(self, exc, title="Import card")

@@ -6,6 +6,7 @@ is written. ``result`` holds the ``SealResult`` afterwards (tests wait for it).
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -123,7 +124,9 @@ class _SummaryPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         target = self.wiz.source_page.target()
         names = ", ".join(c.name for c in self.wiz.recipients_page.chosen())
-        self.summary.setText(f"Share <b>{target.name}</b> ({target.detail}) with <b>{names}</b>.")
+        self.summary.setText(f"Share <b>{escape(target.name)}</b> ({escape(target.detail)}) "
+                             f"with <b>{escape(names)}</b>. They will see its name, schema, "
+                             "recipe, report and privacy budget spent, and its data.")
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save bundle", "",
