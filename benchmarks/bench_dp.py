@@ -45,8 +45,11 @@ def opendp_timings(n: int) -> dict | None:
     gau = (dp.vector_domain(dp.atom_domain(T=int)), dp.l2_distance(T=int)) >> dp.m.then_gaussian(scale=float(SIGMA))
     from importlib.metadata import version
 
-    return {"version": version("opendp"),
-            "laplace_s": timed(lambda: lap(data)), "gaussian_s": timed(lambda: gau(data))}
+    out = {"version": version("opendp"),
+           "laplace_s": timed(lambda: lap(data)), "gaussian_s": timed(lambda: gau(data))}
+    out["laplace_var"] = float(np.var(lap(data)))
+    out["gaussian_var"] = float(np.var(gau(data)))
+    return out
 
 
 def main() -> None:
@@ -57,6 +60,12 @@ def main() -> None:
 
     lap_s = timed(lambda: discrete_laplace(SCALE, n))
     gau_s = timed(lambda: discrete_gaussian(SIGMA ** 2, n))
+    p = np.exp(-1 / SCALE)
+    k = np.arange(-40 * SIGMA, 40 * SIGMA + 1)
+    w = np.exp(-k.astype(float) ** 2 / (2 * SIGMA ** 2))
+    exact_var = {"laplace": 2 * p / (1 - p) ** 2, "gaussian": float((k ** 2 * w).sum() / w.sum())}
+    sample_var = {"laplace": float(np.var(discrete_laplace(SCALE, n))),
+                  "gaussian": float(np.var(discrete_gaussian(SIGMA ** 2, n)))}
     rng = np.random.default_rng(0)       # synthetic table for the histogram, not privacy noise
     cats = [f"c{i:02d}" for i in range(12)]
     df = pd.DataFrame({"Medical Condition": rng.choice(cats, n),
@@ -81,6 +90,12 @@ def main() -> None:
             line += (f"   OpenDP {od[key]:7.3f} s  {od[key] / n * 1e9:8.1f} ns/draw"
                      f"   ratio ours/OpenDP {ours[key] / od[key]:.2f}")
         print(line)
+    for name in ("laplace", "gaussian"):
+        line = (f"  variance check, {name:<9} exact {exact_var[name]:8.3f}  ours "
+                f"{sample_var[name]:8.3f}")
+        if od:
+            line += f"  OpenDP {od[name + '_var']:8.3f}"
+        print(line)
     if od is None:
         print("  OpenDP not installed: pip install -e '.[bench]' to compare")
     print(f"  DP histogram, {n:,} rows x 12 categories   {hist_s:7.3f} s")
@@ -92,7 +107,8 @@ def main() -> None:
               "ours": {**ours, "laplace_ns_per_draw": lap_s / n * 1e9,
                        "gaussian_ns_per_draw": gau_s / n * 1e9,
                        "histogram_s": hist_s, "mean_by_group_s": mean_s,
-                       "mdav_rows": m, "mdav_s": mdav_s},
+                       "mdav_rows": m, "mdav_s": mdav_s,
+                       "variance": sample_var, "exact_variance": exact_var},
               "opendp": None if od is None else {
                   **od, "laplace_ns_per_draw": od["laplace_s"] / n * 1e9,
                   "gaussian_ns_per_draw": od["gaussian_s"] / n * 1e9,

@@ -159,19 +159,25 @@ def test_search_equals_brute_force_and_releases_keep_their_promise(problem):
     df, qis, spec, limit = problem
     models = engine_models(spec)
     size = int(np.prod([h.height for h in qis.values()]))
-    res = search(df, qis, models, suppression_limit=limit, top=size)
+    res = search(df, qis, models, suppression_limit=limit, top=size, exact_top=True)
     truth = brute_force(df, qis, spec, limit)
     if not truth:
         assert res.best is None
         return
     assert math.isclose(res.best.loss, min(v[0] for v in truth.values()), abs_tol=1e-9)
-    # with top = lattice size the candidates are exactly the anonymous transformations
+    # with top = lattice size and exact_top the candidates are all anonymous transformations
     got = {tuple(c.levels.values()): (c.loss, c.suppressed, c.classes) for c in res.candidates}
     assert set(got) == set(truth)
     for levels, (loss, suppressed, classes) in truth.items():
         assert math.isclose(got[levels][0], loss, abs_tol=1e-9)
         assert got[levels][1:] == (suppressed, classes)
     # the release of the optimum satisfies the models, measured on the output
+    # without exact_top the candidates are some of them, with the same figures, best first
+    quick = search(df, qis, models, suppression_limit=limit, top=5)
+    assert quick.best.loss == res.best.loss
+    assert [c.loss for c in quick.candidates] == sorted(c.loss for c in quick.candidates)
+    for c in quick.candidates:
+        assert got[tuple(c.levels.values())] == (c.loss, c.suppressed, c.classes)
     out = apply(df, qis, res.best.levels, models, suppression_limit=limit)
     assert out.suppressed.sum() == res.best.suppressed <= math.floor(limit * len(df) + 1e-9)
     if len(out.data):

@@ -235,3 +235,23 @@ def test_vector_rederived_independently(vector):
     eddsa.new(eddsa.import_public_key(sign_pub), "rfc8032").verify(message, blob[-64:])
     seed_key = ECC.construct(curve="Ed25519", seed=bytes.fromhex(i["sender_sign_seed"]))
     assert seed_key.public_key().export_key(format="raw") == sign_pub
+
+
+def test_fingerprint_and_card_rederived_independently(vector):
+    d, card = vector["derived"], vector["sender_card"]
+    sign_pub, enc_pub = bytes.fromhex(d["sender_sign_public"]), bytes.fromhex(d["sender_enc_public"])
+    digest = hashlib.sha512(b"PPDS identity fingerprint v1\x00" + sign_pub + enc_pub).digest()
+    groups = [f"{int.from_bytes(digest[5 * j:5 * j + 5], 'big') % 100000:05d}" for j in range(12)]
+    assert " ".join(groups) == d["sender_fingerprint"]
+
+    import base64
+
+    assert base64.b64decode(card["keys"]["sign"]["public"]) == sign_pub
+    unsigned = {k: v for k, v in card.items() if k != "signature"}
+    canonical = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    message = b"PPDS identity card v1\x00" + canonical.encode("ascii")
+    eddsa.new(eddsa.import_public_key(sign_pub), "rfc8032").verify(
+        message, base64.b64decode(card["signature"]))
+    from ppds_desktop.core.identity import parse_card
+
+    assert parse_card(json.dumps(card).encode()).fingerprint == d["sender_fingerprint"]

@@ -41,8 +41,9 @@ def test_anonymize_file_with_flags_writes_output_report_and_recipe(tmp_path, sam
     assert report["model"]["satisfied"] is True
     assert html.read_text().startswith("<!DOCTYPE html>") and "<svg" in html.read_text()
     recipe = json.loads(rec.read_text())
-    assert recipe["privacy"] == {"k": 5, "l": {"l": 2.0, "variant": "distinct"},
-                                 "suppression_limit": 0.05}
+    assert recipe["privacy"] == {"k": 5, "suppression_limit": 0.05,
+                                 "l": {"l": 2.0, "variant": "distinct",
+                                       "column": "Medical Condition"}}
     # the saved recipe reproduces the same output
     out2 = tmp_path / "out2.csv"
     assert main(["anonymize", str(sample_csv), "--recipe", str(rec), "-o", str(out2)]) == 0

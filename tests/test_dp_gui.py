@@ -119,6 +119,7 @@ def perturb_page(qtbot, vault):
     vault.put_dataset("records", df)
     w = PerturbationPage(AppSession(vault))
     qtbot.addWidget(w)
+    w.set_input(df)
     w.show()
     return w
 
@@ -129,8 +130,9 @@ def tick(page, *columns):
         item.setCheckState(Qt.CheckState.Checked if item.text() in columns else Qt.CheckState.Unchecked)
 
 
-def test_perturbation_steps_preview_and_release(qtbot, perturb_page, vault):
+def test_perturbation_steps_and_preview_with_budget_check(qtbot, perturb_page, vault, monkeypatch):
     p = perturb_page
+    p.set_input(vault.load_dataset("records"), "records")
     p.method_combo.setCurrentIndex(p.method_combo.findData("microaggregation"))
     tick(p, "Age", "Billing Amount")
     p.k_spin.setValue(5)
@@ -142,17 +144,18 @@ def test_perturbation_steps_preview_and_release(qtbot, perturb_page, vault):
     assert p.section() == {"steps": [
         {"method": "microaggregation", "columns": ["Age", "Billing Amount"], "k": 5},
         {"method": "randomized_response", "columns": ["Medical Condition"], "epsilon": 0.5}]}
-    assert "ε = 0.5" in p.cost_label.text()
+    assert "ε = 0.5" in p.cost_label.text() and "no budget is set" in p.cost_label.text()
+    shown = []
+    monkeypatch.setattr("ppds_desktop.ui.worker.show_error", lambda parent, exc, **kw: shown.append(exc))
+    with qtbot.waitSignal(p.runner.failed, timeout=20_000):       # refused before any work
+        qtbot.mouseClick(p.preview_button, Qt.MouseButton.LeftButton)
+    assert "no privacy budget is set" in str(shown[0])
+    ledger.set_budget(vault, "records", epsilon=1.0)
     with qtbot.waitSignal(p.runner.finished, timeout=20_000):
         qtbot.mouseClick(p.preview_button, Qt.MouseButton.LeftButton)
     assert p.utility_table.rowCount() == 3 and p.chart.is_valid()
-    assert vault.list_releases() == []                         # a preview releases nothing
-    ledger.set_budget(vault, "records", epsilon=1.0)
-    with qtbot.waitSignal(p.runner.finished, timeout=20_000):
-        qtbot.mouseClick(p.release_button, Qt.MouseButton.LeftButton)
-    assert vault.list_releases()[0].kind == "perturbed"
-    assert ledger.budget_status(vault, "records").epsilon_spent == 0.5
-    assert "Saved as release" in p.summary.text()
+    assert "rows perturbed in 2 step(s)" in p.summary.text()
+    assert vault.list_releases() == [] and ledger.budget_status(vault, "records").epsilon_spent == 0
 
 
 def test_bad_step_is_refused_with_a_message(qtbot, perturb_page, monkeypatch):
@@ -181,7 +184,7 @@ def test_prepare_wizard_hook_writes_the_perturbation_section(qtbot, vault):
     qtbot.addWidget(widget)
     widget.load(state)
     page = widget.page
-    assert not page.release_button.isVisible() and page.columns_list.count() == 2
+    assert page.columns_list.count() == 2
     page.method_combo.setCurrentIndex(page.method_combo.findData("rank_swap"))
     tick(page, "Age")
     qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)

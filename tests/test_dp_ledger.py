@@ -145,3 +145,41 @@ def test_two_processes_racing_cannot_overspend(vault, vault_path, dataset):
     status = ledger.budget_status(vault, dataset)
     assert status.epsilon_spent == pytest.approx(0.6) and len(status.entries) == 1
     assert len(vault.list_releases()) == 1
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.floats(0.01, 0.6), min_size=1, max_size=8))
+def test_any_sequence_of_spends_stays_within_the_budget(tmp_path_factory, asks):
+    from ppds_desktop.core.vault import Vault
+
+    v, _ = Vault.create(tmp_path_factory.mktemp("v") / "h.vault", PASSPHRASE)
+    try:
+        v.put_dataset("d", pd.DataFrame({"a": [1, 2]}))
+        ledger.set_budget(v, "d", epsilon=1.0)
+        granted = 0.0
+        for ask in asks:
+            try:
+                ledger.spend(v, "d", Cost(epsilon=ask), mechanism="t", description="",
+                             release=lambda: None)
+                granted += ask
+            except BudgetExceeded as exc:
+                assert granted + ask > 1.0 and exc.remaining == pytest.approx(1.0 - granted)
+        status = ledger.budget_status(v, "d")
+        assert status.epsilon_spent == pytest.approx(granted) and granted <= 1.0 + 1e-9
+    finally:
+        v.lock()
+
+
+def test_cancel_before_the_commit_spends_nothing(vault, dataset):
+    from ppds_desktop.core.errors import Cancelled
+    from ppds_desktop.core.progress import TaskState
+
+    dp_service.set_budget(vault, dataset, epsilon=1.0)
+    task = TaskState(lambda fraction, message: task.cancel() if "noise" in message else None)
+    with pytest.raises(Cancelled):
+        dp_service.run_query(vault, dataset, "count", epsilon=0.5, task=task)
+    assert ledger.budget_status(vault, dataset).epsilon_spent == 0 and vault.list_releases() == []

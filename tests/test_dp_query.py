@@ -168,3 +168,17 @@ def test_bad_queries_are_explained(text, msg):
 def test_unknown_column_is_named(df):
     with pytest.raises(InputError, match="no column named 'Weight'"):
         run(df, "mean Weight", bounds={"Weight": (0, 1)}, epsilon=1.0)
+
+
+def test_mean_interval_covers_the_true_mean_at_least_95_percent():
+    rng = np.random.default_rng(9)
+    df = pd.DataFrame({"x": rng.uniform(0, 100, 200)})
+    true = df["x"].clip(0, 100).mean()
+    query, _ = parse_query("mean x")
+    seeded = SeededTestRng(10)
+    hits = 0
+    runs = 400
+    for _ in range(runs):
+        row = evaluate(df, query, QueryOptions(bounds={"x": (0, 100)}, epsilon=0.5), rng=seeded).rows[0]
+        hits += row["ci_low"] <= true <= row["ci_high"]
+    assert hits / runs >= 0.95

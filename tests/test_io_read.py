@@ -146,3 +146,15 @@ def test_preview_reports_detected_options_and_fixable_errors(tmp_path):
     assert wrong.columns == ["a;b;c"] and "2 fields where the header has 1" in wrong.error
     dup = _write(tmp_path / "dup.csv", "a,a\n1,2\n")
     assert "same name" in preview(dup).error
+
+
+def test_quote_character_is_detected_and_overridable(tmp_path):
+    path = _write(tmp_path / "q.csv", "id;name;note\n1;'Smith; Ann';'ok'\n2;'Bo';'x'\n")
+    result = read_table(path)
+    assert (result.options.quotechar, result.options.delimiter) == ("'", ";")
+    assert result.table.column("name").to_pylist() == ["Smith; Ann", "Bo"]
+    plain = _write(tmp_path / "p.csv", 'id,name\n1,"Ann"\n2,O\'Brien\n')
+    assert read_table(plain).options.quotechar == '"'
+    assert read_table(plain).table.column("name").to_pylist() == ["Ann", "O'Brien"]
+    forced = read_table(path, ParseOptions(quotechar='"', delimiter=";"))
+    assert forced.table.column("name").to_pylist() == ["'Smith", "'Bo'"] or forced is None

@@ -183,3 +183,17 @@ def test_release_pipeline_runs_the_section_and_spends_in_its_transaction(vault, 
     with pytest.raises(BudgetExceeded):
         save_release(vault, again, "second")
     assert [r.name for r in vault.list_releases()] == ["deid + ldp"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 7), st.integers(0, 120), st.integers(1, 4), st.integers(0, 2 ** 32 - 1))
+def test_mdav_property_every_group_has_k_to_2k_minus_1_rows(k, extra, d, seed):
+    n = k + extra
+    x = np.random.default_rng(seed).normal(size=(n, d)).round(1)     # ties included
+    labels = mdav_groups(x, k)
+    sizes = np.bincount(labels)
+    assert labels.min() == 0 and sizes.min() >= k and sizes.max() <= max(2 * k - 1, k)

@@ -75,6 +75,8 @@ def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
     assert ms.k_check.isChecked() and ms.k_spin.value() == 5
     ms.l_check.setChecked(True)
     ms.l_spin.setValue(2)
+    assert ms.sensitive_combo.count() == 2          # "every sensitive column" + the one left
+    ms.sensitive_combo.setCurrentIndex(ms.sensitive_combo.findData("Medical Condition"))
     assert ms.preview.rowCount() > 0 and ms.preview.columnCount() >= 2    # hierarchy preview
     ms.qi_combo.setCurrentText("ZIP")
     assert "redaction" in ms.hierarchy_info.text()

@@ -80,8 +80,19 @@ def test_check_columns_names_the_problem():
         R.check_columns(recipe, ["x"])
     recipe = R.new_recipe(columns={"q": {"role": "quasi_identifier"}},
                           privacy={"k": 2, "l": {"l": 2}})
-    with pytest.raises(RecipeError, match=r"privacy.l: l-diversity needs exactly one column"):
+    with pytest.raises(RecipeError, match=r"privacy.l: l-diversity needs a column with role "
+                                          r"sensitive"):
         R.check_columns(recipe, ["q"])
+    recipe = R.new_recipe(columns={"q": {"role": "quasi_identifier"}, "s": {"role": "sensitive"},
+                                   "u": {"role": "sensitive"}},
+                          privacy={"k": 2, "t": {"t": 0.3, "column": "q"}})
+    with pytest.raises(RecipeError, match=r"privacy.t.column: t-closeness protects 'q'"):
+        R.check_columns(recipe, ["q", "s", "u"])
+    recipe["privacy"]["t"]["column"] = "u"
+    R.check_columns(recipe, ["q", "s", "u"])
+    assert R.model_columns(recipe, "t") == ["u"]
+    del recipe["privacy"]["t"]["column"]
+    assert R.model_columns(recipe, "t") == ["s", "u"]
     recipe = R.new_recipe(privacy={"k": 2})
     with pytest.raises(RecipeError, match=r"^privacy: a privacy model needs"):
         R.check_columns(recipe, [])

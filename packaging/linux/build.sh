@@ -18,6 +18,7 @@ ARCH="$(dpkg --print-architecture)"
 start=$(date +%s)
 
 rm -rf "$OUT/dist" "$OUT/work" "$OUT/deb"
+"$PY" packaging/make_icons.py >/dev/null
 "$PY" -m PyInstaller --noconfirm --log-level WARN \
     --distpath "$OUT/dist" --workpath "$OUT/work" packaging/ppds.spec
 
@@ -28,8 +29,8 @@ cp -a "$OUT/dist/ppds-desktop" "$PKG/opt/ppds-desktop"
 ln -s /opt/ppds-desktop/ppds-desktop "$PKG/usr/bin/ppds-desktop"
 ln -s /opt/ppds-desktop/ppds "$PKG/usr/bin/ppds"
 cp packaging/linux/ppds-desktop.desktop "$PKG/usr/share/applications/"
-cp resources/icons/ppds.png "$PKG/usr/share/icons/hicolor/256x256/apps/ppds-desktop.png"
-cp resources/icons/ppds.svg "$PKG/usr/share/icons/hicolor/scalable/apps/ppds-desktop.svg"
+cp "$OUT/icons/ppds.png" "$PKG/usr/share/icons/hicolor/256x256/apps/ppds-desktop.png"
+cp resources/icons/app.svg "$PKG/usr/share/icons/hicolor/scalable/apps/ppds-desktop.svg"
 SIZE_KB=$(du -sk "$PKG" --exclude=DEBIAN | cut -f1)
 # The glibc floor is the build machine's: build on the oldest distribution to support.
 GLIBC="$(ldd --version | head -n1 | awk '{print $NF}')"

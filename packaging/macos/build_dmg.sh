@@ -14,6 +14,7 @@ cd "$ROOT"
 VERSION="$("$PY" -c 'import ppds_desktop; print(ppds_desktop.__version__)')"
 
 "$PY" -m pip install -q 'pyinstaller>=6.5'
+"$PY" packaging/make_icons.py
 "$PY" -m PyInstaller --noconfirm --distpath "$OUT/dist" --workpath "$OUT/work" packaging/ppds.spec
 APP="$OUT/dist/PPDS Desktop.app"
 # BUNDLE(COLLECT) puts both executables (ppds-desktop and the console ppds) in Contents/MacOS.

@@ -38,7 +38,10 @@ def _fraction(text: str) -> float:
 def register(subparsers: argparse._SubParsersAction) -> None:
     a = subparsers.add_parser(
         "anonymize", help="de-identify a file or vault dataset with a recipe",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description="De-identify a file or a vault dataset. The recipe comes from --recipe, "
+                    "from --preset, or from the flags; flags change a recipe or preset "
+                    "(docs/recipe.md). Prints what was achieved: k/l/t measured on the "
+                    "output, suppressed rows, re-identification risk before and after.")
     a.add_argument("input", help="a CSV/TSV, .xlsx or Parquet file, or a vault dataset name")
     a.add_argument("--recipe", type=Path, help="recipe JSON file (see docs/recipe.md)")
     a.add_argument("-o", "--output", type=Path,
@@ -49,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--preset", choices=PRESET_CHOICES, help="start from a preset")
     a.add_argument("--drop", metavar="COLS", help="comma-separated columns to drop")
     a.add_argument("--qi", metavar="COLS", help="comma-separated quasi-identifiers")
-    a.add_argument("--sensitive", metavar="COL", help="the sensitive column (for l and t)")
+    a.add_argument("--sensitive", metavar="COL",
+                   help="the sensitive column l and t protect (default: every column whose "
+                        "role is sensitive)")
     a.add_argument("--k", type=int, help="k-anonymity")
     a.add_argument("--l", type=float, help="distinct l-diversity of the sensitive column")
     a.add_argument("--t", type=float, help="t-closeness of the sensitive column")
@@ -194,6 +199,9 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
         privacy["t"] = {"t": args.t, "distance": args.t_distance or "equal"}
     elif args.t_distance and "t" in privacy:
         privacy["t"]["distance"] = args.t_distance
+    for model in ("l", "t"):
+        if args.sensitive and model in privacy:
+            privacy[model]["column"] = args.sensitive
     if args.suppression is not None:
         privacy["suppression_limit"] = args.suppression
     if args.objective:
@@ -238,11 +246,10 @@ def run_anonymize(args) -> int:
         task = progress_task("anonymize")
         df, name = _load(args, vault, task.sub(0.0, 0.1))
         roles = kinds = None
-        if vault is not None and not Path(str(args.input)).is_file():
-            roles = {c: r.role if hasattr(r, "role") else r for c, r in vault.roles(name).items()}
-            profile = vault.dataset_info(name).profile or {}
-            kinds = {c["name"]: c.get("category") for c in profile.get("columns", [])
-                     if c.get("category")}
+        if args.preset and not args.recipe:
+            in_vault = vault is not None and not Path(str(args.input)).is_file()
+            roles, kinds = svc.column_hints(df, vault if in_vault else None,
+                                            name if in_vault else None)
         recipe = build_recipe(args, df, roles, kinds)
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True)

@@ -62,7 +62,7 @@ def _add_parse_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--delimiter", help="field delimiter, e.g. ',' ';' tab '|'")
     g.add_argument("--encoding", help="text encoding: utf-8, utf-8-sig, cp1252, latin-1")
     g.add_argument("--header-row", type=int, default=0, help="0-based line of the header (default 0)")
-    g.add_argument("--quotechar", default='"', help="quote character (default '\"')")
+    g.add_argument("--quotechar", help="quote character, e.g. '\"' or \"'\"")
     g.add_argument("--decimal", choices=[".", ","], help="decimal mark of numbers")
     g.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first)")
 

@@ -104,7 +104,7 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
         description=result.query,
         release=lambda: vault.put_release(name, "dp_statistics", source=info.id, recipe=recipe,
                                           report=result.to_dict(), files={"result.json": payload}))
-    task.report(1.0, "Done")
+    # No task.report after the commit: a Cancel now must not hide a result that was spent.
     return DPRelease(result, release, ledger.budget_status(vault, info.id))
 
 

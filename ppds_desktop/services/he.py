@@ -232,7 +232,7 @@ def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFA
     discrete-Laplace noise spending ``epsilon`` from ``budget_dataset``'s ledger, and record
     the answer as a release of kind ``he_result`` in the same transaction as the spend."""
     task = ensure_task(task)
-    decryptor = CRTDecryptor(private_key_for(vault, request.key_fingerprint))
+    decryptor = CRTDecryptor(private_key_for(vault, request.key_fingerprint), workers=2)
     noise = None
     dp = None
     if epsilon is not None:

@@ -18,7 +18,7 @@ from ..core.recipe.sections import SECTION_ORDER, commit_hook
 from ..core.report import render_html
 from ..core.risk import measure_risk
 
-__all__ = ["ReleaseOutcome", "assess_risk", "load_input", "lookup_pseudonym", "run_release",
+__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "load_input", "lookup_pseudonym", "run_release",
            "run_release_on_frame", "save_release"]
 
 
@@ -40,6 +40,22 @@ def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.Da
                          path=str(source))
     info = vault.dataset_info(source)
     return vault.load_dataset(info.id, task=task), info.name
+
+
+def column_hints(df: pd.DataFrame, vault=None, dataset_ref=None) -> tuple[dict, dict]:
+    """(roles, profile categories) per column: the ones saved with a vault dataset, or for a
+    file the import profiler's suggestions (``core.schema``), which presets start from."""
+    if vault is not None and dataset_ref is not None:
+        roles = {c: r.role for c, r in vault.roles(dataset_ref).items()}
+        profile = vault.dataset_info(dataset_ref).profile or {}
+        kinds = {c["name"]: c["category"] for c in profile.get("columns", [])
+                 if c.get("category")}
+        return roles, kinds
+    import pyarrow as pa
+
+    from ..core.schema import profile_table
+    profile = profile_table(pa.Table.from_pandas(df, preserve_index=False))
+    return profile.roles(), {c.name: c.category for c in profile.columns if c.category}
 
 
 def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None) -> ReleaseOutcome:

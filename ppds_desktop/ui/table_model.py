@@ -17,10 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-BLOCK_ROWS = 256
-MAX_CACHED_BLOCKS = 512
+BLOCK_ROWS = 64                 # about two screenfuls of one column
+MAX_CACHED_BLOCKS = 2048
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+# data() and flags() run for every visible cell on every paint: look the enums up once
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 def format_value(value) -> str:
@@ -46,6 +51,21 @@ def format_value(value) -> str:
     return str(value)
 
 
+def _formats_in_arrow(t: pa.DataType) -> bool:
+    """Types whose Arrow cast to string reads exactly like ``format_value`` (done in C++)."""
+    if pa.types.is_dictionary(t):
+        return _formats_in_arrow(t.value_type)
+    return (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
+            or pa.types.is_date(t))
+
+
+def _contiguous(column: pa.ChunkedArray) -> pa.Array:
+    """One array per column for O(1) slicing; copies only when there are several chunks."""
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    return column.combine_chunks()
+
+
 def _as_arrow(data) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
@@ -65,9 +85,10 @@ class ArrowTableModel(QAbstractTableModel):
         super().__init__(parent)
         table = _as_arrow(data)
         self._names = list(table.column_names)
-        self._columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+        self._columns = [_contiguous(table.column(i)) for i in range(table.num_columns)]
         self._numeric = [pa.types.is_integer(c.type) or pa.types.is_floating(c.type)
                          or pa.types.is_decimal(c.type) for c in self._columns]
+        self._in_arrow = [_formats_in_arrow(c.type) for c in self._columns]
         labels = type_labels or {}
         self._types = [labels.get(name) or str(col.type) for name, col in
                        zip(self._names, self._columns)]
@@ -83,13 +104,13 @@ class ArrowTableModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._names)
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.cell_text(index.row(), index.column())
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if self._numeric[index.column()] else _LEFT
+    def data(self, index, role=_DISPLAY):
+        if role == _DISPLAY or role == _TOOLTIP:
+            row = index.row()
+            return self.cell_text(row, index.column()) if row >= 0 else None
+        if role == _ALIGNMENT:
+            column = index.column()
+            return (_RIGHT if self._numeric[column] else _LEFT) if column >= 0 else None
         return None
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
@@ -109,7 +130,7 @@ class ArrowTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index):
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self._columns):
@@ -156,8 +177,10 @@ class ArrowTableModel(QAbstractTableModel):
         stop = min(start + BLOCK_ROWS, self._rows)
         array = self._columns[column]
         if self._order is None:
-            values = array.slice(start, stop - start).to_pylist()
+            values = array.slice(start, stop - start)
         else:
-            values = array.take(pa.array(self._order[start:stop])).to_pylist()
-        return [format_value(v) for v in values]
+            values = array.take(pa.array(self._order[start:stop]))
+        if self._in_arrow[column]:
+            return pc.fill_null(values.cast(pa.string()), "").to_pylist()
+        return [format_value(v) for v in values.to_pylist()]
 

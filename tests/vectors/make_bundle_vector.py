@@ -14,6 +14,7 @@ from pathlib import Path
 from ppds_desktop.core.bundle import FileSource, SealRandomness, seal_bundle
 from ppds_desktop.core.bundle import crypto
 from ppds_desktop.core.bundle.format import recipient_key_id
+from ppds_desktop.core.identity.card import make_card
 from ppds_desktop.core.identity.keys import KeyPairs
 
 HERE = Path(__file__).resolve().parent
@@ -63,6 +64,9 @@ def build(workdir: Path) -> dict:
             "file_sha256": hashlib.sha256(bytes.fromhex(i["file_data"])).hexdigest(),
         },
         "bundle": blob.hex(),
+        "sender_card": make_card(sender, identity_id="00" * 15 + "01", display_name="Test Sender",
+                                 organisation="Test Hospital", created_at="2026-01-01T00:00:00Z",
+                                 extensions={"paillier": {"n": "3233"}}).to_dict(),
     }
 
 

@@ -10,6 +10,7 @@ offset would publish that person's true dates.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 
 import numpy as np
@@ -63,13 +64,19 @@ def _parse_dates(values: pd.Series) -> pd.Series:
     return parsed
 
 
+def _all_dates(values: pd.Series) -> bool:
+    present = values.dropna()
+    return len(present) > 0 and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+                                    for v in present.head(100))
+
+
 def shift_dates(df: pd.DataFrame, columns: list[str], key: bytes, max_days: int,
                 person_column: str | None = None) -> pd.DataFrame:
     """A copy of ``df`` with ``columns`` shifted per person.
 
     Without ``person_column`` each row is its own person (dates in one row still shift
-    together). Text dates come back as ISO text (date only when the input had no times);
-    datetime columns stay datetime.
+    together). Datetime columns stay datetime, ``datetime.date`` columns stay dates, text dates
+    come back as ISO text (date only when the input had no times).
     """
     out = df.copy()
     persons = (df[person_column] if person_column is not None
@@ -81,6 +88,9 @@ def shift_dates(df: pd.DataFrame, columns: list[str], key: bytes, max_days: int,
         shifted = parsed + deltas
         if pd.api.types.is_datetime64_any_dtype(original):
             out[col] = shifted
+        elif _all_dates(original):               # datetime.date objects (Arrow date32)
+            out[col] = pd.Series([None if pd.isna(v) else v.date() for v in shifted],
+                                 index=df.index, dtype=object)
         else:
             has_time = bool((parsed.dropna() != parsed.dropna().dt.normalize()).any())
             fmt = "%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"

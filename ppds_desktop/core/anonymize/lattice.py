@@ -335,7 +335,7 @@ class EncodedTable:
                     ev.anonymous = out_rows <= self.limit
                     if ev.anonymous:
                         self._objective_parts(ev, src, cols, ids, bad, sizes)
-        if 2 * k <= src.entries and self.entries >= 2048:
+        if 8 * k <= src.entries and self.entries >= 2048:
             self._remember(self._rolled_up(levels, src, cols, ids, k, sizes))
         return ev
 

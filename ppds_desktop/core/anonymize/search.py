@@ -5,8 +5,13 @@ The search is a best-first branch and bound in the spirit of ARX's Flash/OLA fam
 * Every node gets a free lower bound of the objective: its value if nothing were suppressed
   (for Loss and entropy this is a per-column constant, so the bound costs no data pass and
   grows with generalization). Nodes are visited in increasing bound; the search stops as soon
-  as the bound reaches the ``top``-th best anonymous value found, so the candidates are the
-  exact ``top`` best transformations, and the first one is the optimum.
+  as the bound reaches the best anonymous value found, which is then the optimum. The
+  candidates are the ``top`` best anonymous transformations met on the way (ARX's explore
+  list); with ``exact_top=True`` the search goes on until they are provably the ``top``
+  best of the whole lattice, which costs more checks.
+* A node's bound is raised by the rows it must suppress: rows failing the monotone models can
+  only become fewer when generalizing, so every checked node gives a floor to all the nodes
+  below it, and a suppressed row adds at least (1 − the largest share on that level).
 * Anonymity is learned with predictive tagging on the monotone part of the models
   (k-anonymity and distinct l-diversity with suppression): a node that passes makes all its
   generalizations pass, a node that fails makes all its specializations fail. Before an
@@ -155,6 +160,7 @@ def _transformation(ev: NodeEval, table: EncodedTable, value: float) -> Transfor
 
 def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyModel], *,
            suppression_limit: float = 0.0, objective: str = "loss", top: int = 20,
+           exact_top: bool = False,
            task: TaskState | None = None) -> SearchResult:
     """Find the full-domain generalization of ``qis`` that satisfies ``models`` with the
     lowest ``objective``, and the ``top`` best ones (see the module docstring)."""
@@ -177,7 +183,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
     best: list[tuple[float, int, int, Transformation]] = []   # max-heap via negated value
 
     def bound() -> float:
-        return -best[0][0] if len(best) >= top else np.inf
+        if not best or (exact_top and len(best) < top):
+            return np.inf
+        return -best[0][0] if exact_top else -max(best)[0]
 
     def evaluate(idx: int) -> NodeEval:
         ev = table.evaluate(lattice.nodes[idx], cutoff=bound(),

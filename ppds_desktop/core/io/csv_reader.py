@@ -12,6 +12,8 @@ message is never shown because it quotes the row.
 from __future__ import annotations
 
 import mmap
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -70,18 +72,34 @@ def read_csv(path: Path, options: ParseOptions | None = None, limits: ReadLimits
     if len(columns[0]) == 0:
         raise InputError("the file has a header but no data rows", path=str(path),
                          line=_header_line(opts, lines) + 1)
-    date_formats = {}
-    sub = task.sub(0.55, 1.0)
-    for i, name in enumerate(names):
-        sub.report(i / len(names), f"reading column types ({i + 1}/{len(names)})")
-        columns[i], fmt = convert_text_column(columns[i], decimal=opts.decimal)
-        if fmt:
-            date_formats[name] = fmt
+    date_formats = _convert_columns(columns, names, opts.decimal, task.sub(0.55, 1.0))
     table = pa.Table.from_arrays(columns, names=names)
     del columns
     task.report(1.0, f"read {table.num_rows:,} rows")
     return ReadResult(table=table, format="csv", options=opts, file_name=path.name,
                       file_bytes=size, date_formats=date_formats)
+
+
+def _convert_columns(columns: list[pa.ChunkedArray], names: list[str], decimal: str,
+                     task: TaskState) -> dict[str, str]:
+    """Type every column in place (on a few threads: the work is in Arrow kernels, which release
+    the GIL); each text column is dropped as soon as its typed version exists. Returns the date
+    format used per date column."""
+    date_formats = {}
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(convert_text_column, col, decimal) for col in columns]
+        try:
+            for i, future in enumerate(futures):
+                task.report(i / len(names), f"reading column types ({i + 1}/{len(names)})")
+                columns[i], fmt = future.result()
+                futures[i] = None
+                if fmt:
+                    date_formats[names[i]] = fmt
+        finally:
+            for future in futures:
+                if future is not None:
+                    future.cancel()
+    return date_formats
 
 
 def _header_line(opts: ParseOptions, lines: list[str]) -> int:

@@ -26,7 +26,7 @@ class ParseOptions:
     delimiter: str | None = None
     encoding: str | None = None
     header_row: int = 0
-    quotechar: str = '"'
+    quotechar: str | None = None
     decimal: str | None = None
     sheet: str | None = None
 

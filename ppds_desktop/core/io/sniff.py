@@ -126,6 +126,19 @@ def _records(lines: list[str], delimiter: str, quotechar: str, limit: int) -> li
     return out
 
 
+def detect_quotechar(lines: list[str]) -> str:
+    """``'`` only if it opens and closes fields more often than ``"`` does; ``"`` otherwise."""
+    text = "".join(lines)
+    best, best_hits = '"', 0
+    for cand in ('"', "'"):
+        q = re.escape(cand)
+        hits = len(re.findall(rf"(?:^|[,;\t|]){q}", text, re.M)) + \
+            len(re.findall(rf"{q}(?:[,;\t|]|\r?$)", text, re.M))
+        if hits > best_hits:
+            best, best_hits = cand, hits
+    return best
+
+
 def detect_delimiter(lines: list[str], quotechar: str, suffix: str) -> str:
     """The candidate that splits the most records into the same number (>1) of fields."""
     best, best_score = None, (0.0, 0)
@@ -174,15 +187,18 @@ def resolve_text_options(path: Path, head: bytes, truncated: bool,
     if _codec_name(encoding) not in {_codec_name(e) for e in SUPPORTED_ENCODINGS}:
         raise InputError(f"unsupported text encoding {encoding!r}", path=str(path),
                          hint="use " + ", ".join(SUPPORTED_ENCODINGS))
-    if options.quotechar and len(options.quotechar) != 1:
-        raise InputError("the quote character must be one character", path=str(path))
     lines = head_lines(head, encoding, truncated)[options.header_row:]
-    delimiter = options.delimiter or detect_delimiter(lines, options.quotechar, path.suffix.lower())
-    if len(delimiter) != 1 or delimiter in ("\r", "\n", options.quotechar):
+    quotechar = options.quotechar or detect_quotechar(lines)
+    if len(quotechar) != 1 or quotechar in ("\r", "\n"):
+        raise InputError(f"the quote character must be one character, not {quotechar!r}",
+                         path=str(path))
+    delimiter = options.delimiter or detect_delimiter(lines, quotechar, path.suffix.lower())
+    if len(delimiter) != 1 or delimiter in ("\r", "\n", quotechar):
         raise InputError(f"the delimiter must be one character other than a quote or newline, "
                          f"not {delimiter!r}", path=str(path))
-    decimal = options.decimal or detect_decimal(lines, delimiter, options.quotechar)
+    decimal = options.decimal or detect_decimal(lines, delimiter, quotechar)
     if decimal not in (".", ","):
         raise InputError(f"the decimal mark must be '.' or ',', not {decimal!r}", path=str(path))
-    return options.with_(encoding=encoding, delimiter=delimiter, decimal=decimal)
+    return options.with_(encoding=encoding, delimiter=delimiter, quotechar=quotechar,
+                         decimal=decimal)
 

@@ -11,10 +11,10 @@ Schema ``ppds_desktop/schemas/recipe-v1.schema.json`` and documented in ``docs/r
 """
 
 from .document import (RECIPE_VERSION, check_columns, column_actions, dumps, load, loads,
-                        new_recipe, privacy_settings, quasi_identifiers, risk_settings,
-                        sensitive_columns)
+                        model_columns, new_recipe, privacy_settings, quasi_identifiers,
+                        risk_settings, sensitive_columns)
 from .validation import schema_path, validate
 
 __all__ = ["RECIPE_VERSION", "check_columns", "column_actions", "dumps", "load", "loads",
-           "new_recipe", "privacy_settings", "quasi_identifiers", "risk_settings",
+           "model_columns", "new_recipe", "privacy_settings", "quasi_identifiers", "risk_settings",
            "schema_path", "sensitive_columns", "validate"]

@@ -127,9 +127,15 @@ def check_columns(recipe: dict, columns: list[str]) -> None:
     privacy = privacy_settings(recipe)
     sensitive = sensitive_columns(recipe)
     for model in ("l", "t"):
-        if model in privacy and len(sensitive) != 1:
-            raise RecipeError(f"{'l-diversity' if model == 'l' else 't-closeness'} needs "
-                              f"exactly one column with role sensitive (found {len(sensitive)})",
+        if model not in privacy:
+            continue
+        name = "l-diversity" if model == "l" else "t-closeness"
+        column = privacy[model].get("column")
+        if column is not None and column not in sensitive:
+            raise RecipeError(f"{name} protects '{column}', which is not a released column "
+                              "with role sensitive", field=f"privacy.{model}.column")
+        if not sensitive:
+            raise RecipeError(f"{name} needs a column with role sensitive",
                               field=f"privacy.{model}")
     qis = set(quasi_identifiers(recipe))
     for col in privacy.get("levels", {}):
@@ -139,3 +145,11 @@ def check_columns(recipe: dict, columns: list[str]) -> None:
     if any(m in privacy for m in ("k", "l", "t")) and not qis:
         raise RecipeError("a privacy model needs at least one quasi-identifier column",
                           field="privacy")
+
+
+def model_columns(recipe: dict, model: str) -> list[str]:
+    """The sensitive columns the ``l`` or ``t`` model protects (its ``column``, or all)."""
+    spec = privacy_settings(recipe).get(model)
+    if spec is None:
+        return []
+    return [spec["column"]] if spec.get("column") else sensitive_columns(recipe)

@@ -55,15 +55,17 @@ class Generalization:
     engine_seconds: float | None = None
 
 
-def build_models(privacy: dict, sensitive: list[str], hierarchies: dict[str, Any]):
-    """The engine's privacy-model objects for the recipe's ``privacy`` section."""
+def build_models(recipe: dict, hierarchies: dict[str, Any]):
+    """The engine's privacy-model objects for the recipe's ``privacy`` section: k, and l and
+    t once per sensitive column they protect."""
     from ..anonymize import models as M
 
+    privacy = document.privacy_settings(recipe)
     out = []
     if "k" in privacy:
         out.append(M.KAnonymity(privacy["k"]))
-    if "l" in privacy:
-        spec, col = privacy["l"], sensitive[0]
+    spec = privacy.get("l")
+    for col in document.model_columns(recipe, "l"):
         if spec["variant"] == "distinct":
             if float(spec["l"]) != int(spec["l"]):
                 raise RecipeError("distinct l-diversity needs a whole number", field="privacy.l.l")
@@ -72,20 +74,20 @@ def build_models(privacy: dict, sensitive: list[str], hierarchies: dict[str, Any
             out.append(M.EntropyLDiversity(col, spec["l"]))
         else:
             out.append(M.RecursiveCLDiversity(col, spec["c"], int(spec["l"])))
-    if "t" in privacy:
-        spec, col = privacy["t"], sensitive[0]
+    spec = privacy.get("t")
+    for col in document.model_columns(recipe, "t"):
         out.append(M.TCloseness(col, spec["t"], distance=spec["distance"],
                                 hierarchy=hierarchies.get(col)))
     return out
 
 
-def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], sensitive: list[str],
-                 privacy: dict, base_dir: Path | None):
+def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], privacy: dict,
+                 base_dir: Path | None):
     actions = document.column_actions(recipe)
     specs, built = {}, {}
     wanted = list(qis)
     if privacy.get("t", {}).get("distance") == "hierarchical":
-        wanted += [c for c in sensitive if c not in wanted]
+        wanted += [c for c in document.model_columns(recipe, "t") if c not in wanted]
     for col in wanted:
         act = actions[col]["action"]
         spec = act.get("hierarchy", {"kind": "auto"}) if act["type"] == "generalize" \
@@ -107,29 +109,30 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
     if not any(m in privacy for m in ("k", "l", "t")):
         return df, Generalization()
     qis = [c for c in document.quasi_identifiers(recipe) if c in df.columns]
-    sensitive = document.sensitive_columns(recipe)
     limit = privacy["suppression_limit"]
     info = Generalization(method=privacy["method"],
                           suppression_limit_rows=int(limit * len(df) + 1e-9))
     if privacy["method"] == "mondrian":
         from ..anonymize.mondrian import mondrian
-        if "t" in privacy or privacy.get("l", {}).get("variant", "distinct") != "distinct":
-            raise RecipeError("Mondrian supports k-anonymity and distinct l-diversity only",
-                              field="privacy.method")
+        l_cols = document.model_columns(recipe, "l")
+        if "t" in privacy or privacy.get("l", {}).get("variant", "distinct") != "distinct" \
+                or len(l_cols) > 1:
+            raise RecipeError("Mondrian supports k-anonymity and distinct l-diversity of one "
+                              "sensitive column only", field="privacy.method")
         started = time.perf_counter()
         res = mondrian(df, qis, k=privacy.get("k", 1),
-                       l=int(privacy["l"]["l"]) if "l" in privacy else None,
-                       sensitive=sensitive[0] if "l" in privacy else None, task=task)
+                       l=int(privacy["l"]["l"]) if l_cols else None,
+                       sensitive=l_cols[0] if l_cols else None, task=task)
         info.engine_seconds = time.perf_counter() - started
         info.classes = len(res.class_sizes)
         info.measured = dict(res.measured)
         info.metrics = {"average_class_size": metrics.average_class_size(res.class_sizes),
                         "discernibility": metrics.discernibility(res.class_sizes, 0)}
         return res.data, info
-    specs, hierarchies = _hierarchies(df, recipe, qis, sensitive, privacy, base_dir)
+    specs, hierarchies = _hierarchies(df, recipe, qis, privacy, base_dir)
     info.hierarchy_specs = specs
     info.heights = {c: hierarchies[c].height for c in qis}
-    models = build_models(privacy, sensitive, hierarchies)
+    models = build_models(recipe, hierarchies)
     qh = {c: hierarchies[c] for c in qis}
     levels = privacy.get("levels")
     started = time.perf_counter()

@@ -106,7 +106,7 @@ def _model(recipe, released, original, qis, gen, sections) -> dict:
     if sections and not hierarchical:
         try:
             present = [c for c in qis if c in released.columns]
-            achieved = measure_models(released, present, build_models(privacy, sensitive, {}),
+            achieved = measure_models(released, present, build_models(recipe, {}),
                                       reference=original if sensitive else None)
             measured_on = "released table"
         except PPDSError:          # e.g. the sensitive column left as ciphertexts

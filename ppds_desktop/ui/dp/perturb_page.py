@@ -1,12 +1,11 @@
-"""The perturbation page of the Prepare wizard: build the recipe's ``perturbation`` steps, preview
-their utility cost (moments, correlations, distribution distances, before/after chart), and —
-used on its own — release the perturbed dataset.
+"""The perturbation page of the Prepare wizard: build the recipe's ``perturbation`` steps and
+preview their utility cost (moments, correlations, distribution distances, before/after chart).
 
-The wizard hands it the table to perturb with :meth:`PerturbationPage.set_input` and reads the
-recipe section back with :meth:`PerturbationPage.section`. The preview runs
-``core.perturb.recipe.apply_perturbation`` on the worker and releases nothing; releasing goes
-through ``services.dp.perturb_dataset``, which spends budget for local-DP steps in the release's
-transaction.
+The wizard (``ui/prepare/extra_pages.py``) hands it the table to perturb with
+:meth:`PerturbationPage.set_input` and reads the recipe section back with
+:meth:`PerturbationPage.section`. The preview runs ``core.perturb.recipe.apply_perturbation`` on
+the worker and releases nothing; the wizard's release runs the section through the release
+pipeline, whose commit hook spends the budget of local-DP steps in the release's transaction.
 """
 
 from __future__ import annotations
@@ -21,9 +20,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.charts import histogram_before_after
+from ...core.dp.ledger import budget_status
 from ...core.errors import InputError, PPDSError
 from ...core.perturb.recipe import apply_perturbation, section_cost, validate_section
-from ...services import dp as dp_service
 from ..errors import show_error
 from ..widgets.svg_view import SvgChart
 from ..widgets.task_progress import TaskProgress
@@ -50,7 +49,8 @@ METHODS = [
 class PerturbationPage(QWidget):
     section_changed = Signal()
 
-    def __init__(self, session, parent: QWidget | None = None, *, standalone: bool = True):
+    def __init__(self, session, parent: QWidget | None = None, *, standalone: bool = False):
+        """``standalone`` is accepted for the wizard's adapter; the page is always embedded."""
         super().__init__(parent)
         self.session = session
         self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
@@ -59,9 +59,6 @@ class PerturbationPage(QWidget):
         self.steps: list[dict] = []
         self.outcome = None
 
-        self.dataset_combo = QComboBox()
-        self.dataset_combo.setVisible(standalone)
-        self.dataset_combo.currentIndexChanged.connect(self._load_dataset)
         self.method_combo = QComboBox()
         for label, key, _help in METHODS:
             self.method_combo.addItem(label, key)
@@ -89,9 +86,6 @@ class PerturbationPage(QWidget):
         self.cost_label = QLabel()
         self.preview_button = QPushButton("Preview utility")
         self.preview_button.clicked.connect(self.preview)
-        self.release_button = QPushButton("Release perturbed dataset")
-        self.release_button.setVisible(standalone)
-        self.release_button.clicked.connect(self.release)
         self.utility_table = QTableWidget(0, 6)
         self.utility_table.setHorizontalHeaderLabels(
             ["Column", "Mean before", "Mean after", "Variance ratio", "Hellinger", "TV distance"])
@@ -103,8 +97,6 @@ class PerturbationPage(QWidget):
         self.summary.setWordWrap(True)
 
         form = QFormLayout()
-        if standalone:
-            form.addRow("Dataset", self.dataset_combo)
         form.addRow("Method", self.method_combo)
         form.addRow("", self.method_help)
         form.addRow("Columns", self.columns_list)
@@ -133,12 +125,9 @@ class PerturbationPage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(TaskProgress(self.runner), 1)
         buttons.addWidget(self.preview_button)
-        buttons.addWidget(self.release_button)
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
-        if standalone:
-            self.dataset_combo.addItems([d.name for d in session.vault.list_datasets()])
         self._method_changed()
         self._steps_changed()
 
@@ -155,6 +144,7 @@ class PerturbationPage(QWidget):
             self.columns_list.addItem(item)
         self.chart_column.clear()
         self.chart_column.addItems([str(c) for c in df.columns])
+        self._steps_changed()                   # the remaining budget may differ per dataset
 
     def section(self) -> dict | None:
         """The recipe's ``perturbation`` section, or None when there are no steps."""
@@ -165,11 +155,6 @@ class PerturbationPage(QWidget):
         self._steps_changed()
 
     # ---------------------------------------------------------------- building steps
-    def _load_dataset(self) -> None:
-        name = self.dataset_combo.currentText()
-        if name:
-            self.set_input(self.session.vault.load_dataset(name), name)
-
     def _method_changed(self) -> None:
         key = self.method_combo.currentData()
         self.method_help.setText(METHODS[self.method_combo.currentIndex()][2])
@@ -242,31 +227,26 @@ class PerturbationPage(QWidget):
             params = {k: v for k, v in step.items() if k != "method"}
             self.steps_list.addItem(f"{step['method']}: {json.dumps(params, ensure_ascii=False)}")
         cost = section_cost({"steps": self.steps})
-        self.cost_label.setText(
-            f"Privacy budget these steps spend: ε = {cost.epsilon:g}, ρ = {cost.rho:g}"
-            if cost.epsilon or cost.rho else "These steps spend no privacy budget.")
+        text = (f"Privacy budget these steps spend: ε = {cost.epsilon:g}, ρ = {cost.rho:g}"
+                if cost.epsilon or cost.rho else "These steps spend no privacy budget.")
+        if (cost.epsilon or cost.rho) and self.dataset_ref is not None:
+            status = budget_status(self.session.vault, self.dataset_ref, with_entries=False)
+            text += (f" (remaining: ε = {status.epsilon_remaining:g}, ρ = {status.rho_remaining:g})"
+                     if status.is_set else " (no budget is set for this dataset yet)")
+        self.cost_label.setText(text)
         self.preview_button.setEnabled(bool(self.steps))
-        self.release_button.setEnabled(bool(self.steps))
         self.section_changed.emit()
 
     # ---------------------------------------------------------------- preview and release
     def preview(self) -> None:
         if self.df is None or not self.steps:
             return
-        self.runner.run(apply_perturbation, self.df, self.section(), title="Perturbation preview",
+        # With the dataset known, the budget is checked now, so an overspend shows up here
+        # rather than at the end of the wizard; nothing is spent by a preview.
+        vault = self.session.vault if self.dataset_ref is not None else None
+        self.runner.run(apply_perturbation, self.df, self.section(), vault=vault,
+                        dataset_ref=self.dataset_ref, title="Perturbation preview",
                         on_done=self.show_outcome)
-
-    def release(self) -> None:
-        if not self.dataset_ref or not self.steps:
-            return
-        self.runner.run(dp_service.perturb_dataset, self.session.vault, self.dataset_ref,
-                        self.section(), title="Releasing the perturbed dataset",
-                        on_done=lambda pair: self._released(*pair))
-
-    def _released(self, outcome, release) -> None:
-        self.show_outcome(outcome)
-        self.summary.setText(self.summary.text() + f"<br>Saved as release <b>{release.name}</b>.")
-        self.session.releases_changed.emit()
 
     def show_outcome(self, outcome) -> None:
         self.outcome = outcome

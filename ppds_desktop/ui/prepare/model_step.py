@@ -39,7 +39,9 @@ class ModelStep(QWidget):
         self.t_spin.setValue(0.2)
         self.t_distance = QComboBox()
         self.t_distance.addItems(["equal", "ordered", "hierarchical"])
-        self.sensitive_label = QLabel()
+        self.sensitive_combo = QComboBox()
+        self.sensitive_combo.setToolTip("The sensitive column l-diversity and t-closeness "
+                                        "protect, or every column whose role is sensitive")
         self.suppression = QDoubleSpinBox()
         self.suppression.setRange(0.0, 100.0)
         self.suppression.setSuffix(" %")
@@ -69,7 +71,7 @@ class ModelStep(QWidget):
         row.addWidget(self.t_spin)
         row.addWidget(self.t_distance)
         form.addRow(row)
-        form.addRow("Sensitive column:", self.sensitive_label)
+        form.addRow("l and t protect:", self.sensitive_combo)
         form.addRow("Suppress at most:", self.suppression)
         form.addRow("Search objective:", self.objective)
         form.addRow("Method:", self.method)
@@ -122,8 +124,17 @@ class ModelStep(QWidget):
             privacy.get("objective", "loss"))))
         self.method.setCurrentIndex(max(0, self.method.findData(privacy.get("method", "optimal"))))
         sensitive = document.sensitive_columns(recipe)
-        self.sensitive_label.setText(", ".join(sensitive) or "none (set a column's role to "
-                                                            "sensitive for l and t)")
+        self.sensitive_combo.clear()
+        if not sensitive:
+            self.sensitive_combo.addItem("no sensitive column (set a role on the previous page)",
+                                         None)
+        else:
+            self.sensitive_combo.addItem(f"every sensitive column ({len(sensitive)})", None)
+            for col in sensitive:
+                self.sensitive_combo.addItem(col, col)
+            chosen = (privacy.get("l") or privacy.get("t") or {}).get("column")
+            if chosen in sensitive:
+                self.sensitive_combo.setCurrentIndex(self.sensitive_combo.findData(chosen))
         self._specs = {}
         actions = document.column_actions(recipe)
         for col in document.quasi_identifiers(recipe):
@@ -146,6 +157,10 @@ class ModelStep(QWidget):
                 privacy["l"]["c"] = self.c_spin.value()
         if self.t_check.isChecked():
             privacy["t"] = {"t": self.t_spin.value(), "distance": self.t_distance.currentText()}
+        column = self.sensitive_combo.currentData()
+        for model in ("l", "t"):
+            if column and model in privacy:
+                privacy[model]["column"] = column
         if privacy:
             privacy["suppression_limit"] = round(self.suppression.value() / 100.0, 6)
             privacy["objective"] = self.objective.currentData()
