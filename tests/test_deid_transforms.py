@@ -136,3 +136,12 @@ def test_pseudonyms_never_contain_the_value(values):
     out = pseudonym.pseudonymize(pd.Series(values), KEY_A)
     for raw, p in zip(values, out):
         assert p != raw and len(p) == pseudonym.DIGEST_HEX_CHARS
+
+
+def test_date_shift_keeps_date_objects_as_dates():
+    import datetime as dt
+
+    df = pd.DataFrame({"p": ["a", "b"], "d": [dt.date(2020, 1, 1), None]})
+    out = dateshift.shift_dates(df, ["d"], KEY_A, 7, "p")
+    assert isinstance(out["d"][0], dt.date) and out["d"][1] is None
+    assert 1 <= abs((out["d"][0] - dt.date(2020, 1, 1)).days) <= 7

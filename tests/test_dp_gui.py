@@ -88,6 +88,25 @@ def test_guessed_bounds_warn_and_mean_runs(qtbot, page, vault, tmp_path):
     assert "ci95_low" in (tmp_path / "r.csv").read_text()
 
 
+def test_median_with_typed_bounds_by_group(qtbot, page, vault):
+    ledger.set_budget(vault, "admissions", epsilon=1.0)
+    page.budget.refresh()
+    page.statistic_combo.setCurrentIndex(page.statistic_combo.findData("median"))
+    page.column_combo.setCurrentText("Billing Amount")
+    check_group(page, "Medical Condition")
+    qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
+    page.lo_edit.setText("0")
+    page.hi_edit.setText("1000")
+    assert page.bounds_warning.text() == ""
+    qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(page.runner.finished, timeout=20_000):
+        qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
+    assert page.table.rowCount() == 3 and page.table.item(0, 2).text() == "—"
+    assert all(0 <= float(page.table.item(i, 1).text().replace(",", "")) <= 1000 for i in range(3))
+    assert "taken from the data" in page.notes_label.text()     # categories were not declared
+    assert page.chart.is_valid()
+
+
 def test_overspend_shows_an_error_and_stays(qtbot, page, vault, monkeypatch):
     ledger.set_budget(vault, "admissions", epsilon=0.1)
     page.budget.refresh()

@@ -28,6 +28,8 @@ def test_escaping_rule():
     assert out.column("text").to_pylist() == [
         "'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "'\tx", "'\rx", "plain", "a=b", None]
     assert out.column("n").equals(_risky_table().column("n"))      # numbers stay numbers
+    renamed = escape_formulas(pa.table({"=HYPERLINK(1)": [1], "ok": [2]}))
+    assert renamed.column_names == ["'=HYPERLINK(1)", "ok"]
     assert out.column("x").equals(_risky_table().column("x"))
 
 

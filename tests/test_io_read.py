@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ppds_desktop.core.errors import InputError
 from ppds_desktop.core.io import ParseOptions, preview, read_table
 
 
@@ -156,5 +157,6 @@ def test_quote_character_is_detected_and_overridable(tmp_path):
     plain = _write(tmp_path / "p.csv", 'id,name\n1,"Ann"\n2,O\'Brien\n')
     assert read_table(plain).options.quotechar == '"'
     assert read_table(plain).table.column("name").to_pylist() == ["Ann", "O'Brien"]
-    forced = read_table(path, ParseOptions(quotechar='"', delimiter=";"))
-    assert forced.table.column("name").to_pylist() == ["'Smith", "'Bo'"] or forced is None
+    with pytest.raises(InputError, match="4 fields where the header has 3") as info:
+        read_table(path, ParseOptions(quotechar='"'))     # then "Smith; Ann" splits in two
+    assert info.value.line == 2

@@ -199,3 +199,22 @@ def test_extra_pages_hook_inserts_a_page(qtbot, vault):
         assert applied
     finally:
         EXTRA_PAGES.pop()
+
+
+def test_perturbation_page_adds_its_section(qtbot, wizard):
+    pytest.importorskip("ppds_desktop.ui.dp.perturb_page")
+    w = wizard
+    choose_dataset(qtbot, w)
+    for _ in range(3):
+        click(qtbot, w.next_button)
+    assert w.titles[w.steps.currentIndex()].endswith("Perturbation (optional)")
+    page = w.steps.currentWidget().page
+    page.load_section({"steps": [{"method": "rank_swap", "columns": ["Billing Amount"],
+                                  "p": 5}]})
+    while w.steps.currentIndex() < w.run_index:                  # and any later extra page
+        click(qtbot, w.next_button)
+    assert w.state.recipe["perturbation"]["steps"][0]["method"] == "rank_swap"
+    with qtbot.waitSignal(w.runner.finished, timeout=60_000):
+        click(qtbot, w.next_button)
+    assert "perturbation" in w.state.outcome.report["sections"]
+    assert "perturbation" in w.results_step.sections_label.text()

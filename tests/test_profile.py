@@ -71,6 +71,8 @@ def _text(values):
     ("who", ["Mary Smith", "John Doe", "Dr. Anna Jones", "Peter van Dijk", "Linda Park"] * 10,
      "identifier", "person_name"),
     ("where", [f"{i} Baker Street" for i in range(1, 51)], "identifier", "address"),
+    ("woonadres", ["Kerkstraat 12", "Hauptstraße 5", "Rue de Rivoli 3", "Calle Mayor 7"] * 10,
+     "identifier", "address"),
     ("code", [f"SW1A {i % 9 + 1}AA" for i in range(50)], "quasi_identifier", "postcode"),
     ("ref", [f"MRN{100000 + i}" for i in range(50)], "identifier", "record_number"),
     ("s", ["M", "F", "F", "M", "X"] * 10, "quasi_identifier", "gender"),

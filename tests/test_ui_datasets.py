@@ -150,3 +150,21 @@ def test_audit_page_lists_entries_and_verifies_the_chain(qtbot, vault):
         page.verify_button.click()
     assert "intact" in page.result.text()
     window.session.lock()
+
+
+def test_delete_and_rename_from_the_page(qtbot, vault, monkeypatch):
+    vault.put_dataset("first", _small_frame(8))
+    vault.put_dataset("second", _small_frame(8))
+    window = _window(qtbot, vault)
+    page = window.page("datasets")
+    assert page.list.count() == 2 and page.current_uid() == vault.dataset_info("second").uid
+    monkeypatch.setattr("ppds_desktop.ui.datasets_page.QInputDialog.getText",
+                        lambda *a, **k: ("renamed", True))
+    page.rename_current()
+    assert [d.name for d in vault.list_datasets()] == ["first", "renamed"]
+    assert page.list.currentItem().text() == "renamed"
+    with qtbot.waitSignal(window.session.runner.finished, timeout=10_000):
+        page.delete_current(confirm=False)
+    assert [d.name for d in vault.list_datasets()] == ["first"]
+    assert page.list.count() == 1 and page.title.text() == "first"
+    window.session.lock()

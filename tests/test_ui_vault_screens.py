@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QWizard
 
 from ppds_desktop.core.errors import WrongPassphrase
 from ppds_desktop.core.vault import Vault
+from ppds_desktop.paths import default_vault_path
 from ppds_desktop.ui.app import AppController
 from ppds_desktop.ui.first_run import PAGE_CREATE, PAGE_RECOVERY, FirstRunWizard
 from ppds_desktop.ui.main_window import MainWindow
@@ -48,6 +49,7 @@ def test_first_run_wizard_creates_a_vault_and_shows_the_recovery_key_once(qtbot,
     _next(qtbot, wizard)                              # "Create a new vault" is the default
     create = wizard.page(PAGE_CREATE)
     assert wizard.currentId() == PAGE_CREATE
+    assert create.location.path() == default_vault_path()  # the platform's user data folder
     target = tmp_path / "new" / "clinic.vault"
     create.location.edit.setText(str(target))
     create.fields.passphrase.setText("password123")   # weak: refused
@@ -107,8 +109,7 @@ def test_full_cycle_first_run_lock_and_unlock(qtbot, controller):
     assert isinstance(wizard, FirstRunWizard)
     _next(qtbot, wizard)
     create = wizard.page(PAGE_CREATE)
-    assert create.location.path() != controller.vault_path  # defaults to the platform folder
-    create.location.edit.setText(str(controller.vault_path))
+    assert create.location.path() == controller.vault_path  # the --vault path, not yet a vault
     create.fields.passphrase.setText(STRONG)
     create.fields.confirm.setText(STRONG)
     with qtbot.waitSignal(wizard.page(PAGE_RECOVERY).runner.finished, timeout=20_000):

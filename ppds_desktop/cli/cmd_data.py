@@ -123,7 +123,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 def cmd_profile(args: argparse.Namespace) -> int:
     target = Path(args.target)
     task = progress_task("Profiling")
-    if target.is_file():
+    if target.exists():
         profile = datasets.profile_file(target, _parse_options(args), task=task)
     else:
         vault = open_vault(args)

@@ -86,9 +86,11 @@ class AppController(QObject):
         return self.show_first_run()
 
     def show_first_run(self) -> QWidget:
+        from ..core.vault import Vault
         from .first_run import FirstRunWizard
 
-        wizard = FirstRunWizard()
+        wizard = FirstRunWizard(default_path=None if Vault.exists(self.vault_path)
+                                else self.vault_path)
         wizard.setWindowIcon(app_icon())
         wizard.accepted.connect(lambda: self._first_run_done(wizard))
         wizard.rejected.connect(lambda: self._first_run_cancelled(wizard))

@@ -304,25 +304,47 @@ class DatasetsPage(QWidget):
             self.info = None
             self.session.datasets_changed.emit()
 
-    def delete_current(self) -> None:
+    def delete_current(self, *, confirm: bool = True) -> None:
+        """Ask, then delete on the session's worker (a large dataset takes a moment)."""
         if self.info is None:
             return
-        answer = QMessageBox.question(
-            self, "Delete dataset",
-            f"Delete “{self.info.name}” ({self.info.n_rows:,} rows) from the vault?\n\n"
-            "This cannot be undone. The deletion is recorded in the audit log.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            self.session.vault.delete_dataset(self.info.uid)
-        except PPDSError as exc:
-            show_error(self, exc, title="Deleting")
-            return
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Delete dataset",
+                f"Delete “{self.info.name}” ({self.info.n_rows:,} rows) from the vault?\n\n"
+                "This cannot be undone. The deletion is recorded in the audit log.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.runner.cancel()  # a load of this dataset need not finish
+        self.session.runner.run(_delete, self.session.vault, self.info.uid,
+                                title=f"Deleting {self.info.name}", on_done=self._deleted)
+
+    def _deleted(self, _result) -> None:
         self.info = None
-        self.session.current_dataset = None
+        self.session.select_dataset(None)
         self.session.datasets_changed.emit()
+
+
+def _delete(vault, uid: str, *, task) -> None:
+    task.report(0.0, "Deleting the dataset…")
+    vault.delete_dataset(uid)
+
+
+def _source_value(key: str, value) -> str:
+    """Provenance values as plain text: options as "name: value" pairs, sizes with units."""
+    if isinstance(value, dict):
+        parts = [f"{k.replace('_', ' ')}: {v!r}" if isinstance(v, str) and len(v) <= 2
+                 else f"{k.replace('_', ' ')}: {v}" for k, v in value.items()
+                 if v is not None and v != ""]
+        return "; ".join(parts) or "—"
+    if isinstance(value, list):
+        return ", ".join(json.dumps(v, ensure_ascii=False, default=str)
+                         if isinstance(v, (dict, list)) else str(v) for v in value) or "—"
+    if key == "bytes" and isinstance(value, int):
+        return f"{value:,} ({value / 1e6:.1f} MB)"
+    return str(value)
 
 
 def _details_html(info) -> str:
@@ -332,9 +354,7 @@ def _details_html(info) -> str:
             ("Stored size", f"{info.byte_size / 1e6:.2f} MB (compressed, encrypted)"),
             ("Dataset id", info.uid)]
     for key, value in (info.source or {}).items():
-        if isinstance(value, (dict, list)):
-            value = json.dumps(value, ensure_ascii=False, default=str)
-        rows.append((key.replace("_", " ").capitalize(), str(value)))
+        rows.append((key.replace("_", " ").capitalize(), _source_value(key, value)))
     body = "".join(f"<tr><td style='color:#5b6975;padding:3px 16px 3px 0'>{escape(k)}</td>"
                    f"<td style='padding:3px 0'>{escape(v)}</td></tr>" for k, v in rows)
     return f"<h3>Details and provenance</h3><table>{body}</table>"

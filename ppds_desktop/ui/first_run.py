@@ -98,12 +98,12 @@ class ChoosePage(QWizardPage):
 
 
 class CreatePage(QWizardPage):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, *, default_path: Path | None = None):
         super().__init__(parent)
         self.setTitle("Create a vault")
         self.setSubTitle("The passphrase unlocks the vault. Nobody can reset it, so choose one "
                          "you will remember.")
-        self.location = _PathField(default_vault_path(), save=True,
+        self.location = _PathField(default_path or default_vault_path(), save=True,
                                    tooltip="Where the encrypted vault file is kept. The default "
                                            "is your user data folder.")
         self.location_error = QLabel()
@@ -270,9 +270,10 @@ class OpenPage(QWizardPage):
 
 class FirstRunWizard(QWizard):
     """After ``accepted``: ``vault`` is set (created and unlocked) or only ``vault_path``
-    (an existing vault to unlock)."""
+    (an existing vault to unlock). ``default_path`` is where "Create" proposes the vault
+    (the ``--vault`` given on the command line, else the platform's user data folder)."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, *, default_path: Path | None = None):
         super().__init__(parent)
         self.setObjectName("FirstRunWizard")
         self.setWindowTitle("Set up PPDS Desktop")
@@ -281,7 +282,7 @@ class FirstRunWizard(QWizard):
         self.vault_path: Path | None = None
         self._locked_in = False
         self.setPage(PAGE_CHOOSE, ChoosePage(self))
-        self.setPage(PAGE_CREATE, CreatePage(self))
+        self.setPage(PAGE_CREATE, CreatePage(self, default_path=default_path))
         self.setPage(PAGE_RECOVERY, RecoveryPage(self))
         self.setPage(PAGE_OPEN, OpenPage(self))
         self.setStartId(PAGE_CHOOSE)

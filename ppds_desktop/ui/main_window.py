@@ -20,7 +20,6 @@ from .widgets.task_progress import TaskProgress
 
 
 class MainWindow(QMainWindow):
-    page_created = Signal(str, QWidget)
     closed = Signal()
 
     def __init__(self, session: AppSession, parent: QWidget | None = None):
@@ -101,7 +100,6 @@ class MainWindow(QMainWindow):
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
         self._pages[spec.key] = widget
-        self.page_created.emit(spec.key, widget)
         return widget
 
     # -- menus and actions --------------------------------------------------------------------

@@ -43,7 +43,6 @@ class _ActivityFilter(QObject):
 class AppSession(QObject):
     datasets_changed = Signal()
     releases_changed = Signal()
-    dataset_selected = Signal(str)   # uid of the dataset the user is looking at
     locked = Signal()
 
     def __init__(self, vault, parent: QObject | None = None, *, vault_path=None):
@@ -73,9 +72,8 @@ class AppSession(QObject):
         return self._vault is None
 
     def select_dataset(self, uid: str | None) -> None:
+        """Remember the dataset the user is looking at; other pages may start from it."""
         self.current_dataset = uid
-        if uid:
-            self.dataset_selected.emit(uid)
 
     # -- background jobs --------------------------------------------------------------------
     def register_runner(self, runner: TaskRunner) -> TaskRunner:

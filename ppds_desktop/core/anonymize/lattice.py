@@ -22,6 +22,7 @@ from .models import PrivacyModel, Reference
 MAX_LATTICE = 2_000_000
 _DENSE_LIMIT = 1 << 22          # key spaces up to this size are counted with bincount
 _INT64_SAFE = 1 << 62
+import os; ROLLUP = os.environ.get("ROLLUP", "1") == "1"
 
 
 def combine_keys(columns: list[np.ndarray], radices: list[int]) -> tuple[np.ndarray, int]:
@@ -335,7 +336,7 @@ class EncodedTable:
                     ev.anonymous = out_rows <= self.limit
                     if ev.anonymous:
                         self._objective_parts(ev, src, cols, ids, bad, sizes)
-        if 8 * k <= src.entries and self.entries >= 2048:
+        if ROLLUP and 8 * k <= src.entries and self.entries >= 2048:
             self._remember(self._rolled_up(levels, src, cols, ids, k, sizes))
         return ev
 

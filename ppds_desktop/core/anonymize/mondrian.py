@@ -20,7 +20,6 @@ import pandas as pd
 
 from ..errors import InputError
 from ..progress import TaskState
-from .hierarchy import as_text
 
 
 @dataclass
@@ -81,16 +80,12 @@ def mondrian(df: pd.DataFrame, qi_columns: list[str], *, k: int, l: int | None =
             return False
         return l is None or len(np.unique(sens[rows])) >= l
 
-    final: list[np.ndarray] = []
-    stack = [np.arange(n)]
-    done = 0
-    while stack:
-        rows = stack.pop()
+    def split(rows: np.ndarray):
         part = x[rows]
         widths = (part.max(axis=0) - part.min(axis=0)) / span
         for d in np.argsort(-widths, kind="stable"):
             if widths[d] == 0:
-                break
+                return None
             order = rows[np.argsort(part[:, d], kind="stable")]
             if strict:
                 median = x[order[(len(order) - 1) // 2], d]
@@ -99,17 +94,22 @@ def mondrian(df: pd.DataFrame, qi_columns: list[str], *, k: int, l: int | None =
                 cut = len(order) // 2
             left, right = order[:cut], order[cut:]
             if len(left) and len(right) and allowed(left) and allowed(right):
-                stack.extend([right, left])
-                break
-        else:
+                return left, right
+        return None
+
+    final: list[np.ndarray] = []
+    stack = [np.arange(n)]
+    done = 0
+    while stack:
+        rows = stack.pop()
+        halves = split(rows) if len(rows) >= 2 * k else None
+        if halves is None:
             final.append(rows)
             done += len(rows)
             if task is not None and len(final) % 256 == 0:
                 task.report(done / n, f"{len(final)} partitions")
-            continue
-        if widths.max() == 0:
-            final.append(rows)
-            done += len(rows)
+        else:
+            stack.extend(reversed(halves))
 
     data = df.copy()
     box = np.empty(n, dtype=np.int64)
@@ -130,5 +130,4 @@ def mondrian(df: pd.DataFrame, qi_columns: list[str], *, k: int, l: int | None =
     ncp = float(np.mean(((hi - lo) / span)[box])) if n else 0.0
     if task is not None:
         task.report(1.0, f"{len(final)} partitions")
-    del as_text
     return MondrianResult(data, len(final), sizes, measured, ncp)

@@ -1,4 +1,4 @@
-"""Guess a file's format, text encoding, delimiter and decimal mark from its first megabyte.
+"""Guess a file's format, encoding, quote character, delimiter and decimal mark from its head.
 
 Guesses are made on the head of the file only, so they are cheap and the import wizard can show
 them at once; the reader then checks the whole file against them and names the first line that
@@ -41,15 +41,22 @@ def check_file(path: Path, limits: ReadLimits) -> int:
         raise InputError("the file is empty", path=str(path))
     if size > limits.max_file_bytes:
         raise InputError(
-            f"the file is {size / MIB:,.1f} MiB, larger than the limit of "
-            f"{limits.max_file_bytes / MIB:,.1f} MiB", path=str(path),
-            hint="raise the file size limit in the settings if this is intended")
+            f"the file is {_size(size)}, larger than the limit of {_size(limits.max_file_bytes)}",
+            path=str(path), hint="raise the file size limit in the settings if this is intended")
     return size
 
 
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < MIB else f"{n / MIB:,.1f} MiB"
+
+
 def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(n)
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError as exc:
+        raise InputError(f"the file cannot be read ({exc.strerror or 'I/O error'})",
+                         path=str(path)) from None
 
 
 def detect_format(path: Path, head: bytes) -> str:

@@ -6,14 +6,15 @@ renamed over the destination, so a crash or Cancel never leaves half a file.
 Formula injection (CSV injection): a spreadsheet treats a text cell starting with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return as a formula, which can run commands or leak data when a
 recipient opens the file. In text columns every such cell is written with a leading ``'``,
-which spreadsheets show as plain text. Columns stored as numbers, dates or booleans are never
-changed: a negative number in a numeric column stays a number. Parquet is not opened by
-spreadsheets and is written unchanged.
+which spreadsheets show as plain text, and so is such a column name. Columns stored as
+numbers, dates or booleans are never changed: a negative number in a numeric column stays a
+number. Parquet is not opened by spreadsheets and is written unchanged.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +45,8 @@ def _is_text(t: pa.DataType) -> bool:
 
 
 def escape_formulas(table: pa.Table) -> pa.Table:
-    """Text cells that a spreadsheet would run as a formula get a leading ``'`` (see module doc)."""
+    """Text cells (and column names) that a spreadsheet would run as a formula get a leading
+    ``'`` (see the module docstring)."""
     columns = []
     for col in table.columns:
         if pa.types.is_dictionary(col.type) and _is_text(col.type.value_type):
@@ -55,7 +57,8 @@ def escape_formulas(table: pa.Table) -> pa.Table:
                 quote, empty = pa.scalar("'", col.type), pa.scalar("", col.type)
                 col = pc.if_else(risky, pc.binary_join_element_wise(quote, col, empty), col)
         columns.append(col)
-    return pa.Table.from_arrays(columns, names=table.column_names)
+    names = ["'" + n if re.match(FORMULA_TRIGGER, n) else n for n in table.column_names]
+    return pa.Table.from_arrays(columns, names=names)
 
 
 def dates_without_time(table: pa.Table) -> pa.Table:

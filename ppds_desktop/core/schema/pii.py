@@ -157,9 +157,10 @@ VALUE_ONLY: tuple[Category, ...] = (
              values=r"^([0-9]{5}(-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|"
                     r"[1-9][0-9]{3} ?[A-Z]{2}|[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9])$"),
     Category("address", "street addresses", "identifier",
-             values=r"(?i)^[0-9]+[a-z]?,? [a-z .'-]+ (street|st|avenue|ave|road|rd|lane|ln|"
-                    r"boulevard|blvd|drive|dr|way|court|ct|place|pl|terrace|close|crescent)\.?($|[ ,])"
-                    r"|(?i)^[a-z .'-]*(straat|weg|laan|strasse|straße|gasse|rue|calle|avenida) ?[0-9]+"),
+             # "12 Baker Street", "3b, Mill Lane"; "Kerkstraat 12", "Hauptstraße 5", "Rue de Rivoli 3"
+             values=r"(?i)(^[0-9]+[a-z]?,? [a-z .'-]+ (street|st|avenue|ave|road|rd|lane|ln|"
+                    r"boulevard|blvd|drive|dr|way|court|ct|place|pl|terrace|close|crescent)\.?($|[ ,]))"
+                    r"|(^[a-z .'-]*(straat|weg|laan|strasse|straße|gasse|rue|calle|avenida)[a-zß .'-]* ?[0-9]+)"),
     Category("record_number", "record or account numbers", "identifier",
              values=r"^([A-Za-z]{1,4}[-/]?[0-9]{4,12}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                     r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"),
@@ -169,10 +170,9 @@ PERSON_NAME_VALUES = (r"^((Dr|Mr|Mrs|Ms|Miss|Prof)\.? )?\p{Lu}[\p{L}'’-]+( \p{
 GIVEN_NAME_SHARE = 0.25
 _TITLE = re.compile(r"^(dr|mr|mrs|ms|miss|prof)\.?$", re.I)
 
-GENDER_VALUES = frozenset({"m", "f", "male", "female", "man", "woman", "men", "women", "other",
-                           "unknown", "x", "u", "d", "diverse", "non-binary", "nonbinary",
-                           "man/male", "vrouw", "man ", "weiblich", "männlich", "homme", "femme",
-                           "hombre", "mujer"})
+GENDER_VALUES = frozenset({"m", "f", "male", "female", "man", "woman", "other", "unknown", "x",
+                           "u", "d", "diverse", "non-binary", "nonbinary", "v", "vrouw",
+                           "weiblich", "männlich", "w", "homme", "femme", "h", "hombre", "mujer"})
 
 
 @dataclass(frozen=True)

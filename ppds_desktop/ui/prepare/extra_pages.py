@@ -1,7 +1,8 @@
 """Pages other areas insert into the Prepare wizard, after the privacy model and before Run.
 
-To add a page, append an :class:`ExtraPage` to ``EXTRA_PAGES`` (e.g. from your area's
-``ui/<area>/__init__.py`` or at the end of your page module, imported by the factory below)::
+To add a page, append an :class:`ExtraPage` to ``EXTRA_PAGES`` from your area's
+``ui/<area>/__init__.py`` and list that package in ``REGISTERING_PACKAGES`` (the wizard
+imports them before it builds its pages)::
 
     EXTRA_PAGES.append(ExtraPage("perturbation", "Perturbation", make_page))
 
@@ -49,6 +50,7 @@ class _PerturbationPage(QWidget):
 
     def load(self, state) -> None:
         self.page.set_input(state.frame, state.dataset.id if state.dataset else None)
+        self.page.load_section(state.recipe.get("perturbation"))
 
     def apply(self, recipe: dict) -> None:
         section = self.page.section()
@@ -69,6 +71,18 @@ def _builtin_pages() -> list[ExtraPage]:
                       lambda state: _PerturbationPage(state, PerturbationPage))]
 
 
+# Area packages that append to EXTRA_PAGES when imported.
+REGISTERING_PACKAGES = ("ppds_desktop.ui.he",)
+
+
 def load_extra_pages() -> list[ExtraPage]:
     """The built-in area pages (perturbation, when installed) and the registered ones."""
+    import importlib
+
+    for name in REGISTERING_PACKAGES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
     return _builtin_pages() + list(EXTRA_PAGES)

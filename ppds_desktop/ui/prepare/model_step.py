@@ -54,23 +54,22 @@ class ModelStep(QWidget):
         self.method.addItem("Optimal full-domain generalization", "optimal")
         self.method.addItem("Mondrian local recoding (k and distinct l)", "mondrian")
 
+        for w in (self.k_spin, self.l_spin, self.c_spin, self.t_spin, self.suppression):
+            w.setMaximumWidth(110)
+        for w in (self.l_variant, self.t_distance):
+            w.setMaximumWidth(140)
+        self.c_label = QLabel("c")
+        self.l_variant.currentTextChanged.connect(self._variant_changed)
+        self._variant_changed(self.l_variant.currentText())
         form = QFormLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.k_check)
-        row.addWidget(self.k_spin)
-        form.addRow(row)
-        row = QHBoxLayout()
-        row.addWidget(self.l_check)
-        row.addWidget(self.l_spin)
-        row.addWidget(self.l_variant)
-        row.addWidget(QLabel("c"))
-        row.addWidget(self.c_spin)
-        form.addRow(row)
-        row = QHBoxLayout()
-        row.addWidget(self.t_check)
-        row.addWidget(self.t_spin)
-        row.addWidget(self.t_distance)
-        form.addRow(row)
+        for widgets in ((self.k_check, self.k_spin),
+                        (self.l_check, self.l_spin, self.l_variant, self.c_label, self.c_spin),
+                        (self.t_check, self.t_spin, self.t_distance)):
+            row = QHBoxLayout()
+            for w in widgets:
+                row.addWidget(w)
+            row.addStretch(1)
+            form.addRow(row)
         form.addRow("l and t protect:", self.sensitive_combo)
         form.addRow("Suppress at most:", self.suppression)
         form.addRow("Search objective:", self.objective)
@@ -102,6 +101,10 @@ class ModelStep(QWidget):
         layout.addWidget(hier_box, 1)
         self._frame = None
         self._specs: dict[str, dict] = {}
+
+    def _variant_changed(self, variant: str) -> None:
+        self.c_label.setVisible(variant == "recursive")
+        self.c_spin.setVisible(variant == "recursive")
 
     # -- recipe in / out --------------------------------------------------------------------
     def load(self, recipe: dict, frame) -> None:

@@ -6,8 +6,7 @@ from the SVG's own size so layouts give it room.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtSvgWidgets import QSvgWidget
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -42,7 +41,3 @@ class SvgChart(QSvgWidget):
             if size.isValid() and not size.isEmpty():
                 return size
         return QSize(480, 300)
-
-    def render_to(self, painter: QPainter, target: QRectF) -> None:
-        """Paint the chart into ``target`` (printing, export previews)."""
-        self.renderer().render(painter, target)
