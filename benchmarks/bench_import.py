@@ -1,7 +1,8 @@
 """Import speed and memory against ``pandas.read_csv`` on the same file.
 
 Generates synthetic admissions (test data, not patient data) to a CSV in a temporary folder,
-then, each in a fresh subprocess so that peak memory (``ru_maxrss``) is its own:
+then, ``--repeat`` times each (alternating; the fastest run is reported, and the highest peak),
+each in a fresh subprocess so that peak memory (``ru_maxrss``) is its own:
   pandas:  ``pandas.read_csv(file)``;
   import:  ``services.datasets.import_file`` into a fresh vault (read, check, type, profile,
            encrypt and store), peak RSS reported above the process's RSS after imports and
@@ -100,6 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
     parser.add_argument("--rows", type=int, default=None, help="number of rows (overrides --quick)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each; the fastest is reported, the highest peak (default 3)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -123,13 +126,20 @@ def main() -> None:
         write_table(df, csv_path)
         del df
         csv_bytes = csv_path.stat().st_size
-        vault_dir = tmp / "vault"
-        vault, _ = Vault.create(vault_dir / "bench.vault", PASSPHRASE, kdf=FAST_KDF)
-        vault.lock()
-
-        pandas_run = _run_child("--child", "pandas", str(csv_path))
-        import_run = _run_child("--child", "import", str(csv_path), str(vault_dir / "bench.vault"))
+        pandas_runs, import_runs = [], []
+        for i in range(args.repeat):   # alternate, so both see the same machine load
+            pandas_runs.append(_run_child("--child", "pandas", str(csv_path)))
+            vault_dir = tmp / f"vault{i}"
+            vault, _ = Vault.create(vault_dir / "bench.vault", PASSPHRASE, kdf=FAST_KDF)
+            vault.lock()
+            import_runs.append(_run_child("--child", "import", str(csv_path),
+                                          str(vault_dir / "bench.vault")))
         vault_bytes = _folder_bytes(vault_dir)
+        # The fastest run of each is the least disturbed by other work on the machine.
+        pandas_run = min(pandas_runs, key=lambda r: r["seconds"])
+        import_run = min(import_runs, key=lambda r: r["seconds"])
+        import_run["peak_bytes"] = max(r["peak_bytes"] for r in import_runs)
+        pandas_run["peak_bytes"] = max(r["peak_bytes"] for r in pandas_runs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -137,6 +147,9 @@ def main() -> None:
     memory_ratio = import_run["peak_bytes"] / csv_bytes
     result = {
         "rows": rows,
+        "repeat": args.repeat,
+        "import_seconds_all": [round(r["seconds"], 3) for r in import_runs],
+        "pandas_read_csv_seconds_all": [round(r["seconds"], 3) for r in pandas_runs],
         "csv_bytes": csv_bytes,
         "generate_seconds": round(generate_s, 3),
         "import_seconds": round(import_run["seconds"], 3),

@@ -68,6 +68,18 @@ def test_invalid_recipe_names_the_field(tmp_path, sample_csv, capsys):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_keys_need_a_vault(tmp_path, sample_csv, capsys):
+    rec = tmp_path / "r.json"
+    rec.write_text(json.dumps({"ppds_recipe": 1, "columns": {
+        "Name": {"role": "identifier", "action": {"type": "pseudonym", "key": "k"}}}}))
+    missing = tmp_path / "none.vault"
+    assert main(["anonymize", str(sample_csv), "--recipe", str(rec), "--vault", str(missing),
+                 "-o", str(tmp_path / "o.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "keys kept in a vault" in err or "need the vault" in err
+    assert "ppds vault init" in err and not (tmp_path / "o.csv").exists()
+
+
 def test_risk_json_and_text(sample_csv, capsys):
     assert main(["risk", str(sample_csv), "--qi", "Age,Gender", "--sensitive",
                  "Medical Condition", "--json"]) == 0
@@ -116,6 +128,15 @@ def test_adult_with_arx_hierarchies(tmp_path, capsys):
     assert len(data) >= 0.95 * 30162
     assert anonymity.k_anonymity(data, qis) >= 5
     assert anonymity.l_diversity(data, qis, ["occupation"]) >= 2
+    # k=5 + 0.2-closeness with ARX's occupation hierarchy (hierarchical distance), 5%
+    rep2 = tmp_path / "r2.json"
+    assert main(args + ["--sensitive", "occupation", "--t", "0.2", "--t-distance",
+                        "hierarchical", "--suppression", "5%", "--report", str(rep2),
+                        "--hierarchy",
+                        f"occupation={SHARED_ADULT / 'adult_hierarchy_occupation.csv'}"]) == 0
+    t_rep = json.loads(rep2.read_text())
+    assert t_rep["model"]["satisfied"] and t_rep["model"]["achieved"]["t[occupation]"] <= 0.2
+    assert t_rep["generalization"]["metrics"]["loss"] <= 0.613 + 1e-3     # ARX's optimum
 
 
 def test_vault_dataset_save_release_and_pseudonym_lookup(tmp_path, vault_path, monkeypatch,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-
+from hypothesis import given, settings
 
 from ppds_desktop.core.anonymize.presets import (HIPAA_CATEGORIES, expert, hipaa_checklist,
                                                  hipaa_safe_harbor, research_k_anonymity)
@@ -86,3 +86,41 @@ def test_research_and_expert_presets():
     assert e["columns"]["Age"]["action"]["type"] == "keep"
     assert "privacy" not in e
 
+
+
+def _hipaa_frames():
+    from hypothesis import strategies as st
+
+    pool = {"Full Name": st.text("abcdefgh ", min_size=3, max_size=12),
+            "E-mail": st.emails(), "Phone": st.from_regex(r"\(\d{3}\) \d{3}-\d{4}", fullmatch=True),
+            "SSN": st.from_regex(r"\d{3}-\d{2}-\d{4}", fullmatch=True),
+            "MRN": st.from_regex(r"MRN\d{6}", fullmatch=True),
+            "IP address": st.ip_addresses(v=4).map(str),
+            "Zip Code": st.from_regex(r"\d{5}", fullmatch=True),
+            "Age": st.integers(0, 110),
+            "Birth Date": st.dates(dt.date(1900, 1, 1), dt.date(2020, 12, 31)),
+            "Diagnosis": st.sampled_from(["flu", "asthma", "cancer"])}
+    return st.lists(st.sampled_from(sorted(pool)), min_size=1, max_size=len(pool),
+                    unique=True).flatmap(
+        lambda cols: st.integers(1, 15).flatmap(
+            lambda n: st.fixed_dictionaries(
+                {c: st.lists(pool[c], min_size=n, max_size=n) for c in cols})))
+
+
+@settings(max_examples=40, deadline=None)
+@given(_hipaa_frames())
+def test_hipaa_output_never_contains_identifiers(columns):
+    import pandas as pd
+
+    df = pd.DataFrame(columns)
+    recipe = hipaa_safe_harbor(list(df.columns), today=TODAY)
+    out = run_recipe(df, recipe).data
+    for col in ("Full Name", "E-mail", "Phone", "SSN", "MRN", "IP address"):
+        assert col not in out.columns
+    if "Zip Code" in out:
+        assert all(len(z) == 3 for z in out["Zip Code"])
+    if "Age" in out:
+        assert all(a == "90+" or int(a) <= 89 for a in out["Age"])
+    if "Birth Date" in out:
+        assert all(str(y).startswith("before ") or 2026 - int(y) <= 89 for y in out["Birth Date"])
+    assert hipaa_checklist(recipe)["compliant"]

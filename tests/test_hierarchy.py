@@ -111,3 +111,14 @@ def test_csv_export_neutralises_formulas(tmp_path):
     assert text.splitlines()[0].startswith("'=1+2")
     assert text.splitlines()[1].startswith("-5")      # a negative number stays a number
     assert (tmp_path / "h.csv").read_text(encoding="utf-8") == text
+
+
+def test_builders_keep_missing_values_as_their_own_group():
+    ages = pd.Series([30, None, 41], dtype="Float64")
+    h = build_intervals(ages, [10], name="age")
+    assert h.rows()[-1] == ["", "", "*"]
+    assert h.generalize(ages, 1).tolist() == ["30-39", "", "40-49"]
+    zips = pd.Series(["12345", None])
+    assert build_redaction(zips, step=5).generalize(zips, 1).tolist() == ["*", "*"]
+    assert build_categories(pd.Series(["a", None]), [{"a": "g"}]).generalize(
+        pd.Series(["a", None]), 1).tolist() == ["g", ""]

@@ -93,3 +93,15 @@ def test_export_dataset_from_vault_is_audited_without_values(vault, tmp_path):
     assert entry.action == "dataset.exported"
     assert entry.details["dataset"] == info.name and entry.details["rows"] == 9
     assert "=1+1" not in str(entry.details)
+
+
+def test_values_spreadsheets_cannot_hold_are_written_plainly(tmp_path):
+    import decimal
+
+    t = pa.table({"tz": pa.array([dt.datetime(2024, 1, 1, 12)], pa.timestamp("s", tz="UTC")),
+                  "dec": pa.array([decimal.Decimal("1.50")]), "lst": [[1, 2]],
+                  "cat": pa.array(["=x"]).dictionary_encode()})
+    text = write_table(t, tmp_path / "p.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[1] == "2024-01-01 12:00:00,1.5,\"[1, 2]\",\"'=x\""
+    ws = openpyxl.load_workbook(write_table(t, tmp_path / "p.xlsx")).active
+    assert [c.value for c in ws[2]] == [dt.datetime(2024, 1, 1, 12), 1.5, "[1, 2]", "'=x"]

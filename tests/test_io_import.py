@@ -96,3 +96,9 @@ def test_demo_step_imports_the_sample(vault, tmp_path):
     assert ctx.state["sample"].n_rows == 1000
     assert any("1,000 rows, 20 columns" in s for s in said)
     assert any("SSN" in s and "identifier" in s for s in said)
+
+
+def test_import_then_export_gives_back_the_same_file(vault, tmp_path):
+    info = datasets.import_file(vault, sample_csv())
+    out = datasets.export_dataset(vault, info.name, tmp_path / "again.csv")
+    assert out.read_bytes() == sample_csv().read_bytes()

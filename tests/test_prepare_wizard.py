@@ -218,3 +218,31 @@ def test_perturbation_page_adds_its_section(qtbot, wizard):
         click(qtbot, w.next_button)
     assert "perturbation" in w.state.outcome.report["sections"]
     assert "perturbation" in w.results_step.sections_label.text()
+
+
+def test_model_step_hierarchy_files_for_qi_and_sensitive(qtbot, tmp_path):
+    import pandas as pd
+
+    from ppds_desktop.core.recipe import new_recipe, validate
+    from ppds_desktop.ui.prepare.model_step import ModelStep
+
+    df = pd.DataFrame({"age": [21, 34, 47], "diag": ["a", "b", "a"]})
+    f_age, f_diag = tmp_path / "age.csv", tmp_path / "diag.csv"
+    f_age.write_text("21;20-29;*\n34;30-39;*\n47;40-49;*\n")
+    f_diag.write_text("a;x;*\nb;x;*\n")
+    step = ModelStep()
+    qtbot.addWidget(step)
+    recipe = new_recipe(columns={"age": {"role": "quasi_identifier"},
+                                 "diag": {"role": "sensitive"}}, privacy={"k": 2})
+    step.load(recipe, df)
+    assert [step.qi_combo.itemText(i) for i in range(step.qi_combo.count())] == ["age", "diag"]
+    step.set_hierarchy_file("age", str(f_age))
+    assert step.preview.item(0, 1).text() == "20-29"
+    step.set_hierarchy_file("diag", str(f_diag))
+    step.t_check.setChecked(True)
+    step.t_distance.setCurrentText("hierarchical")
+    step.apply(recipe)
+    validate(recipe)
+    assert recipe["columns"]["age"]["action"]["hierarchy"] == {"kind": "file", "file": str(f_age)}
+    assert recipe["columns"]["diag"]["hierarchy"] == {"kind": "file", "file": str(f_diag)}
+    assert recipe["privacy"]["t"]["distance"] == "hierarchical"

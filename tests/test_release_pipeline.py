@@ -128,9 +128,18 @@ def test_new_keys_are_made_in_memory_only(sample):
 
 def test_mondrian_method(sample):
     pytest.importorskip("ppds_desktop.core.anonymize.mondrian")
-    out = run_recipe(sample, _recipe(sample, method="mondrian", k=4), keys=_keys())
-    assert anonymity.k_anonymity(out.data, QIS) >= 4
-    assert out.report["model"]["achieved"]["k"] >= 4
+    recipe = _recipe(sample, method="mondrian", k=4, l={"l": 2})
+    for col in ("Gender", "ZIP", "Date of Birth"):                # Mondrian: numeric QIs
+        recipe["columns"][col]["role"] = "insensitive"
+        recipe["columns"][col]["action"] = {"type": "keep"}
+    recipe["columns"]["Room Number"] = {"role": "quasi_identifier"}
+    out = run_recipe(sample, recipe, keys=_keys())
+    qis = ["Age", "Room Number"]
+    assert anonymity.k_anonymity(out.data, qis) >= 4
+    assert anonymity.l_diversity(out.data, qis, ["Medical Condition"]) >= 2
+    assert out.report["model"]["achieved"]["k"] >= 4 and out.report["model"]["satisfied"]
+    assert out.report["generalization"]["method"] == "mondrian"
+    assert out.report["rows"]["suppressed"] == 0
 
 
 # Random tables: two or three QIs with small domains, one identifier, one sensitive column.

@@ -168,3 +168,16 @@ def test_delete_and_rename_from_the_page(qtbot, vault, monkeypatch):
     assert [d.name for d in vault.list_datasets()] == ["first"]
     assert page.list.count() == 1 and page.title.text() == "first"
     window.session.lock()
+
+
+def test_export_writes_the_file_and_audits_it(qtbot, vault, tmp_path):
+    vault.put_dataset("to export", _small_frame(8), kind="release")
+    window = _window(qtbot, vault)
+    page = window.page("datasets")
+    dest = tmp_path / "out.csv"
+    with qtbot.waitSignal(window.session.runner.finished, timeout=10_000):
+        page.export_current(str(dest), confirm=False)
+    assert dest.read_text(encoding="utf-8").splitlines()[0].startswith('"Name","Age"')
+    assert "Exported to" in window.statusBar().currentMessage()
+    assert vault.audit_entries()[-1].action == "dataset.exported"
+    window.session.lock()

@@ -240,3 +240,24 @@ def test_demo_mode_prepares_the_demo_vault_and_prefills_the_passphrase(qtbot, tm
     ctl.session.locked.disconnect()
     ctl.session.lock()
     ctl.main_window.close()
+
+
+def test_recovery_key_dialog_unlocks_and_sets_a_new_passphrase(qtbot, tmp_path):
+    path = tmp_path / "r.vault"
+    made, recovery_key = Vault.create(path, PASSPHRASE)
+    made.lock()
+    window = UnlockWindow(path)
+    qtbot.addWidget(window)
+    window.show()
+    dialog = window.open_recovery()
+    dialog.key.setText("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH-IIII")
+    dialog.fields.passphrase.setText(STRONG)
+    dialog.fields.confirm.setText(STRONG)
+    with qtbot.waitSignal(dialog.runner.ended, timeout=20_000):
+        dialog.ok_button.click()
+    assert dialog.error.text() and dialog.isVisible()   # a wrong key is said inline
+    dialog.key.setText(recovery_key.lower().replace("-", " "))
+    with qtbot.waitSignal(window.unlocked, timeout=20_000) as blocker:
+        dialog.ok_button.click()
+    blocker.args[0].lock()
+    Vault.open(path, STRONG).lock()                      # the new passphrase works

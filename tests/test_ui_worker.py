@@ -124,3 +124,17 @@ def test_on_error_replaces_the_dialog(qtbot, runner):
     with qtbot.waitSignal(runner.ended, timeout=5000):
         runner.run(bad, title="Trying", on_error=errors.append)
     assert len(errors) == 1 and runner.last_error_box is None
+
+
+def test_runners_of_different_views_run_side_by_side(qtbot):
+    """A long job on one runner does not hold up another runner's job (even on 2 cores)."""
+    gate = threading.Event()
+    runners = [TaskRunner() for _ in range(3)]
+    for r in runners[:2]:
+        r.run(lambda *, task: gate.wait(10), title="Blocking")
+    with qtbot.waitSignal(runners[2].finished, timeout=5000) as blocker:
+        runners[2].run(lambda *, task: "quick", title="Quick")
+    assert blocker.args == ["quick"]
+    gate.set()
+    for r in runners[:2]:
+        r.wait_until_idle(5)

@@ -64,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="largest share of rows that may be suppressed (0.05 or 5%%)")
     a.add_argument("--objective", choices=["loss", "discernibility", "entropy"])
     a.add_argument("--hierarchy", action="append", metavar="COL=FILE",
-                   help="ARX hierarchy CSV for a quasi-identifier (repeatable)")
+                   help="ARX hierarchy CSV for a quasi-identifier, or for the sensitive "
+                        "column (hierarchical t-closeness); repeatable")
     a.add_argument("--seed", type=int, help="recipe seed")
     a.add_argument("--save-recipe", type=Path, metavar="FILE", help="write the final recipe")
     a.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -143,12 +144,16 @@ def _load(args, vault, task=None):
     return load_input(args.input, vault, task)
 
 
-def _open_if(args, needed: bool):
+def _open_if(args, needed: bool, why: str | None = None):
     if not needed:
         return None
-    if not Path(str(args.input)).is_file() and not vault_path(args).exists():
-        raise InputError(f"'{args.input}' is not a file, and there is no vault at "
-                         f"{vault_path(args)} to look it up in")
+    if not vault_path(args).exists():
+        if not Path(str(args.input)).is_file():
+            raise InputError(f"'{args.input}' is not a file, and there is no vault at "
+                             f"{vault_path(args)} to look it up in")
+        raise InputError(f"{why or 'this needs a vault'}, and there is no vault at "
+                         f"{vault_path(args)}", hint="give --vault, or create one with "
+                                                     "'ppds vault init'")
     return open_vault(args)
 
 
@@ -180,6 +185,9 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
         if not sep or not col.strip() or not file.strip():
             raise InputError(f"--hierarchy expects COL=FILE, got {item!r}")
         hier[col.strip()] = str(Path(file.strip()).resolve())
+    if args.sensitive and args.sensitive in hier:      # for hierarchical t-closeness
+        cols.setdefault(args.sensitive, {})["hierarchy"] = {
+            "kind": "file", "file": hier.pop(args.sensitive)}
     for col in _cols(args.qi) + [c for c in hier if c not in _cols(args.qi)]:
         spec = {"kind": "file", "file": hier[col]} if col in hier else {"kind": "auto"}
         current = cols.get(col, {}).get("action", {})
@@ -241,7 +249,8 @@ def run_anonymize(args) -> int:
         raise InputError("nothing to write: give -o OUTPUT, --save-release, --report or "
                          "--save-recipe")
     pre = R.load(args.recipe) if args.recipe else None
-    vault = _open_if(args, _needs_vault(args, pre))
+    vault = _open_if(args, _needs_vault(args, pre),
+                     "saving a release, pseudonyms and date shifts need the vault")
     try:
         task = progress_task("anonymize")
         df, name = _load(args, vault, task.sub(0.0, 0.1))
@@ -252,7 +261,7 @@ def run_anonymize(args) -> int:
                                             name if in_vault else None)
         recipe = build_recipe(args, df, roles, kinds)
         if vault is None and _needs_vault(args, recipe):
-            vault = _open_if(args, True)
+            vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
         if args.save_recipe:
             args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
         if not (args.output or args.save_release or args.report or args.html):

@@ -63,8 +63,9 @@ def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None)
     the recipe needs that do not exist yet are made in memory and stored by
     :func:`save_release`."""
     task = ensure_task(task)
-    df, name = load_input(dataset_ref, vault, task.sub(0.0, 0.1))
-    return run_recipe(df, recipe, keys=vault_keyring(vault), vault=vault, source=name,
+    info = vault.dataset_info(dataset_ref)
+    df = vault.load_dataset(info.id, task=task.sub(0.0, 0.1))
+    return run_recipe(df, recipe, keys=vault_keyring(vault), vault=vault, source=info.name,
                       task=task.sub(0.1, 1.0))
 
 

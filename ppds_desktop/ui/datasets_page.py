@@ -13,13 +13,14 @@ import json
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QInputDialog, QLabel,
-                               QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSplitter,
-                               QStackedWidget, QTableView, QTabWidget, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHeaderView,
+                               QInputDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QPushButton, QSplitter, QStackedWidget, QTableView,
+                               QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
 from ..core.schema import profile_table
+from ..services import datasets
 from .errors import show_error
 from .profile_view import profile_rows, setup_profile_table, type_labels
 from .roles_model import RolesModel
@@ -84,8 +85,13 @@ class DatasetsPage(QWidget):
         self.delete_button.setToolTip("Remove the dataset from the vault (recorded in the audit "
                                       "log; releases made from it are kept)")
         self.delete_button.clicked.connect(self.delete_current)
+        self.export_button = QPushButton("E&xport…")
+        self.export_button.setToolTip("Write the dataset to a CSV, Excel or Parquet file "
+                                      "(spreadsheet formulas are escaped; recorded in the audit log)")
+        self.export_button.clicked.connect(lambda: self.export_current())
         buttons = QGridLayout()
-        buttons.addWidget(self.import_button, 0, 0, 1, 2)
+        buttons.addWidget(self.import_button, 0, 0)
+        buttons.addWidget(self.export_button, 0, 1)
         buttons.addWidget(self.rename_button, 1, 0)
         buttons.addWidget(self.delete_button, 1, 1)
         left = QWidget()
@@ -192,8 +198,8 @@ class DatasetsPage(QWidget):
         self.list.blockSignals(False)
         has_any = bool(datasets)
         self.right_stack.setCurrentIndex(1 if has_any else 0)
-        self.rename_button.setEnabled(has_any)
-        self.delete_button.setEnabled(has_any)
+        for button in (self.export_button, self.rename_button, self.delete_button):
+            button.setEnabled(has_any)
         if has_any:
             uids = [d.uid for d in datasets]
             self.select_dataset(keep if keep in uids else uids[-1])
@@ -325,6 +331,35 @@ class DatasetsPage(QWidget):
         self.info = None
         self.session.select_dataset(None)
         self.session.datasets_changed.emit()
+
+
+    def export_current(self, dest: str | None = None, *, confirm: bool = True) -> None:
+        """Ask for a file (unless given) and export on the session's worker. Data that was
+        imported as it is (not a de-identified release) gets a warning first."""
+        if self.info is None:
+            return
+        if dest is None:
+            dest, _ = QFileDialog.getSaveFileName(
+                self, "Export dataset", f"{self.info.name}.csv",
+                "CSV (*.csv);;Excel workbook (*.xlsx);;Parquet (*.parquet)")
+            if not dest:
+                return
+        if confirm and self.info.kind == "imported":
+            answer = QMessageBox.warning(
+                self, "Export identifiable data?",
+                f"“{self.info.name}” is data as imported, not a de-identified release: the file "
+                "will hold it unprotected.\n\nTo share data, prepare a release instead.",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Save:
+                return
+        self.session.runner.run(datasets.export_dataset, self.session.vault, self.info.uid, dest,
+                                title=f"Exporting {self.info.name}", on_done=self._exported)
+
+    def _exported(self, path) -> None:
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(f"Exported to {path}.", 15_000)
 
 
 def _delete(vault, uid: str, *, task) -> None:

@@ -98,8 +98,6 @@ def _he_page(session) -> QWidget:
 PAGES.append(PageSpec("he", "Encrypted aggregation", _he_page, order=60,
                       tooltip="Sums, means and variances over several sites' encrypted "
                               "columns; only the key holder decrypts the combined cells"))
-# Registers the Prepare wizard's optional "Encrypt columns" page (light: no feature code).
-from . import he as _he_prepare_page  # noqa: E402,F401
 
 
 def ordered_pages() -> list[PageSpec]:

@@ -48,7 +48,7 @@ class AppSession(QObject):
     def __init__(self, vault, parent: QObject | None = None, *, vault_path=None):
         super().__init__(parent)
         self._vault = vault
-        self.vault_path = vault_path
+        self.vault_path = vault_path if vault_path is not None else getattr(vault, "path", None)
         self.current_dataset: str | None = None
         self.runner = TaskRunner(self)
         self._runners: list[TaskRunner] = [self.runner]

@@ -24,9 +24,21 @@ from ..core.errors import Cancelled
 from ..core.progress import TaskState
 from .errors import show_error
 
+#: Jobs of different views run side by side (a long search on one page must not hold up loading
+#: a dataset on another), so the pool is wider than the machine's core count; the work is mostly
+#: NumPy/Arrow/crypto code that releases the GIL.
+MAX_WORKER_THREADS = 8
+
 #: Progress is forwarded at most this often (seconds) unless the message changes; a tight loop
 #: that reports every row must not flood the UI thread's event queue.
 PROGRESS_INTERVAL = 0.05
+
+
+def _shared_pool() -> QThreadPool:
+    pool = QThreadPool.globalInstance()
+    if pool.maxThreadCount() < MAX_WORKER_THREADS:
+        pool.setMaxThreadCount(MAX_WORKER_THREADS)
+    return pool
 
 
 class _Relay(QObject):
@@ -72,7 +84,7 @@ class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None, *, dialog_parent=None,
                  pool: QThreadPool | None = None):
         super().__init__(parent)
-        self._pool = pool or QThreadPool.globalInstance()
+        self._pool = pool or _shared_pool()
         self._dialog_parent = dialog_parent
         self._relay = _Relay(self)
         self._relay.progress.connect(self._on_progress)

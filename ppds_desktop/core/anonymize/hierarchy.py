@@ -190,6 +190,20 @@ def _with_top(columns: list[list[str]]) -> list[list[str]]:
     return columns
 
 
+def _finish(columns: list[list[str]], values, name: str, *, top: bool = True) -> Hierarchy:
+    """Rows of the hierarchy from its level columns; a missing value in the data gets its own
+    leaf "" that stays "" up to the ``*`` level (missing is a value of its own, as in ARX)."""
+    if top:
+        columns = _with_top(columns)
+    missing = bool(pd.Series(values).isna().any())
+    if missing and set(columns[-1]) != {TOP}:
+        columns.append([TOP] * len(columns[0]))
+    rows = [list(r) for r in zip(*columns)]
+    if missing:
+        rows.append([""] * (len(columns) - 1) + [TOP])
+    return Hierarchy(rows, name=name)
+
+
 def _distinct(values) -> pd.Series:
     s = pd.Series(values)
     return s.dropna().drop_duplicates()
@@ -241,9 +255,8 @@ def build_intervals(values, widths: Sequence[float] = (5, 10, 20), *, start: flo
                 labels.append(f"{_fmt(lo)}-{_fmt(lo + w - 1)}" if integer and w.is_integer()
                               else f"[{_fmt(lo)}, {_fmt(lo + w)})")
         columns.append(labels)
-    rows = list(map(list, zip(*_with_top(columns))))
-    rows.sort(key=lambda r: float(r[0]))
-    return Hierarchy(rows, name=name)
+    order = np.argsort(nums.to_numpy(), kind="stable")
+    return _finish([[col[i] for i in order] for col in columns], values, name)
 
 
 _DATE_LEVELS = {
@@ -270,7 +283,7 @@ def build_dates(values, levels: Sequence[str] = ("month", "year", "decade"), *,
     columns = [as_text(dates).tolist()]
     for lv in levels:
         columns.append([_DATE_LEVELS[lv](d) for d in dates])
-    return Hierarchy(list(map(list, zip(*_with_top(columns)))), name=name)
+    return _finish(columns, values, name)
 
 
 def build_redaction(values, *, step: int = 1, char: str = "*", name: str = "") -> Hierarchy:
@@ -290,7 +303,7 @@ def build_redaction(values, *, step: int = 1, char: str = "*", name: str = "") -
                         for v in leaves])
         hidden += step
     columns.append([TOP] * len(leaves))
-    return Hierarchy(list(map(list, zip(*columns))), name=name)
+    return _finish(columns, values, name, top=False)
 
 
 def build_categories(values, groups: Sequence[dict], *, name: str = "") -> Hierarchy:
@@ -308,4 +321,4 @@ def build_categories(values, groups: Sequence[dict], *, name: str = "") -> Hiera
                              f"{len(missing)} value(s) of the level below",
                              hint="every value needs a group")
         columns.append([mapping[p] for p in prev])
-    return Hierarchy(list(map(list, zip(*_with_top(columns)))), name=name)
+    return _finish(columns, values, name)

@@ -22,7 +22,6 @@ from .models import PrivacyModel, Reference
 MAX_LATTICE = 2_000_000
 _DENSE_LIMIT = 1 << 22          # key spaces up to this size are counted with bincount
 _INT64_SAFE = 1 << 62
-import os; ROLLUP = os.environ.get("ROLLUP", "1") == "1"
 
 
 def combine_keys(columns: list[np.ndarray], radices: list[int]) -> tuple[np.ndarray, int]:
@@ -53,7 +52,7 @@ def group(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
 
 
 class Lattice:
-    """All nodes (levels per QI) as an int array, with LB-sortable index and cone tagging."""
+    """All nodes (levels per QI) as an int array (row = mixed-radix index), with cone masks."""
 
     def __init__(self, heights: list[int]):
         size = int(np.prod(heights, dtype=np.float64)) if heights else 1
@@ -68,12 +67,7 @@ class Lattice:
         else:
             self.nodes = np.zeros((1, 0), dtype=np.int16)
         self.height_sum = self.nodes.sum(axis=1)
-
-    def index(self, levels) -> int:
-        idx = 0
-        for lv, h in zip(levels, self.heights):
-            idx = idx * h + int(lv)
-        return idx
+        self._strides = np.cumprod([1] + self.heights[:0:-1])[::-1]
 
     def below(self, idx: int) -> np.ndarray:
         """Mask of the nodes that specialize node ``idx`` (itself included)."""
@@ -84,18 +78,10 @@ class Lattice:
         return np.all(self.nodes >= self.nodes[idx], axis=1)
 
     def successors(self, idx: int) -> list[int]:
-        out = []
-        stride = 1
-        strides = []
-        for h in reversed(self.heights):
-            strides.append(stride)
-            stride *= h
-        strides.reverse()
+        """Nodes one level higher in exactly one QI."""
         node = self.nodes[idx]
-        for d, h in enumerate(self.heights):
-            if node[d] + 1 < h:
-                out.append(idx + strides[d])
-        return out
+        return [idx + int(self._strides[d]) for d, h in enumerate(self.heights)
+                if node[d] + 1 < h]
 
 
 @dataclass
@@ -151,7 +137,7 @@ class EncodedTable:
     """The input reduced to weighted distinct combinations of QI leaf codes and sensitive
     value codes, plus per-level lookup arrays. Holds no strings from the data.
 
-    Roll-up: tables of evaluated nodes that are much smaller than their source are kept
+    Roll-up (k-only tables): tables of evaluated nodes much smaller than their source are kept
     (least recently used first out, within as many entries as the input table has), and a
     node is computed from the smallest kept table of one of its specializations: a coarser
     node's classes are unions of a finer node's classes."""
@@ -263,7 +249,8 @@ class EncodedTable:
 
     def classify(self, levels, *, from_base: bool = False):
         """(source table, label codes per QI at ``levels`` per entry (list of arrays), class
-        id per entry, number of classes, class sizes)."""
+        id per entry, number of class ids, class sizes). Without sensitive columns and with a
+        small key space the key is the class id, so some ids are unused (size 0)."""
         levels = [int(x) for x in levels]
         src = self.base if from_base else self._source(np.asarray(levels))
         m = src.entries
@@ -283,6 +270,10 @@ class EncodedTable:
             else:
                 key[:] = col
             space *= radix
+        if not src.sens and space <= _DENSE_LIMIT and space <= 8 * m + 1024:
+            # no class histograms needed: the key itself is the class id (classes without
+            # rows have size 0, fail every model and hold no rows)
+            return src, cols, key, space, np.bincount(key, weights=src.w, minlength=space)
         ids, k = group(key, space)
         sizes = np.bincount(ids, weights=src.w, minlength=k)
         return src, cols, ids, k, sizes
@@ -323,9 +314,11 @@ class EncodedTable:
         ev = NodeEval(levels, int(k - bad.sum()), out_rows, out_rows, prunable_ok, prunable_ok,
                       None, None, None)
         if prunable_ok:
-            self._objective_parts(ev, src, cols, ids, bad, sizes)
+            can_cut = cutoff is not None and value is not None and np.isfinite(cutoff)
+            if not self.checked or can_cut:
+                self._objective_parts(ev, src, cols, ids, bad, sizes)
             if self.checked:
-                if cutoff is not None and value is not None and value(ev) >= cutoff:
+                if can_cut and value(ev) >= cutoff:
                     ev.cut, ev.anonymous = True, False
                 else:
                     forced = np.where(bad, sizes, 0.0)
@@ -336,7 +329,7 @@ class EncodedTable:
                     ev.anonymous = out_rows <= self.limit
                     if ev.anonymous:
                         self._objective_parts(ev, src, cols, ids, bad, sizes)
-        if ROLLUP and 8 * k <= src.entries and self.entries >= 2048:
+        if self.entries >= 2048 and not src.sens and 8 * np.count_nonzero(sizes) <= src.entries:
             self._remember(self._rolled_up(levels, src, cols, ids, k, sizes))
         return ev
 
@@ -361,7 +354,8 @@ class EncodedTable:
         if not src.sens:
             first = np.zeros(k, dtype=np.int64)
             first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-            return _Table(levels, [c[first] for c in cols], {}, sizes)
+            used = np.flatnonzero(sizes > 0)
+            return _Table(levels, [c[first[used]] for c in cols], {}, sizes[used])
         names = list(src.sens)
         key, space = combine_keys([ids] + [src.sens[s] for s in names],
                                   [k] + [len(self.refs[s].categories) for s in names])

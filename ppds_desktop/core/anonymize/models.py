@@ -280,50 +280,62 @@ class TCloseness(PrivacyModel):
         """Li et al.'s closed form: Σ over inner nodes N of height(N)/H · min(pos, neg), where
         pos/neg sum the positive/negative surplus (q − p) of N's children."""
         h = self.hierarchy
-        key = ("tree", id(self))
-        if key not in ref._cache:
-            leaf = h.encode(pd.Series(ref.categories), column=ref.name)
-            ref._cache[key] = [np.asarray(h.level_map(lv))[leaf] for lv in range(h.height)]
-        maps = ref._cache[key]
         height = h.height - 1
         if height == 0:
             return np.zeros(len(diff))
+        key = ("tree", id(self))
+        if key not in ref._cache:
+            leaf = h.encode(pd.Series(ref.categories), column=ref.name)
+            steps = []
+            for level in range(1, h.height):
+                # children = labels of level-1 present in the data, parents = labels of level
+                child, _ = pd.factorize(np.asarray(h.level_map(level - 1))[leaf])
+                parent_of_leaf = np.asarray(h.level_map(level))[leaf]
+                parent_of_child = np.zeros(child.max() + 1, dtype=np.int64)
+                parent_of_child[child] = parent_of_leaf
+                parent, _ = pd.factorize(parent_of_child)
+                steps.append((level / height, _Grouper(child), _Grouper(parent)))
+            ref._cache[key] = steps
         cost = np.zeros(len(diff))
-        for level in range(1, h.height):
-            # surplus of every label on level-1 (the children) ...
-            n_child = int(maps[level - 1].max()) + 1
-            extra = _sum_columns(diff, maps[level - 1], n_child)
-            # ... and each child's parent on this level
-            parent = np.zeros(n_child, dtype=np.int64)
-            parent[maps[level - 1]] = maps[level]
-            n_parent = int(maps[level].max()) + 1
-            pos = _sum_columns(np.maximum(extra, 0), parent, n_parent)
-            neg = _sum_columns(np.maximum(-extra, 0), parent, n_parent)
-            cost += (level / height) * np.minimum(pos, neg).sum(axis=1)
+        for weight, children, parents in ref._cache[key]:
+            extra = children.sum(diff)
+            pos = parents.sum(np.maximum(extra, 0))
+            neg = parents.sum(np.maximum(-extra, 0))
+            cost += weight * np.minimum(pos, neg).sum(axis=1)
         return cost
 
     def satisfied(self, sizes, hist, ref):
         return self.distances(hist, ref) <= self.t + 1e-12
 
     def assess(self, sizes, hist, ref):
-        """EMD is convex in the class distribution and at most 1, so a class at distance
-        e > t keeps at least size·(e − t)/(1 − t) rows in failing parts of any split."""
+        """EMD is convex in the class distribution, so no part of a class is farther than the
+        farthest single value, e_max; a class at distance e > t therefore keeps at least
+        size·(e − t)/(e_max − t) rows in failing parts of any split."""
         e = self.distances(hist, ref)
         ok = e <= self.t + 1e-12
-        if self.t >= 1:
+        key = ("e_max", id(self))
+        if key not in ref._cache:
+            ref._cache[key] = float(self.distances(np.eye(len(ref.categories)), ref).max())
+        e_max = ref._cache[key]
+        if e_max <= self.t:
             return ok, np.zeros(len(ok))
-        return ok, np.where(ok, 0.0, sizes * (e - self.t) / (1.0 - self.t))
+        return ok, np.where(ok, 0.0, sizes * (e - self.t) / (e_max - self.t))
 
     def measure(self, sizes, hist, ref):
         return float(self.distances(hist, ref).max()) if len(hist) else 0.0
 
 
-def _sum_columns(matrix: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Columns of ``matrix`` summed per group (``groups[j]`` = group of column j)."""
-    out = np.zeros((matrix.shape[0], n_groups))
-    for j, g in enumerate(groups):
-        out[:, g] += matrix[:, j]
-    return out
+class _Grouper:
+    """Sums the columns of a matrix per group (``groups[j]`` = group of column j, groups
+    numbered 0..g-1 without gaps) with one ``np.add.reduceat``."""
+
+    def __init__(self, groups: np.ndarray):
+        self.perm = np.argsort(groups, kind="stable")
+        sorted_groups = np.asarray(groups)[self.perm]
+        self.starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+
+    def sum(self, matrix: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(matrix[:, self.perm], self.starts, axis=1)
 
 
 def check_models(models: list[PrivacyModel], columns) -> None:

@@ -188,15 +188,18 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         return -best[0][0] if exact_top else -max(best)[0]
 
     def evaluate(idx: int) -> NodeEval:
+        if task is not None:
+            task.check()
         ev = table.evaluate(lattice.nodes[idx], cutoff=bound(),
                             value=lambda e: _value(e, table, objective))
         evaluated[idx] = ev
-        below = lattice.below(idx)
         if ev.prunable_ok and not ev.doomed:
             status[lattice.above(idx) & (status == 0)] = 1
-            np.maximum(floor, np.where(below, ev.mono_suppressed, 0), out=floor)
+            if ev.mono_suppressed:
+                below = lattice.below(idx)
+                floor[below] = np.maximum(floor[below], ev.mono_suppressed)
         else:
-            status[below] = -1
+            status[lattice.below(idx)] = -1
         if ev.anonymous:
             value = _value(ev, table, objective)
             item = (-value, -int(lattice.height_sum[idx]), -idx, _transformation(ev, table, value))

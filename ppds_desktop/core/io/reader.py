@@ -14,7 +14,7 @@ from .options import ParseOptions, ReadLimits
 from .parquet_reader import check_names, open_parquet, read_parquet
 from .result import Preview, ReadResult
 from .sniff import (check_file, detect_format, head_lines, read_head, refuse_binary,
-                    resolve_text_options)
+                    refuse_blank, resolve_text_options)
 from .xlsx_reader import check_header, open_workbook, pick_sheet, read_xlsx
 
 _READERS = {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}
@@ -57,6 +57,7 @@ def _preview_text(path: Path, options: ParseOptions, rows: int, size: int) -> Pr
     head = read_head(path)
     truncated = size > len(head)
     refuse_binary(path, head)
+    refuse_blank(path, head, truncated)
     try:
         opts = resolve_text_options(path, head, truncated, options)
     except InputError as exc:

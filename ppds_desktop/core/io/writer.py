@@ -118,7 +118,7 @@ def write_table(data, dest: Path, fmt: str | None = None, task: TaskState | None
 
 
 def _write_csv(table: pa.Table, path: Path, task: TaskState) -> None:
-    table = escape_formulas(dates_without_time(table))
+    table = escape_formulas(dates_without_time(plain_columns(table)))
     n = max(table.num_rows, 1)
     options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
     with pacsv.CSVWriter(str(path), table.schema, write_options=options) as writer:
@@ -129,6 +129,25 @@ def _write_csv(table: pa.Table, path: Path, task: TaskState) -> None:
             task.report(done / n, f"writing row {done:,}")
 
 
+def plain_columns(table: pa.Table) -> pa.Table:
+    """Spreadsheet cells hold plain values: times in UTC without a zone, decimals as floats,
+    anything else (lists, durations, structs) as its text."""
+    columns = []
+    for col in table.columns:
+        t = col.type
+        if pa.types.is_timestamp(t) and t.tz is not None:
+            col = col.cast(pa.timestamp(t.unit))
+        elif pa.types.is_decimal(t):
+            col = col.cast(pa.float64())
+        elif not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+                  or pa.types.is_temporal(t) and not pa.types.is_duration(t) or _is_text(t)
+                  or pa.types.is_null(t)):
+            col = pa.chunked_array([pa.array([None if v is None else str(v) for v in
+                                              col.to_pylist()], pa.string())])
+        columns.append(col)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
 def _write_xlsx(table: pa.Table, path: Path, task: TaskState) -> None:
     import openpyxl
 
@@ -136,7 +155,7 @@ def _write_xlsx(table: pa.Table, path: Path, task: TaskState) -> None:
         raise InputError(f"{table.num_rows:,} rows do not fit in an Excel sheet "
                          f"(at most {EXCEL_MAX_ROWS - 1:,})", path=str(path),
                          hint="export as CSV or Parquet")
-    table = escape_formulas(dates_without_time(table))
+    table = escape_formulas(dates_without_time(plain_columns(table)))
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("data")
     sheet.append(table.column_names)

@@ -137,6 +137,11 @@ def check_columns(recipe: dict, columns: list[str]) -> None:
         if not sensitive:
             raise RecipeError(f"{name} needs a column with role sensitive",
                               field=f"privacy.{model}")
+    for name, spec in (recipe.get("columns") or {}).items():
+        if "hierarchy" in spec and spec.get("role") != "sensitive":
+            raise RecipeError("only a sensitive column has a hierarchy here (a "
+                              "quasi-identifier's goes in its generalize action)",
+                              field=f'columns["{name}"].hierarchy')
     qis = set(quasi_identifiers(recipe))
     for col in privacy.get("levels", {}):
         if col not in qis:

@@ -88,10 +88,15 @@ def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], privacy: dict,
     wanted = list(qis)
     if privacy.get("t", {}).get("distance") == "hierarchical":
         wanted += [c for c in document.model_columns(recipe, "t") if c not in wanted]
+    columns = recipe.get("columns") or {}
     for col in wanted:
         act = actions[col]["action"]
-        spec = act.get("hierarchy", {"kind": "auto"}) if act["type"] == "generalize" \
-            and "level" not in act else {"kind": "auto"}
+        if col not in qis and "hierarchy" in columns.get(col, {}):
+            spec = columns[col]["hierarchy"]            # a sensitive column's, for t
+        elif act["type"] == "generalize" and "level" not in act:
+            spec = act.get("hierarchy", {"kind": "auto"})
+        else:
+            spec = {"kind": "auto"}
         if spec.get("kind") == "auto":
             spec = auto_spec(df[col])
         specs[col] = spec
@@ -127,7 +132,8 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
         info.classes = len(res.class_sizes)
         info.measured = dict(res.measured)
         info.metrics = {"average_class_size": metrics.average_class_size(res.class_sizes),
-                        "discernibility": metrics.discernibility(res.class_sizes, 0)}
+                        "discernibility": metrics.discernibility(res.class_sizes, 0),
+                        "normalized_certainty_penalty": float(res.ncp)}
         return res.data, info
     specs, hierarchies = _hierarchies(df, recipe, qis, privacy, base_dir)
     info.hierarchy_specs = specs
@@ -189,7 +195,7 @@ def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.reset_index(drop=True)
     for col in out.columns:
         if out[col].dtype == object:
-            kinds = {type(v) for v in out[col] if v is not None and v == v}
+            kinds = {type(v) for v in pd.unique(out[col].dropna())}
             if len(kinds) > 1:
                 out[col] = out[col].map(lambda v: v if v is None or v != v else str(v))
     return out

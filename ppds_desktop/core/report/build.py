@@ -76,8 +76,10 @@ def _columns(original, released, recipe, actions_log, gen) -> list[dict]:
         if col in gen.levels:
             entry["level"] = gen.levels[col]
             entry["height"] = gen.heights.get(col)
-            entry["description"] += (f"; generalized to level {gen.levels[col]} of "
-                                     f"{gen.heights.get(col, 0) - 1}")
+            where = f"level {gen.levels[col]} of {gen.heights.get(col, 0) - 1}"
+            entry["description"] = (f"generalized to {where} (chosen by the search)"
+                                    if spec["action"]["type"] in ("generalize", "keep")
+                                    else entry["description"] + f"; then generalized to {where}")
             entry["hierarchy"] = gen.hierarchy_specs.get(col)
         if col in logs:
             entry["details"] = {k: v for k, v in logs[col].items()

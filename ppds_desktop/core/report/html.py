@@ -94,6 +94,9 @@ def _generalization(r: dict) -> str:
              ["non-uniform entropy (bits)", m.get("non_uniform_entropy")],
              ["average class size", m.get("average_class_size")],
              ["engine time (s)", g.get("engine_seconds")]]
+    if "normalized_certainty_penalty" in m:
+        items.insert(4, ["normalized certainty penalty (0 = exact)",
+                         m["normalized_certainty_penalty"]])
     html = _table(["figure", "value"], items, {1})
     if g.get("levels"):
         html += _table(["quasi-identifier", "level", "top level"],

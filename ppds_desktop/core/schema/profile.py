@@ -97,12 +97,22 @@ def _mean_words(text: pa.Array) -> float:
 
 
 def _examples(sample: pa.Array) -> list[str]:
-    out = []
-    for value in pc.unique(sample).to_pylist():
-        out.append(value.isoformat() if hasattr(value, "isoformat") else str(value))
-        if len(out) >= N_EXAMPLES:
-            break
+    out: list[str] = []
+    for value in sample.to_pylist():
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        if text not in out:
+            out.append(text)
+            if len(out) >= N_EXAMPLES:
+                break
     return out
+
+
+def _distinct(col: pa.ChunkedArray) -> int:
+    """Distinct values, missing ones included; nested values (lists, structs) by their text."""
+    try:
+        return len(pc.unique(col))
+    except pa.ArrowNotImplementedError:
+        return len({repr(v) for v in col.to_pylist()})
 
 
 def profile_column(name: str, col: pa.ChunkedArray, positions: pa.Array) -> ColumnProfile:
@@ -112,7 +122,7 @@ def profile_column(name: str, col: pa.ChunkedArray, positions: pa.Array) -> Colu
     non_missing = n - missing
     # len(unique) is about twice as fast as count_distinct on a chunked column (Arrow 2x);
     # null and NaN each count once in it, and are missing values, not distinct ones.
-    distinct = len(pc.unique(col)) - bool(col.null_count) - bool(nan) if non_missing else 0
+    distinct = _distinct(col) - bool(col.null_count) - bool(nan) if non_missing else 0
     kind = kind_of(col.type, distinct, non_missing)
     sample = pc.drop_null(col.take(positions)).combine_chunks() if n else pa.array([])
     text = None

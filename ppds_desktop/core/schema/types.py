@@ -15,7 +15,8 @@ KINDS = ("integer", "decimal", "date", "boolean", "categorical", "text")
 
 _INT = r"^[+-]?[0-9]{1,18}$"
 _LEADING_ZERO = r"^[+-]?0[0-9]"
-_FLOAT = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$"
+# At most 15 integer digits: longer digit strings (card or account numbers) would lose digits.
+_FLOAT = r"^[+-]?([0-9]{1,15}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$"
 _DATE_ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATETIME_ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?$"
 _DATE_DOTTED = r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}$"
@@ -50,10 +51,11 @@ def convert_text_column(col: pa.ChunkedArray, decimal: str = ".") -> tuple[pa.Ch
     they can see how ``03/04/2024`` was read). Each candidate type is ruled in or out on the
     first values by a regex, then confirmed by one strict Arrow cast over the whole column.
     """
+    original = col
     if col.null_count == len(col):
         return col, None
     if _any(col[:_QUICK], r"^\s|\s$"):
-        col = pc.utf8_trim_whitespace(col)
+        col = pc.utf8_trim_whitespace(col)   # " 42" is a number; text keeps its spaces
     # Codes with a leading zero (ZIP, phone, record numbers) usually show it in the first values,
     # which saves the full scan that a number column needs to prove it has none.
     padded = _any(col[:_QUICK], _LEADING_ZERO)
@@ -86,7 +88,7 @@ def convert_text_column(col: pa.ChunkedArray, decimal: str = ".") -> tuple[pa.Ch
         converted = _try(pc.cast, pc.utf8_lower(col), pa.bool_())
         if converted is not None:
             return converted, None
-    return col, None
+    return original, None
 
 
 def kind_of(arrow_type: pa.DataType, distinct: int, non_missing: int) -> str:

@@ -78,6 +78,8 @@ class ModelStep(QWidget):
         model_box.setLayout(form)
 
         self.qi_combo = QComboBox()
+        self.qi_combo.setToolTip("Quasi-identifiers, then sensitive columns (whose hierarchy "
+                                 "hierarchical t-closeness uses)")
         self.qi_combo.currentTextChanged.connect(self._show_hierarchy)
         self.load_button = QPushButton("Use an ARX hierarchy file…")
         self.load_button.clicked.connect(self._choose_file)
@@ -86,7 +88,7 @@ class ModelStep(QWidget):
         self.preview = QTableWidget(0, 0)
         self.preview.verticalHeader().setVisible(False)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Quasi-identifier:"))
+        top.addWidget(QLabel("Column:"))
         top.addWidget(self.qi_combo, 1)
         top.addWidget(self.load_button)
         hbox = QVBoxLayout()
@@ -101,6 +103,7 @@ class ModelStep(QWidget):
         layout.addWidget(hier_box, 1)
         self._frame = None
         self._specs: dict[str, dict] = {}
+        self._sensitive: set[str] = set()
 
     def _variant_changed(self, variant: str) -> None:
         self.c_label.setVisible(variant == "recursive")
@@ -139,14 +142,20 @@ class ModelStep(QWidget):
             if chosen in sensitive:
                 self.sensitive_combo.setCurrentIndex(self.sensitive_combo.findData(chosen))
         self._specs = {}
+        self._sensitive = set(sensitive)
         actions = document.column_actions(recipe)
         for col in document.quasi_identifiers(recipe):
             act = actions[col]["action"]
             if act["type"] == "generalize" and "level" not in act:
                 self._specs[col] = act.get("hierarchy", {"kind": "auto"})
+        for col in sensitive:
+            if "hierarchy" in recipe["columns"].get(col, {}):
+                self._specs[col] = recipe["columns"][col]["hierarchy"]
         self.qi_combo.blockSignals(True)
         self.qi_combo.clear()
         self.qi_combo.addItems(document.quasi_identifiers(recipe))
+        for col in sensitive:                  # their hierarchy serves hierarchical t
+            self.qi_combo.addItem(col)
         self.qi_combo.blockSignals(False)
         self._show_hierarchy(self.qi_combo.currentText())
 
@@ -172,6 +181,10 @@ class ModelStep(QWidget):
         else:
             recipe.pop("privacy", None)
         for col, spec in self._specs.items():
+            if col in self._sensitive:
+                if spec.get("kind") != "auto":
+                    recipe["columns"][col]["hierarchy"] = spec
+                continue
             entry = recipe["columns"].setdefault(col, {"role": "quasi_identifier"})
             entry["action"] = {"type": "generalize", "hierarchy": spec}
 
@@ -199,7 +212,7 @@ class ModelStep(QWidget):
                                         "quasi_identifier on the previous page.")
             return
         spec = self._specs.get(column, {"kind": "auto"})
-        values = self._frame[column]
+        values = self._frame[column].drop_duplicates()     # the builders need distinct values
         try:
             shown = auto_spec(values) if spec.get("kind") == "auto" else spec
             h = build_hierarchy(shown, values, column=column)
