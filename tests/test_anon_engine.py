@@ -97,6 +97,27 @@ def test_adult_release_checked_by_pycanon(adult):
     assert len({tuple(c.levels.values()) for c in res.candidates}) == 5
 
 
+def test_sample_admissions_release_checked_by_pycanon():
+    from ppds_desktop.core.anonymize.hierarchy import build_dates, build_redaction
+    from ppds_desktop.core.sample import generate_admissions
+
+    df = generate_admissions(3000, seed=5)
+    qis = {"Age": build_intervals(df["Age"], [5, 10, 20], top=90, name="Age"),
+           "Gender": build_categories(df["Gender"], [], name="Gender"),
+           "ZIP": build_redaction(df["ZIP"], name="ZIP"),
+           "Date of Admission": build_dates(df["Date of Admission"], name="Date of Admission")}
+    models = [KAnonymity(5), DistinctLDiversity("Medical Condition", 3)]
+    res = search(df, qis, models, suppression_limit=0.05)
+    out = apply(df, qis, res.best.levels, models, suppression_limit=0.05)
+    cols = list(qis)
+    assert anonymity.k_anonymity(out.data, cols) >= 5
+    assert anonymity.l_diversity(out.data, cols, ["Medical Condition"]) >= 3
+    assert out.suppressed.sum() <= 150 and len(out.data) == 3000 - out.suppressed.sum()
+    # the other columns are untouched
+    kept = df.loc[~out.suppressed].reset_index(drop=True)
+    assert out.data["Name"].equals(kept["Name"])
+
+
 def test_adult_t_closeness_release_measured_on_output(adult):
     df, qis, occupation = adult
     models = [KAnonymity(5), TCloseness("occupation", 0.2, "hierarchical", occupation)]

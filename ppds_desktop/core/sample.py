@@ -4,7 +4,7 @@ Everything is drawn from a numpy ``Generator`` seeded by the caller, so a seed a
 same table (this is test data, not privacy noise). Columns are built whole-array at a time, so a
 million rows take a few seconds.
 
-Why no one real can appear: family names are invented compounds (``Thistlecombe``); e-mail
+Why no one real can appear: family names are invented compounds (``Pickleford``); e-mail
 addresses are at the reserved ``example.org/.com/.net`` domains (RFC 2606); phone numbers are in
 the 555-0100..0199 block set aside for fiction; SSNs have area numbers 900-999, which are never
 issued as Social Security numbers; hospitals and insurers are invented. Correlations that matter
@@ -27,9 +27,11 @@ COLUMNS = ["Name", "Age", "Gender", "Blood Type", "Medical Condition", "Date of 
            "Admission Type", "Discharge Date", "Medication", "Test Results", "Date of Birth",
            "ZIP", "Phone", "Email", "SSN"]
 
-_SURNAME_STEMS = ("Ash", "Birch", "Cobble", "Dapple", "Elder", "Fern", "Gable", "Hazel", "Ivy",
-                  "Juniper", "Kettle", "Lark", "Maple", "Nettle", "Oak", "Pebble", "Quill",
-                  "Rowan", "Sorrel", "Thistle", "Umber", "Vale", "Willow", "Yarrow", "Zephyr")
+# Whimsical stems, so that every family name is plainly invented ("Pickleford", "Muffinsworth").
+_SURNAME_STEMS = ("Biscuit", "Bramble", "Clover", "Cobble", "Crumble", "Dapple", "Juniper",
+                  "Kettle", "Marble", "Muffin", "Nettle", "Noodle", "Pebble", "Pickle", "Puddle",
+                  "Quill", "Sorrel", "Teacup", "Thistle", "Treacle", "Trifle", "Umber", "Waffle",
+                  "Yarrow", "Zephyr")
 _SURNAME_ENDS = ("bottom", "by", "combe", "field", "ford", "ham", "ley", "more", "sworth",
                  "ton", "wick", "wood")
 SURNAMES = tuple(s + e for s in _SURNAME_STEMS for e in _SURNAME_ENDS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -194,7 +194,56 @@ class AppController(QObject):
             self.settings.setValue(LAST_VAULT_KEY, str(path))
 
 
-def run_app(qt_args: list[str], demo: bool = False, vault: str | None = None) -> int:
+class InstallerProbe(QObject):
+    """Drives the app for installers' smoke tests: ``--probe-startup`` quits as soon as the
+    first screen is up (to time cold starts); ``--screenshot PNG`` unlocks the demo vault with
+    its known passphrase and saves a picture of the main window, then quits."""
+
+    TIMEOUT_MS = 120_000
+
+    def __init__(self, controller: AppController, screenshot: str | None):
+        super().__init__(controller)
+        self.controller, self.screenshot = controller, screenshot
+        self.unlock_asked = False
+        self.timer = QTimer(self, interval=100, timeout=self._poll)
+        self.deadline = QTimer(self, singleShot=True, timeout=self._give_up)
+
+    def start(self) -> None:
+        self.timer.start()
+        self.deadline.start(self.TIMEOUT_MS)
+
+    def _poll(self) -> None:
+        app = self.controller.app
+        if not self.screenshot:
+            if any(w.isVisible() for w in app.topLevelWidgets()):
+                self._finish(0)
+            return
+        window, unlock = self.controller.main_window, self.controller.unlock_window
+        if window is not None and window.isVisible():
+            app.processEvents()
+            ok = window.grab().save(self.screenshot)
+            print(f"screenshot saved to {self.screenshot}" if ok else "screenshot failed")
+            self._finish(0 if ok else 1)
+        elif unlock is not None and not unlock.runner.is_busy and not self.unlock_asked \
+                and unlock.passphrase.text():
+            self.unlock_asked = True
+            unlock.unlock()
+
+    def _give_up(self) -> None:
+        print("the app did not reach the expected screen in time")
+        self._finish(1)
+
+    def _finish(self, code: int) -> None:
+        self.timer.stop()
+        self.deadline.stop()
+        self.controller._quitting = True
+        if self.controller.session is not None:
+            self.controller.session.lock()
+        self.controller.app.exit(code)
+
+
+def run_app(qt_args: list[str], demo: bool = False, vault: str | None = None, *,
+            probe_startup: bool = False, screenshot: str | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_AUTHOR)
@@ -213,4 +262,6 @@ def run_app(qt_args: list[str], demo: bool = False, vault: str | None = None) ->
 
     app.lastWindowClosed.connect(on_last_window_closed)
     controller.start()
+    if probe_startup or screenshot:
+        InstallerProbe(controller, screenshot).start()
     return app.exec()

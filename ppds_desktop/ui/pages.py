@@ -84,7 +84,7 @@ def _dp_statistics_page(session) -> QWidget:
     return DPStatisticsPage(session)
 
 
-PAGES.append(PageSpec("dp_statistics", "Statistics with differential privacy", _dp_statistics_page,
+PAGES.append(PageSpec("dp_statistics", "Differential privacy", _dp_statistics_page,
                       order=55, tooltip="Counts, means, histograms and quantiles with DP noise and "
                                         "95% intervals, spending the dataset's privacy budget"))
 
