@@ -181,7 +181,8 @@ def test_t_closeness_distances_equal_earth_movers_distance_by_linear_programming
     labels = [tree.generalize(pd.Series(ref.categories), lv).to_numpy() for lv in range(tree.height)]
     d_hier = np.array([[next(lv for lv in range(tree.height) if labels[lv][i] == labels[lv][j])
                         / (tree.height - 1) for j in range(m)] for i in range(m)])
-    d_ord = np.abs(np.subtract.outer(np.arange(m), np.arange(m))) / (m - 1)
+    rank = np.array([sorted(ref.categories).index(c) for c in ref.categories])
+    d_ord = np.abs(np.subtract.outer(rank, rank)) / (m - 1)
     d_eq = 1.0 - np.eye(m)
     hist = rng.integers(0, 6, size=(25, m)).astype(float)
     hist[hist.sum(axis=1) == 0, 0] = 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ppds_desktop.core.anonymize.hierarchy import (
     Hierarchy, build_categories, build_dates, build_intervals, build_redaction)
@@ -122,3 +124,16 @@ def test_builders_keep_missing_values_as_their_own_group():
     assert build_redaction(zips, step=5).generalize(zips, 1).tolist() == ["*", "*"]
     assert build_categories(pd.Series(["a", None]), [{"a": "g"}]).generalize(
         pd.Series(["a", None]), 1).tolist() == ["g", ""]
+
+
+labels = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(labels, min_size=1, max_size=8, unique=True), st.data())
+def test_export_then_import_gives_the_same_hierarchy(leaves, data):
+    parents = [data.draw(st.sampled_from(["=g", "+h", "'q", "x;y", 'a"b', "-1"]))
+               for _ in leaves]
+    h = Hierarchy.from_rows([[leaf, parent, "*"] for leaf, parent in zip(leaves, parents)],
+                            name="c")
+    assert Hierarchy.read_csv(h.to_csv(), name="c").rows() == h.rows()

@@ -68,7 +68,7 @@ def test_bad_file_is_refused_and_vault_unchanged(vault, name, options, settings,
 
 
 def test_problems_beyond_the_sniffed_head_are_found_with_their_line(tmp_path):
-    """The sniffer reads 1 MiB; a NUL or a non-UTF-8 byte after that is still caught exactly."""
+    """The sniffer reads 1 MiB; a NUL or a non-UTF-8 byte after that is still found exactly."""
     body = b"".join(b"%d,row %d\n" % (i, i) for i in range(120_000))  # > 1 MiB, lines 2..120001
     late_nul = tmp_path / "late_nul.csv"
     late_nul.write_bytes(b"id,text\n" + body + b"5,a\x00b\n")
@@ -76,14 +76,22 @@ def test_problems_beyond_the_sniffed_head_are_found_with_their_line(tmp_path):
         datasets.profile_file(late_nul)
     assert info.value.line == 120_002
 
+    # An ASCII head made "utf-8" a mere default: Windows-1252 further on is then read as such.
     late_cp1252 = tmp_path / "late_cp1252.csv"
     late_cp1252.write_bytes(b"id,text\n" + body + "5,Zoë\n".encode("cp1252") + b"6,ok\n")
+    result = datasets.read_table(late_cp1252)
+    assert result.options.encoding == "cp1252"
+    assert result.table.column("text")[120_000].as_py() == "Zoë"
+    # ... but not when the user chose UTF-8, or the head already held real UTF-8 text.
     with pytest.raises(InputError, match="not valid utf-8") as info:
-        datasets.profile_file(late_cp1252)
+        datasets.profile_file(late_cp1252, ParseOptions(encoding="utf-8"))
     assert info.value.line == 120_002
     assert "cp1252" in str(info.value)      # the hint says which option to change
-    table = datasets.read_table(late_cp1252, ParseOptions(encoding="cp1252")).table
-    assert table.column("text")[120_000].as_py() == "Zoë"
+    utf8_head = tmp_path / "utf8_head.csv"
+    utf8_head.write_bytes("id,text\n0,Zoë\n".encode("utf-8") + body + b"5,Zo\xeb\n")
+    with pytest.raises(InputError, match="not valid utf-8") as info:
+        datasets.profile_file(utf8_head)
+    assert info.value.line == 120_003
 
 
 def test_error_messages_never_quote_cell_values(tmp_path):

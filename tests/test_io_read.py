@@ -143,7 +143,7 @@ def test_preview_reports_detected_options_and_fixable_errors(tmp_path):
     assert (p.options.delimiter, p.options.encoding, p.options.decimal) == (";", "utf-8", ",")
     assert p.columns == ["a", "b", "c"] and len(p.rows) == 100 and p.error is None
     assert p.rows[1] == ["1", "x", "1,5"]
-    wrong = preview(path, ParseOptions(delimiter="x"))
+    wrong = preview(path, ParseOptions(delimiter="x", header_row=0))
     assert wrong.columns == ["a;b;c"] and "2 fields where the header has 1" in wrong.error
     dup = _write(tmp_path / "dup.csv", "a,a\n1,2\n")
     assert "same name" in preview(dup).error
@@ -160,3 +160,14 @@ def test_quote_character_is_detected_and_overridable(tmp_path):
     with pytest.raises(InputError, match="4 fields where the header has 3") as info:
         read_table(path, ParseOptions(quotechar='"'))     # then "Smith; Ann" splits in two
     assert info.value.line == 2
+
+
+def test_title_lines_above_the_header_are_detected(tmp_path):
+    path = _write(tmp_path / "t.csv", "Admissions export\nCreated 2024-03-01 by HIS\n\n"
+                                      "id,name,age\n1,Ann,34\n2,Bo,40\n")
+    result = read_table(path)
+    assert result.options.header_row == 3       # 0-based: two title lines and a blank one
+    assert result.table.column_names == ["id", "name", "age"]
+    assert preview(path).columns == ["id", "name", "age"]
+    forced = preview(path, ParseOptions(header_row=1))   # the user's choice wins
+    assert forced.options.header_row == 1 and forced.columns == ["Created 2024-03-01 by HIS"]

@@ -61,7 +61,8 @@ def _add_parse_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("parse options (detected when not given)")
     g.add_argument("--delimiter", help="field delimiter, e.g. ',' ';' tab '|'")
     g.add_argument("--encoding", help="text encoding: utf-8, utf-8-sig, cp1252, latin-1")
-    g.add_argument("--header-row", type=int, default=0, help="0-based line of the header (default 0)")
+    g.add_argument("--header-row", type=int, help="0-based line of the header (lines above it "
+                                                  "are skipped)")
     g.add_argument("--quotechar", help="quote character, e.g. '\"' or \"'\"")
     g.add_argument("--decimal", choices=[".", ","], help="decimal mark of numbers")
     g.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first)")
@@ -71,7 +72,7 @@ def _parse_options(args: argparse.Namespace) -> ParseOptions:
     delimiter = args.delimiter
     if delimiter is not None:
         delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
-    if args.header_row < 0:
+    if args.header_row is not None and args.header_row < 0:
         raise InputError("--header-row must be 0 or more")
     return ParseOptions(delimiter=delimiter, encoding=args.encoding, header_row=args.header_row,
                         quotechar=args.quotechar, decimal=args.decimal, sheet=args.sheet)

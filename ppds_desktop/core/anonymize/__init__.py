@@ -48,9 +48,11 @@ Search (``search.py``)
     result = search(df, qis: dict[str, Hierarchy], models: list[PrivacyModel], *,
                     suppression_limit=0.0,            # fraction of rows, 0..1
                     objective="loss",                 # "loss" | "discernibility" | "entropy"
-                    top=20, task=None) -> SearchResult
+                    top=20, exact_top=False, task=None) -> SearchResult
     result.best: Transformation | None                # None: nothing satisfies the models
-    result.candidates: list[Transformation]           # the `top` best anonymous ones, best first
+    result.candidates: list[Transformation]           # best `top` anonymous ones met, best
+                                                      # first; exact_top=True: provably the
+                                                      # `top` best of the lattice (slower)
     result.stats: SearchStats(lattice_size, checked, seconds)
     Transformation: levels (dict column → level), objective, loss, granularity,
                     suppressed (rows), classes (without the suppressed rows)

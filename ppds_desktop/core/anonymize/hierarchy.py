@@ -94,18 +94,18 @@ class Hierarchy:
                 raise InputError("the hierarchy file is not UTF-8 text", path=str(p)) from None
         else:
             text = str(path_or_text)
-        rows = [r for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
+        rows = [[_unescape(v) for v in r]
+                for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
         return cls(rows, name=name or (p.stem.removeprefix("adult_hierarchy_") if p else ""),
                    source=str(p) if p else None)
 
     def to_csv(self, path: str | Path | None = None, *, sep: str = ";") -> str:
         """The ARX file text; also written to ``path`` if given. Labels that a spreadsheet
-        would run as a formula are prefixed with a quote."""
+        would run as a formula are prefixed with a quote (removed again by :meth:`read_csv`)."""
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=sep, lineterminator="\n")
         for row in self._table:
-            w.writerow([("'" + v) if v[:1] in ("=", "+", "-", "@") and not _is_number(v) else v
-                        for v in row])
+            w.writerow([_escape(v) for v in row])
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
@@ -173,6 +173,19 @@ class Hierarchy:
 
     def __repr__(self) -> str:
         return f"Hierarchy({self.name!r}, leaves={len(self._table)}, height={self.height})"
+
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _escape(label: str) -> str:
+    """A label a spreadsheet would run as a formula gets a leading quote (numbers excepted)."""
+    return "'" + label if label.startswith(_FORMULA_START) and not _is_number(label) else label
+
+
+def _unescape(cell: str) -> str:
+    """Undo :func:`_escape` on import, so export → import gives the same hierarchy."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_START else cell
 
 
 def _is_number(text: str) -> bool:

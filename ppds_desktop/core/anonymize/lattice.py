@@ -91,7 +91,6 @@ class NodeEval:
     levels: tuple[int, ...]
     classes: int               # kept classes
     suppressed: int            # rows in classes that fail a model
-    mono_suppressed: int       # rows in classes that fail a monotone model (k, distinct l)
     prunable_ok: bool          # monotone models satisfied within the limit
     anonymous: bool            # all models satisfied within the limit
     sums: np.ndarray | None    # per QI: Σ kept rows' domain share + suppressed rows (ARX)
@@ -99,6 +98,7 @@ class NodeEval:
     sq_sizes: float | None     # Σ size² of kept classes
     cut: bool = False          # not fully checked: already worse than the cutoff
     doomed: bool = False       # this node and all its specializations cannot be anonymous
+    forced: int = 0            # rows every specialization must suppress (see search.py)
 
 
 @dataclass
@@ -138,7 +138,7 @@ class EncodedTable:
     value codes, plus per-level lookup arrays. Holds no strings from the data.
 
     Roll-up (k-only tables): tables of evaluated nodes much smaller than their source are kept
-    (least recently used first out, within as many entries as the input table has), and a
+    (least recently used first out, within three times the entries of the input table), and a
     node is computed from the smallest kept table of one of its specializations: a coarser
     node's classes are unions of a finer node's classes."""
 
@@ -149,7 +149,6 @@ class EncodedTable:
         self.names = list(qis)
         self.hier = [qis[c] for c in self.names]
         self.n = len(df)
-        self.models = models
         self.limit = int(np.floor(suppression_limit * self.n + 1e-9))
         dims = len(self.hier)
         leaf_codes = []
@@ -219,8 +218,11 @@ class EncodedTable:
         self._log = _Flat(logs, np.float64)
         self._heights = np.array([h.height for h in self.hier], dtype=np.int64)
         self._dim = np.arange(dims)
-        self.prunable = [m for m in models if m.monotone_with_suppression]
-        self.checked = [m for m in models if not m.monotone_with_suppression]
+        # Without suppression every model is monotone (a union of classes that satisfy
+        # l-diversity or t-closeness satisfies it too: entropy is concave, EMD convex), so all
+        # of them can prune; with suppression only k and distinct l can.
+        self.prunable = [m for m in models if m.monotone_with_suppression or self.limit == 0]
+        self.checked = [m for m in models if m not in self.prunable]
         self._cache: list[_Table] = []
         self._cache_levels = np.zeros((0, dims), dtype=np.int64)
 
@@ -311,8 +313,8 @@ class EncodedTable:
         bad = self.failing(self.prunable, src, ids, k, sizes)
         out_rows = int(round(sizes[bad].sum()))
         prunable_ok = out_rows <= self.limit
-        ev = NodeEval(levels, int(k - bad.sum()), out_rows, out_rows, prunable_ok, prunable_ok,
-                      None, None, None)
+        ev = NodeEval(levels, int(k - bad.sum()), out_rows, prunable_ok, prunable_ok,
+                      None, None, None, forced=out_rows)
         if prunable_ok:
             can_cut = cutoff is not None and value is not None and np.isfinite(cutoff)
             if not self.checked or can_cut:
@@ -323,7 +325,8 @@ class EncodedTable:
                 else:
                     forced = np.where(bad, sizes, 0.0)
                     bad |= self.failing(self.checked, src, ids, k, sizes, forced)
-                    ev.doomed = float(forced.sum()) > self.limit + 1e-9
+                    ev.forced = int(np.floor(forced.sum() + 1e-9))
+                    ev.doomed = ev.forced > self.limit
                     ev.suppressed = out_rows = int(round(sizes[bad].sum()))
                     ev.classes = int(k - bad.sum())
                     ev.anonymous = out_rows <= self.limit

@@ -42,10 +42,10 @@ class Reference:
         s = pd.Series(values)
         if s.isna().any():
             s = s.astype(object).where(s.notna(), "")
-        codes, uniques = pd.factorize(s, sort=True)
+        codes, uniques = pd.factorize(s)
         counts = np.bincount(codes, minlength=len(uniques)).astype(float)
         return cls(name, codes.astype(np.int32), as_text(pd.Series(uniques)).tolist(),
-                   counts / counts.sum())
+                   counts / max(counts.sum(), 1.0))
 
     def histogram(self, class_of_row: np.ndarray, n_classes: int, weights=None) -> np.ndarray:
         s = len(self.categories)

@@ -177,8 +177,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
     order = np.lexsort((lattice.height_sum, lb))
     status = np.zeros(lattice.size, dtype=np.int8)      # 1 passes monotone models, -1 fails
     evaluated: dict[int, NodeEval] = {}
-    # rows the monotone models suppress can only shrink when generalizing, so an evaluated
-    # node's count is a floor for all its specializations; it raises their lower bound
+    # rows an evaluated node must suppress in any specialization (the monotone models' failing
+    # rows, or the bound of PrivacyModel.assess) are a floor for all nodes below it; the floor
+    # raises their lower bound
     floor = np.zeros(lattice.size, dtype=np.int64)
     best: list[tuple[float, int, int, Transformation]] = []   # max-heap via negated value
 
@@ -195,9 +196,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         evaluated[idx] = ev
         if ev.prunable_ok and not ev.doomed:
             status[lattice.above(idx) & (status == 0)] = 1
-            if ev.mono_suppressed:
+            if ev.forced:
                 below = lattice.below(idx)
-                floor[below] = np.maximum(floor[below], ev.mono_suppressed)
+                floor[below] = np.maximum(floor[below], ev.forced)
         else:
             status[lattice.below(idx)] = -1
         if ev.anonymous:

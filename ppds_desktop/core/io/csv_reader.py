@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 from ..errors import InputError
 from ..progress import TaskState, ensure_task
 from ..schema.types import convert_text_column
-from .csv_scan import find_first_problem, header_names
+from .csv_scan import UndecodableText, find_first_problem, header_names
 from .options import MIB, ParseOptions, ReadLimits
 from .result import ReadResult
 from .sniff import (check_file, head_lines, read_head, refuse_binary, refuse_blank,
@@ -59,7 +59,13 @@ def read_csv(path: Path, options: ParseOptions | None = None, limits: ReadLimits
     opts, lines, size, names = open_text_options(path, options, limits)
     _refuse_nul_bytes(path)
     task.report(0.1, "parsing")
-    columns = _parse(path, opts, names, lines, limits)
+    try:
+        columns = _parse(path, opts, names, lines, limits)
+    except UndecodableText:
+        guessed = opts.encoding == "utf-8" and not (options is not None and options.encoding)
+        if not guessed or not all(line.isascii() for line in lines):
+            raise   # chosen by the user, or the head showed real UTF-8 text: do not re-guess
+        opts, columns = _parse_as_windows_text(path, opts, names, lines, limits)
     if _open_quote_suspected(columns):
         problem = find_first_problem(path, opts, limits, len(names))
         if problem is not None:
@@ -159,6 +165,18 @@ def _parse(path: Path, opts: ParseOptions, names: list[str], lines: list[str],
     columns = table.columns
     del table
     return columns
+
+
+def _parse_as_windows_text(path: Path, opts: ParseOptions, names: list[str], lines: list[str],
+                           limits: ReadLimits) -> tuple[ParseOptions, list[pa.ChunkedArray]]:
+    """The head was plain ASCII, so "UTF-8" was only a default; the bytes beyond it that are not
+    UTF-8 are most likely Windows-1252 (Excel's CSV export), else Latin-1 (decodes anything)."""
+    try:
+        cp1252 = opts.with_(encoding="cp1252")
+        return cp1252, _parse(path, cp1252, names, lines, limits)
+    except UndecodableText:
+        latin1 = opts.with_(encoding="latin-1")
+        return latin1, _parse(path, latin1, names, lines, limits)
 
 
 def _raise_first_problem(path: Path, opts: ParseOptions, limits: ReadLimits, n_fields: int):

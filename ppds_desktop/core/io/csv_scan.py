@@ -18,6 +18,10 @@ from ..errors import InputError
 from .options import ParseOptions, ReadLimits
 
 
+class UndecodableText(InputError):
+    """Bytes that the chosen encoding cannot decode (the reader may then try another one)."""
+
+
 def header_names(path: Path, options: ParseOptions, text_lines: list[str]) -> list[str]:
     """The header record, after refusing empty, duplicate or missing header names.
 
@@ -59,8 +63,8 @@ def _decoded_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
             try:
                 text, _ = decode(raw, "strict")
             except UnicodeDecodeError:
-                raise InputError(f"bytes that are not valid {encoding} text", path=str(path),
-                                 line=number,
+                raise UndecodableText(f"bytes that are not valid {encoding} text",
+                                      path=str(path), line=number,
                                  hint="choose the file's encoding (e.g. cp1252 for Windows "
                                       "exports, utf-8 otherwise)") from None
             if "\x00" in text:

@@ -97,14 +97,14 @@ def _preview_xlsx(path: Path, options: ParseOptions, rows: int, size: int) -> Pr
     workbook = open_workbook(path)
     try:
         sheet = pick_sheet(path, workbook, options.sheet)
-        opts = options.with_(sheet=sheet.title)
+        opts = options.with_(sheet=sheet.title, header_row=options.header_row or 0)
         it = sheet.iter_rows(values_only=True)
-        for _ in range(options.header_row):
+        for _ in range(opts.header_row):
             next(it, None)
         header = next(it, None) or ()
         data = [["" if v is None else str(v) for v in row] for row in islice(it, rows)]
         try:
-            names = check_header(path, header, options.header_row + 1)
+            names = check_header(path, header, opts.header_row + 1)
             error = None
         except InputError as exc:
             names, error = [], str(exc)

@@ -165,6 +165,28 @@ def detect_delimiter(lines: list[str], quotechar: str, suffix: str) -> str:
     return best
 
 
+def detect_header_row(lines: list[str], delimiter: str, quotechar: str) -> int:
+    """The line of the first record as wide as most records: title lines above it are skipped."""
+    reader = csv.reader(iter(lines[:4 * SNIFF_RECORDS]), delimiter=delimiter, quotechar=quotechar)
+    records: list[tuple[int, int]] = []       # (line index where the record starts, width)
+    start = 0
+    try:
+        for rec in reader:
+            if rec:
+                records.append((start, len(rec)))
+            start = reader.line_num
+            if len(records) >= SNIFF_RECORDS:
+                break
+    except csv.Error:
+        pass
+    if not records:
+        return 0
+    width = Counter(w for _, w in records).most_common(1)[0][0]
+    if width < 2:
+        return 0
+    return next(line for line, w in records if w == width)
+
+
 def detect_decimal(lines: list[str], delimiter: str, quotechar: str) -> str:
     """``,`` when numbers in the sample are written like ``12,5`` (impossible with ``,`` as delimiter)."""
     if delimiter == ",":
@@ -194,7 +216,10 @@ def resolve_text_options(path: Path, head: bytes, truncated: bool,
     if _codec_name(encoding) not in {_codec_name(e) for e in SUPPORTED_ENCODINGS}:
         raise InputError(f"unsupported text encoding {encoding!r}", path=str(path),
                          hint="use " + ", ".join(SUPPORTED_ENCODINGS))
-    lines = head_lines(head, encoding, truncated)[options.header_row:]
+    all_lines = head_lines(head, encoding, truncated)
+    if options.header_row is not None and options.header_row < 0:
+        raise InputError("the header row must be 0 or more", path=str(path))
+    lines = all_lines[options.header_row or 0:]
     quotechar = options.quotechar or detect_quotechar(lines)
     if len(quotechar) != 1 or quotechar in ("\r", "\n"):
         raise InputError(f"the quote character must be one character, not {quotechar!r}",
@@ -203,9 +228,13 @@ def resolve_text_options(path: Path, head: bytes, truncated: bool,
     if len(delimiter) != 1 or delimiter in ("\r", "\n", quotechar):
         raise InputError(f"the delimiter must be one character other than a quote or newline, "
                          f"not {delimiter!r}", path=str(path))
+    header_row = options.header_row
+    if header_row is None:
+        header_row = detect_header_row(all_lines, delimiter, quotechar)
+        lines = all_lines[header_row:]
     decimal = options.decimal or detect_decimal(lines, delimiter, quotechar)
     if decimal not in (".", ","):
         raise InputError(f"the decimal mark must be '.' or ',', not {decimal!r}", path=str(path))
     return options.with_(encoding=encoding, delimiter=delimiter, quotechar=quotechar,
-                         decimal=decimal)
+                         decimal=decimal, header_row=header_row)
 

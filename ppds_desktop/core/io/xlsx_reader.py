@@ -68,8 +68,9 @@ def read_xlsx(path: Path, options: ParseOptions | None = None, limits: ReadLimit
         sheet = pick_sheet(path, workbook, options.sheet)
         total = max(sheet.max_row or 1, 1)
         rows = sheet.iter_rows(values_only=True)
-        header_line = options.header_row + 1
-        for _ in range(options.header_row):
+        header_row = options.header_row or 0
+        header_line = header_row + 1
+        for _ in range(header_row):
             next(rows, None)
         header = next(rows, None)
         if header is None:
@@ -105,7 +106,8 @@ def read_xlsx(path: Path, options: ParseOptions | None = None, limits: ReadLimit
     arrays = [_to_arrow(values) for values in columns]
     task.report(1.0, f"read {len(columns[0]):,} rows")
     return ReadResult(table=pa.Table.from_arrays(arrays, names=names), format="xlsx",
-                      options=options.with_(sheet=sheet.title), file_name=path.name,
+                      options=options.with_(sheet=sheet.title, header_row=header_row),
+                      file_name=path.name,
                       file_bytes=size)
 
 
