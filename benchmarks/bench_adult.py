@@ -108,8 +108,8 @@ def scale_workload(rows: int):
             [{i: kind.get(i, "private") for i in df["Insurance Provider"].unique()}],
             name="Insurance Provider"),
         "Admission Type": build_categories(df["Admission Type"], [], name="Admission Type"),
-        "Hospital": build_categories(df["Hospital"], [{h: region[h] for h in df["Hospital"].unique()}],
-                                     name="Hospital"),
+        "Hospital": build_categories(
+            df["Hospital"], [{h: region[h] for h in df["Hospital"].unique()}], name="Hospital"),
     }
     return df, qis
 
@@ -202,7 +202,8 @@ def main() -> None:
               f"{scale['search_wall_s']:.2f} s wall / {scale['search_cpu_s']:.2f} s cpu, apply "
               f"{scale['apply_wall_s']:.2f} s, peak RSS {scale['peak_rss_mib']:.0f} MiB "
               f"({scale['rss_before_search_mib']:.0f} MiB with the data before the search); "
-              f"loss {scale['loss']}, suppressed {scale['suppressed']:,}, k {scale['measured_k']:.0f}")
+              f"loss {scale['loss']}, suppressed {scale['suppressed']:,}, "
+              f"k {scale['measured_k']:.0f}")
 
     out = ROOT / "benchmarks" / "results" / "bench_adult.json"
     out.parent.mkdir(parents=True, exist_ok=True)

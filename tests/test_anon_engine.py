@@ -178,7 +178,8 @@ def test_t_closeness_distances_equal_earth_movers_distance_by_linear_programming
                                                 {"x": "X", "y": "X", "z": "Z"}], name="s")
     ref = Reference.of(pd.Series(rng.choice(values, 200)), "s")
     m = len(ref.categories)
-    labels = [tree.generalize(pd.Series(ref.categories), lv).to_numpy() for lv in range(tree.height)]
+    labels = [tree.generalize(pd.Series(ref.categories), lv).to_numpy()
+              for lv in range(tree.height)]
     d_hier = np.array([[next(lv for lv in range(tree.height) if labels[lv][i] == labels[lv][j])
                         / (tree.height - 1) for j in range(m)] for i in range(m)])
     rank = np.array([sorted(ref.categories).index(c) for c in ref.categories])

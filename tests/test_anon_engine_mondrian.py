@@ -69,6 +69,7 @@ def test_mondrian_errors_and_progress():
     with pytest.raises(InputError, match="sensitive column"):
         mondrian(df, ["age"], k=2, l=2)
     seen = []
-    res = mondrian(df, ["age"], k=2, l=2, sensitive="dx", task=TaskState(lambda f, m: seen.append(f)))
+    res = mondrian(df, ["age"], k=2, l=2, sensitive="dx",
+                   task=TaskState(lambda f, m: seen.append(f)))
     assert res.data["age"].tolist() == ["30-31", "30-31", "32-33", "32-33"]
     assert res.measured == {"k": 2.0, "l[dx]": 2.0} and seen[-1] == 1.0

@@ -192,3 +192,32 @@ def test_key_change_is_flagged_and_needs_explicit_acceptance(tmp_path, qtbot, tw
     accept.click()
     qtbot.waitUntil(lambda: bob.table.item(0, 3).text() == new.fingerprint, timeout=5000)
     assert "UNVERIFIED" in bob.table.item(0, 2).text() and "keys changed 1×" in bob.table.item(0, 2).text()
+
+
+def test_verify_page_shows_quotes_plainly_and_the_checkbox_reverifies(tmp_path, qtbot, two):
+    """Messages hold quotes (and could hold '<'): shown as plain text, not as HTML entities;
+    ticking "I accept this unverified sender" verifies again by itself."""
+    alice, bob = two
+    _create(alice, "Alice", "")
+    _create(bob, "Bob", "")
+    alice.export_card_to(tmp_path / "a.ppdsid")
+    bob.export_card_to(tmp_path / "b.ppdsid")
+    bob.import_card_file(tmp_path / "a.ppdsid")          # left unverified on purpose
+    alice.import_card_file(tmp_path / "b.ppdsid")
+    alice.vault.put_dataset("t", pd.DataFrame({"x": [1]}))
+    from ppds_desktop.services import sharing
+
+    sharing.seal_for_contacts(alice.vault, "t", ["Bob"], tmp_path / "t.ppdsb",
+                              allow_unverified=True)
+    opener = bob.open_bundle_wizard()
+    qtbot.addWidget(opener)
+    opener.file_page.path.setText(str(tmp_path / "t.ppdsb"))
+    opener.next()
+    page = opener.verify_page
+    qtbot.waitUntil(lambda: "✘" in page.status.text(), timeout=10_000)
+    text = page.status.text()
+    assert "'Alice'" in text and "&#x27;" not in text and "--trust-unverified" not in text
+    assert "I accept this unverified sender" in text.replace("“", "").replace("”", "")
+    page.accept_unverified.setChecked(True)
+    qtbot.waitUntil(lambda: opener.opened is not None, timeout=10_000)
+    assert "✔ Verified" in page.status.text()

@@ -200,3 +200,41 @@ def test_demo_step(tmp_path, vault):
     text = "\n".join(lines)
     assert "imported dataset 'sample from" in text
     assert "one flipped bit is refused" in text and "1 dataset(s)" in text
+
+
+# -- review regressions ----------------------------------------------------------------------------
+
+def test_cli_identity_show_without_identity_is_an_error(tmp_path, vault, vault_path,
+                                                       monkeypatch, capsys):
+    from ppds_desktop.cli import main
+    from ppds_desktop.core.errors import NotFound
+
+    vault.lock()
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    with pytest.raises(NotFound, match="no identity yet"):
+        _cli(["identity", "show", "--vault", str(vault_path)])
+    assert main(["identity", "show", "--vault", str(vault_path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("ppds: error: This vault has no identity yet.")
+
+
+def test_cli_inspect_prints_plain_values(tmp_path, pair, monkeypatch, capsys):
+    alice, bob = pair
+    alice.put_dataset("table", FRAME)
+    out = tmp_path / "t.ppdsb"
+    sharing.seal_for_contacts(alice, "table", ["Bob"], out)
+    b_path = str(bob.path)
+    bob.lock()
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    assert _cli(["bundle", "inspect", "--vault", b_path, str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "recipients           you\n" in text and "for me               yes" in text
+    assert "previously imported  no" in text and "['" not in text and "None" not in text
+
+
+def test_oversized_card_is_not_a_card(tmp_path, pair):
+    alice, _ = pair
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,b\n" * 20_000)
+    with pytest.raises(Exception, match="big.csv: not an identity card \\(too large"):
+        sharing.import_contact_card(alice, big)

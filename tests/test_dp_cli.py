@@ -118,3 +118,53 @@ def test_json_query_with_rho_uses_gaussian_noise(cli_vault, capsys):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["result"]["noise"] == "gaussian" and doc["budget"]["rho_spent"] == 0.1
+
+
+# -- review regressions: bad input gets one clear line, no traceback, nothing spent ----------------
+
+def _spent(cli_vault, capsys) -> float:
+    code, out, _ = ppds(capsys, "dp", "budget", "show", "patients", "--vault", cli_vault, "--json")
+    return json.loads(out)["epsilon_spent"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["mean Age", "--bounds", "Age=0:100", "--granularity", "Age=x"],
+     "--granularity for 'Age' must be a number"),
+    (["histogram Age", "--bounds", "Age=0:100", "--bins", "-3"], "bins must be between 1 and 1000"),
+    (["histogram Age", "--bounds", "Age=0:100", "--bins", "0"], "bins must be between 1 and 1000"),
+    (["mean Medical Condition", "--bounds", "Medical Condition=0:1"],
+     "Medical Condition is not a numeric column"),
+])
+def test_bad_options_are_one_line_errors_and_spend_nothing(cli_vault, capsys, extra, message):
+    ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--vault", cli_vault)
+    code, out, err = ppds(capsys, "dp", "query", "patients", "--epsilon", "0.1",
+                          "--vault", cli_vault, *extra)
+    assert code == 1 and out == ""
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert _spent(cli_vault, capsys) == 0
+
+
+def test_grouping_by_a_direct_identifier_is_refused(vault, vault_path, monkeypatch, capsys):
+    """Categories read off the data become the published labels: for names that would publish
+    the names themselves, whatever the noise on the counts."""
+    df = pd.DataFrame({"Name": [f"Person {i}" for i in range(50)], "Age": list(range(50))})
+    vault.put_dataset("named", df, roles={"Name": "identifier", "Age": "quasi_identifier"})
+    vault.lock()
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    ppds(capsys, "dp", "budget", "set", "named", "--epsilon", "1", "--vault", str(vault_path))
+    for query in ("count by Name", "histogram Name", "mean Age by name"):
+        code, out, err = ppds(capsys, "dp", "query", "named", query, "--epsilon", "0.1",
+                              "--bounds", "Age=0:100", "--vault", str(vault_path))
+        assert code == 1 and "Person" not in out + err
+        assert "Name is a direct identifier" in err
+    # Declared categories do not come from the data, so they are allowed.
+    code, out, err = ppds(capsys, "dp", "query", "named", "count by Name", "--epsilon", "0.1",
+                          "--domain", "Name=Alice|Bob", "--vault", str(vault_path))
+    assert code == 0, err
+
+
+def test_missing_vault_is_named(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    code, out, err = ppds(capsys, "dp", "budget", "show", "x", "--vault",
+                          str(tmp_path / "nowhere.vault"))
+    assert code == 1 and "There is no vault at" in err and "ppds vault init" in err

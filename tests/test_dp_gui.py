@@ -214,3 +214,17 @@ def test_prepare_wizard_hook_writes_the_perturbation_section(qtbot, vault):
     qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
     widget.apply(recipe)
     assert "perturbation" not in recipe
+
+
+def test_direct_identifiers_cannot_be_ticked_as_groups(qtbot, vault):
+    df = pd.DataFrame({"Name": ["A", "B", "C"], "Gender": ["F", "M", "F"]})
+    vault.put_dataset("named", df, roles={"Name": "identifier", "Gender": "quasi_identifier"})
+    w = DPStatisticsPage(AppSession(vault))
+    qtbot.addWidget(w)
+    items = {w.group_list.item(i).data(Qt.ItemDataRole.UserRole) or w.group_list.item(i).text():
+             w.group_list.item(i) for i in range(w.group_list.count())}
+    assert not items["Name"].flags() & Qt.ItemFlag.ItemIsEnabled
+    assert "direct identifier" in items["Name"].text()
+    items["Name"].setCheckState(Qt.CheckState.Checked)       # even if forced, it is not used
+    items["Gender"].setCheckState(Qt.CheckState.Checked)
+    assert w.group_columns() == ["Gender"]

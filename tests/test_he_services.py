@@ -170,3 +170,87 @@ def test_cli_keygen_and_keys(vault, vault_path, monkeypatch, capsys):
     assert main(["he", "keys", "--vault", str(vault_path)]) == 0
     assert capsys.readouterr().out.startswith("study\t2048 bits\t")
     assert [k.name for k in he.list_keys(vault)] == ["study"]
+
+
+# -- review regressions ----------------------------------------------------------------------------
+
+def test_the_same_contribution_twice_is_refused(scenario):
+    """Its values would be added twice while its records were counted once."""
+    col = scenario.collector.vault
+    contribs = [he.contribution_from_bundle(col, p) for p in scenario.bundles]
+    again = he.contribution_from_bundle(col, scenario.bundles[0])
+    with pytest.raises(InputError, match="given twice"):
+        he.compute_request(col, [*contribs, again], "mean Age")
+
+
+def test_two_releases_of_one_site_are_counted_separately(scenario):
+    col = scenario.collector.vault
+    a, b = (he.contribution_from_bundle(col, p) for p in scenario.bundles[:2])
+    b.label = a.label                         # e.g. two years' releases of one hospital
+    request = he.compute_request(col, [a, b], "mean Age")
+    [cell] = request.cells
+    assert cell["records"] == 80 and sorted(cell["by_source"]) == [a.label, f"{a.label} (2)"]
+    result = he.answer_request(scenario.key_holder.vault, request)
+    assert result.rows[0]["refused"] is None
+    expected = pd.concat(scenario.originals[:2])["Age"].mean()
+    assert result.rows[0]["values"]["mean Age"] == pytest.approx(expected)
+
+
+def test_cli_answer_checks_everything_before_decrypting(scenario, tmp_path, monkeypatch, capsys):
+    """A result that cannot be written must not be recorded or spend budget first."""
+    from ppds_desktop import cli
+    from ppds_desktop.cli import main
+    from ppds_desktop.core.dp.ledger import budget_status, set_budget
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_he"])
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    wd = scenario.workdir
+    col, kh = wd / "Collector" / "vault.ppds", wd / "Key holder" / "vault.ppds"
+    req = tmp_path / "req.ppdsb"
+    assert main(["he", "compute", *map(str, scenario.bundles), "--query", "mean Age",
+                 "-o", str(req), "--vault", str(col)]) == 0
+    capsys.readouterr()
+    kv = scenario.key_holder.vault
+    ds = kv.put_dataset("cli budget", pd.DataFrame({"x": [1]}))
+    set_budget(kv, ds.name, epsilon=1.0)
+    results_before = len(kv.list_releases())
+    cases = [
+        (["-o", str(tmp_path / "no" / "res.ppdsb"), "--epsilon", "0.5", "--budget-dataset",
+          ds.name], "folder does not exist"),
+        (["-o", str(tmp_path / "r.ppdsb"), "--epsilon", "0.5"], "--epsilon needs --budget-dataset"),
+        (["-o", str(tmp_path / "r.ppdsb"), "--epsilon", "-1", "--budget-dataset", ds.name],
+         "--epsilon must be a positive number"),
+        (["-o", str(tmp_path / "r.ppdsb"), "--min-records", "0"], "--min-records must be at least 1"),
+    ]
+    for extra, message in cases:
+        assert main(["he", "answer", str(req), *extra, "--vault", str(kh)]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert budget_status(kv, ds.name).epsilon_spent == 0
+    assert len(kv.list_releases()) == results_before
+    assert not list(tmp_path.glob("r.ppdsb*"))
+    # compute refuses a missing output folder before storing a request
+    requests_before = len(scenario.collector.vault.list_releases())
+    assert main(["he", "compute", *map(str, scenario.bundles), "--query", "mean Age",
+                 "-o", str(tmp_path / "no" / "req.ppdsb"), "--vault", str(col)]) == 1
+    assert "folder does not exist" in capsys.readouterr().err
+    assert len(scenario.collector.vault.list_releases()) == requests_before
+
+
+def test_cli_show_chart_to_a_missing_folder_is_an_error(scenario, tmp_path, monkeypatch, capsys):
+    from ppds_desktop import cli
+    from ppds_desktop.cli import main
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_he"])
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    wd = scenario.workdir
+    col, kh = wd / "Collector" / "vault.ppds", wd / "Key holder" / "vault.ppds"
+    req, res = tmp_path / "req.ppdsb", tmp_path / "res.ppdsb"
+    assert main(["he", "compute", *map(str, scenario.bundles), "--query", "mean Age",
+                 "-o", str(req), "--vault", str(col)]) == 0
+    assert main(["he", "answer", str(req), "-o", str(res), "--vault", str(kh)]) == 0
+    capsys.readouterr()
+    assert main(["he", "show", str(res), "--chart", str(tmp_path / "no" / "c.svg"),
+                 "--vault", str(col)]) == 1
+    err = capsys.readouterr().err
+    assert "folder does not exist" in err and "Traceback" not in err

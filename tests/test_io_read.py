@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -91,17 +93,19 @@ def test_quoted_line_breaks_and_blank_lines(tmp_path):
     assert t.column("n")[2999].as_py() == 5998
 
 
-def test_big_csv_is_read_by_arrow_without_pandas(tmp_path, monkeypatch):
-    import pandas
-
-    def forbidden(*a, **k):
-        raise AssertionError("the importer must not build a pandas copy of the file")
-
-    monkeypatch.setattr(pandas, "read_csv", forbidden)
-    monkeypatch.setattr(pandas.DataFrame, "__init__", forbidden)
-    path = _write(tmp_path / "big.csv", "a,b\n" + "".join(f"{i},x{i}\n" for i in range(50_000)))
-    result = read_table(path)
-    assert isinstance(result.table, pa.Table) and result.table.num_rows == 50_000
+def test_reading_and_profiling_never_touch_pandas(tmp_path):
+    """The whole file only ever exists as Arrow columns: pandas is not even imported."""
+    path = _write(tmp_path / "big.csv", "a,b,c\n" + "".join(f"{i},x{i},2024-01-0{i % 9 + 1}\n"
+                                                         for i in range(50_000)))
+    code = ("import sys\n"
+            "from ppds_desktop.core.io import read_table\n"
+            "from ppds_desktop.core.schema import profile_table\n"
+            f"r = read_table({str(path)!r})\n"
+            "p = profile_table(r.table)\n"
+            "assert r.table.num_rows == 50000 and p.column('c').kind == 'date'\n"
+            "print('pandas' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_xlsx_sheet_header_row_and_types(tmp_path):
@@ -171,3 +175,11 @@ def test_title_lines_above_the_header_are_detected(tmp_path):
     assert preview(path).columns == ["id", "name", "age"]
     forced = preview(path, ParseOptions(header_row=1))   # the user's choice wins
     assert forced.options.header_row == 1 and forced.columns == ["Created 2024-03-01 by HIS"]
+
+
+def test_excel_sep_line_is_skipped(tmp_path):
+    path = _write(tmp_path / "x.csv", "sep=;\r\nNaam;Leeftijd;Gewicht\r\nJan;34;72,5\r\nPiet;40;80,1\r\n")
+    result = read_table(path)
+    assert (result.options.header_row, result.options.delimiter, result.options.decimal) == (1, ";", ",")
+    assert result.table.to_pylist() == [{"Naam": "Jan", "Leeftijd": 34, "Gewicht": 72.5},
+                                        {"Naam": "Piet", "Leeftijd": 40, "Gewicht": 80.1}]

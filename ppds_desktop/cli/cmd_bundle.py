@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..core.errors import NotFound
 from ..core.identity import fingerprint_lines
 from ..services import sharing
 from .common import add_vault_option, open_vault, progress_task
@@ -105,8 +106,8 @@ def cmd_identity_show(args) -> int:
     with open_vault(args) as vault:
         ident = sharing.identity_or_none(vault)
         if ident is None:
-            print("No identity yet: create one with 'ppds identity init --name NAME'.")
-            return 1
+            raise NotFound("This vault has no identity yet.",
+                           hint="create one: ppds identity init --name NAME")
         if args.json:
             print(json.dumps({"display_name": ident.display_name,
                               "organisation": ident.organisation,
@@ -208,6 +209,12 @@ def cmd_bundle_inspect(args) -> int:
         for key, value in info.items():
             if key == "sender_fingerprint":
                 value = "\n    " + fingerprint_lines(value).replace("\n", "\n    ")
+            elif key == "recipients":
+                value = ", ".join(value)
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
+            elif value is None:
+                value = "no" if key == "previously_imported" else "-"
             print(f"  {key.replace('_', ' '):<20} {value}")
     return 0
 

@@ -160,7 +160,12 @@ def print_result(result, release, budget) -> None:
 def run_query(args) -> int:
     from ..services import dp
 
-    granularity = {c: float(v) for c, v in _pairs(args.granularity, "granularity")}
+    granularity = {}
+    for col, value in _pairs(args.granularity, "granularity"):
+        try:
+            granularity[col] = float(value)
+        except ValueError:
+            raise InputError(f"--granularity for {col!r} must be a number, got {value!r}") from None
     domains = {c: [s.strip() for s in v.split("|")] for c, v in _pairs(args.domain, "domain")}
     query = args.query
     if args.bins is not None:

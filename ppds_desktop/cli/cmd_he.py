@@ -67,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.set_defaults(func=cmd_show)
 
 
+def _check_output_folder(path: Path | None, what: str) -> None:
+    """Refuse a bad output path before any work (and any budget) is spent on it."""
+    if path is not None and not path.parent.is_dir():
+        raise InputError(f"cannot write the {what}: the folder does not exist",
+                         path=str(path.parent))
+
+
 def _warn() -> None:
     print(f"Note: {he.SINGLE_KEY_WARNING}", file=sys.stderr)
 
@@ -113,6 +120,7 @@ def _contribution(vault, ref: str, accept_unverified: bool):
 
 
 def cmd_compute(args) -> int:
+    _check_output_folder(args.output, "decryption request")
     vault = open_vault(args)
     try:
         contribs = [_contribution(vault, ref, args.accept_unverified) for ref in args.sources]
@@ -135,6 +143,16 @@ def cmd_compute(args) -> int:
 def cmd_answer(args) -> int:
     if not args.dry_run and args.output is None:
         raise InputError("Give -o RESULT (or --dry-run to only look).")
+    if args.min_records < 1:
+        raise InputError(f"--min-records must be at least 1, got {args.min_records}")
+    if args.epsilon is not None:
+        if not args.epsilon > 0 or args.epsilon == float("inf"):
+            raise InputError(f"--epsilon must be a positive number, got {args.epsilon:g}")
+        if not args.budget_dataset:
+            raise InputError("--epsilon needs --budget-dataset: the dataset whose privacy "
+                             "budget the noise spends")
+    if not args.dry_run:
+        _check_output_folder(args.output, "result bundle")
     vault = open_vault(args)
     try:
         request, sender = he.open_request(vault, args.request,
@@ -142,13 +160,11 @@ def cmd_answer(args) -> int:
         print("\n".join(request.describe()))
         if args.dry_run:
             return 0
-        if sender is None:
-            raise InputError("The request's sender is not among your contacts.")
-        result = he.answer_request(vault, request, min_records=args.min_records,
-                                   epsilon=args.epsilon, budget_dataset=args.budget_dataset,
-                                   task=progress_task("decrypting"))
-        he.send_result(vault, result, args.output, to=sender,
-                       allow_unverified=args.accept_unverified)
+        result = he.answer_and_send(vault, request, sender, args.output,
+                                    min_records=args.min_records, epsilon=args.epsilon,
+                                    budget_dataset=args.budget_dataset,
+                                    allow_unverified=args.accept_unverified,
+                                    task=progress_task("decrypting"))
     finally:
         vault.lock()
     refused = sum(1 for r in result.rows if r["refused"])
@@ -165,7 +181,14 @@ def cmd_show(args) -> int:
     finally:
         vault.lock()
     if args.chart:
-        args.chart.write_text(he.result_chart(result), encoding="utf-8")
+        from ..core.io.writer import atomic_path
+
+        try:
+            with atomic_path(args.chart) as tmp:
+                tmp.write_text(he.result_chart(result), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the chart ({exc.strerror})",
+                             path=str(args.chart)) from None
     if args.json:
         print(json.dumps({"query": result.query.to_dict(), "rows": result.rows,
                           "provenance": he.provenance_lines(result), "dp": result.dp},

@@ -54,6 +54,24 @@ def _resolve(info, name: str) -> str:
     raise InputError(f"the dataset {info.name!r} has no column named {name!r}")
 
 
+def _refuse_identifier_labels(vault, info, query: Query, options: QueryOptions) -> None:
+    """Categories read off the data are published as group labels: for a direct identifier
+    (names, SSNs, e-mail addresses...) that would publish the identifiers themselves, which no
+    amount of noise on the counts can undo. Declared categories or numeric bins do not leak."""
+    grouped = [_resolve(info, c) for c in query.by]
+    if query.statistic == "histogram" and query.column:
+        col = _resolve(info, query.column)
+        if col not in options.bounds and not options.guess_bounds:
+            grouped.append(col)
+    roles = vault.roles(info.id)
+    for col in grouped:
+        role = roles.get(col)
+        if role is not None and role.role == "identifier" and col not in options.domains:
+            raise InputError(f"{col} is a direct identifier: grouping by it would publish its "
+                             f"values as group labels.",
+                             hint="group by another column, or declare the categories to count")
+
+
 def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
               bounds: dict | None = None, granularity: dict | None = None,
               domains: dict | None = None, guess_bounds: bool = False,
@@ -82,6 +100,7 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
     status.check(cost)                                   # refuse early, before reading the data
     task.report(0.1, "Reading the dataset")
     needed = [_resolve(info, c) for c in _columns_needed(query)]
+    _refuse_identifier_labels(vault, info, query, options)
     df = vault.load_dataset(info.id, columns=sorted(set(needed)) or info.columns[:1],
                             task=task.sub(0.1, 0.5))
     task.report(0.6, "Adding noise")

@@ -300,6 +300,30 @@ def send_result(vault, result: DecryptionResult, out_path, *, to, allow_unverifi
                       allow_unverified=allow_unverified, task=task)
 
 
+def answer_and_send(vault, request: DecryptionRequest, sender, out_path, *,
+                    min_records: int = DEFAULT_MIN_RECORDS, epsilon: float | None = None,
+                    budget_dataset=None, allow_unverified: bool = False,
+                    task: TaskState | None = None) -> DecryptionResult:
+    """Answer a request and seal the result for its sender, checking first whatever could stop
+    the result from being written: an answer recorded (and budget spent) but never delivered
+    would be wasted, and answering again would spend again."""
+    from .sharing import check_recipients
+
+    task = ensure_task(task)
+    if sender is None:
+        raise InputError("The request's sender is not among your contacts; import and verify "
+                         "their identity card first.")
+    check_recipients(vault, [sender], allow_unverified)
+    if not Path(out_path).parent.is_dir():
+        raise InputError("cannot write the result bundle: the folder does not exist",
+                         path=str(Path(out_path).parent))
+    result = answer_request(vault, request, min_records=min_records, epsilon=epsilon,
+                            budget_dataset=budget_dataset, task=task.sub(0, 0.9))
+    send_result(vault, result, out_path, to=sender, allow_unverified=allow_unverified,
+                task=task.sub(0.9, 1.0))
+    return result
+
+
 def open_result(vault, path, *, accept_unverified: bool = False,
                 task: TaskState | None = None) -> DecryptionResult:
     opened = _open_kind(vault, path, RESULT_KIND, accept_unverified, task)
@@ -335,6 +359,6 @@ def provenance_lines(result: DecryptionResult) -> list[str]:
 __all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "EncryptedColumns", "create_key",
            "list_keys", "key_choices", "resolve_public_key", "encrypt_release_columns", "contribution_from_files",
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
-           "compute_request", "send_request", "open_request", "answer_request", "send_result",
+           "compute_request", "send_request", "open_request", "answer_request", "answer_and_send", "send_result",
            "open_result", "result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
            "CELLS_FILE", "KEY_EXTENSION", "private_key_for"]

@@ -115,7 +115,9 @@ def share_targets(vault) -> list[ShareTarget]:
     return out
 
 
-def _resolve_recipients(vault, contacts, allow_unverified: bool) -> list[Contact]:
+def check_recipients(vault, contacts, allow_unverified: bool) -> list[Contact]:
+    """The contacts, looked up afresh; refuses unverified ones unless allowed (also used to check
+    a recipient before work that is wasted if the bundle cannot be sealed)."""
     if not contacts:
         raise BundleError("Choose at least one recipient.")
     # Contact objects are looked up again: their keys or state may have changed since.
@@ -152,7 +154,7 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
     """Seal arbitrary named files (e.g. Paillier ciphertexts) for contacts: the building block
     other areas use for their own bundle kinds."""
     ident = load_identity(vault)
-    recipients = _resolve_recipients(vault, contacts, allow_unverified)
+    recipients = check_recipients(vault, contacts, allow_unverified)
     extra = dict(manifest or {})
     extra.setdefault("title", title)
     extra["sender"] = _sender_block(ident)

@@ -39,7 +39,8 @@ def as_text(values: pd.Series) -> pd.Series:
 class Hierarchy:
     """A generalization hierarchy for one column; immutable after construction."""
 
-    def __init__(self, table: Sequence[Sequence[str]], *, name: str = "", source: str | None = None):
+    def __init__(self, table: Sequence[Sequence[str]], *, name: str = "",
+                 source: str | None = None):
         rows = [[str(x) for x in row] for row in table]
         where = source or (f"hierarchy of '{name}'" if name else "hierarchy")
         if not rows:
@@ -84,20 +85,27 @@ class Hierarchy:
     @classmethod
     def read_csv(cls, path_or_text: str | Path, *, name: str = "", sep: str = ";") -> "Hierarchy":
         """Read an ARX hierarchy file (or its text): one row per raw value, ``;``-separated."""
-        p = Path(path_or_text) if not (isinstance(path_or_text, str) and "\n" in path_or_text) else None
+        is_text = isinstance(path_or_text, str) and "\n" in path_or_text
+        p = None if is_text else Path(path_or_text)
         if p is not None:
             try:
                 text = p.read_text(encoding="utf-8-sig")
             except OSError as exc:
-                raise InputError(f"cannot read the hierarchy file ({exc.strerror})", path=str(p)) from None
+                raise InputError(f"cannot read the hierarchy file ({exc.strerror})",
+                                 path=str(p)) from None
             except UnicodeDecodeError:
                 raise InputError("the hierarchy file is not UTF-8 text", path=str(p)) from None
         else:
             text = str(path_or_text)
-        rows = [[_unescape(v) for v in r]
-                for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
-        return cls(rows, name=name or (p.stem.removeprefix("adult_hierarchy_") if p else ""),
-                   source=str(p) if p else None)
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        try:
+            rows = [[_unescape(v) for v in r] for r in reader if r]
+        except csv.Error as exc:
+            raise InputError(f"not a valid hierarchy file ({exc})", path=str(p) if p else None,
+                             line=reader.line_num) from None
+        # ARX names its files <dataset>_hierarchy_<column>.csv
+        default = p.stem.split("_hierarchy_")[-1] if p else ""
+        return cls(rows, name=name or default, source=str(p) if p else None)
 
     def to_csv(self, path: str | Path | None = None, *, sep: str = ";") -> str:
         """The ARX file text; also written to ``path`` if given. Labels that a spreadsheet
@@ -292,7 +300,7 @@ def build_dates(values, levels: Sequence[str] = ("month", "year", "decade"), *,
     dates = pd.to_datetime(_distinct(values), errors="coerce")
     if dates.isna().any():
         raise InputError(f"column '{col}': {int(dates.isna().sum())} value(s) are not dates")
-    dates = dates.drop_duplicates().sort_values()
+    dates = dates.dt.normalize().drop_duplicates().sort_values()     # one leaf per day
     columns = [as_text(dates).tolist()]
     for lv in levels:
         columns.append([_DATE_LEVELS[lv](d) for d in dates])

@@ -57,9 +57,9 @@ class Lattice:
     def __init__(self, heights: list[int]):
         size = int(np.prod(heights, dtype=np.float64)) if heights else 1
         if size > MAX_LATTICE:
-            raise InputError(f"the generalization lattice has {size:,} transformations, more than "
-                             f"{MAX_LATTICE:,}", hint="use fewer levels or fewer quasi-identifiers, "
-                             "or local recoding (Mondrian)")
+            raise InputError(f"the generalization lattice has {size:,} transformations, more "
+                             f"than {MAX_LATTICE:,}", hint="use fewer levels or fewer "
+                             "quasi-identifiers, or local recoding (Mondrian)")
         self.heights = list(heights)
         self.size = size
         if heights:
@@ -99,6 +99,7 @@ class NodeEval:
     cut: bool = False          # not fully checked: already worse than the cutoff
     doomed: bool = False       # this node and all its specializations cannot be anonymous
     forced: int = 0            # rows every specialization must suppress (see search.py)
+    sq_all: float = 0.0        # Σ size² over all classes, kept or not
 
 
 @dataclass
@@ -314,11 +315,11 @@ class EncodedTable:
         out_rows = int(round(sizes[bad].sum()))
         prunable_ok = out_rows <= self.limit
         ev = NodeEval(levels, int(k - bad.sum()), out_rows, prunable_ok, prunable_ok,
-                      None, None, None, forced=out_rows)
+                      None, None, None, forced=out_rows, sq_all=float((sizes * sizes).sum()))
         if prunable_ok:
             can_cut = cutoff is not None and value is not None and np.isfinite(cutoff)
             if not self.checked or can_cut:
-                self._objective_parts(ev, src, cols, ids, bad, sizes)
+                self.objective_parts(ev, src, cols, ids, bad, sizes)
             if self.checked:
                 if can_cut and value(ev) >= cutoff:
                     ev.cut, ev.anonymous = True, False
@@ -331,12 +332,13 @@ class EncodedTable:
                     ev.classes = int(k - bad.sum())
                     ev.anonymous = out_rows <= self.limit
                     if ev.anonymous:
-                        self._objective_parts(ev, src, cols, ids, bad, sizes)
+                        self.objective_parts(ev, src, cols, ids, bad, sizes)
         if self.entries >= 2048 and not src.sens and 8 * np.count_nonzero(sizes) <= src.entries:
             self._remember(self._rolled_up(levels, src, cols, ids, k, sizes))
         return ev
 
-    def _objective_parts(self, ev: NodeEval, src: _Table, cols, ids, bad, sizes) -> None:
+    def objective_parts(self, ev: NodeEval, src: _Table, cols, ids, bad, sizes) -> None:
+        """Fill ``ev.sums`` / ``entropy`` / ``sq_sizes`` for the kept classes (not ``bad``)."""
         levels = np.asarray(ev.levels, dtype=np.int64)
         entry_bad = bad[ids]
         wb = src.w[entry_bad]

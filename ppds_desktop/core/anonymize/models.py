@@ -60,11 +60,6 @@ class PrivacyModel:
     sensitive: str | None = None
     monotone_with_suppression = False
 
-    @property
-    def min_class_size(self) -> int:
-        """A class smaller than this can never satisfy the model."""
-        return 1
-
     def satisfied(self, sizes: np.ndarray, hist: np.ndarray | None,
                   ref: Reference | None) -> np.ndarray:
         raise NotImplementedError
@@ -108,10 +103,6 @@ class KAnonymity(PrivacyModel):
     def __init__(self, k: int):
         self.k = _positive_int("k", k)
 
-    @property
-    def min_class_size(self) -> int:
-        return self.k
-
     def satisfied(self, sizes, hist, ref):
         return sizes >= self.k
 
@@ -132,10 +123,6 @@ class _LDiversity(PrivacyModel):
         if not l >= 1:
             raise InputError(f"l must be ≥ 1, not {l}")
         self.l = l
-
-    @property
-    def min_class_size(self) -> int:
-        return math.ceil(self.l)
 
     @property
     def key(self) -> str:
@@ -358,9 +345,10 @@ def measure_models(df: pd.DataFrame, qi_columns: list[str], models: list[Privacy
     out: dict[str, float] = {}
     if len(df) == 0:
         return {m.key: math.nan for m in models}
-    keys = df[qi_columns].astype(object).where(df[qi_columns].notna(), "").astype(str)
-    cls = keys.groupby(qi_columns, sort=False).ngroup().to_numpy() if qi_columns else \
-        np.zeros(len(df), dtype=np.int64)
+    cls = np.zeros(len(df), dtype=np.int64)
+    for col in qi_columns:                      # missing values form a group of their own
+        codes, uniques = pd.factorize(df[col], use_na_sentinel=False)
+        cls = pd.factorize(cls * (len(uniques) + 1) + codes)[0].astype(np.int64)
     n_cls = int(cls.max()) + 1
     sizes = np.bincount(cls, minlength=n_cls)
     for m in models:
@@ -369,8 +357,11 @@ def measure_models(df: pd.DataFrame, qi_columns: list[str], models: list[Privacy
             base = reference if reference is not None else df
             ref = Reference.of(base[m.sensitive], m.sensitive)
             index = {c: i for i, c in enumerate(ref.categories)}
-            vals = as_text(df[m.sensitive].astype(object).where(df[m.sensitive].notna(), ""))
-            codes = np.array([index.get(v, -1) for v in vals], dtype=np.int64)
+            values = df[m.sensitive].astype(object).where(df[m.sensitive].notna(), "")
+            row_codes, uniques = pd.factorize(values)
+            lut = np.array([index.get(v, -1) for v in as_text(pd.Series(uniques))],
+                           dtype=np.int64)
+            codes = lut[row_codes]
             if (codes < 0).any():
                 raise InputError(f"column '{m.sensitive}' has values that are not in the "
                                  "reference data")

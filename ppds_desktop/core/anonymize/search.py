@@ -10,15 +10,20 @@ The search is a best-first branch and bound in the spirit of ARX's Flash/OLA fam
   list); with ``exact_top=True`` the search goes on until they are provably the ``top``
   best of the whole lattice, which costs more checks.
 * A node's bound is raised by the rows it must suppress: rows failing the monotone models can
-  only become fewer when generalizing, so every checked node gives a floor to all the nodes
-  below it, and a suppressed row adds at least (1 − the largest share on that level).
+  only become fewer when generalizing (and ``assess`` bounds the others), so every checked
+  node gives a floor to all the nodes below it, and a suppressed row adds at least
+  (1 − the largest share on that level).
 * Anonymity is learned with predictive tagging on the monotone part of the models
   (k-anonymity and distinct l-diversity with suppression): a node that passes makes all its
   generalizations pass, a node that fails makes all its specializations fail. Before an
   unknown node is evaluated, a path of unknown nodes is drawn upward from it (cheapest bound
   first) and binary-searched, as Flash does, so one failing node high up prunes a whole cone
-  below it. Non-monotone models (entropy/recursive l-diversity and t-closeness with
-  suppression) are checked on every node that passes the monotone ones, as ARX does.
+  below it (without suppression the top of the path is tried first: anonymous nodes then
+  form a thin layer at the top of the lattice). Without suppression every model is
+  monotone; with suppression, the others (entropy/recursive l-diversity, t-closeness) are
+  checked on every node that passes the monotone ones, as ARX does, and a node whose failing
+  classes force more suppressed rows than allowed in every refinement rules out its cone
+  (``PrivacyModel.assess``).
 
 Suppression follows ARX: the rows of every class that fails a model are suppressed, and a
 node is anonymous when they are at most ⌊limit · n⌋.
@@ -131,15 +136,16 @@ def _lower_bounds(table: EncodedTable, lattice: Lattice, objective: str) -> np.n
 
 
 def _raised_bound(table: EncodedTable, levels, lb: float, suppressed: int,
-                  objective: str) -> float:
-    """The lower bound of a node that must suppress at least ``suppressed`` rows."""
+                  objective: str, squares: float = 0.0) -> float:
+    """The lower bound of a node that must suppress at least ``suppressed`` rows (and, for
+    discernibility, whose classes have at least ``squares`` as Σ size²)."""
     if objective == "loss":
         sums = [table.full_share[d][lv] + suppressed * table.min_share_gain[d][lv]
                 for d, lv in enumerate(levels)]
         return loss_from_sums(np.array(sums), table.n, table.leaves)
     if objective == "entropy":
         return lb + suppressed * sum(table.min_entropy_gain[d][lv] for d, lv in enumerate(levels))
-    return lb
+    return max(lb, squares, float(suppressed) * table.n)
 
 
 def _value(ev: NodeEval, table: EncodedTable, objective: str) -> float:
@@ -181,6 +187,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
     # rows, or the bound of PrivacyModel.assess) are a floor for all nodes below it; the floor
     # raises their lower bound
     floor = np.zeros(lattice.size, dtype=np.int64)
+    # discernibility: Σ size² over all classes only grows when generalizing and bounds the
+    # value (a suppressed row costs n ≥ its class size), so a checked node bounds its up-cone
+    dm_floor = np.zeros(lattice.size) if objective == "discernibility" else None
     best: list[tuple[float, int, int, Transformation]] = []   # max-heap via negated value
 
     def bound() -> float:
@@ -194,6 +203,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         ev = table.evaluate(lattice.nodes[idx], cutoff=bound(),
                             value=lambda e: _value(e, table, objective))
         evaluated[idx] = ev
+        if dm_floor is not None:
+            up = lattice.above(idx)
+            dm_floor[up] = np.maximum(dm_floor[up], ev.sq_all)
         if ev.prunable_ok and not ev.doomed:
             status[lattice.above(idx) & (status == 0)] = 1
             if ev.forced:
@@ -222,8 +234,13 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
             cur = min(succ, key=lambda s: (lb[s], s))
             path.append(cur)
         lo, hi = 0, len(path) - 1
+        # Without suppression the anonymous region is a thin layer at the top, so the top of
+        # the path (just below known-anonymous nodes) usually fails, and then one check
+        # prunes the largest cone; with suppression bisecting wastes fewer checks.
+        top_first = table.limit == 0
         while status[idx] == 0 and lo <= hi:
-            mid = (lo + hi + 1) // 2
+            mid = hi if top_first else (lo + hi + 1) // 2
+            top_first = False
             ev = evaluate(path[mid])
             if ev.prunable_ok and not ev.doomed:
                 hi = mid - 1
@@ -239,8 +256,9 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
             search_task.report(pos / lattice.size, f"checked {len(evaluated)} transformations")
         if status[idx] < 0:
             continue
-        if floor[idx] and _raised_bound(table, lattice.nodes[idx], lb[idx], floor[idx],
-                                        objective) >= bound():
+        if (floor[idx] or dm_floor is not None) and _raised_bound(
+                table, lattice.nodes[idx], lb[idx], floor[idx], objective,
+                dm_floor[idx] if dm_floor is not None else 0.0) >= bound():
             continue
         if status[idx] == 0:
             probe(idx)
@@ -272,7 +290,7 @@ def apply(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
             raise InputError(f"'{c}' has levels 0..{h.height - 1}, not {levels[c]}")
     table = EncodedTable(df, qis, models, suppression_limit,
                          task=task.sub(0.0, 0.5) if task is not None else None)
-    src, _cols, ids, k, sizes = table.classify(lv, from_base=True)
+    src, cols, ids, k, sizes = table.classify(lv, from_base=True)
     bad = table.failing(models, src, ids, k, sizes)
     out_rows = int(round(sizes[bad].sum()))
     if out_rows > table.limit:
@@ -280,7 +298,8 @@ def apply(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
             f"these levels leave {out_rows} row(s) in classes that violate the privacy model; "
             f"the suppression limit allows {table.limit}",
             hint="choose a more generalized transformation or raise the suppression limit")
-    ev = table.evaluate(lv)
+    ev = NodeEval(lv, int(k - bad.sum()), out_rows, True, True, None, None, None)
+    table.objective_parts(ev, src, cols, ids, bad, sizes)
     if task is not None:
         task.report(0.6, "generalizing")
     row_bad = bad[ids][table.row_entry]

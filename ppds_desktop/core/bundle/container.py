@@ -117,7 +117,12 @@ class FileSource:
 # -- reading ----------------------------------------------------------------------------------
 
 class Sink:
-    """Where opened files go. Nothing is visible to the user until ``commit``."""
+    """Where opened files go. Nothing is visible to the user until ``commit``.
+
+    While a bundle is opened, ``begin``, ``open_file`` and the writes to the files it returns
+    are called from one worker thread, one call at a time and in order; ``commit`` and
+    ``abort`` from the caller's thread once that worker has stopped. ``write`` is given views
+    of reused buffers, so a sink must copy what it keeps (files and ``BytesIO`` do)."""
 
     def begin(self, files: list[dict]) -> None:
         """Called with the manifest's file list before any data; may refuse (limits)."""
@@ -213,13 +218,13 @@ class ContainerReader:
         self._hash = None
         self._out: BinaryIO | None = None
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         if self.manifest is None:
             self._buf += data
             self._parse_manifest()
             if self.manifest is None:
                 return
-            data, self._buf = bytes(self._buf), bytearray()
+            data, self._buf = self._buf, bytearray()  # what follows the manifest
         view = memoryview(data)
         while view:
             if self._remaining == 0 and not self._next_file():

@@ -102,8 +102,20 @@ def seal_chunk(key: bytes, counter: int, last: bool, plaintext: bytes) -> bytes:
 
 def open_chunk(key: bytes, counter: int, last: bool, sealed: bytes) -> bytes | None:
     """The plaintext, or None when the tag does not verify for this counter and flag."""
+    if len(sealed) < TAG_SIZE:
+        return None
+    plain = bytearray(len(sealed) - TAG_SIZE)
+    return bytes(plain) if open_chunk_into(key, counter, last, sealed, plain) else None
+
+
+def open_chunk_into(key: bytes, counter: int, last: bool, sealed, out) -> bool:
+    """Decrypt ``sealed`` into the writable buffer ``out`` (exactly ``len(sealed) - TAG_SIZE``
+    bytes) without allocating; False when the tag does not verify, and then ``out`` holds
+    unauthenticated bytes that must not be used."""
+    sealed = memoryview(sealed)
     cipher = AES.new(key, AES.MODE_GCM, nonce=chunk_nonce(counter, last), mac_len=TAG_SIZE)
     try:
-        return cipher.decrypt_and_verify(sealed[:-TAG_SIZE], sealed[-TAG_SIZE:])
+        cipher.decrypt_and_verify(sealed[:-TAG_SIZE], sealed[-TAG_SIZE:], output=out)
     except ValueError:
-        return None
+        return False
+    return True

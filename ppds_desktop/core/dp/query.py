@@ -227,7 +227,11 @@ def _grid(df, col: str, opts: QueryOptions, warnings: list[str], max_steps=None)
 def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
     s = df[col]
     if not pd.api.types.is_numeric_dtype(s):
-        s = pd.to_numeric(s, errors="coerce")
+        converted = pd.to_numeric(s, errors="coerce")
+        if converted.isna().all() and s.notna().any():
+            raise InputError(f"{col} is not a numeric column; sums, means and quantiles need "
+                             f"numbers", hint="use 'count by' or 'histogram' for categories")
+        s = converted
     return s.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -261,6 +265,7 @@ def _grouping(df, col, opts, warnings, notes, bins=10):
 def evaluate(df: pd.DataFrame, query: Query, opts: QueryOptions, rng: Rng | None = None) -> DPResult:
     """Run one query with the budget in ``opts`` (the caller has checked and will record it)."""
     rng = default_rng(rng)
+    _validate(query)                      # also when built in code (GUI, CLI --bins)
     if opts.noise not in NOISES:
         raise InputError(f"unknown noise {opts.noise!r}: use 'laplace' or 'gaussian'")
     cost = opts.cost()

@@ -175,6 +175,25 @@ def stat_label(stat: str, column: str) -> str:
     return f"{stat} {column}"
 
 
+def _distinct_labels(contributions: list[Contribution]) -> list[str]:
+    """One label per contribution, refusing the same one twice (its values would be added twice
+    while its records are counted once); two releases of one site get "(2)", "(3)"..."""
+    seen_ids: dict = {}
+    labels: list[str] = []
+    for contrib in contributions:
+        ident = (contrib.source.get("bundle_id") or contrib.source.get("release_uid")
+                 or id(contrib.array))
+        if ident in seen_ids:
+            raise InputError(f"{contrib.label} is given twice (same as source "
+                             f"{seen_ids[ident]}); each contribution may be added only once.")
+        label, n = contrib.label, 2
+        while label in labels:
+            label, n = f"{contrib.label} ({n})", n + 1
+        seen_ids[ident] = len(labels) + 1
+        labels.append(label)
+    return labels
+
+
 def build_request(contributions: list[Contribution], query: HEQuery,
                   task: TaskState | None = None) -> DecryptionRequest:
     """Filter, group and add up the contributions' ciphertexts; nothing is decrypted here."""
@@ -191,6 +210,7 @@ def build_request(contributions: list[Contribution], query: HEQuery,
             raise CryptoError(f"{other.label} and {first.label} encrypted their columns with "
                               f"different settings (scale, range or headroom); ask every site to "
                               f"use the same encryption section.")
+    labels = _distinct_labels(contributions)
     encrypted = {s.name for s in first.array.layout.slots}
     for _, col in query.stats:
         if col not in encrypted:
@@ -198,16 +218,16 @@ def build_request(contributions: list[Contribution], query: HEQuery,
     sums: dict[tuple, EncryptedArray] = {}
     counts: dict[tuple, dict[str, int]] = {}
     sources = []
-    for i, contrib in enumerate(contributions):
+    for i, (contrib, label) in enumerate(zip(contributions, labels)):
         step = task.sub(i / len(contributions), (i + 1) / len(contributions))
-        positions, keys = select_rows(contrib.frame, query, source=contrib.label)
-        sources.append({"label": contrib.label, "records_total": len(contrib.frame),
+        positions, keys = select_rows(contrib.frame, query, source=label)
+        sources.append({"label": label, "records_total": len(contrib.frame),
                         "records_used": int(len(positions)), **contrib.source})
         subset = contrib.array.derive([contrib.array.ciphertexts[p] for p in positions],
                                       contrib.array.additions)
         for key, arr in subset.grouped_sums(keys, step).items():
             sums[key] = arr if key not in sums else sums[key].add(arr)
-            counts.setdefault(key, {})[contrib.label] = int(arr.additions // contrib.array.additions)
+            counts.setdefault(key, {})[label] = int(arr.additions // contrib.array.additions)
     order = sorted(sums, key=lambda k: tuple(str(x) for x in k))
     if not order:
         raise InputError("No record matches the query's conditions; nothing to decrypt.")

@@ -119,8 +119,8 @@ def make_card(pairs: keys.KeyPairs, *, identity_id: str, display_name: str, orga
 def parse_card(data: bytes, *, source: str = "identity card") -> IdentityCard:
     """Parse and verify a card file; every failure names what is wrong."""
     if len(data) > MAX_CARD_BYTES:
-        raise IdentityError(f"{source}: {len(data)} bytes is too large for an identity card "
-                            f"(at most {MAX_CARD_BYTES}).")
+        raise IdentityError(f"{source}: not an identity card (too large: a card has at "
+                            f"most {MAX_CARD_BYTES:,} bytes).")
     try:
         obj = json.loads(data.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors

@@ -78,7 +78,10 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     dest = Path(dest)
     if not dest.parent.is_dir():
         raise InputError("the destination folder does not exist", path=str(dest.parent))
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write here ({exc.strerror})", path=str(dest)) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -86,6 +89,9 @@ def atomic_path(dest: Path) -> Iterator[Path]:
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, dest)
+    except OSError as exc:
+        raise InputError(f"the file could not be written ({exc.strerror or 'I/O error'})",
+                         path=str(dest)) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

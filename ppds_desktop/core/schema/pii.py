@@ -6,10 +6,11 @@ Two kinds of evidence:
   matched against synonyms in English and a few other common languages (Dutch, German,
   French, Spanish);
 * the values: a sample of the text values is matched against RE2 patterns (e-mail, SSN, phone,
-  postcodes, person names with a list of common given names, street addresses, IP addresses,
-  record numbers); a category counts when at least :data:`HIT_SHARE` of the sample matches.
+  IP and MAC addresses, URLs, IBANs, postcodes, person names with a list of common given
+  names, street addresses, record numbers); a category counts when at least :data:`HIT_SHARE`
+  of the sample matches.
 
-Decision, in order: a value pattern of an unmistakable identifier (e-mail, SSN, phone, IP)
+Decision, in order: a value pattern of an unmistakable identifier (e-mail, SSN, phone, IP, ...)
 wins over any header; then the header; then the other value patterns; then structural clues —
 long free text ⇒ identifier (it may contain anything), (almost) every value unique ⇒
 identifier, a date ⇒ quasi-identifier — and otherwise insensitive. The user confirms or changes
@@ -83,6 +84,22 @@ CATEGORIES: tuple[Category, ...] = (
     Category("ip_address", "IP addresses", "identifier",
              header=_words("ip", "ip address", "ip addr"),
              values=r"^([0-9]{1,3}\.){3}[0-9]{1,3}$", values_win=True),
+    Category("url", "web addresses (URLs)", "identifier",
+             header=_words("url", "website", "web ?site", "homepage", "web address"),
+             values=r"^(?i:https?://|www\.)[^ ]+$", values_win=True),
+    Category("bank_account", "bank account numbers (IBAN)", "identifier",
+             header=_words("iban", "bank account( number| no)?", "rekeningnummer",
+                           "kontonummer", "bankverbindung", "numero de compte"),
+             values=r"^[A-Z]{2}[0-9]{2} ?([A-Z0-9]{4} ?){2,7}[A-Z0-9]{1,4}$", values_win=True),
+    Category("device_id", "device or vehicle identifiers", "identifier",
+             header=_words("device (id|serial|number)", "serial( number| no)?", "imei",
+                           "mac( address)?", "vin", "licen[cs]e plate", "number plate",
+                           "vehicle (id|registration|number)", "kenteken", "kennzeichen",
+                           "plaque d'immatriculation"),
+             values=r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$", values_win=True),
+    Category("biometric", "photos or biometric data", "identifier",
+             header=_words("photo", "photograph", "picture", "image", "fingerprints?",
+                           "face", "retina", "iris scan", "voice ?print", "biometrics?")),
     Category("record_number", "record or account numbers", "identifier",
              header=_words("mrn", "medical record( number| no| nr)?", "record (number|no|nr|id)",
                            "patient (id|number|no|nr|identifier|key)", "case (id|number|no|nr)",

@@ -185,6 +185,9 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
 
     @staticmethod
     def _read_header_checked(path: Path) -> dict:
+        if not path.exists() and not keys.header_path(path).exists():
+            raise VaultError(f"There is no vault at {path}.",
+                             hint="create one with 'ppds vault init' or pick another file")
         header = keys.read_header(path)
         if not path.is_file():
             raise VaultError(f"The vault database {path} is missing (its header file is there).",

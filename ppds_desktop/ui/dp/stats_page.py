@@ -10,6 +10,7 @@ bounds read off the data are marked with a warning because they reveal the minim
 from __future__ import annotations
 
 import math
+from html import escape
 
 import pandas as pd
 from PySide6.QtCore import Qt
@@ -67,8 +68,9 @@ class DPStatisticsPage(QWidget):
         self.steps.addWidget(self._bounds_step())
         self.steps.addWidget(self._privacy_step())
         self.steps.addWidget(self._results_step())
-        self.back_button = QPushButton("Back")
-        self.next_button = QPushButton("Next")
+        self.back_button = QPushButton("&Back")
+        self.next_button = QPushButton("&Next")
+        self.next_button.setDefault(True)
         self.back_button.clicked.connect(lambda: self.go(self.steps.currentIndex() - 1))
         self.next_button.clicked.connect(self._next)
         nav = QHBoxLayout()
@@ -105,11 +107,11 @@ class DPStatisticsPage(QWidget):
         self.group_list = QListWidget()
         self.group_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.group_list.setToolTip(f"Break the statistic down by up to {MAX_GROUP_COLUMNS} columns")
-        form.addRow("Dataset", self.dataset_combo)
-        form.addRow("Statistic", self.statistic_combo)
-        form.addRow("Variable", self.column_combo)
-        form.addRow("Quantile level", self.level_spin)
-        form.addRow("Group by", self.group_list)
+        form.addRow("&Dataset", self.dataset_combo)
+        form.addRow("S&tatistic", self.statistic_combo)
+        form.addRow("&Variable", self.column_combo)
+        form.addRow("Quantile &level (0–1)", self.level_spin)
+        form.addRow("&Group by", self.group_list)
         return w
 
     def _bounds_step(self) -> QWidget:
@@ -117,25 +119,34 @@ class DPStatisticsPage(QWidget):
         layout = QVBoxLayout(w)
         intro = QLabel("Declare the range of the variable <i>without looking at the data</i> "
                        "(e.g. from the data dictionary). Values outside are clamped to it. "
-                       "For each group-by column, list its categories (one per line); every "
-                       "listed category is released, even with no rows.")
+                       "For each group-by column, list its categories separated by | (e.g. "
+                       "Female|Male); every listed category is released, even with no rows, and "
+                       "rows in other categories are left out.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
         self.lo_edit, self.hi_edit = QLineEdit(), QLineEdit()
-        self.lo_edit.setPlaceholderText("lower bound")
-        self.hi_edit.setPlaceholderText("upper bound")
-        self.guess_button = QPushButton("Read bounds from the data")
+        self.lo_edit.setPlaceholderText("lower bound, in the column's own unit")
+        self.hi_edit.setPlaceholderText("upper bound, in the column's own unit")
+        for edit in (self.lo_edit, self.hi_edit):
+            edit.setToolTip("In the unit of the column (years for an age, dollars for a bill). "
+                            "Values outside the range are clamped to it.")
+        self.guess_button = QPushButton("&Read bounds from the data")
+        self.guess_button.setToolTip("Fills in the smallest and largest value: convenient, but "
+                                     "those two numbers are then not protected.")
         self.guess_button.clicked.connect(self.guess_bounds)
         row = QHBoxLayout()
         row.addWidget(self.lo_edit)
         row.addWidget(QLabel("to"))
         row.addWidget(self.hi_edit)
         row.addWidget(self.guess_button)
-        form.addRow("Bounds", row)
+        form.addRow("Bo&unds", row)
         self.granularity_edit = QLineEdit()
         self.granularity_edit.setPlaceholderText("automatic (a power of two)")
-        form.addRow("Grid step", self.granularity_edit)
+        self.granularity_edit.setToolTip("Values are rounded to multiples of this step before "
+                                         "noise is added (e.g. 1 for whole years, 0.01 for "
+                                         "cents). Leave empty for an automatic step.")
+        form.addRow("Grid ste&p", self.granularity_edit)
         layout.addLayout(form)
         self.domain_edits: dict[str, QLineEdit] = {}
         self.domain_form = QFormLayout()
@@ -165,11 +176,16 @@ class DPStatisticsPage(QWidget):
         self.remaining_label = QLabel()
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("automatic")
-        form.addRow("Noise", self.noise_combo)
-        form.addRow("Spend (ε or ρ)", self.epsilon_spin)
+        form.addRow("N&oise", self.noise_combo)
+        self.epsilon_spin.setToolTip("How much of the dataset's privacy budget this query "
+                                     "spends: ε for Laplace noise, ρ for Gaussian noise. "
+                                     "Smaller means more noise and more privacy.")
+        self.noise_combo.setToolTip("Laplace: the classic choice, spends ε. Gaussian: better "
+                                    "for many queries on the same data, spends ρ.")
+        form.addRow("Budget to &spend (ε or ρ)", self.epsilon_spin)
         form.addRow("", self.explanation)
         form.addRow("Remaining budget", self.remaining_label)
-        form.addRow("Release name", self.name_edit)
+        form.addRow("Release na&me", self.name_edit)
         self.budget.changed.connect(lambda _s: self._explain())
         return w
 
@@ -211,7 +227,7 @@ class DPStatisticsPage(QWidget):
         busy = self.runner.is_busy
         self.back_button.setEnabled(i > 0 and not busy)
         self.next_button.setEnabled(not busy and self.dataset_combo.count() > 0)
-        self.next_button.setText({2: "Run and release", 3: "New query"}.get(i, "Next"))
+        self.next_button.setText({2: "&Run and release", 3: "New &query"}.get(i, "&Next"))
 
     def _next(self) -> None:
         i = self.steps.currentIndex()
@@ -246,11 +262,20 @@ class DPStatisticsPage(QWidget):
         self.guessed.clear()
         if name:
             info = self.session.vault.dataset_info(name)
+            roles = self.session.vault.roles(info.id)
             self.column_combo.addItems(info.columns)
             for col in info.columns:
                 item = QListWidgetItem(col)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Unchecked)
+                role = roles.get(col)
+                if role is not None and role.role == "identifier":
+                    # Its values would become the published group labels.
+                    item.setText(f"{col}  (direct identifier: cannot group by it)")
+                    item.setData(Qt.ItemDataRole.UserRole, col)
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                    item.setToolTip("Grouping by a direct identifier would publish its values "
+                                    "(names, numbers…) as group labels.")
                 self.group_list.addItem(item)
         self.budget.show_dataset(name)
         self._statistic_changed()
@@ -266,7 +291,8 @@ class DPStatisticsPage(QWidget):
 
     def group_columns(self) -> list[str]:
         return [self.group_list.item(i).text() for i in range(self.group_list.count())
-                if self.group_list.item(i).checkState() == Qt.CheckState.Checked]
+                if self.group_list.item(i).checkState() == Qt.CheckState.Checked
+                and self.group_list.item(i).flags() & Qt.ItemFlag.ItemIsEnabled]
 
     def needs_bounds(self) -> bool:
         stat = self.statistic()
@@ -374,8 +400,9 @@ class DPStatisticsPage(QWidget):
         res = out.result
         spent = f"ε = {res.cost.epsilon:g}" if res.cost.epsilon else f"ρ = {res.cost.rho:g}"
         self.result_label.setText(
-            f"<b>{res.query}</b> — {res.noise} noise, {spent} spent; saved as release "
-            f"<b>{out.release.name}</b>. Intervals cover the exact value with 95% probability.")
+            f"<b>{escape(res.query)}</b> — {res.noise} noise, {spent} spent; saved as release "
+            f"<b>{escape(out.release.name)}</b>. Intervals cover the exact value with 95% "
+            f"probability.")
         self.table.setRowCount(len(res.rows))
         for i, row in enumerate(res.rows):
             cells = [res.label(row), row["value"], row["ci_low"], row["ci_high"]]
@@ -387,8 +414,9 @@ class DPStatisticsPage(QWidget):
         errors = [(r["ci_low"], r["ci_high"]) if r["ci_low"] is not None else None for r in res.rows]
         self.chart.set_svg(bar_chart(labels, values, errors=errors, title=res.query,
                                      ylabel=res.statistic))
-        self.notes_label.setText("<br>".join([f"<span style='color:#b00020'>{w}</span>"
-                                              for w in res.warnings] + res.notes))
+        self.notes_label.setText("<br>".join([f"<span style='color:#b00020'>{escape(w)}</span>"
+                                              for w in res.warnings]
+                                             + [escape(n) for n in res.notes]))
         self.budget.refresh()
         self.session.releases_changed.emit()
         self.go(3)

@@ -95,8 +95,12 @@ class ComputeTab(QWidget):
         self.releases = QComboBox()
         add_release.clicked.connect(self._add_release)
         self.query = QLineEdit("mean Billing Amount by Medical Condition")
-        self.query.setToolTip("SUM / COUNT / MEAN / VARIANCE of encrypted columns, "
-                              "'by' plaintext columns, 'where' COLUMN = VALUE and ...")
+        self.query.setPlaceholderText("e.g. mean Billing Amount by Medical Condition "
+                                      "where Gender = Female")
+        self.query.setToolTip("sum, count, mean or variance of an encrypted column, optionally "
+                              "'by' plaintext columns (comma-separated) and 'where' COLUMN = VALUE "
+                              "(also !=, <, <=, >, >=; join conditions with 'and'). Example: "
+                              "mean Billing Amount, variance Billing Amount by Medical Condition")
         self.send = QPushButton("Compute and &save request…")
         self.send.clicked.connect(self._choose_output)
         self.summary = QPlainTextEdit()
@@ -131,6 +135,8 @@ class ComputeTab(QWidget):
             self.add_bundle(path)
 
     def add_bundle(self, path: Path) -> None:
+        if Path(path) in self.bundles:              # adding it twice would count it twice
+            return
         self.bundles.append(Path(path))
         self.sources.addItem(QListWidgetItem(f"bundle: {Path(path).name}"))
 
@@ -181,10 +187,16 @@ class AnswerTab(QWidget):
         self.answer_btn.clicked.connect(self._choose_output)
         self.status = QLabel()
         form = QFormLayout()
-        form.addRow("Refuse cells under (records):", self.min_records)
+        self.min_records.setToolTip("Cells that combine fewer records than this are not "
+                                    "decrypted: a sum over very few patients reveals them.")
+        self.epsilon.setToolTip("Privacy budget (ε) the noise spends; smaller ε means more "
+                                "noise. Spent from the dataset chosen below.")
+        self.budget.setToolTip("The dataset whose privacy budget (set on the Differential "
+                               "privacy page) pays for the noise.")
+        form.addRow("Refuse cells under (&records):", self.min_records)
         form.addRow(self.use_dp)
-        form.addRow("ε to spend:", self.epsilon)
-        form.addRow("from the budget of:", self.budget)
+        form.addRow("&ε to spend:", self.epsilon)
+        form.addRow("from the &budget of:", self.budget)
         layout = QVBoxLayout(self)
         layout.addWidget(open_btn)
         layout.addWidget(QLabel("What would be decrypted:"))
@@ -230,10 +242,8 @@ class AnswerTab(QWidget):
         min_records = self.min_records.value()
 
         def work(task):
-            result = he.answer_request(vault, request, min_records=min_records, epsilon=epsilon,
-                                       budget_dataset=budget, task=task.sub(0, 0.9))
-            he.send_result(vault, result, out_path, to=sender, task=task.sub(0.9, 1.0))
-            return result
+            return he.answer_and_send(vault, request, sender, out_path, min_records=min_records,
+                                      epsilon=epsilon, budget_dataset=budget, task=task)
 
         def done(result):
             refused = sum(1 for r in result.rows if r["refused"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
@@ -31,10 +32,11 @@ class _FilePage(QWizardPage):
         self.path = QLineEdit()
         self.path.setPlaceholderText(f"Bundle file (*{sharing.BUNDLE_SUFFIX})")
         self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
-        browse = QPushButton("Browse…")
+        browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
         self.error = QLabel("")
         self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)   # messages may hold quotes and <
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
@@ -57,7 +59,7 @@ class _FilePage(QWizardPage):
             self.wiz.preview = sharing.preview_bundle(self.wiz.session.vault,
                                                       Path(self.path.text().strip()))
         except (PPDSError, OSError) as exc:
-            self.error.setText(f"⚠ {escape(str(exc))}")
+            self.error.setText(f"⚠ {exc}")
             return False
         self.error.setText("")
         return True
@@ -74,11 +76,19 @@ class _VerifyPage(QWizardPage):
         self.fingerprint = fingerprint_label()
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.contents = QLabel()
         self.contents.setWordWrap(True)
-        self.accept_unverified = QCheckBox("I accept this unverified sender")
-        self.accept_replay = QCheckBox("Import this bundle again")
-        self.retry = QPushButton("Verify again")
+        self.accept_unverified = QCheckBox("I &accept this unverified sender")
+        self.accept_unverified.setToolTip("Only if you know where the file came from: the "
+                                          "fingerprint above was not compared with the sender's.")
+        self.accept_replay = QCheckBox("&Import this bundle again")
+        self.accept_replay.setToolTip("This bundle was imported before; importing it again "
+                                      "makes a second copy of its data.")
+        # Ticking a box is the user's answer: verify again at once.
+        self.accept_unverified.toggled.connect(lambda _on: self.verify())
+        self.accept_replay.toggled.connect(lambda _on: self.verify())
+        self.retry = QPushButton("&Verify again")
         self.retry.clicked.connect(self.verify)
         self.progress = TaskProgress(wizard.runner)
         layout = QVBoxLayout(self)
@@ -115,8 +125,8 @@ class _VerifyPage(QWizardPage):
     def _verified(self, opened) -> None:
         self.wiz.opened = opened
         state = self.wiz.preview.sender_state
-        self.status.setText(f"✔ Verified: signed by {escape(self.wiz.preview.sender.name)} "
-                            f"({escape(state)}), every chunk intact, addressed to you.")
+        self.status.setText(f"✔ Verified: signed by {self.wiz.preview.sender.name} "
+                            f"({state}), every chunk intact, addressed to you.")
         rows = "".join(f"<tr><td><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>"
                        for k, v in sharing.manifest_summary(opened.manifest))
         self.contents.setText(f"<table>{rows}</table>")
@@ -124,7 +134,15 @@ class _VerifyPage(QWizardPage):
         self.completeChanged.emit()
 
     def _failed(self, exc: BaseException) -> None:
-        self.status.setText(f"✘ {escape(str(exc))}")
+        if isinstance(exc, sharing.UnverifiedSender):
+            text = (f"{exc.message} Compare the fingerprint above with the one the sender reads "
+                    f"to you (Identity & sharing → Verify…), or tick “I accept this unverified "
+                    f"sender”.")
+        elif isinstance(exc, sharing.BundleReplay):
+            text = f"{exc.message} Tick “Import this bundle again” to import a second copy."
+        else:
+            text = str(exc)
+        self.status.setText(f"✘ {text}")
         self.retry.setEnabled(True)
         self.completeChanged.emit()
 
