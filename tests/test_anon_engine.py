@@ -70,6 +70,7 @@ def test_adult_optimum_equals_arx(adult, name):
     assert round(best.loss, 3) == loss
     assert round(best.granularity, 3) == gran
     assert res.stats.checked < res.stats.lattice_size
+    assert res.stats.pruned == res.stats.lattice_size - res.stats.checked > 0
     if name == "k5_0":
         per_column = metrics.loss_per_column(df, qis, best.levels)
         assert [per_column[c] for c in ORDER] == [0, 1, 1, 1, 1, 1, 0, 0]

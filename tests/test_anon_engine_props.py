@@ -171,7 +171,7 @@ def brute_force(df, qis, spec, limit):
 
 
 @pytest.mark.filterwarnings("ignore:In a future version, the keys of `groups`")
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_search_equals_brute_force_and_releases_keep_their_promise(problem):
     df, qis, spec, limit = problem

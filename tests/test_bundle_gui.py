@@ -221,3 +221,42 @@ def test_verify_page_shows_quotes_plainly_and_the_checkbox_reverifies(tmp_path, 
     page.accept_unverified.setChecked(True)
     qtbot.waitUntil(lambda: opener.opened is not None, timeout=10_000)
     assert "✔ Verified" in page.status.text()
+
+
+def test_share_wizard_asks_before_sending_direct_identifiers(tmp_path, qtbot, two):
+    alice, bob = two
+    _create(alice, "Alice", "")
+    _create(bob, "Bob", "")
+    bob.export_card_to(tmp_path / "b.ppdsid")
+    alice.import_card_file(tmp_path / "b.ppdsid")
+    alice.vault.put_dataset("raw", pd.DataFrame({"Name": ["Ann"], "Age": [40]}),
+                            roles={"Name": "identifier"})
+    wizard = alice.open_share_wizard()
+    qtbot.addWidget(wizard)
+    wizard.source_page.select("raw")
+    wizard.next()
+    wizard.recipients_page.allow_unverified.setChecked(True)
+    wizard.recipients_page.check("Bob")
+    wizard.next()
+    page = wizard.summary_page
+    page.path.setText(str(tmp_path / "raw.ppdsb"))
+    assert "Name" in page.identifiers.text() and not page.isComplete()
+    page.allow_identifiers.setChecked(True)
+    assert page.isComplete()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=10_000)
+    assert (tmp_path / "raw.ppdsb").exists()
+
+
+def test_contact_buttons_follow_the_selection(tmp_path, qtbot, two):
+    """Verify, Rename and Remove did nothing, silently, when no contact was selected."""
+    alice, bob = two
+    _create(alice, "Alice", "")
+    _create(bob, "Bob", "")
+    assert not alice.verify_button.isEnabled() and not alice.remove_button.isEnabled()
+    bob.export_card_to(tmp_path / "b.ppdsid")
+    alice.import_card_file(tmp_path / "b.ppdsid")
+    alice.table.clearSelection()
+    assert not alice.rename_button.isEnabled()
+    alice.select_contact("Bob")
+    assert alice.verify_button.isEnabled() and alice.rename_button.isEnabled()

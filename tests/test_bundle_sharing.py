@@ -238,3 +238,26 @@ def test_oversized_card_is_not_a_card(tmp_path, pair):
     big.write_bytes(b"a,b\n" * 20_000)
     with pytest.raises(Exception, match="big.csv: not an identity card \\(too large"):
         sharing.import_contact_card(alice, big)
+
+
+def test_dataset_with_direct_identifiers_needs_explicit_consent(tmp_path, pair, monkeypatch,
+                                                                capsys):
+    alice, bob = pair
+    alice.put_dataset("raw", pd.DataFrame({"Name": ["Ann", "Bo"], "Age": [40, 50]}),
+                      roles={"Name": "identifier", "Age": "quasi_identifier"})
+    out = tmp_path / "raw.ppdsb"
+    with pytest.raises(BundleError, match=r"direct identifiers \(Name\)"):
+        sharing.seal_for_contacts(alice, "raw", ["Bob"], out)
+    assert not list(tmp_path.glob("raw.ppdsb*"))
+    a_path = str(alice.path)
+    alice.lock()
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    from ppds_desktop.cli import main
+
+    assert main(["bundle", "seal", "raw", "--to", "Bob", "-o", str(out), "--vault", a_path]) == 1
+    err = capsys.readouterr().err
+    assert "direct identifiers (Name)" in err and "--allow-identifiers" in err
+    assert not out.exists()
+    assert main(["bundle", "seal", "raw", "--to", "Bob", "-o", str(out), "--vault", a_path,
+                 "--allow-identifiers"]) == 0
+    assert out.exists()

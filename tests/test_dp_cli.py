@@ -168,3 +168,26 @@ def test_missing_vault_is_named(tmp_path, monkeypatch, capsys):
     code, out, err = ppds(capsys, "dp", "budget", "show", "x", "--vault",
                           str(tmp_path / "nowhere.vault"))
     assert code == 1 and "There is no vault at" in err and "ppds vault init" in err
+
+
+@pytest.mark.parametrize("output, message", [("no/such/folder/out.csv", "folder does not exist"),
+                                             ("out.txt", "unknown export format")])
+def test_perturb_checks_the_output_before_spending(cli_vault, tmp_path, capsys, output, message):
+    ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--vault", cli_vault)
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"ppds_recipe": 1, "perturbation": {"steps": [
+        {"method": "local_dp", "bounds": {"Age": [0, 100]}, "epsilon": 0.7}]}}))
+    code, out, err = ppds(capsys, "perturb", "patients", "--recipe", str(recipe),
+                          "-o", str(tmp_path / output), "--vault", cli_vault)
+    assert code == 1 and message in err and "Traceback" not in err
+    assert _spent(cli_vault, capsys) == 0
+    assert not list(tmp_path.glob("out*"))
+
+
+def test_epsilon_and_rho_together_are_refused(cli_vault, capsys):
+    """One of them would have been ignored without a word."""
+    ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--rho", "1",
+         "--vault", cli_vault)
+    code, out, err = ppds(capsys, "dp", "query", "patients", "count", "--epsilon", "0.1",
+                          "--rho", "0.1", "--vault", cli_vault)
+    assert code == 1 and "not both" in err and _spent(cli_vault, capsys) == 0

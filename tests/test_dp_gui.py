@@ -228,3 +228,14 @@ def test_direct_identifiers_cannot_be_ticked_as_groups(qtbot, vault):
     items["Name"].setCheckState(Qt.CheckState.Checked)       # even if forced, it is not used
     items["Gender"].setCheckState(Qt.CheckState.Checked)
     assert w.group_columns() == ["Gender"]
+
+
+def test_empty_vault_says_what_to_do(qtbot, vault):
+    w = DPStatisticsPage(AppSession(vault))
+    qtbot.addWidget(w)
+    w.show()
+    assert w.empty_hint.isVisible() and "Import data" in w.empty_hint.text()
+    assert not w.next_button.isEnabled()
+    vault.put_dataset("d", pd.DataFrame({"x": [1, 2]}))
+    w.reload_datasets()
+    assert not w.empty_hint.isVisible()

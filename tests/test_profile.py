@@ -139,3 +139,24 @@ def test_profile_samples_large_tables_but_counts_exactly():
     p = profile_table(t)
     assert p.column("id").distinct == n and p.column("id").role == "identifier"
     assert p.column("grp").distinct == 7 and p.column("grp").kind == "categorical"
+
+
+def test_new_detector_categories_map_to_safe_harbor_types():
+    """Columns found only by their values (neutral headers) still get the right Safe Harbor type."""
+    from ppds_desktop.core.anonymize.presets import hipaa_checklist, hipaa_safe_harbor
+
+    t = pa.table({"c1": _text([f"https://example.org/p/{i}" for i in range(50)]),
+                  "c2": _text([f"NL{10 + i % 80}ABNA04171{i:05d}" for i in range(50)]),
+                  "c3": _text([f"00:1A:2B:3C:4D:{i:02X}" for i in range(50)]),
+                  "Face scan": _text([f"v{i % 5}" for i in range(50)])})
+    kinds = {c.name: c.category for c in profile_table(t).columns}
+    assert kinds == {"c1": "url", "c2": "bank_account", "c3": "device_id",
+                     "Face scan": "biometric"}
+    recipe = hipaa_safe_harbor(t.column_names, kinds=kinds)
+    expected = {"c1": "url", "c2": "account", "c3": "device", "Face scan": "biometric"}
+    assert {c: recipe["columns"][c]["hipaa"] for c in t.column_names} == expected
+    assert all(recipe["columns"][c]["action"]["type"] == "drop" for c in t.column_names)
+    status = {i["category"]: (i["status"], i["columns"])
+              for i in hipaa_checklist(recipe, kinds=kinds)["items"]}
+    for column, category in expected.items():
+        assert status[category] == ("done", [column])

@@ -170,3 +170,42 @@ def test_preview_of_excel_and_parquet_files(qtbot, window, tmp_path, suffix):
     else:
         assert not preview.sheet.isVisibleTo(wizard)
     wizard.reject()
+
+
+@pytest.mark.parametrize("first_line", ["Admissions export, March 2024", "sep=;"])
+def test_detected_header_row_is_used_and_shown(qtbot, window, vault, tmp_path, first_line):
+    """A title line (or Excel's ``sep=;`` line) above the header is skipped by detection; the
+    spin box shows the detected line, and a line the user picks is used as given."""
+    sep = ";" if first_line.startswith("sep=") else ","
+    path = tmp_path / "extract.csv"
+    path.write_text(f"{first_line}\n" + "\n".join(
+        sep.join(row) for row in (["Name", "Age", "City"], ["Ann", "34", "Delft"],
+                                  ["Bob", "51", "Leiden"])) + "\n")
+    wizard = window.open_import_wizard()
+    wizard.file_page.path.setText(str(path))
+    with qtbot.waitSignal(wizard.runner.finished, timeout=10_000):
+        _next(qtbot, wizard)
+    preview = wizard.preview_page
+    assert preview.result.columns == ["Name", "Age", "City"] and not preview.result.error
+    assert preview.header_row.value() == 2 and preview.result.options.header_row == 1
+
+    with qtbot.waitSignal(wizard.runner.finished, timeout=10_000):
+        preview.header_row.setValue(1)            # the user's choice is used as given
+    assert preview.result.options.header_row == 0
+    assert preview.result.columns != ["Name", "Age", "City"]
+    with qtbot.waitSignal(wizard.runner.finished, timeout=10_000):
+        preview.header_row.setValue(0)            # "Detect" again
+    assert preview.header_row.value() == 2
+    assert preview.result.columns == ["Name", "Age", "City"]
+
+    with qtbot.waitSignal(wizard.runner.finished, timeout=20_000):
+        _next(qtbot, wizard)
+    assert wizard.currentId() == PAGE_ROLES
+    _next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.runner.finished, timeout=20_000):
+        _next(qtbot, wizard)
+    assert wizard.import_page.info is not None
+    info = vault.dataset_info(wizard.import_page.info.id)
+    assert info.columns == ["Name", "Age", "City"] and info.n_rows == 2
+    assert info.source["options"]["header_row"] == 1
+    wizard.reject()

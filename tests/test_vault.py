@@ -660,3 +660,11 @@ def test_missing_secrets_are_clear_errors(vault, vault_path):
         Vault.open(vault_path, None)
     with pytest.raises(VaultError, match="No recovery key"):
         Vault.open_with_recovery(vault_path, None, "a new passphrase")
+
+
+def test_opening_a_path_with_no_vault_says_so(tmp_path):
+    """Neither database nor header: the user mistyped the path; "header missing, restore it
+    from a backup" would send them looking for a backup they do not need."""
+    with pytest.raises(VaultError, match="There is no vault at .*nowhere.vault") as info:
+        Vault.open(tmp_path / "nowhere.vault", PASSPHRASE)
+    assert "ppds vault init" in str(info.value) and not (tmp_path / "nowhere.vault").exists()

@@ -22,6 +22,11 @@ rm -rf "$OUT/dist" "$OUT/work" "$OUT/deb"
 "$PY" -m PyInstaller --noconfirm --log-level WARN \
     --distpath "$OUT/dist" --workpath "$OUT/work" packaging/ppds.spec
 
+# Strip debug symbols, except in the libraries that wheels vendor under `*.libs/`: auditwheel
+# rewrote those with patchelf and `strip` breaks them (numpy's OpenBLAS fails to load).
+find "$OUT/dist/ppds-desktop" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' \
+    -print0 | xargs -0 strip --strip-unneeded
+
 PKG="$OUT/deb"
 mkdir -p "$PKG/DEBIAN" "$PKG/opt" "$PKG/usr/bin" "$PKG/usr/share/applications" \
          "$PKG/usr/share/icons/hicolor/256x256/apps" "$PKG/usr/share/icons/hicolor/scalable/apps"

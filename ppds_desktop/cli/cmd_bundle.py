@@ -78,6 +78,8 @@ def _register_bundle(subparsers) -> None:
                    help=f"bundle file to write (e.g. share{sharing.BUNDLE_SUFFIX})")
     s.add_argument("--allow-unverified", action="store_true",
                    help="seal even for contacts whose fingerprint was not verified")
+    s.add_argument("--allow-identifiers", action="store_true",
+                   help="seal a dataset even though it has direct identifiers (names, SSNs...)")
     s = _sub(sub, "inspect", "show what a bundle claims, without decrypting", cmd_bundle_inspect)
     s.add_argument("file", type=Path)
     s.add_argument("--json", action="store_true")
@@ -186,6 +188,7 @@ def cmd_bundle_seal(args) -> int:
     with open_vault(args) as vault:
         result = sharing.seal_for_contacts(vault, args.release, args.to, args.output,
                                            allow_unverified=args.allow_unverified,
+                                           allow_identifiers=args.allow_identifiers,
                                            task=progress_task("Sealing"))
         print(f"Sealed bundle {result.bundle_id} for {', '.join(args.to)}: {result.path} "
               f"({result.size:,} bytes).")

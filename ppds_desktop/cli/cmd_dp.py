@@ -201,7 +201,14 @@ def run_perturb(args) -> int:
     from ..core.io import write_table
     from ..services import dp
 
+    from ..core.io.writer import export_format
+
     section = _section(args.recipe)
+    # Check the output before any work: a local-DP step spends budget that a failed write
+    # would waste.
+    export_format(args.output)
+    if not args.output.parent.is_dir():
+        raise InputError("the destination folder does not exist", path=str(args.output.parent))
     task = progress_task("Perturb")
     if Path(args.input).exists():
         outcome = dp.perturb_file(Path(args.input), section, args.output, task=task)

@@ -88,6 +88,9 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
         query, json_options = parse_query(query)
     epsilon = epsilon if epsilon is not None else json_options.get("epsilon")
     rho = rho if rho is not None else json_options.get("rho")
+    if epsilon and rho:
+        raise InputError("give a budget of ε (Laplace noise) or of ρ (Gaussian noise), not both: "
+                         "one query spends one of them")
     noise = noise or json_options.get("noise") or (GAUSSIAN if rho and not epsilon else LAPLACE)
     options = QueryOptions(
         bounds={k: tuple(v) for k, v in {**json_options.get("bounds", {}), **(bounds or {})}.items()},

@@ -38,7 +38,7 @@ __all__ = [
     "BundlePreview", "ImportResult", "ShareTarget", "UnverifiedSender", "BundleReplay",
     "init_identity", "identity_or_none", "export_identity_card", "import_contact_card",
     "list_contacts", "get_contact", "verify_contact", "rename_contact", "remove_contact",
-    "share_targets", "seal_for_contacts", "seal_files", "preview_bundle", "open_into_vault",
+    "share_targets", "identifier_columns", "seal_for_contacts", "seal_files", "preview_bundle", "open_into_vault",
     "open_files", "store_opened",
 ]
 
@@ -169,10 +169,33 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
     return result
 
 
+def identifier_columns(vault, ref: str) -> list[str]:
+    """Columns marked (or suggested at import) as direct identifiers in the *dataset* ``ref``;
+    empty for a release, which is what the Prepare and DP pages make for sharing."""
+    try:
+        vault.release_info(ref)
+        return []
+    except NotFound:
+        pass
+    info = vault.dataset_info(ref)
+    return [col for col, role in vault.roles(info.id).items() if role.role == "identifier"]
+
+
 def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
-                      allow_unverified: bool = False, task: TaskState | None = None) -> SealResult:
-    """Seal a release (or, failing that, a dataset) named ``ref`` for ``contacts``."""
+                      allow_unverified: bool = False, allow_identifiers: bool = False,
+                      task: TaskState | None = None) -> SealResult:
+    """Seal a release (or, failing that, a dataset) named ``ref`` for ``contacts``.
+
+    A dataset with direct identifiers (names, SSNs...) is refused unless ``allow_identifiers``:
+    sealing it sends the identifiers as they are, which is rarely what a user sharing data
+    means to do."""
     task = ensure_task(task)
+    identifiers = [] if allow_identifiers else identifier_columns(vault, ref)
+    if identifiers:
+        raise BundleError(f"{ref!r} is a dataset with direct identifiers "
+                          f"({', '.join(identifiers)}); sealing it would send them as they are.",
+                          hint="share a de-identified release made on the Prepare page, or "
+                               "confirm that they must go (CLI: --allow-identifiers)")
     try:
         release = vault.release_info(ref)
     except NotFound:
@@ -424,7 +447,9 @@ def demo_step(ctx) -> None:
         release = ctx.state.get("release")
         ref = release.uid if release is not None else ctx.state["sample"].uid
         path = work / f"share{BUNDLE_SUFFIX}"
-        sealed = seal_for_contacts(alice, ref, [bob_contact.name], path)
+        # Without a release the synthetic sample itself goes (no real people in it).
+        sealed = seal_for_contacts(alice, ref, [bob_contact.name], path,
+                                   allow_identifiers=release is None)
         ctx.say(f"Sealed {'release' if release is not None else 'dataset'} for bob: {path.name}, "
                 f"{sealed.size:,} bytes, {sealed.n_chunks} chunk(s), bundle id {sealed.bundle_id}.")
         preview = preview_bundle(bob, path)

@@ -131,10 +131,14 @@ class PreviewPage(QWizardPage):
             self.encoding.addItem(enc, enc)
         self.encoding.setToolTip("How the text is encoded; 'cp1252' is common for files saved by "
                                  "Excel on Windows")
+        # 0 is "Detect"; the detected line is then shown, and it follows re-detection (when
+        # another option changes) until the user sets a line.
         self.header_row = QSpinBox()
-        self.header_row.setRange(1, 1000)
+        self.header_row.setRange(0, 1000)
+        self.header_row.setSpecialValueText("Detect")
         self.header_row.setToolTip("The line that holds the column names; lines above it are "
-                                   "skipped (e.g. a title line)")
+                                   "skipped (e.g. a title line). Below 1: detect it")
+        self._header_detected = True
         self.decimal = QComboBox()
         for label, value in (("Detect", None), ("Point  1.5", "."), ("Comma  1,5", ",")):
             self.decimal.addItem(label, value)
@@ -171,13 +175,14 @@ class PreviewPage(QWizardPage):
 
         for combo in (self.delimiter, self.encoding, self.decimal, self.sheet):
             combo.currentIndexChanged.connect(self._schedule)
-        self.header_row.valueChanged.connect(self._schedule)
+        self.header_row.valueChanged.connect(self._header_row_set)
         runner.ended.connect(self._after_job)
 
     def options(self) -> ParseOptions:
         return ParseOptions(delimiter=self.delimiter.currentData(),
                             encoding=self.encoding.currentData(),
-                            header_row=self.header_row.value() - 1,
+                            header_row=None if self._header_detected
+                            else self.header_row.value() - 1,
                             decimal=self.decimal.currentData(),
                             sheet=self.sheet.currentData())
 
@@ -192,13 +197,23 @@ class PreviewPage(QWizardPage):
         self.sheet.addItem("First sheet", None)
         for combo in (self.delimiter, self.encoding, self.decimal, self.sheet):
             combo.blockSignals(False)
-        self.header_row.blockSignals(True)
-        self.header_row.setValue(1)
-        self.header_row.blockSignals(False)
+        self._show_header_row(None)
         self.refresh()
 
     def _schedule(self, *_args) -> None:
         self._timer.start()
+
+    def _header_row_set(self, value: int) -> None:
+        self._header_detected = value == 0
+        self._schedule()
+
+    def _show_header_row(self, detected: int | None) -> None:
+        """Show a detected header row (0-based; ``None``: "Detect") without taking it as the
+        user's choice."""
+        self._header_detected = True
+        self.header_row.blockSignals(True)
+        self.header_row.setValue(0 if detected is None else detected + 1)
+        self.header_row.blockSignals(False)
 
     def refresh(self) -> None:
         if self.runner.is_busy:
@@ -218,6 +233,8 @@ class PreviewPage(QWizardPage):
     def _show(self, result) -> None:
         self.result = result
         opts = result.options
+        if self._header_detected:
+            self._show_header_row(opts.header_row)
         self._set_format(result.format, result)
         parts = [f"{result.format.upper()} file, {result.file_bytes / 1e6:.1f} MB"]
         if result.format == "csv":

@@ -14,7 +14,8 @@ level) so the search never touches strings::
     h.to_csv(path=None) -> str                         # same format back
     Hierarchy.from_rows(rows, name=...)                # rows: list of lists of labels
     h.height                                           # number of levels, incl. level 0
-    h.generalize(values: pd.Series, level) -> pd.Series   # labels (object dtype); NA stays NA
+    h.generalize(values: pd.Series, level) -> pd.Series   # labels (object dtype); missing
+                                                       # values use the "" leaf (builders add it)
     h.encode(values: pd.Series) -> np.ndarray[int32]   # leaf codes; InputError names the column
     h.labels(level) -> list[str];  h.share(level) -> np.ndarray  # ARX domain share per leaf
 
@@ -53,7 +54,7 @@ Search (``search.py``)
     result.candidates: list[Transformation]           # best `top` anonymous ones met, best
                                                       # first; exact_top=True: provably the
                                                       # `top` best of the lattice (slower)
-    result.stats: SearchStats(lattice_size, checked, seconds)
+    result.stats: SearchStats(lattice_size, checked, entries, seconds); .pruned
     Transformation: levels (dict column → level), objective, loss, granularity,
                     suppressed (rows), classes (without the suppressed rows)
 
@@ -64,7 +65,7 @@ Search (``search.py``)
                      # k-anonymous as a table); "star" keeps them with every QI = "*" (ARX)
     out.suppressed   # bool mask over the input rows
     out.class_sizes  # sizes of the kept equivalence classes
-    out.measured     # {"k": .., "l[col]": .., "t[col]": ..} measured on the output
+    out.measured     # {"k", "l[col]", "c[col]" (recursive), "t[col]"} measured on the kept rows
     out.loss, out.granularity, out.levels
     # raises PrivacyModelError if the transformation needs more suppression than allowed
 
@@ -84,7 +85,8 @@ Local recoding (``mondrian.py``)
 ::
 
     mondrian(df, qi_columns, *, k, l=None, sensitive=None, strict=True, task=None)
-        -> MondrianResult(data, partitions, class_sizes, measured)
-    # numeric QIs become "[lo, hi]" ranges per partition; strict = median split of the
-    # widest normalized range, relaxed = median values may go to either side
+        -> MondrianResult(data, partitions, class_sizes, measured, ncp)
+    # numeric QIs become "lo-hi" ranges per box (the value if lo = hi); strict = median cut
+    # of the widest normalized range, relaxed = halves (median values may go either side);
+    # ncp = mean normalized range width (0 = exact)
 """

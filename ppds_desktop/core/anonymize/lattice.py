@@ -68,14 +68,30 @@ class Lattice:
             self.nodes = np.zeros((1, 0), dtype=np.int16)
         self.height_sum = self.nodes.sum(axis=1)
         self._strides = np.cumprod([1] + self.heights[:0:-1])[::-1]
+        # per QI and level, the nodes at most / at least that level (cones become ANDs)
+        self._le = self._ge = None
+        if size * sum(self.heights) <= 64_000_000:
+            self._le = [[self.nodes[:, d] <= v for v in range(h)]
+                        for d, h in enumerate(self.heights)]
+            self._ge = [[self.nodes[:, d] >= v for v in range(h)]
+                        for d, h in enumerate(self.heights)]
 
     def below(self, idx: int) -> np.ndarray:
         """Mask of the nodes that specialize node ``idx`` (itself included)."""
-        return np.all(self.nodes <= self.nodes[idx], axis=1)
+        return self._cone(idx, self._le, np.less_equal)
 
     def above(self, idx: int) -> np.ndarray:
         """Mask of the nodes that generalize node ``idx`` (itself included)."""
-        return np.all(self.nodes >= self.nodes[idx], axis=1)
+        return self._cone(idx, self._ge, np.greater_equal)
+
+    def _cone(self, idx: int, masks, compare) -> np.ndarray:
+        node = self.nodes[idx]
+        if masks is None:
+            return np.all(compare(self.nodes, node), axis=1)
+        out = masks[0][node[0]].copy() if len(node) else np.ones(self.size, dtype=bool)
+        for d in range(1, len(node)):
+            out &= masks[d][node[d]]
+        return out
 
     def successors(self, idx: int) -> list[int]:
         """Nodes one level higher in exactly one QI."""

@@ -63,7 +63,8 @@ PROFILE_KINDS = {"person_name": "names", "email": "email", "phone": "phone",
                  "national_id": "ssn", "ip_address": "ip", "record_number": "medical_record",
                  "address": "geography", "postcode": "geography", "date_of_birth": "dates",
                  "event_date": "dates", "age": "dates", "unique_values": "other_id",
-                 "free_text": "other_id"}
+                 "free_text": "other_id", "url": "url", "bank_account": "account",
+                 "device_id": "device", "biometric": "biometric"}
 _BIRTH = re.compile(r"birth|^dob$")
 _AGE = re.compile(r"(^|_)age($|_)")
 _ZIP = re.compile(r"zip|postal|postcode")

@@ -73,6 +73,11 @@ class SearchStats:
     entries: int               # distinct QI/sensitive combinations the search worked on
     seconds: float
 
+    @property
+    def pruned(self) -> int:
+        """Nodes decided without computing their classes (tagging, bounds)."""
+        return self.lattice_size - self.checked
+
 
 @dataclass
 class SearchResult:

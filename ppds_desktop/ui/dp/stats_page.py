@@ -107,11 +107,15 @@ class DPStatisticsPage(QWidget):
         self.group_list = QListWidget()
         self.group_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.group_list.setToolTip(f"Break the statistic down by up to {MAX_GROUP_COLUMNS} columns")
+        self.empty_hint = QLabel("This vault has no datasets yet: import one with File → "
+                                 "Import data… first.")
+        self.empty_hint.setWordWrap(True)
+        form.addRow(self.empty_hint)
         form.addRow("&Dataset", self.dataset_combo)
         form.addRow("S&tatistic", self.statistic_combo)
         form.addRow("&Variable", self.column_combo)
         form.addRow("Quantile &level (0–1)", self.level_spin)
-        form.addRow("&Group by", self.group_list)
+        form.addRow("Grou&p by", self.group_list)
         return w
 
     def _bounds_step(self) -> QWidget:
@@ -250,6 +254,7 @@ class DPStatisticsPage(QWidget):
         except PPDSError:
             names = []
         self.dataset_combo.addItems(names)
+        self.empty_hint.setVisible(not names)
         if current in names:
             self.dataset_combo.setCurrentText(current)
         self.dataset_combo.blockSignals(False)

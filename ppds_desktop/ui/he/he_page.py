@@ -49,8 +49,8 @@ class KeysTab(QWidget):
         self.generate = QPushButton("&Generate key")
         self.generate.clicked.connect(self.create_key)
         form = QFormLayout()
-        form.addRow("Key name:", self.name)
-        form.addRow("Size (bits):", self.bits)
+        form.addRow("Key &name:", self.name)
+        form.addRow("Key si&ze (bits):", self.bits)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Your Paillier keys. The public key is published on your "
                                 "identity card: peers encrypt columns for you with it."))

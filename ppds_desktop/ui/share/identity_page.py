@@ -33,15 +33,15 @@ class IdentityContactsPage(QWidget):
         self.name_edit.setPlaceholderText("Your name, e.g. Dr A. Smith")
         self.org_edit = QLineEdit()
         self.org_edit.setPlaceholderText("Your organisation")
-        self.create_button = QPushButton("Create identity")
+        self.create_button = QPushButton("&Create identity")
         self.create_button.clicked.connect(self.create_identity)
-        create_layout.addRow("Name", self.name_edit)
-        create_layout.addRow("Organisation", self.org_edit)
+        create_layout.addRow("&Name", self.name_edit)
+        create_layout.addRow("&Organisation", self.org_edit)
         create_layout.addRow("", self.create_button)
         self.identity_text = QLabel()
         self.identity_text.setWordWrap(True)
         self.fingerprint = fingerprint_label()
-        self.export_button = QPushButton("Export my card…")
+        self.export_button = QPushButton("&Export my card…")
         self.export_button.setToolTip("Save your identity card (public keys only) to give to peers")
         self.export_button.clicked.connect(self._export_clicked)
         fingerprint_row = QHBoxLayout()
@@ -54,9 +54,9 @@ class IdentityContactsPage(QWidget):
         box_layout.addLayout(fingerprint_row)
 
         # -- sharing actions --------------------------------------------------------------------
-        self.share_button = QPushButton("Share a release…")
+        self.share_button = QPushButton("&Share a release…")
         self.share_button.clicked.connect(self.open_share_wizard)
-        self.open_button = QPushButton("Open a bundle…")
+        self.open_button = QPushButton("O&pen a bundle…")
         self.open_button.clicked.connect(self.open_bundle_wizard)
         actions = QHBoxLayout()
         actions.addWidget(self.share_button)
@@ -72,14 +72,18 @@ class IdentityContactsPage(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.setAccessibleName("Contacts")
-        self.import_button = QPushButton("Import card…")
+        self.import_button = QPushButton("&Import card…")
         self.import_button.clicked.connect(self._import_clicked)
-        self.verify_button = QPushButton("Verify…")
+        self.verify_button = QPushButton("&Verify…")
         self.verify_button.clicked.connect(self._verify_clicked)
-        self.rename_button = QPushButton("Rename…")
+        self.rename_button = QPushButton("Ren&ame…")
         self.rename_button.clicked.connect(self._rename_clicked)
-        self.remove_button = QPushButton("Remove…")
+        self.remove_button = QPushButton("Re&move…")
         self.remove_button.clicked.connect(self._remove_clicked)
+        for b in (self.verify_button, self.rename_button, self.remove_button):
+            b.setToolTip("Select a contact in the table first")
+        self.table.itemSelectionChanged.connect(self._sync_contact_buttons)
+        self.table.doubleClicked.connect(lambda *_: self._verify_clicked())
         buttons = QHBoxLayout()
         for b in (self.import_button, self.verify_button, self.rename_button, self.remove_button):
             buttons.addWidget(b)
@@ -127,6 +131,13 @@ class IdentityContactsPage(QWidget):
                 state += f" (keys changed {len(c.previous)}×)"
             for col, text in enumerate([c.name, c.organisation, state, c.fingerprint]):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+        self._sync_contact_buttons()
+
+    def _sync_contact_buttons(self) -> None:
+        """Verify, Rename and Remove act on the selected contact: off while none is selected."""
+        chosen = self.selected_contact() is not None
+        for b in (self.verify_button, self.rename_button, self.remove_button):
+            b.setEnabled(chosen)
 
     def selected_contact(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()

@@ -67,7 +67,7 @@ class _RecipientsPage(QWizardPage):
             self.list.addItem("No contacts yet: import a peer's identity card on the "
                               "Identity & sharing page first.")
             self.list.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
-        self.allow_unverified = QCheckBox("Also seal for unverified contacts (not recommended)")
+        self.allow_unverified = QCheckBox("&Also seal for unverified contacts (not recommended)")
         self.warning = QLabel("")
         self.warning.setWordWrap(True)
         self.list.itemChanged.connect(lambda *_: self._changed())
@@ -110,14 +110,21 @@ class _SummaryPage(QWizardPage):
         self.path = QLineEdit()
         self.path.setPlaceholderText(f"Bundle file to write (*{sharing.BUNDLE_SUFFIX})")
         self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
-        browse = QPushButton("Browse…")
+        browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
+        self.identifiers = QLabel()
+        self.identifiers.setWordWrap(True)
+        self.identifiers.setStyleSheet("color: #b00020")
+        self.allow_identifiers = QCheckBox("&Send the direct identifiers as they are")
+        self.allow_identifiers.toggled.connect(lambda *_: self.completeChanged.emit())
         self.progress = TaskProgress(wizard.runner)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.identifiers)
+        layout.addWidget(self.allow_identifiers)
         layout.addLayout(row)
         layout.addWidget(self.progress)
 
@@ -127,6 +134,14 @@ class _SummaryPage(QWizardPage):
         self.summary.setText(f"Share <b>{escape(target.name)}</b> ({escape(target.detail)}) "
                              f"with <b>{escape(names)}</b>. They will see its name, schema, "
                              "recipe, report and privacy budget spent, and its data.")
+        identifiers = sharing.identifier_columns(self.wiz.session.vault, target.ref)
+        self.identifiers.setText(
+            f"⚠ This dataset has direct identifiers: {', '.join(identifiers)}. They would be "
+            f"sent as they are. To share de-identified data, go back and choose a release made "
+            f"on the Prepare release page." if identifiers else "")
+        self.identifiers.setVisible(bool(identifiers))
+        self.allow_identifiers.setChecked(False)
+        self.allow_identifiers.setVisible(bool(identifiers))
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save bundle", "",
@@ -136,7 +151,8 @@ class _SummaryPage(QWizardPage):
                               else path + sharing.BUNDLE_SUFFIX)
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
-        return bool(self.path.text().strip()) and not self.wiz.runner.is_busy
+        confirmed = not self.identifiers.text() or self.allow_identifiers.isChecked()
+        return bool(self.path.text().strip()) and confirmed and not self.wiz.runner.is_busy
 
 
 class ShareWizard(QWizard):
@@ -161,6 +177,7 @@ class ShareWizard(QWizard):
         self.runner.run(sharing.seal_for_contacts, self.session.vault,
                         self.source_page.target().ref, self.recipients_page.chosen(), out,
                         allow_unverified=self.recipients_page.allow_unverified.isChecked(),
+                        allow_identifiers=self.summary_page.allow_identifiers.isChecked(),
                         title="Sealing bundle", on_done=self._sealed)
 
     def _sealed(self, result) -> None:
