@@ -197,6 +197,7 @@ def test_search_equals_brute_force_and_releases_keep_their_promise(problem):
     # without exact_top the candidates are some of them, with the same figures, best first
     quick = search(df, qis, models, suppression_limit=limit, top=5)
     assert quick.best.loss == res.best.loss
+    assert 1 <= len(quick.candidates) <= 5
     assert [c.loss for c in quick.candidates] == sorted(c.loss for c in quick.candidates)
     for c in quick.candidates:
         assert got[tuple(c.levels.values())] == (c.loss, c.suppressed, c.classes)

@@ -96,7 +96,8 @@ def test_rho_pool_is_separate_and_budget_cannot_shrink_below_spent(vault, datase
     assert out.budget.rho_spent == pytest.approx(0.05) and out.budget.epsilon_spent == 0
     with pytest.raises(BudgetExceeded, match="ρ"):
         dp_service.run_query(vault, dataset, "count", rho=0.06, noise="gaussian")
-    with pytest.raises(InputError, match="below what is already spent"):
+    with pytest.raises(InputError, match="ρ budget .* cannot be set to 0.01: ρ=0.05 is already "
+                                         "spent"):
         dp_service.set_budget(vault, dataset, epsilon=1.0, rho=0.01)
     assert out.budget.overall_epsilon() == pytest.approx(zcdp_to_epsilon(0.05))
 
@@ -183,3 +184,14 @@ def test_cancel_before_the_commit_spends_nothing(vault, dataset):
     with pytest.raises(Cancelled):
         dp_service.run_query(vault, dataset, "count", epsilon=0.5, task=task)
     assert ledger.budget_status(vault, dataset).epsilon_spent == 0 and vault.list_releases() == []
+
+
+def test_changing_one_total_keeps_the_other(vault, dataset):
+    """Raising ε alone (CLI without --rho) used to reset ρ to 0 and was refused once ρ was
+    spent."""
+    dp_service.set_budget(vault, dataset, epsilon=1.0, rho=0.1)
+    dp_service.run_query(vault, dataset, "count", rho=0.05, noise="gaussian")
+    status = dp_service.set_budget(vault, dataset, epsilon=3.0)
+    assert status.epsilon_total == 3.0 and status.rho_total == pytest.approx(0.1)
+    status = dp_service.set_budget(vault, dataset, rho=0.2)
+    assert status.epsilon_total == 3.0 and status.rho_total == pytest.approx(0.2)

@@ -254,3 +254,19 @@ def test_cli_show_chart_to_a_missing_folder_is_an_error(scenario, tmp_path, monk
                  "--vault", str(col)]) == 1
     err = capsys.readouterr().err
     assert "folder does not exist" in err and "Traceback" not in err
+
+
+def test_cli_keys_empty_and_duplicate_name_in_plain_words(vault, vault_path, monkeypatch,
+                                                           capsys):
+    from ppds_desktop import cli
+    from ppds_desktop.cli import main
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["cmd_he"])
+    monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
+    assert main(["he", "keys", "--vault", str(vault_path)]) == 0
+    assert "No Paillier keys in this vault yet" in capsys.readouterr().out
+    assert main(["he", "keygen", "--name", "k", "--vault", str(vault_path)]) == 0
+    capsys.readouterr()
+    assert main(["he", "keygen", "--name", "k", "--vault", str(vault_path)]) == 1
+    err = capsys.readouterr().err
+    assert "A Paillier key named 'k' already exists" in err and "paillier_private" not in err

@@ -349,7 +349,9 @@ def test_put_and_load_dataframe(vault):
 def test_put_arrow_and_chunking(vault):
     n = 200_000
     table = pa.table({"i": pa.array(range(n), pa.int64()),
-                      "s": pa.array([f"{i * 7919 % 1000003:x}-row" for i in range(n)])})
+                      # 8 bytes of entropy per row, so the Parquet file needs several chunks
+                      "s": pa.array([f"{i * 0x9E3779B97F4A7C15 % 2**64:016x}-row"
+                                     for i in range(n)])})
     reports = []
     info = vault.put_dataset("big", table, task=TaskState(lambda f, m: reports.append(f)))
     chunks = vault.query("SELECT seq, length(data) FROM dataset_chunks WHERE dataset_id = ? "
@@ -668,3 +670,8 @@ def test_opening_a_path_with_no_vault_says_so(tmp_path):
     with pytest.raises(VaultError, match="There is no vault at .*nowhere.vault") as info:
         Vault.open(tmp_path / "nowhere.vault", PASSPHRASE)
     assert "ppds vault init" in str(info.value) and not (tmp_path / "nowhere.vault").exists()
+
+
+def test_opening_a_folder_says_so(tmp_path):
+    with pytest.raises(VaultError, match="is a folder, not a vault file"):
+        Vault.open(tmp_path, PASSPHRASE)

@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bset = bsub.add_parser("set", help="set the total budget of a dataset (data owner)")
     bset.add_argument("dataset")
     bset.add_argument("--epsilon", type=float, required=True, help="total ε for Laplace releases")
-    bset.add_argument("--rho", type=float, default=0.0, help="total ρ (zCDP) for Gaussian releases")
+    bset.add_argument("--rho", type=float, default=None,
+                      help="total ρ (zCDP) for Gaussian releases (default: unchanged, 0 at first)")
     bset.add_argument("--json", action="store_true", help="print JSON")
     add_vault_option(bset)
     bset.set_defaults(func=run_budget_set)

@@ -95,11 +95,15 @@ def cmd_keygen(args) -> int:
 def cmd_keys(args) -> int:
     vault = open_vault(args)
     try:
-        for k in he.list_keys(vault):
-            print(f"{k.name}\t{k.bits} bits\t{k.fingerprint}\t"
-                  f"{'on card' if k.published else 'not on card'}")
+        keys = he.list_keys(vault)
     finally:
         vault.lock()
+    if not keys:
+        print("No Paillier keys in this vault yet: the key holder creates one with "
+              "'ppds he keygen'.")
+    for k in keys:
+        print(f"{k.name}\t{k.bits} bits\t{k.fingerprint}\t"
+              f"{'on card' if k.published else 'not on card'}")
     return 0
 
 

@@ -1,12 +1,14 @@
 """Use cases for data: preview and import a file, profile, export. Called by the GUI and the CLI.
 
-An import is read → profile → store, and the store (data, roles, profile, audit entries) is one
-vault transaction: a bad file or a Cancel leaves the vault as it was. Audit entries and stored
+An import is read → profile and store, and the store (data, roles, profile, audit entries) is
+one vault transaction: a bad file or a Cancel leaves the vault as it was. Audit entries and stored
 profiles carry names and counts only, never cell values.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping
 
@@ -69,15 +71,20 @@ def _free_name(vault, wanted: str) -> str:
     return name
 
 
-def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> dict[str, ColumnRole]:
-    """Suggested roles (unconfirmed, with their reason), overridden by the user's (confirmed)."""
-    merged = {c.name: ColumnRole(c.role, c.reason, False) for c in profile.columns}
+def _check_roles(columns: list[str], roles: Mapping[str, str] | None) -> None:
     for column, role in (roles or {}).items():
-        if column not in merged:
+        if column not in columns:
             raise InputError(f"there is no column {column!r} to give the role {role!r}")
         if role not in ROLES:
             raise InputError(f"{role!r} is not a role (column {column!r}); "
                              f"use one of: {', '.join(ROLES)}")
+
+
+def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> dict[str, ColumnRole]:
+    """Suggested roles (unconfirmed, with their reason), overridden by the user's (confirmed)."""
+    merged = {c.name: ColumnRole(c.role, c.reason, False) for c in profile.columns}
+    _check_roles(list(merged), roles)
+    for column, role in (roles or {}).items():
         merged[column] = ColumnRole(role, "set by the user", True)
     return merged
 
@@ -88,22 +95,36 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
 
     ``roles`` (column → role) override the suggested roles; suggestions are stored unconfirmed
     with their reason so the user can review them later.
+
+    The profile is computed on another thread while the data is written (both are mostly
+    Arrow C++ work, which releases the GIL), then stored in the same transaction. It reports
+    no progress of its own (the store does) but stops on Cancel, or when the store fails.
     """
     path = Path(path)
     task = ensure_task(task)
     result = read_table(path, options, read_limits(vault), task.sub(0.0, 0.45))
-    profile = profile_table(result.table, task.sub(0.45, 0.6))
-    role_map = _merge_roles(profile, roles)
+    _check_roles(result.table.column_names, roles)
     source = {"file": result.file_name, "format": result.format, "bytes": result.file_bytes,
               "options": result.options.to_dict(), "date_formats": result.date_formats}
-    with vault.transaction():
-        dataset_name = name if name is not None else _free_name(vault, path.stem)
-        info = vault.put_dataset(dataset_name, result.table, kind="imported", source=source,
-                                 roles=role_map, profile=profile.to_dict(examples=False),
-                                 task=task.sub(0.6, 1.0))
-        vault.audit("dataset.imported", dataset=info.name, uid=info.uid, file=result.file_name,
-                    format=result.format, rows=info.n_rows, columns=info.n_cols)
-        task.report(1.0, f"imported {info.n_rows:,} rows")   # last chance to cancel: rolls back
+    stop = threading.Event()
+    profile_task = TaskState(lambda _fraction, _message: task.check(), stop)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        profiling = pool.submit(profile_table, result.table, profile_task)
+        try:
+            with vault.transaction():
+                dataset_name = name if name is not None else _free_name(vault, path.stem)
+                info = vault.put_dataset(dataset_name, result.table, kind="imported",
+                                         source=source, task=task.sub(0.45, 0.97))
+                task.report(0.97, "profiling the columns")
+                profile = profiling.result()
+                info = vault.set_profile(info.id, profile.to_dict(examples=False),
+                                         _merge_roles(profile, roles))
+                vault.audit("dataset.imported", dataset=info.name, uid=info.uid,
+                            file=result.file_name, format=result.format, rows=info.n_rows,
+                            columns=info.n_cols)
+                task.report(1.0, f"imported {info.n_rows:,} rows")   # last chance to cancel
+        finally:
+            stop.set()   # after a failed store, the profile stops at its next column
     return info
 
 

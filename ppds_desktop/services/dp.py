@@ -30,7 +30,7 @@ class DPRelease:
     budget: ledger.BudgetStatus          # after the spend
 
 
-def set_budget(vault, dataset, *, epsilon, rho=0.0) -> ledger.BudgetStatus:
+def set_budget(vault, dataset, *, epsilon=None, rho=None) -> ledger.BudgetStatus:
     return ledger.set_budget(vault, dataset, epsilon=epsilon, rho=rho)
 
 

@@ -55,6 +55,10 @@ def create_key(vault, name: str = "default", *, bits: int = 2048, publish: bool 
     if bits not in he_keys.KEY_SIZES:
         raise InputError(f"Key size {bits} is not offered; choose "
                          f"{' or '.join(map(str, he_keys.KEY_SIZES))} bits.")
+    if not replace and vault.has_secret(he_keys.SECRET_KIND, name):
+        raise InputError(f"A Paillier key named {name!r} already exists in this vault.",
+                         hint="choose another name, or replace it (CLI: --replace); data "
+                              "encrypted under the old key can then no longer be decrypted")
     public, private = he_keys.generate_keypair(bits)
     card = he_keys.public_key_to_dict(public)
     from ..core.identity import has_identity, set_card_extension
@@ -340,8 +344,9 @@ def result_chart(result: DecryptionResult) -> str:
     label = f"{stat} {col}"
     shown = [r for r in result.rows if not r["refused"] and r["values"].get(label) is not None]
     labels = [", ".join(str(v) for v in r["group"].values()) or "all" for r in shown]
+    # The title names the statistic; a long rotated y label would run into the tick labels.
     return charts.bar_chart(labels, [float(r["values"][label]) for r in shown],
-                            title=label, xlabel=", ".join(result.query.by), ylabel=label)
+                            title=label, xlabel=", ".join(result.query.by), ylabel=stat)
 
 
 def provenance_lines(result: DecryptionResult) -> list[str]:

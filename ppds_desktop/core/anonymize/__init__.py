@@ -52,8 +52,9 @@ Search (``search.py``)
                     top=20, exact_top=False, task=None) -> SearchResult
     result.best: Transformation | None                # None: nothing satisfies the models
     result.candidates: list[Transformation]           # best `top` anonymous ones met, best
-                                                      # first; exact_top=True: provably the
-                                                      # `top` best of the lattice (slower)
+                                                      # first (topped up with generalizations
+                                                      # of them); exact_top=True: provably
+                                                      # the `top` best of the lattice
     result.stats: SearchStats(lattice_size, checked, entries, seconds); .pruned
     Transformation: levels (dict column → level), objective, loss, granularity,
                     suppressed (rows), classes (without the suppressed rows)

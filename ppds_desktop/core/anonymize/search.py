@@ -6,9 +6,10 @@ The search is a best-first branch and bound in the spirit of ARX's Flash/OLA fam
   (for Loss and entropy this is a per-column constant, so the bound costs no data pass and
   grows with generalization). Nodes are visited in increasing bound; the search stops as soon
   as the bound reaches the best anonymous value found, which is then the optimum. The
-  candidates are the ``top`` best anonymous transformations met on the way (ARX's explore
-  list); with ``exact_top=True`` the search goes on until they are provably the ``top``
-  best of the whole lattice, which costs more checks.
+  candidates (ARX's explore list) are the ``top`` best anonymous transformations met; if
+  fewer were met, generalizations of the ones found are checked to fill the list (at most
+  4·top checks). With ``exact_top=True`` the search goes on until the candidates are
+  provably the ``top`` best of the whole lattice, which costs more checks.
 * A node's bound is raised by the rows it must suppress: rows failing the monotone models can
   only become fewer when generalizing (and ``assess`` bounds the others), so every checked
   node gives a floor to all the nodes below it, and a suppressed row adds at least
@@ -202,10 +203,10 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
             return np.inf
         return -best[0][0] if exact_top else -max(best)[0]
 
-    def evaluate(idx: int) -> NodeEval:
+    def evaluate(idx: int, cut: bool = True) -> NodeEval:
         if task is not None:
             task.check()
-        ev = table.evaluate(lattice.nodes[idx], cutoff=bound(),
+        ev = table.evaluate(lattice.nodes[idx], cutoff=bound() if cut else None,
                             value=lambda e: _value(e, table, objective))
         evaluated[idx] = ev
         if dm_floor is not None:
@@ -269,6 +270,22 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
             probe(idx)
         if status[idx] > 0 and idx not in evaluated:
             evaluate(idx)
+    if len(best) < top:
+        # Fewer candidates than asked for: look one level up from the anonymous ones found,
+        # cheapest first, where anonymous transformations are likely (as in ARX's explore
+        # view, these are generalizations of the optimum).
+        queue = sorted((-item[0], -item[2]) for item in best)
+        budget = 4 * top
+        while queue and len(best) < top and budget > 0:
+            _, idx = heapq.heappop(queue)
+            for nxt in sorted(lattice.successors(idx), key=lambda i: lb[i]):
+                done = evaluated.get(nxt)
+                if status[nxt] < 0 or budget <= 0 or (done is not None and not done.cut):
+                    continue
+                budget -= 1
+                ev = evaluate(nxt, cut=False)
+                if ev.anonymous:
+                    heapq.heappush(queue, (_value(ev, table, objective), nxt))
     if search_task is not None:
         search_task.report(1.0, f"checked {len(evaluated)} transformations")
     ranked = [item[3] for item in sorted(best, reverse=True)]

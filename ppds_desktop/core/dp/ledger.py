@@ -109,15 +109,20 @@ def _in(conn):
     return lambda sql, params: conn.execute(sql, params).fetchall()
 
 
-def set_budget(vault, dataset_ref, *, epsilon, rho=0.0) -> BudgetStatus:
-    """Set (or change) a dataset's total budget. It cannot go below what is already spent."""
-    eps_total, rho_total = _validate_total(epsilon, "epsilon"), _validate_total(rho, "rho")
+def set_budget(vault, dataset_ref, *, epsilon=None, rho=None) -> BudgetStatus:
+    """Set (or change) a dataset's total budget. It cannot go below what is already spent.
+    ``None`` keeps that total as it is (0 for a new budget): raising ε must not reset ρ."""
     info = vault.dataset_info(dataset_ref)
     with vault.transaction() as conn:
         status = _read(_in(conn), info.id, info.name, False)
-        if eps_total + _TOLERANCE < status.epsilon_spent or rho_total + _TOLERANCE < status.rho_spent:
-            raise InputError(f"The budget of {info.name} cannot be set below what is already spent "
-                             f"(ε={status.epsilon_spent:g}, ρ={status.rho_spent:g}).")
+        eps_total = (status.epsilon_total if epsilon is None
+                     else _validate_total(epsilon, "epsilon"))
+        rho_total = status.rho_total if rho is None else _validate_total(rho, "rho")
+        for unit, total, spent in (("ε", eps_total, status.epsilon_spent),
+                                   ("ρ", rho_total, status.rho_spent)):
+            if total + _TOLERANCE < spent:
+                raise InputError(f"The {unit} budget of {info.name} cannot be set to {total:g}: "
+                                 f"{unit}={spent:g} is already spent.")
         conn.execute("INSERT INTO budgets (dataset_id, epsilon_total, rho_total, set_at) "
                      "VALUES (?, ?, ?, ?) ON CONFLICT(dataset_id) DO UPDATE SET "
                      "epsilon_total = excluded.epsilon_total, rho_total = excluded.rho_total, "

@@ -137,12 +137,17 @@ def detect_quotechar(lines: list[str]) -> str:
     """``'`` only if it opens and closes fields more often than ``"`` does; ``"`` otherwise."""
     text = "".join(lines)
     best, best_hits = '"', 0
-    for cand in ('"', "'"):
-        q = re.escape(cand)
-        hits = len(re.findall(rf"(?:^|[,;\t|]){q}", text, re.M)) + \
-            len(re.findall(rf"{q}(?:[,;\t|]|\r?$)", text, re.M))
+    for q in ('"', "'"):
+        # Counted with str.count (a regex over the 1 MiB head takes a tenth of a second):
+        # a quote after a delimiter or at a line start, and before one or at a line end.
+        opens = sum(text.count(d + q) for d in DELIMITER_CANDIDATES) + \
+            text.startswith(q) + text.count("\n" + q)
+        closes = sum(text.count(q + d) for d in DELIMITER_CANDIDATES) + \
+            text.count(q + "\n") + text.count(q + "\r\n") + text.endswith(q) + \
+            text.endswith(q + "\r")
+        hits = opens + closes
         if hits > best_hits:
-            best, best_hits = cand, hits
+            best, best_hits = q, hits
     return best
 
 

@@ -33,6 +33,7 @@ ROWS_PER_GROUP = 65_536         # Parquet row group; also the progress/cancel gr
 ZSTD_LEVEL = 1                  # ~3x faster than the default level, and as small on these data
 DICTIONARY_MAX_SHARE = 0.5      # dictionary-encode a column if at most this share of a row
                                 # group's values are distinct
+DICTIONARY_PROBE_ROWS = 16_384  # ... judged on the first rows
 ROLES = ("identifier", "quasi_identifier", "sensitive", "insensitive")
 MAX_NAME = 200
 
@@ -242,7 +243,7 @@ class _ChunkReader(io.RawIOBase):
 
 
 def _repeats(col: pa.ChunkedArray) -> bool:
-    head = col.slice(0, ROWS_PER_GROUP)
+    head = col.slice(0, DICTIONARY_PROBE_ROWS)
     try:
         distinct = pc.count_distinct(head).as_py()
     except pa.ArrowNotImplementedError:   # nested types: let Parquet decide
@@ -251,7 +252,7 @@ def _repeats(col: pa.ChunkedArray) -> bool:
 
 
 def dictionary_columns(table: pa.Table) -> list[str]:
-    """Columns whose first row group repeats values enough for a dictionary to pay off."""
+    """Columns whose first rows repeat values enough for a dictionary to pay off."""
     with ThreadPoolExecutor(max_workers=2) as pool:   # Arrow kernels release the GIL
         repeats = list(pool.map(_repeats, table.columns))
     return [name for name, yes in zip(table.column_names, repeats) if yes]
@@ -261,9 +262,12 @@ def write_parquet(conn, dataset_id: int, table: pa.Table, task: TaskState) -> in
     """Stream ``table`` as zstd Parquet into chunk rows; return the Parquet size in bytes."""
     sink = _ChunkWriter(conn, dataset_id)
     n = table.num_rows
+    # Arrow buffers the writer's many small writes into 1 MiB ones before they reach Python:
+    # each call into the sink needs the GIL, which other threads (the import's profile) hold.
+    stream = pa.BufferedOutputStream(pa.PythonFile(sink, mode="w"), buffer_size=CHUNK_BYTES)
     try:
-        writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), table.schema,
-                                  compression="zstd", compression_level=ZSTD_LEVEL,
+        writer = pq.ParquetWriter(stream, table.schema,
+                                  compression="lz4",
                                   use_dictionary=dictionary_columns(table),
                                   write_statistics=False)
         try:
@@ -274,6 +278,7 @@ def write_parquet(conn, dataset_id: int, table: pa.Table, task: TaskState) -> in
                                    row_group_size=ROWS_PER_GROUP)
         finally:
             writer.close()
+            stream.close()   # flushes the last buffered bytes into the sink
     except pa.ArrowException as exc:
         raise InputError(f"The data cannot be stored as Parquet ({type(exc).__name__}: a column "
                          "has a type Parquet does not support).") from None

@@ -185,6 +185,9 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
 
     @staticmethod
     def _read_header_checked(path: Path) -> dict:
+        if path.is_dir():
+            raise VaultError(f"{path} is a folder, not a vault file.",
+                             hint="give the vault file itself, e.g. a file ending in .vault")
         if not path.exists() and not keys.header_path(path).exists():
             raise VaultError(f"There is no vault at {path}.",
                              hint="create one with 'ppds vault init' or pick another file")

@@ -33,11 +33,14 @@ class EncryptionPage(QWidget):
         self.max_abs.setRange(1, 1e12)
         self.max_abs.setDecimals(0)
         self.max_abs.setValue(DEFAULT_MAX_ABS)
-        self.max_abs.setToolTip("Larger values are refused when the release runs, never wrapped.")
+        self.max_abs.setToolTip("The largest value (ignoring sign) any encrypted column may hold, "
+                                "in the column's own unit, e.g. 1,000,000 for a bill in dollars. "
+                                "Larger values are refused when the release runs, never wrapped.")
         self.expected = QSpinBox()
         self.expected.setRange(1, 2_000_000_000)
         self.expected.setValue(DEFAULT_EXPECTED_RECORDS)
-        self.expected.setToolTip("Records over all sites that may be added together.")
+        self.expected.setToolTip("How many records, over all sites together, may be added up "
+                                 "in one sum. Sums over more are refused rather than overflow.")
         warning = QLabel(he.SINGLE_KEY_WARNING)
         warning.setObjectName("warning")
         warning.setWordWrap(True)

@@ -282,8 +282,11 @@ class ResultTab(QWidget):
 
     def show_result(self, result) -> None:
         self.result = result
+        # Names only: Arrow types ("large_string") mean nothing to a reader of the result.
         self.table.setModel(ArrowTableModel(pa.Table.from_pandas(result.frame(),
-                                                                 preserve_index=False)))
+                                                                 preserve_index=False),
+                                            show_types=False))
+        self.table.resizeColumnsToContents()
         self.chart.set_svg(he.result_chart(result))
         self.provenance.setPlainText("\n".join(he.provenance_lines(result)))
 

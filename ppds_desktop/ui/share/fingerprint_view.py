@@ -42,11 +42,14 @@ class CompareFingerprintDialog(QDialog):
         self.typed.textChanged.connect(self._check)
         self.verdict = QLabel("")
         self.buttons = QDialogButtonBox()
-        self.confirm = self.buttons.addButton("They match — mark verified",
+        self.confirm = self.buttons.addButton("They &match — mark verified",
                                               QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.typed.setToolTip("Spaces and dashes do not matter. Leave empty if you compared "
+                              "the digits by reading them aloud.")
+        self.setMinimumWidth(520)        # the 60 typed digits stay readable in one line
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(fingerprint_label(fingerprint))
