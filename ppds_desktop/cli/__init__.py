@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -48,6 +49,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("ppds: interrupted; nothing was changed.", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or folder the user named: say which, without a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ppds: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, details on request
+        if os.environ.get("PPDS_DEBUG"):
+            raise
+        print(f"ppds: internal error: {type(exc).__name__}: {exc} "
+              f"(set PPDS_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return 1
 
 

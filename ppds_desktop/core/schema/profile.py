@@ -71,14 +71,30 @@ class DatasetProfile:
         return cls(rows=data["rows"], columns=[ColumnProfile(**c) for c in data["columns"]])
 
 
-def sample_positions(n_rows: int, size: int = SAMPLE_SIZE) -> pa.Array:
+def sample_positions(n_rows: int, size: int = SAMPLE_SIZE) -> np.ndarray:
     """Evenly spaced row positions: deterministic, and covers the whole file (sorted files too)."""
     if n_rows <= size:
-        positions = np.arange(n_rows, dtype=np.int64)
-    else:
-        positions = np.linspace(0, n_rows - 1, size).astype(np.int64)
+        return np.arange(n_rows, dtype=np.int64)
+    return np.linspace(0, n_rows - 1, size).astype(np.int64)
+
+
+def _int64_array(values: np.ndarray) -> pa.Array:
     # From the buffer directly: pa.array() would import pandas (half a second) to check types.
-    return pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)])
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def take_sample(col: pa.ChunkedArray, positions: np.ndarray) -> pa.Array:
+    """The values at ``positions`` (sorted), taken chunk by chunk: Arrow's take on a chunked
+    column first joins its chunks, a copy of the whole column (0.1 s for 35 MB of text)."""
+    parts, start = [], 0
+    for chunk in col.chunks:
+        end = start + len(chunk)
+        lo, hi = np.searchsorted(positions, [start, end])
+        if hi > lo:
+            parts.append(chunk.take(_int64_array(positions[lo:hi] - start)))
+        start = end
+    return pa.concat_arrays(parts) if parts else col.combine_chunks()
 
 
 def _as_text(values: pa.Array) -> pa.Array:
@@ -115,7 +131,7 @@ def _distinct(col: pa.ChunkedArray) -> int:
         return len({repr(v) for v in col.to_pylist()})
 
 
-def profile_column(name: str, col: pa.ChunkedArray, positions: pa.Array) -> ColumnProfile:
+def profile_column(name: str, col: pa.ChunkedArray, positions: np.ndarray) -> ColumnProfile:
     n = len(col)
     nan = pc.sum(pc.is_nan(col)).as_py() or 0 if pa.types.is_floating(col.type) else 0
     missing = col.null_count + nan
@@ -124,7 +140,7 @@ def profile_column(name: str, col: pa.ChunkedArray, positions: pa.Array) -> Colu
     # null and NaN each count once in it, and are missing values, not distinct ones.
     distinct = _distinct(col) - bool(col.null_count) - bool(nan) if non_missing else 0
     kind = kind_of(col.type, distinct, non_missing)
-    sample = pc.drop_null(col.take(positions)).combine_chunks() if n else pa.array([])
+    sample = pc.drop_null(take_sample(col, positions))
     text = None
     mean_words = 0.0
     is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or (
