@@ -219,7 +219,10 @@ class InstallerProbe(QObject):
                 self._finish(0)
             return
         window, unlock = self.controller.main_window, self.controller.unlock_window
+        session = self.controller.session
         if window is not None and window.isVisible():
+            if session is not None and session.busy_runners():
+                return  # the first dataset is still loading: picture it once it is shown
             app.processEvents()
             ok = window.grab().save(self.screenshot)
             print(f"screenshot saved to {self.screenshot}" if ok else "screenshot failed")

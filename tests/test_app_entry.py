@@ -1,0 +1,48 @@
+"""The app's entry point as installers and `make run` use it, in fresh subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path), **extra)
+    env.pop("PPDS_TEST_FAST_KDF", None)  # the demo vault is made as a user would get it
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ppds_desktop", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_probe_startup_reaches_the_first_screen_and_exits_0(tmp_path):
+    proc = _run(["--probe-startup"], _env(tmp_path, QT_QPA_PLATFORM="offscreen"))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_demo_screenshot_shows_the_unlocked_main_window(tmp_path):
+    shot = tmp_path / "main.png"
+    proc = _run(["--demo", "--screenshot", str(shot)], _env(tmp_path, QT_QPA_PLATFORM="offscreen"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert shot.stat().st_size > 10_000
+
+
+def test_without_a_display_run_says_so_and_runs_the_demo(tmp_path):
+    env = _env(tmp_path)
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        env.pop(var, None)
+    proc = _run(["--demo"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("No display found")
+    assert "== Encrypted vault" in proc.stdout and "== Share bundle" in proc.stdout
+
+
+def test_version():
+    proc = subprocess.run([sys.executable, "-m", "ppds_desktop", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("PPDS Desktop ")
