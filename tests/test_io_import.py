@@ -102,3 +102,17 @@ def test_import_then_export_gives_back_the_same_file(vault, tmp_path):
     info = datasets.import_file(vault, sample_csv())
     out = datasets.export_dataset(vault, info.name, tmp_path / "again.csv")
     assert out.read_bytes() == sample_csv().read_bytes()
+
+
+def test_cancel_while_the_profile_finishes_leaves_vault_unchanged(vault):
+    """The profile runs beside the store; a Cancel after the data is written still rolls back."""
+    def on_progress(fraction, message):
+        if fraction >= 0.97:
+            task.cancel()
+
+    task = TaskState(on_progress)
+    before = len(vault.audit_entries())
+    with pytest.raises(Cancelled):
+        datasets.import_file(vault, sample_csv(), task=task)
+    assert vault.list_datasets() == [] and len(vault.audit_entries()) == before
+    assert vault.query("SELECT count(*) FROM dataset_chunks") == [(0,)]

@@ -675,3 +675,14 @@ def test_opening_a_path_with_no_vault_says_so(tmp_path):
 def test_opening_a_folder_says_so(tmp_path):
     with pytest.raises(VaultError, match="is a folder, not a vault file"):
         Vault.open(tmp_path, PASSPHRASE)
+
+
+def test_set_profile_stores_profile_and_roles_or_nothing(vault):
+    info = vault.put_dataset("t", pa.table({"a": [1, 2], "b": ["x", "y"]}))
+    with pytest.raises(InputError, match="no column 'zz'"):
+        vault.set_profile(info.id, {"rows": 2}, {"a": "sensitive", "zz": "identifier"})
+    assert vault.dataset_info(info.id).profile is None and vault.roles(info.id) == {}
+    out = vault.set_profile(info.id, {"rows": 2}, {"a": ColumnRole("sensitive", "why", False)})
+    assert out.profile == {"rows": 2} and vault.roles(info.id) == {
+        "a": ColumnRole("sensitive", "why", False)}
+    assert vault.audit_entries()[-1].action == "dataset.profiled"
