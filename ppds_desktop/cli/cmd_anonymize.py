@@ -224,6 +224,9 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
 def _summary(report: dict) -> str:
     rows, model, risk = report["rows"], report["model"], report["risk"]
     parts = [f"{rows['input']:,} rows in, {rows['output']:,} out ({rows['suppressed']:,} suppressed)"]
+    if not model["requested"] and report["quasi_identifiers"]:
+        parts.append("no privacy model requested (add --k, --l or --t), so the "
+                     "quasi-identifiers were not generalized")
     if model["achieved"]:
         achieved = ", ".join(f"{k} = {v:g}" for k, v in model["achieved"].items()
                              if isinstance(v, (int, float)))
@@ -306,6 +309,8 @@ def run_risk(args) -> int:
         if vault is not None:
             vault.lock()
     qis = _cols(args.qi)
+    if not qis:
+        raise InputError("--qi names no column: give the quasi-identifiers, e.g. --qi Age,ZIP")
     result = assess_risk(df, qis, sensitive=args.sensitive, threshold=args.threshold,
                          population_size=args.population)
     if args.json:
@@ -346,6 +351,25 @@ def _with_vault(args, fn):
             vault.lock()
 
 
+def _read_groups(path: Path) -> list[dict]:
+    """``--groups``: a JSON list with one object per level, mapping a value to its group."""
+    try:
+        groups = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the groups file ({exc.strerror or exc})",
+                         path=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg}, column {exc.colno})", path=str(path),
+                         line=exc.lineno) from None
+    if not isinstance(groups, list) or not all(
+            isinstance(level, dict) and all(isinstance(v, str) for v in level.values())
+            for level in groups):
+        raise InputError('expected a JSON list with one object per level, mapping each value '
+                         'to its group, e.g. [{"Male": "any", "Female": "any"}]',
+                         path=str(path))
+    return groups
+
+
 def run_hierarchy_build(args) -> int:
     from ..core.recipe.hierarchies import build_hierarchy
 
@@ -360,10 +384,7 @@ def run_hierarchy_build(args) -> int:
     if args.step:
         spec["step"] = args.step
     if args.groups:
-        try:
-            spec["groups"] = json.loads(args.groups.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"cannot read the groups ({exc})", path=str(args.groups)) from None
+        spec["groups"] = _read_groups(args.groups)
     if args.kind == "categories":
         spec.setdefault("groups", [])
     values = _with_vault(args, lambda v: _column(args, v))

@@ -162,7 +162,7 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
                 f"No generalization of {len(qis)} quasi-identifier(s) satisfies "
                 f"{', '.join(m.describe() for m in models)} with at most "
                 f"{info.suppression_limit_rows:,} suppressed rows of {len(df):,}.",
-                hint="raise the suppression limit, relax the model, or use taller hierarchies")
+                hint=_infeasible_hint(df, recipe, privacy, info.suppression_limit_rows))
         levels = dict(result.best.levels)
     out = S.apply(df, qh, levels, models, suppression_limit=limit, task=task.sub(0.8, 1.0))
     info.engine_seconds = time.perf_counter() - started
@@ -181,6 +181,28 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
             df, qh, info.levels, out.suppressed).items()},
     }
     return out.data, info
+
+
+def _infeasible_hint(df: pd.DataFrame, recipe: dict, privacy: dict, limit_rows: int) -> str:
+    """What to relax when no transformation works: name the setting that can never hold on
+    this table (k above the row count, l above the sensitive column's distinct values)
+    before the generic advice, so the user does not raise a limit that cannot help."""
+    fixes = []
+    if privacy.get("k", 1) > len(df):
+        fixes.append(f"lower k to at most {len(df):,}: the table has {len(df):,} rows")
+    if "l" in privacy and privacy["l"].get("variant", "distinct") != "recursive":
+        for col in document.model_columns(recipe, "l"):
+            if col in df.columns:
+                distinct = int(df[col].nunique(dropna=True))
+                if privacy["l"]["l"] > distinct:
+                    fixes.append(f"lower l to at most {distinct}: '{col}' has only "
+                                 f"{distinct} distinct values")
+    if fixes:
+        return "; ".join(fixes)
+    generic = "relax the model (a smaller k or l, a larger t), use taller hierarchies"
+    if limit_rows == 0:
+        return "allow some suppression (e.g. 5 %), or " + generic
+    return "raise the suppression limit, " + generic
 
 
 def _candidate(t) -> dict:
