@@ -261,3 +261,38 @@ def test_dataset_with_direct_identifiers_needs_explicit_consent(tmp_path, pair, 
     assert main(["bundle", "seal", "raw", "--to", "Bob", "-o", str(out), "--vault", a_path,
                  "--allow-identifiers"]) == 0
     assert out.exists()
+
+
+def test_release_that_kept_identifiers_needs_explicit_consent(tmp_path, pair):
+    """A release whose recipe never handled the identifier columns (or a perturbation run of a
+    raw dataset) still carries them: sealing it is refused like sealing the raw dataset."""
+    alice, _bob = pair
+    raw = pd.DataFrame({"Name": ["Ann", "Bo"], "SSN": ["1", "2"], "Age": [40, 50]})
+    src = alice.put_dataset("raw", raw, roles={"Name": "identifier", "SSN": "identifier",
+                                               "Age": "quasi_identifier"})
+    alice.put_release("kept", "perturbed", source=src.id, output_df=raw,
+                      recipe={"ppds_recipe": 1, "perturbation": {"steps": []}})
+    alice.put_release("handled", "anonymized", source=src.id,
+                      output_df=raw.assign(Name=["P1", "P2"]).drop(columns=["SSN"]),
+                      recipe={"ppds_recipe": 1, "columns": {
+                          "Name": {"role": "identifier", "action": {"type": "pseudonym",
+                                                                    "key": "k"}},
+                          "SSN": {"role": "identifier", "action": {"type": "drop"}}}})
+    assert sharing.identifier_columns(alice, "kept") == ["Name", "SSN"]
+    assert sharing.identifier_columns(alice, "handled") == []
+    out = tmp_path / "kept.ppdsb"
+    with pytest.raises(BundleError, match=r"direct identifiers \(Name, SSN\)"):
+        sharing.seal_for_contacts(alice, "kept", ["Bob"], out)
+    assert not out.exists()
+    sharing.seal_for_contacts(alice, "kept", ["Bob"], out, allow_identifiers=True)
+    sharing.seal_for_contacts(alice, "handled", ["Bob"], tmp_path / "handled.ppdsb")
+
+
+def test_inspecting_a_bundle_one_sealed_says_so(tmp_path, pair):
+    """The sender's own vault is not among its contacts: the preview says 'you', not 'unknown'."""
+    alice, bob = pair
+    alice.put_dataset("table", FRAME)
+    out = tmp_path / "d.ppdsb"
+    sharing.seal_for_contacts(alice, "table", ["Bob"], out)
+    assert sharing.preview_bundle(alice, out).sender_state.startswith("you")
+    assert sharing.preview_bundle(bob, out).sender_state == "verified"

@@ -164,3 +164,77 @@ def test_vault_dataset_save_release_and_pseudonym_lookup(tmp_path, vault_path, m
         assert v.release_info("rel-1").report["rows"]["input"] == 200
     finally:
         v.lock()
+
+
+def _fails(capsys, argv) -> str:
+    """The command exits 1 with one ``ppds: error:`` line on stderr; returns that line."""
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ppds: error:") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_impossible_model_says_which_setting_can_never_hold(tmp_path, sample_csv, capsys):
+    out = tmp_path / "out.csv"
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age,Gender", "--k", "5000",
+                          "-o", str(out)])
+    assert "lower k to at most 400" in err and "400 rows" in err
+    distinct = pd.read_csv(sample_csv)["Medical Condition"].nunique()
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age,Gender", "--sensitive",
+                          "Medical Condition", "--l", "50", "-o", str(out)])
+    assert f"lower l to at most {distinct}" in err and "'Medical Condition'" in err
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age,Gender,ZIP,Date of Birth",
+                          "--sensitive", "Medical Condition", "--k", "300", "--l", "3",
+                          "--hierarchy", f"Age={_flat_age_hierarchy(tmp_path, sample_csv)}",
+                          "-o", str(out)])
+    assert "allow some suppression" in err        # limit 0: the first thing to relax
+    assert not out.exists()
+
+
+def _flat_age_hierarchy(tmp_path, sample_csv) -> Path:
+    """A one-level hierarchy: Age can never be generalized."""
+    path = tmp_path / "age_flat.csv"
+    ages = sorted(pd.read_csv(sample_csv)["Age"].unique())
+    path.write_text("".join(f"{a}\n" for a in ages))
+    return path
+
+
+def test_risk_without_quasi_identifiers_is_an_error(sample_csv, capsys):
+    err = _fails(capsys, ["risk", str(sample_csv), "--qi", " , "])
+    assert "--qi" in err
+
+
+def test_hierarchy_groups_file_of_the_wrong_shape(tmp_path, sample_csv, capsys):
+    out = tmp_path / "h.csv"
+    groups = tmp_path / "groups.json"
+    groups.write_text('{"Male": "any"}')
+    err = _fails(capsys, ["hierarchy", "build", str(sample_csv), "--column", "Gender",
+                          "--kind", "categories", "--groups", str(groups), "-o", str(out)])
+    assert "groups.json" in err and "one object per level" in err and "dictionary" not in err
+    groups.write_text("[{")
+    assert "line 1" in _fails(capsys, ["hierarchy", "build", str(sample_csv), "--column",
+                                       "Gender", "--kind", "categories", "--groups",
+                                       str(groups), "-o", str(out)])
+    missing = _fails(capsys, ["hierarchy", "build", str(sample_csv), "--column", "Gender",
+                              "--kind", "categories", "--groups", str(tmp_path / "no.json"),
+                              "-o", str(out)])
+    assert "cannot read the groups file (No such file or directory)" in missing
+    assert not out.exists()
+
+
+def test_qi_without_a_model_says_nothing_was_generalized(tmp_path, sample_csv, capsys):
+    assert main(["anonymize", str(sample_csv), "--qi", "Age", "-o",
+                 str(tmp_path / "o.csv")]) == 0
+    assert "no privacy model requested (add --k, --l or --t)" in capsys.readouterr().out
+
+
+def test_no_partial_release_when_a_destination_fails(tmp_path, sample_csv, capsys):
+    out = tmp_path / "out.csv"
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age", "--k", "2", "-o",
+                          str(out), "--report", str(tmp_path / "missing" / "r.json")])
+    assert "destination folder does not exist" in err and not out.exists()
+    folder = tmp_path / "a folder"             # the report path is a folder: found only
+    folder.mkdir()                             # when writing, after the output was written
+    _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age", "--k", "2", "-o", str(out),
+                    "--report", str(folder)])
+    assert not out.exists()

@@ -191,3 +191,20 @@ def test_epsilon_and_rho_together_are_refused(cli_vault, capsys):
     code, out, err = ppds(capsys, "dp", "query", "patients", "count", "--epsilon", "0.1",
                           "--rho", "0.1", "--vault", cli_vault)
     assert code == 1 and "not both" in err and _spent(cli_vault, capsys) == 0
+
+
+def test_budget_text_says_pure_dp_and_how_to_declare_categories(cli_vault, capsys):
+    """Laplace-only spending is pure ε-DP (no δ, no unused ρ line), and the warning about
+    categories taken from the data names the flag that declares them."""
+    code, out, _ = ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1",
+                        "--vault", cli_vault)
+    assert code == 0 and "ρ" not in out and "0-DP (pure, δ = 0)" in out
+    code, out, _ = ppds(capsys, "dp", "query", "patients", "--epsilon", "0.25", "count by Medical Condition",
+                        "--vault", cli_vault)
+    assert code == 0 and '--domain "Medical Condition=A|B|C"' in out
+    assert out.rstrip().endswith("Remaining: ε=0.75")
+    code, out, _ = ppds(capsys, "dp", "budget", "show", "patients", "--vault", cli_vault)
+    assert "0.25-DP (pure, δ = 0)" in out and "1e-6" not in out and "ρ" not in out
+    code, out, _ = ppds(capsys, "dp", "budget", "set", "patients", "--epsilon", "1", "--rho",
+                        "0.5", "--vault", cli_vault)
+    assert "ρ 0 spent of 0.5" in out

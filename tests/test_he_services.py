@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import phe
 import pytest
@@ -142,6 +144,10 @@ def test_cli_compute_answer_show(scenario, tmp_path, monkeypatch, capsys):
         assert row["values"]["mean Billing Amount"] == pytest.approx(
             expected[row["group"]["Gender"]], rel=1e-12)
     assert (tmp_path / "c.svg").read_text().startswith("<svg")
+    assert main(["he", "show", str(res), "--vault", str(col)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["Gender", "records", "mean", "Billing", "Amount"]   # no "note"
+    assert all(re.search(r"\d\.\d\d$", line) for line in table[1:3])
     assert main(["he", "show", str(req), "--vault", str(kh)]) == 1   # a request is not a result
     assert "not 'he_result'" in capsys.readouterr().err
 

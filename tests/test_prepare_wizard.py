@@ -97,6 +97,10 @@ def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
     assert rs.class_chart.is_valid() and rs.risk_chart.is_valid()
     assert rs.histogram_column.count() > 0 and rs.histogram_chart.is_valid()
     assert rs.risk_table.rowCount() == 8
+    assert "Prosecutor risk" in rs.risk_table.item(0, 0).toolTip()      # jargon explained
+    assert "0 = unchanged" in rs.utility_table.horizontalHeaderItem(2).toolTip()
+    assert "Loss:" in rs.utility_label.text() and "% of the" in rs.utility_label.text()
+    assert "ARX's Loss" in rs.alternatives.horizontalHeaderItem(1).toolTip()
     assert not rs.tabs.isTabVisible(rs.checklist_index)
     # pick another transformation than the optimum and re-apply
     assert rs.alternatives.rowCount() >= 2
@@ -137,6 +141,9 @@ def test_hipaa_preset_shows_the_checklist(qtbot, wizard):
     assert rs.tabs.isTabVisible(rs.checklist_index)
     assert rs.checklist.rowCount() == 18
     assert "Every identifier type found was handled" in rs.checklist_label.text()
+    assert rs.checklist.horizontalHeaderItem(1).text() == "status"     # verdict in view
+    assert "does not guarantee k-anonymity" in rs.summary.text()
+    assert rs.alternatives.isHidden() and "No search ran" in rs.alternatives_help.text()
 
 
 def test_bad_parameters_keep_the_user_on_the_page(qtbot, wizard, monkeypatch):
@@ -272,3 +279,78 @@ def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
     data = w.state.outcome.data
     assert data["Name"].str.match(r"^.\*+$").all()
     assert anonymity.k_anonymity(data, ["Age", "Gender"]) >= 3
+
+
+def _to_run_page(qtbot, w):
+    choose_dataset(qtbot, w)
+    for _ in range(3):
+        click(qtbot, w.next_button)
+    while w.steps.currentIndex() < w.run_index:
+        click(qtbot, w.next_button)
+
+
+def test_keyboard_access_and_plain_language_help(qtbot, wizard):
+    w = wizard
+    for button in (w.back_button, w.next_button, w.save_button, w.export_button,
+                   w.save_recipe_button, w.load_recipe_button,
+                   w.results_step.apply_alternative_button, w.model_step.load_button):
+        assert "&" in button.text(), button.text()
+    assert w.next_button.isDefault()
+    ms = w.model_step
+    for check in (ms.k_check, ms.l_check, ms.t_check):
+        assert check.text().startswith("&")
+    assert "at least k records" in ms.k_check.toolTip()
+    assert "at least l different values" in ms.l_check.toolTip()
+    assert "differs from the whole table" in ms.t_check.toolTip()
+    assert "removed from the release" in ms.suppression.toolTip()
+    assert "share of detail removed" in ms.objective.toolTip()
+    _to_run_page(qtbot, w)
+    assert w.next_button.text() == "&Run"
+    role_combo = w.columns_step.table.cellWidget(0, 1)
+    assert "quasi_identifier: identifies in combination" in role_combo.toolTip()
+
+
+def test_escape_cancels_the_run(qtbot, wizard, vault):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    w = wizard
+    _to_run_page(qtbot, w)
+    esc = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier)
+    w.runner.progress.connect(lambda *_: QApplication.sendEvent(w, esc))
+    with qtbot.waitSignal(w.runner.cancelled, timeout=60_000):
+        click(qtbot, w.next_button)
+    assert w.state.outcome is None and vault.list_releases() == []
+
+
+def test_impossible_model_says_what_to_relax(qtbot, wizard):
+    w = wizard
+    choose_dataset(qtbot, w)
+    click(qtbot, w.next_button)
+    click(qtbot, w.next_button)
+    ms = w.model_step
+    ms.l_check.setChecked(True)
+    ms.l_spin.setValue(40)
+    ms.sensitive_combo.setCurrentIndex(ms.sensitive_combo.findData("Medical Condition"))
+    while w.steps.currentIndex() < w.run_index:
+        click(qtbot, w.next_button)
+    with qtbot.waitSignal(w.runner.failed, timeout=60_000):
+        click(qtbot, w.next_button)
+    box = w.runner.last_error_box
+    assert "40-diversity" in box.text()
+    assert "Lower l to at most 12: 'Medical Condition' has only 12 distinct values" \
+        in box.informativeText()
+    box.close()
+    assert w.steps.currentIndex() == w.run_index
+
+
+def test_unwritable_recipe_path_shows_an_error(qtbot, wizard, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("ppds_desktop.ui.prepare.wizard.show_error",
+                        lambda parent, exc, title="": shown.append(str(exc)))
+    from ppds_desktop.core import recipe as R
+
+    wizard.state.recipe = R.new_recipe(name="t")
+    wizard.save_recipe(tmp_path / "no such folder" / "r.json")
+    assert shown and "cannot write the file" in shown[0]

@@ -112,6 +112,12 @@ def test_report_html_is_self_contained(sample):
         assert name not in html
     import json
     json.dumps(out.report, allow_nan=False)           # strict JSON
+    assert out.report["model"]["measured_on"] == "released table"
+    # the figures are explained in plain words, and chart labels are not cut short
+    for term in ("<b>Prosecutor</b>", "<b>Journalist</b>", "<b>Marketer</b>",
+                 "<b>Hellinger</b>", "<b>Loss</b>"):
+        assert term in html
+    assert "…" not in html
 
 
 def test_impossible_model_is_refused_with_numbers(sample):

@@ -95,3 +95,25 @@ def test_histogram_data_uses_shares():
     names, b, a = charts.histogram_data([1, 2, 3, 4], [1, 1], bins=2)
     assert sum(b) == pytest.approx(1) and sum(a) == pytest.approx(1)
     assert len(names) == 2
+
+
+def test_top_tick_reaches_the_highest_bar():
+    for hi in (0.105, 0.33, 1.0, 7, 1234):
+        ticks = charts._nice_ticks(0, hi)
+        assert ticks[0] <= 0 and ticks[-1] >= hi and ticks[-2] < hi
+
+
+def test_histogram_keeps_every_band_or_says_what_it_left_out():
+    bands = [f"{lo}-{lo + 4}" for lo in range(0, 100, 5)]          # 20 ordered age bands
+    names, b, a = charts.histogram_data(bands, bands)
+    assert names == bands and sum(b) == pytest.approx(1)
+    words = [f"w{i}" for i in range(30)] + ["w0"] * 5                # 30 plain categories
+    names, b, a = charts.histogram_data(words, words)
+    assert len(names) == 13 and names[-1] == "other (18)"
+    assert sum(b) == pytest.approx(1) and sum(a) == pytest.approx(1)
+
+
+def test_percent_ticks_are_not_rounded_into_wrong_labels():
+    svg = charts.grouped_bar_chart(["a", "b"], {"before": [0.05, 0.105], "after": [0.1, 0.02]},
+                                   percent=True)
+    assert ">2.5%<" in svg and ">7.5%<" in svg and ">2%<" not in svg

@@ -126,3 +126,19 @@ def test_restore_with_recovery_key(cli, vault_path, tmp_path, monkeypatch):
                        "--recovery-key", key)
     assert code == 0
     Vault.open(target, "fresh passphrase").lock()
+
+
+def test_recover_says_there_is_no_vault_before_asking_for_a_passphrase(cli, tmp_path,
+                                                                        monkeypatch):
+    """Without PPDS_NEW_PASSPHRASE and with no terminal, the missing vault is what is reported
+    (not the missing new passphrase the user would otherwise type for nothing)."""
+    code, _, err = cli("vault", "recover", "--vault", tmp_path / "none.vault",
+                       "--recovery-key", "AAAA-BBBB")
+    assert code == 1 and "There is no vault" in _one_line_error(err)
+
+
+def test_info_text_lines_up_every_key(cli, vault_path):
+    cli("vault", "init", "--vault", vault_path)
+    code, out, _ = cli("vault", "info", "--vault", vault_path, "--check")
+    colons = {line.index(": ") for line in out.splitlines()}
+    assert code == 0 and len(colons) == 1 and "audit_verified_entries: 1" in out

@@ -159,6 +159,13 @@ def _open_if(args, needed: bool, why: str | None = None):
 
 # --- anonymize --------------------------------------------------------------------------------
 
+def _check_destinations(*paths: Path | None) -> None:
+    """Fail before the work, not after it, when a file cannot be written where asked."""
+    for path in paths:
+        if path is not None and not path.resolve().parent.is_dir():
+            raise InputError("the destination folder does not exist", path=str(path.parent))
+
+
 def build_recipe(args, df, roles: dict[str, str] | None = None,
                  kinds: dict[str, str] | None = None) -> dict:
     """The recipe from ``--recipe``/``--preset`` with the flags applied on top."""
@@ -224,7 +231,7 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
 def _summary(report: dict) -> str:
     rows, model, risk = report["rows"], report["model"], report["risk"]
     parts = [f"{rows['input']:,} rows in, {rows['output']:,} out ({rows['suppressed']:,} suppressed)"]
-    if not model["requested"] and report["quasi_identifiers"]:
+    if not model["requested"] and report["quasi_identifiers"] and "hipaa" not in report:
         parts.append("no privacy model requested (add --k, --l or --t), so the "
                      "quasi-identifiers were not generalized")
     if model["achieved"]:
@@ -251,6 +258,7 @@ def run_anonymize(args) -> int:
     if not (args.output or args.save_release or args.save_recipe or args.report):
         raise InputError("nothing to write: give -o OUTPUT, --save-release, --report or "
                          "--save-recipe")
+    _check_destinations(args.output, args.report, args.html, args.save_recipe)
     pre = R.load(args.recipe) if args.recipe else None
     vault = _open_if(args, _needs_vault(args, pre),
                      "saving a release, pseudonyms and date shifts need the vault")
@@ -273,13 +281,22 @@ def run_anonymize(args) -> int:
         base = args.recipe.parent if args.recipe else Path.cwd()
         outcome = svc.run_release_on_frame(df, recipe, vault=vault, source=name, base_dir=base,
                                            task=task.sub(0.1, 0.9))
-        if args.output:
-            write_table(outcome.data, args.output, task=task.sub(0.9, 0.95))
-        if args.report:
-            args.report.write_text(json.dumps(outcome.report, indent=2, ensure_ascii=False),
-                                   encoding="utf-8")
-        if args.html:
-            args.html.write_text(render_html(outcome.report), encoding="utf-8")
+        written: list[Path] = []
+        try:                    # all files of the release, or none of them
+            if args.output:
+                write_table(outcome.data, args.output, task=task.sub(0.9, 0.95))
+                written.append(args.output)
+            if args.report:
+                args.report.write_text(json.dumps(outcome.report, indent=2,
+                                                  ensure_ascii=False), encoding="utf-8")
+                written.append(args.report)
+            if args.html:
+                args.html.write_text(render_html(outcome.report), encoding="utf-8")
+                written.append(args.html)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
         if args.save_release:
             svc.save_release(vault, outcome, args.save_release, task=task.sub(0.95, 1.0))
         elif vault is not None and outcome.created_keys:

@@ -79,7 +79,7 @@ def _register_bundle(subparsers) -> None:
     s.add_argument("--allow-unverified", action="store_true",
                    help="seal even for contacts whose fingerprint was not verified")
     s.add_argument("--allow-identifiers", action="store_true",
-                   help="seal a dataset even though it has direct identifiers (names, SSNs...)")
+                   help="seal data that still has direct identifiers (names, SSNs...) as they are")
     s = _sub(sub, "inspect", "show what a bundle claims, without decrypting", cmd_bundle_inspect)
     s.add_argument("file", type=Path)
     s.add_argument("--json", action="store_true")

@@ -43,8 +43,12 @@ def _split_range(rest: str):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    dp = subparsers.add_parser("dp", help="differential privacy: budgets and private statistics",
-                               description=__doc__)
+    dp = subparsers.add_parser(
+        "dp", help="differential privacy: budgets and private statistics",
+        description="Privacy budgets and DP statistics (record-level noise is 'ppds perturb'). "
+                    "Queries (docs/privacy.md): 'count', 'sum COL', 'mean COL', "
+                    "'histogram COL', 'quantile COL Q', 'median COL', each optionally followed "
+                    "by 'by COL[, COL]'; or a JSON object.")
     dsub = dp.add_subparsers(dest="dp_command", metavar="ACTION")
     dsub.required = True
 
@@ -108,13 +112,19 @@ def _print_status(status, as_json: bool) -> None:
     if not status.is_set:
         print(f"{status.dataset}: no budget set (DP releases are refused until the owner sets one)")
     else:
+        rho = (f"; ρ {status.rho_spent:g} spent of {status.rho_total:g} "
+               f"(remaining {status.rho_remaining:g})" if status.rho_total or status.rho_spent
+               else "")
         print(f"{status.dataset}: ε {status.epsilon_spent:g} spent of {status.epsilon_total:g} "
-              f"(remaining {status.epsilon_remaining:g}); ρ {status.rho_spent:g} spent of "
-              f"{status.rho_total:g} (remaining {status.rho_remaining:g})")
-        print(f"  everything spent so far is ({status.overall_epsilon():.3g}, 1e-6)-DP")
+              f"(remaining {status.epsilon_remaining:g}){rho}")
+        if status.rho_spent:
+            print(f"  everything spent so far is ({status.overall_epsilon():.3g}, 1e-6)-DP")
+        else:  # only Laplace releases: pure ε-DP, no δ
+            print(f"  everything spent so far is {status.epsilon_spent:.3g}-DP (pure, δ = 0)")
     for e in status.entries:
-        print(f"  #{e.id} {e.created_at} {e.mechanism:<22} ε={e.epsilon:g} ρ={e.rho:g}  "
-              f"{e.description}")
+        cost = " ".join(part for part, v in ((f"ε={e.epsilon:g}", e.epsilon),
+                                             (f"ρ={e.rho:g}", e.rho)) if v) or "ε=0"
+        print(f"  #{e.id} {e.created_at} {e.mechanism:<22} {cost:<8}  {e.description}")
 
 
 def run_budget_set(args) -> int:
@@ -154,8 +164,8 @@ def print_result(result, release, budget) -> None:
         print(f"  warning: {w}")
     for n in result.notes:
         print(f"  note: {n}")
-    print(f"Saved as release {release.name!r}. Remaining: ε={budget.epsilon_remaining:g}, "
-          f"ρ={budget.rho_remaining:g}")
+    rho = f", ρ={budget.rho_remaining:g}" if budget.rho_total else ""
+    print(f"Saved as release {release.name!r}. Remaining: ε={budget.epsilon_remaining:g}{rho}")
 
 
 def run_query(args) -> int:

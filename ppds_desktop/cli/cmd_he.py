@@ -198,7 +198,14 @@ def cmd_show(args) -> int:
                           "provenance": he.provenance_lines(result), "dp": result.dp},
                          indent=1, ensure_ascii=False))
         return 0
-    print(result.frame().to_string(index=False))
+    print(_table(result.frame()))
     print()
     print("\n".join(he.provenance_lines(result)))
     return 0
+
+
+def _table(frame) -> str:
+    """The result as text: amounts to the cent, and no empty "note" column to misread."""
+    if "note" in frame and not frame["note"].astype(bool).any():
+        frame = frame.drop(columns="note")
+    return frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}")

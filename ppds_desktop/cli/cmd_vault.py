@@ -16,7 +16,8 @@ NEW_PASSPHRASE_ENV = "PPDS_NEW_PASSPHRASE"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("vault", help="create and manage the encrypted vault",
-                              description=__doc__)
+                              description="Create, re-key, back up, restore, recover and "
+                                          "inspect the encrypted vault.")
     sub = p.add_subparsers(dest="vault_command", metavar="ACTION")
     sub.required = True
 
@@ -123,6 +124,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
+    vault_ops.require_vault(vault_path(args))       # before prompting for a new passphrase
     vault = vault_ops.recover(vault_path(args), args.recovery_key, _new_passphrase())
     vault.lock()
     print(f"Vault {vault.path} unlocked with the recovery key; the new passphrase is set.")
@@ -158,7 +160,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
     else:
+        width = max(map(len, info))
         for key, value in info.items():
-            print(f"{key:>20}: {value}")
+            print(f"{key:>{width}}: {value}")
     return 0
 

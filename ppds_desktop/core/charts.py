@@ -12,7 +12,8 @@ API (all keyword arguments after the data are optional):
 - ``grouped_bar_chart(labels, series, errors=None, ...)`` — ``series`` maps a series name to
   one value per label (e.g. {"before": [...], "after": [...]}); a legend names the series.
 - ``histogram_before_after(before, after, bins=10, ...)`` — shares of values per bin (numbers)
-  or per category (text, the most frequent ``max_categories``), before vs after;
+  or per category (text: the most frequent ``max_categories``, twice as many for numbered
+  bands such as '40-44', the rest as one 'other (n)' bar), before vs after;
   ``histogram_data(...)`` gives the same figures without drawing (reports store these).
 - ``class_size_chart(class_sizes, ...)`` — how many records sit in equivalence classes of
   size 1, 2, 3–4, 5–9, … (the re-identification picture of a release).
@@ -49,10 +50,10 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(lo / step) * step
-    ticks, t = [], start
-    while t < hi + step * 0.5:
+    ticks, t = [start], start
+    while t < hi - step * 1e-9:            # the top tick must reach the highest value,
+        t += step                          # or its bar runs into the title and legend
         ticks.append(round(t, 12))
-        t += step
     return ticks
 
 
@@ -112,7 +113,7 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
         y = ypos(t)
         out.append(f'<line x1="{m["left"]}" y1="{y:.1f}" x2="{width - m["right"]}" y2="{y:.1f}" '
                    'stroke="#e6e6e6"/>')
-        out.append(_text(m["left"] - 6, y + 4, f"{t * 100:.0f}%" if percent else _fmt(t),
+        out.append(_text(m["left"] - 6, y + 4, f"{round(t * 100, 2):g}%" if percent else _fmt(t),
                          anchor="end"))
     n = max(len(labels), 1)
     group_w = pw / n
@@ -226,8 +227,16 @@ def histogram_data(before, after, *, bins: int = 10,
     else:
         cb = Counter({str(k): c for k, c in cb.items()})
         ca = Counter({str(k): c for k, c in ca.items()})
-        keys = sorted((k for k, _ in (cb + ca).most_common(max_categories)), key=natural_key)
-        names = keys
+        every = cb + ca
+        ordered = all(natural_key(k)[0] == 0 for k in every)    # bands such as '40-44'
+        cap = 2 * max_categories if ordered else max_categories
+        keys = sorted((k for k, _ in every.most_common(cap)), key=natural_key)
+        names = list(keys)
+        if len(every) > len(keys):     # say what is left out rather than drop it silently
+            shares_b, shares_a = _shares(cb, keys, nb), _shares(ca, keys, na)
+            names.append(f"other ({len(every) - len(keys)})")
+            return (names, shares_b + [max(0.0, 1 - sum(shares_b)) if nb else 0.0],
+                    shares_a + [max(0.0, 1 - sum(shares_a)) if na else 0.0])
     return names, _shares(cb, keys, nb), _shares(ca, keys, na)
 
 

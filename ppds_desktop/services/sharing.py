@@ -29,6 +29,7 @@ from ..core.identity.keys import fingerprint as key_fingerprint
 from ..core.identity.keys import fingerprint_lines
 from ..core.identity.store import utc_now
 from ..core.progress import TaskState, ensure_task
+from ..core.recipe.document import IDENTIFIER_ACTIONS
 
 DATA_FILE = "data.parquet"
 BUNDLE_SUFFIX = ".ppdsb"
@@ -170,15 +171,31 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
 
 
 def identifier_columns(vault, ref: str) -> list[str]:
-    """Columns marked (or suggested at import) as direct identifiers in the *dataset* ``ref``;
-    empty for a release, which is what the Prepare and DP pages make for sharing."""
+    """Direct identifiers that sealing ``ref`` would send as they are: for a dataset, its
+    columns marked (or suggested at import) as identifiers; for a release, the source's
+    identifier columns still in the released table that its recipe did not drop, mask, fix
+    or pseudonymize (a recipe that never mentions them, or a perturbation run, keeps them)."""
     try:
-        vault.release_info(ref)
-        return []
+        release = vault.release_info(ref)
     except NotFound:
-        pass
-    info = vault.dataset_info(ref)
-    return [col for col, role in vault.roles(info.id).items() if role.role == "identifier"]
+        info = vault.dataset_info(ref)
+        return [col for col, role in vault.roles(info.id).items() if role.role == "identifier"]
+    if release.output_dataset_id is None or release.source_dataset_id is None:
+        return []
+    try:
+        source_roles = vault.roles(release.source_dataset_id)
+    except NotFound:                       # the source was deleted since: nothing to compare
+        return []
+    released = set(vault.dataset_info(release.output_dataset_id).columns)
+    specs = (release.recipe or {}).get("columns") or {}
+    found = []
+    for col, role in source_roles.items():
+        spec = specs.get(col) or {}
+        action = (spec.get("action") or {}).get("type", "keep")
+        if (spec.get("role", role.role) == "identifier" and col in released
+                and action not in IDENTIFIER_ACTIONS):
+            found.append(col)
+    return found
 
 
 def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
@@ -186,13 +203,13 @@ def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
                       task: TaskState | None = None) -> SealResult:
     """Seal a release (or, failing that, a dataset) named ``ref`` for ``contacts``.
 
-    A dataset with direct identifiers (names, SSNs...) is refused unless ``allow_identifiers``:
-    sealing it sends the identifiers as they are, which is rarely what a user sharing data
-    means to do."""
+    Data that still has direct identifiers (names, SSNs...; see :func:`identifier_columns`) is
+    refused unless ``allow_identifiers``: sealing it sends the identifiers as they are, which is
+    rarely what a user sharing data means to do."""
     task = ensure_task(task)
     identifiers = [] if allow_identifiers else identifier_columns(vault, ref)
     if identifiers:
-        raise BundleError(f"{ref!r} is a dataset with direct identifiers "
+        raise BundleError(f"{ref!r} still has direct identifiers "
                           f"({', '.join(identifiers)}); sealing it would send them as they are.",
                           hint="share a de-identified release made on the Prepare page, or "
                                "confirm that they must go (CLI: --allow-identifiers)")
@@ -239,7 +256,7 @@ class BundlePreview:
     summary: BundleSummary
     sender_fingerprint: str
     sender: Contact | None
-    sender_state: str            # verified | unverified | unknown | old key of a contact
+    sender_state: str            # verified | unverified | unknown | old key of a contact | you…
     for_me: bool
     recipients: list[str] = field(default_factory=list)   # contact names, or key ids
     previously_imported: str | None = None                 # when, if this id was imported
@@ -267,6 +284,8 @@ def preview_bundle(vault, path: str | Path) -> BundlePreview:
     contact, state = _sender_state(vault, header)
     by_id = {recipient_key_id(c.enc_public): c.name for c in list_contacts(vault)}
     me = identity_or_none(vault)
+    if contact is None and me is not None and header.sender_sign_public == me.sign_public:
+        state = "you (sealed in this vault)"      # inspecting what one just sealed
     my_id = recipient_key_id(me.enc_public) if me else None
     if my_id:
         by_id[my_id] = "you"

@@ -21,10 +21,15 @@ def create_vault(path: Path, passphrase: str, *, task: TaskState | None = None
     return Vault.create(Path(path), passphrase)
 
 
-def unlock(path: Path, passphrase: str, *, task: TaskState | None = None) -> Vault:
+def require_vault(path: Path) -> None:
+    """Say plainly that there is no vault at ``path`` (before asking for any passphrase)."""
     if not Vault.exists(path):
         raise VaultError(f"There is no vault at {path}.",
                          hint="create one with 'ppds vault init' or pick another file")
+
+
+def unlock(path: Path, passphrase: str, *, task: TaskState | None = None) -> Vault:
+    require_vault(path)
     ensure_task(task).report(0.0, "Deriving the key (Argon2id)…")
     return Vault.open(Path(path), passphrase)
 
@@ -32,8 +37,7 @@ def unlock(path: Path, passphrase: str, *, task: TaskState | None = None) -> Vau
 def recover(path: Path, recovery_key: str, new_passphrase: str, *,
             task: TaskState | None = None) -> Vault:
     """Unlock with the recovery key and set a new passphrase."""
-    if not Vault.exists(path):
-        raise VaultError(f"There is no vault at {path}.")
+    require_vault(path)
     ensure_task(task).report(0.0, "Checking the recovery key…")
     return Vault.open_with_recovery(Path(path), recovery_key, new_passphrase)
 

@@ -256,7 +256,8 @@ def _grouping(df, col, opts, warnings, notes, bins=10):
     else:
         domain = sorted(s.astype("string").fillna(MISSING).unique().tolist())
         warnings.append(f"The categories of {col} were taken from the data: the list of "
-                        f"categories that occur is not protected. Declare them to avoid this.")
+                        f"categories that occur is not protected. Declare them to avoid this "
+                        f"(CLI: --domain \"{col}=A|B|C\").")
     values = s.astype("string").fillna(MISSING)
     codes = pd.Index(domain).get_indexer(values.astype(object)).astype(np.int64)
     return codes, domain

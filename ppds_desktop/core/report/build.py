@@ -103,7 +103,9 @@ def _model(recipe, released, original, qis, gen, sections) -> dict:
     if not requested:
         return {"requested": {}, "achieved": {}, "satisfied": None}
     sensitive = document.sensitive_columns(recipe)
-    achieved, measured_on = dict(gen.measured), "generalized table (engine)"
+    achieved = dict(gen.measured)          # the engine measured its own output ...
+    measured_on = ("released table" if not sections    # ... which is the release, unless
+                   else "generalized table, before " + ", ".join(sections))  # sections ran
     hierarchical = "t" in privacy and privacy["t"]["distance"] == "hierarchical"
     if sections and not hierarchical:
         try:
@@ -112,7 +114,7 @@ def _model(recipe, released, original, qis, gen, sections) -> dict:
                                       reference=original if sensitive else None)
             measured_on = "released table"
         except PPDSError:          # e.g. the sensitive column left as ciphertexts
-            measured_on = "generalized table, before " + ", ".join(sections)
+            pass
     checks = []
     for key, value in achieved.items():
         if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -123,14 +123,31 @@ def _risk(r: dict) -> str:
            f"</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table>"
     chart = class_size_chart({int(k): v for k, v in b["class_size_counts"].items()},
                              compare={int(k): v for k, v in a["class_size_counts"].items()})
-    risk_bars = grouped_bar_chart(["prosecutor (max)", "journalist (max)", "marketer",
-                                   "records at risk"],
+    risk_bars = grouped_bar_chart(["prosecutor", "journalist", "marketer", "at risk"],
                                   {"before": [b["prosecutor_max"], b["journalist_max"],
                                               b["marketer"], b["share_at_risk"]],
                                    "after": [a["prosecutor_max"], a["journalist_max"],
                                              a["marketer"], a["share_at_risk"]]},
-                                  title="Re-identification risk", percent=True)
-    return html + f'<div class="charts">{chart}{risk_bars}</div>'
+                                  title="Re-identification risk (highest)", percent=True)
+    return _RISK_HELP + html + f'<div class="charts">{chart}{risk_bars}</div>'
+
+
+_RISK_HELP = (
+    "<p class='muted'>How easily a record could be linked back to a person through its "
+    "quasi-identifiers. <b>Prosecutor</b>: the attacker knows the person is in the data and "
+    "picks among the records that look the same (risk = 1 / size of that group). "
+    "<b>Journalist</b>: the attacker does not know whether the person is in the data. "
+    "<b>Marketer</b>: the share of all records re-identified on average when the whole "
+    "release is linked to another list. A <b>class</b> is a group of records with identical "
+    "quasi-identifiers; the smallest class is the k achieved.</p>")
+_UTILITY_HELP = (
+    "<p class='muted'>How much the released columns still resemble the input. "
+    "<b>Hellinger</b> and <b>total variation</b> compare each column's value distribution "
+    "before and after (0 = unchanged, 1 = nothing in common; a generalized column's labels "
+    "such as '40-44' differ from the original values, so it shows 1 even when the charts "
+    "below keep the shape). For numeric columns, the change of the mean and the ratio of "
+    "variances. <b>Loss</b> (Generalization section) is the share of the quasi-identifiers' "
+    "detail removed, as defined by ARX: 0 = nothing, 1 = everything.</p>")
 
 
 def _utility(r: dict) -> str:
@@ -142,8 +159,8 @@ def _utility(r: dict) -> str:
         else:
             rows.append([col, "released", e.get("hellinger"), e.get("total_variation"),
                          e.get("relative_mean_change"), e.get("variance_ratio")])
-    html = _table(["column", "status", "Hellinger", "total variation",
-                   "relative mean change", "variance ratio"], rows, {2, 3, 4, 5})
+    html = _UTILITY_HELP + _table(["column", "status", "Hellinger", "total variation",
+                                   "relative mean change", "variance ratio"], rows, {2, 3, 4, 5})
     corr = u.get("correlation") or {}
     if corr.get("max_abs_change") is not None:
         html += (f"<p>Largest change of a Pearson correlation between numeric columns "

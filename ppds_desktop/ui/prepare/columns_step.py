@@ -14,6 +14,14 @@ from ...core.schema import ROLES
 from .action_text import ACTION_LABELS, ACTIONS, default_params, format_params, parse_params
 
 COLUMNS = ("column", "role", "action", "parameters", "why")
+ROLE_HELP = ("Role — identifier: names the person on its own (name, SSN, e-mail), must be "
+             "removed or replaced; quasi_identifier: identifies in combination (age, ZIP, "
+             "dates), gets generalized; sensitive: what must not leak about a person "
+             "(diagnosis), protected by l-diversity / t-closeness; insensitive: released as is.")
+ACTION_HELP = ("Action — keep; drop the column; mask characters; replace by a fixed pattern; "
+               "keyed pseudonym (same person → same code, reversible only by you); shift "
+               "dates per person; generalize (coarsen by the privacy model); keep the year "
+               "only; cut ZIP codes to 3 digits; top/bottom code extreme values.")
 
 
 class ColumnsStep(QWidget):
@@ -24,6 +32,9 @@ class ColumnsStep(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
+        for c, tip in ((1, ROLE_HELP), (2, ACTION_HELP),
+                       (3, "Settings of the action as name=value pairs, e.g. keep_last=4")):
+            self.table.horizontalHeaderItem(c).setToolTip(tip)
         self.table.setColumnWidth(0, 160)
         self.table.setColumnWidth(1, 140)
         self.table.setColumnWidth(2, 130)
@@ -53,11 +64,13 @@ class ColumnsStep(QWidget):
             role = QComboBox()
             role.addItems(list(ROLES))
             role.setCurrentText(spec.get("role", "insensitive"))
+            role.setToolTip(ROLE_HELP)
             self.table.setCellWidget(row, 1, role)
             act = QComboBox()
             for a in ACTIONS:
                 act.addItem(ACTION_LABELS[a], a)
             act.setCurrentIndex(ACTIONS.index(action["type"]))
+            act.setToolTip(ACTION_HELP)
             act.currentIndexChanged.connect(lambda _i, r=row: self._action_changed(r))
             self.table.setCellWidget(row, 2, act)
             self.table.setItem(row, 3, QTableWidgetItem(format_params(action)))

@@ -17,12 +17,21 @@ PREVIEW_ROWS = 15
 class ModelStep(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.k_check = QCheckBox("k-anonymity: every record shares its quasi-identifiers "
+        self.k_check = QCheckBox("&k-anonymity: every record shares its quasi-identifiers "
                                  "with at least k−1 others")
+        self.k_check.setToolTip(
+            "k-anonymity: after generalization, each combination of quasi-identifier values "
+            "(age band, ZIP prefix, …) appears in at least k records, so anyone matching a "
+            "person on those columns finds at least k candidates. Larger k = safer, coarser.")
         self.k_spin = QSpinBox()
         self.k_spin.setRange(2, 1000)
         self.k_spin.setValue(5)
-        self.l_check = QCheckBox("l-diversity of the sensitive column")
+        self.l_check = QCheckBox("&l-diversity of the sensitive column")
+        self.l_check.setToolTip(
+            "l-diversity: inside each group of look-alike records the sensitive column has at "
+            "least l different values, so knowing someone is in the group does not reveal, "
+            "say, their diagnosis. 'distinct' counts values; 'entropy' also needs them evenly "
+            "spread; 'recursive (c,l)' limits how dominant the most common value may be.")
         self.l_spin = QDoubleSpinBox()
         self.l_spin.setRange(1.0, 100.0)
         self.l_spin.setValue(2.0)
@@ -31,7 +40,12 @@ class ModelStep(QWidget):
         self.c_spin = QDoubleSpinBox()
         self.c_spin.setRange(0.01, 100.0)
         self.c_spin.setValue(3.0)
-        self.t_check = QCheckBox("t-closeness of the sensitive column")
+        self.t_check = QCheckBox("&t-closeness of the sensitive column")
+        self.t_check.setToolTip(
+            "t-closeness: in each group of look-alike records, the sensitive column's "
+            "distribution differs from the whole table's by at most t (0 = identical, 1 = "
+            "anything). Smaller t = less is learned from group membership. Distance: 'equal' "
+            "for categories, 'ordered' for numbers, 'hierarchical' uses the column's hierarchy.")
         self.t_spin = QDoubleSpinBox()
         self.t_spin.setRange(0.001, 1.0)
         self.t_spin.setDecimals(3)
@@ -46,13 +60,26 @@ class ModelStep(QWidget):
         self.suppression.setRange(0.0, 100.0)
         self.suppression.setSuffix(" %")
         self.suppression.setValue(5.0)
+        self.suppression.setToolTip(
+            "Suppression: records that would still stand out are removed from the release "
+            "instead of coarsening every record further. This is the largest share of rows "
+            "that may be removed; 0 % forces the model on every row.")
         self.objective = QComboBox()
         for label, key in (("Loss (ARX, default)", "loss"), ("Discernibility", "discernibility"),
                            ("Non-uniform entropy", "entropy")):
             self.objective.addItem(label, key)
+        self.objective.setToolTip(
+            "What 'best' means among the transformations that satisfy the model. Loss (as in "
+            "ARX): the share of detail removed by generalization and suppression, 0 = nothing "
+            "removed, 1 = everything. Discernibility penalizes large groups; non-uniform "
+            "entropy measures the information lost per value.")
         self.method = QComboBox()
         self.method.addItem("Optimal full-domain generalization", "optimal")
         self.method.addItem("Mondrian local recoding (k and distinct l)", "mondrian")
+        self.method.setToolTip(
+            "Optimal: one generalization level per column for the whole table (the same age "
+            "bands everywhere). Mondrian: splits the table into boxes and coarsens each box "
+            "only as much as needed; finer, but bands differ between records.")
 
         for w in (self.k_spin, self.l_spin, self.c_spin, self.t_spin, self.suppression):
             w.setMaximumWidth(110)
@@ -70,10 +97,19 @@ class ModelStep(QWidget):
                 row.addWidget(w)
             row.addStretch(1)
             form.addRow(row)
-        form.addRow("l and t protect:", self.sensitive_combo)
-        form.addRow("Suppress at most:", self.suppression)
-        form.addRow("Search objective:", self.objective)
-        form.addRow("Method:", self.method)
+        for text, widget in (("l and t &protect:", self.sensitive_combo),
+                             ("&Suppress at most:", self.suppression),
+                             ("Search &objective:", self.objective),
+                             ("&Method:", self.method)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            label.setToolTip(widget.toolTip())
+            form.addRow(label, widget)
+        help_ = QLabel("Quasi-identifiers (age, ZIP, dates…) are coarsened level by level "
+                       "until the model holds; hover over a setting for what it means. "
+                       "The search picks the least information loss.")
+        help_.setWordWrap(True)
+        form.addRow(help_)
         model_box = QGroupBox("Privacy model")
         model_box.setLayout(form)
 
@@ -81,14 +117,16 @@ class ModelStep(QWidget):
         self.qi_combo.setToolTip("Quasi-identifiers, then sensitive columns (whose hierarchy "
                                  "hierarchical t-closeness uses)")
         self.qi_combo.currentTextChanged.connect(self._show_hierarchy)
-        self.load_button = QPushButton("Use an ARX hierarchy file…")
+        self.load_button = QPushButton("Use an ARX &hierarchy file…")
         self.load_button.clicked.connect(self._choose_file)
         self.hierarchy_info = QLabel()
         self.hierarchy_info.setWordWrap(True)
         self.preview = QTableWidget(0, 0)
         self.preview.verticalHeader().setVisible(False)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Column:"))
+        column_label = QLabel("&Column:")
+        column_label.setBuddy(self.qi_combo)
+        top.addWidget(column_label)
         top.addWidget(self.qi_combo, 1)
         top.addWidget(self.load_button)
         hbox = QVBoxLayout()

@@ -3,9 +3,9 @@ alternative transformations (pick one and re-apply), the Safe Harbor checklist."
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QPushButton,
-                               QTableView, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTableView, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from ...core.charts import class_size_chart, grouped_bar_chart
 from ..table_model import ArrowTableModel
@@ -24,15 +24,71 @@ def _num(v) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
 
 
-def _fill(table: QTableWidget, headers: list[str], rows: list[list]) -> None:
+RISK_HELP = {
+    "prosecutor": "Prosecutor risk: the chance that someone who knows a person is in the "
+                  "release picks out their record from the quasi-identifiers (1 / size of "
+                  "the person's group of look-alike records).",
+    "journalist": "Journalist risk: the same, for someone who does not know whether the person "
+                  "is in the release at all (estimated from the data, or the population size "
+                  "given in the recipe).",
+    "marketer": "Marketer risk: the share of all records such an attacker would re-identify "
+                "on average when linking the whole release to another list.",
+    "records at risk": "Records whose re-identification chance is above the risk threshold "
+                       "of the recipe (20 % unless set).",
+    "unique records": "Records no other record shares the quasi-identifiers with.",
+    "smallest class": "Size of the smallest group of records with identical quasi-identifiers "
+                      "(the k actually achieved).",
+    "classes": "Number of groups of records with identical quasi-identifiers (equivalence "
+               "classes).",
+}
+UTILITY_HELP = {
+    "status": "released, dropped or pseudonymized: what became of the column",
+    "Hellinger": "Hellinger distance between the column's value distribution before and "
+                 "after: 0 = unchanged, 1 = no value in common. A generalized column's labels "
+                 "(e.g. '40-44') differ from the original values, so it shows 1 even when the "
+                 "bands keep the shape; compare the histograms below.",
+    "total variation": "Total variation distance: the share of records that would have to "
+                       "change value to turn one distribution into the other (0 to 1).",
+    "relative mean change": "Numeric columns: change of the mean, relative to the original.",
+    "variance ratio": "Numeric columns: variance after / variance before (1 = unchanged).",
+}
+ALTERNATIVE_HELP = {
+    "Loss": "Share of detail removed by generalization and suppression (ARX's Loss): "
+            "0 = nothing removed, 1 = everything. The search minimizes it.",
+    "suppressed rows": "Records removed from the release because they would still stand out.",
+    "classes": "Number of groups of records with identical quasi-identifiers.",
+    "granularity": "Share of detail kept in the quasi-identifiers (higher is better).",
+}
+
+
+def _fill(table: QTableWidget, headers: list[str], rows: list[list],
+          help_: dict[str, str] | None = None) -> None:
     table.clear()
     table.setColumnCount(len(headers))
     table.setHorizontalHeaderLabels(headers)
+    for c, header in enumerate(headers):
+        if help_ and header in help_:
+            table.horizontalHeaderItem(c).setToolTip(help_[header])
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(value if isinstance(value, str) else _num(value)))
+            item = QTableWidgetItem(value if isinstance(value, str) else _num(value))
+            tip = (help_ or {}).get(row[0]) if c == 0 and isinstance(row[0], str) else None
+            if tip:
+                item.setToolTip(tip)
+            table.setItem(r, c, item)
     table.resizeColumnsToContents()
+
+
+ALTERNATIVES_TEXT = (
+    "The best transformations the search found. Each shows the generalization level per "
+    "quasi-identifier (0 = as is, higher = coarser), ✓ marks the one applied. Pick another "
+    "than the optimum (e.g. fewer suppressed rows) and apply it.")
+
+
+def _no_model(report: dict) -> str:
+    return ("no privacy model (Safe Harbor removes and coarsens identifiers by rule; it "
+            "does not guarantee k-anonymity)" if "hipaa" in report else "no privacy model")
 
 
 class ResultsStep(QWidget):
@@ -45,9 +101,12 @@ class ResultsStep(QWidget):
         self.before_view, self.after_view = QTableView(), QTableView()
         data_tab = QWidget()
         dl = QHBoxLayout(data_tab)
-        for title, view in (("Before", self.before_view), ("After", self.after_view)):
+        for title, view in (("Before", self.before_view),
+                            ("After", self.after_view)):
+            note = ("" if title == "Before" else
+                    "; suppressed rows are left out, so rows do not line up")
             box = QVBoxLayout()
-            box.addWidget(QLabel(f"<b>{title}</b> (first {PREVIEW_ROWS} rows)"))
+            box.addWidget(QLabel(f"<b>{title}</b> (first {PREVIEW_ROWS} rows{note})"))
             box.addWidget(view)
             dl.addLayout(box)
         self.tabs.addTab(data_tab, "Before / after")
@@ -56,6 +115,11 @@ class ResultsStep(QWidget):
         self.class_chart, self.risk_chart = SvgChart(), SvgChart()
         risk_tab = QWidget()
         rl = QVBoxLayout(risk_tab)
+        risk_help = QLabel("How easily a record could be linked back to a person through its "
+                           "quasi-identifiers, before and after. Lower is safer; hover over "
+                           "a row for what it measures.")
+        risk_help.setWordWrap(True)
+        rl.addWidget(risk_help)
         rl.addWidget(self.risk_table)
         charts = QHBoxLayout()
         charts.addWidget(self.class_chart)
@@ -83,11 +147,12 @@ class ResultsStep(QWidget):
         self.alternatives = QTableWidget()
         self.alternatives.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.alternatives.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.apply_alternative_button = QPushButton("Apply the selected transformation")
+        self.apply_alternative_button = QPushButton("&Apply the selected transformation")
         alt_tab = QWidget()
         al = QVBoxLayout(alt_tab)
-        al.addWidget(QLabel("The best transformations the search found (levels per "
-                            "quasi-identifier). Pick another than the optimum and re-apply."))
+        self.alternatives_help = alt_help = QLabel(ALTERNATIVES_TEXT)
+        alt_help.setWordWrap(True)
+        al.addWidget(alt_help)
         al.addWidget(self.alternatives, 1)
         al.addWidget(self.apply_alternative_button)
         self.tabs.addTab(alt_tab, "Alternatives")
@@ -120,11 +185,17 @@ class ResultsStep(QWidget):
         self.summary.setText(
             f"<b>{rows['input']:,}</b> rows in, <b>{rows['output']:,}</b> out "
             f"({rows['suppressed']:,} suppressed, limit {rows['suppression_limit_rows']:,}). "
-            f"Measured on the output: {achieved or 'no privacy model'}{verdict}. "
+            f"Measured on the output: {achieved or _no_model(rep)}{verdict}. "
             f"Highest re-identification risk {_pct(b['prosecutor_max'])} → "
             f"{_pct(a['prosecutor_max'])}.")
-        self.before_view.setModel(ArrowTableModel(original.head(PREVIEW_ROWS), parent=self))
-        self.after_view.setModel(ArrowTableModel(outcome.data.head(PREVIEW_ROWS), parent=self))
+        self.before_view.setModel(ArrowTableModel(original.head(PREVIEW_ROWS), parent=self,
+                                                  show_types=False))
+        self.after_view.setModel(ArrowTableModel(outcome.data.head(PREVIEW_ROWS), parent=self,
+                                                 show_types=False))
+        for view in (self.before_view, self.after_view):   # headers readable, not clipped
+            view.resizeColumnsToContents()
+            for c in range(view.model().columnCount()):
+                view.setColumnWidth(c, min(view.columnWidth(c), 220))
         self._fill_risk(b, a)
         self._fill_utility(rep)
         self._fill_alternatives(outcome.candidates, rep["generalization"]["levels"])
@@ -142,7 +213,10 @@ class ResultsStep(QWidget):
                 ("smallest class", "min_class_size", _num),
                 ("classes", "n_classes", _num)]
         _fill(self.risk_table, ["", "before", "after"],
-              [[label, f(b[k]), f(a[k])] for label, k, f in keys])
+              [[label, f(b[k]), f(a[k])] for label, k, f in keys],
+              {label: next(t for k, t in RISK_HELP.items() if label.startswith(k))
+               for label, _k, _f in keys})
+        self.risk_table.horizontalHeader().setStretchLastSection(False)
         self.class_chart.set_svg(class_size_chart(
             {int(k): v for k, v in b["class_size_counts"].items()},
             compare={int(k): v for k, v in a["class_size_counts"].items()}))
@@ -156,15 +230,19 @@ class ResultsStep(QWidget):
     def _fill_utility(self, rep: dict) -> None:
         u = rep["utility"]
         m = rep["generalization"].get("metrics") or {}
-        self.utility_label.setText(
-            "Information loss: " + (", ".join(f"{k.replace('_', ' ')} {_num(v)}"
-                                             for k, v in m.items() if not isinstance(v, dict))
-                                    or "no generalization"))
+        figures = ", ".join(f"{k.replace('_', ' ')} {_num(v)}" for k, v in m.items()
+                            if not isinstance(v, dict))
+        plain = (f"Loss: {100 * m['loss']:.0f} % of the quasi-identifiers' detail was removed "
+                 f"(0 % = nothing, 100 % = everything). " if m.get("loss") is not None else "")
+        self.utility_label.setText(plain + "All measures: " + (figures or "no generalization")
+                                   + ". Hover over a column heading for its meaning.")
+        self.utility_label.setToolTip(ALTERNATIVE_HELP["Loss"])
         rows = [[col, e["status"], e.get("hellinger"), e.get("total_variation"),
                  e.get("relative_mean_change"), e.get("variance_ratio")]
                 for col, e in u["columns"].items()]
         _fill(self.utility_table, ["column", "status", "Hellinger", "total variation",
-                                   "relative mean change", "variance ratio"], rows)
+                                   "relative mean change", "variance ratio"], rows,
+              UTILITY_HELP)
         self.histogram_column.blockSignals(True)
         self.histogram_column.clear()
         self.histogram_column.addItems(list(rep.get("histograms", {})))
@@ -182,6 +260,11 @@ class ResultsStep(QWidget):
 
     def _fill_alternatives(self, candidates: list[dict], chosen: dict) -> None:
         self.candidates = list(candidates)
+        self.alternatives.setVisible(bool(candidates))
+        self.alternatives_help.setText(ALTERNATIVES_TEXT if candidates else (
+            "No search ran, so there are no alternatives: the recipe asks for no privacy "
+            "model (k-anonymity, l-diversity or t-closeness), or fixes the levels itself. "
+            "Set one on the Privacy model page to get a list here."))
         qis = list(chosen) or (list(candidates[0]["levels"]) if candidates else [])
         rows = []
         for c in candidates:
@@ -189,7 +272,7 @@ class ResultsStep(QWidget):
             rows.append([mark + " ".join(str(c["levels"][q]) for q in qis), c["loss"],
                          c["suppressed"], c["classes"], c["granularity"]])
         _fill(self.alternatives, [f"levels ({', '.join(qis)})", "Loss", "suppressed rows",
-                                  "classes", "granularity"], rows)
+                                  "classes", "granularity"], rows, ALTERNATIVE_HELP)
         self.apply_alternative_button.setEnabled(bool(candidates))
 
     def selected_alternative(self) -> dict | None:
@@ -207,6 +290,13 @@ class ResultsStep(QWidget):
             ("Every identifier type found was handled. " if checklist["compliant"] else
              "Some identifier types are NOT handled as Safe Harbor requires. ")
             + checklist["reminder"])
-        _fill(self.checklist, ["identifier type", "columns", "what was done", "status"],
-              [[i["title"], ", ".join(i["columns"]) or "—",
-                "; ".join(i["actions"]) or i["note"], i["status"]] for i in checklist["items"]])
+        _fill(self.checklist, ["identifier type", "status", "columns", "what was done"],
+              [[i["title"], i["status"], ", ".join(i["columns"]) or "—",
+                "; ".join(i["actions"]) or i["note"]] for i in checklist["items"]])
+        for c, width in ((0, 300), (1, 70), (2, 200)):      # the verdict stays in view; long
+            self.checklist.setColumnWidth(c, width)          # cells are elided, in full as tooltip
+        self.checklist.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for r in range(self.checklist.rowCount()):
+            for c in range(self.checklist.columnCount()):
+                item = self.checklist.item(r, c)
+                item.setToolTip(item.text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton,
                                QRadioButton, QStackedWidget, QVBoxLayout, QWidget)
@@ -64,8 +65,10 @@ class PrepareWizard(QWidget):
                        + [f"{5 + i}. {spec.title}" for i, spec in enumerate(self.extra)]
                        + [f"{5 + len(self.extra)}. Run", f"{6 + len(self.extra)}. Results"])
 
-        self.back_button = QPushButton("Back")
-        self.next_button = QPushButton("Next")
+        self.back_button = QPushButton("&Back")
+        self.next_button = QPushButton("&Next")
+        self.next_button.setDefault(True)
+        self.next_button.setAutoDefault(True)
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
         nav = QHBoxLayout()
@@ -97,7 +100,9 @@ class PrepareWizard(QWidget):
         self.dataset_info.setWordWrap(True)
         self.dataset_combo.currentIndexChanged.connect(self._describe_dataset)
         form = QFormLayout(w)
-        form.addRow("Dataset to release:", self.dataset_combo)
+        label = QLabel("&Dataset to release:")
+        label.setBuddy(self.dataset_combo)
+        form.addRow(label, self.dataset_combo)
         form.addRow("", self.dataset_info)
         return w
 
@@ -117,7 +122,7 @@ class PrepareWizard(QWidget):
             layout.addWidget(button)
             layout.addWidget(help_)
         self.preset_buttons[RESEARCH].setChecked(True)
-        self.load_recipe_button = QPushButton("Or load a recipe file…")
+        self.load_recipe_button = QPushButton("Or &load a recipe file…")
         self.load_recipe_button.clicked.connect(self._load_recipe_file)
         layout.addWidget(self.load_recipe_button)
         layout.addStretch(1)
@@ -127,11 +132,11 @@ class PrepareWizard(QWidget):
         w = QWidget()
         self.recipe_view = QPlainTextEdit()
         self.recipe_view.setReadOnly(True)
-        self.save_recipe_button = QPushButton("Save this recipe…")
+        self.save_recipe_button = QPushButton("&Save this recipe…")
         self.save_recipe_button.clicked.connect(lambda: self.save_recipe())
         layout = QVBoxLayout(w)
-        layout.addWidget(QLabel("The recipe that will run (press Next to run it; Cancel "
-                                "stops it and nothing is kept):"))
+        layout.addWidget(QLabel("The recipe that will run (press Run to start; Cancel or "
+                                "Esc stops it and nothing is kept):"))
         layout.addWidget(self.recipe_view, 1)
         layout.addWidget(self.save_recipe_button)
         return w
@@ -139,13 +144,19 @@ class PrepareWizard(QWidget):
     def _results_page(self) -> QWidget:
         w = QWidget()
         self.release_name = QLineEdit()
-        self.save_button = QPushButton("Save release in the vault")
+        self.save_button = QPushButton("&Save release in the vault")
+        self.save_button.setToolTip("Store the recipe, the de-identified table and the report "
+                                    "in the vault under the release name")
         self.save_button.clicked.connect(self.save_release)
-        self.export_button = QPushButton("Export report (HTML)…")
+        self.export_button = QPushButton("E&xport report (HTML)…")
+        self.export_button.setToolTip("Write the release report (every figure and chart) as "
+                                      "one self-contained HTML file")
         self.export_button.clicked.connect(lambda: self.export_report())
         self.saved_label = QLabel()
         row = QHBoxLayout()
-        row.addWidget(QLabel("Release name:"))
+        name_label = QLabel("Release na&me:")
+        name_label.setBuddy(self.release_name)
+        row.addWidget(name_label)
         row.addWidget(self.release_name, 1)
         row.addWidget(self.save_button)
         row.addWidget(self.export_button)
@@ -171,7 +182,7 @@ class PrepareWizard(QWidget):
         busy = self.runner.is_busy
         self.back_button.setEnabled(i > 0 and not busy)
         self.next_button.setEnabled(i < self.results_index and not busy)
-        self.next_button.setText("Run" if i == self.run_index else "Next")
+        self.next_button.setText("&Run" if i == self.run_index else "&Next")
 
     def back(self) -> None:
         i = self.steps.currentIndex()
@@ -296,7 +307,10 @@ class PrepareWizard(QWidget):
             if not name:
                 return
             path = Path(name)
-        Path(path).write_text(R.dumps(self.state.recipe), encoding="utf-8")
+        try:
+            Path(path).write_text(R.dumps(self.state.recipe), encoding="utf-8")
+        except OSError as exc:
+            show_error(self, _write_error(path, exc), title="Save recipe")
 
     # -- run, alternatives, save ------------------------------------------------------------
     def run(self) -> None:
@@ -350,8 +364,24 @@ class PrepareWizard(QWidget):
             if not name:
                 return
             path = Path(name)
-        Path(path).write_text(render_html(self.state.outcome.report), encoding="utf-8")
+        try:
+            Path(path).write_text(render_html(self.state.outcome.report), encoding="utf-8")
+        except OSError as exc:
+            show_error(self, _write_error(path, exc), title="Export report")
+            return
         self.saved_label.setText(f"Report written to {path}.")
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Esc cancels the wizard's own job (the main window's Esc only knows its runner)."""
+        if event.key() == Qt.Key.Key_Escape and self.runner.is_busy:
+            self.runner.cancel()
+            return
+        super().keyPressEvent(event)
+
+
+def _write_error(path, exc: OSError) -> PPDSError:
+    return PPDSError(f"{path}: cannot write the file ({exc.strerror or exc})",
+                     hint="choose another folder or file name")
 
 
 def _load_dataset(vault, ref, task=None) -> dict:
