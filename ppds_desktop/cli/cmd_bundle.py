@@ -37,7 +37,7 @@ def _register_identity(subparsers) -> None:
                    help="replace an existing identity (every contact will see a key change)")
     s = _sub(sub, "show", "show your identity and the fingerprint to read out to peers",
              cmd_identity_show)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print JSON")
     s = _sub(sub, "export", "write your identity card (public keys only) to a file",
              cmd_identity_export)
     s.add_argument("-o", "--output", type=Path, required=True,
@@ -54,7 +54,7 @@ def _register_contact(subparsers) -> None:
     s.add_argument("--accept-key-change", action="store_true",
                    help="accept NEW keys for a known contact (only after checking by phone)")
     s = _sub(sub, "list", "list contacts with their verification state", cmd_contact_list)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print JSON")
     s = _sub(sub, "verify", "mark a contact verified after comparing fingerprints",
              cmd_contact_verify)
     s.add_argument("contact", help="contact name")
@@ -81,11 +81,11 @@ def _register_bundle(subparsers) -> None:
     s.add_argument("--allow-identifiers", action="store_true",
                    help="seal data that still has direct identifiers (names, SSNs...) as they are")
     s = _sub(sub, "inspect", "show what a bundle claims, without decrypting", cmd_bundle_inspect)
-    s.add_argument("file", type=Path)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("file", type=Path, help="bundle file (.ppdsb)")
+    s.add_argument("--json", action="store_true", help="print JSON")
     s = _sub(sub, "open", "verify a bundle fully and import its data as a dataset",
              cmd_bundle_open)
-    s.add_argument("file", type=Path)
+    s.add_argument("file", type=Path, help="bundle file (.ppdsb)")
     s.add_argument("--name", help="name of the new dataset")
     s.add_argument("--yes", action="store_true",
                    help="confirm importing a bundle that was imported before (replay)")

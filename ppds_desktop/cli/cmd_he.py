@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s = sub.add_parser("keygen", help="create a Paillier key pair and publish its public key "
                                       "on your identity card")
     add_vault_option(s)
-    s.add_argument("--bits", type=int, choices=(2048, 3072), default=2048)
+    s.add_argument("--bits", type=int, choices=(2048, 3072), default=2048,
+                   help="key size (default 2048)")
     s.add_argument("--name", default="default", help="name of the key in the vault")
     s.add_argument("--no-publish", action="store_true", help="keep it off the identity card")
     s.add_argument("--replace", action="store_true", help="replace a key of the same name")
@@ -55,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--epsilon", type=float, help="add discrete-Laplace noise spending this ε")
     s.add_argument("--budget-dataset", help="dataset whose privacy budget the noise spends")
     s.add_argument("--dry-run", action="store_true", help="only show what would be decrypted")
-    s.add_argument("--accept-unverified", action="store_true")
+    s.add_argument("--accept-unverified", action="store_true",
+                   help="accept a bundle from a contact whose fingerprint is not verified")
     s.set_defaults(func=cmd_answer)
 
     s = sub.add_parser("show", help="show a result bundle: table, provenance, optional chart")
@@ -63,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("result", type=Path, help="result bundle")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--chart", type=Path, help="also write the chart as SVG to this file")
-    s.add_argument("--accept-unverified", action="store_true")
+    s.add_argument("--accept-unverified", action="store_true",
+                   help="accept a bundle from a contact whose fingerprint is not verified")
     s.set_defaults(func=cmd_show)
 
 

@@ -150,8 +150,10 @@ class MainWindow(QMainWindow):
         self.session.runner.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.key() == Qt.Key.Key_Escape and self.session.runner.is_busy:
-            self.session.runner.cancel()
+        busy = self.session.busy_runners()
+        if event.key() == Qt.Key.Key_Escape and busy:
+            for runner in busy:  # the session's job and any page's own job
+                runner.cancel()
             return
         super().keyPressEvent(event)
 

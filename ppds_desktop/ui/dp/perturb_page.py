@@ -28,6 +28,19 @@ from ..widgets.svg_view import SvgChart
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
 
+
+PARAM_HELP = {
+    "additive_noise": "Noise variance as a fraction of each column's own variance "
+                      "(0.1 = the noise's variance is a tenth of the data's)",
+    "local_dp": "Privacy loss per record: smaller ε = more noise, stronger protection; "
+                "counted against the dataset's budget",
+    "rank_swap": "Values are swapped only with values at most this percentage of rows away "
+                 "in sorted order",
+    "swap": "Share of records, in each stratum, whose values are shuffled among themselves",
+    "randomized_response": "Privacy loss per record: smaller ε = answers replaced more often",
+    "pram": "Probability that a category is kept as it is (the rest are changed at random)",
+}
+
 METHODS = [
     ("Additive noise", "additive_noise", "Adds random noise to numeric columns; 'correlated' keeps "
                                          "their correlations. No formal privacy guarantee."),
@@ -106,7 +119,10 @@ class PerturbationPage(QWidget):
         form.addRow("", self.method_help)
         form.addRow("C&olumns", self.columns_list)
         form.addRow(self.param_label, self.param)
-        form.addRow("k", self.k_spin)
+        self.k_spin.setToolTip("Microaggregation group size: each value is replaced by the mean of "
+                               "a group of at least k similar records (larger k = more privacy, "
+                               "less detail)")
+        form.addRow("&k (group size)", self.k_spin)
         form.addRow("", self.correlated)
         form.addRow("&Strata", self.strata_edit)
         form.addRow("Bo&unds", self.bounds_edit)
@@ -172,6 +188,7 @@ class PerturbationPage(QWidget):
             "pram": ("Retention", 0.01, 0.99, 0.8),
         }.get(key, ("", 0.0, 1.0, 0.0))
         self.param_label.setText(label)
+        self.param.setToolTip(PARAM_HELP.get(key, ""))
         self.param.setRange(lo, hi)
         self.param.setValue(value)
         self.param.setEnabled(bool(label))

@@ -24,7 +24,7 @@ class TaskProgress(QWidget):
         self.bar.setTextVisible(True)
         self.bar.setFormat("%p%")
         self.bar.setMinimumWidth(160)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("&Cancel")
         self.cancel_button.setToolTip("Stop the running job; nothing it started is kept (Esc)")
         self.cancel_button.clicked.connect(runner.cancel)
         layout = QHBoxLayout(self)
