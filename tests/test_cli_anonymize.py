@@ -23,6 +23,8 @@ def sample_csv(tmp_path: Path) -> Path:
     df.to_csv(path, index=False)
     return path
 
+IDS = "Name,Phone,Email,SSN"   # the sample's direct identifiers
+
 
 def test_anonymize_file_with_flags_writes_output_report_and_recipe(tmp_path, sample_csv, capsys):
     out, rep, html, rec = (tmp_path / n for n in ("out.csv", "r.json", "r.html", "recipe.json"))
@@ -176,14 +178,15 @@ def _fails(capsys, argv) -> str:
 
 def test_impossible_model_says_which_setting_can_never_hold(tmp_path, sample_csv, capsys):
     out = tmp_path / "out.csv"
-    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age,Gender", "--k", "5000",
-                          "-o", str(out)])
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--drop", IDS, "--qi", "Age,Gender",
+                          "--k", "5000", "-o", str(out)])
     assert "lower k to at most 400" in err and "400 rows" in err
     distinct = pd.read_csv(sample_csv)["Medical Condition"].nunique()
-    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age,Gender", "--sensitive",
-                          "Medical Condition", "--l", "50", "-o", str(out)])
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--drop", IDS, "--qi", "Age,Gender",
+                          "--sensitive", "Medical Condition", "--l", "50", "-o", str(out)])
     assert f"lower l to at most {distinct}" in err and "'Medical Condition'" in err
-    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age,Gender,ZIP,Date of Birth",
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--drop", IDS,
+                          "--qi", "Age,Gender,ZIP,Date of Birth",
                           "--sensitive", "Medical Condition", "--k", "300", "--l", "3",
                           "--hierarchy", f"Age={_flat_age_hierarchy(tmp_path, sample_csv)}",
                           "-o", str(out)])
@@ -223,7 +226,7 @@ def test_hierarchy_groups_file_of_the_wrong_shape(tmp_path, sample_csv, capsys):
 
 
 def test_qi_without_a_model_says_nothing_was_generalized(tmp_path, sample_csv, capsys):
-    assert main(["anonymize", str(sample_csv), "--qi", "Age", "-o",
+    assert main(["anonymize", str(sample_csv), "--drop", IDS, "--qi", "Age", "-o",
                  str(tmp_path / "o.csv")]) == 0
     assert "no privacy model requested (add --k, --l or --t)" in capsys.readouterr().out
 
@@ -237,4 +240,14 @@ def test_no_partial_release_when_a_destination_fails(tmp_path, sample_csv, capsy
     folder.mkdir()                             # when writing, after the output was written
     _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age", "--k", "2", "-o", str(out),
                     "--report", str(folder)])
+    assert not out.exists()
+
+
+def test_identifier_columns_left_out_of_the_recipe_are_refused(tmp_path, sample_csv, capsys):
+    """A column the profiler or the vault marks as an identifier is never released by default."""
+    out = tmp_path / "out.csv"
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--qi", "Age", "--k", "2",
+                          "-o", str(out)])
+    assert 'columns["Name"]' in err and "Name, Phone, Email, SSN" in err
+    assert '--drop "Name,Phone,Email,SSN"' in err
     assert not out.exists()

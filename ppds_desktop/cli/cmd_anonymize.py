@@ -265,12 +265,11 @@ def run_anonymize(args) -> int:
     try:
         task = progress_task("anonymize")
         df, name = _load(args, vault, task.sub(0.0, 0.1))
-        roles = kinds = None
-        if args.preset and not args.recipe:
-            in_vault = vault is not None and not Path(str(args.input)).is_file()
-            roles, kinds = svc.column_hints(df, vault if in_vault else None,
-                                            name if in_vault else None)
-        recipe = build_recipe(args, df, roles, kinds)
+        in_vault = vault is not None and not Path(str(args.input)).is_file()
+        roles, kinds = svc.column_hints(df, vault if in_vault else None,
+                                        name if in_vault else None)
+        recipe = build_recipe(args, df, roles if args.preset and not args.recipe else None,
+                              kinds if args.preset and not args.recipe else None)
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
         if args.save_recipe:
@@ -279,7 +278,8 @@ def run_anonymize(args) -> int:
             print(f"recipe written to {args.save_recipe}")
             return 0
         base = args.recipe.parent if args.recipe else Path.cwd()
-        outcome = svc.run_release_on_frame(df, recipe, vault=vault, source=name, base_dir=base,
+        outcome = svc.run_release_on_frame(df, recipe, vault=vault, source=name, roles=roles,
+                                           base_dir=base,
                                            task=task.sub(0.1, 0.9))
         written: list[Path] = []
         try:                    # all files of the release, or none of them

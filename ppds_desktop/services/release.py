@@ -64,15 +64,20 @@ def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None)
     :func:`save_release`."""
     task = ensure_task(task)
     info = vault.dataset_info(dataset_ref)
+    document.check_identifiers_handled(recipe, {c: r.role for c, r in vault.roles(info.id).items()})
     df = vault.load_dataset(info.id, task=task.sub(0.0, 0.1))
     return run_recipe(df, recipe, keys=vault_keyring(vault), vault=vault, source=info.name,
                       task=task.sub(0.1, 1.0))
 
 
 def run_release_on_frame(df: pd.DataFrame, recipe: dict, *, vault=None, source=None,
-                         base_dir: Path | None = None,
+                         roles: dict[str, str] | None = None, base_dir: Path | None = None,
                          task: TaskState | None = None) -> ReleaseOutcome:
-    """Run ``recipe`` on a table already in memory (a file read by the CLI)."""
+    """Run ``recipe`` on a table already in memory (a file read by the CLI). ``roles`` are the
+    dataset's saved roles; for a file, the profiler's suggestions are used instead."""
+    if roles is None:
+        roles, _kinds = column_hints(df)
+    document.check_identifiers_handled(recipe, roles)
     keys = vault_keyring(vault) if vault is not None else KeyRing()
     return run_recipe(df, recipe, keys=keys, vault=vault, source=source, base_dir=base_dir,
                       task=task)

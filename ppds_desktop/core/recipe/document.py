@@ -80,6 +80,21 @@ def column_actions(recipe: dict) -> dict[str, dict]:
     return out
 
 
+def check_identifiers_handled(recipe: dict, roles: dict[str, str]) -> None:
+    """Refuse a recipe that says nothing about a column whose role is ``identifier``: left out,
+    it would be released unchanged. ``roles`` are the dataset's (or the profiler's) roles."""
+    listed = recipe.get("columns") or {}
+    missing = [c for c, role in roles.items() if role == "identifier" and c not in listed]
+    if missing:
+        names = ", ".join(missing)
+        raise RecipeError(
+            f"the recipe says nothing about the identifier column(s) {names}, which would be "
+            f"released unchanged; drop, mask or pseudonymize them (e.g. --drop "
+            f"\"{','.join(missing)}\"), "
+            f"or list them with another role if they are not identifying",
+            field=f'columns["{missing[0]}"]')
+
+
 def quasi_identifiers(recipe: dict) -> list[str]:
     """Columns with role quasi_identifier that are released (not dropped)."""
     return [c for c, s in column_actions(recipe).items()
