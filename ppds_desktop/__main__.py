@@ -22,6 +22,31 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def missing_x11_libraries() -> list[str]:
+    """On Linux X11, the system libraries Qt's xcb plugin needs but cannot find.
+
+    Qt aborts the whole process when its platform plugin fails to load, so we ask the dynamic
+    linker first (``ldd`` on the plugin) and can say which packages to install instead.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM") \
+            or os.environ.get("WAYLAND_DISPLAY") or not os.environ.get("DISPLAY"):
+        return []
+    import shutil
+    import subprocess
+
+    import PySide6
+
+    plugin = os.path.join(os.path.dirname(PySide6.__file__), "Qt", "plugins", "platforms",
+                          "libqxcb.so")
+    if not os.path.exists(plugin) or shutil.which("ldd") is None:
+        return []
+    try:
+        out = subprocess.run(["ldd", plugin], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.split()[0] for line in out.splitlines() if "not found" in line]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ppds-desktop", description="PPDS Desktop")
     parser.add_argument("--version", action="version", version=f"PPDS Desktop {__version__}")
@@ -42,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     if not has_display() and not (args.probe_startup or args.screenshot):
         print("No display found (DISPLAY/WAYLAND_DISPLAY unset): running `ppds demo` instead "
               "of the window.", flush=True)
+        from .cli import main as cli_main
+
+        return cli_main(["demo"])
+    missing = missing_x11_libraries()
+    if missing:
+        print("The window cannot open: Qt needs these system libraries, which are missing: "
+              f"{', '.join(missing)}. On Debian/Ubuntu: sudo apt-get install libxcb-cursor0 "
+              "libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0. Running `ppds demo` instead.",
+              flush=True)
         from .cli import main as cli_main
 
         return cli_main(["demo"])

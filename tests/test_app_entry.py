@@ -46,3 +46,19 @@ def test_version():
     proc = subprocess.run([sys.executable, "-m", "ppds_desktop", "--version"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("PPDS Desktop ")
+
+
+def test_missing_x11_libraries_are_named_instead_of_qt_aborting(monkeypatch):
+    import subprocess as sp
+
+    from ppds_desktop import __main__ as entry
+
+    monkeypatch.setattr(entry.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    ldd = "\tlibxcb-icccm.so.4 => not found\n\tlibc.so.6 => /lib/libc.so.6 (0x1)\n"
+    monkeypatch.setattr(sp, "run", lambda *a, **k: sp.CompletedProcess(a, 0, stdout=ldd))
+    assert entry.missing_x11_libraries() == ["libxcb-icccm.so.4"]
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")   # offscreen needs no X11 libraries
+    assert entry.missing_x11_libraries() == []
