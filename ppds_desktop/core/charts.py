@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"]
 _FONT = "font-family:sans-serif;font-size:11px;fill:#333"
 _MARGIN = dict(left=56, right=16, top=30, bottom=58)
+_CHAR_W = 6.2          # average glyph width of the 11 px chart font, for layout estimates
 
 
 def _fmt(v: float) -> str:
@@ -97,6 +98,14 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
     m = dict(_MARGIN)
     if len(names) > 1:
         m["top"] += 16                       # the legend sits under the title
+    tick_text = [f"{round(t * 100, 2):g}%" if percent else _fmt(t) for t in ticks]
+    # Room for the widest tick label plus the rotated y-axis title, so they never overlap.
+    m["left"] = max(m["left"], int(_CHAR_W * max(map(len, tick_text))) + (30 if ylabel else 14))
+    short_labels = [s if len(s) <= 14 else s[:13] + "…" for s in labels]
+    rotated = len(labels) > 8
+    if rotated:                              # slanted labels reach this far below the axis
+        depth = _CHAR_W * max(map(len, short_labels), default=0) * 0.58 + 16
+        m["bottom"] = max(m["bottom"], int(depth) + (22 if xlabel else 6))
     pw, ph = width - m["left"] - m["right"], height - m["top"] - m["bottom"]
 
     def ypos(v: float) -> float:
@@ -109,12 +118,11 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>']
     if title:
         out.append(_text(width / 2, 18, title, bold=True))
-    for t in ticks:
+    for t, text in zip(ticks, tick_text):
         y = ypos(t)
         out.append(f'<line x1="{m["left"]}" y1="{y:.1f}" x2="{width - m["right"]}" y2="{y:.1f}" '
                    'stroke="#e6e6e6"/>')
-        out.append(_text(m["left"] - 6, y + 4, f"{round(t * 100, 2):g}%" if percent else _fmt(t),
-                         anchor="end"))
+        out.append(_text(m["left"] - 6, y + 4, text, anchor="end"))
     n = max(len(labels), 1)
     group_w = pw / n
     bar_w = group_w * 0.8 / max(len(names), 1)
@@ -136,9 +144,9 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
                 out.append(f'<path d="M{cx:.1f},{ypos(lo):.1f}V{ypos(hi):.1f}'
                            f'M{cx - 4:.1f},{ypos(lo):.1f}h8M{cx - 4:.1f},{ypos(hi):.1f}h8" '
                            'stroke="#222" fill="none"/>')
-        short = label if len(label) <= 14 else label[:13] + "…"
+        short = short_labels[i]
         lx = m["left"] + (i + 0.5) * group_w
-        if n > 8:
+        if rotated:
             out.append(_text(lx, m["top"] + ph + 12, short, anchor="end", rotate=-35))
         else:
             out.append(_text(lx, m["top"] + ph + 16, short))
