@@ -89,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     hs.required = True
     b = hs.add_parser("build", help="build a hierarchy for a column and write it as ARX CSV")
     b.add_argument("input", help="a file or a vault dataset name")
-    b.add_argument("--column", required=True)
+    b.add_argument("--column", required=True, help="the column to build the hierarchy for")
     b.add_argument("--kind", choices=["auto", "intervals", "dates", "redaction", "categories"],
                    default="auto")
     b.add_argument("--widths", help="intervals: comma-separated widths, e.g. 5,10,20")
@@ -103,14 +103,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                      "it into a recipe")
     i.add_argument("file", type=Path)
     i.add_argument("--input", required=True, help="the data it is for (file or dataset)")
-    i.add_argument("--column", required=True)
+    i.add_argument("--column", required=True, help="the column the hierarchy generalizes")
     i.add_argument("--recipe", type=Path, help="add it to this recipe (written in place)")
     add_vault_option(i)
     i.set_defaults(func=run_hierarchy_import)
     e = hs.add_parser("export", help="write the hierarchy a recipe uses for a column as ARX CSV")
     e.add_argument("--recipe", type=Path, required=True)
     e.add_argument("--input", required=True, help="the data (file or dataset)")
-    e.add_argument("--column", required=True)
+    e.add_argument("--column", required=True, help="the column whose hierarchy to write")
     e.add_argument("-o", "--output", type=Path, required=True)
     add_vault_option(e)
     e.set_defaults(func=run_hierarchy_export)
@@ -119,9 +119,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ps = p.add_subparsers(dest="pseudonym_command", metavar="ACTION")
     ps.required = True
     lk = ps.add_parser("lookup", help="which source value a pseudonym stands for")
-    lk.add_argument("pseudonym")
+    lk.add_argument("pseudonym", help="the pseudonym as it appears in the release")
     lk.add_argument("--dataset", required=True, help="the source dataset in the vault")
-    lk.add_argument("--column", required=True)
+    lk.add_argument("--column", required=True, help="the column that was pseudonymized")
     lk.add_argument("--key", required=True, help="the pseudonym key's name")
     lk.add_argument("--prefix", default="", help="the prefix the recipe used")
     add_vault_option(lk)
@@ -458,7 +458,9 @@ def run_pseudonym_lookup(args) -> int:
     finally:
         vault.lock()
     if not found:
-        print("no value of that column has this pseudonym under this key", file=sys.stderr)
+        hint = "" if args.prefix else " (if the recipe gave the pseudonyms a prefix, pass it with --prefix)"
+        print(f"ppds: error: no value of column '{args.column}' has this pseudonym under key "
+              f"'{args.key}'{hint}", file=sys.stderr)
         return 1
     for value in found:
         print(value)

@@ -7,7 +7,9 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run every capability end to end on the sample data",
-                              description=__doc__)
+                              description="Run every capability end to end on the bundled "
+                                          "synthetic sample, in a temporary folder that is "
+                                          "removed afterwards, and print what each step did.")
     p.set_defaults(func=run)
 
 

@@ -136,9 +136,10 @@ class _SummaryPage(QWizardPage):
                              "recipe, report and privacy budget spent, and its data.")
         identifiers = sharing.identifier_columns(self.wiz.session.vault, target.ref)
         self.identifiers.setText(
-            f"⚠ This dataset has direct identifiers: {', '.join(identifiers)}. They would be "
-            f"sent as they are. To share de-identified data, go back and choose a release made "
-            f"on the Prepare release page." if identifiers else "")
+            f"⚠ This {'release still has' if target.kind == 'release' else 'dataset has'} direct "
+            f"identifiers: {', '.join(identifiers)}. They would be sent as they are. To share "
+            f"de-identified data, go back and choose a release made on the Prepare release page "
+            f"that drops or pseudonymizes them." if identifiers else "")
         self.identifiers.setVisible(bool(identifiers))
         self.allow_identifiers.setChecked(False)
         self.allow_identifiers.setVisible(bool(identifiers))
