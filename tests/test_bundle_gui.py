@@ -1,5 +1,5 @@
 """The sharing GUI with two vaults in one test: alice and bob exchange and verify cards through
-the Identity & contacts page, alice seals a release for bob with the Share wizard, bob opens it
+the Identity & sharing page, alice seals a release for bob with the Share wizard, bob opens it
 with the Open-bundle wizard and gets the dataset; a tampered copy is refused on the verify page."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ppds_desktop.core.anonymize import dateshift, masking, pseudonym, recode
+from ppds_desktop.core.anonymize.actions import vault_keyring
 from ppds_desktop.core.errors import InputError, RecipeError
 
 KEY_A = bytes(range(32))
@@ -63,13 +64,17 @@ def test_pseudonym_lookup_recomputes_from_source():
     assert pseudonym.lookup(p[1], source, KEY_B) == []
 
 
-def test_pseudonym_key_lives_in_the_vault(vault):
-    k1 = pseudonym.ensure_key(vault, "study-42")
-    assert pseudonym.ensure_key(vault, "study-42") == k1
-    assert vault.has_secret(pseudonym.KEY_KIND, "study-42")
-    assert pseudonym.ensure_key(vault, "other-recipient") != k1
+def test_pseudonym_keys_come_from_the_vault_or_are_made_in_memory(vault):
+    vault.put_secret(pseudonym.KEY_KIND, "study-42", KEY_A)
+    ring = vault_keyring(vault)
+    assert ring.get(pseudonym.KEY_KIND, "study-42") == KEY_A
+    fresh = ring.get(pseudonym.KEY_KIND, "other-recipient")
+    assert ring.get(pseudonym.KEY_KIND, "other-recipient") == fresh
+    assert len(fresh) == pseudonym.KEY_BYTES and fresh != KEY_A
+    assert ring.created == {(pseudonym.KEY_KIND, "other-recipient"): fresh}
+    assert not vault.has_secret(pseudonym.KEY_KIND, "other-recipient")   # a run writes nothing
     with pytest.raises(RecipeError):
-        pseudonym.ensure_key(vault, "../bad")
+        ring.get(pseudonym.KEY_KIND, "../bad")
 
 
 def test_date_shift_is_consistent_per_person_and_bounded():

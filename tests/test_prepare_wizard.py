@@ -33,11 +33,22 @@ def click(qtbot, button):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+def next_until_run(qtbot, w):
+    """Next through the remaining steps (and any extra pages) up to the Run page."""
+    while w.steps.currentIndex() < w.run_index:
+        click(qtbot, w.next_button)
+
+
 def choose_dataset(qtbot, w, name="Sample admissions"):
     """Step 1 → 2: the dataset loads on the worker, then the wizard moves on."""
     w.select_dataset(name)
     click(qtbot, w.next_button)
     qtbot.waitUntil(lambda: w.steps.currentIndex() == 1, timeout=30_000)
+
+
+def to_run_page(qtbot, w):
+    choose_dataset(qtbot, w)
+    next_until_run(qtbot, w)
 
 
 def test_page_is_registered():
@@ -81,8 +92,7 @@ def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
     ms.qi_combo.setCurrentText("ZIP")
     assert "redaction" in ms.hierarchy_info.text()
     click(qtbot, w.next_button)                                   # → run (extra pages first)
-    while w.steps.currentIndex() < w.run_index:
-        click(qtbot, w.next_button)
+    next_until_run(qtbot, w)
     assert '"k": 5' in w.recipe_view.toPlainText()
     with qtbot.waitSignal(w.runner.finished, timeout=60_000):
         click(qtbot, w.next_button)                               # Run
@@ -133,8 +143,7 @@ def test_hipaa_preset_shows_the_checklist(qtbot, wizard):
     assert w.columns_step.table.cellWidget(zip_row, 2).currentData() == "zip3"
     click(qtbot, w.next_button)
     assert not w.model_step.k_check.isChecked()
-    while w.steps.currentIndex() < w.run_index:
-        click(qtbot, w.next_button)
+    next_until_run(qtbot, w)
     with qtbot.waitSignal(w.runner.finished, timeout=60_000):
         click(qtbot, w.next_button)
     rs = w.results_step
@@ -161,11 +170,7 @@ def test_bad_parameters_keep_the_user_on_the_page(qtbot, wizard, monkeypatch):
 
 def test_cancel_leaves_the_wizard_on_the_run_page(qtbot, wizard, vault):
     w = wizard
-    choose_dataset(qtbot, w)
-    for _ in range(3):
-        click(qtbot, w.next_button)
-    while w.steps.currentIndex() < w.run_index:
-        click(qtbot, w.next_button)
+    to_run_page(qtbot, w)
     w.runner.progress.connect(lambda *_: w.runner.cancel())     # Cancel as soon as it starts
     with qtbot.waitSignal(w.runner.cancelled, timeout=60_000):
         click(qtbot, w.next_button)
@@ -218,8 +223,7 @@ def test_perturbation_page_adds_its_section(qtbot, wizard):
     page = w.steps.currentWidget().page
     page.load_section({"steps": [{"method": "rank_swap", "columns": ["Billing Amount"],
                                   "p": 5}]})
-    while w.steps.currentIndex() < w.run_index:                  # and any later extra page
-        click(qtbot, w.next_button)
+    next_until_run(qtbot, w)                                     # and any later extra page
     assert w.state.recipe["perturbation"]["steps"][0]["method"] == "rank_swap"
     with qtbot.waitSignal(w.runner.finished, timeout=60_000):
         click(qtbot, w.next_button)
@@ -272,21 +276,12 @@ def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
     assert w.columns_step.table.item(row, 3).text() == "keep_first=1"
     click(qtbot, w.next_button)
     assert w.model_step.k_check.isChecked() and w.model_step.k_spin.value() == 3
-    while w.steps.currentIndex() < w.run_index:
-        click(qtbot, w.next_button)
+    next_until_run(qtbot, w)
     with qtbot.waitSignal(w.runner.finished, timeout=60_000):
         click(qtbot, w.next_button)
     data = w.state.outcome.data
     assert data["Name"].str.match(r"^.\*+$").all()
     assert anonymity.k_anonymity(data, ["Age", "Gender"]) >= 3
-
-
-def _to_run_page(qtbot, w):
-    choose_dataset(qtbot, w)
-    for _ in range(3):
-        click(qtbot, w.next_button)
-    while w.steps.currentIndex() < w.run_index:
-        click(qtbot, w.next_button)
 
 
 def test_keyboard_access_and_plain_language_help(qtbot, wizard):
@@ -304,7 +299,7 @@ def test_keyboard_access_and_plain_language_help(qtbot, wizard):
     assert "differs from the whole table" in ms.t_check.toolTip()
     assert "removed from the release" in ms.suppression.toolTip()
     assert "share of detail removed" in ms.objective.toolTip()
-    _to_run_page(qtbot, w)
+    to_run_page(qtbot, w)
     assert w.next_button.text() == "&Run"
     role_combo = w.columns_step.table.cellWidget(0, 1)
     assert "quasi_identifier: identifies in combination" in role_combo.toolTip()
@@ -316,7 +311,7 @@ def test_escape_cancels_the_run(qtbot, wizard, vault):
     from PySide6.QtWidgets import QApplication
 
     w = wizard
-    _to_run_page(qtbot, w)
+    to_run_page(qtbot, w)
     esc = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier)
     w.runner.progress.connect(lambda *_: QApplication.sendEvent(w, esc))
     with qtbot.waitSignal(w.runner.cancelled, timeout=60_000):
@@ -333,8 +328,7 @@ def test_impossible_model_says_what_to_relax(qtbot, wizard):
     ms.l_check.setChecked(True)
     ms.l_spin.setValue(40)
     ms.sensitive_combo.setCurrentIndex(ms.sensitive_combo.findData("Medical Condition"))
-    while w.steps.currentIndex() < w.run_index:
-        click(qtbot, w.next_button)
+    next_until_run(qtbot, w)
     with qtbot.waitSignal(w.runner.failed, timeout=60_000):
         click(qtbot, w.next_button)
     box = w.runner.last_error_box

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from ppds_desktop.core.io import read_table
-from ppds_desktop.core.schema import profile_table
+from ppds_desktop.core.schema import column_examples, profile_table
 from ppds_desktop.core.schema.pii import normalise_header, suggest_role
 from ppds_desktop.core.schema.profile import DatasetProfile
 from ppds_desktop.paths import sample_csv
@@ -160,3 +160,11 @@ def test_new_detector_categories_map_to_safe_harbor_types():
               for i in hipaa_checklist(recipe, kinds=kinds)["items"]}
     for column, category in expected.items():
         assert status[category] == ("done", [column])
+
+
+def test_column_examples_are_the_profiles_examples():
+    """The Datasets page asks for examples alone; they must be what a full profile shows."""
+    table = read_table(sample_csv()).table
+    profile = profile_table(table)
+    assert column_examples(table) == {c.name: c.examples for c in profile.columns}
+    assert all(column_examples(table).values())

@@ -49,6 +49,7 @@ def test_run_and_save_release(vault, dataset):
     p = out["Name"].iloc[0]
     found = svc.lookup_pseudonym(vault, "admissions", "Name", p, "site-b", prefix="P")
     assert len(found) == 1 and found[0] in set(dataset["Name"])
+    assert vault.audit_entries(limit=1)[0].action == "pseudonym.lookup"
     again = svc.run_release(vault, "admissions", _recipe())
     assert not again.created_keys
     assert again.data["Name"].tolist() == outcome.data["Name"].tolist()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
 import pytest
 
-from ppds_desktop import cli as cli_package
 from ppds_desktop.cli import main
 from ppds_desktop.core.vault import Vault
 
@@ -19,10 +17,6 @@ from conftest import PASSPHRASE
 def cli(monkeypatch, capsys):
     monkeypatch.setenv("PPDS_PASSPHRASE", PASSPHRASE)
     monkeypatch.delenv("PPDS_NEW_PASSPHRASE", raising=False)
-    # Other areas' command modules may not exist yet in a partial checkout.
-    monkeypatch.setattr(cli_package, "COMMAND_MODULES", [
-        m for m in cli_package.COMMAND_MODULES
-        if importlib.util.find_spec(f"ppds_desktop.cli.{m}") is not None])
 
     def run(*argv):
         code = main([str(a) for a in argv])

@@ -35,6 +35,17 @@ def test_use_cases_round_trip(vault_path, tmp_path):
         vault_ops.unlock(tmp_path / "nothing.vault", PASSPHRASE)
 
 
+def test_require_vault_names_the_missing_file(vault, vault_path):
+    """Checked before any passphrase prompt, and as precise as opening would be."""
+    vault.lock()
+    vault_ops.require_vault(vault_path)
+    vault_path.rename(vault_path.with_name("moved.vault"))
+    with pytest.raises(VaultError, match="database .* is missing"):
+        vault_ops.require_vault(vault_path)
+    with pytest.raises(VaultError, match="is a folder"):
+        vault_ops.require_vault(vault_path.parent)
+
+
 def test_unlock_honours_cancel_before_the_kdf(vault, vault_path):
     task = TaskState()
     task.cancel()

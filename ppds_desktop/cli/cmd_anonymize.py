@@ -145,6 +145,8 @@ def _load(args, vault, task=None):
 
 
 def _open_if(args, needed: bool, why: str | None = None):
+    """The unlocked vault if ``needed`` (else None); a missing vault is reported with ``why``
+    it is needed."""
     if not needed:
         return None
     if not vault_path(args).exists():
@@ -155,6 +157,16 @@ def _open_if(args, needed: bool, why: str | None = None):
                          f"{vault_path(args)}", hint="give --vault, or create one with "
                                                      "'ppds vault init'")
     return open_vault(args)
+
+
+def _with_vault(args, fn):
+    """``fn(vault)`` with the vault open (None when ``args.input`` is a file), then locked."""
+    vault = _open_if(args, not Path(str(args.input)).is_file())
+    try:
+        return fn(vault)
+    finally:
+        if vault is not None:
+            vault.lock()
 
 
 # --- anonymize --------------------------------------------------------------------------------
@@ -268,8 +280,9 @@ def run_anonymize(args) -> int:
         in_vault = vault is not None and not Path(str(args.input)).is_file()
         roles, kinds = svc.column_hints(df, vault if in_vault else None,
                                         name if in_vault else None)
-        recipe = build_recipe(args, df, roles if args.preset and not args.recipe else None,
-                              kinds if args.preset and not args.recipe else None)
+        from_preset = bool(args.preset and not args.recipe)     # presets start from hints
+        recipe = build_recipe(args, df, roles if from_preset else None,
+                              kinds if from_preset else None)
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
         if args.save_recipe:
@@ -319,12 +332,7 @@ def run_anonymize(args) -> int:
 def run_risk(args) -> int:
     from ..services.release import assess_risk
 
-    vault = _open_if(args, not Path(str(args.input)).is_file())
-    try:
-        df, _name = _load(args, vault)
-    finally:
-        if vault is not None:
-            vault.lock()
+    df, _name = _with_vault(args, lambda vault: _load(args, vault))
     qis = _cols(args.qi)
     if not qis:
         raise InputError("--qi names no column: give the quasi-identifiers, e.g. --qi Age,ZIP")
@@ -357,15 +365,6 @@ def _column(args, vault):
     if args.column not in df.columns:
         raise InputError(f"no column '{args.column}' in the data")
     return df[args.column]
-
-
-def _with_vault(args, fn):
-    vault = _open_if(args, not Path(str(args.input)).is_file())
-    try:
-        return fn(vault)
-    finally:
-        if vault is not None:
-            vault.lock()
 
 
 def _read_groups(path: Path) -> list[dict]:
@@ -453,8 +452,6 @@ def run_pseudonym_lookup(args) -> int:
     try:
         found = lookup_pseudonym(vault, args.dataset, args.column, args.pseudonym, args.key,
                                  prefix=args.prefix)
-        vault.audit("pseudonym.lookup", dataset=args.dataset, column=args.column, key=args.key,
-                    found=len(found))
     finally:
         vault.lock()
     if not found:

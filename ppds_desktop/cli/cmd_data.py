@@ -91,24 +91,18 @@ def _roles(items: list[str]) -> dict[str, str]:
 def cmd_import(args: argparse.Namespace) -> int:
     options = _parse_options(args)
     roles = _roles(args.role)
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         info = datasets.import_file(vault, args.file, name=args.name, options=options, roles=roles,
                                     task=progress_task("Importing"))
         print(f"Imported {info.name!r}: {info.n_rows:,} rows, {info.n_cols} columns.")
         for column, role in vault.roles(info.id).items():
             print(f"  {column:<24} {role.role:<17} {role.reason}")
-    finally:
-        vault.lock()
     return 0
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         items = vault.list_datasets()
-    finally:
-        vault.lock()
     if args.json:
         print(json.dumps([{"name": d.name, "uid": d.uid, "kind": d.kind, "created_at": d.created_at,
                            "rows": d.n_rows, "columns": d.n_cols, "bytes": d.byte_size}
@@ -127,11 +121,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if target.exists():
         profile = datasets.profile_file(target, _parse_options(args), task=task)
     else:
-        vault = open_vault(args)
-        try:
+        with open_vault(args) as vault:
             profile = datasets.profile_dataset(vault, args.target, task=task)
-        finally:
-            vault.lock()
     if args.json:
         print(json.dumps(profile.to_dict(examples=args.examples), indent=2, ensure_ascii=False))
     else:
@@ -162,11 +153,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         out = datasets.export_dataset(vault, args.dataset, args.output,
                                       task=progress_task("Exporting"))
-    finally:
-        vault.lock()
     print(f"Exported {args.dataset!r} to {out}.", file=sys.stderr)
     return 0

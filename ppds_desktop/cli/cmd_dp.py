@@ -28,18 +28,12 @@ def _pairs(values: list[str] | None, what: str) -> list[tuple[str, str]]:
 def parse_bounds(values: list[str] | None) -> dict[str, tuple[float, float]]:
     bounds = {}
     for col, rest in _pairs(values, "bounds"):
-        lo, _, hi = _split_range(rest)
+        lo, _, hi = rest.partition(":")      # LO may be negative: '-' is not ':'
         try:
             bounds[col] = (float(lo), float(hi))
         except ValueError:
             raise InputError(f"--bounds for {col!r} must be LO:HI with numbers") from None
     return bounds
-
-
-def _split_range(rest: str):
-    """``LO:HI`` where LO may be negative."""
-    i = rest.find(":", 1)
-    return (rest[:i], ":", rest[i + 1:]) if i > 0 else (rest, "", "")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -210,9 +204,8 @@ def _section(recipe_path: Path) -> dict:
 
 def run_perturb(args) -> int:
     from ..core.io import write_table
-    from ..services import dp
-
     from ..core.io.writer import export_format
+    from ..services import dp
 
     section = _section(args.recipe)
     # Check the output before any work: a local-DP step spends budget that a failed write

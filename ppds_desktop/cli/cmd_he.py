@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError, NotFound
+from ..core.he.aggregate import DEFAULT_MIN_RECORDS
+from ..core.he.keys import KEY_SIZES
 from ..services import he
 from .common import add_vault_option, open_vault, progress_task
 
@@ -22,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s = sub.add_parser("keygen", help="create a Paillier key pair and publish its public key "
                                       "on your identity card")
     add_vault_option(s)
-    s.add_argument("--bits", type=int, choices=(2048, 3072), default=2048,
-                   help="key size (default 2048)")
+    s.add_argument("--bits", type=int, choices=KEY_SIZES, default=KEY_SIZES[0],
+                   help=f"key size (default {KEY_SIZES[0]})")
     s.add_argument("--name", default="default", help="name of the key in the vault")
     s.add_argument("--no-publish", action="store_true", help="keep it off the identity card")
     s.add_argument("--replace", action="store_true", help="replace a key of the same name")
@@ -51,8 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_vault_option(s)
     s.add_argument("request", type=Path, help="request bundle")
     s.add_argument("-o", "--output", type=Path, help="result bundle to write")
-    s.add_argument("--min-records", type=int, default=5,
-                   help="refuse cells over fewer records (default 5)")
+    s.add_argument("--min-records", type=int, default=DEFAULT_MIN_RECORDS,
+                   help=f"refuse cells over fewer records (default {DEFAULT_MIN_RECORDS})")
     s.add_argument("--epsilon", type=float, help="add discrete-Laplace noise spending this ε")
     s.add_argument("--budget-dataset", help="dataset whose privacy budget the noise spends")
     s.add_argument("--dry-run", action="store_true", help="only show what would be decrypted")
@@ -82,12 +84,9 @@ def _warn() -> None:
 
 
 def cmd_keygen(args) -> int:
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         info = he.create_key(vault, args.name, bits=args.bits, publish=not args.no_publish,
                              replace=args.replace)
-    finally:
-        vault.lock()
     print(f"Paillier key {info.name!r}: {info.bits} bits, fingerprint {info.fingerprint}")
     print("published on your identity card (export it again for your peers)"
           if info.published else "not published on an identity card")
@@ -96,11 +95,8 @@ def cmd_keygen(args) -> int:
 
 
 def cmd_keys(args) -> int:
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         keys = he.list_keys(vault)
-    finally:
-        vault.lock()
     if not keys:
         print("No Paillier keys in this vault yet: the key holder creates one with "
               "'ppds he keygen'.")
@@ -128,8 +124,7 @@ def _contribution(vault, ref: str, accept_unverified: bool):
 
 def cmd_compute(args) -> int:
     _check_output_folder(args.output, "decryption request")
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         contribs = [_contribution(vault, ref, args.accept_unverified) for ref in args.sources]
         request = he.compute_request(vault, contribs, args.query,
                                      task=progress_task("combining"))
@@ -139,8 +134,6 @@ def cmd_compute(args) -> int:
             to = get_contact(vault, args.to)
         he.send_request(vault, request, args.output, to=to,
                         allow_unverified=args.accept_unverified)
-    finally:
-        vault.lock()
     print("\n".join(request.describe()))
     print(f"wrote decryption request {args.output}")
     _warn()
@@ -160,8 +153,7 @@ def cmd_answer(args) -> int:
                              "budget the noise spends")
     if not args.dry_run:
         _check_output_folder(args.output, "result bundle")
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         request, sender = he.open_request(vault, args.request,
                                           accept_unverified=args.accept_unverified)
         print("\n".join(request.describe()))
@@ -172,8 +164,6 @@ def cmd_answer(args) -> int:
                                     budget_dataset=args.budget_dataset,
                                     allow_unverified=args.accept_unverified,
                                     task=progress_task("decrypting"))
-    finally:
-        vault.lock()
     refused = sum(1 for r in result.rows if r["refused"])
     print(f"answered {len(result.rows) - refused} cell(s), refused {refused}; "
           f"wrote {args.output} for {sender.name}")
@@ -182,11 +172,8 @@ def cmd_answer(args) -> int:
 
 
 def cmd_show(args) -> int:
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         result = he.open_result(vault, args.result, accept_unverified=args.accept_unverified)
-    finally:
-        vault.lock()
     if args.chart:
         from ..core.io.writer import atomic_path
 

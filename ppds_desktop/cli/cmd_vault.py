@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from ..services import vault_ops
-from .common import PASSPHRASE_ENV, add_vault_option, progress_task, read_passphrase, vault_path
+from .common import (PASSPHRASE_ENV, add_vault_option, open_vault, progress_task,
+                     read_passphrase, vault_path)
 
 NEW_PASSPHRASE_ENV = "PPDS_NEW_PASSPHRASE"
 
@@ -68,10 +69,6 @@ def _new_passphrase() -> str:
     return read_passphrase("New passphrase: ", env=NEW_PASSPHRASE_ENV, confirm=True)
 
 
-def _unlock(args: argparse.Namespace, passphrase: str | None = None):
-    return vault_ops.unlock(vault_path(args), passphrase or read_passphrase())
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     path = vault_path(args)
     if os.environ.get(PASSPHRASE_ENV):
@@ -91,21 +88,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_passwd(args: argparse.Namespace) -> int:
     old = read_passphrase("Current passphrase: ")
-    vault = _unlock(args, old)
-    try:
+    with open_vault(args, old) as vault:
         vault_ops.change_passphrase(vault, old, _new_passphrase())
-    finally:
-        vault.lock()
     print(f"Passphrase changed for {vault.path}.")
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    vault = _unlock(args)
-    try:
+    with open_vault(args) as vault:
         dest = vault_ops.backup(vault, args.output, task=progress_task("Backup"))
-    finally:
-        vault.lock()
     print(f"Wrote encrypted backup {dest} ({dest.stat().st_size:,} bytes).")
     return 0
 
@@ -132,11 +123,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    vault = _unlock(args)
-    try:
+    with open_vault(args) as vault:
         entries = vault_ops.audit_log(vault, args.limit, verify=args.verify)
-    finally:
-        vault.lock()
     for e in entries:
         if args.json:
             print(json.dumps({"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
@@ -152,11 +140,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    vault = _unlock(args)
-    try:
+    with open_vault(args) as vault:
         info = vault_ops.vault_info(vault, check=args.check)
-    finally:
-        vault.lock()
     if args.json:
         print(json.dumps(info, indent=2))
     else:

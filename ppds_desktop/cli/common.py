@@ -38,11 +38,14 @@ def read_passphrase(prompt: str = "Vault passphrase: ", *, env: str = PASSPHRASE
     return first
 
 
-def open_vault(args: argparse.Namespace):
-    """Unlock the vault named by ``--vault`` (or the default one)."""
-    from ..core.vault import Vault
+def open_vault(args: argparse.Namespace, passphrase: str | None = None):
+    """Unlock the vault named by ``--vault`` (or the default one) through the same use case as
+    the GUI; the passphrase is asked for only once the vault is known to exist."""
+    from ..services import vault_ops
 
-    return Vault.open(vault_path(args), read_passphrase())
+    path = vault_path(args)
+    vault_ops.require_vault(path)
+    return vault_ops.unlock(path, passphrase or read_passphrase())
 
 
 def progress_task(label: str) -> TaskState:

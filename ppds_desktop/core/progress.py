@@ -18,6 +18,8 @@ ProgressCallback = Callable[[float, str], None]
 
 
 class TaskState:
+    """Where one piece of long work reports progress and learns it was cancelled."""
+
     def __init__(self, on_progress: ProgressCallback | None = None,
                  cancel_event: threading.Event | None = None,
                  _span: tuple[float, float] = (0.0, 1.0)):

@@ -16,8 +16,9 @@ from ..core.errors import InputError
 from ..core.io import ParseOptions, Preview, ReadLimits, read_table, write_table
 from ..core.io import preview as preview_file
 from ..core.progress import TaskState, ensure_task
-from ..core.schema import ROLES, DatasetProfile, profile_table
+from ..core.schema import DatasetProfile, profile_table
 from ..core.vault import ColumnRole, DatasetInfo
+from ..core.vault.datasets import check_role
 
 FILE_LIMIT_SETTING = "import.max_file_bytes"
 FIELD_LIMIT_SETTING = "import.max_field_bytes"
@@ -63,7 +64,12 @@ def profile_dataset(vault, ref, task: TaskState | None = None) -> DatasetProfile
     return profile
 
 
-def _free_name(vault, wanted: str) -> str:
+def free_dataset_name(vault, wanted: str) -> str:
+    """``wanted``, or ``wanted (2)``, ``(3)``… — the first name no stored dataset has yet.
+
+    Used where the user did not choose the name (an import named after its file, a bundle
+    named after its title), so a second import does not fail on a taken name.
+    """
     taken = {d.name for d in vault.list_datasets()}
     name, n = wanted, 2
     while name in taken:
@@ -72,18 +78,17 @@ def _free_name(vault, wanted: str) -> str:
 
 
 def _check_roles(columns: list[str], roles: Mapping[str, str] | None) -> None:
+    """Refuse the user's roles before the long read and store, not after them."""
     for column, role in (roles or {}).items():
         if column not in columns:
             raise InputError(f"there is no column {column!r} to give the role {role!r}")
-        if role not in ROLES:
-            raise InputError(f"{role!r} is not a role (column {column!r}); "
-                             f"use one of: {', '.join(ROLES)}")
+        check_role(role, column)
 
 
 def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> dict[str, ColumnRole]:
-    """Suggested roles (unconfirmed, with their reason), overridden by the user's (confirmed)."""
+    """Suggested roles (unconfirmed, with their reason), overridden by the user's (confirmed,
+    already checked by :func:`_check_roles`)."""
     merged = {c.name: ColumnRole(c.role, c.reason, False) for c in profile.columns}
-    _check_roles(list(merged), roles)
     for column, role in (roles or {}).items():
         merged[column] = ColumnRole(role, "set by the user", True)
     return merged
@@ -112,7 +117,7 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
         profiling = pool.submit(profile_table, result.table, profile_task)
         try:
             with vault.transaction():
-                dataset_name = name if name is not None else _free_name(vault, path.stem)
+                dataset_name = name if name is not None else free_dataset_name(vault, path.stem)
                 info = vault.put_dataset(dataset_name, result.table, kind="imported",
                                          source=source, task=task.sub(0.45, 0.97))
                 task.report(0.97, "profiling the columns")

@@ -25,7 +25,8 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    """The steps in order; each area appends its own here."""
+    """The steps in order (each area appends its own in ``demo_steps``), imported only when
+    the demo runs because they pull in every area."""
     from . import demo_steps
 
     return demo_steps.STEPS

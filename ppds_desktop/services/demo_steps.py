@@ -10,7 +10,6 @@ from .release import demo_step as deidentify_step
 from .vault_ops import demo_step as vault_step
 
 STEPS: list = [
-    # ("Vault", vault_step), ("Import and profile", import_step), ... appended by each area
     ("Encrypted vault", vault_step),   # must stay first: it creates ctx.vault
     ("Import and profile", import_step),
     ("De-identify (HIPAA + k-anonymity)", deidentify_step),

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
-from ..core.dp.query import DPResult, Query, QueryOptions, evaluate, parse_query
+from ..core.dp.query import (DPResult, Query, QueryOptions, evaluate, parse_query,
+                             resolve_column)
 from ..core.dp.rng import Rng
 from ..core.errors import InputError
 from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, record_release
@@ -46,12 +47,7 @@ def _columns_needed(query: Query) -> list[str]:
 
 
 def _resolve(info, name: str) -> str:
-    if name in info.columns:
-        return name
-    for col in info.columns:
-        if col.lower() == name.lower():
-            return col
-    raise InputError(f"the dataset {info.name!r} has no column named {name!r}")
+    return resolve_column(info.columns, name, dataset=info.name)
 
 
 def _refuse_identifier_labels(vault, info, query: Query, options: QueryOptions) -> None:

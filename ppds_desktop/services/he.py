@@ -2,8 +2,8 @@
 answers and results. The GUI (``ui/he``) and ``ppds he`` call these.
 
 Flow: a key holder creates a Paillier key (published on its identity card); sites encrypt
-release columns under it (recipe section ``encryption``, via :func:`encrypt_release_columns`,
-called by the release pipeline) and send their releases as bundles; a collector opens several
+release columns under it (recipe section ``encryption``, run by the release pipeline through
+``core.he.run_recipe_section``) and send their releases as bundles; a collector opens several
 bundles, computes SUM / COUNT / MEAN / VARIANCE by plaintext groups on the ciphertexts, and
 sends a *decryption request* bundle (kind ``he_request``) to the key holder; the key holder
 reviews exactly what would be decrypted, refuses small cells, optionally adds DP noise (spending
@@ -31,7 +31,7 @@ from ..core.he.aggregate import (CELLS_FILE, DEFAULT_MIN_RECORDS, REQUEST_FILE, 
 from ..core.he.decrypt import CRTDecryptor
 from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_for, private_keys,
                                resolve_public_key)
-from ..core.he.release_section import ENCRYPTED_FILE, EncryptedColumns, encrypt_for_release
+from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.he.query import HEQuery, parse_query
 from ..core.progress import TaskState, ensure_task
 
@@ -100,13 +100,6 @@ def key_choices(vault) -> list[tuple[str, dict]]:
     out += [(f"own key {k.name} · {k.fingerprint}", {"own": k.name, "fingerprint": k.fingerprint})
             for k in list_keys(vault)]
     return out
-
-
-def encrypt_release_columns(vault, df: pd.DataFrame, section: dict,
-                            task: TaskState | None = None, *, workers: int = 2) -> EncryptedColumns:
-    """The recipe ``encryption`` step on its own (the release pipeline runs it through
-    ``core.he.run_recipe_section``)."""
-    return encrypt_for_release(vault, df, section, task, workers=workers)
 
 
 def contribution_from_files(label: str, frame: pd.DataFrame, files: dict[str, bytes],
@@ -361,8 +354,8 @@ def provenance_lines(result: DecryptionResult) -> list[str]:
     return lines + list(result.notes)
 
 
-__all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "EncryptedColumns", "create_key",
-           "list_keys", "key_choices", "resolve_public_key", "encrypt_release_columns", "contribution_from_files",
+__all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "create_key",
+           "list_keys", "key_choices", "resolve_public_key", "contribution_from_files",
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
            "compute_request", "send_request", "open_request", "answer_request", "answer_and_send", "send_result",
            "open_result", "result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",

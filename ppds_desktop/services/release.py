@@ -18,8 +18,9 @@ from ..core.recipe.sections import SECTION_ORDER, commit_hook
 from ..core.report import render_html
 from ..core.risk import measure_risk
 
-__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "load_input", "lookup_pseudonym", "run_release",
-           "run_release_on_frame", "save_release"]
+__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "demo_step", "load_input",
+           "lookup_pseudonym", "profile_kinds", "recipe_for_preset", "run_release",
+           "run_release_on_frame", "save_release", "store_new_keys"]
 
 
 def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
@@ -42,15 +43,20 @@ def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.Da
     return vault.load_dataset(info.id, task=task), info.name
 
 
-def column_hints(df: pd.DataFrame, vault=None, dataset_ref=None) -> tuple[dict, dict]:
+def profile_kinds(profile: dict | None) -> dict[str, str]:
+    """Column → the category the import profiler detected (e.g. ``email``), from a stored
+    profile; presets use it to recognise identifiers."""
+    return {c["name"]: c["category"] for c in (profile or {}).get("columns", [])
+            if c.get("category")}
+
+
+def column_hints(df: pd.DataFrame | None, vault=None, dataset_ref=None) -> tuple[dict, dict]:
     """(roles, profile categories) per column: the ones saved with a vault dataset, or for a
-    file the import profiler's suggestions (``core.schema``), which presets start from."""
+    file (``df``) the import profiler's suggestions (``core.schema``), which presets start
+    from."""
     if vault is not None and dataset_ref is not None:
         roles = {c: r.role for c, r in vault.roles(dataset_ref).items()}
-        profile = vault.dataset_info(dataset_ref).profile or {}
-        kinds = {c["name"]: c["category"] for c in profile.get("columns", [])
-                 if c.get("category")}
-        return roles, kinds
+        return roles, profile_kinds(vault.dataset_info(dataset_ref).profile)
     import pyarrow as pa
 
     from ..core.schema import profile_table
@@ -159,13 +165,17 @@ def assess_risk(df: pd.DataFrame, qi_columns: list[str], *, sensitive: str | Non
 def lookup_pseudonym(vault, dataset_ref, column: str, value: str, key_name: str, *,
                      prefix: str = "") -> list:
     """The source values of ``dataset_ref[column]`` whose pseudonym under the vault key
-    ``key_name`` is ``value`` — recomputed from the source data, never from a stored table."""
+    ``key_name`` is ``value`` — recomputed from the source data, never from a stored table.
+    Every look-up is audited (without the values)."""
     key = pseudonym.get_key(vault, key_name)
     info = vault.dataset_info(dataset_ref)
     if column not in info.columns:
         raise InputError(f"dataset '{info.name}' has no column '{column}'")
     source = vault.load_dataset(info.id, columns=[column])[column]
-    return pseudonym.lookup(value, source, key, prefix=prefix)
+    found = pseudonym.lookup(value, source, key, prefix=prefix)
+    vault.audit("pseudonym.lookup", dataset=info.name, column=column, key=key_name,
+                found=len(found))
+    return found
 
 
 def recipe_for_preset(preset: str, df: pd.DataFrame, roles: dict[str, str] | None = None,
@@ -183,9 +193,7 @@ def demo_step(ctx) -> None:
 
     info = ctx.state["sample"]
     vault = ctx.vault
-    roles = {c: r.role for c, r in vault.roles(info.id).items()}
-    profile = vault.dataset_info(info.id).profile or {}
-    kinds = {c["name"]: c.get("category") for c in profile.get("columns", []) if c.get("category")}
+    roles, kinds = column_hints(None, vault, info.id)
     recipe = make_preset(HIPAA, list(info.columns), roles, kinds)
     recipe["name"] = "Demo: HIPAA Safe Harbor + 5-anonymity"
     recipe["privacy"] = {"k": 5, "suppression_limit": 0.05, "objective": "loss"}

@@ -9,8 +9,6 @@ unverified contact needs ``allow_unverified``; opening refuses unknown senders, 
 from __future__ import annotations
 
 import io
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pyarrow.parquet as pq
 from ..core.bundle import (BundleSummary, FileSource, MemorySink, OpenedBundle, SealResult,
                            check_file_name, inspect_bundle, open_bundle, seal_bundle)
 from ..core.bundle.format import Header, recipient_key_id
+from ..core.dp.ledger import release_spend
 from ..core.errors import BundleError, InputError, NotFound
 from ..core.identity import (Contact, Identity, IdentityCard, add_contact, create_identity,
                              export_card, find_by_sign_key, get_contact, has_identity,
@@ -28,8 +27,10 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
 from ..core.identity.keys import fingerprint as key_fingerprint
 from ..core.identity.keys import fingerprint_lines
 from ..core.identity.store import utc_now
+from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
 from ..core.recipe.document import IDENTIFIER_ACTIONS
+from .datasets import free_dataset_name
 
 DATA_FILE = "data.parquet"
 BUNDLE_SUFFIX = ".ppdsb"
@@ -67,14 +68,8 @@ def export_identity_card(vault, dest: str | Path) -> Path:
     """Write this vault's identity card (public keys only) to ``dest``, atomically."""
     dest = Path(dest)
     data = export_card(vault).to_bytes()
-    temp = dest.parent / f".{dest.name}.partial-{secrets.token_hex(4)}"
-    try:
-        with open(temp, "xb") as fh:
-            fh.write(data)
-        os.replace(temp, dest)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise InputError(f"cannot write the identity card ({exc.strerror})", path=str(dest)) from None
+    with atomic_path(dest) as temp:
+        temp.write_bytes(data)
     vault.audit("identity.export_card", file=dest.name)
     return dest
 
@@ -140,13 +135,6 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()
-
-
-def _budget_spent(vault, release_id: int) -> dict:
-    rows = vault.query("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0), COUNT(*) "
-                       "FROM ledger WHERE release_id = ?", (release_id,))
-    eps, rho, n = rows[0]
-    return {"epsilon": float(eps), "rho": float(rho), "ledger_entries": int(n)}
 
 
 def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contacts, out_path,
@@ -232,7 +220,7 @@ def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
         manifest = {"release": {"name": release.name, "uid": release.uid, "kind": release.kind,
                                 "created_at": release.created_at},
                     "schema": schema, "recipe": release.recipe, "report": release.report,
-                    "privacy_budget": _budget_spent(vault, release.id)}
+                    "privacy_budget": release_spend(vault, release.id)}
         return seal_files(vault, kind="release", title=release.name, files=files,
                           contacts=contacts, out_path=out_path, manifest=manifest,
                           allow_unverified=allow_unverified, task=task.sub(0.2, 1.0))
@@ -342,14 +330,6 @@ class ImportResult:
     replayed: bool
 
 
-def _free_name(vault, wanted: str) -> str:
-    taken = {d.name for d in vault.list_datasets()}
-    name, n = wanted, 2
-    while name in taken:
-        name, n = f"{wanted} ({n})", n + 1
-    return name
-
-
 def open_into_vault(vault, path: str | Path, *, name: str | None = None,
                     accept_unverified: bool = False, accept_replay: bool = False,
                     task: TaskState | None = None) -> ImportResult:
@@ -391,7 +371,7 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
         "other_files": sorted(n for n in files if n != DATA_FILE),
     }
     with vault.transaction() as conn:
-        info = vault.put_dataset(_free_name(vault, name or f"{title} from {contact.name}"),
+        info = vault.put_dataset(free_dataset_name(vault, name or f"{title} from {contact.name}"),
                                  table, kind="bundle", source=source, task=task.sub(0.0, 0.9))
         conn.execute("INSERT OR REPLACE INTO imported_bundles (bundle_id, sender_fp, kind, "
                      "dataset_id, imported_at) VALUES (?, ?, ?, ?, ?)",

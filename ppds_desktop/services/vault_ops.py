@@ -22,10 +22,8 @@ def create_vault(path: Path, passphrase: str, *, task: TaskState | None = None
 
 
 def require_vault(path: Path) -> None:
-    """Say plainly that there is no vault at ``path`` (before asking for any passphrase)."""
-    if not Vault.exists(path):
-        raise VaultError(f"There is no vault at {path}.",
-                         hint="create one with 'ppds vault init' or pick another file")
+    """Say plainly what is missing at ``path`` (before asking for any passphrase)."""
+    Vault.require(path)
 
 
 def unlock(path: Path, passphrase: str, *, task: TaskState | None = None) -> Vault:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from .. import __version__
 from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path, resource, sample_csv
+from ..services.demo import DEMO_PASSPHRASE
 
 LAST_VAULT_KEY = "last_vault"
 DEMO_NOTE = ("This is a demo vault with synthetic sample data (no real people). Its passphrase "
@@ -27,12 +28,12 @@ def ensure_demo_vault(path: Path, *, task) -> None:
     """Create the demo vault with the sample dataset if it is missing (runs on a worker)."""
     from ..core.vault import Vault
     from ..services.datasets import import_file
-    from ..services.demo import DEMO_PASSPHRASE
+    from ..services.vault_ops import create_vault
 
     if Vault.exists(path):
         return
-    task.report(0.0, "Creating the demo vault…")
-    vault, _recovery_key = Vault.create(path, DEMO_PASSPHRASE)  # a demo needs no recovery
+    # a demo needs no recovery key
+    vault, _recovery_key = create_vault(path, DEMO_PASSPHRASE, task=task.sub(0.0, 0.3))
     try:
         import_file(vault, sample_csv(), name="Sample admissions", task=task.sub(0.3, 1.0))
     finally:
@@ -74,8 +75,6 @@ class AppController(QObject):
         from ..core.vault import Vault
 
         if self.demo:
-            from ..services.demo import DEMO_PASSPHRASE
-
             window = self.show_unlock(note=DEMO_NOTE, prefill=DEMO_PASSPHRASE)
             if not Vault.exists(self.vault_path):
                 window.run_busy(ensure_demo_vault, self.vault_path, title="Preparing the demo vault",
@@ -183,11 +182,7 @@ class AppController(QObject):
             self.app.quit()
 
     def _demo_passphrase(self) -> str:
-        if not self.demo:
-            return ""
-        from ..services.demo import DEMO_PASSPHRASE
-
-        return DEMO_PASSPHRASE
+        return DEMO_PASSPHRASE if self.demo else ""
 
     def _remember(self, path: Path | None) -> None:
         if path is not None and not self.demo:

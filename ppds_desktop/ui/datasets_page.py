@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHea
                                QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
-from ..core.schema import profile_table
+from ..core.schema import column_examples
 from ..services import datasets
 from .errors import show_error
 from .profile_view import profile_rows, setup_profile_table, type_labels
@@ -33,9 +33,8 @@ from .worker import TaskRunner
 def _load_table(vault, uid: str, *, task):
     """The data (one contiguous array per column, for O(1) cell access) and, for the profile
     panel, a few example values per column (the stored profile keeps none)."""
-    table = vault.load_arrow(uid, task=task.sub(0.0, 0.7)).combine_chunks()
-    profile = profile_table(table, task.sub(0.7, 1.0))
-    return table, {c.name: c.examples[:3] for c in profile.columns}
+    table = vault.load_arrow(uid, task=task).combine_chunks()
+    return table, {name: examples[:3] for name, examples in column_examples(table).items()}
 
 
 def configure_table(view: QTableView) -> None:

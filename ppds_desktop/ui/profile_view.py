@@ -52,38 +52,21 @@ def _apply_widths(view: QTableView) -> None:
 
 
 def _profile_columns(profile: dict | None) -> dict[str, dict]:
-    """The per-column entries of a stored profile, by column name."""
-    if not profile:
-        return {}
-    columns = profile.get("columns", profile)
-    if isinstance(columns, dict):
-        return {str(k): v for k, v in columns.items() if isinstance(v, dict)}
-    return {c["name"]: c for c in columns if isinstance(c, dict) and "name" in c}
-
-
-def _first(entry: dict, *keys, default=None):
-    for key in keys:
-        if entry.get(key) is not None:
-            return entry[key]
-    return default
+    """The per-column entries of a stored profile (``DatasetProfile.to_dict``), by column name."""
+    return {c["name"]: c for c in (profile or {}).get("columns", [])}
 
 
 def column_row(name: str, entry: dict, role=None) -> ColumnRow:
-    """One table row from a profile entry and the stored ``ColumnRole`` (if any)."""
-    suggested = entry.get("suggestion") or {}
-    missing = _first(entry, "missing_share", "missing")
-    examples = _first(entry, "examples", default=()) or ()
+    """One table row from a stored profile entry and the saved ``ColumnRole`` (if any). The
+    stored profile has no example values; the Datasets page adds them once it has them."""
     return ColumnRow(
         name=name,
-        kind=str(_first(entry, "kind", "type", default="")),
-        missing=float(missing) if missing is not None else None,
-        distinct=_first(entry, "distinct", "n_distinct"),
-        examples=tuple(str(e) for e in list(examples)[:5]),
-        role=role.role if role is not None else
-        _first(entry, "role", "suggested_role", default=suggested.get("role", "insensitive")),
-        reason=role.reason if role is not None else
-        str(_first(entry, "reason", default=suggested.get("reason", ""))),
-        confirmed=bool(role.confirmed) if role is not None else False,
+        kind=str(entry.get("kind", "")),
+        missing=entry.get("missing_share"),
+        distinct=entry.get("distinct"),
+        role=role.role if role is not None else entry.get("role", "insensitive"),
+        reason=role.reason if role is not None else entry.get("reason", ""),
+        confirmed=role is not None and role.confirmed,
     )
 
 
@@ -101,5 +84,5 @@ def profile_rows(info, roles: dict) -> list[ColumnRow]:
 def type_labels(info) -> dict[str, str]:
     """The type shown under each column name in the data table (profile kind, else Arrow type)."""
     entries = _profile_columns(info.profile)
-    return {name: str(_first(entries.get(name, {}), "kind", "type",
-                             default=info.dtypes.get(name, ""))) for name in info.columns}
+    return {name: str(entries.get(name, {}).get("kind") or info.dtypes.get(name, ""))
+            for name in info.columns}

@@ -2,7 +2,7 @@
 
 Nothing per cell is built up front: the model keeps one contiguous Arrow array per column and
 turns cells into text only when a view asks for them, a block of rows at a time (a view paints
-a screenful of neighbouring rows, so one ``to_pylist`` of 256 values serves many ``data()``
+a screenful of neighbouring rows, so one ``to_pylist`` of ``BLOCK_ROWS`` values serves many ``data()``
 calls). Formatted blocks live in a small LRU cache, so scrolling through a million rows costs
 memory for the visible blocks only. Sorting uses Arrow's C++ sort to compute a row permutation.
 """
@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from ..core.io.writer import as_arrow
 
 BLOCK_ROWS = 64                 # about two screenfuls of one column
 MAX_CACHED_BLOCKS = 2048
@@ -66,12 +68,6 @@ def _contiguous(column: pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks()
 
 
-def _as_arrow(data) -> pa.Table:
-    if isinstance(data, pa.Table):
-        return data
-    return pa.Table.from_pandas(data, preserve_index=False)
-
-
 class ArrowTableModel(QAbstractTableModel):
     """``data``: a ``pyarrow.Table`` (what ``vault.load_arrow`` returns) or a pandas DataFrame.
 
@@ -83,7 +79,7 @@ class ArrowTableModel(QAbstractTableModel):
     def __init__(self, data, type_labels: dict[str, str] | None = None, parent=None, *,
                  show_types: bool = True):
         super().__init__(parent)
-        table = _as_arrow(data)
+        table = as_arrow(data)
         self._names = list(table.column_names)
         self._columns = [_contiguous(table.column(i)) for i in range(table.num_columns)]
         self._numeric = [pa.types.is_integer(c.type) or pa.types.is_floating(c.type)

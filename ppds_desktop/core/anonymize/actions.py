@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import RecipeError
 from ..progress import TaskState, ensure_task
+from ..recipe.hierarchies import build_hierarchy
 from . import dateshift, masking, pseudonym, recode
 
 KeyLookup = Callable[[str, str], "bytes | None"]
@@ -41,6 +42,7 @@ class KeyRing:
 
 
 def vault_keyring(vault) -> KeyRing:
+    """A key ring that reads the vault's keys and never writes to it."""
     return KeyRing(lambda kind, name: vault.get_secret(kind, name)
                    if vault.has_secret(kind, name) else None)
 
@@ -107,7 +109,6 @@ def apply_actions(df: pd.DataFrame, columns: dict[str, dict], keys: KeyRing, *,
         elif t == "generalize":
             if "level" not in act:
                 continue                 # searched by the engine
-            from ..recipe.hierarchies import build_hierarchy
             h = build_hierarchy(act.get("hierarchy", {"kind": "auto"}), values, column=col)
             if act["level"] >= h.height:
                 raise RecipeError(f"level {act['level']} is beyond the hierarchy's top "
@@ -118,7 +119,7 @@ def apply_actions(df: pd.DataFrame, columns: dict[str, dict], keys: KeyRing, *,
             raise RecipeError(f"unknown action '{t}'", field=_field(col) + ".type")
         log.append(entry)
     if drops:
-        out = out.drop(columns=drops)
+        out = masking.drop_columns(out, drops)
         log.extend({"column": c, "action": "drop"} for c in drops)
     task.report(1.0, "Column actions done")
     return out, log

@@ -17,14 +17,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, RecipeError
-from .pseudonym import ensure_key, normalise
+from .pseudonym import normalise
 
 KEY_KIND = "date_shift_key"
 _DOMAIN = b"ppds-dateshift-v1\x00"
-
-
-def ensure_shift_key(vault, name: str) -> bytes:
-    return ensure_key(vault, name, kind=KEY_KIND)
 
 
 def offset_days(person, key: bytes, max_days: int) -> int:

@@ -280,11 +280,13 @@ def build_intervals(values, widths: Sequence[float] = (5, 10, 20), *, start: flo
     return _finish([[col[i] for i in order] for col in columns], values, name)
 
 
+# Labels of each date level, computed for a whole Series of dates at once.
 _DATE_LEVELS = {
-    "month": lambda d: d.strftime("%Y-%m"),
-    "quarter": lambda d: f"{d.year}-Q{(d.month - 1) // 3 + 1}",
-    "year": lambda d: str(d.year),
-    "decade": lambda d: f"{d.year // 10 * 10}-{d.year // 10 * 10 + 9}",
+    "month": lambda d: d.dt.year.astype(str) + "-" + d.dt.month.astype(str).str.zfill(2),
+    "quarter": lambda d: d.dt.year.astype(str) + "-Q" + d.dt.quarter.astype(str),
+    "year": lambda d: d.dt.year.astype(str),
+    "decade": lambda d: ((d.dt.year // 10 * 10).astype(str) + "-"
+                         + (d.dt.year // 10 * 10 + 9).astype(str)),
 }
 
 
@@ -303,7 +305,7 @@ def build_dates(values, levels: Sequence[str] = ("month", "year", "decade"), *,
     dates = dates.dt.normalize().drop_duplicates().sort_values()     # one leaf per day
     columns = [as_text(dates).tolist()]
     for lv in levels:
-        columns.append([_DATE_LEVELS[lv](d) for d in dates])
+        columns.append(_DATE_LEVELS[lv](dates).tolist())
     return _finish(columns, values, name)
 
 

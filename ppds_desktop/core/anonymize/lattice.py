@@ -35,9 +35,20 @@ def combine_keys(columns: list[np.ndarray], radices: list[int]) -> tuple[np.ndar
         if space * radix >= _INT64_SAFE:
             codes, uniques = pd.factorize(key)
             key, space = codes.astype(np.int64), len(uniques)
-        key = key * radix + col
+        if space > 1:                      # in place: this runs once per lattice node
+            key *= radix
+            key += col
+        else:
+            key[:] = col
         space *= radix
     return key, space
+
+
+def first_rows(ids: np.ndarray, m: int) -> np.ndarray:
+    """For each id 0..m-1, the first position in ``ids`` where it occurs."""
+    first = np.zeros(m, dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
+    return first
 
 
 def group(key: np.ndarray, space: int) -> tuple[np.ndarray, int]:
@@ -184,8 +195,7 @@ class EncodedTable:
         else:
             ids, m = np.zeros(self.n, dtype=np.int64), min(self.n, 1)
         w = np.bincount(ids, minlength=m).astype(np.float64)
-        first = np.zeros(m, dtype=np.int64)
-        first[ids[::-1]] = np.arange(self.n - 1, -1, -1)
+        first = first_rows(ids, m)
         self.row_entry = ids
         base_cols = [np.ascontiguousarray(c[first], dtype=np.int32) for c in leaf_codes]
         self.base = _Table(tuple(0 for _ in self.hier), base_cols,
@@ -200,11 +210,7 @@ class EncodedTable:
         for d, h in enumerate(self.hier):
             maps = [h.level_map(lv) for lv in range(h.height)]
             self.n_labels.append([int(m.max()) + 1 for m in maps])
-            reps = []
-            for mp in maps:
-                rep = np.zeros(int(mp.max()) + 1, dtype=np.int64)
-                rep[mp[::-1]] = np.arange(len(mp) - 1, -1, -1)
-                reps.append(rep)
+            reps = [first_rows(mp, int(mp.max()) + 1) for mp in maps]   # a leaf per label
             # lift[a * height + b]: label on level a → its ancestor on level b (b ≥ a)
             lifts.append([maps[max(a, b)][reps[a]] for a in range(h.height)
                           for b in range(h.height)])
@@ -273,22 +279,9 @@ class EncodedTable:
         levels = [int(x) for x in levels]
         src = self.base if from_base else self._source(np.asarray(levels))
         m = src.entries
-        cols = []
-        key = np.zeros(m, dtype=np.int64)
-        space = 1
-        for d, (a, b) in enumerate(zip(src.levels, levels)):
-            col = src.cols[d] if a == b else np.take(self._lifts[d][a][b], src.cols[d])
-            cols.append(col)
-            radix = self.n_labels[d][b]
-            if space * radix >= _INT64_SAFE:
-                codes, uniques = pd.factorize(key)
-                key, space = codes.astype(np.int64), len(uniques)
-            if space > 1:
-                key *= radix
-                key += col
-            else:
-                key[:] = col
-            space *= radix
+        cols = [src.cols[d] if a == b else np.take(self._lifts[d][a][b], src.cols[d])
+                for d, (a, b) in enumerate(zip(src.levels, levels))]
+        key, space = combine_keys(cols, [self.n_labels[d][b] for d, b in enumerate(levels)])
         if not src.sens and space <= _DENSE_LIMIT and space <= 8 * m + 1024:
             # no class histograms needed: the key itself is the class id (classes without
             # rows have size 0, fail every model and hold no rows)
@@ -373,8 +366,7 @@ class EncodedTable:
 
     def _rolled_up(self, levels, src: _Table, cols, ids, k, sizes) -> _Table:
         if not src.sens:
-            first = np.zeros(k, dtype=np.int64)
-            first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
+            first = first_rows(ids, k)
             used = np.flatnonzero(sizes > 0)
             return _Table(levels, [c[first[used]] for c in cols], {}, sizes[used])
         names = list(src.sens)
@@ -382,6 +374,5 @@ class EncodedTable:
                                   [k] + [len(self.refs[s].categories) for s in names])
         ids2, m = group(key, space)
         w = np.bincount(ids2, weights=src.w, minlength=m)
-        first = np.zeros(m, dtype=np.int64)
-        first[ids2[::-1]] = np.arange(len(ids2) - 1, -1, -1)
+        first = first_rows(ids2, m)
         return _Table(levels, [c[first] for c in cols], {s: src.sens[s][first] for s in names}, w)

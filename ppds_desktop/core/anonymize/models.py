@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..risk import class_ids
 from .hierarchy import Hierarchy, as_text
 
 
@@ -46,12 +47,6 @@ class Reference:
         counts = np.bincount(codes, minlength=len(uniques)).astype(float)
         return cls(name, codes.astype(np.int32), as_text(pd.Series(uniques)).tolist(),
                    counts / max(counts.sum(), 1.0))
-
-    def histogram(self, class_of_row: np.ndarray, n_classes: int, weights=None) -> np.ndarray:
-        s = len(self.categories)
-        flat = np.bincount(class_of_row.astype(np.int64) * s + self.codes, weights=weights,
-                           minlength=n_classes * s)
-        return flat.reshape(n_classes, s)
 
 
 class PrivacyModel:
@@ -186,22 +181,22 @@ class RecursiveCLDiversity(_LDiversity):
             raise InputError(f"c must be positive, not {c}")
         self.c = float(c)
 
-    def _margin(self, hist: np.ndarray) -> np.ndarray:
+    def _top_and_tail(self, hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per class: r1 and r_l + … + r_m."""
         r = -np.sort(-hist, axis=1)
-        tail = r[:, self.l - 1:].sum(axis=1)
-        return self.c * tail - r[:, 0]
+        return r[:, 0], r[:, self.l - 1:].sum(axis=1)
 
     def satisfied(self, sizes, hist, ref):
-        return (np.count_nonzero(hist, axis=1) >= self.l) & (self._margin(hist) > 0)
+        top, tail = self._top_and_tail(hist)
+        return (np.count_nonzero(hist, axis=1) >= self.l) & (self.c * tail - top > 0)
 
     def measure(self, sizes, hist, ref):
         """The smallest c' for which every class is recursive-(c', l)-diverse."""
         if not len(hist):
             return 0.0
-        r = -np.sort(-hist, axis=1)
-        tail = r[:, self.l - 1:].sum(axis=1)
+        top, tail = self._top_and_tail(hist)
         with np.errstate(divide="ignore"):
-            return float(np.max(np.where(tail > 0, r[:, 0] / np.maximum(tail, 1), np.inf)))
+            return float(np.max(np.where(tail > 0, top / np.maximum(tail, 1), np.inf)))
 
     @property
     def key(self) -> str:
@@ -345,10 +340,7 @@ def measure_models(df: pd.DataFrame, qi_columns: list[str], models: list[Privacy
     out: dict[str, float] = {}
     if len(df) == 0:
         return {m.key: math.nan for m in models}
-    cls = np.zeros(len(df), dtype=np.int64)
-    for col in qi_columns:                      # missing values form a group of their own
-        codes, uniques = pd.factorize(df[col], use_na_sentinel=False)
-        cls = pd.factorize(cls * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    cls = class_ids(df, qi_columns)
     n_cls = int(cls.max()) + 1
     sizes = np.bincount(cls, minlength=n_cls)
     for m in models:

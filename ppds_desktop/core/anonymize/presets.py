@@ -15,6 +15,7 @@ import datetime as _dt
 import re
 from dataclasses import asdict, dataclass
 
+from ..errors import RecipeError
 from ..recipe import column_actions, new_recipe
 
 HIPAA = "hipaa_safe_harbor"
@@ -172,6 +173,7 @@ def expert(columns: list[str], roles: dict[str, str]) -> dict:
 
 def make_preset(preset: str, columns: list[str], roles: dict[str, str] | None = None,
                 kinds: dict[str, str] | None = None) -> dict:
+    """The recipe of ``preset`` (a key of ``PRESETS``) for a table with ``columns``."""
     roles = roles or {}
     if preset == HIPAA:
         return hipaa_safe_harbor(columns, roles=roles, kinds=kinds)
@@ -179,7 +181,6 @@ def make_preset(preset: str, columns: list[str], roles: dict[str, str] | None = 
         return research_k_anonymity(columns, roles)
     if preset == EXPERT:
         return expert(columns, roles)
-    from ..errors import RecipeError
     raise RecipeError(f"unknown preset '{preset}' (choose from {', '.join(PRESETS)})",
                       field="preset")
 

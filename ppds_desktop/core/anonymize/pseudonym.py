@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 
 import pandas as pd
 
@@ -37,22 +36,13 @@ def check_key_name(name: str) -> str:
     return name
 
 
-def ensure_key(vault, name: str, *, kind: str = KEY_KIND) -> bytes:
-    """The vault's key called ``name``, created (random, 256 bits) on first use."""
+def get_key(vault, name: str) -> bytes:
+    """An existing pseudonym key; :class:`NotFound` if the vault has none by that name. (New
+    keys are made by ``actions.KeyRing`` and stored with the release that first uses them.)"""
     check_key_name(name)
-    if vault.has_secret(kind, name):
-        return vault.get_secret(kind, name)
-    key = secrets.token_bytes(KEY_BYTES)
-    vault.put_secret(kind, name, key, meta={"purpose": "pseudonyms", "bytes": KEY_BYTES})
-    return key
-
-
-def get_key(vault, name: str, *, kind: str = KEY_KIND) -> bytes:
-    """An existing key; :class:`NotFound` if the vault has none by that name."""
-    check_key_name(name)
-    if not vault.has_secret(kind, name):
+    if not vault.has_secret(KEY_KIND, name):
         raise NotFound(f"The vault has no pseudonym key named '{name}'.")
-    return vault.get_secret(kind, name)
+    return vault.get_secret(KEY_KIND, name)
 
 
 def normalise(value) -> str:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -97,7 +97,7 @@ class AnonymizationResult:
     levels: dict[str, int]
     loss: float
     granularity: float
-    suppressed_rows: int = field(default=0)
+    suppressed_rows: int = 0
 
 
 def _check_inputs(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyModel],

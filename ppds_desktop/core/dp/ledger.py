@@ -139,6 +139,13 @@ def budget_status(vault, dataset_ref, *, with_entries: bool = True) -> BudgetSta
     return _read(vault.query, info.id, info.name, with_entries)
 
 
+def release_spend(vault, release_id: int) -> dict:
+    """What one release spent (a bundle's manifest states it): ε, ρ and its ledger rows."""
+    [(eps, rho, n)] = vault.query("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0), "
+                                  "COUNT(*) FROM ledger WHERE release_id = ?", (release_id,))
+    return {"epsilon": float(eps), "rho": float(rho), "ledger_entries": int(n)}
+
+
 def spend(vault, dataset_ref, cost: Cost, *, mechanism: str, description: str,
           release: Callable[[], T]) -> T:
     """Record ``cost`` against the dataset and run ``release()`` (which should call

@@ -17,7 +17,6 @@ read off the data reveals which categories occur; the result says so in its warn
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..query_syntax import MISSING_LABEL, column_name, load_json_query
 from .accounting import GAUSSIAN, LAPLACE, NOISES, Cost, privacy_parameter
 from .grid import Grid, guess_bounds
 from .mechanisms import add_noise, quantile_index, quantile_rank_error
@@ -37,7 +37,6 @@ STATISTICS = ("count", "sum", "mean", "histogram", "quantile")
 MAX_GROUP_COLUMNS = 4
 MAX_CELLS = 100_000
 MAX_QUANTILE_CANDIDATES = 2 ** 12
-MISSING = "(missing)"
 
 
 @dataclass
@@ -113,29 +112,16 @@ class DPResult:
 
 # ---------------------------------------------------------------- parsing
 
-def _strip(name: str) -> str:
-    name = name.strip()
-    if len(name) >= 2 and name[0] == name[-1] and name[0] in "\"'`":
-        name = name[1:-1]
-    if not name:
-        raise InputError("a column name is empty in the query")
-    return name
-
-
 def parse_query(text: str) -> tuple[Query, dict]:
     """Parse the text or JSON form; returns the query and any options given in the JSON form."""
     text = text.strip()
     if text.startswith("{"):
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"query JSON, line {exc.lineno}: {exc.msg}") from None
-        return query_from_json(obj)
+        return query_from_dict(load_json_query(text))
     m = re.match(r"^(?P<head>.*?)(?:\s+by\s+(?P<by>.+))?$", text, flags=re.IGNORECASE | re.DOTALL)
     head, by_text = m.group("head").strip(), m.group("by")
     if re.match(r"^count\s+by\s+", text, re.IGNORECASE):
         head, by_text = "count", re.split(r"\s+by\s+", text, maxsplit=1, flags=re.IGNORECASE)[1]
-    by = [_strip(c) for c in by_text.split(",")] if by_text else []
+    by = [column_name(c) for c in by_text.split(",")] if by_text else []
     words = head.split(None, 1)
     if not words:
         raise InputError("empty query: try 'count', 'mean COL' or 'count by COL'")
@@ -147,30 +133,33 @@ def parse_query(text: str) -> tuple[Query, dict]:
         col_q = rest.rsplit(None, 1)
         if len(col_q) != 2:
             raise InputError("quantile needs a column and a level, e.g. 'quantile Age 0.5'")
-        rest, q = col_q[0], _level(col_q[1])
+        rest, q = col_q[0], quantile_level(col_q[1])
     if stat not in STATISTICS:
         raise InputError(f"unknown statistic {stat!r}: use one of {', '.join(STATISTICS)}")
-    column = _strip(rest) if rest.strip() else None
+    column = column_name(rest) if rest.strip() else None
     query = Query(stat, column, by, q)
     _validate(query)
     return query, {}
 
 
-def _level(text) -> Fraction:
+def quantile_level(value) -> Fraction:
+    """A quantile level in [0, 1] (text or number) as an exact fraction with denominator at
+    most 1000, so the rank the mechanism aims at does not depend on float rounding."""
     try:
-        q = Fraction(str(text))
+        q = Fraction(str(value))
     except (ValueError, ZeroDivisionError):
-        raise InputError(f"quantile level must be a number between 0 and 1, got {text!r}") from None
+        raise InputError(f"quantile level must be a number between 0 and 1, got {value!r}") from None
     if not 0 <= q <= 1:
         raise InputError(f"quantile level must be between 0 and 1, got {float(q):g}")
     return q.limit_denominator(1000)
 
 
-def query_from_json(obj: dict) -> tuple[Query, dict]:
+def query_from_dict(obj: dict) -> tuple[Query, dict]:
+    """The JSON form, already decoded: the query, and the options it carries (bounds, budget…)."""
     if not isinstance(obj, dict) or "statistic" not in obj:
         raise InputError("query JSON must be an object with a 'statistic' field")
     stat = str(obj["statistic"]).lower()
-    q = _level(obj["q"]) if obj.get("q") is not None else None
+    q = quantile_level(obj["q"]) if obj.get("q") is not None else None
     if stat == "median":
         stat, q = "quantile", Fraction(1, 2)
     by = obj.get("by") or []
@@ -200,13 +189,16 @@ def _validate(query: Query) -> None:
 
 # ---------------------------------------------------------------- evaluation
 
-def _column(df: pd.DataFrame, name: str) -> str:
-    if name in df.columns:
+def resolve_column(columns, name: str, *, dataset: str | None = None) -> str:
+    """The column ``name`` refers to: the exact name, else the first case-insensitive match
+    (queries are typed by hand)."""
+    if name in columns:
         return name
-    lower = {str(c).lower(): c for c in df.columns}
-    if name.lower() in lower:
-        return lower[name.lower()]
-    raise InputError(f"no column named {name!r} in the dataset")
+    for col in columns:
+        if str(col).lower() == name.lower():
+            return col
+    where = f"the dataset {dataset!r}" if dataset else "the dataset"
+    raise InputError(f"{where} has no column named {name!r}")
 
 
 def _grid(df, col: str, opts: QueryOptions, warnings: list[str], max_steps=None) -> Grid:
@@ -238,13 +230,7 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
 def _grouping(df, col, opts, warnings, notes, bins=10):
     """Codes per row (-1 = not counted) and the labels of the column's cells."""
     s = df[col]
-    if col in opts.domains:
-        domain = [str(v) for v in opts.domains[col]]
-        if len(set(domain)) != len(domain):
-            raise InputError(f"the declared categories of {col} contain duplicates")
-        notes.append(f"Rows whose {col} is not one of the {len(domain)} declared categories are "
-                     f"not counted.")
-    elif pd.api.types.is_numeric_dtype(s) and col in opts.bounds:
+    if col not in opts.domains and pd.api.types.is_numeric_dtype(s) and col in opts.bounds:
         grid = Grid.make(col, *opts.bounds[col])
         edges = np.linspace(float(grid.lo), float(grid.hi), bins + 1)
         x = np.clip(_numeric(df, col), float(grid.lo), float(grid.hi))
@@ -253,12 +239,18 @@ def _grouping(df, col, opts, warnings, notes, bins=10):
         labels = [f"[{edges[i]:g}, {edges[i + 1]:g}" + ("]" if i == bins - 1 else ")")
                   for i in range(bins)]
         return codes.astype(np.int64), labels
+    values = s.astype("string").fillna(MISSING_LABEL)
+    if col in opts.domains:
+        domain = [str(v) for v in opts.domains[col]]
+        if len(set(domain)) != len(domain):
+            raise InputError(f"the declared categories of {col} contain duplicates")
+        notes.append(f"Rows whose {col} is not one of the {len(domain)} declared categories are "
+                     f"not counted.")
     else:
-        domain = sorted(s.astype("string").fillna(MISSING).unique().tolist())
+        domain = sorted(values.unique().tolist())
         warnings.append(f"The categories of {col} were taken from the data: the list of "
                         f"categories that occur is not protected. Declare them to avoid this "
                         f"(CLI: --domain \"{col}=A|B|C\").")
-    values = s.astype("string").fillna(MISSING)
     codes = pd.Index(domain).get_indexer(values.astype(object)).astype(np.int64)
     return codes, domain
 
@@ -274,8 +266,8 @@ def evaluate(df: pd.DataFrame, query: Query, opts: QueryOptions, rng: Rng | None
                                "rho" if opts.noise == GAUSSIAN else "epsilon")
     warnings: list[str] = []
     notes: list[str] = []
-    column = _column(df, query.column) if query.column else None
-    by = [_column(df, c) for c in query.by]
+    column = resolve_column(df.columns, query.column) if query.column else None
+    by = [resolve_column(df.columns, c) for c in query.by]
     group_cols = ([column] if query.statistic == "histogram" else []) + by
     codes = np.zeros(len(df), dtype=np.int64)
     labels: list[list[str]] = []

@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
 import pandas as pd
 
 from ..errors import CryptoError, InputError
+from ..identity.store import utc_now
 from ..progress import TaskState, ensure_task
 from . import serial
 from .array import EncryptedArray
@@ -34,10 +34,6 @@ REQUEST_TYPE = "ppds-he-request"
 RESULT_TYPE = "ppds-he-result"
 REQUEST_FILE, CELLS_FILE, RESULT_FILE = "he_request.json", "he_cells.bin", "he_result.json"
 DEFAULT_MIN_RECORDS = 5
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass

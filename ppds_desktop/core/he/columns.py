@@ -27,6 +27,7 @@ DEFAULT_MAX_ABS = 1_000_000
 DEFAULT_SCALE = 100
 DEFAULT_EXPECTED_RECORDS = 1_000_000
 
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -124,17 +125,3 @@ class ColumnStats:
         if self.sum_sq is None or self.count < 2:
             return None
         return max(0.0, (self.sum_sq - self.sum * self.sum / self.count) / (self.count - 1))
-
-
-def column_stats(layout: Layout, slot_values: Sequence[int]) -> dict[str, ColumnStats]:
-    """Turn one decrypted packed row (per-slot integers) into per-column statistics."""
-    by_name = dict(zip((s.name for s in layout.slots), zip(layout.slots, slot_values)))
-    out = {}
-    for slot, value in zip(layout.slots, slot_values):
-        if slot.name.endswith("^2") or slot.name.endswith("#n"):
-            continue
-        sq = by_name.get(f"{slot.name}^2")
-        out[slot.name] = ColumnStats(sum=value / slot.scale,
-                                     count=int(by_name[f"{slot.name}#n"][1]),
-                                     sum_sq=None if sq is None else sq[1] / sq[0].scale)
-    return out

@@ -13,7 +13,6 @@ only encrypted ones. ``count COL`` counts records with a value in the encrypted 
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..query_syntax import MISSING_LABEL, column_name, load_json_query
 
 STATISTICS = ("sum", "count", "mean", "variance")
 _OPS = {"=": operator.eq, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
@@ -52,15 +52,6 @@ class HEQuery:
         return list(dict.fromkeys(c for _, c in self.stats))
 
 
-def _name(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
-        text = text[1:-1]
-    if not text:
-        raise InputError("A column name in the query is empty.")
-    return text
-
-
 def _value(text: str):
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
@@ -75,10 +66,7 @@ def _value(text: str):
 def parse_query(text: str) -> HEQuery:
     text = (text or "").strip()
     if text.startswith("{"):
-        try:
-            return query_from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"query JSON, line {exc.lineno}: {exc.msg}") from None
+        return query_from_dict(load_json_query(text))
     parts = re.split(r"\s+where\s+", text, maxsplit=1, flags=re.IGNORECASE)
     head, where_text = parts[0], (parts[1] if len(parts) > 1 else "")
     parts = re.split(r"\s+by\s+", head, maxsplit=1, flags=re.IGNORECASE)
@@ -89,15 +77,15 @@ def parse_query(text: str) -> HEQuery:
         if len(words) != 2:
             raise InputError(f"Cannot read {item.strip()!r}: write a statistic and an encrypted "
                              f"column, e.g. 'mean Billing Amount'.")
-        stats.append((words[0].lower(), _name(words[1])))
-    by = [_name(c) for c in by_text.split(",")] if by_text.strip() else []
+        stats.append((words[0].lower(), column_name(words[1])))
+    by = [column_name(c) for c in by_text.split(",")] if by_text.strip() else []
     where = []
     for cond in (re.split(r"\s+and\s+", where_text, flags=re.IGNORECASE) if where_text else []):
         m = _COND.match(cond.strip())
         if not m:
             raise InputError(f"Cannot read the condition {cond.strip()!r}: write "
                              f"'COLUMN = VALUE' (or !=, <, <=, >, >=).")
-        where.append((_name(m["col"]), m["op"].replace("==", "="), _value(m["val"])))
+        where.append((column_name(m["col"]), m["op"].replace("==", "="), _value(m["val"])))
     return _validated(HEQuery(stats, by, where))
 
 
@@ -147,5 +135,5 @@ def select_rows(frame: pd.DataFrame, query: HEQuery, *, source: str) -> tuple[np
     positions = np.flatnonzero(mask)
     if not query.by:
         return positions, [()] * len(positions)
-    keys = frame[query.by].iloc[positions].astype("string").fillna("(missing)")
+    keys = frame[query.by].iloc[positions].astype("string").fillna(MISSING_LABEL)
     return positions, list(keys.itertuples(index=False, name=None))

@@ -8,11 +8,8 @@ row order). The bundle made from the release carries both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
-from ..progress import TaskState
 from . import serial
 from .columns import encrypt_columns
 from .keyring import SINGLE_KEY_WARNING, resolve_public_key
@@ -21,27 +18,16 @@ from .keys import key_bits
 ENCRYPTED_FILE = "he_columns.bin"
 
 
-@dataclass
-class EncryptedColumns:
-    plaintext: pd.DataFrame           # the release table without the encrypted columns
-    files: dict[str, bytes]           # {ENCRYPTED_FILE: ...}
-    report: dict                      # for the release report and the bundle manifest
+def run_recipe_section(df: pd.DataFrame, section: dict, ctx):
+    """Encrypt the section's columns under its public key; the outcome's table no longer has
+    them, its files carry them as ``ENCRYPTED_FILE``."""
+    from ..recipe.sections import SectionOutcome
 
-
-def encrypt_for_release(vault, df: pd.DataFrame, section: dict, task: TaskState | None = None,
-                        *, workers: int = 2) -> EncryptedColumns:
-    public = resolve_public_key(vault, section.get("public_key"))
-    array = encrypt_columns(df, section, public, task, workers=workers)
+    public = resolve_public_key(ctx.vault, section.get("public_key"))
+    array = encrypt_columns(df, section, public, ctx.task)
     report = {"encrypted_columns": array.meta["columns"], "key_fingerprint": array.fingerprint,
               "key_bits": key_bits(public), "rows": len(array),
               "layout": array.layout.to_dict(), "file": ENCRYPTED_FILE,
               "warning": SINGLE_KEY_WARNING}
-    return EncryptedColumns(df.drop(columns=array.meta["columns"]),
-                            {ENCRYPTED_FILE: serial.dumps(array)}, report)
-
-
-def run_recipe_section(df: pd.DataFrame, section: dict, ctx):
-    from ..recipe.sections import SectionOutcome
-
-    enc = encrypt_for_release(ctx.vault, df, section, ctx.task)
-    return SectionOutcome(enc.plaintext, enc.report, enc.files)
+    return SectionOutcome(df.drop(columns=array.meta["columns"]), report,
+                          {ENCRYPTED_FILE: serial.dumps(array)})

@@ -50,7 +50,8 @@ def normalise_fingerprint(text: str) -> str:
     n = FINGERPRINT_GROUPS * FINGERPRINT_GROUP_DIGITS
     if len(digits) != n:
         raise CryptoError(f"A fingerprint has {n} digits; {len(digits)} were given.")
-    return " ".join(digits[i:i + 5] for i in range(0, n, 5))
+    step = FINGERPRINT_GROUP_DIGITS
+    return " ".join(digits[i:i + step] for i in range(0, n, step))
 
 
 def sign(seed: bytes, message: bytes) -> bytes:

@@ -41,6 +41,8 @@ class Identity:
 
 
 def utc_now() -> str:
+    """UTC to the second, ISO 8601 with ``Z``: the time stamps on cards, contacts and HE
+    requests/results, which peers read (the vault's audit log keeps microseconds)."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

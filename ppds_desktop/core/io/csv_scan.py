@@ -1,4 +1,4 @@
-"""The exact, line-by-line checks of a delimited text file, run only where the fast parser cannot say where.
+"""Exact, line-by-line checks of a delimited text file, for when the fast parser cannot say where.
 
 The fast path (``csv_reader``) parses with Arrow's multithreaded CSV reader, which reports what is
 wrong but not reliably where, and quotes the offending row (a cell value we must not show). When
@@ -16,6 +16,7 @@ from typing import Iterator
 
 from ..errors import InputError
 from .options import ParseOptions, ReadLimits
+from .sniff import check_column_names
 
 
 class UndecodableText(InputError):
@@ -43,15 +44,7 @@ def header_names(path: Path, options: ParseOptions, text_lines: list[str]) -> li
     names = [h.strip() for h in header]
     if names:
         names[0] = names[0].lstrip("\ufeff").strip()  # a BOM read with a non-BOM encoding
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names, start=1):
-        if not name:
-            raise InputError(f"column {i} of the header has no name", path=str(path), line=line_no,
-                             hint="every column needs a name in the header line")
-        if name in seen:
-            raise InputError(f"columns {seen[name]} and {i} have the same name {name!r}",
-                             path=str(path), line=line_no, hint="column names must be unique")
-        seen[name] = i
+    check_column_names(path, names, line_no)
     return names
 
 
@@ -65,8 +58,8 @@ def _decoded_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
             except UnicodeDecodeError:
                 raise UndecodableText(f"bytes that are not valid {encoding} text",
                                       path=str(path), line=number,
-                                 hint="choose the file's encoding (e.g. cp1252 for Windows "
-                                      "exports, utf-8 otherwise)") from None
+                                      hint="choose the file's encoding (e.g. cp1252 for "
+                                           "Windows exports, utf-8 otherwise)") from None
             if "\x00" in text:
                 raise InputError("binary data (NUL byte): this is not a text file",
                                  path=str(path), line=number)

@@ -18,9 +18,10 @@ class ParseOptions:
     """How to read a delimited text file; ``None`` means "detect it".
 
     ``header_row`` is the 0-based line index of the header (lines above it are skipped, e.g. a
-    title line an export tool put there); detected as the first record as wide as most. ``decimal`` is the decimal mark of numbers, ``"."`` or
-    ``","`` (common with ``;``-separated files from European spreadsheets). ``sheet`` names the
-    worksheet of an ``.xlsx`` file (default: the first one).
+    title line an export tool put there); detected as the first record as wide as most.
+    ``decimal`` is the decimal mark of numbers, ``"."`` or ``","`` (common with ``;``-separated
+    files from European spreadsheets). ``sheet`` names the worksheet of an ``.xlsx`` file
+    (default: the first one).
     """
 
     delimiter: str | None = None

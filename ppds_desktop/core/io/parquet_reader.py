@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..progress import TaskState, ensure_task
 from .options import ParseOptions, ReadLimits
 from .result import ReadResult
-from .sniff import check_file
+from .sniff import check_column_names, check_file
 
 
 def open_parquet(path: Path) -> pq.ParquetFile:
@@ -22,16 +22,6 @@ def open_parquet(path: Path) -> pq.ParquetFile:
         raise InputError("not a readable Parquet file", path=str(path)) from None
 
 
-def check_names(path: Path, names: list[str]) -> None:
-    seen: set[str] = set()
-    for i, name in enumerate(names, start=1):
-        if not str(name).strip():
-            raise InputError(f"column {i} has no name", path=str(path))
-        if name in seen:
-            raise InputError(f"two columns have the same name {name!r}", path=str(path))
-        seen.add(name)
-
-
 def read_parquet(path: Path, options: ParseOptions | None = None,
                  limits: ReadLimits | None = None, task: TaskState | None = None) -> ReadResult:
     path = Path(path)
@@ -39,7 +29,7 @@ def read_parquet(path: Path, options: ParseOptions | None = None,
     task = ensure_task(task)
     size = check_file(path, limits)
     pfile = open_parquet(path)
-    check_names(path, pfile.schema_arrow.names)
+    check_column_names(path, pfile.schema_arrow.names)
     groups = []
     n = max(pfile.num_row_groups, 1)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from itertools import islice
 from pathlib import Path
 
@@ -11,10 +10,10 @@ from ..progress import TaskState
 from .csv_reader import NULL_TOKENS, read_csv
 from .csv_scan import header_names
 from .options import ParseOptions, ReadLimits
-from .parquet_reader import check_names, open_parquet, read_parquet
+from .parquet_reader import open_parquet, read_parquet
 from .result import Preview, ReadResult
-from .sniff import (check_file, detect_format, head_lines, read_head, refuse_binary,
-                    refuse_blank, resolve_text_options)
+from .sniff import (check_column_names, check_file, detect_format, head_lines, parse_records,
+                    read_head, refuse_binary, refuse_blank, resolve_text_options)
 from .xlsx_reader import check_header, open_workbook, pick_sheet, read_xlsx
 
 _READERS = {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}
@@ -80,17 +79,8 @@ def _preview_text(path: Path, options: ParseOptions, rows: int, size: int) -> Pr
 
 
 def _text_rows(lines: list[str], opts: ParseOptions, limit: int) -> list[list[str | None]]:
-    reader = csv.reader(iter(lines), delimiter=opts.delimiter, quotechar=opts.quotechar)
-    out: list[list[str | None]] = []
-    try:
-        for record in reader:
-            if record:
-                out.append([None if v in NULL_TOKENS else v for v in record])
-            if len(out) >= limit:
-                break
-    except csv.Error:
-        pass
-    return out
+    return [[None if v in NULL_TOKENS else v for v in record]
+            for record in parse_records(lines, opts.delimiter, opts.quotechar, limit)]
 
 
 def _preview_xlsx(path: Path, options: ParseOptions, rows: int, size: int) -> Preview:
@@ -117,7 +107,7 @@ def _preview_xlsx(path: Path, options: ParseOptions, rows: int, size: int) -> Pr
 def _preview_parquet(path: Path, options: ParseOptions, rows: int, size: int) -> Preview:
     pfile = open_parquet(path)
     names = pfile.schema_arrow.names
-    check_names(path, names)
+    check_column_names(path, names)
     batch = next(pfile.iter_batches(batch_size=rows), None)
     data = [] if batch is None else [
         [None if v is None else str(v) for v in row.values()] for row in batch.to_pylist()]

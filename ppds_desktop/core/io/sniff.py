@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -44,6 +43,22 @@ def check_file(path: Path, limits: ReadLimits) -> int:
             f"the file is {_size(size)}, larger than the limit of {_size(limits.max_file_bytes)}",
             path=str(path), hint="raise the file size limit in the settings if this is intended")
     return size
+
+
+def check_column_names(path: Path, names: list[str], line: int | None = None) -> None:
+    """Refuse a column without a name or two with the same one (every format has a header).
+
+    ``line`` is the header's line (text) or row (worksheet) number, when the format has one.
+    """
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if not str(name).strip():
+            raise InputError(f"column {i} of the header has no name", path=str(path), line=line,
+                             hint="every column needs a name in the header line")
+        if name in seen:
+            raise InputError(f"columns {seen[name]} and {i} have the same name {name!r}",
+                             path=str(path), line=line, hint="column names must be unique")
+        seen[name] = i
 
 
 def _size(n: int) -> str:
@@ -119,8 +134,11 @@ def head_lines(head: bytes, encoding: str, truncated: bool) -> list[str]:
     return lines
 
 
-def _records(lines: list[str], delimiter: str, quotechar: str, limit: int) -> list[list[str]]:
-    reader = csv.reader(io.StringIO("".join(lines)), delimiter=delimiter, quotechar=quotechar)
+def parse_records(lines: list[str], delimiter: str, quotechar: str,
+                  limit: int) -> list[list[str]]:
+    """Up to ``limit`` non-blank records of the head, stopping quietly at a parse error (a guess
+    or a preview shows what it can; the reader names the bad line later)."""
+    reader = csv.reader(iter(lines), delimiter=delimiter, quotechar=quotechar)
     out = []
     try:
         for rec in reader:
@@ -155,7 +173,7 @@ def detect_delimiter(lines: list[str], quotechar: str, suffix: str) -> str:
     """The candidate that splits the most records into the same number (>1) of fields."""
     best, best_score = None, (0.0, 0)
     for cand in DELIMITER_CANDIDATES:
-        recs = _records(lines, cand, quotechar, SNIFF_RECORDS)
+        recs = parse_records(lines, cand, quotechar, SNIFF_RECORDS)
         if not recs:
             continue
         widths = Counter(len(r) for r in recs)
@@ -197,7 +215,7 @@ def detect_decimal(lines: list[str], delimiter: str, quotechar: str) -> str:
     if delimiter == ",":
         return "."
     comma = dot = 0
-    for rec in _records(lines, delimiter, quotechar, SNIFF_RECORDS)[1:]:
+    for rec in parse_records(lines, delimiter, quotechar, SNIFF_RECORDS)[1:]:
         for field in rec:
             field = field.strip()
             if _COMMA_DECIMAL.match(field):

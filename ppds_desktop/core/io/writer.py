@@ -35,6 +35,7 @@ _BATCH_ROWS = 64 * 1024
 
 
 def as_arrow(data) -> pa.Table:
+    """An Arrow table from a table (as is) or a pandas DataFrame (its index dropped)."""
     if isinstance(data, pa.Table):
         return data
     return pa.Table.from_pandas(data, preserve_index=False)

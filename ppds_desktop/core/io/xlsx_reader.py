@@ -16,7 +16,7 @@ from ..progress import TaskState, ensure_task
 from ..schema.types import convert_text_column
 from .options import ParseOptions, ReadLimits
 from .result import ReadResult
-from .sniff import check_file
+from .sniff import check_column_names, check_file
 
 
 def open_workbook(path: Path):
@@ -45,14 +45,7 @@ def check_header(path: Path, cells: tuple, line: int) -> list[str]:
         names.pop()
     if not names:
         raise InputError("the header row is empty", path=str(path), line=line)
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names, start=1):
-        if not name:
-            raise InputError(f"column {i} of the header has no name", path=str(path), line=line)
-        if name in seen:
-            raise InputError(f"columns {seen[name]} and {i} have the same name {name!r}",
-                             path=str(path), line=line, hint="column names must be unique")
-        seen[name] = i
+    check_column_names(path, names, line)
     return names
 
 

@@ -23,26 +23,26 @@ from ..dp.accounting import privacy_parameter
 from ..dp.rng import Rng, default_rng, random_unit_floats
 from ..dp.samplers import bernoulli_exp, uniform_below
 from ..errors import InputError
+from ..query_syntax import MISSING_LABEL
 
-MISSING = "(missing)"
 
-
-def category_domain(series: pd.Series, declared=None) -> tuple[list[str], bool]:
-    """The categories to randomise over, and whether they were read off the data."""
+def _categories(series: pd.Series, declared, method: str) -> tuple[list[str], np.ndarray, bool]:
+    """The categories to randomise over, each row's code among them, and whether the categories
+    were read off the data (missing values are a category of their own)."""
+    labels = series.astype("string").fillna(MISSING_LABEL)
     if declared:
-        domain = [str(v) for v in declared]
-        if len(set(domain)) != len(domain):
+        cats = [str(v) for v in declared]
+        if len(set(cats)) != len(cats):
             raise InputError(f"the declared categories of {series.name!r} contain duplicates")
-        return domain, False
-    return sorted(series.astype("string").fillna(MISSING).unique().tolist()), True
-
-
-def _codes(series: pd.Series, domain: list[str]) -> np.ndarray:
-    codes = pd.Index(domain).get_indexer(series.astype("string").fillna(MISSING).astype(object))
+    else:
+        cats = sorted(labels.unique().tolist())
+    if len(cats) < 2:
+        raise InputError(f"{method} on {series.name!r} needs at least 2 categories")
+    codes = pd.Index(cats).get_indexer(labels.astype(object))
     if (codes < 0).any():
         raise InputError(f"column {series.name!r} has values outside its declared categories",
                          hint="add them to the categories, or recode them first")
-    return codes.astype(np.int64)
+    return cats, codes.astype(np.int64), not declared
 
 
 def rr_matrix(k: int, epsilon: float) -> np.ndarray:
@@ -57,11 +57,8 @@ def randomized_response(series: pd.Series, epsilon, *, domain=None,
                         rng: Rng | None = None) -> tuple[pd.Series, dict]:
     rng = default_rng(rng)
     eps = privacy_parameter(epsilon, "epsilon")
-    cats, from_data = category_domain(series, domain)
+    cats, true, from_data = _categories(series, domain, "randomized response")
     k = len(cats)
-    if k < 2:
-        raise InputError(f"randomized response on {series.name!r} needs at least 2 categories")
-    true = _codes(series, cats)
     out = np.empty_like(true)
     todo = np.arange(true.size)
     while todo.size:
@@ -85,11 +82,8 @@ def pram(series: pd.Series, retain: float, *, domain=None,
     if not 0 < retain < 1:
         raise InputError(f"PRAM retention must be between 0 and 1, got {retain:g}")
     rng = default_rng(rng)
-    cats, from_data = category_domain(series, domain)
+    cats, true, from_data = _categories(series, domain, "PRAM")
     k = len(cats)
-    if k < 2:
-        raise InputError(f"PRAM on {series.name!r} needs at least 2 categories")
-    true = _codes(series, cats)
     move = random_unit_floats(rng, true.size) >= retain
     shift = uniform_below(k - 1, rng, true.size).astype(np.int64) + 1
     out = np.where(move, (true + shift) % k, true)

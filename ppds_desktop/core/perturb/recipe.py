@@ -133,11 +133,11 @@ def apply_perturbation(df: pd.DataFrame, section: dict, *, vault=None, dataset_r
     return PerturbationOutcome(out, cost, report)
 
 
-def record_release(vault, dataset_ref, outcome: PerturbationOutcome, release: Callable[[], T],
-                   *, description: str = "record-level perturbation") -> T:
+def record_release(vault, dataset_ref, outcome: PerturbationOutcome,
+                   release: Callable[[], T]) -> T:
     """Run ``release()`` (which calls ``vault.put_release``) and, if the perturbation spent
     budget, record the spend in the same transaction — refusing with ``BudgetExceeded``."""
     if not (outcome.cost.epsilon or outcome.cost.rho):
         return release()
     return ledger.spend(vault, dataset_ref, outcome.cost, mechanism="local_dp",
-                        description=description, release=release)
+                        description="record-level perturbation", release=release)

@@ -51,6 +51,7 @@ def loads(text: str, *, source: str = "recipe") -> dict:
 
 
 def load(path: str | Path) -> dict:
+    """Read, parse and validate a recipe file; errors name the file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -102,6 +103,7 @@ def quasi_identifiers(recipe: dict) -> list[str]:
 
 
 def sensitive_columns(recipe: dict) -> list[str]:
+    """Columns with role sensitive that are released (not dropped)."""
     return [c for c, s in column_actions(recipe).items()
             if s["role"] == "sensitive" and s["action"]["type"] != "drop"]
 
@@ -118,6 +120,7 @@ def privacy_settings(recipe: dict) -> dict:
 
 
 def risk_settings(recipe: dict) -> dict:
+    """The ``risk`` section with defaults (threshold 0.2, no population size)."""
     out = dict(RISK_DEFAULTS)
     out.update(recipe.get("risk") or {})
     return out

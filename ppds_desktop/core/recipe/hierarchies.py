@@ -17,12 +17,14 @@ postcodes), and a single ``*`` level for other text.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..anonymize import hierarchy as H
 from ..errors import InputError, RecipeError
 
 _KNOWN = {
@@ -48,7 +50,6 @@ def _looks_like_dates(values: pd.Series) -> bool:
     present = values.dropna()
     if present.empty or pd.api.types.is_numeric_dtype(values):
         return False
-    import datetime as dt
     if all(isinstance(v, (dt.date, pd.Timestamp)) for v in present.head(200)):
         return True
     parsed = pd.to_datetime(present.astype(str).head(200), errors="coerce", format="ISO8601")
@@ -79,9 +80,10 @@ def auto_spec(values: pd.Series) -> dict:
     present = values.dropna()
     if pd.api.types.is_bool_dtype(values):
         return {"kind": "categories", "groups": []}
-    if _numeric_with_labels(values):
+    labelled = _numeric_with_labels(values)
+    if labelled:
         present = _split_labels(values)[0]
-    if (pd.api.types.is_numeric_dtype(present) or _numeric_with_labels(values)) and len(present):
+    if (pd.api.types.is_numeric_dtype(present) or labelled) and len(present):
         lo, hi = float(present.min()), float(present.max())
         w = _nice_width(hi - lo if hi > lo else 1.0)
         if all(float(v).is_integer() for v in present.unique()):
@@ -96,10 +98,8 @@ def auto_spec(values: pd.Series) -> dict:
 
 
 def build_hierarchy(spec: dict, values: pd.Series, *, column: str,
-                    base_dir: Path | None = None):
+                    base_dir: Path | None = None) -> H.Hierarchy:
     """The ``Hierarchy`` for ``column`` from a recipe spec (see the module docstring)."""
-    from ..anonymize import hierarchy as H
-
     field = f'columns["{column}"].action.hierarchy'
     kind = spec.get("kind")
     if kind not in _KNOWN:
@@ -130,11 +130,9 @@ def build_hierarchy(spec: dict, values: pd.Series, *, column: str,
         raise RecipeError(f"the hierarchy cannot be built: {exc}", field=field) from None
 
 
-def _intervals_with_labels(values: pd.Series, column: str, params: dict):
+def _intervals_with_labels(values: pd.Series, column: str, params: dict) -> H.Hierarchy:
     """Intervals over the numbers; each label (a top/bottom code such as '90+') stays its own
     group on every level below ``*``."""
-    from ..anonymize import hierarchy as H
-
     nums, labels = _split_labels(values)
     base = H.build_intervals(nums, name=column, **params)
     rows = base.rows()

@@ -16,10 +16,16 @@ from typing import Any
 
 import pandas as pd
 
+from ..anonymize import metrics
+from ..anonymize import search as S
+from ..anonymize.actions import KeyRing, apply_actions
+from ..anonymize.mondrian import mondrian
 from ..errors import PrivacyModelError, RecipeError
 from ..progress import TaskState, ensure_task
+from ..report import build_report
 from . import document
 from .hierarchies import auto_spec, build_hierarchy
+from .privacy_models import build_models
 from .sections import SECTION_ORDER, SectionContext, run_section
 from .validation import validate
 
@@ -55,32 +61,6 @@ class Generalization:
     engine_seconds: float | None = None
 
 
-def build_models(recipe: dict, hierarchies: dict[str, Any]):
-    """The engine's privacy-model objects for the recipe's ``privacy`` section: k, and l and
-    t once per sensitive column they protect."""
-    from ..anonymize import models as M
-
-    privacy = document.privacy_settings(recipe)
-    out = []
-    if "k" in privacy:
-        out.append(M.KAnonymity(privacy["k"]))
-    spec = privacy.get("l")
-    for col in document.model_columns(recipe, "l"):
-        if spec["variant"] == "distinct":
-            if float(spec["l"]) != int(spec["l"]):
-                raise RecipeError("distinct l-diversity needs a whole number", field="privacy.l.l")
-            out.append(M.DistinctLDiversity(col, int(spec["l"])))
-        elif spec["variant"] == "entropy":
-            out.append(M.EntropyLDiversity(col, spec["l"]))
-        else:
-            out.append(M.RecursiveCLDiversity(col, spec["c"], int(spec["l"])))
-    spec = privacy.get("t")
-    for col in document.model_columns(recipe, "t"):
-        out.append(M.TCloseness(col, spec["t"], distance=spec["distance"],
-                                hierarchy=hierarchies.get(col)))
-    return out
-
-
 def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], privacy: dict,
                  base_dir: Path | None):
     actions = document.column_actions(recipe)
@@ -107,8 +87,6 @@ def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], privacy: dict,
 def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
                task: TaskState | None = None) -> tuple[pd.DataFrame, Generalization]:
     """Apply the recipe's privacy model to ``df`` (the output of the column actions)."""
-    from ..anonymize import metrics, search as S
-
     task = ensure_task(task)
     privacy = document.privacy_settings(recipe)
     if not any(m in privacy for m in ("k", "l", "t")):
@@ -118,7 +96,6 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
     info = Generalization(method=privacy["method"],
                           suppression_limit_rows=int(limit * len(df) + 1e-9))
     if privacy["method"] == "mondrian":
-        from ..anonymize.mondrian import mondrian
         l_cols = document.model_columns(recipe, "l")
         if "t" in privacy or privacy.get("l", {}).get("variant", "distinct") != "distinct" \
                 or len(l_cols) > 1:
@@ -156,7 +133,7 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
         result = S.search(df, qh, models, suppression_limit=limit,
                           objective=privacy["objective"], top=20, task=task.sub(0.0, 0.8))
         info.lattice_size, info.checked = result.stats.lattice_size, result.stats.checked
-        info.candidates = [_candidate(t) for t in result.candidates]
+        info.candidates = [t.as_dict() for t in result.candidates]
         if result.best is None:
             raise PrivacyModelError(
                 f"No generalization of {len(qis)} quasi-identifier(s) satisfies "
@@ -205,12 +182,6 @@ def _infeasible_hint(df: pd.DataFrame, recipe: dict, privacy: dict, limit_rows: 
     return "raise the suppression limit, " + generic
 
 
-def _candidate(t) -> dict:
-    d = t.as_dict()
-    d["levels"] = {c: int(v) for c, v in d["levels"].items()}
-    return d
-
-
 def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
     """Columns that mix numbers and labels (``45`` and ``'90+'``) become text, so the release
     can be stored as Parquet and exported; the index is renumbered."""
@@ -227,9 +198,6 @@ def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
                base_dir: Path | None = None, source: str | None = None,
                task: TaskState | None = None) -> ReleaseOutcome:
     """Run ``recipe`` on ``df``; see the module docstring. ``keys``: a ``KeyRing``."""
-    from ..anonymize.actions import KeyRing, apply_actions
-    from ..report import build_report
-
     task = ensure_task(task)
     started = time.perf_counter()
     recipe = copy.deepcopy(validate(recipe))

@@ -13,8 +13,12 @@ import math
 
 import pandas as pd
 
+from ..anonymize.models import measure_models
+from ..anonymize.presets import HIPAA, hipaa_checklist
 from ..charts import histogram_data
+from ..errors import PPDSError
 from ..recipe import document
+from ..recipe.privacy_models import build_models
 from ..risk import measure_risk
 from ..utility import measure_utility
 
@@ -42,7 +46,7 @@ def _clean(x):
     return x
 
 
-def _describe_action(action: dict, log: dict | None, gen) -> str:
+def _describe_action(action: dict) -> str:
     t = action["type"]
     text = _DESCRIBE.get(t, t)
     if t == "mask":
@@ -71,7 +75,7 @@ def _columns(original, released, recipe, actions_log, gen) -> list[dict]:
     for col in original.columns:
         spec = actions.get(col, {"role": "insensitive", "action": {"type": "keep"}})
         entry = {"column": col, "role": spec["role"], "action": spec["action"]["type"],
-                 "description": _describe_action(spec["action"], logs.get(col), gen),
+                 "description": _describe_action(spec["action"]),
                  "released": col in released.columns}
         if col in gen.levels:
             entry["level"] = gen.levels[col]
@@ -94,10 +98,6 @@ def _columns(original, released, recipe, actions_log, gen) -> list[dict]:
 def _model(recipe, released, original, qis, gen, sections) -> dict:
     """k, l, t as measured on the released table: the engine's ``apply`` measures its own
     output; when a section hook changed the table afterwards it is measured again here."""
-    from ..anonymize.models import measure_models
-    from ..recipe.run import build_models
-    from ..errors import PPDSError
-
     privacy = document.privacy_settings(recipe)
     requested = {k: privacy[k] for k in ("k", "l", "t") if k in privacy}
     if not requested:
@@ -150,8 +150,8 @@ def _histograms(original, released, recipe, qis, gen) -> dict:
 def build_report(*, original: pd.DataFrame, released: pd.DataFrame, recipe: dict,
                  actions_log: list[dict], generalization, sections: dict | None = None,
                  source: str | None = None, seconds: float | None = None) -> dict:
-    from ..anonymize.presets import HIPAA, hipaa_checklist
-
+    """The report of one release (see the module docstring); ``generalization`` is the
+    pipeline's ``Generalization``."""
     gen = generalization
     qis = document.quasi_identifiers(recipe)
     risk_cfg = document.risk_settings(recipe)

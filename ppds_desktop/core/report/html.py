@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..charts import class_size_chart, grouped_bar_chart
+from .figures import class_sizes_before_after, column_histogram, risk_before_after
 
 _CSS = """
 body{font-family:sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#222}
@@ -121,15 +121,8 @@ def _risk(r: dict) -> str:
                    f"<td class='n'>{escape(f(a[k]))}</td></tr>" for label, k, f in keys)
     html = f"<table><thead><tr><th>quasi-identifiers: {escape(', '.join(a['qi_columns']) or 'none')}" \
            f"</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table>"
-    chart = class_size_chart({int(k): v for k, v in b["class_size_counts"].items()},
-                             compare={int(k): v for k, v in a["class_size_counts"].items()})
-    risk_bars = grouped_bar_chart(["prosecutor", "journalist", "marketer", "at risk"],
-                                  {"before": [b["prosecutor_max"], b["journalist_max"],
-                                              b["marketer"], b["share_at_risk"]],
-                                   "after": [a["prosecutor_max"], a["journalist_max"],
-                                             a["marketer"], a["share_at_risk"]]},
-                                  title="Re-identification risk (highest)", percent=True)
-    return _RISK_HELP + html + f'<div class="charts">{chart}{risk_bars}</div>'
+    charts = class_sizes_before_after(b, a) + risk_before_after(b, a)
+    return _RISK_HELP + html + f'<div class="charts">{charts}</div>'
 
 
 _RISK_HELP = (
@@ -165,9 +158,7 @@ def _utility(r: dict) -> str:
     if corr.get("max_abs_change") is not None:
         html += (f"<p>Largest change of a Pearson correlation between numeric columns "
                  f"({escape(', '.join(corr['columns']))}): {corr['max_abs_change']:.4f}</p>")
-    charts = [grouped_bar_chart(h["labels"], {"before": h["before"], "after": h["after"]},
-                                title=col, ylabel="share of records", percent=True)
-              for col, h in r.get("histograms", {}).items()]
+    charts = [column_histogram(col, h) for col, h in r.get("histograms", {}).items()]
     if charts:
         html += '<div class="charts">' + "".join(charts) + "</div>"
     return html
@@ -190,15 +181,15 @@ def _hipaa(r: dict) -> str:
 def _sections(r: dict) -> str:
     out = ""
     for name, section in (r.get("sections") or {}).items():
-        summary = section.get("summary") if isinstance(section, dict) else None
+        if not isinstance(section, dict):
+            section = {}
         rows = [[k, v if not isinstance(v, (dict, list)) else "see JSON report"]
-                for k, v in (section.items() if isinstance(section, dict) else [])
-                if k not in ("summary", "charts")]
+                for k, v in section.items() if k not in ("summary", "charts")]
         out += f"<h2>{escape(name.capitalize())}</h2>"
-        if summary:
-            out += f"<p>{escape(str(summary))}</p>"
+        if section.get("summary"):
+            out += f"<p>{escape(str(section['summary']))}</p>"
         out += _table(["item", "value"], rows)
-        for svg in (section.get("charts") or []) if isinstance(section, dict) else []:
+        for svg in section.get("charts") or []:
             if isinstance(svg, str) and svg.startswith("<svg"):
                 out += f'<div class="charts">{svg}</div>'
     return out

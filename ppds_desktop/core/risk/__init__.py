@@ -4,6 +4,6 @@
 marketer risk, records at risk above a threshold, unique records, class-size distribution).
 """
 
-from .reidentification import RiskReport, class_sizes, measure_risk
+from .reidentification import RiskReport, class_ids, class_sizes, measure_risk
 
-__all__ = ["RiskReport", "class_sizes", "measure_risk"]
+__all__ = ["RiskReport", "class_ids", "class_sizes", "measure_risk"]

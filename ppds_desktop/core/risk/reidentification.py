@@ -29,22 +29,24 @@ from ..errors import InputError
 DEFAULT_THRESHOLD = 0.2          # 1/5: a record in a class smaller than 5 is "at risk"
 
 
+def class_ids(df: pd.DataFrame, qi_columns: list[str]) -> np.ndarray:
+    """Equivalence-class id of every row, numbered 0, 1, … in order of first appearance
+    (rows with equal quasi-identifiers share an id; a missing value is a value)."""
+    ids = np.zeros(len(df), dtype=np.int64)
+    for col in qi_columns:                     # combine factorized codes into one class id
+        codes, uniques = pd.factorize(df[col], use_na_sentinel=False)
+        # re-factorizing keeps the ids small, so the product cannot overflow
+        ids = pd.factorize(ids * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    return ids
+
+
 def class_sizes(df: pd.DataFrame, qi_columns: list[str]) -> np.ndarray:
     """Size of each record's equivalence class, one entry per row."""
     missing = [c for c in qi_columns if c not in df.columns]
     if missing:
         raise InputError(f"no such quasi-identifier column(s): {', '.join(missing)}")
-    if len(df) == 0:
-        return np.zeros(0, dtype=np.int64)
-    if not qi_columns:
-        return np.full(len(df), len(df), dtype=np.int64)
-    codes = np.zeros(len(df), dtype=np.int64)
-    for col in qi_columns:                     # combine factorized codes into one class id
-        c, uniq = pd.factorize(df[col], use_na_sentinel=False)
-        codes = codes * (len(uniq) + 1) + c
-        codes, _ = pd.factorize(codes)         # keep ids small so the product cannot overflow
-    counts = np.bincount(codes)
-    return counts[codes]
+    ids = class_ids(df, qi_columns)
+    return np.bincount(ids)[ids]
 
 
 @dataclass
@@ -70,12 +72,6 @@ class RiskReport:
         d = asdict(self)
         d["class_size_counts"] = {str(k): v for k, v in sorted(self.class_size_counts.items())}
         return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RiskReport":
-        d = dict(d)
-        d["class_size_counts"] = {int(k): int(v) for k, v in d.get("class_size_counts", {}).items()}
-        return cls(**d)
 
 
 def measure_risk(df: pd.DataFrame, qi_columns: list[str], *,

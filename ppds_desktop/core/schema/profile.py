@@ -53,9 +53,6 @@ class DatasetProfile:
     def roles(self) -> dict[str, str]:
         return {c.name: c.role for c in self.columns}
 
-    def reasons(self) -> dict[str, str]:
-        return {c.name: c.reason for c in self.columns}
-
     def to_dict(self, examples: bool = False) -> dict:
         """JSON-ready; example values only when asked for (they are cell values)."""
         cols = []
@@ -121,6 +118,14 @@ def _examples(sample: pa.Array) -> list[str]:
             if len(out) >= N_EXAMPLES:
                 break
     return out
+
+
+def column_examples(table: pa.Table) -> dict[str, list[str]]:
+    """The example values :func:`profile_table` would show, without the rest of the profile
+    (no exact counts over every row), for a screen that only needs the examples."""
+    positions = sample_positions(table.num_rows)
+    return {name: _examples(pc.drop_null(take_sample(col, positions)))
+            for name, col in zip(table.column_names, table.columns)}
 
 
 def _distinct(col: pa.ChunkedArray) -> int:

@@ -17,7 +17,8 @@ import pandas as pd
 DEFAULT_BINS = 20
 
 
-def _numeric(values: pd.Series) -> pd.Series | None:
+def numeric_values(values: pd.Series) -> pd.Series | None:
+    """The column as float64 if it holds numbers only (missing allowed), else None."""
     if pd.api.types.is_bool_dtype(values):
         return None
     if pd.api.types.is_numeric_dtype(values):
@@ -47,7 +48,7 @@ def _text_counts(values: pd.Series) -> pd.Series:
 def shared_distributions(before: pd.Series, after: pd.Series,
                          bins: int = DEFAULT_BINS) -> tuple[np.ndarray, np.ndarray]:
     """Two probability vectors over a common support (see the module docstring)."""
-    nb, na = _numeric(before), _numeric(after)
+    nb, na = numeric_values(before), numeric_values(after)
     if nb is not None and na is not None:
         lo, hi = np.nanmin(nb.to_numpy()) if nb.notna().any() else 0.0, \
             np.nanmax(nb.to_numpy()) if nb.notna().any() else 1.0

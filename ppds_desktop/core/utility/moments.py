@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .distance import _numeric
+from .distance import numeric_values
 
 
 def numeric_pairs(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
@@ -13,7 +13,7 @@ def numeric_pairs(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, tuple[
     out = {}
     for col in before.columns:
         if col in after.columns:
-            b, a = _numeric(before[col]), _numeric(after[col])
+            b, a = numeric_values(before[col]), numeric_values(after[col])
             if b is not None and a is not None:
                 out[col] = (b, a)
     return out

@@ -22,6 +22,7 @@ from ..errors import VaultError
 
 GENESIS = "0" * 64
 HEAD_KEY = "_audit_head"
+_ENTRY_COLS = "seq, ts, actor, action, details_json, prev_hash, hash"
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,10 @@ def _row_entry(row) -> AuditEntry:
 
 def read_entries(conn, limit: int | None = None) -> list[AuditEntry]:
     """Entries oldest first; with ``limit``, the newest ``limit`` entries (still oldest first)."""
-    cols = "seq, ts, actor, action, details_json, prev_hash, hash"
     if limit is None:
-        rows = conn.execute(f"SELECT {cols} FROM audit ORDER BY seq").fetchall()
+        rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM audit ORDER BY seq").fetchall()
     else:
-        rows = conn.execute(f"SELECT {cols} FROM audit ORDER BY seq DESC LIMIT ?",
+        rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM audit ORDER BY seq DESC LIMIT ?",
                             (int(limit),)).fetchall()[::-1]
     return [_row_entry(r) for r in rows]
 
@@ -101,8 +101,7 @@ def verify_chain(conn) -> int:
     """Check the whole chain; return the number of entries, or raise VaultError naming the
     first broken entry."""
     prev, expected_seq = GENESIS, 1
-    for row in conn.execute("SELECT seq, ts, actor, action, details_json, prev_hash, hash "
-                            "FROM audit ORDER BY seq"):
+    for row in conn.execute(f"SELECT {_ENTRY_COLS} FROM audit ORDER BY seq"):
         e = _row_entry(row)
         if e.seq != expected_seq:
             raise VaultError(f"The audit log is broken: entry #{expected_seq} is missing "

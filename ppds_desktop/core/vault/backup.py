@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import VaultError
-from .keys import fsync_dir, parse_header
+from .keys import atomic_file, parse_header
 
 MAGIC = b"PPDSVBK1"
 MAX_MANIFEST = 256 * 1024
@@ -28,7 +28,7 @@ _COPY = 1 << 20
 
 def write_backup(dest: Path, header: dict, db_file: Path, schema_version: int,
                  created_at: str, progress: Callable[[float], None]) -> int:
-    """Write the backup atomically (temp file in ``dest``'s folder, fsync, rename)."""
+    """Write the backup atomically (see :func:`keys.atomic_file`); return its size."""
     size = db_file.stat().st_size
     digest = hashlib.sha256()
     with open(db_file, "rb") as fh:
@@ -37,23 +37,13 @@ def write_backup(dest: Path, header: dict, db_file: Path, schema_version: int,
     manifest = json.dumps({"header": header, "db_size": size, "db_sha256": digest.hexdigest(),
                            "schema_version": schema_version, "created_at": created_at},
                           sort_keys=True).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, open(db_file, "rb") as fh:
-            out.write(MAGIC + struct.pack(">I", len(manifest)) + manifest)
-            done = 0
-            for block in iter(lambda: fh.read(_COPY), b""):
-                out.write(block)
-                done += len(block)
-                progress(done / max(size, 1))
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(dest.parent)
+    with atomic_file(dest) as out, open(db_file, "rb") as fh:
+        out.write(MAGIC + struct.pack(">I", len(manifest)) + manifest)
+        done = 0
+        for block in iter(lambda: fh.read(_COPY), b""):
+            out.write(block)
+            done += len(block)
+            progress(done / max(size, 1))
     return size + len(manifest) + 12
 
 

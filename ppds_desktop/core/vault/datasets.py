@@ -28,13 +28,13 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError, NotFound, VaultError
 from ..progress import TaskState, ensure_task
+from ..schema.pii import ROLES
 from .audit import utc_now
 
 CHUNK_BYTES = 1 << 20           # each dataset_chunks row holds at most 1 MiB
 ROWS_PER_GROUP = 65_536         # Parquet row group; also the progress/cancel granularity
 DICTIONARY_MAX_SHARE = 0.5      # dictionary-encode a column if at most this share of its
 DICTIONARY_PROBE_ROWS = 16_384  # first rows are distinct values
-ROLES = ("identifier", "quasi_identifier", "sensitive", "insensitive")
 MAX_NAME = 200
 
 
@@ -61,6 +61,9 @@ class DatasetInfo:
     byte_size: int = 0           # size of the stored Parquet file
 
 
+_UPSERT_ROLE = ("INSERT INTO column_roles (dataset_id, column, role, reason, confirmed) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(dataset_id, column) DO UPDATE SET "
+                "role = excluded.role, reason = excluded.reason, confirmed = excluded.confirmed")
 _DATASET_COLS = ("id, uid, name, kind, created_at, n_rows, n_cols, columns_json, source_json, "
                  "profile_json, byte_size")
 
@@ -72,6 +75,15 @@ def _info(row) -> DatasetInfo:
                        dtypes={c["name"]: c["dtype"] for c in cols},
                        source=json.loads(row[8] or "{}"),
                        profile=json.loads(row[9]) if row[9] else None, byte_size=row[10])
+
+
+def find_row(conn, table: str, cols: str, ref):
+    """The row of ``table`` (datasets or releases) whose integer id, name or uid is ``ref``; a
+    name wins over a uid that happens to be spelt the same. ``None`` if there is none."""
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return conn.execute(f"SELECT {cols} FROM {table} WHERE id = ?", (ref,)).fetchone()
+    return conn.execute(f"SELECT {cols} FROM {table} WHERE name = ? OR uid = ? "
+                        "ORDER BY name = ? DESC LIMIT 1", (ref, ref, ref)).fetchone()
 
 
 def check_name(name: str, what: str = "dataset") -> str:
@@ -330,10 +342,8 @@ class DatasetsMixin:
             dataset_id = cur.lastrowid
             size = write_parquet(conn, dataset_id, table, task)
             conn.execute("UPDATE datasets SET byte_size = ? WHERE id = ?", (size, dataset_id))
-            conn.executemany(
-                "INSERT INTO column_roles (dataset_id, column, role, reason, confirmed) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(dataset_id, c, r.role, r.reason, int(r.confirmed)) for c, r in role_map.items()])
+            conn.executemany(_UPSERT_ROLE, [(dataset_id, c, r.role, r.reason, int(r.confirmed))
+                                            for c, r in role_map.items()])
             self.audit("dataset.stored", dataset=name, uid=uid, kind=kind, rows=table.num_rows,
                        columns=table.num_columns, bytes=size)
             return self._dataset_by_id(conn, dataset_id)
@@ -348,11 +358,8 @@ class DatasetsMixin:
             conn.execute("UPDATE datasets SET profile_json = ? WHERE id = ?",
                          (json.dumps(profile, default=str) if profile is not None else None,
                           info.id))
-            conn.executemany(
-                "INSERT INTO column_roles (dataset_id, column, role, reason, confirmed) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(dataset_id, column) DO UPDATE SET "
-                "role = excluded.role, reason = excluded.reason, confirmed = excluded.confirmed",
-                [(info.id, c, r.role, r.reason, int(r.confirmed)) for c, r in role_map.items()])
+            conn.executemany(_UPSERT_ROLE, [(info.id, c, r.role, r.reason, int(r.confirmed))
+                                            for c, r in role_map.items()])
             self.audit("dataset.profiled", dataset=info.name, uid=info.uid, roles=len(role_map))
             return self._dataset_by_id(conn, info.id)
 
@@ -362,18 +369,12 @@ class DatasetsMixin:
                              "choose another name.")
 
     def _dataset_by_id(self, conn, dataset_id: int) -> DatasetInfo:
-        return _info(conn.execute(f"SELECT {_DATASET_COLS} FROM datasets WHERE id = ?",
-                                  (dataset_id,)).fetchone())
+        return _info(find_row(conn, "datasets", _DATASET_COLS, dataset_id))
 
     def _resolve_dataset(self, conn, ref) -> DatasetInfo:
         if isinstance(ref, DatasetInfo):
             ref = ref.id
-        if isinstance(ref, int) and not isinstance(ref, bool):
-            row = conn.execute(f"SELECT {_DATASET_COLS} FROM datasets WHERE id = ?",
-                               (ref,)).fetchone()
-        else:
-            row = conn.execute(f"SELECT {_DATASET_COLS} FROM datasets WHERE name = ? OR uid = ? "
-                               "ORDER BY name = ? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        row = find_row(conn, "datasets", _DATASET_COLS, ref)
         if row is None:
             raise NotFound(f"There is no dataset {ref!r} in the vault.")
         return _info(row)
@@ -424,11 +425,7 @@ class DatasetsMixin:
             if column not in info.columns:
                 raise NotFound(f"Dataset {info.name!r} has no column {column!r}.")
             check_role(role, column)
-            conn.execute(
-                "INSERT INTO column_roles (dataset_id, column, role, reason, confirmed) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(dataset_id, column) DO UPDATE SET "
-                "role = excluded.role, reason = excluded.reason, confirmed = excluded.confirmed",
-                (info.id, column, role, reason, int(confirmed)))
+            conn.execute(_UPSERT_ROLE, (info.id, column, role, reason, int(confirmed)))
             self.audit("role.set", dataset=info.name, column=column, role=role,
                        confirmed=bool(confirmed))
 

@@ -27,8 +27,10 @@ import secrets
 import sys
 import tempfile
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from argon2.low_level import Type, hash_secret_raw
 from Crypto.Cipher import AES
@@ -286,12 +288,15 @@ def read_header(db_path: Path) -> dict:
     return parse_header(data, str(path))
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, rename over ``path``, fsync folder."""
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A new file in ``path``'s folder to write into; once the block succeeds it is fsynced, made
+    0600 and renamed over ``path`` (then the folder is fsynced), so ``path`` is never half
+    written. On any error the temporary file is removed."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
@@ -313,4 +318,5 @@ def fsync_dir(folder: Path) -> None:
 
 
 def write_header(db_path: Path, header: dict) -> None:
-    write_atomic(header_path(db_path), header_bytes(header))
+    with atomic_file(header_path(db_path)) as fh:
+        fh.write(header_bytes(header))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..errors import InputError, NotFound, VaultError
 from ..progress import TaskState, ensure_task
 from .audit import utc_now
-from .datasets import check_name
+from .datasets import check_name, find_row
 
 
 @dataclass
@@ -78,11 +78,7 @@ class ReleasesMixin:
     def _release(self, conn, ref) -> ReleaseInfo:
         if isinstance(ref, ReleaseInfo):
             ref = ref.id
-        if isinstance(ref, int) and not isinstance(ref, bool):
-            row = conn.execute(f"SELECT {_COLS} FROM releases WHERE id = ?", (ref,)).fetchone()
-        else:
-            row = conn.execute(f"SELECT {_COLS} FROM releases WHERE name = ? OR uid = ? "
-                               "ORDER BY name = ? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        row = find_row(conn, "releases", _COLS, ref)
         if row is None:
             raise NotFound(f"There is no release {ref!r} in the vault.")
         names = [r[0] for r in conn.execute(

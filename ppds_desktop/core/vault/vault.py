@@ -183,6 +183,13 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             raise
         return vault
 
+    @classmethod
+    def require(cls, path) -> None:
+        """Raise a VaultError saying what is missing or wrong at ``path`` (a folder, no vault,
+        its header or its database missing, a damaged header): callers check this before they
+        ask for a passphrase."""
+        cls._read_header_checked(Path(path))
+
     @staticmethod
     def _read_header_checked(path: Path) -> dict:
         if path.is_dir():

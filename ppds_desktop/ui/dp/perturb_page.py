@@ -210,7 +210,7 @@ class PerturbationPage(QWidget):
         if key == "additive_noise":
             return {"method": key, "columns": cols, "alpha": v, "correlated": self.correlated.isChecked()}
         if key == "local_dp":
-            lo, sep, hi = self.bounds_edit.text().strip().partition(":")
+            lo, _, hi = self.bounds_edit.text().strip().partition(":")
             try:
                 bounds = [float(lo), float(hi)]
             except ValueError:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFi
 from ...core.charts import bar_chart
 from ...core.dp.grid import guess_bounds
 from ...core.dp.intervals import gaussian_halfwidth, laplace_halfwidth
-from ...core.dp.query import MAX_GROUP_COLUMNS, Query
+from ...core.dp.query import MAX_GROUP_COLUMNS, Query, quantile_level
 from ...core.errors import InputError, PPDSError
 from ...services import dp as dp_service
 from ..errors import show_error
@@ -366,8 +366,8 @@ class DPStatisticsPage(QWidget):
         stat = self.statistic()
         column = None if stat == "count" else self.column_combo.currentText()
         if stat == "median":
-            return Query("quantile", column, self.group_columns(), q=_fraction(0.5))
-        q = _fraction(self.level_spin.value()) if stat == "quantile" else None
+            return Query("quantile", column, self.group_columns(), q=quantile_level(0.5))
+        q = quantile_level(self.level_spin.value()) if stat == "quantile" else None
         return Query(stat, column, self.group_columns(), q=q)
 
     def query_kwargs(self) -> dict:
@@ -446,9 +446,3 @@ class DPStatisticsPage(QWidget):
             write_table(pd.DataFrame(rows), Path(path))
         except PPDSError as exc:
             show_error(self, exc)
-
-
-def _fraction(x: float):
-    from fractions import Fraction
-
-    return Fraction(str(x)).limit_denominator(1000)

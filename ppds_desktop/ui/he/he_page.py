@@ -8,17 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox,
                                QTableView, QTabWidget, QVBoxLayout, QWidget)
 
+from ...core.he.aggregate import DEFAULT_MIN_RECORDS
+from ...core.he.keys import KEY_SIZES
 from ...services import he
 from ..session import AppSession
+from ..share.bundle_dialogs import ask_bundle_to_open, ask_bundle_to_save
 from ..table_model import ArrowTableModel
 from ..widgets.svg_view import SvgChart
-
-BUNDLE_FILTER = "Share bundles (*.ppdsb);;All files (*)"
 
 
 def _warning_label() -> QLabel:
@@ -28,23 +29,13 @@ def _warning_label() -> QLabel:
     return label
 
 
-def _save_path(parent, title: str) -> Path | None:
-    path, _ = QFileDialog.getSaveFileName(parent, title, "", BUNDLE_FILTER)
-    return Path(path) if path else None
-
-
-def _open_path(parent, title: str) -> Path | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", BUNDLE_FILTER)
-    return Path(path) if path else None
-
-
 class KeysTab(QWidget):
     def __init__(self, session: AppSession):
         super().__init__()
         self.session = session
         self.keys = QListWidget()
         self.bits = QComboBox()
-        self.bits.addItems(["2048", "3072"])
+        self.bits.addItems([str(bits) for bits in KEY_SIZES])
         self.name = QLineEdit("default")
         self.generate = QPushButton("&Generate key")
         self.generate.clicked.connect(self.create_key)
@@ -130,7 +121,7 @@ class ComputeTab(QWidget):
                 self.releases.addItem(r.name)
 
     def _choose_bundle(self) -> None:
-        path = _open_path(self, "Open a release bundle")
+        path = ask_bundle_to_open(self, "Open a release bundle")
         if path:
             self.add_bundle(path)
 
@@ -147,7 +138,7 @@ class ComputeTab(QWidget):
             self.sources.addItem(f"release: {name}")
 
     def _choose_output(self) -> None:
-        path = _save_path(self, "Save the decryption request")
+        path = ask_bundle_to_save(self, "Save the decryption request")
         if path:
             self.compute(path)
 
@@ -172,7 +163,7 @@ class AnswerTab(QWidget):
         self.review.setReadOnly(True)
         self.min_records = QSpinBox()
         self.min_records.setRange(1, 1_000_000)
-        self.min_records.setValue(5)
+        self.min_records.setValue(DEFAULT_MIN_RECORDS)
         self.use_dp = QCheckBox("Add differential-privacy noise")
         self.epsilon = QDoubleSpinBox()
         self.epsilon.setRange(0.01, 10.0)
@@ -216,7 +207,7 @@ class AnswerTab(QWidget):
         self.budget.setEnabled(on)
 
     def _choose_request(self) -> None:
-        path = _open_path(self, "Open a decryption request")
+        path = ask_bundle_to_open(self, "Open a decryption request")
         if path:
             self.load_request(path)
 
@@ -230,7 +221,7 @@ class AnswerTab(QWidget):
             title="Opening the request", on_done=loaded)
 
     def _choose_output(self) -> None:
-        path = _save_path(self, "Save the answer")
+        path = ask_bundle_to_save(self, "Save the answer")
         if path:
             self.answer(path)
 
@@ -271,7 +262,7 @@ class ResultTab(QWidget):
         layout.addWidget(self.provenance, 1)
 
     def _choose_result(self) -> None:
-        path = _open_path(self, "Open a result")
+        path = ask_bundle_to_open(self, "Open a result")
         if path:
             self.load_result(path)
 

@@ -22,9 +22,10 @@ _BOOL = {"restricted_to_000"}
 _LIST = {"widths", "levels"}
 
 
-def default_params(action: str, column: str, dataset_name: str = "release",
+def default_params(action: str, dataset_name: str = "release",
                    person: str | None = None) -> dict:
-    """Sensible parameters for a freshly chosen action."""
+    """Sensible parameters for a freshly chosen action (keys named after the dataset;
+    dates shifted per ``person``, the first identifier column)."""
     if action == "mask":
         return {"keep_last": 4}
     if action == "fixed":

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from ...core.recipe.document import IDENTIFIER_ACTIONS
 from ...core.schema import ROLES
 from .action_text import ACTION_LABELS, ACTIONS, default_params, format_params, parse_params
 
@@ -102,10 +103,9 @@ class ColumnsStep(QWidget):
 
     def _action_changed(self, row: int) -> None:
         action = self.table.cellWidget(row, 2).currentData()
-        params = default_params(action, self._names[row], self._dataset_name,
-                                self._person_column())
+        params = default_params(action, self._dataset_name, self._person_column())
         self.table.item(row, 3).setText(format_params(params))
-        if action in ("drop", "mask", "fixed", "pseudonym"):
+        if action in IDENTIFIER_ACTIONS:
             self.table.cellWidget(row, 1).setCurrentText("identifier")
 
     def to_columns(self, previous: dict) -> dict:

@@ -7,7 +7,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QPushButton, QTableView, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from ...core.charts import class_size_chart, grouped_bar_chart
+from ...core.report.figures import (class_sizes_before_after, column_histogram,
+                                    risk_before_after)
 from ..table_model import ArrowTableModel
 from ..widgets.svg_view import SvgChart
 
@@ -42,7 +43,7 @@ RISK_HELP = {
                "classes).",
 }
 UTILITY_HELP = {
-    "status": "released, dropped or pseudonymized: what became of the column",
+    "status": "released or dropped: what became of the column",
     "Hellinger": "Hellinger distance between the column's value distribution before and "
                  "after: 0 = unchanged, 1 = no value in common. A generalized column's labels "
                  "(e.g. '40-44') differ from the original values, so it shows 1 even when the "
@@ -217,15 +218,8 @@ class ResultsStep(QWidget):
               {label: next(t for k, t in RISK_HELP.items() if label.startswith(k))
                for label, _k, _f in keys})
         self.risk_table.horizontalHeader().setStretchLastSection(False)
-        self.class_chart.set_svg(class_size_chart(
-            {int(k): v for k, v in b["class_size_counts"].items()},
-            compare={int(k): v for k, v in a["class_size_counts"].items()}))
-        self.risk_chart.set_svg(grouped_bar_chart(
-            ["prosecutor", "journalist", "marketer", "at risk"],
-            {"before": [b["prosecutor_max"], b["journalist_max"], b["marketer"],
-                        b["share_at_risk"]],
-             "after": [a["prosecutor_max"], a["journalist_max"], a["marketer"],
-                       a["share_at_risk"]]}, title="Re-identification risk", percent=True))
+        self.class_chart.set_svg(class_sizes_before_after(b, a))
+        self.risk_chart.set_svg(risk_before_after(b, a))
 
     def _fill_utility(self, rep: dict) -> None:
         u = rep["utility"]
@@ -254,9 +248,7 @@ class ResultsStep(QWidget):
         if not h:
             self.histogram_chart.set_svg("")
             return
-        self.histogram_chart.set_svg(grouped_bar_chart(
-            h["labels"], {"before": h["before"], "after": h["after"]}, title=column,
-            ylabel="share of records", percent=True))
+        self.histogram_chart.set_svg(column_histogram(column, h))
 
     def _fill_alternatives(self, candidates: list[dict], chosen: dict) -> None:
         self.candidates = list(candidates)

@@ -24,6 +24,8 @@ from .model_step import ModelStep
 from .results_step import ResultsStep
 from .state import PrepareState
 
+FIXED_STEPS = 4         # dataset, preset, column actions, privacy model; then the extra pages
+
 PRESET_HELP = {
     HIPAA: "Removes or coarsens the 18 identifier types of the HIPAA Safe Harbor rule "
            "(names, contact details, numbers, ZIP below 3 digits, date parts but the year, "
@@ -61,9 +63,9 @@ class PrepareWizard(QWidget):
         self.results_step = ResultsStep()
         self.results_step.apply_alternative_button.clicked.connect(self.apply_alternative)
         self.steps.addWidget(self._results_page())
-        self.titles = (["1. Dataset", "2. Preset", "3. Column actions", "4. Privacy model"]
-                       + [f"{5 + i}. {spec.title}" for i, spec in enumerate(self.extra)]
-                       + [f"{5 + len(self.extra)}. Run", f"{6 + len(self.extra)}. Results"])
+        names = (["Dataset", "Preset", "Column actions", "Privacy model"]
+                 + [spec.title for spec in self.extra] + ["Run", "Results"])
+        self.titles = [f"{i}. {name}" for i, name in enumerate(names, 1)]
 
         self.back_button = QPushButton("&Back")
         self.next_button = QPushButton("&Next")
@@ -87,11 +89,11 @@ class PrepareWizard(QWidget):
     # -- steps ----------------------------------------------------------------------------
     @property
     def run_index(self) -> int:
-        return 4 + len(self.extra)
+        return FIXED_STEPS + len(self.extra)
 
     @property
     def results_index(self) -> int:
-        return 5 + len(self.extra)
+        return self.run_index + 1
 
     def _dataset_step(self) -> QWidget:
         w = QWidget()
@@ -171,8 +173,8 @@ class PrepareWizard(QWidget):
         index = max(0, min(index, self.results_index))
         self.steps.setCurrentIndex(index)
         self.title.setText(self.titles[index])
-        if 4 <= index < self.run_index:
-            self._extra_widgets[index - 4].load(self.state)
+        if FIXED_STEPS <= index < self.run_index:
+            self._extra_widgets[index - FIXED_STEPS].load(self.state)
         if index == self.run_index:
             self.recipe_view.setPlainText(R.dumps(self.state.recipe))
         self._update_nav()
@@ -209,7 +211,7 @@ class PrepareWizard(QWidget):
                 R.check_columns(recipe, list(self.state.frame.columns))
                 self.state.recipe = recipe
             elif i < self.run_index:
-                page = self._extra_widgets[i - 4]
+                page = self._extra_widgets[i - FIXED_STEPS]
                 problem = page.problem() if hasattr(page, "problem") else None
                 if problem:
                     raise PPDSError(problem)
@@ -300,13 +302,14 @@ class PrepareWizard(QWidget):
         self._recipe_file = recipe
         self.load_recipe_button.setText(f"Recipe loaded from {Path(path).name} (Next uses it)")
 
+    def _ask_save_path(self, title: str, default: str, filter_: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(self, title, default, filter_)
+        return Path(name) if name else None
+
     def save_recipe(self, path: Path | None = None) -> None:
+        path = path or self._ask_save_path("Save recipe", "recipe.json", "Recipe (*.json)")
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Save recipe", "recipe.json",
-                                                  "Recipe (*.json)")
-            if not name:
-                return
-            path = Path(name)
+            return
         try:
             Path(path).write_text(R.dumps(self.state.recipe), encoding="utf-8")
         except OSError as exc:
@@ -358,12 +361,9 @@ class PrepareWizard(QWidget):
     def export_report(self, path: Path | None = None) -> None:
         if self.state.outcome is None:
             return
+        path = path or self._ask_save_path("Export report", "report.html", "HTML (*.html)")
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Export report", "report.html",
-                                                  "HTML (*.html)")
-            if not name:
-                return
-            path = Path(name)
+            return
         try:
             Path(path).write_text(render_html(self.state.outcome.report), encoding="utf-8")
         except OSError as exc:
@@ -389,9 +389,7 @@ def _load_dataset(vault, ref, task=None) -> dict:
     info = vault.dataset_info(ref)
     frame = vault.load_dataset(info.id, task=task)
     roles = vault.roles(info.id)
-    profile = info.profile or {}
     return {"dataset": info, "frame": frame,
             "roles": {c: r.role for c, r in roles.items()},
             "reasons": {c: r.reason for c, r in roles.items()},
-            "kinds": {c["name"]: c["category"] for c in profile.get("columns", [])
-                      if c.get("category")}}
+            "kinds": svc.profile_kinds(info.profile)}

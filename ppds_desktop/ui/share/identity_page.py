@@ -1,4 +1,4 @@
-"""The Identity & contacts page: your identity and fingerprint, your card, your peers.
+"""The Identity & sharing page: your identity and fingerprint, your card, your peers.
 
 Verification state is shown on every contact, and verifying opens the fingerprint comparison
 dialog. Card files are read and written by the same ``services.sharing`` functions as the CLI.
@@ -22,7 +22,7 @@ class IdentityContactsPage(QWidget):
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        title = QLabel("Identity & contacts")
+        title = QLabel("Identity & sharing")
         title.setObjectName("pageTitle")
 
         # -- your identity ----------------------------------------------------------------------

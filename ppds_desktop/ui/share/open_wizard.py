@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
 from ...core.errors import PPDSError
@@ -20,6 +20,7 @@ from ...core.identity import fingerprint_lines
 from ...services import sharing
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
+from .bundle_dialogs import ask_bundle_to_open
 from .fingerprint_view import fingerprint_label
 
 
@@ -45,10 +46,9 @@ class _FilePage(QWizardPage):
         layout.addWidget(self.error)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open bundle", "",
-                                              f"Share bundles (*{sharing.BUNDLE_SUFFIX});;All files (*)")
+        path = ask_bundle_to_open(self, "Open bundle")
         if path:
-            self.path.setText(path)
+            self.path.setText(str(path))
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         return bool(self.path.text().strip())

@@ -10,13 +10,13 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWizard,
-                               QWizardPage)
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
 from ...services import sharing
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
+from .bundle_dialogs import ask_bundle_to_save
 
 
 class _SourcePage(QWizardPage):
@@ -53,7 +53,7 @@ class _RecipientsPage(QWizardPage):
         super().__init__()
         self.setTitle("Who may open it?")
         self.setSubTitle("Only these contacts will be able to decrypt the bundle. Verify a "
-                         "contact's fingerprint on the Identity & contacts page first.")
+                         "contact's fingerprint on the Identity & sharing page first.")
         self.list = QListWidget()
         self.list.setAccessibleName("Recipients")
         for c in sharing.list_contacts(wizard.session.vault):
@@ -145,11 +145,9 @@ class _SummaryPage(QWizardPage):
         self.allow_identifiers.setVisible(bool(identifiers))
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save bundle", "",
-                                              f"Share bundles (*{sharing.BUNDLE_SUFFIX})")
+        path = ask_bundle_to_save(self, "Save bundle")
         if path:
-            self.path.setText(path if path.endswith(sharing.BUNDLE_SUFFIX)
-                              else path + sharing.BUNDLE_SUFFIX)
+            self.path.setText(str(path))
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         confirmed = not self.identifiers.text() or self.allow_identifiers.isChecked()
