@@ -436,7 +436,7 @@ def demo_step(ctx) -> None:
         export_identity_card(bob, work / f"bob{CARD_SUFFIX}")
         bob_contact = import_contact_card(alice, work / f"bob{CARD_SUFFIX}")
         alice_contact = import_contact_card(bob, work / f"demo{CARD_SUFFIX}")
-        ctx.say(f"Exchanged identity cards. Fingerprint of the demo site, as bob sees it:\n    "
+        ctx.say("Exchanged identity cards. Fingerprint of the demo site, as bob sees it:\n    "
                 + fingerprint_lines(alice_contact.fingerprint).replace("\n", "\n    "))
         # In real life each side reads its own fingerprint aloud; here both screens are ours.
         verify_contact(alice, bob_contact.name, load_identity(bob).fingerprint)
