@@ -64,17 +64,21 @@ def profile_dataset(vault, ref, task: TaskState | None = None) -> DatasetProfile
     return profile
 
 
-def free_dataset_name(vault, wanted: str) -> str:
-    """``wanted``, or ``wanted (2)``, ``(3)``… — the first name no stored dataset has yet.
+def free_name(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted (2)``, ``(3)``… — the first name not in ``taken``.
 
     Used where the user did not choose the name (an import named after its file, a bundle
     named after its title), so a second import does not fail on a taken name.
     """
-    taken = {d.name for d in vault.list_datasets()}
     name, n = wanted, 2
     while name in taken:
         name, n = f"{wanted} ({n})", n + 1
     return name
+
+
+def free_dataset_name(vault, wanted: str) -> str:
+    """A dataset name no stored dataset has yet (see :func:`free_name`)."""
+    return free_name(wanted, {d.name for d in vault.list_datasets()})
 
 
 def _check_roles(columns: list[str], roles: Mapping[str, str] | None) -> None:

@@ -30,7 +30,7 @@ from ..core.identity.store import utc_now
 from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
 from ..core.recipe.document import IDENTIFIER_ACTIONS
-from .datasets import free_dataset_name
+from .datasets import free_dataset_name, free_name
 
 DATA_FILE = "data.parquet"
 BUNDLE_SUFFIX = ".ppdsb"
@@ -379,21 +379,14 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
                       utc_now()))
         extra = {n: d for n, d in files.items() if n != DATA_FILE}
         if extra:
-            vault.put_release(_free_release_name(vault, f"{info.name} files"), "received",
-                              source=info.id, recipe=manifest.get("recipe"),
-                              report=manifest.get("report"), files=extra)
+            taken = {r.name for r in vault.list_releases()}
+            vault.put_release(free_name(f"{info.name} files", taken), "received", source=info.id,
+                              recipe=manifest.get("recipe"), report=manifest.get("report"),
+                              files=extra)
         vault.audit("bundle.import", bundle_id=opened.bundle_id, sender=contact.name,
                     dataset=info.name, replay=replayed, file=path.name)
     task.report(1.0, "Imported")
     return ImportResult(info, opened.bundle_id, contact.name, manifest, replayed)
-
-
-def _free_release_name(vault, wanted: str) -> str:
-    taken = {r.name for r in vault.list_releases()}
-    name, n = wanted, 2
-    while name in taken:
-        name, n = f"{wanted} ({n})", n + 1
-    return name
 
 
 def manifest_summary(manifest: dict) -> list[tuple[str, str]]:

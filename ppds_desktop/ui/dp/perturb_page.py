@@ -62,8 +62,7 @@ METHODS = [
 class PerturbationPage(QWidget):
     section_changed = Signal()
 
-    def __init__(self, session, parent: QWidget | None = None, *, standalone: bool = False):
-        """``standalone`` is accepted for the wizard's adapter; the page is always embedded."""
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
         self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))

@@ -45,7 +45,7 @@ class _PerturbationPage(QWidget):
         super().__init__()
         from PySide6.QtWidgets import QVBoxLayout
 
-        self.page = page_class(state.session, standalone=False)
+        self.page = page_class(state.session)
         QVBoxLayout(self).addWidget(self.page)
 
     def load(self, state) -> None:
