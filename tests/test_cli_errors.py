@@ -47,3 +47,14 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["no-such-command"])
     assert exc.value.code == 2
+
+
+def test_key_value_options_split_where_the_value_allows():
+    from ppds_desktop.cli.common import parse_pairs
+    from ppds_desktop.core.errors import InputError
+
+    assert parse_pairs(["a=b=1 "], "bounds") == [("a=b", "1")]          # column may hold '='
+    assert parse_pairs(["Age=/x/a=b.csv"], "hierarchy", split_at_first=True) == [
+        ("Age", "/x/a=b.csv")]                                           # a path may hold '='
+    with pytest.raises(InputError, match="--role expects COLUMN=ROLE, got 'Age='"):
+        parse_pairs(["Age="], "role", key="COLUMN", value="ROLE")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
-from .common import add_vault_option, open_vault, progress_task, vault_path
+from .common import add_vault_option, open_vault, parse_pairs, progress_task, vault_path
 
 PRESET_CHOICES = ["hipaa", "research", "expert"]
 _PRESET_IDS = {"hipaa": "hipaa_safe_harbor", "research": "research_k_anonymity",
@@ -198,12 +198,9 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
     cols = recipe.setdefault("columns", {})
     for col in _cols(args.drop):
         cols[col] = {"role": "identifier", "action": {"type": "drop"}}
-    hier = {}
-    for item in args.hierarchy or []:
-        col, sep, file = item.partition("=")
-        if not sep or not col.strip() or not file.strip():
-            raise InputError(f"--hierarchy expects COL=FILE, got {item!r}")
-        hier[col.strip()] = str(Path(file.strip()).resolve())
+    hier = {col: str(Path(file).resolve())
+            for col, file in parse_pairs(args.hierarchy, "hierarchy", value="FILE",
+                                         split_at_first=True)}
     if args.sensitive and args.sensitive in hier:      # for hierarchical t-closeness
         cols.setdefault(args.sensitive, {})["hierarchy"] = {
             "kind": "file", "file": hier.pop(args.sensitive)}

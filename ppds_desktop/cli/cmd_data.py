@@ -11,7 +11,7 @@ from ..core.errors import InputError
 from ..core.io import ParseOptions, write_table
 from ..core.schema import ROLES, DatasetProfile
 from ..services import datasets
-from .common import add_vault_option, open_vault, progress_task
+from .common import add_vault_option, open_vault, parse_pairs, progress_task
 
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
@@ -78,19 +78,9 @@ def _parse_options(args: argparse.Namespace) -> ParseOptions:
                         quotechar=args.quotechar, decimal=args.decimal, sheet=args.sheet)
 
 
-def _roles(items: list[str]) -> dict[str, str]:
-    roles = {}
-    for item in items:
-        column, sep, role = item.rpartition("=")
-        if not sep or not column:
-            raise InputError(f"--role expects COLUMN=ROLE, got {item!r}")
-        roles[column] = role
-    return roles
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     options = _parse_options(args)
-    roles = _roles(args.role)
+    roles = dict(parse_pairs(args.role, "role", key="COLUMN", value="ROLE"))
     with open_vault(args) as vault:
         info = datasets.import_file(vault, args.file, name=args.name, options=options, roles=roles,
                                     task=progress_task("Importing"))

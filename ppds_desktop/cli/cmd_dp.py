@@ -12,22 +12,12 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
-from .common import add_vault_option, open_vault, progress_task
-
-
-def _pairs(values: list[str] | None, what: str) -> list[tuple[str, str]]:
-    out = []
-    for item in values or []:
-        col, sep, rest = item.rpartition("=")
-        if not sep or not col.strip() or not rest.strip():
-            raise InputError(f"--{what} expects COL=VALUE, got {item!r}")
-        out.append((col.strip(), rest.strip()))
-    return out
+from .common import add_vault_option, open_vault, parse_pairs, progress_task
 
 
 def parse_bounds(values: list[str] | None) -> dict[str, tuple[float, float]]:
     bounds = {}
-    for col, rest in _pairs(values, "bounds"):
+    for col, rest in parse_pairs(values, "bounds"):
         lo, _, hi = rest.partition(":")      # LO may be negative: '-' is not ':'
         try:
             bounds[col] = (float(lo), float(hi))
@@ -166,12 +156,12 @@ def run_query(args) -> int:
     from ..services import dp
 
     granularity = {}
-    for col, value in _pairs(args.granularity, "granularity"):
+    for col, value in parse_pairs(args.granularity, "granularity"):
         try:
             granularity[col] = float(value)
         except ValueError:
             raise InputError(f"--granularity for {col!r} must be a number, got {value!r}") from None
-    domains = {c: [s.strip() for s in v.split("|")] for c, v in _pairs(args.domain, "domain")}
+    domains = {c: [s.strip() for s in v.split("|")] for c, v in parse_pairs(args.domain, "domain")}
     query = args.query
     if args.bins is not None:
         if query.strip().startswith("{"):

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.errors import PPDSError
+from ..core.errors import InputError, PPDSError
 from ..core.progress import TaskState
 from ..paths import default_vault_path
 
@@ -60,3 +60,18 @@ def progress_task(label: str) -> TaskState:
         sys.stderr.flush()
 
     return TaskState(draw)
+
+
+def parse_pairs(values: list[str] | None, flag: str, *, key: str = "COL", value: str = "VALUE",
+                split_at_first: bool = False) -> list[tuple[str, str]]:
+    """``--flag KEY=VALUE`` options as (key, value) pairs, stripped, both sides required.
+
+    The split is at the last ``=`` (column names may contain one), or at the first where the
+    value is a file path that may contain one."""
+    out = []
+    for item in values or []:
+        left, sep, right = item.partition("=") if split_at_first else item.rpartition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise InputError(f"--{flag} expects {key}={value}, got {item!r}")
+        out.append((left.strip(), right.strip()))
+    return out

@@ -331,7 +331,6 @@ class DatasetsPage(QWidget):
         self.session.select_dataset(None)
         self.session.datasets_changed.emit()
 
-
     def export_current(self, dest: str | None = None, *, confirm: bool = True) -> None:
         """Ask for a file (unless given) and export on the session's worker. Data that was
         imported as it is (not a de-identified release) gets a warning first."""

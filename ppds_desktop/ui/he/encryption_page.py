@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, Q
 
 from ...core.he.columns import DEFAULT_EXPECTED_RECORDS, DEFAULT_MAX_ABS, DEFAULT_SCALE
 from ...services import he
+from .he_page import single_key_warning_label
 
 
 class EncryptionPage(QWidget):
@@ -41,9 +42,6 @@ class EncryptionPage(QWidget):
         self.expected.setValue(DEFAULT_EXPECTED_RECORDS)
         self.expected.setToolTip("How many records, over all sites together, may be added up "
                                  "in one sum. Sums over more are refused rather than overflow.")
-        warning = QLabel(he.SINGLE_KEY_WARNING)
-        warning.setObjectName("warning")
-        warning.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Public &key:", self.key)
         form.addRow("Sc&ale:", self.scale)
@@ -54,7 +52,7 @@ class EncryptionPage(QWidget):
         layout.addWidget(QLabel("Columns to encrypt:"))
         layout.addWidget(self.columns)
         layout.addLayout(form)
-        layout.addWidget(warning)
+        layout.addWidget(single_key_warning_label())
 
     def load(self, state) -> None:
         self.state = state

@@ -22,7 +22,8 @@ from ..table_model import ArrowTableModel
 from ..widgets.svg_view import SvgChart
 
 
-def _warning_label() -> QLabel:
+def single_key_warning_label() -> QLabel:
+    """The plain statement of what single-key mode lets the key holder do."""
     label = QLabel(he.SINGLE_KEY_WARNING)
     label.setObjectName("warning")
     label.setWordWrap(True)
@@ -48,7 +49,7 @@ class KeysTab(QWidget):
         layout.addWidget(self.keys)
         layout.addLayout(form)
         layout.addWidget(self.generate)
-        layout.addWidget(_warning_label())
+        layout.addWidget(single_key_warning_label())
         self.refresh()
 
     def refresh(self) -> None:
@@ -110,7 +111,7 @@ class ComputeTab(QWidget):
         layout.addWidget(self.send)
         layout.addWidget(QLabel("What the key holder will be asked to decrypt:"))
         layout.addWidget(self.summary)
-        layout.addWidget(_warning_label())
+        layout.addWidget(single_key_warning_label())
         self.release_names: list[str] = []
         self.refresh_releases()
 
@@ -195,7 +196,7 @@ class AnswerTab(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.answer_btn)
         layout.addWidget(self.status)
-        layout.addWidget(_warning_label())
+        layout.addWidget(single_key_warning_label())
 
     def refresh_datasets(self) -> None:
         self.budget.clear()
