@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from ppds_desktop.paths import sample_csv
+from ppds_desktop.services import datasets
 from ppds_desktop.ui.import_wizard import (PAGE_IMPORT, PAGE_NAME, PAGE_PREVIEW, PAGE_ROLES,
                                            ImportWizard)
 from ppds_desktop.ui.main_window import MainWindow
@@ -41,7 +42,11 @@ def _to_roles_page(qtbot, wizard: ImportWizard, path) -> None:
     assert wizard.currentId() == PAGE_ROLES
 
 
-def test_import_the_sample_through_the_wizard(qtbot, window, vault):
+def test_import_the_sample_through_the_wizard(qtbot, window, vault, monkeypatch):
+    reads = []
+    real_read = datasets.read_table
+    monkeypatch.setattr(datasets, "read_table",
+                        lambda *a, **k: reads.append(a) or real_read(*a, **k))
     wizard = window.open_import_wizard()
     assert isinstance(wizard, ImportWizard) and wizard.isVisible()
     wizard.file_page.path.setText(str(sample_csv()))
@@ -84,6 +89,7 @@ def test_import_the_sample_through_the_wizard(qtbot, window, vault):
 
     info = vault.dataset_info("Admissions 2024")
     assert info.n_rows == 1000
+    assert len(reads) == 1          # the roles page's read is the one stored: no second read
     saved = vault.roles(info.uid)
     assert saved["Billing Amount"].role == "sensitive" and saved["Billing Amount"].confirmed
     assert saved["SSN"].role == "identifier" and not saved["SSN"].confirmed
@@ -114,7 +120,7 @@ def test_cancel_of_a_running_import_leaves_no_dataset(qtbot, window, vault):
     inside, gate = threading.Event(), threading.Event()
     real_put = vault.put_dataset
 
-    def slow_put(*args, **kwargs):  # runs on the worker, inside import_file's transaction
+    def slow_put(*args, **kwargs):  # runs on the worker, inside store_read's transaction
         inside.set()
         gate.wait(10)
         return real_put(*args, **kwargs)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from ..core.errors import InputError
-from ..core.io import ParseOptions, Preview, ReadLimits, read_table, write_table
+from ..core.io import ParseOptions, Preview, ReadLimits, ReadResult, read_table, write_table
 from ..core.io import preview as preview_file
 from ..core.progress import TaskState, ensure_task
 from ..core.schema import DatasetProfile, profile_table
@@ -45,12 +46,28 @@ def preview(path, options: ParseOptions | None = None, rows: int = 100,
     return preview_file(Path(path), options, rows=rows, limits=limits)
 
 
-def profile_file(path, options: ParseOptions | None = None, limits: ReadLimits | None = None,
-                 task: TaskState | None = None) -> DatasetProfile:
+@dataclass(frozen=True)
+class ProfiledRead:
+    """A file read into memory and profiled, not stored: what the import wizard shows on its
+    roles page and then stores with :func:`store_read`, so the file is read only once."""
+
+    result: ReadResult
+    profile: DatasetProfile
+
+
+def read_and_profile(path, options: ParseOptions | None = None,
+                     limits: ReadLimits | None = None,
+                     task: TaskState | None = None) -> ProfiledRead:
     """Read a file (nothing is stored) and profile it; the profile includes example values."""
     task = ensure_task(task)
     result = read_table(Path(path), options, limits, task.sub(0.0, 0.7))
-    return profile_table(result.table, task.sub(0.7, 1.0))
+    return ProfiledRead(result, profile_table(result.table, task.sub(0.7, 1.0)))
+
+
+def profile_file(path, options: ParseOptions | None = None, limits: ReadLimits | None = None,
+                 task: TaskState | None = None) -> DatasetProfile:
+    """The profile of a file, with example values; nothing is stored."""
+    return read_and_profile(path, options, limits, task).profile
 
 
 def profile_dataset(vault, ref, task: TaskState | None = None) -> DatasetProfile:
@@ -109,23 +126,34 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
     Arrow C++ work, which releases the GIL), then stored in the same transaction. It reports
     no progress of its own (the store does) but stops on Cancel, or when the store fails.
     """
-    path = Path(path)
     task = ensure_task(task)
-    result = read_table(path, options, read_limits(vault), task.sub(0.0, 0.45))
+    result = read_table(Path(path), options, read_limits(vault), task.sub(0.0, 0.45))
+    return store_read(vault, result, name=name, roles=roles, task=task.sub(0.45, 1.0))
+
+
+def store_read(vault, result: ReadResult, name: str | None = None,
+               roles: Mapping[str, str] | None = None, profile: DatasetProfile | None = None,
+               task: TaskState | None = None) -> DatasetInfo:
+    """Store a file already read (and, if ``profile`` is given, already profiled) as a new
+    dataset, all or nothing; see :func:`import_file`."""
+    task = ensure_task(task)
     _check_roles(result.table.column_names, roles)
     source = {"file": result.file_name, "format": result.format, "bytes": result.file_bytes,
               "options": result.options.to_dict(), "date_formats": result.date_formats}
     stop = threading.Event()
     profile_task = TaskState(lambda _fraction, _message: task.check(), stop)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        profiling = pool.submit(profile_table, result.table, profile_task)
+        profiling = (None if profile is not None
+                     else pool.submit(profile_table, result.table, profile_task))
         try:
             with vault.transaction():
-                dataset_name = name if name is not None else free_dataset_name(vault, path.stem)
+                dataset_name = (name if name is not None
+                                else free_dataset_name(vault, Path(result.file_name).stem))
                 info = vault.put_dataset(dataset_name, result.table, kind="imported",
-                                         source=source, task=task.sub(0.45, 0.97))
-                task.report(0.97, "profiling the columns")
-                profile = profiling.result()
+                                         source=source, task=task.sub(0.0, 0.95))
+                if profiling is not None:
+                    task.report(0.95, "profiling the columns")
+                    profile = profiling.result()
                 info = vault.set_profile(info.id, profile.to_dict(examples=False),
                                          _merge_roles(profile, roles))
                 vault.audit("dataset.imported", dataset=info.name, uid=info.uid,

@@ -295,7 +295,7 @@ class RolesPage(QWizardPage):
         self.setSubTitle("Suggested from the column names and values; the reason is shown. "
                          "Check each one: roles decide how columns are protected when you share.")
         self.runner = runner
-        self.profile = None
+        self.read = self.profile = None
         self.model = RolesModel(parent=self)
         self.table = QTableView()
         self.table.setObjectName("rolesTable")
@@ -316,16 +316,18 @@ class RolesPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         wizard: ImportWizard = self.wizard()
-        self.profile = None
+        self.read = self.profile = None
         self.model.set_rows([])
         self.error.setText("")
         self.status.setText("Reading and profiling the whole file…")
-        self.runner.run(datasets.profile_file, wizard.file(), wizard.options(),
+        self.runner.run(datasets.read_and_profile, wizard.file(), wizard.options(),
                         limits=wizard.limits, title="Profiling", on_done=self._show,
                         on_error=self._failed)
 
-    def _show(self, profile) -> None:
-        self.profile = profile
+    def _show(self, read) -> None:
+        # Kept in memory (never on disk) so that the import stores this read, not a second one.
+        self.read, self.profile = read, read.profile
+        profile = read.profile
         self.model.set_rows([ColumnRow(c.name, c.kind, c.missing_share, c.distinct,
                                        tuple(c.examples[:3]), c.role, c.reason)
                              for c in profile.columns])
@@ -439,9 +441,10 @@ class ImportPage(QWizardPage):
         self.setSubTitle("Reading, checking and storing the data, encrypted, in one transaction. "
                          "Cancel leaves the vault as it was.")
         self.status.setText("")
-        self.runner.run(datasets.import_file, self.session.vault, wizard.file(),
-                        name=wizard.dataset_name(), options=wizard.options(),
-                        roles=wizard.roles(), title="Importing",
+        read = wizard.roles_page.read
+        self.runner.run(datasets.store_read, self.session.vault, read.result,
+                        name=wizard.dataset_name(), roles=wizard.roles(), profile=read.profile,
+                        title="Importing",
                         on_done=self._done, on_error=self._failed)
         self.completeChanged.emit()
 
