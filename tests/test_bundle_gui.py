@@ -58,6 +58,17 @@ def _verify_through_dialog(qtbot, page, name, heard):
                     and "UNVERIFIED" not in page.table.item(0, 2).text(), timeout=5000)
 
 
+def _exchange_cards(tmp_path, alice, bob, *, verify: bool = True) -> None:
+    """Both sites import each other's identity card; verified directly unless told not to."""
+    alice.export_card_to(tmp_path / "a.ppdsid")
+    bob.export_card_to(tmp_path / "b.ppdsid")
+    bob.import_card_file(tmp_path / "a.ppdsid")
+    alice.import_card_file(tmp_path / "b.ppdsid")
+    if verify:
+        bob.verify_contact("Alice")
+        alice.verify_contact("Bob")
+
+
 def test_alice_shares_a_release_with_bob(tmp_path, qtbot, two):
     alice, bob = two
     _create(alice, "Alice", "St Mary")
@@ -138,12 +149,7 @@ def test_replay_needs_the_checkbox(tmp_path, qtbot, two):
     alice, bob = two
     _create(alice, "Alice", "")
     _create(bob, "Bob", "")
-    alice.export_card_to(tmp_path / "a.ppdsid")
-    bob.export_card_to(tmp_path / "b.ppdsid")
-    bob.import_card_file(tmp_path / "a.ppdsid")
-    alice.import_card_file(tmp_path / "b.ppdsid")
-    bob.verify_contact("Alice")
-    alice.verify_contact("Bob")
+    _exchange_cards(tmp_path, alice, bob)
     alice.vault.put_dataset("t", pd.DataFrame({"x": [1]}))
     from ppds_desktop.services import sharing
 
@@ -200,10 +206,7 @@ def test_verify_page_shows_quotes_plainly_and_the_checkbox_reverifies(tmp_path, 
     alice, bob = two
     _create(alice, "Alice", "")
     _create(bob, "Bob", "")
-    alice.export_card_to(tmp_path / "a.ppdsid")
-    bob.export_card_to(tmp_path / "b.ppdsid")
-    bob.import_card_file(tmp_path / "a.ppdsid")          # left unverified on purpose
-    alice.import_card_file(tmp_path / "b.ppdsid")
+    _exchange_cards(tmp_path, alice, bob, verify=False)   # left unverified on purpose
     alice.vault.put_dataset("t", pd.DataFrame({"x": [1]}))
     from ppds_desktop.services import sharing
 
