@@ -138,3 +138,19 @@ def test_runners_of_different_views_run_side_by_side(qtbot):
     gate.set()
     for r in runners[:2]:
         r.wait_until_idle(5)
+
+
+def test_a_runner_dropped_after_its_job_is_never_destroyed_on_the_worker_thread(qtbot):
+    """The job lets go of everything (the task's callback holds the runner) before it says it
+    returned, so the runner's last reference always goes on the UI thread."""
+    import gc
+    import weakref
+
+    runner = TaskRunner()
+    ref = weakref.ref(runner)
+    runner.run(lambda *, task: task.report(1.0, "done") or 1, title="Quick")
+    assert runner.wait_until_idle(5)
+    qtbot.waitUntil(lambda: not runner.is_busy, timeout=5000)
+    del runner
+    gc.collect()
+    assert ref() is None

@@ -42,31 +42,42 @@ def _shared_pool() -> QThreadPool:
 
 
 class _Relay(QObject):
-    """Lives on the UI thread; the worker emits on it, Qt queues delivery to the UI thread."""
+    """Lives on the UI thread; the worker emits on it, Qt queues delivery to the UI thread.
+
+    Only plain values cross threads in a signal: the job's result or exception waits in the
+    runner's ``outcomes`` dict under its job id, so its lifetime is plain Python reference
+    counting, not the binding's marshalling of queued ``object`` arguments (which PySide6
+    6.12.0 got wrong, see tests/test_qt_signals.py)."""
 
     progress = Signal(int, float, str)
-    done = Signal(int, object)
-    error = Signal(int, object)
+    ended = Signal(int)
 
 
 class _Job(QRunnable):
     def __init__(self, job_id: int, fn: Callable[..., Any], args: tuple, kwargs: dict,
-                 task: TaskState, relay: _Relay, returned: threading.Event):
+                 task: TaskState, relay: _Relay, outcomes: dict, returned: threading.Event):
         super().__init__()
         self.setAutoDelete(True)
         self._id, self._fn, self._args, self._kwargs = job_id, fn, args, kwargs
-        self._task, self._relay, self._returned = task, relay, returned
+        self._task, self._relay, self._outcomes, self._returned = task, relay, outcomes, returned
 
     def run(self) -> None:  # worker thread
+        # Take every reference out of the job first: the task's progress callback holds the
+        # runner, and the last reference to a QObject must never be dropped on this thread
+        # (Qt would destroy a UI-thread object here). All of them are gone before ``returned``.
+        job_id, returned = self._id, self._returned
+        fn, args, kwargs, task = self._fn, self._args, self._kwargs, self._task
+        relay, outcomes = self._relay, self._outcomes
+        self._fn = self._args = self._kwargs = self._task = self._relay = self._outcomes = None
         try:
-            result = self._fn(*self._args, task=self._task, **self._kwargs)
+            outcomes[job_id] = (True, fn(*args, task=task, **kwargs))
         except BaseException as exc:  # noqa: BLE001 - every failure is reported to the UI thread
-            self._relay.error.emit(self._id, exc)
-        else:
-            self._relay.done.emit(self._id, result)
+            outcomes[job_id] = (False, exc)
         finally:
-            # after the (queued, non-blocking) emit: whoever waits may then delete the relay
-            self._returned.set()
+            relay.ended.emit(job_id)
+            del fn, args, kwargs, task, relay, outcomes
+            # after the (queued, non-blocking) emit: whoever waits may then delete the runner
+            returned.set()
 
 
 class TaskRunner(QObject):
@@ -88,8 +99,8 @@ class TaskRunner(QObject):
         self._dialog_parent = dialog_parent
         self._relay = _Relay(self)
         self._relay.progress.connect(self._on_progress)
-        self._relay.done.connect(self._on_done)
-        self._relay.error.connect(self._on_error)
+        self._relay.ended.connect(self._on_job_ended)
+        self._outcomes: dict[int, tuple[bool, Any]] = {}
         self._job_id = 0
         self._cancel: threading.Event | None = None
         self._title = ""
@@ -131,7 +142,8 @@ class TaskRunner(QObject):
         self.started.emit()
         self.busy_changed.emit(True)
         self.progress.emit(0.0, title)
-        self._pool.start(_Job(job_id, fn, args, kwargs, task, self._relay, self._idle))
+        self._pool.start(_Job(job_id, fn, args, kwargs, task, self._relay, self._outcomes,
+                              self._idle))
         return True
 
     def cancel(self) -> None:
@@ -163,10 +175,17 @@ class TaskRunner(QObject):
         if job_id == self._job_id and self.is_busy:
             self.progress.emit(fraction, message or self._title)
 
-    @Slot(int, object)
-    def _on_done(self, job_id: int, result: object) -> None:
+    @Slot(int)
+    def _on_job_ended(self, job_id: int) -> None:
+        ok, value = self._outcomes.pop(job_id)
         if job_id != self._job_id:
-            return
+            return       # a job this runner has since given up on
+        if ok:
+            self._on_done(value)
+        else:
+            self._on_error(value)
+
+    def _on_done(self, result: object) -> None:
         callback = self._on_done_cb
         title = self._title
         self._reset()
@@ -178,10 +197,7 @@ class TaskRunner(QObject):
         finally:
             self._end()
 
-    @Slot(int, object)
-    def _on_error(self, job_id: int, exc: BaseException) -> None:
-        if job_id != self._job_id:
-            return
+    def _on_error(self, exc: BaseException) -> None:
         callback = self._on_error_cb
         title = self._title
         self._reset()
