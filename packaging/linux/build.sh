@@ -38,7 +38,7 @@ cp "$OUT/icons/ppds.png" "$PKG/usr/share/icons/hicolor/256x256/apps/ppds-desktop
 cp resources/icons/app.svg "$PKG/usr/share/icons/hicolor/scalable/apps/ppds-desktop.svg"
 SIZE_KB=$(du -sk "$PKG" --exclude=DEBIAN | cut -f1)
 # The glibc floor is the build machine's: build on the oldest distribution to support.
-GLIBC="$(ldd --version | head -n1 | awk '{print $NF}')"
+GLIBC="$(getconf GNU_LIBC_VERSION | awk '{print $2}')"   # one line: no early-closed pipe
 sed -e "s/@VERSION@/$VERSION/" -e "s/@GLIBC@/$GLIBC/" -e "s/@ARCH@/$ARCH/" -e "s/@SIZE@/$SIZE_KB/" \
     packaging/linux/control.in > "$PKG/DEBIAN/control"
 DEB="$OUT/ppds-desktop_${VERSION}_${ARCH}.deb"
