@@ -3,18 +3,19 @@ is refused with its own message and leaves no output file (not even a partial on
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
 
+import blake3
 import pytest
 
 from bundle_helpers import layout, listing, open_to_dir, seal_to
 from ppds_desktop.core.bundle import (CHUNK_SIZE, MemorySink, inspect_bundle, open_bundle,
                                       seal_bundle)
 from ppds_desktop.core.bundle import container as container_mod
-from ppds_desktop.core.bundle.container import manifest_prefix
+from ppds_desktop.core.bundle.container import (CONTAINER_MAGIC, file_record_head,
+                                                manifest_record)
 from ppds_desktop.core.errors import BundleError
 from ppds_desktop.core.identity.keys import KeyPairs
 
@@ -31,11 +32,12 @@ def bob():
 
 def _payload_len(data_len: int) -> int:
     """Plaintext bytes in the STREAM for a one-file bundle with ``data_len`` bytes of data."""
-    entry = {"name": "data.bin", "size": data_len, "sha256": "0" * 64}
+    entry = {"name": "data.bin", "size": data_len, "blake3": "0" * 64}
     fixed = {"title": "test", "format": "ppds-bundle-manifest", "version": 1,
              "bundle_id": "0" * 32, "kind": "dataset", "created_at": "2026-01-01T00:00:00Z",
              "files": [entry]}
-    return len(manifest_prefix(fixed)) + data_len
+    return (len(CONTAINER_MAGIC) + len(file_record_head("data.bin", data_len)) + data_len
+            + len(manifest_record(fixed)))
 
 
 def _data_len_for_payload(target: int) -> int:
@@ -63,7 +65,7 @@ def test_round_trip(tmp_path, alice, bob, size):
     opened = open_to_dir(tmp_path / "b.ppdsb", bob, tmp_path / "out")
     assert (tmp_path / "out" / "data.bin").read_bytes() == data
     assert listing(tmp_path / "out") == ["data.bin"]
-    assert opened.manifest["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert opened.manifest["files"][0]["blake3"] == blake3.blake3(data).hexdigest()
     assert opened.manifest["title"] == "test"
 
 
@@ -75,13 +77,11 @@ def test_several_recipients_and_files(tmp_path, alice, bob):
     seal_bundle(tmp_path / "b.ppdsb", sender=alice, recipients=[bob.enc_public, carol.enc_public],
                 kind="release", manifest={"title": "t"},
                 files=[FileSource("a.parquet", data=b"abc"), FileSource("empty.bin", data=b""),
-                       FileSource("big.bin", path=src),
-                       FileSource("gen.bin", stream=lambda: (bytes([i]) * 70_000 for i in range(20)))])
-    generated = b"".join(bytes([i]) * 70_000 for i in range(20))
+                       FileSource("big.bin", path=src), FileSource("z.bin", data=b"z" * 70_000)])
     for who in (bob, carol):
         files = open_bundle(tmp_path / "b.ppdsb", keys=who, sink=MemorySink()).result
         assert files == {"a.parquet": b"abc", "empty.bin": b"", "big.bin": src.read_bytes(),
-                         "gen.bin": generated}
+                         "z.bin": b"z" * 70_000}
 
 
 def test_inspect_shows_header_without_keys(tmp_path, alice, bob):

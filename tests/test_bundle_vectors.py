@@ -1,6 +1,7 @@
 """Known answers: the primitives exactly as the bundle uses them (Wycheproof, RFC 8032,
 RFC 5869, RFC 9180), and the format-v1 test vector re-derived from first principles, with the
-standard library and raw primitives instead of the bundle code, as an independent reader would."""
+standard library and raw primitives instead of the bundle code, as an independent reader would
+(BLAKE3 against the BLAKE3 team's published vectors)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import struct
 from pathlib import Path
 
+import blake3
 import pytest
 from Crypto.Cipher import AES
 from Crypto.Protocol import HPKE
@@ -151,6 +153,19 @@ def test_hpke_rfc9180_base_x25519_sha256_aes256gcm():
         assert receiver_ctx.unseal(bytes.fromhex(enc["ct"]), aad) == pt
 
 
+def test_blake3_official_vectors():
+    """The body hash (BLAKE3-256) against the BLAKE3 team's published test vectors."""
+    cases = _load("blake3_hash.json")["cases"]
+    pattern = bytes(range(251)) * (max(c["input_len"] for c in cases) // 251 + 1)
+    for case in cases:
+        data = pattern[:case["input_len"]]
+        assert blake3.blake3(data).hexdigest() == case["hash"], case["input_len"]
+        incremental = blake3.blake3()
+        for start in range(0, len(data), 1000):
+            incremental.update(memoryview(data)[start:start + 1000])
+        assert incremental.hexdigest() == case["hash"]
+
+
 # -- the format-v1 vector --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -219,19 +234,25 @@ def test_vector_rederived_independently(vector):
     chunk = body[16:]
     nonce = (0).to_bytes(11, "big") + b"\x01"
     plain = AES.new(payload_key, AES.MODE_GCM, nonce=nonce).decrypt_and_verify(chunk[:-16], chunk[-16:])
-    assert plain[:8] == b"PPDSCTR1"
-    mlen = struct.unpack(">I", plain[8:12])[0]
-    manifest = json.loads(plain[12:12 + mlen])
-    data = plain[12 + mlen:]
-    assert data.hex() == i["file_data"]
+    assert plain[:8] == b"PPDSCTR1" and plain[8:9] == b"F"
+    nlen = plain[9]
+    name = plain[10:10 + nlen].decode("ascii")
+    size = struct.unpack(">Q", plain[10 + nlen:18 + nlen])[0]
+    data = plain[18 + nlen:18 + nlen + size]
+    rest = plain[18 + nlen + size:]
+    assert (name, data.hex()) == (i["file_name"], i["file_data"])
+    assert rest[:1] == b"M"
+    mlen = struct.unpack(">I", rest[1:5])[0]
+    assert len(rest) == 5 + mlen
+    manifest = json.loads(rest[5:])
     assert manifest["files"] == [{"name": i["file_name"], "size": len(data),
-                                  "sha256": hashlib.sha256(data).hexdigest()}]
+                                  "blake3": blake3.blake3(data).hexdigest()}]
     assert (manifest["bundle_id"], manifest["kind"], manifest["title"]) == (
         i["bundle_id"], "dataset", "test vector")
 
     assert blob[-72:-64] == b"PPDSSIG1"
     message = (b"PPDS bundle v1 signature\x00" + hashlib.sha256(header).digest()
-               + hashlib.sha256(body).digest())
+               + blake3.blake3(body).digest())
     eddsa.new(eddsa.import_public_key(sign_pub), "rfc8032").verify(message, blob[-64:])
     seed_key = ECC.construct(curve="Ed25519", seed=bytes.fromhex(i["sender_sign_seed"]))
     assert seed_key.public_key().export_key(format="raw") == sign_pub

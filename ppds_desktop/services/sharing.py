@@ -408,7 +408,7 @@ def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
         lines.append(("Recipe", f"{len(recipe.get('steps', []))} step(s)"
                       if isinstance(recipe.get("steps"), list) else "included"))
     for f in manifest.get("files", []):
-        lines.append(("File", f"{f['name']} ({f['size']:,} bytes, SHA-256 {f['sha256'][:16]}…)"))
+        lines.append(("File", f"{f['name']} ({f['size']:,} bytes, BLAKE3 {f['blake3'][:16]}…)"))
     return lines
 
 

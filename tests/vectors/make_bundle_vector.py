@@ -7,9 +7,10 @@ randomness are fixed test values (never use them for anything else); the test
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+import blake3
 
 from ppds_desktop.core.bundle import FileSource, SealRandomness, seal_bundle
 from ppds_desktop.core.bundle import crypto
@@ -61,7 +62,7 @@ def build(workdir: Path) -> dict:
             "hpke_info": crypto.hpke_info(bundle_id).hex(),
             "payload_key": crypto.payload_key(file_key, bundle_id).hex(),
             "header_mac_key": crypto.header_mac_key(file_key, bundle_id).hex(),
-            "file_sha256": hashlib.sha256(bytes.fromhex(i["file_data"])).hexdigest(),
+            "file_blake3": blake3.blake3(bytes.fromhex(i["file_data"])).hexdigest(),
         },
         "bundle": blob.hex(),
         "sender_card": make_card(sender, identity_id="00" * 15 + "01", display_name="Test Sender",

@@ -1,18 +1,20 @@
-"""The plaintext inside a bundle: a manifest followed by the files it lists, nothing else.
+"""The plaintext inside a bundle: the files, each framed with its name and size, then the
+manifest, nothing else.
 
 Layout (all of it encrypted by the STREAM layer)::
 
-    "PPDSCTR1" | u32 manifest length M | M bytes manifest (UTF-8 JSON) | file 1 | file 2 | ...
+    "PPDSCTR1" | record ... | "M" u32 manifest length M | M bytes manifest (UTF-8 JSON)
+    record = "F" u8 name length | name | u64 size | size bytes of data
 
-The manifest's ``files`` list gives each file's name, size and SHA-256 in order, so the reader
-knows where each file ends without any framing and can refuse names and sizes before a single
-byte of data arrives. No archive library, no pickle, no paths: a file name is one plain
+The manifest comes last because it lists each file's BLAKE3 hash: a writer learns those while it
+encrypts, so it reads each file once, and a reader checks them as the files end. The framing
+gives names and sizes before the data, so the reader refuses a bad name or an oversized file
+before writing a byte of it. No archive library, no pickle, no paths: a file name is one plain
 component (see :func:`check_file_name`), so extraction cannot escape the target folder.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -20,12 +22,14 @@ import re
 import secrets
 import struct
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 
 from ..errors import BundleError
+from . import crypto
 from .format import MAX_FILES, MAX_MANIFEST
 
 CONTAINER_MAGIC = b"PPDSCTR1"
+FILE_TAG, MANIFEST_TAG = b"F", b"M"
 MANIFEST_FORMAT = "ppds-bundle-manifest"
 MANIFEST_VERSION = 1
 RESERVED_MANIFEST_FIELDS = ("format", "version", "bundle_id", "kind", "created_at", "files")
@@ -43,75 +47,39 @@ def check_file_name(name: Any) -> str:
     return name
 
 
-def manifest_prefix(manifest: dict) -> bytes:
+# -- writing ----------------------------------------------------------------------------------
+
+def file_record_head(name: str, size: int) -> bytes:
+    raw = check_file_name(name).encode("ascii")
+    return FILE_TAG + struct.pack(">B", len(raw)) + raw + struct.pack(">Q", size)
+
+
+def manifest_record(manifest: dict) -> bytes:
     raw = json.dumps(manifest, sort_keys=True, ensure_ascii=False, allow_nan=False,
                      separators=(",", ":")).encode("utf-8")
     if len(raw) > MAX_MANIFEST:
         raise BundleError(f"The manifest is {len(raw)} bytes, more than the limit of "
                           f"{MAX_MANIFEST}; attach large content as a file instead.")
-    return CONTAINER_MAGIC + struct.pack(">I", len(raw)) + raw
-
-
-def check_manifest(manifest: Any, *, bundle_id: str, kind: str, source: str) -> list[dict]:
-    """Validate the fields the reader relies on; return the file list."""
-    if not isinstance(manifest, dict):
-        raise BundleError(f"{source}: the manifest is not a JSON object.")
-    if manifest.get("format") != MANIFEST_FORMAT or manifest.get("version") != MANIFEST_VERSION:
-        raise BundleError(f"{source}: unknown manifest format or version.")
-    if manifest.get("bundle_id") != bundle_id:
-        raise BundleError(f"{source}: the manifest belongs to bundle {manifest.get('bundle_id')!r}"
-                          f", not to bundle {bundle_id} named in the header (spliced).")
-    if manifest.get("kind") != kind:
-        raise BundleError(f"{source}: the manifest says kind {manifest.get('kind')!r} but the "
-                          f"signed header says {kind!r}.")
-    files = manifest.get("files")
-    if not isinstance(files, list) or len(files) > MAX_FILES:
-        raise BundleError(f"{source}: the manifest's file list is missing or longer than "
-                          f"{MAX_FILES} entries.")
-    seen: set[str] = set()
-    for i, entry in enumerate(files):
-        if not isinstance(entry, dict):
-            raise BundleError(f"{source}: manifest files[{i}] is not an object.")
-        name = check_file_name(entry.get("name"))
-        if name.lower() in seen:
-            raise BundleError(f"{source}: file name '{name}' appears twice in the manifest.")
-        seen.add(name.lower())
-        size, digest = entry.get("size"), entry.get("sha256")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise BundleError(f"{source}: manifest files[{i}].size is not a byte count.")
-        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
-            raise BundleError(f"{source}: manifest files[{i}].sha256 is not a SHA-256 in hex.")
-    return files
+    return MANIFEST_TAG + struct.pack(">I", len(raw)) + raw
 
 
 class FileSource:
-    """A file to put in a bundle: bytes in memory, a path read in 1 MiB pieces, or ``stream``,
-    a function returning a fresh iterator of byte pieces each time it is called (it is called
-    twice: once to hash the file for the manifest, once to encrypt it)."""
+    """A file to put in a bundle: bytes in memory or a path. Its size is taken when sealing
+    starts (the record gives it before the data); a file that then changes size is refused."""
 
-    def __init__(self, name: str, *, data: bytes | None = None, path: str | Path | None = None,
-                 stream: Callable[[], Iterable[bytes]] | None = None):
-        if sum(x is not None for x in (data, path, stream)) != 1:
-            raise ValueError("give exactly one of data=, path= or stream=")
+    def __init__(self, name: str, *, data: bytes | None = None, path: str | Path | None = None):
+        if (data is None) == (path is None):
+            raise ValueError("give exactly one of data= or path=")
         self.name = check_file_name(name)
         self.data = data
         self.path = Path(path) if path is not None else None
-        self.stream = stream
 
-    def pieces(self, piece: int = 1 << 20) -> Iterator[bytes]:
-        if self.data is not None:
-            view = memoryview(self.data)
-            for start in range(0, len(view), piece):
-                yield view[start:start + piece]
-        elif self.path is not None:
-            with open(self.path, "rb") as fh:
-                while block := fh.read(piece):
-                    yield block
-        else:
-            for block in self.stream():
-                view = memoryview(block)
-                for start in range(0, len(view), piece):
-                    yield view[start:start + piece]
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else os.stat(self.path).st_size
+
+    def open(self) -> BinaryIO:
+        """A binary reader (``readinto``); for bytes, a view without a copy."""
+        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -119,13 +87,11 @@ class FileSource:
 class Sink:
     """Where opened files go. Nothing is visible to the user until ``commit``.
 
-    While a bundle is opened, ``begin``, ``open_file`` and the writes to the files it returns
-    are called from one worker thread, one call at a time and in order; ``commit`` and
-    ``abort`` from the caller's thread once that worker has stopped. ``write`` is given views
-    of reused buffers, so a sink must copy what it keeps (files and ``BytesIO`` do)."""
-
-    def begin(self, files: list[dict]) -> None:
-        """Called with the manifest's file list before any data; may refuse (limits)."""
+    While a bundle is opened, ``open_file`` and the writes to the files it returns are called
+    from one worker thread, one call at a time and in order; ``commit`` and ``abort`` from the
+    caller's thread once that worker has stopped. ``open_file`` may refuse a file (limits,
+    clashes) by raising ``BundleError``. ``write`` is given views of reused buffers, so a sink
+    must copy what it keeps (files and ``BytesIO`` do)."""
 
     def open_file(self, name: str, size: int) -> BinaryIO:
         raise NotImplementedError
@@ -142,15 +108,14 @@ class MemorySink(Sink):
 
     def __init__(self, max_total: int = 4 << 30):
         self.max_total = max_total
+        self._total = 0
         self._files: dict[str, io.BytesIO] = {}
 
-    def begin(self, files: list[dict]) -> None:
-        total = sum(f["size"] for f in files)
-        if total > self.max_total:
-            raise BundleError(f"The bundle's files add up to {total} bytes, more than the "
-                              f"{self.max_total} that can be imported at once.")
-
     def open_file(self, name: str, size: int) -> BinaryIO:
+        self._total += size
+        if self._total > self.max_total:
+            raise BundleError(f"The bundle's files add up to more than the {self.max_total} "
+                              "bytes that can be imported at once.")
         self._files[name] = io.BytesIO()
         return self._files[name]
 
@@ -170,17 +135,13 @@ class DirectorySink(Sink):
         self.overwrite = overwrite
         self._temps: list[tuple[Path, Path, BinaryIO]] = []
 
-    def begin(self, files: list[dict]) -> None:
+    def open_file(self, name: str, size: int) -> BinaryIO:
         if not self.folder.is_dir():
             raise BundleError(f"Output folder {self.folder} does not exist.")
-        if not self.overwrite:
-            clash = [f["name"] for f in files if (self.folder / f["name"]).exists()]
-            if clash:
-                raise BundleError(f"{self.folder / clash[0]} already exists; nothing was "
-                                  "written.", hint="choose another folder or allow overwriting")
-
-    def open_file(self, name: str, size: int) -> BinaryIO:
         final = self.folder / check_file_name(name)
+        if not self.overwrite and final.exists():
+            raise BundleError(f"{final} already exists; nothing was written.",
+                              hint="choose another folder or allow overwriting")
         temp = self.folder / f".{name}.ppds-partial-{secrets.token_hex(4)}"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o600)
@@ -205,91 +166,142 @@ class DirectorySink(Sink):
 
 
 class ContainerReader:
-    """Incremental parser: ``feed`` decrypted chunks in order, then ``finish``."""
+    """Incremental parser: ``feed`` decrypted chunks in order, then ``finish``.
+
+    Record heads and the manifest are collected in a small buffer (the manifest is bounded by
+    ``MAX_MANIFEST`` before it is buffered); file data passes straight through to the sink
+    while its BLAKE3 hash is computed.
+    """
 
     def __init__(self, sink: Sink, *, bundle_id: str, kind: str, source: str):
         self.sink, self.bundle_id, self.kind, self.source = sink, bundle_id, kind, source
         self._buf = bytearray()
-        self._manifest_len: int | None = None
-        self.manifest: dict | None = None
-        self._files: list[dict] = []
-        self._index = -1
+        self._step, self._need = self._magic, len(CONTAINER_MAGIC)
+        self._files: list[dict] = []       # name, size and computed sha256, in order
+        self._seen: set[str] = set()
+        self._name = ""
         self._remaining = 0
         self._hash = None
         self._out: BinaryIO | None = None
+        self._raw_manifest: bytes | None = None
 
     def feed(self, data: bytes | memoryview) -> None:
-        if self.manifest is None:
-            self._buf += data
-            self._parse_manifest()
-            if self.manifest is None:
-                return
-            data, self._buf = self._buf, bytearray()  # what follows the manifest
         view = memoryview(data)
         while view:
-            if self._remaining == 0 and not self._next_file():
-                raise BundleError(f"{self.source}: there are bytes after the last file the "
-                                  "manifest lists.")
-            take = min(self._remaining, len(view))
-            piece = view[:take]
-            self._hash.update(piece)
-            self._out.write(piece)
-            self._remaining -= take
+            if self._out is not None:
+                take = min(self._remaining, len(view))
+                piece = view[:take]
+                self._hash.update(piece)
+                self._out.write(piece)
+                self._remaining -= take
+                view = view[take:]
+                if not self._remaining:
+                    self._end_file()
+                continue
+            if self._raw_manifest is not None:
+                raise BundleError(f"{self.source}: there are bytes after the manifest.")
+            take = min(self._need - len(self._buf), len(view))
+            self._buf += view[:take]
             view = view[take:]
+            if len(self._buf) == self._need:
+                field = bytes(self._buf)
+                self._buf.clear()
+                self._step(field)
 
-    def _parse_manifest(self) -> None:
-        if self._manifest_len is None:
-            if len(self._buf) < 12:
-                return
-            if bytes(self._buf[:8]) != CONTAINER_MAGIC:
-                raise BundleError(f"{self.source}: the decrypted payload is not a PPDS container.")
-            self._manifest_len = struct.unpack(">I", self._buf[8:12])[0]
-            if self._manifest_len > MAX_MANIFEST:
-                raise BundleError(f"{self.source}: the manifest is {self._manifest_len} bytes, "
-                                  f"more than the limit of {MAX_MANIFEST}.")
-        if len(self._buf) < 12 + self._manifest_len:
-            return
-        raw = bytes(self._buf[12:12 + self._manifest_len])
-        try:
-            manifest = json.loads(raw.decode("utf-8"))
-        except ValueError:
-            raise BundleError(f"{self.source}: the manifest is not UTF-8 JSON.") from None
-        self._files = check_manifest(manifest, bundle_id=self.bundle_id, kind=self.kind,
-                                     source=self.source)
-        self.sink.begin(self._files)
-        self.manifest = manifest
-        del self._buf[:12 + self._manifest_len]
+    def _expect(self, step, need: int) -> None:
+        self._step, self._need = step, need
 
-    def _next_file(self) -> bool:
-        self._close_current()
-        while self._index + 1 < len(self._files):
-            self._index += 1
-            entry = self._files[self._index]
-            self._out = self.sink.open_file(entry["name"], entry["size"])
-            self._hash = hashlib.sha256()
-            self._remaining = entry["size"]
-            if self._remaining:
-                return True
-            self._close_current()
-        return False
+    def _magic(self, field: bytes) -> None:
+        if field != CONTAINER_MAGIC:
+            raise BundleError(f"{self.source}: the decrypted payload is not a PPDS container.")
+        self._expect(self._tag, 1)
 
-    def _close_current(self) -> None:
-        if self._out is None:
-            return
-        entry = self._files[self._index]
-        if self._hash.hexdigest() != entry["sha256"]:
-            raise BundleError(f"{self.source}: file '{entry['name']}' does not match the SHA-256 "
-                              "in the manifest.")
+    def _tag(self, field: bytes) -> None:
+        if field == FILE_TAG:
+            if len(self._files) >= MAX_FILES:
+                raise BundleError(f"{self.source}: the bundle holds more than {MAX_FILES} files.")
+            self._expect(self._name_length, 1)
+        elif field == MANIFEST_TAG:
+            self._expect(self._manifest_length, 4)
+        else:
+            raise BundleError(f"{self.source}: the payload has an unknown record type "
+                              f"{field.hex()} (expected a file or the manifest).")
+
+    def _name_length(self, field: bytes) -> None:
+        if field[0] == 0:
+            raise BundleError(f"{self.source}: a file in the payload has an empty name.")
+        self._expect(self._file_name, field[0])
+
+    def _file_name(self, field: bytes) -> None:
+        name = check_file_name(field.decode("ascii", errors="replace"))
+        if name.lower() in self._seen:
+            raise BundleError(f"{self.source}: file name '{name}' appears twice in the bundle.")
+        self._seen.add(name.lower())
+        self._name = name
+        self._expect(self._file_size, 8)
+
+    def _file_size(self, field: bytes) -> None:
+        self._remaining = struct.unpack(">Q", field)[0]
+        self._files.append({"name": self._name, "size": self._remaining, "blake3": None})
+        self._out = self.sink.open_file(self._name, self._remaining)
+        self._hash = crypto.bulk_hasher()
+        if not self._remaining:
+            self._end_file()
+
+    def _end_file(self) -> None:
+        self._files[-1]["blake3"] = self._hash.hexdigest()
         self._out = None
+        self._expect(self._tag, 1)
+
+    def _manifest_length(self, field: bytes) -> None:
+        length = struct.unpack(">I", field)[0]
+        if length > MAX_MANIFEST:
+            raise BundleError(f"{self.source}: the manifest is {length} bytes, more than the "
+                              f"limit of {MAX_MANIFEST}.")
+        if length == 0:
+            raise BundleError(f"{self.source}: the manifest is empty.")
+        self._expect(self._manifest, length)
+
+    def _manifest(self, field: bytes) -> None:
+        self._raw_manifest = field
 
     def finish(self) -> dict:
-        if self.manifest is None:
-            raise BundleError(f"{self.source}: the payload ends before its manifest does.")
-        if self._remaining:
+        """The manifest, once it is checked against the header and the files that came."""
+        if self._out is not None:
             raise BundleError(f"{self.source}: the payload ends {self._remaining} bytes before "
-                              f"the end of file '{self._files[self._index]['name']}'.")
-        self._close_current()
-        if self._next_file():  # zero-length files are consumed; anything else is missing
-            raise BundleError(f"{self.source}: the payload ends before file "
-                              f"'{self._files[self._index]['name']}'.")
-        return self.manifest
+                              f"the end of file '{self._name}'.")
+        if self._raw_manifest is None:
+            raise BundleError(f"{self.source}: the payload ends before its manifest.")
+        try:
+            manifest = json.loads(self._raw_manifest.decode("utf-8"))
+        except ValueError:
+            raise BundleError(f"{self.source}: the manifest is not UTF-8 JSON.") from None
+        check_manifest(manifest, bundle_id=self.bundle_id, kind=self.kind, files=self._files,
+                       source=self.source)
+        return manifest
+
+
+def check_manifest(manifest: Any, *, bundle_id: str, kind: str, files: list[dict],
+                   source: str) -> None:
+    """The manifest must belong to this bundle and list exactly the files that came, with
+    their BLAKE3 hashes."""
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{source}: the manifest is not a JSON object.")
+    if manifest.get("format") != MANIFEST_FORMAT or manifest.get("version") != MANIFEST_VERSION:
+        raise BundleError(f"{source}: unknown manifest format or version.")
+    if manifest.get("bundle_id") != bundle_id:
+        raise BundleError(f"{source}: the manifest belongs to bundle {manifest.get('bundle_id')!r}"
+                          f", not to bundle {bundle_id} named in the header (spliced).")
+    if manifest.get("kind") != kind:
+        raise BundleError(f"{source}: the manifest says kind {manifest.get('kind')!r} but the "
+                          f"signed header says {kind!r}.")
+    listed = manifest.get("files")
+    if not isinstance(listed, list) or not all(isinstance(e, dict) for e in listed) \
+            or [(e.get("name"), e.get("size")) for e in listed] \
+            != [(f["name"], f["size"]) for f in files]:
+        raise BundleError(f"{source}: the manifest's file list does not match the files in "
+                          "the bundle (names, sizes or order).")
+    for entry, got in zip(listed, files):
+        if entry.get("blake3") != got["blake3"]:
+            raise BundleError(f"{source}: file '{got['name']}' does not match the BLAKE3 hash "
+                              "in the manifest.")

@@ -17,7 +17,7 @@ from ..errors import BundleError
 
 MAGIC = b"PPDSBNDL"
 VERSION = 1
-SUITE = 1  # X25519-HPKE(HKDF-SHA256, AES-256-GCM) / AES-256-GCM STREAM 1 MiB / Ed25519 / SHA-256
+SUITE = 1  # X25519-HPKE(HKDF-SHA256, AES-256-GCM) / AES-256-GCM STREAM 1 MiB / Ed25519 / BLAKE3 body hash / SHA-256 file hashes
 END_MAGIC = b"PPDSSIG1"
 CONTEXT = b"PPDS-BUNDLE" + struct.pack(">HH", VERSION, SUITE)  # bound into every derived key
 

@@ -3,8 +3,9 @@
 Order (``docs/bundle-format.md``, "Verification order"): prefix (magic, version, suite, header
 size) → header fields → end marker → our recipient stanza → file-key unwrap → header MAC →
 the caller's sender and replay policy → body preamble (splice) → every chunk, in order, with the
-final flag on the last one only → the Ed25519 signature over header and body → the container's
-manifest and file hashes → only then ``sink.commit()``. Any failure raises a ``BundleError``
+final flag on the last one only (the container's file records are parsed and written to the sink
+as they come) → the Ed25519 signature over header and body → the manifest against the files and
+their hashes → only then ``sink.commit()``. Any failure raises a ``BundleError``
 naming the problem and calls ``sink.abort()``, so no output exists afterwards.
 """
 
@@ -126,7 +127,7 @@ def _open_body(fh, size, header, header_bytes, keys, sink, check_sender, task, s
     reader = ContainerReader(sink, bundle_id=header.bundle_id.hex(), kind=header.kind,
                              source=source)
     key = crypto.payload_key(file_key, header.bundle_id)
-    body_hash = hashlib.sha256(preamble)
+    body_hash = crypto.bulk_hasher(preamble)
     _decrypt_chunks(fh, body_hash, key, n_chunks, last_len, reader, task, source)
     message = SIGNATURE_LABEL + hashlib.sha256(header_bytes).digest() + body_hash.digest()
     if not idkeys.verify(header.sender_sign_public, message, signature):
@@ -140,10 +141,10 @@ def _open_body(fh, size, header, header_bytes, keys, sink, check_sender, task, s
 def _decrypt_chunks(fh, body_hash, key, n_chunks, last_len, reader, task, source) -> None:
     """Decrypt chunk after chunk into ``reader``; the first bad chunk raises, diagnosed.
 
-    Opening hashes every byte twice on top of AES-GCM (the ciphertext for the signature, the
-    plaintext for the manifest), which would make it CPU-bound at a third of the speed of plain
-    decryption. hashlib, pycryptodome and file writes release the GIL on large buffers, so the
-    ciphertext hash and the reader (plaintext hash and write) each run on one worker thread
+    Opening hashes every byte twice on top of AES-GCM (the body's BLAKE3 for the signature,
+    each file's BLAKE3 for the manifest). hashlib, blake3, pycryptodome and file writes release
+    the GIL on large buffers, so the body hash and the reader (file hash and write) each run on
+    one worker thread
     while this thread reads and decrypts the next chunk. One worker per stream keeps its
     updates in chunk order; results are collected in chunk order, so the first error raised
     is the one a sequential reader would raise. Memory stays constant: ``IN_FLIGHT`` pairs of

@@ -1,7 +1,9 @@
 """Sealing: write a signed, encrypted bundle for named recipients, streaming in constant memory.
 
-The output is written to a hidden temp file beside the target and renamed into place at the very
-end, so a failed or cancelled seal leaves no bundle behind.
+Each file is read once: its bytes are hashed (BLAKE3, for the manifest) and encrypted in the
+same pass, and the manifest follows the files (``container``). The output is written to a
+hidden temp file beside the target and renamed into place at the very end, so a failed or
+cancelled seal leaves no bundle behind.
 """
 
 from __future__ import annotations
@@ -10,20 +12,24 @@ import hashlib
 import os
 import secrets
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import BinaryIO, Sequence
 
 from ..errors import BundleError
 from ..identity import keys as idkeys
 from ..identity.keys import KeyPairs
 from ..progress import TaskState, ensure_task
 from . import crypto
-from .container import (MANIFEST_FORMAT, MANIFEST_VERSION, RESERVED_MANIFEST_FIELDS, FileSource,
-                        manifest_prefix)
+from .container import (CONTAINER_MAGIC, MANIFEST_FORMAT, MANIFEST_VERSION,
+                        RESERVED_MANIFEST_FIELDS, FileSource, file_record_head, manifest_record)
 from .format import (BUNDLE_ID_SIZE, CHUNK_SIZE, END_MAGIC, FILE_KEY_SIZE, MAX_CHUNKS,
-                     MAX_FILES, MAX_RECIPIENTS, SIGNATURE_LABEL, Header, Stanza, check_kind,
-                     recipient_key_id)
+                     MAX_FILES, MAX_RECIPIENTS, SIGNATURE_LABEL, TAG_SIZE, Header, Stanza,
+                     check_kind, recipient_key_id)
+
+#: Chunks in flight: one being filled and encrypted while the previous ones are hashed/written.
+IN_FLIGHT = 3
 
 
 @dataclass(frozen=True)
@@ -73,16 +79,25 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
         raise BundleError("Two files in the bundle have the same name.")
     if not out_path.parent.is_dir():
         raise BundleError(f"Folder {out_path.parent} does not exist.")
+    try:
+        sizes = [f.size() for f in files]
+    except OSError as exc:
+        raise BundleError(f"Cannot read {exc.filename} ({exc.strerror}); no bundle was "
+                          "written.") from None
 
     rnd = _randomness or SealRandomness(secrets.token_bytes(FILE_KEY_SIZE),
                                         secrets.token_bytes(BUNDLE_ID_SIZE), int(time.time()), ())
-    entries = _describe_files(files, task.sub(0.0, 0.2))
     full_manifest = {**manifest, "format": MANIFEST_FORMAT, "version": MANIFEST_VERSION,
                      "bundle_id": rnd.bundle_id.hex(), "kind": kind,
-                     "created_at": iso_time(rnd.created), "files": entries}
-    prefix = manifest_prefix(full_manifest)
-    total = len(prefix) + sum(e["size"] for e in entries)
-    n_chunks = max(1, -(-total // CHUNK_SIZE))
+                     "created_at": iso_time(rnd.created),
+                     "files": [{"name": f.name, "size": n, "blake3": "0" * 64}
+                               for f, n in zip(files, sizes)]}
+    # The digests are filled in at the end; hex digests have a fixed length, so the payload's
+    # length (and with it the chunk count and the last-chunk flag) is known before any data.
+    manifest_len = len(manifest_record(full_manifest))
+    total = (len(CONTAINER_MAGIC) + manifest_len
+             + sum(len(file_record_head(f.name, n)) + n for f, n in zip(files, sizes)))
+    n_chunks = -(-total // CHUNK_SIZE)
     if n_chunks > MAX_CHUNKS:
         raise BundleError(f"The payload ({total} bytes) exceeds the format's limit of "
                           f"{MAX_CHUNKS} chunks of {CHUNK_SIZE} bytes.")
@@ -99,21 +114,26 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
     key = crypto.payload_key(rnd.file_key, rnd.bundle_id)
 
     temp = out_path.parent / f".{out_path.name}.ppds-partial-{secrets.token_hex(4)}"
-    body_hash = hashlib.sha256(rnd.bundle_id)
-    written = 0
-    stream_task = task.sub(0.2, 1.0)
     try:
         with open(temp, "xb") as out:
             out.write(header_bytes)
             out.write(rnd.bundle_id)
-            for counter, (chunk, last) in enumerate(_chunks(prefix, files)):
-                sealed = crypto.seal_chunk(key, counter, last, chunk)
-                body_hash.update(sealed)
-                out.write(sealed)
-                written += len(chunk)
-                stream_task.report(written / max(total, 1), "Encrypting")
-            if written != total:
-                raise BundleError("A file changed while it was being sealed; seal it again.")
+            body_hash = crypto.bulk_hasher(rnd.bundle_id)
+            with _ChunkSealer(out, key, body_hash, n_chunks, task) as sealer:
+                sealer.put(CONTAINER_MAGIC)
+                digests = []
+                for f, n in zip(files, sizes):
+                    sealer.put(file_record_head(f.name, n))
+                    digest = crypto.bulk_hasher()
+                    with f.open() as src:
+                        sealer.put_file(src, n, digest, f.name)
+                    digests.append(digest)
+                sealer.drain_hashes()
+                for entry, digest in zip(full_manifest["files"], digests):
+                    entry["blake3"] = digest.hexdigest()
+                record = manifest_record(full_manifest)
+                assert len(record) == manifest_len, "manifest length changed"
+                sealer.put(record)
             message = (SIGNATURE_LABEL + hashlib.sha256(header_bytes).digest()
                        + body_hash.digest())
             out.write(END_MAGIC + sender.sign(message))
@@ -122,49 +142,114 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
         os.replace(temp, out_path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise BundleError(f"Cannot write {out_path.name} ({exc.strerror or exc}); no bundle was "
-                          "written.") from None
+        raise BundleError(f"Cannot read or write a file ({exc.filename or out_path.name}: "
+                          f"{exc.strerror or exc}); no bundle was written.") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     return SealResult(out_path, rnd.bundle_id.hex(), out_path.stat().st_size, n_chunks)
 
 
-def _describe_files(files: Sequence[FileSource], task: TaskState) -> list[dict]:
-    """Name, size and SHA-256 of each file (one pass over each before sealing)."""
-    entries = []
-    for i, f in enumerate(files):
-        h = hashlib.sha256()
-        size = 0
-        for piece in f.pieces():
-            h.update(piece)
-            size += len(piece)
-            task.report(i / len(files), f"Hashing {f.name}")
-        entries.append({"name": f.name, "size": size, "sha256": h.hexdigest()})
-    return entries
+class _ChunkSealer:
+    """Cuts the payload into 1 MiB chunks and seals them in order, in constant memory.
+
+    Sealing hashes every byte twice on top of AES-GCM (each file's BLAKE3 for the manifest, the
+    body's BLAKE3 for the signature). blake3, pycryptodome and file writes release
+    the GIL on large buffers, so the file hashes run on one worker thread and the body hash
+    and the write on another while this thread reads and encrypts the next chunk; one worker
+    per stream keeps its updates in order. ``IN_FLIGHT`` pairs of chunk buffers are reused
+    round-robin, and a pair is refilled only after both workers are done with it.
+    """
+
+    def __init__(self, out: BinaryIO, key: bytes, body_hash, n_chunks: int, task: TaskState):
+        self.out, self.key, self.body_hash = out, key, body_hash
+        self.n_chunks, self.task = n_chunks, task
+        self.plain = [memoryview(bytearray(CHUNK_SIZE)) for _ in range(IN_FLIGHT)]
+        self.sealed = [memoryview(bytearray(CHUNK_SIZE + TAG_SIZE)) for _ in range(IN_FLIGHT)]
+        self.jobs: list[list[Future]] = [[] for _ in range(IN_FLIGHT)]
+        self.slot = self.fill = self.counter = 0
+        self.spans: list[tuple] = []    # (file hash, start, end) in the chunk being filled
+        self.hashing = ThreadPoolExecutor(1, thread_name_prefix="bundle-hash")
+        self.writing = ThreadPoolExecutor(1, thread_name_prefix="bundle-write")
+
+    def __enter__(self) -> "_ChunkSealer":
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        try:
+            if exc_type is None:
+                if self.fill:
+                    self._seal()
+                if self.counter != self.n_chunks:
+                    raise AssertionError("the payload is not the length computed for it")
+                for slot in range(IN_FLIGHT):
+                    self._wait(slot)
+        finally:  # on any error, stop the workers before the caller deletes the file
+            self.hashing.shutdown(wait=True, cancel_futures=True)
+            self.writing.shutdown(wait=True, cancel_futures=True)
+
+    def put(self, data: bytes) -> None:
+        """Framing bytes (record heads, the manifest), copied in."""
+        view = memoryview(data)
+        while view:
+            take = min(CHUNK_SIZE - self.fill, len(view))
+            self.plain[self.slot][self.fill:self.fill + take] = view[:take]
+            self.fill += take
+            view = view[take:]
+            if self.fill == CHUNK_SIZE:
+                self._seal()
+
+    def put_file(self, src: BinaryIO, size: int, digest, name: str) -> None:
+        """Exactly ``size`` bytes of ``src``, read straight into the chunk buffers and hashed
+        into ``digest``; a file that is not ``size`` bytes long any more is refused."""
+        left = size
+        while left:
+            start = self.fill
+            got = src.readinto(self.plain[self.slot][start:start + min(CHUNK_SIZE - start, left)])
+            if not got:
+                raise BundleError(f"{name} got shorter while it was being sealed; seal it again.")
+            self.spans.append((digest, start, start + got))
+            self.fill += got
+            left -= got
+            if self.fill == CHUNK_SIZE:
+                self._seal()
+        if src.read(1):
+            raise BundleError(f"{name} got longer while it was being sealed; seal it again.")
+
+    def drain_hashes(self) -> None:
+        """Wait until every file byte put so far is hashed (before the manifest is written)."""
+        if self.spans:
+            self.jobs[self.slot].append(
+                self.hashing.submit(_hash_spans, self.plain[self.slot], self.spans))
+            self.spans = []
+        self.hashing.submit(int).result()  # the single worker runs jobs in order
+
+    def _seal(self) -> None:
+        slot, n = self.slot, self.fill
+        if self.counter == self.n_chunks:
+            raise AssertionError("the payload is longer than computed")
+        plain, sealed = self.plain[slot], self.sealed[slot]
+        if self.spans:
+            self.jobs[slot].append(self.hashing.submit(_hash_spans, plain, self.spans))
+            self.spans = []
+        crypto.seal_chunk_into(self.key, self.counter, self.counter == self.n_chunks - 1,
+                               plain[:n], sealed)
+        self.jobs[slot].append(self.writing.submit(self._write, sealed[:n + TAG_SIZE]))
+        self.counter += 1
+        self.slot, self.fill = (slot + 1) % IN_FLIGHT, 0
+        self._wait(self.slot)
+        self.task.report(self.counter / self.n_chunks, "Encrypting")
+
+    def _write(self, sealed: memoryview) -> None:
+        self.body_hash.update(sealed)
+        self.out.write(sealed)
+
+    def _wait(self, slot: int) -> None:
+        for job in self.jobs[slot]:
+            job.result()
+        self.jobs[slot] = []
 
 
-def _chunks(prefix: bytes, files: Iterable[FileSource]) -> Iterator[tuple[bytes, bool]]:
-    """Exactly CHUNK_SIZE-byte plaintext chunks with the last-chunk flag (one look-ahead)."""
-    def pieces() -> Iterator[bytes]:
-        yield prefix
-        for f in files:
-            yield from f.pieces(CHUNK_SIZE)
-
-    buf = bytearray()
-    pending: bytes | None = None
-    for piece in pieces():
-        buf += piece
-        while len(buf) >= CHUNK_SIZE:
-            if pending is not None:
-                yield pending, False
-            pending = bytes(buf[:CHUNK_SIZE])
-            del buf[:CHUNK_SIZE]
-    if buf:
-        if pending is not None:
-            yield pending, False
-        yield bytes(buf), True
-    elif pending is not None:
-        yield pending, True
-    else:
-        yield b"", True
+def _hash_spans(buf: memoryview, spans: list[tuple]) -> None:
+    for digest, start, end in spans:
+        digest.update(buf[start:end])
