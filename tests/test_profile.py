@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pyarrow as pa
 import pytest
 
 from ppds_desktop.core.io import read_table
-from ppds_desktop.core.schema import column_examples, profile_table
+from ppds_desktop.core.schema import column_examples, profile_table, start_profile
 from ppds_desktop.core.schema.pii import normalise_header, suggest_role
 from ppds_desktop.core.schema.profile import DatasetProfile
 from ppds_desktop.paths import sample_csv
@@ -41,6 +44,22 @@ def test_sample_roles_kinds_and_counts(sample_profile):
     assert set(gender.examples) == {"Female", "Male"}
     email = p.column("Email")
     assert email.category == "email" and "header 'Email'" in email.reason and "100%" in email.reason
+
+
+@pytest.mark.parametrize("worker_free", [False, True], ids=["worker busy", "worker free"])
+def test_started_profile_is_finished_by_whichever_thread_is_free(sample_profile, worker_free):
+    """The importer starts the profile on a pool, writes, then finishes the profile itself:
+    with the worker busy the calling thread does every column; either way the result is the
+    same, in column order."""
+    gate = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if not worker_free:
+            pool.submit(gate.wait)
+        try:
+            profile = start_profile(read_table(sample_csv()).table, pool)()
+        finally:
+            gate.set()
+    assert profile == sample_profile
 
 
 def test_stored_profile_has_no_example_values(sample_profile):

@@ -88,7 +88,7 @@ def test_header_fields_are_authenticated(vault, vault_path):
         Vault.open(vault_path, PASSPHRASE)
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage", "no-wraps", "newer"])
+@pytest.mark.parametrize("damage", ["missing", "garbage", "no-wraps", "newer", "cipher"])
 def test_bad_header_is_a_clear_error(vault, vault_path, damage):
     hp = keys.header_path(vault_path)
     if damage == "missing":
@@ -102,11 +102,16 @@ def test_bad_header_is_a_clear_error(vault, vault_path, damage):
         del header["wraps"]["recovery"]
         hp.write_text(json.dumps(header))
         match = "damaged: field 'recovery'"
-    else:
+    elif damage == "newer":
         header = json.loads(hp.read_text())
         header["version"] = 99
         hp.write_text(json.dumps(header))
         match = "format version 99"
+    else:   # the database format of early development builds (4 KiB pages, HMAC-SHA512)
+        header = json.loads(hp.read_text())
+        header["cipher"] = "sqlcipher4-raw-key"
+        hp.write_text(json.dumps(header))
+        match = "names the database format 'sqlcipher4-raw-key'"
     with pytest.raises(VaultError, match=match):
         Vault.open(vault_path, PASSPHRASE)
 
@@ -199,6 +204,10 @@ def test_sqlcipher_settings(vault, vault_path):
     assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2          # MEMORY
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA cipher_page_size").fetchone()[0] == "65536"
+    assert conn.execute("PRAGMA cipher_hmac_algorithm").fetchone()[0] == "HMAC_SHA256"
+    assert conn.execute("PRAGMA cipher_use_hmac").fetchone()[0] == "1"
+    assert json.loads(vault.header_path.read_text())["cipher"] == keys.CIPHER
     assert vault.integrity_check() == "ok"
     # Without the key the file is noise, even to plain SQLite.
     raw = sqlcipher3.connect(str(vault_path))

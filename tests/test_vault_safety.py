@@ -23,7 +23,8 @@ from conftest import PASSPHRASE, REPO_ROOT
 
 # Runs in a child process: opens the vault and imports ~16 MB of incompressible data, printing
 # a line at each progress report; half-way it waits on stdin, so the parent can kill it at a
-# known point in the middle of the transaction.
+# known point in the middle of the transaction; after the commit it waits again, so the parent
+# can kill it before the committed pages are checkpointed from the WAL into the main file.
 IMPORTER = textwrap.dedent("""
     import sys
     import numpy as np
@@ -43,16 +44,21 @@ IMPORTER = textwrap.dedent("""
             sys.stdin.readline()
     vault.put_dataset("big", table, task=TaskState(progress))
     print("committed", flush=True)
+    sys.stdin.readline()
 """)
+
+
+def _start_importer(vault_path: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.Popen([sys.executable, "-c", IMPORTER, str(vault_path), PASSPHRASE],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
 
 
 def test_killed_import_leaves_last_committed_state(vault, vault_path):
     vault.put_dataset("before", pd.DataFrame({"x": [1, 2, 3]}))
     vault.lock()
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    child = subprocess.Popen([sys.executable, "-c", IMPORTER, str(vault_path), PASSPHRASE],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env)
+    child = _start_importer(vault_path)
     try:
         reports = 0
         for line in child.stdout:
@@ -81,6 +87,32 @@ def test_killed_import_leaves_last_committed_state(vault, vault_path):
         assert v.load_dataset("before")["x"].tolist() == [1, 2, 3]
         assert v.verify_audit() == 2
         v.put_dataset("after", pd.DataFrame({"y": [1]}))      # and it is writable again
+    finally:
+        v.lock()
+
+
+def test_killed_after_commit_keeps_the_import(vault, vault_path):
+    """A commit is durable in the WAL; the checkpoint into the main file can wait."""
+    vault.lock()
+    child = _start_importer(vault_path)
+    try:
+        for reports, line in enumerate(child.stdout, 1):
+            if line.strip() == "committed":
+                break
+            if reports == 8:                   # let it go on past the half-way stop
+                child.stdin.write("\n")
+                child.stdin.flush()
+        else:
+            pytest.fail(f"the importer died early: {child.stderr.read()[-2000:]}")
+        assert vault_path.stat().st_size < 8 << 20     # the 16 MB are still only in the WAL
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    v = Vault.open(vault_path, PASSPHRASE)
+    try:
+        assert v.integrity_check() == "ok"
+        assert v.load_arrow("big").num_rows == 1_000_000
     finally:
         v.lock()
 

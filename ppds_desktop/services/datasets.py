@@ -7,7 +7,7 @@ profiles carry names and counts only, never cell values.
 
 from __future__ import annotations
 
-import threading
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +17,7 @@ from ..core.errors import InputError
 from ..core.io import ParseOptions, Preview, ReadLimits, ReadResult, read_table, write_table
 from ..core.io import preview as preview_file
 from ..core.progress import TaskState, ensure_task
-from ..core.schema import DatasetProfile, profile_table
+from ..core.schema import DatasetProfile, profile_table, start_profile
 from ..core.vault import ColumnRole, DatasetInfo
 from ..core.vault.datasets import check_role
 
@@ -122,9 +122,11 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
     ``roles`` (column → role) override the suggested roles; suggestions are stored unconfirmed
     with their reason so the user can review them later.
 
-    The profile is computed on another thread while the data is written (both are mostly
-    Arrow C++ work, which releases the GIL), then stored in the same transaction. It reports
-    no progress of its own (the store does) but stops on Cancel, or when the store fails.
+    The profile is computed on the other CPUs while this thread writes the data (both are
+    mostly C++ work, which releases the GIL); once the data is written, this thread profiles
+    the columns still waiting (see :func:`~ppds_desktop.core.schema.start_profile`),
+    so neither side leaves a CPU idle while the other finishes. The profile is stored in the
+    same transaction; after a failed or cancelled store, its queued columns are dropped.
     """
     task = ensure_task(task)
     result = read_table(Path(path), options, read_limits(vault), task.sub(0.0, 0.45))
@@ -140,28 +142,24 @@ def store_read(vault, result: ReadResult, name: str | None = None,
     _check_roles(result.table.column_names, roles)
     source = {"file": result.file_name, "format": result.format, "bytes": result.file_bytes,
               "options": result.options.to_dict(), "date_formats": result.date_formats}
-    stop = threading.Event()
-    profile_task = TaskState(lambda _fraction, _message: task.check(), stop)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        profiling = (None if profile is not None
-                     else pool.submit(profile_table, result.table, profile_task))
-        try:
-            with vault.transaction():
-                dataset_name = (name if name is not None
-                                else free_dataset_name(vault, Path(result.file_name).stem))
-                info = vault.put_dataset(dataset_name, result.table, kind="imported",
-                                         source=source, task=task.sub(0.0, 0.95))
-                if profiling is not None:
-                    task.report(0.95, "profiling the columns")
-                    profile = profiling.result()
-                info = vault.set_profile(info.id, profile.to_dict(examples=False),
-                                         _merge_roles(profile, roles))
-                vault.audit("dataset.imported", dataset=info.name, uid=info.uid,
-                            file=result.file_name, format=result.format, rows=info.n_rows,
-                            columns=info.n_cols)
-                task.report(1.0, f"imported {info.n_rows:,} rows")   # last chance to cancel
-        finally:
-            stop.set()   # after a failed store, the profile stops at its next column
+    pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1))
+    try:
+        finish_profile = None if profile is not None else start_profile(result.table, pool)
+        with vault.transaction():
+            dataset_name = (name if name is not None
+                            else free_dataset_name(vault, Path(result.file_name).stem))
+            info = vault.put_dataset(dataset_name, result.table, kind="imported",
+                                     source=source, task=task.sub(0.0, 0.95))
+            if finish_profile is not None:
+                profile = finish_profile(task.sub(0.95, 0.99))
+            info = vault.set_profile(info.id, profile.to_dict(examples=False),
+                                     _merge_roles(profile, roles))
+            vault.audit("dataset.imported", dataset=info.name, uid=info.uid,
+                        file=result.file_name, format=result.format, rows=info.n_rows,
+                        columns=info.n_cols)
+            task.report(1.0, f"imported {info.n_rows:,} rows")   # last chance to cancel
+    finally:
+        pool.shutdown(cancel_futures=True)   # a failed store drops the columns still queued
     return info
 
 

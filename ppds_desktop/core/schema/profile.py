@@ -9,8 +9,9 @@ stored with a dataset and every log or audit entry leave them out (``to_dict(exa
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -161,24 +162,44 @@ def profile_column(name: str, col: pa.ChunkedArray, positions: np.ndarray) -> Co
         examples=_examples(sample))
 
 
-def profile_table(table: pa.Table, task: TaskState | None = None) -> DatasetProfile:
-    """Profile every column of ``table`` (an Arrow table; use ``pa.Table.from_pandas`` for a frame).
-
-    Columns are profiled on a few threads: the work is in Arrow kernels, which release the GIL.
-    """
-    task = ensure_task(task)
+def start_profile(table: pa.Table, pool: Executor) -> Callable[[TaskState | None], DatasetProfile]:
+    """Start profiling ``table`` on ``pool``, whose workers take the columns in order, and return
+    the function that finishes the profile: the thread calling it takes the columns no worker has
+    started yet, last first, then waits for the rest. So a profile computed beside other work
+    (the importer's store) is finished by whichever threads are free first. A caller that gives
+    up cancels the queued columns with ``pool.shutdown(cancel_futures=True)``."""
     positions = sample_positions(table.num_rows)
     names = table.column_names
-    columns = []
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(profile_column, name, col, positions)
-                   for name, col in zip(names, table.columns)]
+    futures = [pool.submit(profile_column, name, col, positions)
+               for name, col in zip(names, table.columns)]
+
+    def finish(task: TaskState | None = None) -> DatasetProfile:
+        task = ensure_task(task)
+        n = len(names)
+        done: dict[int, ColumnProfile] = {}
         try:
+            for i in reversed(range(n)):
+                if futures[i].cancel():          # not started by a worker: do it here
+                    task.report(len(done) / n, f"profiling {names[i]}")
+                    done[i] = profile_column(names[i], table.column(i), positions)
             for i, future in enumerate(futures):
-                task.report(i / max(len(names), 1), f"profiling {names[i]}")
-                columns.append(future.result())
+                if i not in done:
+                    task.report(len(done) / n, f"profiling {names[i]}")
+                    done[i] = future.result()
         finally:
             for future in futures:
                 future.cancel()
-    task.report(1.0, "profile ready")
-    return DatasetProfile(rows=table.num_rows, columns=columns)
+        task.report(1.0, "profile ready")
+        return DatasetProfile(rows=table.num_rows, columns=[done[i] for i in range(n)])
+
+    return finish
+
+
+def profile_table(table: pa.Table, task: TaskState | None = None) -> DatasetProfile:
+    """Profile every column of ``table`` (an Arrow table; use ``pa.Table.from_pandas`` for a frame).
+
+    Columns are profiled on one thread per CPU (up to 4), this one included: the work is in
+    Arrow kernels, which release the GIL.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1) - 1)) as pool:
+        return start_profile(table, pool)(task)

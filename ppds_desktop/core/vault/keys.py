@@ -43,6 +43,12 @@ HEADER_FORMAT = "ppds-vault-header"
 HEADER_VERSION = 1
 HEADER_MAX_BYTES = 64 * 1024
 DB_KEY_BYTES = 32
+# The database's SQLCipher settings, named in the header's "cipher" field. SQLCipher 4's own
+# defaults are 4 KiB pages with HMAC-SHA512; 64 KiB pages with HMAC-SHA256 (still AES-256-CBC with
+# a random IV and an HMAC per page) make writing a large dataset about 2.5x cheaper, mostly fewer
+# pages to authenticate and SHA-256's CPU instructions. Every connection applies them after the key.
+CIPHER = "sqlcipher4-raw-key-64k-hmac-sha256"
+CIPHER_PRAGMAS = ("PRAGMA cipher_page_size = 65536", "PRAGMA cipher_hmac_algorithm = HMAC_SHA256")
 RECOVERY_KEY_BYTES = 20          # 160 bits -> 32 base32 characters
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -179,7 +185,7 @@ def _passphrase_kdf(params: KdfParams) -> dict:
 def new_header(db_key: bytearray, passphrase: str, recovery_raw: bytes,
                kdf: KdfParams | None = None) -> dict:
     header = {"format": HEADER_FORMAT, "version": HEADER_VERSION,
-              "vault_id": secrets.token_hex(16), "cipher": "sqlcipher4-raw-key", "wraps": {}}
+              "vault_id": secrets.token_hex(16), "cipher": CIPHER, "wraps": {}}
     set_passphrase(header, db_key, passphrase, kdf)
     rkdf = {"name": "hkdf-sha256", "salt": _b64(secrets.token_bytes(16))}
     header["wraps"]["recovery"] = _wrap(header, "recovery", rkdf,
@@ -251,6 +257,10 @@ def parse_header(data: bytes, where: str) -> dict:
     except (KeyError, TypeError, ValueError) as exc:
         raise VaultError(f"Vault header {where} is damaged: field {exc} is missing or "
                          "invalid.") from None
+    if header.get("cipher") != CIPHER:
+        raise VaultError(f"Vault header {where} names the database format "
+                         f"{header.get('cipher')!r}; this version of PPDS Desktop opens "
+                         f"{CIPHER!r} vaults.")
     return header
 
 

@@ -1,11 +1,14 @@
 """The encrypted vault: one SQLCipher database plus its key header (see ``keys.py``).
 
 Connections: each thread that uses the vault gets its own SQLCipher connection, opened with the
-raw 256-bit key (no KDF, so this is cheap). The database runs in WAL mode, so the GUI thread can
-read while a worker thread writes a long import; writers serialise on ``BEGIN IMMEDIATE``.
-SQLCipher encrypts the WAL and rollback journal pages too; ``-shm`` holds only an index of page
-numbers. ``temp_store=MEMORY`` keeps sort and temp data off the disk, ``synchronous=FULL``
-makes a commit durable before it returns, and foreign keys are on.
+raw 256-bit key (no KDF, so this is cheap) and the page settings the header names
+(``keys.CIPHER``). The database runs in WAL mode, so the GUI thread can read while a worker
+thread writes a long import; writers serialise on ``BEGIN IMMEDIATE``. SQLCipher encrypts the
+WAL and rollback journal pages too; ``-shm`` holds only an index of page numbers.
+``temp_store=MEMORY`` keeps sort and temp data off the disk, ``synchronous=FULL`` makes a commit
+durable (the WAL fsynced) before it returns, and foreign keys are on. Checkpoints, which copy
+committed, already encrypted pages from the WAL into the main file, are SQLite's automatic
+ones: at a commit leaving 64 MiB in the WAL, and when the last connection closes.
 
 Every write goes through ``with vault.transaction():`` (``BEGIN IMMEDIATE``; nested calls use
 SAVEPOINTs), so an error, a Cancel or a killed process leaves the last committed state.
@@ -45,7 +48,8 @@ def _check_new_passphrase(passphrase: str) -> None:
 
 
 def _connect(path: Path, key: bytearray, *, wal: bool = True):
-    """Open ``path`` with the raw key and check the key really decrypts it."""
+    """Open ``path`` with the raw key and the vault's cipher settings, and check the key really
+    decrypts it."""
     try:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
                                   timeout=30.0)
@@ -53,6 +57,8 @@ def _connect(path: Path, key: bytearray, *, wal: bool = True):
         raise VaultError(f"Cannot open the vault database {path}: {exc}.") from None
     try:
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        for pragma in keys.CIPHER_PRAGMAS:
+            conn.execute(pragma)
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         conn.execute("PRAGMA foreign_keys = ON")
