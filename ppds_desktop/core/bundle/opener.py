@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,8 +33,11 @@ from .format import (BUNDLE_ID_SIZE, CHUNK_SIZE, END_MAGIC, PREFIX_SIZE, SIGNATU
 #: On a chunk that fails, at most this many other counters are tried to tell a reordered or
 #: duplicated chunk from a modified one (diagnosis only; the bundle is refused either way).
 MAX_DIAGNOSIS_TRIALS = 256
-#: Chunks being hashed and written while the next one is decrypted (see ``_decrypt_chunks``).
-IN_FLIGHT = 2
+#: Chunks in flight: one being read while the others are decrypted, hashed and fed
+#: (see ``_decrypt_chunks``).
+IN_FLIGHT = 3
+#: Chunks decrypted at once (they are independent AES-GCM messages).
+CRYPT_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -142,19 +146,34 @@ def _decrypt_chunks(fh, body_hash, key, n_chunks, last_len, reader, task, source
     """Decrypt chunk after chunk into ``reader``; the first bad chunk raises, diagnosed.
 
     Opening hashes every byte twice on top of AES-GCM (the body's BLAKE3 for the signature,
-    each file's BLAKE3 for the manifest). hashlib, blake3, pycryptodome and file writes release
-    the GIL on large buffers, so the body hash and the reader (file hash and write) each run on
-    one worker thread
-    while this thread reads and decrypts the next chunk. One worker per stream keeps its
-    updates in chunk order; results are collected in chunk order, so the first error raised
-    is the one a sequential reader would raise. Memory stays constant: ``IN_FLIGHT`` pairs of
-    preallocated chunk buffers are reused round-robin, and a buffer is refilled only after
-    both workers are done with it.
+    each file's BLAKE3 for the manifest). blake3, pycryptodome and file writes release the GIL
+    on large buffers, so this thread only reads: chunks are decrypted on ``CRYPT_THREADS``
+    workers (each chunk is its own AES-GCM message), the body is hashed on one worker, and one
+    more feeds the reader (file hash and write), taking the chunks in order as their decryption
+    ends. One worker per stream keeps its updates in order, and results are collected in chunk
+    order, so the first error raised is the one a sequential reader would raise; after it, the
+    feeder touches nothing more. Memory stays constant: ``IN_FLIGHT`` pairs of preallocated
+    chunk buffers are reused round-robin, and a pair is refilled only after every job on it is
+    done.
     """
     full = CHUNK_SIZE + TAG_SIZE
     sealed_bufs = [memoryview(bytearray(full)) for _ in range(IN_FLIGHT)]
     plain_bufs = [memoryview(bytearray(CHUNK_SIZE)) for _ in range(IN_FLIGHT)]
-    pending: deque[tuple[Future, Future]] = deque()
+    pending: deque[tuple[Future, ...]] = deque()
+    stop = threading.Event()         # set on the first error: later feeds do nothing
+
+    def feed(opened: Future, i: int, sealed, plain) -> None:
+        if stop.is_set():
+            return
+        try:
+            if not opened.result():
+                raise BundleError(_diagnose_chunk(key, i, n_chunks, bytes(sealed), source))
+            reader.feed(plain)
+        except BaseException:
+            stop.set()
+            raise
+
+    crypting = ThreadPoolExecutor(CRYPT_THREADS, thread_name_prefix="bundle-crypt")
     hashing = ThreadPoolExecutor(1, thread_name_prefix="bundle-hash")
     feeding = ThreadPoolExecutor(1, thread_name_prefix="bundle-feed")
     try:
@@ -168,23 +187,22 @@ def _decrypt_chunks(fh, body_hash, key, n_chunks, last_len, reader, task, source
             if fh.readinto(sealed) != size:
                 raise BundleError(f"{source}: the file ended early while it was being read "
                                   "(it was changed or truncated during opening).")
-            hashed = hashing.submit(body_hash.update, sealed)
             plain = plain_bufs[slot][:size - TAG_SIZE]
-            if not crypto.open_chunk_into(key, i, last, sealed, plain):
-                while pending:  # an earlier chunk's container error comes first
-                    _collect(pending.popleft())
-                raise BundleError(_diagnose_chunk(key, i, n_chunks, bytes(sealed), source))
-            pending.append((hashed, feeding.submit(reader.feed, plain)))
+            hashed = hashing.submit(body_hash.update, sealed)
+            opened = crypting.submit(crypto.open_chunk_into, key, i, last, sealed, plain)
+            pending.append((hashed, opened, feeding.submit(feed, opened, i, sealed, plain)))
             task.report((i + 1) / n_chunks, "Decrypting and verifying")
         while pending:
             _collect(pending.popleft())
     finally:  # on any error, stop the workers before the caller aborts the sink
+        stop.set()  # queued feeds must not touch the sink any more
+        crypting.shutdown(wait=True, cancel_futures=True)
         hashing.shutdown(wait=True, cancel_futures=True)
         feeding.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(chunk_jobs: tuple[Future, Future]) -> None:
-    """Wait for one chunk's hash and reader jobs; re-raise the reader's error, if any."""
+def _collect(chunk_jobs: tuple[Future, ...]) -> None:
+    """Wait for one chunk's jobs; re-raise the first error (the feeder's, in practice)."""
     for job in chunk_jobs:
         job.result()
 

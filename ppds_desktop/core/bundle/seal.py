@@ -28,8 +28,10 @@ from .format import (BUNDLE_ID_SIZE, CHUNK_SIZE, END_MAGIC, FILE_KEY_SIZE, MAX_C
                      MAX_FILES, MAX_RECIPIENTS, SIGNATURE_LABEL, TAG_SIZE, Header, Stanza,
                      check_kind, recipient_key_id)
 
-#: Chunks in flight: one being filled and encrypted while the previous ones are hashed/written.
+#: Chunks in flight: one being filled while the others are encrypted, hashed and written.
 IN_FLIGHT = 3
+#: Chunks encrypted at once (they are independent AES-GCM messages).
+CRYPT_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -154,11 +156,12 @@ class _ChunkSealer:
     """Cuts the payload into 1 MiB chunks and seals them in order, in constant memory.
 
     Sealing hashes every byte twice on top of AES-GCM (each file's BLAKE3 for the manifest, the
-    body's BLAKE3 for the signature). blake3, pycryptodome and file writes release
-    the GIL on large buffers, so the file hashes run on one worker thread and the body hash
-    and the write on another while this thread reads and encrypts the next chunk; one worker
-    per stream keeps its updates in order. ``IN_FLIGHT`` pairs of chunk buffers are reused
-    round-robin, and a pair is refilled only after both workers are done with it.
+    body's BLAKE3 for the signature). blake3, pycryptodome and file writes release the GIL on
+    large buffers, so this thread only reads: chunks are encrypted on ``CRYPT_THREADS`` workers
+    (each chunk is its own AES-GCM message), the file hashes run on one worker and the body hash
+    and the write on another, which takes the chunks in order as their encryption ends; one
+    worker per hash keeps its updates in order. ``IN_FLIGHT`` pairs of chunk buffers are reused
+    round-robin, and a pair is refilled only after every job on it is done.
     """
 
     def __init__(self, out: BinaryIO, key: bytes, body_hash, n_chunks: int, task: TaskState):
@@ -169,6 +172,7 @@ class _ChunkSealer:
         self.jobs: list[list[Future]] = [[] for _ in range(IN_FLIGHT)]
         self.slot = self.fill = self.counter = 0
         self.spans: list[tuple] = []    # (file hash, start, end) in the chunk being filled
+        self.crypting = ThreadPoolExecutor(CRYPT_THREADS, thread_name_prefix="bundle-crypt")
         self.hashing = ThreadPoolExecutor(1, thread_name_prefix="bundle-hash")
         self.writing = ThreadPoolExecutor(1, thread_name_prefix="bundle-write")
 
@@ -185,6 +189,7 @@ class _ChunkSealer:
                 for slot in range(IN_FLIGHT):
                     self._wait(slot)
         finally:  # on any error, stop the workers before the caller deletes the file
+            self.crypting.shutdown(wait=True, cancel_futures=True)
             self.hashing.shutdown(wait=True, cancel_futures=True)
             self.writing.shutdown(wait=True, cancel_futures=True)
 
@@ -232,15 +237,17 @@ class _ChunkSealer:
         if self.spans:
             self.jobs[slot].append(self.hashing.submit(_hash_spans, plain, self.spans))
             self.spans = []
-        crypto.seal_chunk_into(self.key, self.counter, self.counter == self.n_chunks - 1,
-                               plain[:n], sealed)
-        self.jobs[slot].append(self.writing.submit(self._write, sealed[:n + TAG_SIZE]))
+        encrypted = self.crypting.submit(crypto.seal_chunk_into, self.key, self.counter,
+                                         self.counter == self.n_chunks - 1, plain[:n], sealed)
+        written = self.writing.submit(self._write, encrypted, sealed[:n + TAG_SIZE])
+        self.jobs[slot] += [encrypted, written]
         self.counter += 1
         self.slot, self.fill = (slot + 1) % IN_FLIGHT, 0
         self._wait(self.slot)
         self.task.report(self.counter / self.n_chunks, "Encrypting")
 
-    def _write(self, sealed: memoryview) -> None:
+    def _write(self, encrypted: Future, sealed: memoryview) -> None:
+        encrypted.result()
         self.body_hash.update(sealed)
         self.out.write(sealed)
 
