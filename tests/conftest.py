@@ -30,3 +30,19 @@ def vault(vault_path: Path):
     v, _recovery = Vault.create(vault_path, PASSPHRASE)
     yield v
     v.lock()
+
+
+@pytest.fixture(scope="module")
+def alice():
+    """A sender's key pairs for the bundle tests (no vault needed)."""
+    from ppds_desktop.core.identity.keys import KeyPairs
+
+    return KeyPairs.generate()
+
+
+@pytest.fixture(scope="module")
+def bob():
+    """A recipient's key pairs for the bundle tests."""
+    from ppds_desktop.core.identity.keys import KeyPairs
+
+    return KeyPairs.generate()

@@ -20,16 +20,6 @@ from ppds_desktop.core.errors import BundleError
 from ppds_desktop.core.identity.keys import KeyPairs
 
 
-@pytest.fixture(scope="module")
-def alice():
-    return KeyPairs.generate()
-
-
-@pytest.fixture(scope="module")
-def bob():
-    return KeyPairs.generate()
-
-
 def _payload_len(data_len: int) -> int:
     """Plaintext bytes in the STREAM for a one-file bundle with ``data_len`` bytes of data."""
     entry = {"name": "data.bin", "size": data_len, "blake3": "0" * 64}

@@ -15,18 +15,7 @@ from ppds_desktop.core.bundle import CHUNK_SIZE, FileSource, MemorySink, open_bu
 from ppds_desktop.core.bundle import container as container_mod
 from ppds_desktop.core.bundle import seal as seal_mod
 from ppds_desktop.core.errors import BundleError, Cancelled
-from ppds_desktop.core.identity.keys import KeyPairs
 from ppds_desktop.core.progress import TaskState
-
-
-@pytest.fixture(scope="module")
-def alice():
-    return KeyPairs.generate()
-
-
-@pytest.fixture(scope="module")
-def bob():
-    return KeyPairs.generate()
 
 
 def _seal(path, alice, bob, files, **kwargs):
