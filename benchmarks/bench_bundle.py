@@ -63,8 +63,8 @@ def _phase(name: str, folder: Path) -> dict:
     recipient = KeyPairs(bytes.fromhex(keys["s2"]), bytes.fromhex(keys["e2"]))
     key, nonce = bytes(range(32)), bytes(12)
     _warm_up(name, sender, recipient, key)
-    inbuf, outbuf = memoryview(bytearray(PIECE)), memoryview(bytearray(PIECE))  # reused
     base_rss = _rss_kib()
+    inbuf, outbuf = memoryview(bytearray(PIECE)), memoryview(bytearray(PIECE))  # reused
     cpu0, t0 = time.process_time(), time.perf_counter()
     if name == "baseline_encrypt":
         cipher = AES.new(key, AES.MODE_GCM, nonce=nonce)
