@@ -101,3 +101,16 @@ def test_error_messages_never_quote_cell_values(tmp_path):
         datasets.profile_file(path)
     assert "CANARY" not in str(info.value)
     assert info.value.line == 3
+
+
+def test_nul_scan_counts_lines_across_its_blocks(tmp_path, monkeypatch):
+    """The NUL scan reads fixed blocks; a NUL many blocks in still gets its exact line."""
+    from ppds_desktop.core.io import csv_reader
+
+    monkeypatch.setattr(csv_reader, "_SCAN_CHUNK", 1000)
+    body = b"".join(b"%d,row %d\n" % (i, i) for i in range(5_000))
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"id,text\n" + body + b"5,a\x00b\n6,c\n")
+    with pytest.raises(InputError, match="NUL byte") as info:
+        csv_reader._refuse_nul_bytes(path)
+    assert info.value.line == 5_002
