@@ -12,13 +12,18 @@ input before the clock starts (pycryptodome parses its C declarations on first u
 cost per process, ~0.01 s for AES-GCM but ~0.07 s for the X25519/Ed25519 code a bundle needs,
 which is not throughput). Each phase runs in a fresh subprocess so its peak RSS
 (``ru_maxrss``) can be reported above the interpreter's own; the four phases run in rounds,
-interleaved, and the figures are medians over the rounds, because the machine is shared.
+interleaved, because the machine is shared.
 The baseline is one GCM message, so it runs on one thread; a bundle's chunks are separate GCM
 messages, which seal and open encrypt on two threads beside their hashing and writing threads
 (``core/bundle/seal.py``, ``opener.py``) — that is part of what is measured.
+Statistic: each phase's fastest round, as ``bench_import`` and ``timeit`` do, with the median
+beside it. On this machine (a small VM) the kernel adds between 0.4 and 2.5 s of system time to
+identical 1 GB runs of the *baseline* (page-cache memory being handed back and faulted in
+again), so medians at 1 GB swing by 2× from one run to the next; the fastest round is each
+side's own cost. All rounds' times are in the JSON.
 Prints a table and writes ``benchmarks/results/bench_bundle.json``.
 
-    python benchmarks/bench_bundle.py            # 100 MB and 1 GB, 3 rounds
+    python benchmarks/bench_bundle.py            # 100 MB and 1 GB, 5 rounds
     python benchmarks/bench_bundle.py --quick    # 100 MB only
 """
 
@@ -160,16 +165,23 @@ def bench(size_mb: int, workdir: Path, rounds: int) -> dict:
         shutil.rmtree(folder)
     phases = {}
     for name, rs in runs.items():
-        seconds = statistics.median(r["seconds"] for r in rs)
-        phases[name] = {"seconds": seconds, "mb_per_s": size_mb / seconds,
+        best = min(r["seconds"] for r in rs)
+        median = statistics.median(r["seconds"] for r in rs)
+        phases[name] = {"seconds": best, "mb_per_s": size_mb / best,
+                        "median_seconds": median, "median_mb_per_s": size_mb / median,
                         "cpu_seconds": statistics.median(r["cpu_seconds"] for r in rs),
                         "runs_seconds": [round(r["seconds"], 4) for r in rs],
                         "peak_above_interpreter_mb": max(r["peak_above_interpreter_mb"]
                                                          for r in rs)}
+    def ratio(ours: str, base: str, key: str) -> float:
+        return phases[ours][key] / phases[base][key]
+
     return {
         "payload_mb": size_mb, "rounds": rounds, "phases": phases,
-        "seal_ratio_to_baseline": phases["seal"]["mb_per_s"] / phases["baseline_encrypt"]["mb_per_s"],
-        "open_ratio_to_baseline": phases["open"]["mb_per_s"] / phases["baseline_decrypt"]["mb_per_s"],
+        "seal_ratio_to_baseline": ratio("seal", "baseline_encrypt", "mb_per_s"),
+        "open_ratio_to_baseline": ratio("open", "baseline_decrypt", "mb_per_s"),
+        "seal_ratio_of_medians": ratio("seal", "baseline_encrypt", "median_mb_per_s"),
+        "open_ratio_of_medians": ratio("open", "baseline_decrypt", "median_mb_per_s"),
     }
 
 
@@ -178,8 +190,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 MB only")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help="folder for the temporary files (same disk)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="interleaved rounds of the four phases; medians are reported")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved rounds of the four phases; the fastest and the median "
+                             "of each phase are reported")
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(_phase(args.phase, args.dir)))
@@ -187,19 +200,23 @@ def main() -> None:
     workdir = args.dir or Path(tempfile.gettempdir())
     sizes = [100] if args.quick else [100, 1000]
     results = [bench(s, workdir, args.rounds) for s in sizes]
-    print(f"{'payload':>8} {'phase':>17} {'MB/s':>8} {'CPU s':>7} {'peak MB':>8}")
+    print(f"{'payload':>8} {'phase':>17} {'MB/s':>8} {'median':>8} {'CPU s':>7} {'peak MB':>8}")
     for r in results:
         for name, ph in r["phases"].items():
             print(f"{r['payload_mb']:>6}MB {name:>17} {ph['mb_per_s']:8.0f} "
-                  f"{ph['cpu_seconds']:7.3f} {ph['peak_above_interpreter_mb']:8.1f}")
-        print(f"{'':>8} seal/baseline {r['seal_ratio_to_baseline']:.0%}   "
-              f"open/baseline {r['open_ratio_to_baseline']:.0%}   (target >= 70%)")
+                  f"{ph['median_mb_per_s']:8.0f} {ph['cpu_seconds']:7.3f} "
+                  f"{ph['peak_above_interpreter_mb']:8.1f}")
+        print(f"{'':>8} seal/baseline {r['seal_ratio_to_baseline']:.0%} "
+              f"(medians {r['seal_ratio_of_medians']:.0%})   open/baseline "
+              f"{r['open_ratio_to_baseline']:.0%} (medians {r['open_ratio_of_medians']:.0%})"
+              "   (target >= 70%)")
     out = ROOT / "benchmarks" / "results" / "bench_bundle.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
                                "note": "shared 2-core machine; figures vary with load",
                                "method": {
-                                   "statistic": "median seconds over interleaved rounds",
+                                   "statistic": "MB/s and ratios from each phase's fastest "
+                                                "round; medians beside them",
                                    "cpu_seconds": "user+sys of all the phase's threads; "
                                                   "when the cores are busy, wall time "
                                                   "follows it",
