@@ -3,6 +3,7 @@ audit log and releases."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 
@@ -20,6 +21,7 @@ from ppds_desktop.core.progress import TaskState
 from ppds_desktop.core.vault import (FAST_KDF, PRODUCTION_KDF, AuditEntry, ColumnRole,
                                      DatasetInfo, ReleaseInfo, Vault)
 from ppds_desktop.core.vault import keys
+from ppds_desktop.core.vault import vault as vault_module
 from ppds_desktop.core.vault.datasets import CHUNK_BYTES
 
 from conftest import PASSPHRASE
@@ -107,11 +109,11 @@ def test_bad_header_is_a_clear_error(vault, vault_path, damage):
         header["version"] = 99
         hp.write_text(json.dumps(header))
         match = "format version 99"
-    else:   # the database format of early development builds (4 KiB pages, HMAC-SHA512)
+    else:   # a database format this version does not know
         header = json.loads(hp.read_text())
-        header["cipher"] = "sqlcipher4-raw-key"
+        header["cipher"] = "rot13"
         hp.write_text(json.dumps(header))
-        match = "names the database format 'sqlcipher4-raw-key'"
+        match = "names the database format 'rot13'"
     with pytest.raises(VaultError, match=match):
         Vault.open(vault_path, PASSPHRASE)
 
@@ -215,6 +217,62 @@ def test_sqlcipher_settings(vault, vault_path):
         raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
     raw.close()
     assert not vault_path.read_bytes().startswith(b"SQLite format 3")
+
+
+def _legacy_vault(path, monkeypatch) -> pd.DataFrame:
+    """A vault in the first release's database format, holding one dataset."""
+    legacy = "sqlcipher4-raw-key"
+    with monkeypatch.context() as m:
+        m.setattr(keys, "CIPHER", legacy)
+        m.setattr(keys, "CIPHER_PRAGMAS", keys.LEGACY_CIPHERS[legacy])
+        m.setattr(vault_module, "_connect", functools.partial(
+            vault_module._connect, cipher_pragmas=keys.LEGACY_CIPHERS[legacy]))
+        v, _ = Vault.create(path, PASSPHRASE)
+        data = frame(50)
+        v.put_dataset("d", data)
+        v.lock()
+    assert json.loads(keys.header_path(path).read_text())["cipher"] == legacy
+    return data
+
+
+def _page_size(path) -> str:
+    conn = sqlcipher3.connect(str(path))
+    try:
+        return conn.execute("PRAGMA cipher_page_size").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_vault_of_the_older_format_is_upgraded_when_unlocked(vault_path, monkeypatch):
+    data = _legacy_vault(vault_path, monkeypatch)
+    with pytest.raises(WrongPassphrase):
+        Vault.open(vault_path, "not the passphrase at all")   # nothing changes before unlock
+    assert json.loads(keys.header_path(vault_path).read_text())["cipher"] == "sqlcipher4-raw-key"
+    with Vault.open(vault_path, PASSPHRASE) as v:
+        pd.testing.assert_frame_equal(v.load_dataset("d"), data)
+        conn = v._conn()
+        assert conn.execute("PRAGMA cipher_page_size").fetchone()[0] == "65536"
+        assert conn.execute("PRAGMA cipher_hmac_algorithm").fetchone()[0] == "HMAC_SHA256"
+        assert v.integrity_check() == "ok" and v.verify_audit() >= 3
+        upgraded = [e for e in v.audit_entries() if e.action == "vault.format_upgraded"]
+        assert [(e.details["from_format"], e.details["to_format"]) for e in upgraded] == [
+            ("sqlcipher4-raw-key", keys.CIPHER)]
+    assert json.loads(keys.header_path(vault_path).read_text())["cipher"] == keys.CIPHER
+    assert sorted(p.name for p in vault_path.parent.iterdir()) == [
+        vault_path.name, keys.header_path(vault_path).name]
+
+
+def test_upgrade_interrupted_before_the_header_is_finished_on_the_next_unlock(vault_path,
+                                                                               monkeypatch):
+    data = _legacy_vault(vault_path, monkeypatch)
+    with monkeypatch.context() as m:   # the database is moved into place, then the process dies
+        m.setattr(keys, "write_header", lambda *_a: (_ for _ in ()).throw(SystemExit("killed")))
+        with pytest.raises(SystemExit):
+            Vault.open(vault_path, PASSPHRASE)
+    assert json.loads(keys.header_path(vault_path).read_text())["cipher"] == "sqlcipher4-raw-key"
+    with Vault.open(vault_path, PASSPHRASE) as v:
+        pd.testing.assert_frame_equal(v.load_dataset("d"), data)
+    assert json.loads(keys.header_path(vault_path).read_text())["cipher"] == keys.CIPHER
 
 
 def test_newer_schema_is_refused(vault, vault_path):

@@ -49,6 +49,10 @@ DB_KEY_BYTES = 32
 # pages to authenticate and SHA-256's CPU instructions. Every connection applies them after the key.
 CIPHER = "sqlcipher4-raw-key-64k-hmac-sha256"
 CIPHER_PRAGMAS = ("PRAGMA cipher_page_size = 65536", "PRAGMA cipher_hmac_algorithm = HMAC_SHA256")
+# The first release's format (SQLCipher 4's defaults, spelled out): such a vault is upgraded to
+# ``CIPHER`` when it is next unlocked (``vault.upgrade_format``).
+LEGACY_CIPHERS = {"sqlcipher4-raw-key": ("PRAGMA cipher_page_size = 4096",
+                                         "PRAGMA cipher_hmac_algorithm = HMAC_SHA512")}
 RECOVERY_KEY_BYTES = 20          # 160 bits -> 32 base32 characters
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -257,7 +261,7 @@ def parse_header(data: bytes, where: str) -> dict:
     except (KeyError, TypeError, ValueError) as exc:
         raise VaultError(f"Vault header {where} is damaged: field {exc} is missing or "
                          "invalid.") from None
-    if header.get("cipher") != CIPHER:
+    if header.get("cipher") != CIPHER and header.get("cipher") not in LEGACY_CIPHERS:
         raise VaultError(f"Vault header {where} names the database format "
                          f"{header.get('cipher')!r}; this version of PPDS Desktop opens "
                          f"{CIPHER!r} vaults.")

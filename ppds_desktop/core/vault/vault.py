@@ -47,7 +47,8 @@ def _check_new_passphrase(passphrase: str) -> None:
                          "(a few unrelated words are best).")
 
 
-def _connect(path: Path, key: bytearray, *, wal: bool = True):
+def _connect(path: Path, key: bytearray, *, wal: bool = True,
+             cipher_pragmas: tuple[str, ...] = keys.CIPHER_PRAGMAS):
     """Open ``path`` with the raw key and the vault's cipher settings, and check the key really
     decrypts it."""
     try:
@@ -57,7 +58,7 @@ def _connect(path: Path, key: bytearray, *, wal: bool = True):
         raise VaultError(f"Cannot open the vault database {path}: {exc}.") from None
     try:
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        for pragma in keys.CIPHER_PRAGMAS:
+        for pragma in cipher_pragmas:
             conn.execute(pragma)
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -70,6 +71,56 @@ def _connect(path: Path, key: bytearray, *, wal: bool = True):
                          "not belong to its header file.",
                          hint="restore it from a backup") from None
     return conn
+
+
+def upgrade_format(path: Path, header: dict, key: bytearray) -> tuple[dict, str | None]:
+    """Bring a vault written in an older database format (``keys.LEGACY_CIPHERS``) to
+    ``keys.CIPHER``; return the header to use and the old format's name (None: nothing to do).
+
+    ``sqlcipher_export`` re-encrypts every page into a new file beside the vault, which is
+    synced and moved into place; only then does the header name the new format. A crash before
+    the move leaves the old vault as it was; a crash between the move and the header leaves a
+    new database under an old header, which is recognised here and the header fixed.
+    """
+    old = header["cipher"]
+    if old == keys.CIPHER:
+        return header, None
+    new_header = {**header, "cipher": keys.CIPHER}
+    try:
+        conn = _connect(path, key, wal=False, cipher_pragmas=keys.LEGACY_CIPHERS[old])
+    except VaultError:
+        _connect(path, key).close()        # already moved: only the header is behind
+        keys.write_header(path, new_header)
+        return new_header, old
+    tmp = path.with_name(f".{path.name}.upgrading")
+    for stale in [tmp, *_sidecars(tmp)]:
+        stale.unlink(missing_ok=True)
+    try:
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(f"ATTACH DATABASE ? AS upgraded KEY \"x'{key.hex()}'\"", (str(tmp),))
+            for pragma in keys.CIPHER_PRAGMAS:
+                conn.execute(pragma.replace("PRAGMA ", "PRAGMA upgraded.", 1))
+            conn.execute("SELECT sqlcipher_export('upgraded')").fetchone()
+            conn.execute(f"PRAGMA upgraded.user_version = {int(version)}")
+            conn.execute("DETACH DATABASE upgraded")
+        finally:
+            conn.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        keys.fsync_dir(path.parent)
+    except (sqlcipher3.Error, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise VaultError(f"The vault {path} is in an older format and could not be upgraded "
+                         f"({getattr(exc, 'strerror', None) or exc}); it was left as it "
+                         "was.", hint="make room or write access in its folder") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    keys.write_header(path, new_header)
+    return new_header, old
 
 
 def _file_errors(fn):
@@ -179,7 +230,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         db_key = keys.unlock_with_recovery(header, recovery_key)
         vault = cls._unlocked(path, header, db_key)
         try:
-            new_header = copy.deepcopy(header)
+            new_header = copy.deepcopy(vault._header)   # as upgraded, if it was
             keys.set_passphrase(new_header, vault._key, new_passphrase)
             keys.write_header(path, new_header)
             vault._header = new_header
@@ -213,6 +264,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
     @classmethod
     def _unlocked(cls, path: Path, header: dict, db_key: bytearray) -> "Vault":
         try:
+            header, old_format = upgrade_format(path, header, db_key)
             conn = _connect(path, db_key)
         except BaseException:
             keys.zero(db_key)
@@ -224,7 +276,10 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             conn.close()
             keys.zero(db_key)
             raise
-        return cls(path, header, db_key, conn)
+        vault = cls(path, header, db_key, conn)
+        if old_format is not None:
+            vault.audit("vault.format_upgraded", from_format=old_format, to_format=keys.CIPHER)
+        return vault
 
     @property
     def is_locked(self) -> bool:
