@@ -58,12 +58,17 @@ def _verify_through_dialog(qtbot, page, name, heard):
                     and "UNVERIFIED" not in page.table.item(0, 2).text(), timeout=5000)
 
 
+def _give_card(tmp_path, giver, taker):
+    """``taker`` imports the identity card ``giver`` exported; returns the contact."""
+    card = tmp_path / f"{giver.vault.path.stem}.ppdsid"
+    giver.export_card_to(card)
+    return taker.import_card_file(card)
+
+
 def _exchange_cards(tmp_path, alice, bob, *, verify: bool = True) -> None:
     """Both sites import each other's identity card; verified directly unless told not to."""
-    alice.export_card_to(tmp_path / "a.ppdsid")
-    bob.export_card_to(tmp_path / "b.ppdsid")
-    bob.import_card_file(tmp_path / "a.ppdsid")
-    alice.import_card_file(tmp_path / "b.ppdsid")
+    _give_card(tmp_path, alice, bob)
+    _give_card(tmp_path, bob, alice)
     if verify:
         bob.verify_contact("Alice")
         alice.verify_contact("Bob")
@@ -75,10 +80,8 @@ def test_alice_shares_a_release_with_bob(tmp_path, qtbot, two):
     _create(bob, "Bob", "General")
 
     # exchange cards both ways; each side sees the other's fingerprint exactly as shown there
-    alice.export_card_to(tmp_path / "alice.ppdsid")
-    bob.export_card_to(tmp_path / "bob.ppdsid")
-    assert bob.import_card_file(tmp_path / "alice.ppdsid").name == "Alice"
-    assert alice.import_card_file(tmp_path / "bob.ppdsid").name == "Bob"
+    assert _give_card(tmp_path, alice, bob).name == "Alice"
+    assert _give_card(tmp_path, bob, alice).name == "Bob"
     assert "UNVERIFIED" in bob.table.item(0, 2).text()
     assert bob.table.item(0, 3).text().split() == alice.fingerprint.text().split()
     _verify_through_dialog(qtbot, bob, "Alice", alice.fingerprint.text())
@@ -230,8 +233,7 @@ def test_share_wizard_asks_before_sending_direct_identifiers(tmp_path, qtbot, tw
     alice, bob = two
     _create(alice, "Alice", "")
     _create(bob, "Bob", "")
-    bob.export_card_to(tmp_path / "b.ppdsid")
-    alice.import_card_file(tmp_path / "b.ppdsid")
+    _give_card(tmp_path, bob, alice)
     alice.vault.put_dataset("raw", pd.DataFrame({"Name": ["Ann"], "Age": [40]}),
                             roles={"Name": "identifier"})
     wizard = alice.open_share_wizard()
@@ -257,8 +259,7 @@ def test_contact_buttons_follow_the_selection(tmp_path, qtbot, two):
     _create(alice, "Alice", "")
     _create(bob, "Bob", "")
     assert not alice.verify_button.isEnabled() and not alice.remove_button.isEnabled()
-    bob.export_card_to(tmp_path / "b.ppdsid")
-    alice.import_card_file(tmp_path / "b.ppdsid")
+    _give_card(tmp_path, bob, alice)
     alice.table.clearSelection()
     assert not alice.rename_button.isEnabled()
     alice.select_contact("Bob")

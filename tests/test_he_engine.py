@@ -147,6 +147,8 @@ def test_encode_refuses_out_of_range_values(key512, enc512):
         encrypt_vector(enc512, [1.0, 2e9], scale=100, value_bits=20, max_additions=4)
     with pytest.raises(CryptoError, match="needs .* bits"):
         Layout.uniform(100, 32, 1, 4).check_fits(key512[0].n)
+    with pytest.raises(CryptoError, match="at least 1"):       # before any packing
+        encrypt_vector(enc512, [1.0], scale=100, value_bits=20, max_additions=0)
 
 
 def test_vector_grouped_and_weighted_sums(key1024):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, Qt
 from PySide6.QtWidgets import QComboBox, QTableView
 
 from conftest import PASSPHRASE
@@ -167,6 +167,19 @@ def test_delete_and_rename_from_the_page(qtbot, vault, monkeypatch):
         page.delete_current(confirm=False)
     assert [d.name for d in vault.list_datasets()] == ["first"]
     assert page.list.count() == 1 and page.title.text() == "first"
+    window.session.lock()
+
+
+def test_deleting_the_last_dataset_frees_its_table_model(qtbot, vault):
+    vault.put_dataset("only", _small_frame(8))
+    window = _window(qtbot, vault)
+    page = window.page("datasets")
+    _wait_loaded(qtbot, page)
+    with qtbot.waitSignal(window.session.runner.finished, timeout=10_000):
+        page.delete_current(confirm=False)
+    assert page.table.model() is None and page.right_stack.currentIndex() == 0
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not page.table.findChildren(ArrowTableModel)  # its data is not kept in memory
     window.session.lock()
 
 

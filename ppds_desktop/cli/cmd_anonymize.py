@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
-from .common import add_vault_option, open_vault, parse_pairs, progress_task, vault_path
+from .common import (add_vault_option, check_destinations, open_vault, parse_pairs,
+                     progress_task, vault_path)
 
 PRESET_CHOICES = ["hipaa", "research", "expert"]
 _PRESET_IDS = {"hipaa": "hipaa_safe_harbor", "research": "research_k_anonymity",
@@ -171,22 +172,16 @@ def _with_vault(args, fn):
 
 # --- anonymize --------------------------------------------------------------------------------
 
-def _check_destinations(*paths: Path | None) -> None:
-    """Fail before the work, not after it, when a file cannot be written where asked."""
-    for path in paths:
-        if path is not None and not path.resolve().parent.is_dir():
-            raise InputError("the destination folder does not exist", path=str(path.parent))
-
-
 def build_recipe(args, df, roles: dict[str, str] | None = None,
-                 kinds: dict[str, str] | None = None) -> dict:
-    """The recipe from ``--recipe``/``--preset`` with the flags applied on top."""
+                 kinds: dict[str, str] | None = None, loaded: dict | None = None) -> dict:
+    """The recipe ``loaded`` from ``--recipe`` (changed in place), or from ``--preset``, with
+    the flags applied on top."""
     from ..core import recipe as R
     from ..core.anonymize.presets import make_preset
 
     roles = dict(roles or {})
-    if args.recipe:
-        recipe = R.load(args.recipe)
+    if loaded is not None:
+        recipe = loaded
     elif args.preset:
         for col in _cols(args.qi):
             roles[col] = "quasi_identifier"
@@ -267,7 +262,7 @@ def run_anonymize(args) -> int:
     if not (args.output or args.save_release or args.save_recipe or args.report):
         raise InputError("nothing to write: give -o OUTPUT, --save-release, --report or "
                          "--save-recipe")
-    _check_destinations(args.output, args.report, args.html, args.save_recipe)
+    check_destinations(args.output, args.report, args.html, args.save_recipe)
     pre = R.load(args.recipe) if args.recipe else None
     vault = _open_if(args, _needs_vault(args, pre),
                      "saving a release, pseudonyms and date shifts need the vault")
@@ -279,7 +274,7 @@ def run_anonymize(args) -> int:
                                         name if in_vault else None)
         from_preset = bool(args.preset and not args.recipe)     # presets start from hints
         recipe = build_recipe(args, df, roles if from_preset else None,
-                              kinds if from_preset else None)
+                              kinds if from_preset else None, pre)
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
         if args.save_recipe:
@@ -445,12 +440,9 @@ def run_hierarchy_export(args) -> int:
 def run_pseudonym_lookup(args) -> int:
     from ..services.release import lookup_pseudonym
 
-    vault = open_vault(args)
-    try:
+    with open_vault(args) as vault:
         found = lookup_pseudonym(vault, args.dataset, args.column, args.pseudonym, args.key,
                                  prefix=args.prefix)
-    finally:
-        vault.lock()
     if not found:
         hint = "" if args.prefix else " (if the recipe gave the pseudonyms a prefix, pass it with --prefix)"
         print(f"ppds: error: no value of column '{args.column}' has this pseudonym under key "

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
-from .common import add_vault_option, open_vault, parse_pairs, progress_task
+from .common import (add_vault_option, check_destinations, open_vault, parse_pairs,
+                     progress_task)
 
 
 def parse_bounds(values: list[str] | None) -> dict[str, tuple[float, float]]:
@@ -201,8 +202,7 @@ def run_perturb(args) -> int:
     # Check the output before any work: a local-DP step spends budget that a failed write
     # would waste.
     export_format(args.output)
-    if not args.output.parent.is_dir():
-        raise InputError("the destination folder does not exist", path=str(args.output.parent))
+    check_destinations(args.output)
     task = progress_task("Perturb")
     if Path(args.input).exists():
         outcome = dp.perturb_file(Path(args.input), section, args.output, task=task)

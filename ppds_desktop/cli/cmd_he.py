@@ -12,7 +12,7 @@ from ..core.errors import InputError, NotFound
 from ..core.he.aggregate import DEFAULT_MIN_RECORDS
 from ..core.he.keys import KEY_SIZES
 from ..services import he
-from .common import add_vault_option, open_vault, progress_task
+from .common import add_vault_option, check_destinations, open_vault, progress_task
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,13 +72,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.set_defaults(func=cmd_show)
 
 
-def _check_output_folder(path: Path | None, what: str) -> None:
-    """Refuse a bad output path before any work (and any budget) is spent on it."""
-    if path is not None and not path.parent.is_dir():
-        raise InputError(f"cannot write the {what}: the folder does not exist",
-                         path=str(path.parent))
-
-
 def _warn() -> None:
     print(f"Note: {he.SINGLE_KEY_WARNING}", file=sys.stderr)
 
@@ -123,7 +116,7 @@ def _contribution(vault, ref: str, accept_unverified: bool):
 
 
 def cmd_compute(args) -> int:
-    _check_output_folder(args.output, "decryption request")
+    check_destinations(args.output, what="decryption request")
     with open_vault(args) as vault:
         contribs = [_contribution(vault, ref, args.accept_unverified) for ref in args.sources]
         request = he.compute_request(vault, contribs, args.query,
@@ -152,7 +145,7 @@ def cmd_answer(args) -> int:
             raise InputError("--epsilon needs --budget-dataset: the dataset whose privacy "
                              "budget the noise spends")
     if not args.dry_run:
-        _check_output_folder(args.output, "result bundle")
+        check_destinations(args.output, what="result bundle")
     with open_vault(args) as vault:
         request, sender = he.open_request(vault, args.request,
                                           accept_unverified=args.accept_unverified)

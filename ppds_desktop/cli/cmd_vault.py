@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -71,10 +70,7 @@ def _new_passphrase() -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     path = vault_path(args)
-    if os.environ.get(PASSPHRASE_ENV):
-        passphrase = os.environ[PASSPHRASE_ENV]
-    else:
-        passphrase = read_passphrase("New vault passphrase: ", confirm=True)
+    passphrase = read_passphrase("New vault passphrase: ", confirm=True)   # or $PPDS_PASSPHRASE
     vault, recovery_key = vault_ops.create_vault(path, passphrase)
     info = vault.info()
     vault.lock()

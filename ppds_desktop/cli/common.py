@@ -48,6 +48,15 @@ def open_vault(args: argparse.Namespace, passphrase: str | None = None):
     return vault_ops.unlock(path, passphrase or read_passphrase())
 
 
+def check_destinations(*paths: Path | None, what: str | None = None) -> None:
+    """Fail before the work (and before any budget is spent), not after it, when a file cannot
+    be written where asked: its folder must exist. ``what`` names the file in the message."""
+    for path in paths:
+        if path is not None and not path.parent.is_dir():
+            raise InputError(f"cannot write the {what}: the folder does not exist" if what
+                             else "the destination folder does not exist", path=str(path.parent))
+
+
 def progress_task(label: str) -> TaskState:
     """A TaskState that draws a one-line progress indicator on stderr when it is a terminal."""
     if not sys.stderr.isatty():

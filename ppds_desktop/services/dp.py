@@ -116,12 +116,13 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
                            "bins": query.bins, "noise": options.noise, **cost.to_dict(),
                            "bounds": {k: list(v) for k, v in options.bounds.items()},
                            "domains": options.domains}}
-    payload = json.dumps(result.to_dict(), indent=2, ensure_ascii=False).encode("utf-8")
+    report = result.to_dict()
+    payload = json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
     release = ledger.spend(
         vault, info.id, cost, mechanism=f"{result.statistic}/{options.noise}",
         description=result.query,
         release=lambda: vault.put_release(name, "dp_statistics", source=info.id, recipe=recipe,
-                                          report=result.to_dict(), files={"result.json": payload}))
+                                          report=report, files={"result.json": payload}))
     # No task.report after the commit: a Cancel now must not hide a result that was spent.
     return DPRelease(result, release, ledger.budget_status(vault, info.id))
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import secrets
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +26,7 @@ from ..core.he import keys as he_keys
 from ..core.he import serial
 from ..core.he.aggregate import (CELLS_FILE, DEFAULT_MIN_RECORDS, REQUEST_FILE, RESULT_FILE,
                                  Contribution, DecryptionRequest, DecryptionResult,
-                                 build_request, evaluate)
+                                 build_request, evaluate, stat_label)
 from ..core.he.decrypt import CRTDecryptor
 from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_for, private_keys,
                                resolve_public_key)
@@ -235,8 +234,14 @@ def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFA
     if epsilon is not None:
         if budget_dataset is None:
             raise InputError("Differential privacy needs the dataset whose budget to spend.")
+        from ..core.dp.accounting import Cost
+        from ..core.dp.ledger import budget_status, spend
+
         noise, dp = _laplace_noise(epsilon, len(request.query.columns),
-                                   any(s == "variance" for s, _ in request.query.stats))
+                                   request.query.needs_squares)
+        cost = Cost(epsilon=float(epsilon))
+        # Refuse an overspend before decrypting; spend() below repeats the check under the lock.
+        budget_status(vault, budget_dataset, with_entries=False).check(cost)
     result = evaluate(request, decryptor, min_records=min_records, noise=noise,
                       task=task.sub(0, 0.9))
     result.dp = dp
@@ -252,10 +257,7 @@ def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFA
     if dp is None:
         record()
     else:
-        from ..core.dp.accounting import Cost
-        from ..core.dp.ledger import spend
-
-        spend(vault, budget_dataset, Cost(epsilon=float(epsilon)), mechanism="he_laplace",
+        spend(vault, budget_dataset, cost, mechanism="he_laplace",
               description=f"homomorphic result {request.request_id[:12]}: "
                           f"{request.query.describe()}", release=record)
     vault.audit("he.answer", request_id=request.request_id, cells=len(result.rows),
@@ -281,7 +283,7 @@ def _laplace_noise(epsilon: float, n_columns: int, with_squares: bool):
                 raise InputError(f"{name.split(':', 1)[1]!r}: values are too large for exact "
                                  f"integer noise; encrypt with a smaller scale or range.")
             out[name] = add_noise(values, sensitivities[name], noise=LAPLACE,
-                                  budget=Fraction(share)).values.tolist()
+                                  budget=share).values.tolist()
         return out
     return noise, {"mechanism": "discrete Laplace", "epsilon": float(epsilon),
                    "split": parts, "note": "each sum, count and sum of squares gets ε/split"}
@@ -334,7 +336,7 @@ def open_result(vault, path, *, accept_unverified: bool = False,
 def result_chart(result: DecryptionResult) -> str:
     """Bars per group for the first statistic (SVG, same chart module as the reports)."""
     stat, col = result.query.stats[0]
-    label = f"{stat} {col}"
+    label = stat_label(stat, col)
     shown = [r for r in result.rows if not r["refused"] and r["values"].get(label) is not None]
     labels = [", ".join(str(v) for v in r["group"].values()) or "all" for r in shown]
     # The title names the statistic; a long rotated y label would run into the tick labels.

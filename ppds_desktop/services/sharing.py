@@ -24,6 +24,7 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
                              export_card, find_by_sign_key, get_contact, has_identity,
                              list_contacts, load_identity, parse_card, remove_contact,
                              rename_contact, verify_contact)
+from ..core.identity.card import MAX_CARD_BYTES
 from ..core.identity.keys import fingerprint as key_fingerprint
 from ..core.identity.keys import fingerprint_lines
 from ..core.identity.store import utc_now
@@ -74,19 +75,17 @@ def export_identity_card(vault, dest: str | Path) -> Path:
     return dest
 
 
-def read_card(source: str | Path | bytes) -> IdentityCard:
-    if isinstance(source, bytes):
-        return parse_card(source)
+def read_card(source: str | Path) -> IdentityCard:
     path = Path(source)
     try:
         with open(path, "rb") as fh:
-            data = fh.read(64 * 1024 + 1)
+            data = fh.read(MAX_CARD_BYTES + 1)  # one more: parse_card says "too large"
     except OSError as exc:
         raise InputError(f"cannot read the identity card ({exc.strerror})", path=str(path)) from None
     return parse_card(data, source=path.name)
 
 
-def import_contact_card(vault, source: str | Path | bytes, *, name: str | None = None,
+def import_contact_card(vault, source: str | Path, *, name: str | None = None,
                         accept_key_change: bool = False) -> Contact:
     """Add (or refresh) a contact from a card file; new contacts start unverified."""
     return add_contact(vault, read_card(source), name=name, accept_key_change=accept_key_change)
@@ -131,10 +130,11 @@ def _sender_block(ident: Identity) -> dict:
             "identity_id": ident.identity_id, "fingerprint": ident.fingerprint}
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
+def _data_file(vault, info, task: TaskState) -> tuple[bytes, list[dict]]:
+    """Dataset ``info`` as the bundle's ``data.parquet``, and its schema for the manifest."""
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue()
+    pq.write_table(vault.load_arrow(info.id, task=task), buf, compression="zstd")
+    return buf.getvalue(), [{"name": c, "dtype": info.dtypes[c]} for c in info.columns]
 
 
 def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contacts, out_path,
@@ -209,9 +209,8 @@ def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
         files: dict[str, bytes] = {}
         schema: list[dict] = []
         if release.output_dataset_id is not None:
-            info = vault.dataset_info(release.output_dataset_id)
-            files[DATA_FILE] = _parquet_bytes(vault.load_arrow(info.id, task=task.sub(0, 0.2)))
-            schema = [{"name": c, "dtype": info.dtypes[c]} for c in info.columns]
+            files[DATA_FILE], schema = _data_file(
+                vault, vault.dataset_info(release.output_dataset_id), task.sub(0, 0.2))
         for name, data in vault.release_files(release.id).items():
             check_file_name(name)
             if name == DATA_FILE:
@@ -225,10 +224,10 @@ def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
                           contacts=contacts, out_path=out_path, manifest=manifest,
                           allow_unverified=allow_unverified, task=task.sub(0.2, 1.0))
     info = vault.dataset_info(ref)
-    data = _parquet_bytes(vault.load_arrow(info.id, task=task.sub(0, 0.2)))
+    data, schema = _data_file(vault, info, task.sub(0, 0.2))
     manifest = {"dataset": {"name": info.name, "uid": info.uid, "kind": info.kind,
                             "rows": info.n_rows},
-                "schema": [{"name": c, "dtype": info.dtypes[c]} for c in info.columns],
+                "schema": schema,
                 "recipe": {}, "report": {}, "privacy_budget": {"epsilon": 0.0, "rho": 0.0}}
     return seal_files(vault, kind="dataset", title=info.name, files={DATA_FILE: data},
                       contacts=contacts, out_path=out_path, manifest=manifest,
@@ -242,12 +241,15 @@ class BundlePreview:
     """What the Open wizard shows before anything is decrypted (all of it *claimed*)."""
 
     summary: BundleSummary
-    sender_fingerprint: str
     sender: Contact | None
     sender_state: str            # verified | unverified | unknown | old key of a contact | you…
     for_me: bool
     recipients: list[str] = field(default_factory=list)   # contact names, or key ids
     previously_imported: str | None = None                 # when, if this id was imported
+
+    @property
+    def sender_fingerprint(self) -> str:
+        return self.summary.sender_fingerprint
 
 
 def _sender_state(vault, header: Header) -> tuple[Contact | None, str]:
@@ -277,7 +279,7 @@ def preview_bundle(vault, path: str | Path) -> BundlePreview:
     my_id = recipient_key_id(me.enc_public) if me else None
     if my_id:
         by_id[my_id] = "you"
-    return BundlePreview(summary, summary.sender_fingerprint, contact, state,
+    return BundlePreview(summary, contact, state,
                          my_id in summary.recipient_key_ids,
                          [by_id.get(k, f"unknown key {k.hex()[:12]}") for k in summary.recipient_key_ids],
                          _imported_at(vault, summary.bundle_id))
@@ -286,8 +288,8 @@ def preview_bundle(vault, path: str | Path) -> BundlePreview:
 def _sender_policy(vault, *, accept_unverified: bool, accept_replay: bool):
     def check(header: Header) -> None:
         contact, state = _sender_state(vault, header)
-        fp = key_fingerprint(header.sender_sign_public, header.sender_enc_public)
         if contact is None:
+            fp = key_fingerprint(header.sender_sign_public, header.sender_enc_public)
             raise BundleError(f"Unknown sender: the bundle is signed by a key that is not among "
                               f"your contacts (fingerprint {fp}).",
                               hint="import the sender's identity card and verify its "

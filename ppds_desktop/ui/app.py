@@ -161,8 +161,7 @@ class AppController(QObject):
         self.main_window = self.session = None
         if not self._quitting:
             self.show_unlock(note=DEMO_NOTE if self.demo else "",
-                             prefill=self._demo_passphrase())
-            self.unlock_window.set_error("")
+                             prefill=DEMO_PASSPHRASE if self.demo else "")
             self.unlock_window.status.setText("The vault was locked.")
         if window is not None:
             window.closed.disconnect(self._on_main_closed)
@@ -180,9 +179,6 @@ class AppController(QObject):
             self.session.lock()
         else:
             self.app.quit()
-
-    def _demo_passphrase(self) -> str:
-        return DEMO_PASSPHRASE if self.demo else ""
 
     def _remember(self, path: Path | None) -> None:
         if path is not None and not self.demo:

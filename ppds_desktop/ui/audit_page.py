@@ -107,9 +107,14 @@ class AuditPage(QWidget):
         layout.addWidget(intro)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
-        session.datasets_changed.connect(self.refresh)
-        session.releases_changed.connect(self.refresh)
-        self.refresh()
+        # the entries are read when the page is shown (showEvent), and again on changes only
+        # while it is on screen: a hidden page would re-read the whole log for no one
+        session.datasets_changed.connect(self._refresh_if_shown)
+        session.releases_changed.connect(self._refresh_if_shown)
+
+    def _refresh_if_shown(self) -> None:
+        if self.isVisible():
+            self.refresh()
 
     def refresh(self) -> None:
         if self.session.is_locked:

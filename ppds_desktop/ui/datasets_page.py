@@ -52,6 +52,15 @@ def configure_table(view: QTableView) -> None:
     horizontal.setResizeContentsPrecision(100)  # size columns from the first rows only
 
 
+def replace_model(view: QTableView, model) -> None:
+    """Show ``model`` (or nothing) in ``view`` and delete the model shown before: these models
+    are parented to their view, so one merely unset would keep its data until the view goes."""
+    old = view.model()
+    view.setModel(model)
+    if old is not None:
+        old.deleteLater()
+
+
 def fit_columns(view: QTableView, maximum: int = 260) -> None:
     view.resizeColumnsToContents()
     for column in range(view.model().columnCount() if view.model() else 0):
@@ -225,7 +234,7 @@ class DatasetsPage(QWidget):
     def _show(self, uid: str | None) -> None:
         if uid is None:
             self.info = None
-            self.table.setModel(None)
+            replace_model(self.table, None)
             self.roles_model.set_rows([])
             self._loaded_uid = None
             return
@@ -241,10 +250,7 @@ class DatasetsPage(QWidget):
         self._load(uid)
 
     def _load(self, uid: str) -> None:
-        old = self.table.model()
-        self.table.setModel(None)
-        if old is not None:
-            old.deleteLater()
+        replace_model(self.table, None)
         self._loaded_uid = None
         if self.runner.is_busy:
             self._pending_uid = uid

@@ -10,14 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QRadioButton, QVBoxLayout, QWidget,
                                QWizard, QWizardPage)
 
 from ..core.errors import PPDSError
-from ..paths import default_vault_path, resource
+from ..paths import default_vault_path
 from ..services import vault_ops
+from .app import app_icon
 from .errors import show_error
 from .widgets.passphrase import PassphraseFields
 from .worker import TaskRunner
@@ -286,8 +287,7 @@ class FirstRunWizard(QWizard):
         self.setPage(PAGE_RECOVERY, RecoveryPage(self))
         self.setPage(PAGE_OPEN, OpenPage(self))
         self.setStartId(PAGE_CHOOSE)
-        self.setPixmap(QWizard.WizardPixmap.LogoPixmap,
-                       QIcon(str(resource("icons/app.svg"))).pixmap(48, 48))
+        self.setPixmap(QWizard.WizardPixmap.LogoPixmap, app_icon().pixmap(48, 48))
         self.resize(640, 520)
 
     @property

@@ -21,7 +21,7 @@ from ..core.errors import PPDSError
 from ..core.io import ParseOptions
 from ..core.io.options import SUPPORTED_ENCODINGS
 from ..services import datasets
-from .datasets_page import configure_table, fit_columns
+from .datasets_page import configure_table, fit_columns, replace_model
 from .errors import show_error
 from .profile_view import setup_profile_table
 from .roles_model import ROLE_LABELS, ColumnRow, RolesModel
@@ -245,12 +245,8 @@ class PreviewPage(QWizardPage):
         parts.append(f"{len(result.columns)} columns; showing the first {len(result.rows)} rows")
         self.detected.setText("Read as " + " · ".join(parts) + ".")
         self.error.setText(result.error or "")
-        model = ArrowTableModel(_text_table(result.columns, result.rows), parent=self.table,
-                                show_types=False)
-        old = self.table.model()
-        self.table.setModel(model)
-        if old is not None:
-            old.deleteLater()
+        replace_model(self.table, ArrowTableModel(_text_table(result.columns, result.rows),
+                                                  parent=self.table, show_types=False))
         fit_columns(self.table, maximum=220)
         self.completeChanged.emit()
 
@@ -278,7 +274,7 @@ class PreviewPage(QWizardPage):
             self.error.setText(str(exc))
         else:
             show_error(self, exc, title="Previewing")
-        self.table.setModel(None)
+        replace_model(self.table, None)
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
@@ -295,7 +291,7 @@ class RolesPage(QWizardPage):
         self.setSubTitle("Suggested from the column names and values; the reason is shown. "
                          "Check each one: roles decide how columns are protected when you share.")
         self.runner = runner
-        self.read = self.profile = None
+        self.read = None            # the ProfiledRead (data and profile) of the chosen file
         self.model = RolesModel(parent=self)
         self.table = QTableView()
         self.table.setObjectName("rolesTable")
@@ -316,7 +312,7 @@ class RolesPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         wizard: ImportWizard = self.wizard()
-        self.read = self.profile = None
+        self.read = None
         self.model.set_rows([])
         self.error.setText("")
         self.status.setText("Reading and profiling the whole file…")
@@ -326,7 +322,7 @@ class RolesPage(QWizardPage):
 
     def _show(self, read) -> None:
         # Kept in memory (never on disk) so that the import stores this read, not a second one.
-        self.read, self.profile = read, read.profile
+        self.read = read
         profile = read.profile
         self.model.set_rows([ColumnRow(c.name, c.kind, c.missing_share, c.distinct,
                                        tuple(c.examples[:3]), c.role, c.reason)
@@ -345,7 +341,7 @@ class RolesPage(QWizardPage):
         self.runner.cancel()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
-        return self.profile is not None and not self.runner.is_busy
+        return self.read is not None and not self.runner.is_busy
 
 
 class NamePage(QWizardPage):
@@ -377,10 +373,7 @@ class NamePage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         self._taken = {d.name for d in self.session.vault.list_datasets()}
         stem = self.wizard().file().stem.replace("_", " ").strip() or "Imported data"
-        name, n = stem, 2
-        while name in self._taken:
-            name, n = f"{stem} ({n})", n + 1
-        self.name.setText(name)
+        self.name.setText(datasets.free_name(stem, self._taken))
         self.name.selectAll()
         self.name.setFocus()
         self.summary.setText(self._summary())
@@ -391,14 +384,14 @@ class NamePage(QWizardPage):
         preview, rows = wizard.preview_page.result, wizard.roles_page.model.rows()
         counts = {key: sum(1 for r in rows if r.role == key) for key in ROLE_LABELS}
         changed = sum(1 for r in rows if r.confirmed)
-        profile = wizard.roles_page.profile
+        read = wizard.roles_page.read
         role_text = ", ".join(
             f"{n} {ROLE_LABELS[k].lower()}{'s' if n != 1 and 'identifier' in k else ''}"
             for k, n in counts.items() if n)
         lines = [f"<b>File</b>: {escape(wizard.file().name)}"
                  + (f" ({preview.format.upper()}, {preview.file_bytes / 1e6:.1f} MB)"
                     if preview is not None else ""),
-                 f"<b>Size</b>: {profile.rows:,} rows × {len(rows)} columns" if profile else "",
+                 f"<b>Size</b>: {read.profile.rows:,} rows × {len(rows)} columns" if read else "",
                  f"<b>Roles</b>: {role_text}" + (f" ({changed} set by you)" if changed else "")]
         return "<br>".join(line for line in lines if line)
 
@@ -476,9 +469,6 @@ class ImportPage(QWizardPage):
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         return self.info is not None
-
-    def isCommitPage(self) -> bool:  # noqa: N802 - Qt override
-        return False
 
 
 class ImportWizard(QWizard):

@@ -78,9 +78,6 @@ class RolesModel(QAbstractTableModel):
     def rows(self) -> list[ColumnRow]:
         return list(self._rows)
 
-    def roles(self) -> dict[str, str]:
-        return {r.name: r.role for r in self._rows}
-
     def row_for(self, column: str) -> int:
         return next(i for i, r in enumerate(self._rows) if r.name == column)
 

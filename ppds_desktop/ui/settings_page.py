@@ -75,7 +75,7 @@ class SettingsPage(QWidget):
         layout.addWidget(security)
         layout.addWidget(about)
         layout.addStretch(1)
-        self.refresh_facts()
+        # the facts are read by showEvent, each time the page is shown
 
     def save(self) -> None:
         minutes = self.auto_lock.value()

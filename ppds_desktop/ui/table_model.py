@@ -148,10 +148,6 @@ class ArrowTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     # -- helpers ------------------------------------------------------------------------------
-    @property
-    def column_names(self) -> list[str]:
-        return list(self._names)
-
     def _data_row(self, row: int) -> int:
         return int(self._order[row]) if self._order is not None else row
 

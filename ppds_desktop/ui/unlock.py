@@ -10,22 +10,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
-from ..paths import resource
 from ..services import vault_ops
+from .app import app_icon
 from .errors import as_sentence, show_error
 from .widgets.passphrase import PassphraseFields
 from .worker import TaskRunner
 
 
-def _user_message(exc: BaseException) -> str:
-    if isinstance(exc, PPDSError):
-        return exc.message + (" " + as_sentence(exc.hint) if exc.hint else "")
-    return str(exc)
+def _show_failure(window: QWidget, error: QLabel, exc: BaseException) -> bool:
+    """A ``PPDSError`` (e.g. a wrong passphrase) goes in the inline ``error`` label: True.
+    Anything else is a bug and gets the error dialog: False."""
+    if not isinstance(exc, PPDSError):
+        show_error(window, exc, title="Unlocking")
+        return False
+    error.setText(exc.message + (" " + as_sentence(exc.hint) if exc.hint else ""))
+    return True
 
 
 def _busy_bar() -> QProgressBar:
@@ -55,7 +58,7 @@ class UnlockWindow(QWidget):
         heading = QLabel("PPDS Desktop")
         heading.setObjectName("heading")
         logo = QLabel()
-        logo.setPixmap(QIcon(str(resource("icons/app.svg"))).pixmap(44, 44))
+        logo.setPixmap(app_icon().pixmap(44, 44))
         title_row = QHBoxLayout()
         title_row.setSpacing(12)
         title_row.addWidget(logo)
@@ -137,9 +140,6 @@ class UnlockWindow(QWidget):
         self.resize(720, 460)
         self.passphrase.setFocus()
 
-    def set_error(self, text: str) -> None:
-        self.error.setText(text)
-
     def unlock(self) -> None:
         if self.runner.is_busy:
             return
@@ -167,12 +167,9 @@ class UnlockWindow(QWidget):
         self.unlocked.emit(vault)
 
     def _on_failed(self, exc: BaseException) -> None:
-        if not isinstance(exc, PPDSError):
-            show_error(self, exc, title="Unlocking")
-            return
-        self.error.setText(_user_message(exc))
-        self.passphrase.setFocus()
-        self.passphrase.selectAll()
+        if _show_failure(self, self.error, exc):
+            self.passphrase.setFocus()
+            self.passphrase.selectAll()
 
     def _set_busy(self, busy: bool) -> None:
         for widget in (self.passphrase, self.unlock_button, self.recovery_button,
@@ -243,11 +240,8 @@ class RecoveryDialog(QDialog):
         self.unlocked.emit(vault)
 
     def _failed(self, exc: BaseException) -> None:
-        if not isinstance(exc, PPDSError):
-            show_error(self, exc, title="Unlocking")
-            return
-        self.error.setText(_user_message(exc))
-        self.key.setFocus()
+        if _show_failure(self, self.error, exc):
+            self.key.setFocus()
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)

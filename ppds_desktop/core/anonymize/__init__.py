@@ -17,6 +17,7 @@ level) so the search never touches strings::
     h.generalize(values: pd.Series, level) -> pd.Series   # labels (object dtype); missing
                                                        # values use the "" leaf (builders add it)
     h.encode(values: pd.Series) -> np.ndarray[int32]   # leaf codes; InputError names the column
+    h.decode(codes, level) -> np.ndarray[object]       # labels of leaf codes on ``level``
     h.labels(level) -> list[str];  h.share(level) -> np.ndarray  # ARX domain share per leaf
 
 Builders (all return a ``Hierarchy`` built over the distinct values of ``values``)::
@@ -49,7 +50,9 @@ Search (``search.py``)
     result = search(df, qis: dict[str, Hierarchy], models: list[PrivacyModel], *,
                     suppression_limit=0.0,            # fraction of rows, 0..1
                     objective="loss",                 # "loss" | "discernibility" | "entropy"
-                    top=20, exact_top=False, task=None) -> SearchResult
+                    top=20, exact_top=False, task=None,
+                    codes=None) -> SearchResult       # codes: {column: h.encode(df[column])}
+                                                      # when the caller has them (encode once)
     result.best: Transformation | None                # None: nothing satisfies the models
     result.candidates: list[Transformation]           # best `top` anonymous ones met, best
                                                       # first (topped up with generalizations
@@ -60,7 +63,7 @@ Search (``search.py``)
                     suppressed (rows), classes (without the suppressed rows)
 
     out = apply(df, qis, levels, models, *, suppression_limit=0.0, suppressed="drop",
-                task=None) -> AnonymizationResult
+                task=None, codes=None) -> AnonymizationResult
     out.data         # QI columns replaced by their labels (strings); other columns untouched.
                      # suppressed="drop" removes suppressed rows (default, the release is
                      # k-anonymous as a table); "star" keeps them with every QI = "*" (ARX)
@@ -75,10 +78,10 @@ Metrics (``metrics.py``) — reusable by the utility module
 ::
 
     loss(df, qis, levels, suppressed=None) -> float          # ARX "Loss" (lower is better)
-    loss_per_column(df, qis, levels, suppressed=None) -> dict[str, float]
+    loss_per_column(df, qis, levels, suppressed=None, *, codes=None) -> dict[str, float]
     granularity(df, qis, levels, suppressed=None) -> float   # ARX quality "granularity"
     discernibility(class_sizes, suppressed_rows) -> float    # Σ size² + suppressed · n
-    non_uniform_entropy(df, qis, levels, suppressed=None) -> float   # bits
+    non_uniform_entropy(df, qis, levels, suppressed=None, *, codes=None) -> float   # bits
     average_class_size(class_sizes) -> float       # kept rows / kept classes
 
 Local recoding (``mondrian.py``)

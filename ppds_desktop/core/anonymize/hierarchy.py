@@ -169,9 +169,12 @@ class Hierarchy:
         """The values replaced by their labels on ``level``."""
         level = self._check_level(level)
         s = pd.Series(values)
-        codes = self.encode(s)
-        labels = np.array(self._labels[level], dtype=object)
-        return pd.Series(labels[self._maps[level][codes]], index=s.index, name=s.name)
+        return pd.Series(self.decode(self.encode(s), level), index=s.index, name=s.name)
+
+    def decode(self, codes: np.ndarray, level: int) -> np.ndarray:
+        """The labels on ``level`` (object array) of leaf codes from :meth:`encode`."""
+        level = self._check_level(level)
+        return np.array(self._labels[level], dtype=object)[self._maps[level][codes]]
 
     def _check_level(self, level: int) -> int:
         if not 0 <= int(level) < self.height:

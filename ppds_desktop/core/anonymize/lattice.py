@@ -173,7 +173,8 @@ class EncodedTable:
     _MAX_CACHED = 64
 
     def __init__(self, df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyModel],
-                 suppression_limit: float, task=None):
+                 suppression_limit: float, task=None, codes: dict[str, np.ndarray] | None = None):
+        """``codes``: the QIs' leaf codes (``h.encode(df[c])``) when the caller has them."""
         self.names = list(qis)
         self.hier = [qis[c] for c in self.names]
         self.n = len(df)
@@ -181,6 +182,9 @@ class EncodedTable:
         dims = len(self.hier)
         leaf_codes = []
         for i, (c, h) in enumerate(zip(self.names, self.hier)):
+            if codes is not None:
+                leaf_codes.append(codes[c])
+                continue
             if task is not None:
                 task.report(0.1 * i / max(dims, 1), f"encoding {c}")
             leaf_codes.append(h.encode(df[c], column=c))
@@ -248,6 +252,10 @@ class EncodedTable:
         self.checked = [m for m in models if m not in self.prunable]
         self._cache: list[_Table] = []
         self._cache_levels = np.zeros((0, dims), dtype=np.int64)
+
+    def row_codes(self, d: int) -> np.ndarray:
+        """Leaf codes of QI ``d`` for every input row."""
+        return self.base.cols[d][self.row_entry]
 
     @property
     def heights(self) -> list[int]:

@@ -60,21 +60,26 @@ def granularity_from_sums(sums: np.ndarray, n: int, leaves: np.ndarray) -> float
     return float(1.0 - min(max((agg - lo) / (1.0 - lo), 0.0), 1.0))
 
 
+def _leaf_codes(df: pd.DataFrame, col: str, h: Hierarchy, codes) -> np.ndarray:
+    return codes[col] if codes is not None else h.encode(df[col], column=col)
+
+
 def _share_sums(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
-                suppressed) -> tuple[np.ndarray, np.ndarray, int]:
+                suppressed, codes=None) -> tuple[np.ndarray, np.ndarray, int]:
     mask = np.zeros(len(df), dtype=bool) if suppressed is None else np.asarray(suppressed, bool)
     sums, leaves = [], []
     for col, h in qis.items():
-        share = h.share(int(levels[col]))[h.encode(df[col], column=col)]
+        share = h.share(int(levels[col]))[_leaf_codes(df, col, h, codes)]
         sums.append(float(share[~mask].sum()) + float(mask.sum()))
         leaves.append(len(h.leaves))
     return np.array(sums), np.array(leaves, dtype=float), len(df)
 
 
 def loss_per_column(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
-                    suppressed=None) -> dict[str, float]:
-    """Normalized ARX loss of every QI (0 = raw, 1 = fully generalized or suppressed)."""
-    sums, leaves, n = _share_sums(df, qis, levels, suppressed)
+                    suppressed=None, *, codes=None) -> dict[str, float]:
+    """Normalized ARX loss of every QI (0 = raw, 1 = fully generalized or suppressed).
+    ``codes``: the QIs' leaf codes (``h.encode(df[c])``) when the caller has them."""
+    sums, leaves, n = _share_sums(df, qis, levels, suppressed, codes)
     return dict(zip(qis, normalized_losses(sums, n, leaves).tolist()))
 
 
@@ -93,17 +98,18 @@ def granularity(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, i
 
 
 def non_uniform_entropy(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
-                        suppressed=None) -> float:
-    """Bits of information lost: Σ −log2 P(raw | generalized) over rows and QIs."""
+                        suppressed=None, *, codes=None) -> float:
+    """Bits of information lost: Σ −log2 P(raw | generalized) over rows and QIs.
+    ``codes`` as for :func:`loss_per_column`."""
     mask = np.zeros(len(df), dtype=bool) if suppressed is None else np.asarray(suppressed, bool)
     total = 0.0
     for col, h in qis.items():
-        codes = h.encode(df[col], column=col)
-        leaf_count = np.bincount(codes, minlength=len(h.leaves)).astype(float)
+        leaf = _leaf_codes(df, col, h, codes)
+        leaf_count = np.bincount(leaf, minlength=len(h.leaves)).astype(float)
         for lv, rows in ((int(levels[col]), ~mask), (h.height - 1, mask)):
             m = h.level_map(lv)
             label_count = np.bincount(m, weights=leaf_count)
-            c = codes[rows]
+            c = leaf[rows]
             total += float(-np.log2(leaf_count[c] / label_count[m[c]]).sum())
     return total
 

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -48,8 +49,9 @@ def zip3(values: pd.Series, *, restricted_to_000: bool = True) -> pd.Series:
         prefix = digits[:3]
         return "000" if prefix in restricted else prefix
 
-    return pd.Series([one(v) for v in values], index=values.index, dtype=object,
-                     name=values.name)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)    # each distinct code once
+    mapped = np.array([one(v) for v in uniques] + [None], dtype=object)   # code -1: missing
+    return pd.Series(mapped[codes], index=values.index, dtype=object, name=values.name)
 
 
 def year_only(values: pd.Series, *, bottom: int | None = None) -> pd.Series:
@@ -80,7 +82,7 @@ def top_bottom_code(values: pd.Series, *, top: float | None = None,
     tl = top_label if top_label is not None else f">{top:g}" if top is not None else None
     bl = bottom_label if bottom_label is not None else f"<{bottom:g}" if bottom is not None else None
     out = []
-    for v, x in zip(values, numbers):
+    for x in numbers:
         if pd.isna(x):
             out.append(None)
         elif top is not None and x > top:

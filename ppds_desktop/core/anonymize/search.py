@@ -172,10 +172,11 @@ def _transformation(ev: NodeEval, table: EncodedTable, value: float) -> Transfor
 
 def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyModel], *,
            suppression_limit: float = 0.0, objective: str = "loss", top: int = 20,
-           exact_top: bool = False,
-           task: TaskState | None = None) -> SearchResult:
+           exact_top: bool = False, task: TaskState | None = None,
+           codes: dict[str, np.ndarray] | None = None) -> SearchResult:
     """Find the full-domain generalization of ``qis`` that satisfies ``models`` with the
-    lowest ``objective``, and the ``top`` best ones (see the module docstring)."""
+    lowest ``objective``, and the ``top`` best ones (see the module docstring). ``codes``:
+    the QIs' leaf codes (``h.encode(df[c])``) when the caller has them."""
     started = time.perf_counter()
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective '{objective}'; choose one of {', '.join(OBJECTIVES)}")
@@ -183,7 +184,7 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
         raise InputError("the number of candidate transformations must be at least 1")
     _check_inputs(df, qis, models, suppression_limit)
     table = EncodedTable(df, qis, models, suppression_limit,
-                         task=task.sub(0.0, 0.2) if task is not None else None)
+                         task=task.sub(0.0, 0.2) if task is not None else None, codes=codes)
     lattice = Lattice(table.heights)
     lb = _lower_bounds(table, lattice, objective)
     order = np.lexsort((lattice.height_sum, lb))
@@ -296,10 +297,11 @@ def search(df: pd.DataFrame, qis: dict[str, Hierarchy], models: list[PrivacyMode
 
 def apply(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
           models: list[PrivacyModel], *, suppression_limit: float = 0.0,
-          suppressed: str = "drop", task: TaskState | None = None) -> AnonymizationResult:
+          suppressed: str = "drop", task: TaskState | None = None,
+          codes: dict[str, np.ndarray] | None = None) -> AnonymizationResult:
     """Generalize ``df`` to ``levels``, suppress the classes that fail a model and measure
     the models on the result. Raises :class:`PrivacyModelError` if that needs more
-    suppression than ``suppression_limit`` allows."""
+    suppression than ``suppression_limit`` allows. ``codes`` as for :func:`search`."""
     if suppressed not in SUPPRESSED_MODES:
         raise InputError(f"suppressed rows must be 'drop' or 'star', not '{suppressed}'")
     _check_inputs(df, qis, models, suppression_limit)
@@ -311,7 +313,7 @@ def apply(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
         if not 0 <= int(levels[c]) < h.height:
             raise InputError(f"'{c}' has levels 0..{h.height - 1}, not {levels[c]}")
     table = EncodedTable(df, qis, models, suppression_limit,
-                         task=task.sub(0.0, 0.5) if task is not None else None)
+                         task=task.sub(0.0, 0.5) if task is not None else None, codes=codes)
     src, cols, ids, k, sizes = table.classify(lv, from_base=True)
     bad = table.failing(models, src, ids, k, sizes)
     out_rows = int(round(sizes[bad].sum()))
@@ -326,10 +328,8 @@ def apply(df: pd.DataFrame, qis: dict[str, Hierarchy], levels: dict[str, int],
         task.report(0.6, "generalizing")
     row_bad = bad[ids][table.row_entry]
     data = df.copy()
-    for c, h in qis.items():
-        labels = np.array(h.labels(int(levels[c])), dtype=object)
-        data[c] = pd.Series(labels[h.level_map(int(levels[c]))[h.encode(df[c], column=c)]],
-                            index=df.index, dtype=object)
+    for d, (c, h) in enumerate(qis.items()):
+        data[c] = pd.Series(h.decode(table.row_codes(d), lv[d]), index=df.index, dtype=object)
     if suppressed == "drop":
         data = data.loc[~row_bad].reset_index(drop=True)
     else:

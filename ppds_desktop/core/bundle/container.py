@@ -177,7 +177,7 @@ class ContainerReader:
         self.sink, self.bundle_id, self.kind, self.source = sink, bundle_id, kind, source
         self._buf = bytearray()
         self._step, self._need = self._magic, len(CONTAINER_MAGIC)
-        self._files: list[dict] = []       # name, size and computed sha256, in order
+        self._files: list[dict] = []       # name, size and computed BLAKE3, in order
         self._seen: set[str] = set()
         self._name = ""
         self._remaining = 0

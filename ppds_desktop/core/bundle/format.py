@@ -17,7 +17,7 @@ from ..errors import BundleError
 
 MAGIC = b"PPDSBNDL"
 VERSION = 1
-SUITE = 1  # X25519-HPKE(HKDF-SHA256, AES-256-GCM) / AES-256-GCM STREAM 1 MiB / Ed25519 / BLAKE3 body hash / SHA-256 file hashes
+SUITE = 1  # X25519-HPKE(HKDF-SHA256, AES-256-GCM) / AES-256-GCM STREAM 1 MiB / Ed25519 / BLAKE3 body and file hashes
 END_MAGIC = b"PPDSSIG1"
 CONTEXT = b"PPDS-BUNDLE" + struct.pack(">HH", VERSION, SUITE)  # bound into every derived key
 
@@ -74,9 +74,6 @@ class Header:
         fields = b"".join(parts)
         length = PREFIX_SIZE + len(fields) + MAC_SIZE
         return MAGIC + struct.pack(">HHI", VERSION, SUITE, length) + fields
-
-    def to_bytes(self) -> bytes:
-        return self.body_without_mac() + self.mac
 
 
 def check_kind(kind: str) -> str:

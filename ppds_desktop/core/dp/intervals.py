@@ -33,22 +33,24 @@ def laplace_halfwidth(scale: float, alpha: float = 0.05) -> int:
     return h
 
 
-def gaussian_tail(sigma2: float, h: int) -> float:
-    """P(|Z| > h) for the discrete Gaussian with P(z) ∝ exp(-z²/(2σ²))."""
-    sigma = math.sqrt(sigma2)
-    top = int(math.ceil(sigma * 40)) + 2
+def _gaussian_weights(sigma2: float) -> tuple[np.ndarray, float]:
+    """Unnormalised weights of z = 0..top (top = 40σ + 2, beyond which the mass is nil) and
+    their total over all integers."""
+    top = int(math.ceil(math.sqrt(sigma2) * 40)) + 2
     z = np.arange(0, top + 1, dtype=np.float64)
     w = np.exp(-z * z / (2.0 * sigma2))
-    total = w[0] + 2.0 * w[1:].sum()
-    return float(2.0 * w[h + 1:].sum() / total) if h + 1 <= top else 0.0
+    return w, w[0] + 2.0 * w[1:].sum()
+
+
+def gaussian_tail(sigma2: float, h: int) -> float:
+    """P(|Z| > h) for the discrete Gaussian with P(z) ∝ exp(-z²/(2σ²))."""
+    w, total = _gaussian_weights(sigma2)
+    return float(2.0 * w[h + 1:].sum() / total) if h + 1 < w.size else 0.0
 
 
 def gaussian_halfwidth(sigma2: float, alpha: float = 0.05) -> int:
-    sigma = math.sqrt(sigma2)
-    top = int(math.ceil(sigma * 40)) + 2
-    z = np.arange(0, top + 1, dtype=np.float64)
-    w = np.exp(-z * z / (2.0 * sigma2))
-    total = w[0] + 2.0 * w[1:].sum()
+    w, total = _gaussian_weights(sigma2)
+    top = w.size - 1
     tail = 2.0 * np.cumsum(w[::-1])[::-1] / total      # tail[k] = P(|Z| >= k) for k >= 1
     # P(|Z| > h) = tail[h+1]; find the smallest h with tail[h+1] <= alpha
     ok = np.flatnonzero(tail[1:] <= alpha)

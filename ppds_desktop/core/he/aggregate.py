@@ -254,16 +254,16 @@ def evaluate(request: DecryptionRequest, decryptor, *, min_records: int = DEFAUL
                           f"the key held here.")
     layout = request.array.layout
     slots = {s.name: s for s in layout.slots}
-    decrypted = request.array.decrypt_slots(decryptor, task)
     columns = request.query.columns
     missing = [c for c in columns if c not in slots or f"{c}#n" not in slots]
     if missing:
         raise InputError(f"The request asks about {', '.join(map(repr, missing))}, which the "
                          f"ciphertexts do not hold.")
-    needs_sq = any(s == "variance" for s, _ in request.query.stats)
+    needs_sq = request.query.needs_squares
     if needs_sq and any(f"{c}^2" not in slots for c in columns):
         raise CryptoError("These columns were encrypted without squares, so variances cannot "
                           "be computed.")
+    decrypted = request.array.decrypt_slots(decryptor, task)   # only once the request is valid
     rows, kept = [], []
     for cell, values in zip(request.cells, decrypted):
         by_name = dict(zip(slots, values))

@@ -17,6 +17,7 @@ import phe
 from ..errors import CryptoError
 from ..progress import TaskState, ensure_task
 from . import workers as _w
+from .keys import key_bytes
 from .pool import WorkerPool
 
 PARALLEL_MIN = 200
@@ -91,7 +92,7 @@ class CRTDecryptor:
         return self._parallel(ciphertexts, task)
 
     def _parallel(self, ciphertexts: Sequence[int], task: TaskState) -> list[int]:
-        nb = (self._params.n.bit_length() + 7) // 8
+        nb = key_bytes(self.public_key)
         width = 2 * nb
         half = (max(self._pq).bit_length() + 7) // 8
         jobs = [(b"".join(int(c).to_bytes(width, "big") for c in ciphertexts[s:s + CHUNK]), width)

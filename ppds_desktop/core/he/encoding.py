@@ -65,9 +65,7 @@ class Layout:
     @classmethod
     def for_additions(cls, slots: Sequence[Slot], max_additions: int) -> "Layout":
         """Enough headroom for ``max_additions`` encoded values to be summed in every slot."""
-        if max_additions < 1:
-            raise CryptoError("The declared number of additions must be at least 1.")
-        return cls(tuple(slots), max(0, math.ceil(math.log2(max_additions))))
+        return cls(tuple(slots), _headroom_bits(max_additions))
 
     @classmethod
     def uniform(cls, count: int, value_bits: int, scale: int, max_additions: int) -> "Layout":
@@ -106,8 +104,15 @@ class Layout:
 
     @staticmethod
     def slots_per_plaintext(key_bits: int, value_bits: int, max_additions: int) -> int:
-        width = value_bits + max(0, math.ceil(math.log2(max_additions)))
+        width = value_bits + _headroom_bits(max_additions)
         return max(1, (key_bits - 2) // width)
+
+
+def _headroom_bits(max_additions: int) -> int:
+    """Bits above a slot's value that absorb ``max_additions`` summed values."""
+    if max_additions < 1:
+        raise CryptoError("The declared number of additions must be at least 1.")
+    return max(0, math.ceil(math.log2(max_additions)))
 
 
 def value_bits_for(max_abs: float, scale: int) -> int:

@@ -35,6 +35,7 @@ from ..errors import CryptoError
 from ..progress import TaskState, ensure_task
 from . import workers as _w
 from .fixed_base import FixedBaseTable, default_window
+from .keys import key_bytes
 from .pool import DEFAULT_WORKERS, WorkerPool
 
 CHUNK = 200                 # randomizers per worker job: ~50 ms at 2048 bits, so Cancel is prompt
@@ -85,7 +86,7 @@ class Encryptor:
 
     def _worker_pool(self) -> WorkerPool:
         if self._pool is None:
-            nb = (self.n.bit_length() + 7) // 8
+            nb = key_bytes(self.public_key)
             self._pool = WorkerPool(self.workers, _w.init_randomizer,
                                     (int(self.n).to_bytes(nb, "big"),
                                      int(self._hs).to_bytes(2 * nb, "big"),
@@ -112,7 +113,7 @@ class Encryptor:
                     out[start + i] = (1 + m * n) * r % n2
             task.report(1.0, "encrypted")
             return out
-        width = 2 * ((n.bit_length() + 7) // 8)
+        width = 2 * key_bytes(self.public_key)
         jobs = [(min(CHUNK, count - s),) for s in range(0, count, CHUNK)]
         filled = 0
         for _index, blob in self._worker_pool().run(_w.randomizers, jobs, task, "encrypting"):

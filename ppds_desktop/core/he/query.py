@@ -51,6 +51,11 @@ class HEQuery:
     def columns(self) -> list[str]:
         return list(dict.fromkeys(c for _, c in self.stats))
 
+    @property
+    def needs_squares(self) -> bool:
+        """Whether a statistic (a variance) needs the encrypted squares."""
+        return any(s == "variance" for s, _ in self.stats)
+
 
 def _value(text: str):
     text = text.strip()

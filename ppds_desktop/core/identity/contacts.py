@@ -57,14 +57,15 @@ def list_contacts(vault) -> list[Contact]:
 
 def get_contact(vault, ref: str | int) -> Contact:
     """By name, id, or fingerprint (any spacing)."""
-    for contact in list_contacts(vault):
+    contacts = list_contacts(vault)
+    for contact in contacts:
         if str(ref) in (contact.name, str(contact.id)):
             return contact
     try:
         fp = keys.normalise_fingerprint(str(ref))
     except Exception:  # noqa: BLE001 - not a fingerprint: fall through to NotFound
         fp = None
-    for contact in list_contacts(vault):
+    for contact in contacts:
         if fp and contact.fingerprint == fp:
             return contact
     raise NotFound(f"No contact named '{ref}'.", hint="see ppds contact list")

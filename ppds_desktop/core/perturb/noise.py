@@ -93,8 +93,9 @@ def local_dp_noise(df: pd.DataFrame, bounds: dict[str, tuple], *, noise: str = L
         span = max(grid.k_hi - grid.k_lo, 1)          # any value may become any other value
         noisy = add_noise(k, span, noise=noise, budget=share, rng=rng)
         values = np.full(x.shape, np.nan)
-        values[present] = noisy.values.astype(np.float64) * float(grid.granularity)
-        if Fraction(float(grid.granularity)) != grid.granularity:   # e.g. 0.1: round exactly
+        if Fraction(float(grid.granularity)) == grid.granularity:
+            values[present] = noisy.values.astype(np.float64) * float(grid.granularity)
+        else:                                          # e.g. 0.1: round exactly
             values[present] = [grid.value(v) for v in noisy.values]
         out[col] = _like(df[col], values)
         details.append({**grid.to_dict(), "noise": noise,

@@ -45,11 +45,17 @@ def _categories(series: pd.Series, declared, method: str) -> tuple[list[str], np
     return cats, codes.astype(np.int64), not declared
 
 
+def keep_probability(k: int, epsilon: float) -> float:
+    """P(reported = true) of k-ary randomized response."""
+    e = math.exp(epsilon)
+    return e / (e + k - 1)
+
+
 def rr_matrix(k: int, epsilon: float) -> np.ndarray:
     """P[true, reported] of k-ary randomized response."""
     e = math.exp(epsilon)
     m = np.full((k, k), 1.0 / (e + k - 1))
-    np.fill_diagonal(m, e / (e + k - 1))
+    np.fill_diagonal(m, keep_probability(k, epsilon))
     return m
 
 
@@ -72,7 +78,7 @@ def randomized_response(series: pd.Series, epsilon, *, domain=None,
         todo = todo[~accept]
     result = pd.Series(np.asarray(cats, dtype=object)[out], index=series.index, name=series.name)
     info = {"method": "randomized_response", "column": series.name, "epsilon": float(eps),
-            "categories": k, "keep_probability": float(rr_matrix(k, float(eps))[0, 0]),
+            "categories": k, "keep_probability": keep_probability(k, float(eps)),
             "categories_from_data": from_data}
     return result, info
 

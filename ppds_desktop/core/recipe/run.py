@@ -118,7 +118,6 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
     models = build_models(recipe, hierarchies)
     qh = {c: hierarchies[c] for c in qis}
     levels = privacy.get("levels")
-    started = time.perf_counter()
     if levels:
         missing = [c for c in qis if c not in levels]
         if missing:
@@ -129,9 +128,15 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
                 raise RecipeError(f"level {lv} is beyond the hierarchy's top "
                                   f"(levels 0-{qh[col].height - 1})",
                                   field=f'privacy.levels["{col}"]')
-    else:
+    started = time.perf_counter()
+    codes = {}           # the QIs' leaf codes, encoded once for search, apply and metrics
+    for i, c in enumerate(qis):
+        task.report(0.1 * i / len(qis), f"encoding {c}")
+        codes[c] = qh[c].encode(df[c], column=c)
+    if not levels:
         result = S.search(df, qh, models, suppression_limit=limit,
-                          objective=privacy["objective"], top=20, task=task.sub(0.0, 0.8))
+                          objective=privacy["objective"], top=20, task=task.sub(0.1, 0.8),
+                          codes=codes)
         info.lattice_size, info.checked = result.stats.lattice_size, result.stats.checked
         info.candidates = [t.as_dict() for t in result.candidates]
         if result.best is None:
@@ -141,10 +146,12 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
                 f"{info.suppression_limit_rows:,} suppressed rows of {len(df):,}.",
                 hint=_infeasible_hint(df, recipe, privacy, info.suppression_limit_rows))
         levels = dict(result.best.levels)
-    out = S.apply(df, qh, levels, models, suppression_limit=limit, task=task.sub(0.8, 1.0))
+    out = S.apply(df, qh, levels, models, suppression_limit=limit, task=task.sub(0.8, 1.0),
+                  codes=codes)
     info.engine_seconds = time.perf_counter() - started
     info.levels = {c: int(v) for c, v in out.levels.items()}
-    info.generalized_input = {c: qh[c].generalize(df[c], info.levels[c]) for c in qis}
+    info.generalized_input = {c: pd.Series(qh[c].decode(codes[c], info.levels[c]),
+                                           index=df.index, name=c) for c in qis}
     info.suppressed_rows = int(out.suppressed.sum())
     info.classes = int(len(out.class_sizes))
     info.measured = {k: float(v) for k, v in out.measured.items()}
@@ -152,10 +159,10 @@ def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
         "loss": float(out.loss), "granularity": float(out.granularity),
         "discernibility": float(metrics.discernibility(out.class_sizes, info.suppressed_rows)),
         "non_uniform_entropy": float(metrics.non_uniform_entropy(df, qh, info.levels,
-                                                                 out.suppressed)),
+                                                                 out.suppressed, codes=codes)),
         "average_class_size": float(metrics.average_class_size(out.class_sizes)),
         "loss_per_column": {c: float(v) for c, v in metrics.loss_per_column(
-            df, qh, info.levels, out.suppressed).items()},
+            df, qh, info.levels, out.suppressed, codes=codes).items()},
     }
     return out.data, info
 

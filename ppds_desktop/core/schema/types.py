@@ -36,6 +36,10 @@ def _any(values, pattern: str) -> bool:
     return bool(pc.any(pc.match_substring_regex(values, pattern)).as_py())
 
 
+def _decimal_point(values, decimal: str):
+    return pc.replace_substring(values, ",", ".") if decimal == "," else values
+
+
 def _try(fn, *args, **kwargs):
     """The result of an Arrow cast or parse, or None if some value does not fit."""
     try:
@@ -59,16 +63,22 @@ def convert_text_column(col: pa.ChunkedArray, decimal: str = ".") -> tuple[pa.Ch
     # Codes with a leading zero (ZIP, phone, record numbers) usually show it in the first values,
     # which saves the full scan that a number column needs to prove it has none.
     padded = _any(col[:_QUICK], _LEADING_ZERO)
-    if not padded and _quick_ok(col, _INT) and not _any(col, _LEADING_ZERO):
-        converted = _try(pc.cast, col, pa.int64())
-        if converted is not None:
-            return converted, None
-    numeric = pc.replace_substring(col, ",", ".") if decimal == "," else col
-    if not padded and _quick_ok(numeric, _FLOAT) and not _any(numeric, _LEADING_ZERO):
-        converted = _try(pc.cast, numeric, pa.float64())
-        # Arrow also parses "nan" and "inf"; a column holding such words stays text.
-        if converted is not None and not pc.any(pc.invert(pc.is_finite(converted))).as_py():
-            return converted, None
+    scanned = False     # whether ``padded`` covers the whole column, not just its first values
+    if not padded and _quick_ok(col, _INT):
+        padded, scanned = _any(col, _LEADING_ZERO), True
+        if not padded:
+            converted = _try(pc.cast, col, pa.int64())
+            if converted is not None:
+                return converted, None
+    # The first values are checked before the whole column gets its decimal commas replaced;
+    # that replacement changes no character the leading-zero check reads.
+    if not padded and _quick_ok(_decimal_point(col[:_QUICK], decimal), _FLOAT):
+        numeric = _decimal_point(col, decimal)
+        if scanned or not _any(numeric, _LEADING_ZERO):
+            converted = _try(pc.cast, numeric, pa.float64())
+            # Arrow also parses "nan" and "inf"; a column holding such words stays text.
+            if converted is not None and not pc.any(pc.invert(pc.is_finite(converted))).as_py():
+                return converted, None
     if _quick_ok(col, _DATE_ISO):
         converted = _try(pc.cast, col, pa.date32())   # strict ISO 8601, faster than strptime
         if converted is not None:

@@ -77,13 +77,18 @@ def _info(row) -> DatasetInfo:
                        profile=json.loads(row[9]) if row[9] else None, byte_size=row[10])
 
 
-def find_row(conn, table: str, cols: str, ref):
+def find_row(conn, table: str, cols: str, ref, what: str):
     """The row of ``table`` (datasets or releases) whose integer id, name or uid is ``ref``; a
-    name wins over a uid that happens to be spelt the same. ``None`` if there is none."""
+    name wins over a uid that happens to be spelt the same. Raises NotFound, calling the row a
+    ``what`` ("dataset", "release"), if there is none."""
     if isinstance(ref, int) and not isinstance(ref, bool):
-        return conn.execute(f"SELECT {cols} FROM {table} WHERE id = ?", (ref,)).fetchone()
-    return conn.execute(f"SELECT {cols} FROM {table} WHERE name = ? OR uid = ? "
-                        "ORDER BY name = ? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        row = conn.execute(f"SELECT {cols} FROM {table} WHERE id = ?", (ref,)).fetchone()
+    else:
+        row = conn.execute(f"SELECT {cols} FROM {table} WHERE name = ? OR uid = ? "
+                           "ORDER BY name = ? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+    if row is None:
+        raise NotFound(f"There is no {what} {ref!r} in the vault.")
+    return row
 
 
 def check_name(name: str, what: str = "dataset") -> str:
@@ -346,7 +351,7 @@ class DatasetsMixin:
                                             for c, r in role_map.items()])
             self.audit("dataset.stored", dataset=name, uid=uid, kind=kind, rows=table.num_rows,
                        columns=table.num_columns, bytes=size)
-            return self._dataset_by_id(conn, dataset_id)
+            return self._resolve_dataset(conn, dataset_id)
 
     def set_profile(self, ref, profile: dict | None, roles: Mapping | None = None) -> DatasetInfo:
         """Store a dataset's profile and set the given column roles, in one transaction (the
@@ -361,23 +366,17 @@ class DatasetsMixin:
             conn.executemany(_UPSERT_ROLE, [(info.id, c, r.role, r.reason, int(r.confirmed))
                                             for c, r in role_map.items()])
             self.audit("dataset.profiled", dataset=info.name, uid=info.uid, roles=len(role_map))
-            return self._dataset_by_id(conn, info.id)
+            return self._resolve_dataset(conn, info.id)
 
     def _check_free_name(self, conn, name: str) -> None:
         if conn.execute("SELECT 1 FROM datasets WHERE name = ?", (name,)).fetchone():
             raise VaultError(f"A dataset named {name!r} already exists in the vault; "
                              "choose another name.")
 
-    def _dataset_by_id(self, conn, dataset_id: int) -> DatasetInfo:
-        return _info(find_row(conn, "datasets", _DATASET_COLS, dataset_id))
-
     def _resolve_dataset(self, conn, ref) -> DatasetInfo:
         if isinstance(ref, DatasetInfo):
             ref = ref.id
-        row = find_row(conn, "datasets", _DATASET_COLS, ref)
-        if row is None:
-            raise NotFound(f"There is no dataset {ref!r} in the vault.")
-        return _info(row)
+        return _info(find_row(conn, "datasets", _DATASET_COLS, ref, "dataset"))
 
     def list_datasets(self, kind: str | None = None) -> list[DatasetInfo]:
         """All datasets (optionally of one kind), oldest first."""
@@ -438,7 +437,7 @@ class DatasetsMixin:
             self._check_free_name(conn, new_name)
             conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (new_name, info.id))
             self.audit("dataset.renamed", uid=info.uid, old=info.name, new=new_name)
-            return self._dataset_by_id(conn, info.id)
+            return self._resolve_dataset(conn, info.id)
 
     def delete_dataset(self, ref) -> None:
         with self.transaction() as conn:

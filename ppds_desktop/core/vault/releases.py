@@ -10,7 +10,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-from ..errors import InputError, NotFound, VaultError
+from ..errors import InputError, VaultError
 from ..progress import TaskState, ensure_task
 from .audit import utc_now
 from .datasets import check_name, find_row
@@ -78,9 +78,7 @@ class ReleasesMixin:
     def _release(self, conn, ref) -> ReleaseInfo:
         if isinstance(ref, ReleaseInfo):
             ref = ref.id
-        row = find_row(conn, "releases", _COLS, ref)
-        if row is None:
-            raise NotFound(f"There is no release {ref!r} in the vault.")
+        row = find_row(conn, "releases", _COLS, ref, "release")
         names = [r[0] for r in conn.execute(
             "SELECT name FROM release_files WHERE release_id = ? ORDER BY name", (row[0],))]
         return ReleaseInfo(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]),

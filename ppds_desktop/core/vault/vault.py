@@ -73,6 +73,19 @@ def _connect(path: Path, key: bytearray, *, wal: bool = True,
     return conn
 
 
+def _file_errors(fn):
+    """Turn an operating-system error (permissions, full disk, …) into a one-line VaultError."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            raise VaultError(f"Cannot write{where}: {exc.strerror or exc}.") from exc
+    return wrapper
+
+
+@_file_errors
 def upgrade_format(path: Path, header: dict, key: bytearray) -> tuple[dict, str | None]:
     """Bring a vault written in an older database format (``keys.LEGACY_CIPHERS``) to
     ``keys.CIPHER``; return the header to use and the old format's name (None: nothing to do).
@@ -93,8 +106,7 @@ def upgrade_format(path: Path, header: dict, key: bytearray) -> tuple[dict, str 
         keys.write_header(path, new_header)
         return new_header, old
     tmp = path.with_name(f".{path.name}.upgrading")
-    for stale in [tmp, *_sidecars(tmp)]:
-        stale.unlink(missing_ok=True)
+    _remove_db(tmp)
     try:
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -123,20 +135,14 @@ def upgrade_format(path: Path, header: dict, key: bytearray) -> tuple[dict, str 
     return new_header, old
 
 
-def _file_errors(fn):
-    """Turn an operating-system error (permissions, full disk, …) into a one-line VaultError."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            raise VaultError(f"Cannot write{where}: {exc.strerror or exc}.") from exc
-    return wrapper
-
-
 def _sidecars(path: Path) -> list[Path]:
     return [path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal")]
+
+
+def _remove_db(path: Path) -> None:
+    """Delete a database file and its sidecars, those that exist."""
+    for p in [path, *_sidecars(path)]:
+        p.unlink(missing_ok=True)
 
 
 class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
@@ -192,8 +198,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         # Build the database under a temporary name and move it into place last, so a crash
         # never leaves something that looks like a vault but is half made.
         tmp = path.with_name(f".{path.name}.creating")
-        for stale in [tmp, *_sidecars(tmp)]:
-            stale.unlink(missing_ok=True)
+        _remove_db(tmp)
         try:
             conn = _connect(tmp, db_key, wal=False)
             try:
@@ -569,8 +574,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             size = write_backup(dest, self._header, tmp, version, utc_now(),
                                 lambda f: task.report(0.6 + 0.4 * f, "Writing the backup"))
         finally:
-            for p in [tmp, *_sidecars(tmp)]:
-                p.unlink(missing_ok=True)
+            _remove_db(tmp)
         self.audit("vault.backup", file=dest.name, bytes=size)
         task.report(1.0, "Backup written")
         return dest
@@ -590,29 +594,33 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             if new_passphrase is None:
                 raise InputError("Restoring with the recovery key needs a new passphrase.")
             _check_new_passphrase(new_passphrase)
-            probe = keys.unlock_with_recovery(header, recovery_key)
+            db_key = keys.unlock_with_recovery(header, recovery_key)
         else:
-            probe = keys.unlock_with_passphrase(header, passphrase or "")
-        keys.zero(probe)
-        if (dest.exists() or keys.header_path(dest).exists()) and not overwrite:
-            raise VaultError(f"A vault already exists at {dest}; choose another path "
-                             "(or allow overwriting).")
-        if not dest.parent.exists():
-            dest.parent.mkdir(parents=True, mode=0o700)
-        db_tmp = extract_db(backup_file, manifest, offset, dest.parent, dest.name)
+            db_key = keys.unlock_with_passphrase(header, passphrase or "")
         try:
-            for stale in _sidecars(dest):          # an old WAL must never replay onto the copy
-                stale.unlink(missing_ok=True)
-            keys.write_header(dest, header)
-            os.replace(db_tmp, dest)
-            keys.fsync_dir(dest.parent)
+            if (dest.exists() or keys.header_path(dest).exists()) and not overwrite:
+                raise VaultError(f"A vault already exists at {dest}; choose another path "
+                                 "(or allow overwriting).")
+            if not dest.parent.exists():
+                dest.parent.mkdir(parents=True, mode=0o700)
+            db_tmp = extract_db(backup_file, manifest, offset, dest.parent, dest.name)
+            try:
+                for stale in _sidecars(dest):      # an old WAL must never replay onto the copy
+                    stale.unlink(missing_ok=True)
+                keys.write_header(dest, header)
+                os.replace(db_tmp, dest)
+                keys.fsync_dir(dest.parent)
+            except BaseException:
+                db_tmp.unlink(missing_ok=True)
+                raise
         except BaseException:
-            db_tmp.unlink(missing_ok=True)
+            keys.zero(db_key)
             raise
         if recovery_key is not None:
+            keys.zero(db_key)
             vault = cls.open_with_recovery(dest, recovery_key, new_passphrase)
-        else:
-            vault = cls.open(dest, passphrase)
+        else:   # the key checked above opens it: no second Argon2id derivation
+            vault = cls._unlocked(dest, header, db_key)
         check = vault.integrity_check()
         if check != "ok":
             vault.lock()

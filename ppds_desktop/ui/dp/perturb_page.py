@@ -292,7 +292,6 @@ class PerturbationPage(QWidget):
         col = self.chart_column.currentText()
         if self.outcome is None or self.df is None or col not in self.df.columns:
             return
-        self.chart.set_svg(histogram_before_after(self.df[col].tolist(),
-                                                  self.outcome.data[col].tolist(),
+        self.chart.set_svg(histogram_before_after(self.df[col], self.outcome.data[col],
                                                   title=f"{col}: share of records, before vs after",
                                                   xlabel=col))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox,
@@ -275,9 +274,7 @@ class ResultTab(QWidget):
     def show_result(self, result) -> None:
         self.result = result
         # Names only: Arrow types ("large_string") mean nothing to a reader of the result.
-        self.table.setModel(ArrowTableModel(pa.Table.from_pandas(result.frame(),
-                                                                 preserve_index=False),
-                                            show_types=False))
+        self.table.setModel(ArrowTableModel(result.frame(), show_types=False))
         self.table.resizeColumnsToContents()
         self.chart.set_svg(he.result_chart(result))
         self.provenance.setPlainText("\n".join(he.provenance_lines(result)))

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,6 @@ class _PerturbationPage(QWidget):
 
     def __init__(self, state, page_class):
         super().__init__()
-        from PySide6.QtWidgets import QVBoxLayout
-
         self.page = page_class(state.session)
         QVBoxLayout(self).addWidget(self.page)
 
@@ -61,12 +59,8 @@ class _PerturbationPage(QWidget):
 
 
 def _builtin_pages() -> list[ExtraPage]:
-    try:
-        from ..dp.perturb_page import PerturbationPage
-    except ModuleNotFoundError as exc:
-        if exc.name != "ppds_desktop.ui.dp.perturb_page":
-            raise
-        return []
+    from ..dp.perturb_page import PerturbationPage
+
     return [ExtraPage("perturbation", "Perturbation (optional)",
                       lambda state: _PerturbationPage(state, PerturbationPage))]
 
@@ -76,13 +70,9 @@ REGISTERING_PACKAGES = ("ppds_desktop.ui.he",)
 
 
 def load_extra_pages() -> list[ExtraPage]:
-    """The built-in area pages (perturbation, when installed) and the registered ones."""
+    """The built-in area page (perturbation) and the registered ones."""
     import importlib
 
     for name in REGISTERING_PACKAGES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        importlib.import_module(name)
     return _builtin_pages() + list(EXTRA_PAGES)

@@ -6,6 +6,8 @@ dialog. Card files are read and written by the same ``services.sharing`` functio
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
                                QMessageBox, QPushButton, QTableWidget, QTableWidgetItem,
@@ -120,7 +122,7 @@ class IdentityContactsPage(QWidget):
             self.fingerprint.setText("")
         else:
             org = f" — {ident.organisation}" if ident.organisation else ""
-            self.identity_text.setText(f"<b>{_html(ident.display_name)}</b>{_html(org)}. Read "
+            self.identity_text.setText(f"<b>{escape(ident.display_name)}</b>{escape(org)}. Read "
                                        "this fingerprint to peers who import your card:")
             self.fingerprint.setText(fingerprint_lines(ident.fingerprint))
         contacts = sharing.list_contacts(self.vault)
@@ -243,9 +245,3 @@ class IdentityContactsPage(QWidget):
         except PPDSError as exc:
             show_error(self, exc)
         self.refresh()
-
-
-def _html(text: str) -> str:
-    from html import escape
-
-    return escape(text)

@@ -57,7 +57,7 @@ class _FilePage(QWizardPage):
         """Read the header (cheap, no key needed) before going on."""
         try:
             self.wiz.preview = sharing.preview_bundle(self.wiz.session.vault,
-                                                      Path(self.path.text().strip()))
+                                                      self.wiz.bundle_path())
         except (PPDSError, OSError) as exc:
             self.error.setText(f"⚠ {exc}")
             return False

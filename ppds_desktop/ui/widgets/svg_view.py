@@ -15,7 +15,6 @@ class SvgChart(QSvgWidget):
     def __init__(self, svg: str | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self._svg = ""
-        self.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 100)
         if svg:
@@ -25,6 +24,7 @@ class SvgChart(QSvgWidget):
         """Show ``svg`` (a complete ``<svg>`` document as text); an empty string clears."""
         self._svg = svg or ""
         self.load(QByteArray(self._svg.encode("utf-8")))
+        # per document: each load starts a new one that ignores the aspect ratio
         self.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
         self.updateGeometry()
         self.update()
