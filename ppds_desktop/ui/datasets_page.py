@@ -25,7 +25,7 @@ from .errors import show_error
 from .profile_view import profile_rows, setup_profile_table, type_labels
 from .roles_model import RolesModel
 from .session import AppSession
-from .table_model import ArrowTableModel
+from .table_model import ArrowTableModel, replace_model
 from .widgets.task_progress import TaskProgress
 from .worker import TaskRunner
 
@@ -50,15 +50,6 @@ def configure_table(view: QTableView) -> None:
     horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     horizontal.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     horizontal.setResizeContentsPrecision(100)  # size columns from the first rows only
-
-
-def replace_model(view: QTableView, model) -> None:
-    """Show ``model`` (or nothing) in ``view`` and delete the model shown before: these models
-    are parented to their view, so one merely unset would keep its data until the view goes."""
-    old = view.model()
-    view.setModel(model)
-    if old is not None:
-        old.deleteLater()
 
 
 def fit_columns(view: QTableView, maximum: int = 260) -> None:

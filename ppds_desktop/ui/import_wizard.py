@@ -21,12 +21,12 @@ from ..core.errors import PPDSError
 from ..core.io import ParseOptions
 from ..core.io.options import SUPPORTED_ENCODINGS
 from ..services import datasets
-from .datasets_page import configure_table, fit_columns, replace_model
+from .datasets_page import configure_table, fit_columns
 from .errors import show_error
 from .profile_view import setup_profile_table
 from .roles_model import ROLE_LABELS, ColumnRow, RolesModel
 from .session import AppSession
-from .table_model import ArrowTableModel
+from .table_model import ArrowTableModel, replace_model
 from .widgets.task_progress import TaskProgress
 from .worker import TaskRunner
 

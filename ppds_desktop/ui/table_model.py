@@ -176,3 +176,11 @@ class ArrowTableModel(QAbstractTableModel):
             return pc.fill_null(values.cast(pa.string()), "").to_pylist()
         return [format_value(v) for v in values.to_pylist()]
 
+
+def replace_model(view, model) -> None:
+    """Show ``model`` (or nothing) in ``view`` and delete the model shown before: a model
+    parented to its view or page, merely unset, would keep its data until that widget goes."""
+    old = view.model()
+    view.setModel(model)
+    if old is not None:
+        old.deleteLater()

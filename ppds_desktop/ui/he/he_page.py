@@ -17,7 +17,7 @@ from ...core.he.keys import KEY_SIZES
 from ...services import he
 from ..session import AppSession
 from ..share.bundle_dialogs import ask_bundle_to_open, ask_bundle_to_save
-from ..table_model import ArrowTableModel
+from ..table_model import ArrowTableModel, replace_model
 from ..widgets.svg_view import SvgChart
 
 
@@ -274,7 +274,8 @@ class ResultTab(QWidget):
     def show_result(self, result) -> None:
         self.result = result
         # Names only: Arrow types ("large_string") mean nothing to a reader of the result.
-        self.table.setModel(ArrowTableModel(result.frame(), show_types=False))
+        replace_model(self.table, ArrowTableModel(result.frame(), show_types=False,
+                                                  parent=self.table))
         self.table.resizeColumnsToContents()
         self.chart.set_svg(he.result_chart(result))
         self.provenance.setPlainText("\n".join(he.provenance_lines(result)))

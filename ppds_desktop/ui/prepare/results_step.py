@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from ...core.report.figures import (class_sizes_before_after, column_histogram,
                                     risk_before_after)
-from ..table_model import ArrowTableModel
+from ..table_model import ArrowTableModel, replace_model
 from ..widgets.svg_view import SvgChart
 
 PREVIEW_ROWS = 200
@@ -189,10 +189,10 @@ class ResultsStep(QWidget):
             f"Measured on the output: {achieved or _no_model(rep)}{verdict}. "
             f"Highest re-identification risk {_pct(b['prosecutor_max'])} → "
             f"{_pct(a['prosecutor_max'])}.")
-        self.before_view.setModel(ArrowTableModel(original.head(PREVIEW_ROWS), parent=self,
-                                                  show_types=False))
-        self.after_view.setModel(ArrowTableModel(outcome.data.head(PREVIEW_ROWS), parent=self,
-                                                 show_types=False))
+        replace_model(self.before_view, ArrowTableModel(original.head(PREVIEW_ROWS), parent=self,
+                                                        show_types=False))
+        replace_model(self.after_view, ArrowTableModel(outcome.data.head(PREVIEW_ROWS),
+                                                       parent=self, show_types=False))
         for view in (self.before_view, self.after_view):   # headers readable, not clipped
             view.resizeColumnsToContents()
             for c in range(view.model().columnCount()):
