@@ -168,6 +168,14 @@ def test_vault_dataset_save_release_and_pseudonym_lookup(tmp_path, vault_path, m
         v.lock()
 
 
+def test_html_report_alone_is_a_destination(tmp_path, sample_csv, capsys):
+    html = tmp_path / "only.html"
+    assert main(["anonymize", str(sample_csv), "--preset", "hipaa", "--html", str(html)]) == 0
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--preset", "hipaa"])
+    assert "nothing to write" in err and "--html" in err
+
+
 def _fails(capsys, argv) -> str:
     """The command exits 1 with one ``ppds: error:`` line on stderr; returns that line."""
     assert main(argv) == 1

@@ -284,6 +284,29 @@ def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
     assert anonymity.k_anonymity(data, ["Age", "Gender"]) >= 3
 
 
+def test_going_back_to_a_loaded_recipe_file_shows_the_file_again(qtbot, wizard, tmp_path):
+    from ppds_desktop.core.recipe import new_recipe, dumps
+
+    path = tmp_path / "r.json"
+    path.write_text(dumps(new_recipe(name="from file", columns={
+        "Name": {"role": "identifier", "action": {"type": "mask", "keep_first": 1}},
+        "Age": {"role": "quasi_identifier"}, "Gender": {"role": "quasi_identifier"}},
+        privacy={"k": 3})))
+    w = wizard
+    choose_dataset(qtbot, w)
+    w.load_recipe(path)
+    click(qtbot, w.next_button)
+    row = w.columns_step.row_of("Name")
+    actions = w.columns_step.table.cellWidget(row, 2)
+    actions.setCurrentIndex(actions.findData("drop"))
+    click(qtbot, w.next_button)                     # the edit goes into the wizard's recipe
+    assert w.state.recipe["columns"]["Name"]["action"]["type"] == "drop"
+    click(qtbot, w.back_button)
+    click(qtbot, w.back_button)
+    click(qtbot, w.next_button)                     # the file again, not the edited copy
+    assert w.columns_step.table.cellWidget(row, 2).currentData() == "mask"
+
+
 def test_keyboard_access_and_plain_language_help(qtbot, wizard):
     w = wizard
     for button in (w.back_button, w.next_button, w.save_button, w.export_button,

@@ -195,3 +195,16 @@ def test_output_satisfies_the_reported_model(args):
     assert rep["model"]["satisfied"] in (True, None)
     if "id" in data.columns:
         assert not set(data["id"]) & set(df["id"])     # identifiers never survive
+
+
+def test_relative_hierarchy_file_of_a_fixed_level_is_found_beside_the_recipe(tmp_path,
+                                                                            monkeypatch):
+    """A fixed-level generalisation reads its hierarchy file from the recipe's folder, as the
+    searched columns do, not from wherever the program was started."""
+    df = pd.DataFrame({"sex": ["F", "M", "F", "M"], "n": [1, 2, 3, 4]})
+    (tmp_path / "sex.csv").write_text("F;person\nM;person\n", encoding="utf-8")
+    recipe = new_recipe(columns={"sex": {"role": "quasi_identifier", "action": {
+        "type": "generalize", "level": 1, "hierarchy": {"kind": "file", "file": "sex.csv"}}}})
+    monkeypatch.chdir(tmp_path.parent)              # not the recipe's folder
+    out = run_recipe(df, recipe, base_dir=tmp_path)
+    assert out.data["sex"].tolist() == ["person"] * 4

@@ -24,6 +24,12 @@ def test_strong_passphrases_are_accepted(strong):
     assert result.acceptable and result.bits >= MIN_BITS
 
 
+def test_characters_that_lengthen_when_lower_cased_are_estimated():
+    # "İ".lower() is two characters; the weak spans must still index the text typed
+    result = estimate("İİxyzabcdİ")
+    assert result.bits > 0 and result.hints   # "abcd" is still found as a run
+
+
 def test_words_are_costed_per_word_not_per_letter():
     # 28 lowercase letters would be ~130 bits per character; four words are ~48
     assert 40 <= estimate("correct horse battery staple").bits <= 60

@@ -259,9 +259,9 @@ def run_anonymize(args) -> int:
     from ..core.report import render_html
     from ..services import release as svc
 
-    if not (args.output or args.save_release or args.save_recipe or args.report):
-        raise InputError("nothing to write: give -o OUTPUT, --save-release, --report or "
-                         "--save-recipe")
+    if not (args.output or args.save_release or args.save_recipe or args.report or args.html):
+        raise InputError("nothing to write: give -o OUTPUT, --save-release, --report, --html "
+                         "or --save-recipe")
     check_destinations(args.output, args.report, args.html, args.save_recipe)
     pre = R.load(args.recipe) if args.recipe else None
     vault = _open_if(args, _needs_vault(args, pre),

@@ -63,7 +63,9 @@ def _pool_size(text: str) -> int:
 
 def _weak_spans(text: str) -> list[tuple[int, int]]:
     """Index ranges covered by common words, repeats (aaa) or runs (abcd, 4321, qwer)."""
-    low = text.lower()
+    # Lower-cased character by character, keeping one character per character ("İ".lower()
+    # is two), so the spans index ``text`` itself.
+    low = "".join(c.lower()[:1] for c in text)
     unleet = low.translate(_LEET)  # same length, so spans line up with ``text``
     spans = []
     for word in _COMMON:

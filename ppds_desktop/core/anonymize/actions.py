@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -52,10 +53,12 @@ def _field(col: str) -> str:
 
 
 def apply_actions(df: pd.DataFrame, columns: dict[str, dict], keys: KeyRing, *,
+                  base_dir: Path | None = None,
                   task: TaskState | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """``columns``: ``recipe.column_actions(recipe)``. Returns the transformed table (dropped
     columns removed, ``generalize`` without a fixed level left for the search) and a log with
-    one entry per column saying what was done."""
+    one entry per column saying what was done. ``base_dir``: where relative hierarchy files
+    are found (the recipe's folder), as for the searched columns."""
     task = ensure_task(task)
     out = df.copy()
     log: list[dict] = []
@@ -109,7 +112,8 @@ def apply_actions(df: pd.DataFrame, columns: dict[str, dict], keys: KeyRing, *,
         elif t == "generalize":
             if "level" not in act:
                 continue                 # searched by the engine
-            h = build_hierarchy(act.get("hierarchy", {"kind": "auto"}), values, column=col)
+            h = build_hierarchy(act.get("hierarchy", {"kind": "auto"}), values, column=col,
+                                base_dir=base_dir)
             if act["level"] >= h.height:
                 raise RecipeError(f"level {act['level']} is beyond the hierarchy's top "
                                   f"(levels 0-{h.height - 1})", field=_field(col) + ".level")

@@ -212,7 +212,7 @@ def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
     keys = keys if keys is not None else KeyRing()
     actions = document.column_actions(recipe)
     task.report(0.0, "Applying column actions")
-    acted, log = apply_actions(df, actions, keys, task=task.sub(0.0, 0.15))
+    acted, log = apply_actions(df, actions, keys, base_dir=base_dir, task=task.sub(0.0, 0.15))
     released, gen = generalize(acted, recipe, base_dir=base_dir, task=task.sub(0.15, 0.75))
     sections, files, states = {}, {}, {}
     for name, span in zip(SECTION_ORDER, ((0.75, 0.85), (0.85, 0.92))):

@@ -280,7 +280,7 @@ class PrepareWizard(QWidget):
 
     def _enter_preset(self) -> None:
         if self._recipe_file is not None:
-            self.state.recipe = self._recipe_file
+            self.state.recipe = copy.deepcopy(self._recipe_file)   # edits stay out of it
             R.check_columns(self.state.recipe, list(self.state.frame.columns))
         else:
             self.state.recipe = make_preset(self.preset(), list(self.state.frame.columns),
