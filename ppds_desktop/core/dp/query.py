@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..query_syntax import MISSING_LABEL, column_name, load_json_query
+from ..query_syntax import category_codes, column_name, load_json_query
 from .accounting import GAUSSIAN, LAPLACE, NOISES, Cost, privacy_parameter
 from .grid import Grid, guess_bounds
 from .mechanisms import add_noise, quantile_index, quantile_rank_error
@@ -239,19 +239,14 @@ def _grouping(df, col, opts, warnings, notes, bins=10):
         labels = [f"[{edges[i]:g}, {edges[i + 1]:g}" + ("]" if i == bins - 1 else ")")
                   for i in range(bins)]
         return codes.astype(np.int64), labels
-    values = s.astype("string").fillna(MISSING_LABEL)
+    domain, codes = category_codes(s, opts.domains.get(col), col)
     if col in opts.domains:
-        domain = [str(v) for v in opts.domains[col]]
-        if len(set(domain)) != len(domain):
-            raise InputError(f"the declared categories of {col} contain duplicates")
         notes.append(f"Rows whose {col} is not one of the {len(domain)} declared categories are "
                      f"not counted.")
     else:
-        domain = sorted(values.unique().tolist())
         warnings.append(f"The categories of {col} were taken from the data: the list of "
                         f"categories that occur is not protected. Declare them to avoid this "
                         f"(CLI: --domain \"{col}=A|B|C\").")
-    codes = pd.Index(domain).get_indexer(values.astype(object)).astype(np.int64)
     return codes, domain
 
 

@@ -23,26 +23,19 @@ from ..dp.accounting import privacy_parameter
 from ..dp.rng import Rng, default_rng, random_unit_floats
 from ..dp.samplers import bernoulli_exp, uniform_below
 from ..errors import InputError
-from ..query_syntax import MISSING_LABEL
+from ..query_syntax import category_codes
 
 
 def _categories(series: pd.Series, declared, method: str) -> tuple[list[str], np.ndarray, bool]:
     """The categories to randomise over, each row's code among them, and whether the categories
     were read off the data (missing values are a category of their own)."""
-    labels = series.astype("string").fillna(MISSING_LABEL)
-    if declared:
-        cats = [str(v) for v in declared]
-        if len(set(cats)) != len(cats):
-            raise InputError(f"the declared categories of {series.name!r} contain duplicates")
-    else:
-        cats = sorted(labels.unique().tolist())
+    cats, codes = category_codes(series, declared or None, series.name)
     if len(cats) < 2:
         raise InputError(f"{method} on {series.name!r} needs at least 2 categories")
-    codes = pd.Index(cats).get_indexer(labels.astype(object))
     if (codes < 0).any():
         raise InputError(f"column {series.name!r} has values outside its declared categories",
                          hint="add them to the categories, or recode them first")
-    return cats, codes.astype(np.int64), not declared
+    return cats, codes, not declared
 
 
 def keep_probability(k: int, epsilon: float) -> float:
