@@ -1,12 +1,12 @@
 """Benchmark of the generalization engine against ARX's published figures, plus a scale run.
 
-Adult (``../shared/data/adult``, ARX's setup: 8 quasi-identifiers, occupation sensitive), five
+Adult (``tests/data/adult``, ARX's setup: 8 quasi-identifiers, occupation sensitive), five
 scenarios: k=5 with 0 %, 5 %, 10 % suppression; k=5 + 0.2-closeness of occupation
 (hierarchical and equal distance) with 5 %. For each: levels, suppressed rows, classes, Loss,
 granularity, nodes checked, engine time (median of warm runs of ``search``, wall and CPU),
 and whole-process time of a fresh ``python benchmarks/bench_adult.py --scenario NAME``
-(interpreter start, imports, reading the CSVs, search), next to ARX 3.9.2's figures from the
-data README.
+(interpreter start, imports, reading the CSVs, search), next to ARX 3.9.2's published figures
+(``ARX`` below).
 
 Scale: 1,000,000 synthetic admissions (``core.sample.generate_admissions``) with 8
 quasi-identifiers whose hierarchies come from our builders (age intervals 5/10/20, sex, ZIP
@@ -32,11 +32,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ADULT = ROOT.parent / "shared" / "data" / "adult"
+ADULT = ROOT / "tests" / "data" / "adult"
 ORDER = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass",
          "salary-class"]
 
-# ARX 3.9.2 (Flash, Loss), from ../shared/data/adult/README.md; levels in ORDER.
+# ARX 3.9.2 (Flash, objective Loss, 2-core machine); levels in ORDER.
 ARX = {
     "k5_supp0": {"levels": [0, 4, 1, 2, 3, 2, 0, 0], "suppressed": 0, "classes": 26,
                  "loss": 0.542, "granularity": 0.291, "warm_ms": 235},

@@ -13,7 +13,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_ADULT = REPO_ROOT.parent / "shared" / "data" / "adult"
+ADULT_DATA = REPO_ROOT / "tests" / "data" / "adult"
 PASSPHRASE = "test passphrase 123"
 
 

@@ -22,7 +22,7 @@ from ppds_desktop.core.anonymize.search import apply, search
 from ppds_desktop.core.errors import Cancelled, InputError, PrivacyModelError
 from ppds_desktop.core.progress import TaskState
 
-from conftest import SHARED_ADULT
+from conftest import ADULT_DATA
 
 ORDER = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass",
          "salary-class"]
@@ -30,14 +30,14 @@ ORDER = ["sex", "age", "race", "marital-status", "education", "native-country", 
 
 @pytest.fixture(scope="module")
 def adult():
-    df = pd.read_csv(SHARED_ADULT / "adult.csv", sep=";")
-    qis = {c: Hierarchy.read_csv(SHARED_ADULT / f"adult_hierarchy_{c}.csv", name=c) for c in ORDER}
-    occupation = Hierarchy.read_csv(SHARED_ADULT / "adult_hierarchy_occupation.csv",
+    df = pd.read_csv(ADULT_DATA / "adult.csv", sep=";")
+    qis = {c: Hierarchy.read_csv(ADULT_DATA / f"adult_hierarchy_{c}.csv", name=c) for c in ORDER}
+    occupation = Hierarchy.read_csv(ADULT_DATA / "adult_hierarchy_occupation.csv",
                                     name="occupation")
     return df, qis, occupation
 
 
-# The README's ARX 3.9.2 results: levels, suppressed rows, classes, Loss, granularity.
+# ARX 3.9.2's published results on adult: levels, suppressed rows, classes, Loss, granularity.
 ARX = {
     "k5_0": ([0, 4, 1, 2, 3, 2, 0, 0], 0, 26, 0.542, 0.291),
     "k5_5": ([0, 3, 0, 0, 2, 1, 1, 0], 1346, 397, 0.170, 0.799),

@@ -12,11 +12,11 @@ from ppds_desktop.core.anonymize.hierarchy import (
     Hierarchy, build_categories, build_dates, build_intervals, build_redaction)
 from ppds_desktop.core.errors import InputError
 
-from conftest import SHARED_ADULT
+from conftest import ADULT_DATA
 
 
 def test_arx_file_round_trip_keeps_every_row():
-    path = SHARED_ADULT / "adult_hierarchy_education.csv"
+    path = ADULT_DATA / "adult_hierarchy_education.csv"
     h = Hierarchy.read_csv(path, name="education")
     assert h.height == 4 and len(h.leaves) == 16
     again = Hierarchy.read_csv(h.to_csv(), name="education")
@@ -25,7 +25,7 @@ def test_arx_file_round_trip_keeps_every_row():
 
 
 def test_levels_are_integer_mappings_with_arx_domain_shares():
-    h = Hierarchy.read_csv(SHARED_ADULT / "adult_hierarchy_marital-status.csv")
+    h = Hierarchy.read_csv(ADULT_DATA / "adult_hierarchy_marital-status.csv")
     leaves = h.leaves
     spouse_present = [i for i, v in enumerate(leaves)
                       if v in ("Married-civ-spouse", "Married-AF-spouse")]
@@ -38,7 +38,7 @@ def test_levels_are_integer_mappings_with_arx_domain_shares():
 
 
 def test_generalize_and_encode_integers_read_as_numbers():
-    h = Hierarchy.read_csv(SHARED_ADULT / "adult_hierarchy_age.csv", name="age")
+    h = Hierarchy.read_csv(ADULT_DATA / "adult_hierarchy_age.csv", name="age")
     ages = pd.Series([39, 50, 17, 90])
     # labels as written in ARX's file (which puts 50 in "45-49")
     assert h.generalize(ages, 1).tolist() == ["35-39", "45-49", "15-19", "85-89"]
@@ -47,7 +47,7 @@ def test_generalize_and_encode_integers_read_as_numbers():
 
 
 def test_unknown_values_are_counted_never_shown():
-    h = Hierarchy.read_csv(SHARED_ADULT / "adult_hierarchy_sex.csv", name="sex")
+    h = Hierarchy.read_csv(ADULT_DATA / "adult_hierarchy_sex.csv", name="sex")
     with pytest.raises(InputError) as err:
         h.encode(pd.Series(["Male", "Secretvalue", "Secretvalue"]), column="sex")
     msg = str(err.value)
