@@ -53,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("export", help="export a stored dataset to .csv, .xlsx or .parquet")
     p.add_argument("dataset", help="dataset name or uid")
     p.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+    p.add_argument("--allow-identifiers", action="store_true",
+                   help="export data that still has direct identifiers (names, SSNs...) as "
+                        "they are")
+    p.add_argument("--accept-risk", action="store_true",
+                   help="export a release that can still identify people (recorded in the "
+                        "vault's audit log)")
     add_vault_option(p)
     p.set_defaults(func=cmd_export)
 
@@ -145,6 +151,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         out = datasets.export_dataset(vault, args.dataset, args.output,
+                                      allow_identifiers=args.allow_identifiers,
+                                      accept_risk=args.accept_risk,
                                       task=progress_task("Exporting"))
     print(f"Exported {args.dataset!r} to {out}.", file=sys.stderr)
     return 0

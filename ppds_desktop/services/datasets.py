@@ -20,6 +20,7 @@ from ..core.progress import TaskState, ensure_task
 from ..core.schema import DatasetProfile, profile_table, start_profile
 from ..core.vault import ColumnRole, DatasetInfo
 from ..core.vault.datasets import check_role
+from . import disclosure
 
 FILE_LIMIT_SETTING = "import.max_file_bytes"
 FIELD_LIMIT_SETTING = "import.max_field_bytes"
@@ -163,19 +164,31 @@ def store_read(vault, result: ReadResult, name: str | None = None,
     return info
 
 
-def export_dataset(vault, ref, dest, fmt: str | None = None,
-                   task: TaskState | None = None) -> Path:
+def export_dataset(vault, ref, dest, fmt: str | None = None, *, allow_identifiers: bool = False,
+                   accept_risk: bool = False, task: TaskState | None = None) -> Path:
     """Write a stored dataset to ``dest`` (CSV, .xlsx or Parquet by extension, or ``fmt``).
 
+    The rules of sealing apply (:mod:`.disclosure`): data with direct identifiers needs
+    ``allow_identifiers``, a release that can still identify people needs ``accept_risk``.
     The file appears whole or not at all; text cells that a spreadsheet would run as formulas
     are escaped (see :mod:`ppds_desktop.core.io.writer`). The export is audited.
     """
     task = ensure_task(task)
     info = vault.dataset_info(ref)
+    identifiers = disclosure.check_identifiers(vault, info.name,
+                                               allow_identifiers=allow_identifiers,
+                                               doing="exporting it would write")
+    risky = disclosure.saved_release_verdict(vault, info.name) if info.kind == "release" else None
+    if risky is not None:
+        disclosure.require_risk_accepted(*risky, accept_risk=accept_risk)
     table = vault.load_arrow(info.id, task=task.sub(0.0, 0.4))
     out = write_table(table, Path(dest), fmt=fmt, task=task.sub(0.4, 1.0))
-    vault.audit("dataset.exported", dataset=info.name, uid=info.uid, file=out.name,
-                format=fmt or out.suffix.lstrip(".").lower(), rows=info.n_rows)
+    with vault.transaction():
+        if risky is not None:
+            disclosure.audit_risk_accepted(vault, *risky, doing="exported")
+        vault.audit("dataset.exported", dataset=info.name, uid=info.uid, file=out.name,
+                    format=fmt or out.suffix.lstrip(".").lower(), rows=info.n_rows,
+                    identifiers=identifiers)
     return out
 
 
