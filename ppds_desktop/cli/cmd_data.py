@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--role", action="append", default=[], metavar="COLUMN=ROLE",
                    help=f"set a column's role instead of the suggestion ({', '.join(ROLES)}); "
                         "repeatable")
+    p.add_argument("--yes", action="store_true",
+                   help="import into the public demo vault even though the file is not the "
+                        "bundled sample")
     add_vault_option(p)
     p.set_defaults(func=cmd_import)
 
@@ -89,7 +92,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     roles = dict(parse_pairs(args.role, "role", key="COLUMN", value="ROLE"))
     with open_vault(args) as vault:
         info = datasets.import_file(vault, args.file, name=args.name, options=options, roles=roles,
-                                    task=progress_task("Importing"))
+                                    demo_confirmed=args.yes, task=progress_task("Importing"))
         print(f"Imported {info.name!r}: {info.n_rows:,} rows, {info.n_cols} columns.")
         for column, role in vault.roles(info.id).items():
             print(f"  {column:<24} {role.role:<17} {role.reason}")

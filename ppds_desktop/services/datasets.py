@@ -21,6 +21,7 @@ from ..core.schema import DatasetProfile, profile_table, start_profile
 from ..core.vault import ColumnRole, DatasetInfo
 from ..core.vault.datasets import check_role
 from . import disclosure
+from .demo import check_demo_import
 
 FILE_LIMIT_SETTING = "import.max_file_bytes"
 FIELD_LIMIT_SETTING = "import.max_field_bytes"
@@ -117,11 +118,13 @@ def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> di
 
 
 def import_file(vault, path, name: str | None = None, options: ParseOptions | None = None,
-                roles: Mapping[str, str] | None = None, task: TaskState | None = None) -> DatasetInfo:
+                roles: Mapping[str, str] | None = None, *, demo_confirmed: bool = False,
+                task: TaskState | None = None) -> DatasetInfo:
     """Read, profile and store a file as a new dataset, all or nothing.
 
     ``roles`` (column → role) override the suggested roles; suggestions are stored unconfirmed
-    with their reason so the user can review them later.
+    with their reason so the user can review them later. The public demo vault takes only the
+    bundled sample unless ``demo_confirmed`` (see :mod:`.demo`).
 
     The profile is computed on the other CPUs while this thread writes the data (both are
     mostly C++ work, which releases the GIL); once the data is written, this thread profiles
@@ -130,16 +133,21 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
     same transaction; after a failed or cancelled store, its queued columns are dropped.
     """
     task = ensure_task(task)
-    result = read_table(Path(path), options, read_limits(vault), task.sub(0.0, 0.45))
-    return store_read(vault, result, name=name, roles=roles, task=task.sub(0.45, 1.0))
+    path = Path(path)
+    if path.is_file():                     # refused before the long read, not after it
+        check_demo_import(vault, path.name, path.stat().st_size, confirmed=demo_confirmed)
+    result = read_table(path, options, read_limits(vault), task.sub(0.0, 0.45))
+    return store_read(vault, result, name=name, roles=roles, demo_confirmed=demo_confirmed,
+                      task=task.sub(0.45, 1.0))
 
 
 def store_read(vault, result: ReadResult, name: str | None = None,
                roles: Mapping[str, str] | None = None, profile: DatasetProfile | None = None,
-               task: TaskState | None = None) -> DatasetInfo:
+               *, demo_confirmed: bool = False, task: TaskState | None = None) -> DatasetInfo:
     """Store a file already read (and, if ``profile`` is given, already profiled) as a new
     dataset, all or nothing; see :func:`import_file`."""
     task = ensure_task(task)
+    check_demo_import(vault, result.file_name, result.file_bytes, confirmed=demo_confirmed)
     _check_roles(result.table.column_names, roles)
     source = {"file": result.file_name, "format": result.format, "bytes": result.file_bytes,
               "options": result.options.to_dict(), "date_formats": result.date_formats}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from ..core.errors import VaultLocked
+from ..services.demo import is_demo_vault
 from .worker import TaskRunner
 
 AUTO_LOCK_SETTING = "ui.auto_lock_minutes"
@@ -50,6 +51,7 @@ class AppSession(QObject):
         self._vault = vault
         self.vault_path = vault_path if vault_path is not None else getattr(vault, "path", None)
         self.current_dataset: str | None = None
+        self.is_demo = is_demo_vault(vault)       # the public demo vault: every screen says so
         self.runner = TaskRunner(self)
         self._runners: list[TaskRunner] = [self.runner]
         self._lock_pending = False

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListW
                                QListWidgetItem, QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
 from ...services import disclosure, sharing
+from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
 from .bundle_dialogs import ask_bundle_to_save
@@ -182,6 +183,8 @@ class ShareWizard(QWizard):
         self.summary_page = _SummaryPage(self)
         for page in (self.source_page, self.recipients_page, self.summary_page):
             self.addPage(page)
+        if session.is_demo:
+            add_demo_banner(self)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Seal and save")
 
     def accept(self) -> None:
