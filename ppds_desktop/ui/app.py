@@ -146,7 +146,9 @@ class AppController(QObject):
         if not self._quitting:
             self.show_unlock(note=DEMO_NOTE if self.demo else "",
                              prefill=DEMO_PASSPHRASE if self.demo else "")
-            self.unlock_window.status.setText("The vault was locked.")
+            reason = session.lock_reason if session is not None else ""
+            self.unlock_window.status.setText(f"The vault was locked because {reason}."
+                                              if reason else "The vault was locked.")
         if window is not None:
             window.closed.disconnect(self._on_main_closed)
             window.close()

@@ -11,7 +11,7 @@ from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from ..core.errors import PPDSError
@@ -19,6 +19,7 @@ from ..services import vault_ops
 from .errors import show_error
 from .session import AUTO_LOCK_RANGE, AppSession
 from .widgets.passphrase import PassphraseFields
+from .widgets.secret_field import SecretField
 from .worker import TaskRunner
 
 
@@ -133,9 +134,9 @@ class ChangePassphraseDialog(QDialog):
         self.setWindowTitle("Change the passphrase")
         self.session = session
         self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
-        self.old = QLineEdit()
+        self.old_field = SecretField(name="Current passphrase")
+        self.old = self.old_field.edit
         self.old.setObjectName("oldPassphrase")
-        self.old.setEchoMode(QLineEdit.EchoMode.Password)
         self.fields = PassphraseFields(self, label="&New passphrase:")
         self.error = QLabel()
         self.error.setObjectName("error")
@@ -147,7 +148,7 @@ class ChangePassphraseDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("&Current passphrase:", self.old)
+        form.addRow("&Current passphrase:", self.old_field)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.fields)
