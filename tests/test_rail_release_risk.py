@@ -173,3 +173,16 @@ def test_wizard_banner_blocks_saving_until_acknowledged_then_fix_makes_it_safe(q
     assert not banner.isVisible() and w.save_button.isEnabled()
     assert w.release_name.text() == "Sample admissions – de-identified"
     assert w.state.recipe["privacy"]["k"] == 5
+
+
+def test_settings_page_sets_the_threshold(qtbot, vault):
+    from ppds_desktop.ui.session import AppSession
+    from ppds_desktop.ui.settings_page import SettingsPage
+
+    page = SettingsPage(AppSession(vault))
+    qtbot.addWidget(page)
+    assert page.risk_limit.value() == 20
+    page.risk_limit.setValue(10)
+    page.save_risk_limit()
+    assert disclosure.risk_threshold(vault) == 0.1
+    assert vault.audit_entries()[-1].action == "settings.risk_threshold"

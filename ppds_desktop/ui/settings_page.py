@@ -1,6 +1,8 @@
 """The Settings page: preferences stored in the vault itself (so they travel with a backup).
 
-Only settings that something reads live here: the auto-lock idle time (read by ``AppSession``).
+Only settings that something reads live here: the auto-lock idle time (read by ``AppSession``)
+and the highest re-identification risk a release may keep without a confirmation (read by
+``services/disclosure``).
 Then the vault's own actions — change the passphrase, write an encrypted backup (both
 ``services/vault_ops``, on the worker) — and read-only facts about it.
 """
@@ -15,7 +17,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
                                QWidget)
 
 from ..core.errors import PPDSError
-from ..services import vault_ops
+from ..services import disclosure, vault_ops
 from .errors import show_error
 from .session import AUTO_LOCK_RANGE, AppSession
 from .widgets.passphrase import PassphraseFields
@@ -63,6 +65,25 @@ class SettingsPage(QWidget):
         form.addRow("Vault:", actions)
         form.addRow("", self.action_result)
 
+        self.risk_limit = QSpinBox()
+        self.risk_limit.setObjectName("riskThreshold")
+        self.risk_limit.setRange(1, 100)
+        self.risk_limit.setSuffix(" %")
+        self.risk_limit.setValue(round(100 * disclosure.risk_threshold(session.vault)))
+        self.risk_limit.setAccessibleName("Highest re-identification risk allowed")
+        self.risk_limit.setToolTip("A release whose most exposed record has a higher chance of "
+                                   "being re-identified (or that meets no privacy model) needs "
+                                   "an explicit confirmation before it is saved, exported or "
+                                   "shared. 20 % means every person hides among at least 5.")
+        self.risk_limit.editingFinished.connect(self.save_risk_limit)
+        self.risk_saved = QLabel("Above it, saving or sharing a release needs a confirmation.")
+        self.risk_saved.setObjectName("hint")
+        releases = QGroupBox("Releases")
+        release_form = QFormLayout(releases)
+        release_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        release_form.addRow("Highest &re-identification risk allowed:", self.risk_limit)
+        release_form.addRow("", self.risk_saved)
+
         self.facts = QLabel()
         self.facts.setWordWrap(True)
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -74,6 +95,7 @@ class SettingsPage(QWidget):
         layout.setContentsMargins(16, 14, 16, 12)
         layout.addWidget(title)
         layout.addWidget(security)
+        layout.addWidget(releases)
         layout.addWidget(about)
         layout.addStretch(1)
         # the facts are read by showEvent, each time the page is shown
@@ -84,6 +106,13 @@ class SettingsPage(QWidget):
             return
         self.session.set_auto_lock_minutes(minutes)
         self.saved.setText(f"Saved: the vault locks after {minutes} idle minutes.")
+
+    def save_risk_limit(self) -> None:
+        percent = self.risk_limit.value()
+        if percent == round(100 * disclosure.risk_threshold(self.session.vault)):
+            return
+        disclosure.set_risk_threshold(self.session.vault, percent / 100)
+        self.risk_saved.setText(f"Saved: releases above {percent} % need a confirmation.")
 
     def refresh_facts(self) -> None:
         info = vault_ops.vault_info(self.session.vault)
