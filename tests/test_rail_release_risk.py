@@ -4,7 +4,6 @@ the vault's threshold, is named for what it is and goes nowhere without an ackno
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from conftest import PASSPHRASE
 from PySide6.QtCore import Qt

@@ -25,6 +25,19 @@ from .widgets.secret_field import SecretField
 from .worker import TaskRunner
 
 
+def _setting_box(name: str, bounds: tuple[int, int], suffix: str, value: int, tooltip: str,
+                 on_done) -> QSpinBox:
+    """A spin box for one vault setting, saved when editing finishes."""
+    box = QSpinBox()
+    box.setObjectName(name)
+    box.setRange(*bounds)
+    box.setSuffix(suffix)
+    box.setValue(value)
+    box.setToolTip(tooltip)
+    box.editingFinished.connect(on_done)
+    return box
+
+
 class SettingsPage(QWidget):
     def __init__(self, session: AppSession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -32,21 +45,29 @@ class SettingsPage(QWidget):
         title = QLabel("Settings")
         title.setObjectName("pageTitle")
 
-        self.auto_lock = QSpinBox()
-        self.auto_lock.setObjectName("autoLockMinutes")
-        self.auto_lock.setRange(*AUTO_LOCK_RANGE)
-        self.auto_lock.setSuffix(" min")
-        self.auto_lock.setValue(session.auto_lock_minutes)
-        self.auto_lock.setToolTip("Lock the vault after this long without mouse or keyboard use "
-                                  "in the app. Unlocking needs the passphrase again.")
-        self.auto_lock.editingFinished.connect(self.save)
+        self.auto_lock = _setting_box(
+            "autoLockMinutes", AUTO_LOCK_RANGE, " min", session.auto_lock_minutes,
+            "Lock the vault after this long without mouse or keyboard use in the app. "
+            "Unlocking needs the passphrase again.", self.save)
         self.saved = QLabel("Idle means no mouse or keyboard use in PPDS Desktop.")
         self.saved.setObjectName("hint")
+        self.risk_limit = _setting_box(
+            "riskThreshold", (1, 100), " %", round(100 * disclosure.risk_threshold(session.vault)),
+            "A release whose most exposed record has a higher chance of being re-identified (or "
+            "that meets no privacy model) needs an explicit confirmation before it is saved, "
+            "exported or shared. 20 % means every person hides among at least 5.",
+            self.save_risk_limit)
+        self.risk_limit.setAccessibleName("Highest re-identification risk allowed")
+        self.risk_saved = QLabel("Above it, saving or sharing a release needs a confirmation.")
+        self.risk_saved.setObjectName("hint")
         security = QGroupBox("Security")
         form = QFormLayout(security)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("&Auto-lock after:", self.auto_lock)
         form.addRow("", self.saved)
+        form.addRow("Highest &re-identification risk\nof a release without confirmation:",
+                    self.risk_limit)
+        form.addRow("", self.risk_saved)
         self.passphrase_button = QPushButton("C&hange passphrase…")
         self.passphrase_button.setToolTip("Re-wrap the vault key under a new passphrase; the "
                                           "recovery key stays valid")
@@ -65,25 +86,6 @@ class SettingsPage(QWidget):
         form.addRow("Vault:", actions)
         form.addRow("", self.action_result)
 
-        self.risk_limit = QSpinBox()
-        self.risk_limit.setObjectName("riskThreshold")
-        self.risk_limit.setRange(1, 100)
-        self.risk_limit.setSuffix(" %")
-        self.risk_limit.setValue(round(100 * disclosure.risk_threshold(session.vault)))
-        self.risk_limit.setAccessibleName("Highest re-identification risk allowed")
-        self.risk_limit.setToolTip("A release whose most exposed record has a higher chance of "
-                                   "being re-identified (or that meets no privacy model) needs "
-                                   "an explicit confirmation before it is saved, exported or "
-                                   "shared. 20 % means every person hides among at least 5.")
-        self.risk_limit.editingFinished.connect(self.save_risk_limit)
-        self.risk_saved = QLabel("Above it, saving or sharing a release needs a confirmation.")
-        self.risk_saved.setObjectName("hint")
-        releases = QGroupBox("Releases")
-        release_form = QFormLayout(releases)
-        release_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        release_form.addRow("Highest &re-identification risk allowed:", self.risk_limit)
-        release_form.addRow("", self.risk_saved)
-
         self.facts = QLabel()
         self.facts.setWordWrap(True)
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -95,7 +97,6 @@ class SettingsPage(QWidget):
         layout.setContentsMargins(16, 14, 16, 12)
         layout.addWidget(title)
         layout.addWidget(security)
-        layout.addWidget(releases)
         layout.addWidget(about)
         layout.addStretch(1)
         # the facts are read by showEvent, each time the page is shown
