@@ -185,3 +185,38 @@ def test_settings_page_sets_the_threshold(qtbot, vault):
     page.save_risk_limit()
     assert disclosure.risk_threshold(vault) == 0.1
     assert vault.audit_entries()[-1].action == "settings.risk_threshold"
+
+
+def test_share_wizard_asks_before_sealing_a_risky_release(qtbot, tmp_path, vault, sample):
+    from PySide6.QtWidgets import QWizard
+
+    from ppds_desktop.core.vault import Vault
+    from ppds_desktop.services import sharing
+    from ppds_desktop.ui.session import AppSession
+    from ppds_desktop.ui.share.share_wizard import ShareWizard
+
+    svc.save_release(vault, _preset_run(vault, sample, HIPAA), "risky", accept_risk=True)
+    sharing.init_identity(vault, "Alice")
+    bob, _ = Vault.create(tmp_path / "bob" / "b.vault", PASSPHRASE)
+    try:
+        sharing.init_identity(bob, "Bob")
+        sharing.export_identity_card(bob, tmp_path / "bob.ppdsid")
+    finally:
+        bob.lock()
+    sharing.import_contact_card(vault, tmp_path / "bob.ppdsid")
+    wizard = ShareWizard(AppSession(vault))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.source_page.select("risky")
+    wizard.next()
+    wizard.recipients_page.allow_unverified.setChecked(True)
+    wizard.recipients_page.check("Bob")
+    wizard.next()
+    page = wizard.summary_page
+    page.path.setText(str(tmp_path / "risky.ppdsb"))
+    assert "can still identify people" in page.risk.text() and not page.isComplete()
+    page.accept_risk.setChecked(True)
+    assert page.isComplete()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=10_000)
+    assert [e.details["done"] for e in _accepted(vault)] == ["saved", "sealed"]
