@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import PASSPHRASE
-from ppds_desktop.core.errors import BundleError
+from ppds_desktop.core.errors import BundleError, ConfirmationNeeded
 from ppds_desktop.services import sharing
 
 
@@ -246,7 +246,7 @@ def test_dataset_with_direct_identifiers_needs_explicit_consent(tmp_path, pair, 
     alice.put_dataset("raw", pd.DataFrame({"Name": ["Ann", "Bo"], "Age": [40, 50]}),
                       roles={"Name": "identifier", "Age": "quasi_identifier"})
     out = tmp_path / "raw.ppdsb"
-    with pytest.raises(BundleError, match=r"direct identifiers \(Name\)"):
+    with pytest.raises(ConfirmationNeeded, match=r"direct identifiers \(Name\)"):
         sharing.seal_for_contacts(alice, "raw", ["Bob"], out)
     assert not list(tmp_path.glob("raw.ppdsb*"))
     a_path = str(alice.path)
@@ -281,7 +281,7 @@ def test_release_that_kept_identifiers_needs_explicit_consent(tmp_path, pair):
     assert sharing.identifier_columns(alice, "kept") == ["Name", "SSN"]
     assert sharing.identifier_columns(alice, "handled") == []
     out = tmp_path / "kept.ppdsb"
-    with pytest.raises(BundleError, match=r"direct identifiers \(Name, SSN\)"):
+    with pytest.raises(ConfirmationNeeded, match=r"direct identifiers \(Name, SSN\)"):
         sharing.seal_for_contacts(alice, "kept", ["Bob"], out)
     assert not out.exists()
     sharing.seal_for_contacts(alice, "kept", ["Bob"], out, allow_identifiers=True)

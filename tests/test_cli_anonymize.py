@@ -52,10 +52,19 @@ def test_anonymize_file_with_flags_writes_output_report_and_recipe(tmp_path, sam
     assert out2.read_text() == out.read_text()
 
 
-def test_hipaa_preset_on_file(tmp_path, sample_csv, capsys):
+def test_hipaa_preset_on_file_reports_rules_apart_from_the_measured_risk(tmp_path, sample_csv,
+                                                                         capsys):
+    """Safe Harbor alone leaves most records unique: it is written only with --accept-risk,
+    and the rules applied are not read as a measured guarantee."""
     out = tmp_path / "hipaa.csv"
-    assert main(["anonymize", str(sample_csv), "--preset", "hipaa", "-o", str(out)]) == 0
-    assert "HIPAA Safe Harbor checklist: every identifier type handled" in capsys.readouterr().out
+    err = _fails(capsys, ["anonymize", str(sample_csv), "--preset", "hipaa", "-o", str(out)])
+    assert "can still identify people" in err and "--accept-risk" in err
+    assert not out.exists()
+    assert main(["anonymize", str(sample_csv), "--preset", "hipaa", "-o", str(out),
+                 "--accept-risk"]) == 0
+    printed = capsys.readouterr()
+    assert "Safe Harbor rules applied: every identifier type handled" in printed.out
+    assert "CAN STILL IDENTIFY PEOPLE" in printed.out and "unique on" in printed.err
     data = pd.read_csv(out, dtype=str)
     assert data["ZIP"].str.len().eq(3).all()
 
@@ -154,7 +163,8 @@ def test_vault_dataset_save_release_and_pseudonym_lookup(tmp_path, vault_path, m
         "Name": {"role": "identifier", "action": {"type": "pseudonym", "key": "site-x"}},
         "SSN": {"role": "identifier", "action": {"type": "drop"}}}}))
     assert main(["anonymize", "adm", "--vault", str(vault_path), "--recipe", str(rec),
-                 "--save-release", "rel-1", "-o", str(tmp_path / "o.parquet")]) == 0
+                 "--save-release", "rel-1", "-o", str(tmp_path / "o.parquet"),
+                 "--accept-risk"]) == 0
     out = pd.read_parquet(tmp_path / "o.parquet")
     capsys.readouterr()
     assert main(["pseudonym", "lookup", out["Name"][0], "--dataset", "adm", "--column", "Name",
@@ -169,8 +179,10 @@ def test_vault_dataset_save_release_and_pseudonym_lookup(tmp_path, vault_path, m
 
 def test_html_report_alone_is_a_destination(tmp_path, sample_csv, capsys):
     html = tmp_path / "only.html"
-    assert main(["anonymize", str(sample_csv), "--preset", "hipaa", "--html", str(html)]) == 0
+    assert main(["anonymize", str(sample_csv), "--preset", "hipaa", "--html", str(html),
+                 "--accept-risk"]) == 0
     assert html.read_text().startswith("<!DOCTYPE html>")
+    capsys.readouterr()
     err = _fails(capsys, ["anonymize", str(sample_csv), "--preset", "hipaa"])
     assert "nothing to write" in err and "--html" in err
 
@@ -234,7 +246,7 @@ def test_hierarchy_groups_file_of_the_wrong_shape(tmp_path, sample_csv, capsys):
 
 def test_qi_without_a_model_says_nothing_was_generalized(tmp_path, sample_csv, capsys):
     assert main(["anonymize", str(sample_csv), "--drop", IDS, "--qi", "Age", "-o",
-                 str(tmp_path / "o.csv")]) == 0
+                 str(tmp_path / "o.csv"), "--accept-risk"]) == 0
     assert "no privacy model requested (add --k, --l or --t)" in capsys.readouterr().out
 
 

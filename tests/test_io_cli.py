@@ -48,7 +48,10 @@ def test_sample_import_list_profile_export(cli, tmp_path):
     assert "examples" not in out
 
     out_path = tmp_path / "back.parquet"
-    code, _, _ = cli("export", "adm", "-o", out_path)
+    code, _, err = cli("export", "adm", "-o", out_path)     # names, SSNs...: asks first
+    assert code == 1 and "direct identifiers" in err and "--allow-identifiers" in err
+    assert not out_path.exists()
+    code, _, _ = cli("export", "adm", "-o", out_path, "--allow-identifiers")
     assert code == 0 and out_path.stat().st_size > 0
 
 

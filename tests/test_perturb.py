@@ -173,7 +173,7 @@ def test_release_pipeline_runs_the_section_and_spends_in_its_transaction(vault, 
     recipe = {"ppds_recipe": 1, "columns": {}, "perturbation": {"steps": [
         {"method": "local_dp", "bounds": {"x": [0, 100]}, "epsilon": 0.6}]}}
     outcome = run_release(vault, "src", recipe)
-    info = save_release(vault, outcome, "deid + ldp")
+    info = save_release(vault, outcome, "deid + ldp", accept_risk=True)   # no model
     status = ledger.budget_status(vault, "src")
     assert status.epsilon_spent == pytest.approx(0.6) and status.entries[0].release_id == info.id
     again = run_release(vault, "src", {**recipe, "perturbation": {"steps": [
@@ -181,7 +181,7 @@ def test_release_pipeline_runs_the_section_and_spends_in_its_transaction(vault, 
     ledger.spend(vault, "src", Cost(epsilon=0.2), mechanism="other", description="",
                  release=lambda: None)           # the budget shrinks between run and save
     with pytest.raises(BudgetExceeded):
-        save_release(vault, again, "second")
+        save_release(vault, again, "second", accept_risk=True)
     assert [r.name for r in vault.list_releases()] == ["deid + ldp"]
 
 

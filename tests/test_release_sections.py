@@ -32,7 +32,7 @@ def test_perturbation_section_runs_after_generalization(vault, dataset):
     before = vault.load_dataset(dataset)["Billing Amount"]
     assert not outcome.data["Billing Amount"].reset_index(drop=True).equals(
         before.iloc[:len(outcome.data)].reset_index(drop=True))
-    info = svc.save_release(vault, outcome, "noisy")
+    info = svc.save_release(vault, outcome, "noisy", accept_risk=True)    # k = 3: 1 in 3
     assert info.kind == "perturbed"
     assert ledger.budget_status(vault, dataset).epsilon_spent == pytest.approx(0.5)
 
@@ -46,5 +46,5 @@ def test_encryption_section_moves_columns_into_ciphertexts(vault, dataset):
     outcome = svc.run_release(vault, dataset, recipe)
     assert "Billing Amount" not in outcome.data.columns
     assert outcome.files and "encryption" in outcome.report["sections"]
-    svc.save_release(vault, outcome, "encrypted")
+    svc.save_release(vault, outcome, "encrypted", accept_risk=True)
     assert set(outcome.files) <= set(vault.release_files("encrypted"))

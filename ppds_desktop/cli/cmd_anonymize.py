@@ -50,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--report", type=Path, help="write the release report as JSON")
     a.add_argument("--html", type=Path, help="write the release report as HTML")
     a.add_argument("--save-release", metavar="NAME", help="also store the release in the vault")
+    a.add_argument("--accept-risk", action="store_true",
+                   help="write the release even though it meets no privacy model or its "
+                        "highest re-identification risk is above the vault's threshold "
+                        "(recorded in the vault's audit log)")
     a.add_argument("--preset", choices=PRESET_CHOICES, help="start from a preset")
     a.add_argument("--drop", metavar="COLS", help="comma-separated columns to drop")
     a.add_argument("--qi", metavar="COLS", help="comma-separated quasi-identifiers")
@@ -232,24 +236,27 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
     return R.validate(recipe)
 
 
-def _summary(report: dict) -> str:
-    rows, model, risk = report["rows"], report["model"], report["risk"]
+def _summary(report: dict, risk) -> str:
+    rows, model, after = report["rows"], report["model"], report["risk"]["after"]
     parts = [f"{rows['input']:,} rows in, {rows['output']:,} out ({rows['suppressed']:,} suppressed)"]
-    if not model["requested"] and report["quasi_identifiers"] and "hipaa" not in report:
+    if "hipaa" in report:        # rules applied: not a measured guarantee, so said apart
+        parts.append("Safe Harbor rules applied: " +
+                     ("every identifier type handled" if report["hipaa"]["compliant"]
+                      else "NOT every identifier type handled (see the report)"))
+    if not model["requested"] and report["quasi_identifiers"]:
         parts.append("no privacy model requested (add --k, --l or --t), so the "
                      "quasi-identifiers were not generalized")
     if model["achieved"]:
         achieved = ", ".join(f"{k} = {v:g}" for k, v in model["achieved"].items()
                              if isinstance(v, (int, float)))
         parts.append(f"measured {achieved}" + ("" if model["satisfied"] else " — NOT satisfied"))
-    if risk["after"]["qi_columns"]:
-        parts.append(f"highest re-identification risk {risk['before']['prosecutor_max']:.1%} → "
-                     f"{risk['after']['prosecutor_max']:.1%}; records at risk "
-                     f"{risk['before']['share_at_risk']:.1%} → {risk['after']['share_at_risk']:.1%}")
-    if "hipaa" in report:
-        parts.append("HIPAA Safe Harbor checklist: " +
-                     ("every identifier type handled" if report["hipaa"]["compliant"]
-                      else "NOT complete (see the report)"))
+    if after["qi_columns"]:
+        parts.append(f"highest re-identification risk {report['risk']['before']['prosecutor_max']:.1%}"
+                     f" → {after['prosecutor_max']:.1%} (limit {risk.threshold:.0%}); records at "
+                     f"risk {report['risk']['before']['share_at_risk']:.1%} → "
+                     f"{after['share_at_risk']:.1%}")
+    parts.append("measured risk: within the limit" if risk.safe else
+                 "measured risk: CAN STILL IDENTIFY PEOPLE, written because --accept-risk was given")
     return "; ".join(parts)
 
 
@@ -257,6 +264,7 @@ def run_anonymize(args) -> int:
     from ..core import recipe as R
     from ..core.io import write_table
     from ..core.report import render_html
+    from ..services import disclosure
     from ..services import release as svc
 
     if not (args.output or args.save_release or args.save_recipe or args.report or args.html):
@@ -277,17 +285,22 @@ def run_anonymize(args) -> int:
                               kinds if from_preset else None, pre)
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
-        if args.save_recipe:
-            args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
         if not (args.output or args.save_release or args.report or args.html):
+            args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
             print(f"recipe written to {args.save_recipe}")
             return 0
         base = args.recipe.parent if args.recipe else Path.cwd()
         outcome = svc.run_release_on_frame(df, recipe, vault=vault, source=name, roles=roles,
                                            base_dir=base,
                                            task=task.sub(0.1, 0.9))
+        risk = disclosure.verdict(outcome.report, vault)
+        title = args.save_release or (args.output.name if args.output else name)
+        disclosure.require_risk_accepted(title, risk, accept_risk=args.accept_risk)
         written: list[Path] = []
         try:                    # all files of the release, or none of them
+            if args.save_recipe:
+                args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
+                written.append(args.save_recipe)
             if args.output:
                 write_table(outcome.data, args.output, task=task.sub(0.9, 0.95))
                 written.append(args.output)
@@ -303,16 +316,21 @@ def run_anonymize(args) -> int:
                 path.unlink(missing_ok=True)
             raise
         if args.save_release:
-            svc.save_release(vault, outcome, args.save_release, task=task.sub(0.95, 1.0))
-        elif vault is not None and outcome.created_keys:
+            svc.save_release(vault, outcome, args.save_release, accept_risk=args.accept_risk,
+                             task=task.sub(0.95, 1.0))
+        elif vault is not None:
             with vault.transaction():
                 svc.store_new_keys(vault, outcome)
+                disclosure.audit_risk_accepted(vault, title, risk, doing="written to files")
         if args.json:
-            print(json.dumps({"summary": _summary(outcome.report), "rows": outcome.report["rows"],
-                              "model": outcome.report["model"],
+            print(json.dumps({"summary": _summary(outcome.report, risk),
+                              "rows": outcome.report["rows"], "model": outcome.report["model"],
+                              "risk": risk.figures(),
                               "levels": outcome.report["generalization"]["levels"]}, indent=2))
         else:
-            print(_summary(outcome.report))
+            print(_summary(outcome.report, risk))
+        if not risk.safe:
+            print("ppds: warning: " + " ".join(risk.problems()), file=sys.stderr)
         return 0
     finally:
         if vault is not None:

@@ -80,6 +80,9 @@ def _register_bundle(subparsers) -> None:
                    help="seal even for contacts whose fingerprint was not verified")
     s.add_argument("--allow-identifiers", action="store_true",
                    help="seal data that still has direct identifiers (names, SSNs...) as they are")
+    s.add_argument("--accept-risk", action="store_true",
+                   help="seal a release that can still identify people (recorded in the "
+                        "vault's audit log)")
     s = _sub(sub, "inspect", "show what a bundle claims, without decrypting", cmd_bundle_inspect)
     s.add_argument("file", type=Path, help="bundle file (.ppdsb)")
     s.add_argument("--json", action="store_true", help="print JSON")
@@ -189,6 +192,7 @@ def cmd_bundle_seal(args) -> int:
         result = sharing.seal_for_contacts(vault, args.release, args.to, args.output,
                                            allow_unverified=args.allow_unverified,
                                            allow_identifiers=args.allow_identifiers,
+                                           accept_risk=args.accept_risk,
                                            task=progress_task("Sealing"))
         print(f"Sealed bundle {result.bundle_id} for {', '.join(args.to)}: {result.path} "
               f"({result.size:,} bytes).")

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--role", action="append", default=[], metavar="COLUMN=ROLE",
                    help=f"set a column's role instead of the suggestion ({', '.join(ROLES)}); "
                         "repeatable")
+    p.add_argument("--yes", action="store_true",
+                   help="import into the public demo vault even though the file is not the "
+                        "bundled sample")
     add_vault_option(p)
     p.set_defaults(func=cmd_import)
 
@@ -53,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("export", help="export a stored dataset to .csv, .xlsx or .parquet")
     p.add_argument("dataset", help="dataset name or uid")
     p.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+    p.add_argument("--allow-identifiers", action="store_true",
+                   help="export data that still has direct identifiers (names, SSNs...) as "
+                        "they are")
+    p.add_argument("--accept-risk", action="store_true",
+                   help="export a release that can still identify people (recorded in the "
+                        "vault's audit log)")
     add_vault_option(p)
     p.set_defaults(func=cmd_export)
 
@@ -83,7 +92,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     roles = dict(parse_pairs(args.role, "role", key="COLUMN", value="ROLE"))
     with open_vault(args) as vault:
         info = datasets.import_file(vault, args.file, name=args.name, options=options, roles=roles,
-                                    task=progress_task("Importing"))
+                                    demo_confirmed=args.yes, task=progress_task("Importing"))
         print(f"Imported {info.name!r}: {info.n_rows:,} rows, {info.n_cols} columns.")
         for column, role in vault.roles(info.id).items():
             print(f"  {column:<24} {role.role:<17} {role.reason}")
@@ -145,6 +154,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         out = datasets.export_dataset(vault, args.dataset, args.output,
+                                      allow_identifiers=args.allow_identifiers,
+                                      accept_risk=args.accept_risk,
                                       task=progress_task("Exporting"))
     print(f"Exported {args.dataset!r} to {out}.", file=sys.stderr)
     return 0

@@ -6,9 +6,11 @@ as is. All text is XML-escaped, so column names cannot inject markup.
 
 API (all keyword arguments after the data are optional):
 
-- ``bar_chart(labels, values, errors=None, title=, xlabel=, ylabel=, width=, height=, color=)``
-  — one bar per label; ``errors`` gives symmetric half-widths or ``(low, high)`` intervals
-  (e.g. a DP estimate's 95 % confidence interval) drawn as error bars.
+- ``bar_chart(labels, values, errors=None, title=, xlabel=, ylabel=, width=, height=, color=,
+  max_bars=, others=)`` — one bar per label; ``errors`` gives symmetric half-widths or
+  ``(low, high)`` intervals (e.g. a DP estimate's 95 % confidence interval) drawn as error
+  bars; beyond ``max_bars`` only the largest are drawn (``largest_bars``), the rest added up
+  in an "other N groups" bar when ``others``.
 - ``grouped_bar_chart(labels, series, errors=None, ...)`` — ``series`` maps a series name to
   one value per label (e.g. {"before": [...], "after": [...]}); a legend names the series.
 - ``histogram_before_after(before, after, bins=10, ...)`` — shares of values per bin (numbers)
@@ -103,8 +105,11 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
     m["left"] = max(m["left"], int(_CHAR_W * max(map(len, tick_text))) + (30 if ylabel else 14))
     short_labels = [s if len(s) <= 14 else s[:13] + "…" for s in labels]
     rotated = len(labels) > 8
+    # slanted labels: steeper when the bars are narrow, so neighbours do not overlap
+    angle = 35 if (width - m["left"] - m["right"]) / max(len(labels), 1) >= 26 else 65
     if rotated:                              # slanted labels reach this far below the axis
-        depth = _CHAR_W * max(map(len, short_labels), default=0) * 0.58 + 16
+        depth = _CHAR_W * max(map(len, short_labels), default=0) * math.sin(
+            math.radians(angle)) + 16
         m["bottom"] = max(m["bottom"], int(depth) + (22 if xlabel else 6))
     pw, ph = width - m["left"] - m["right"], height - m["top"] - m["bottom"]
 
@@ -147,7 +152,7 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
         short = short_labels[i]
         lx = m["left"] + (i + 0.5) * group_w
         if rotated:
-            out.append(_text(lx, m["top"] + ph + 12, short, anchor="end", rotate=-35))
+            out.append(_text(lx, m["top"] + ph + 12, short, anchor="end", rotate=-angle))
         else:
             out.append(_text(lx, m["top"] + ph + 16, short))
     out.append(f'<line x1="{m["left"]}" y1="{base:.1f}" x2="{width - m["right"]}" '
@@ -167,10 +172,51 @@ def grouped_bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float
     return "".join(out)
 
 
+def largest_bars(labels: Sequence[str], values: Sequence[float], errors: Sequence | None,
+                 limit: int, *, others: bool) -> tuple[list[str], list[float], list | None, str]:
+    """At most ``limit`` bars: the largest values in their original order, and with
+    ``others`` one last bar summing the rest (for counts and sums; a sum of means means
+    nothing, so those just leave the rest out) unless that bar would dwarf the others.
+    Returns labels, values, errors and a note saying what was left out ("" when nothing
+    was)."""
+    n = len(labels)
+    if n <= limit:
+        return list(labels), list(values), None if errors is None else list(errors), ""
+    order = sorted(range(n), key=lambda i: -float(values[i]))
+    rest_sum = sum(float(values[i]) for i in order[limit - 1:])
+    # a bar that tall would squash the others flat: then it is said, not drawn
+    others_bar = others and rest_sum <= float(values[order[0]])
+    keep_n = limit - 1 if others_bar else limit
+    keep, rest = sorted(order[:keep_n]), n - keep_n
+    out_l = [str(labels[i]) for i in keep]
+    out_v = [float(values[i]) for i in keep]
+    out_e = None if errors is None else [errors[i] for i in keep]
+    if others_bar:
+        out_l.append(f"other {rest} groups")
+        out_v.append(rest_sum)
+        if out_e is not None:
+            out_e.append(None)
+        note = f"the largest {keep_n} of {n} groups; the other {rest} added up in the last bar"
+    elif others:
+        total = sum(float(values[i]) for i in order[keep_n:])
+        note = (f"the largest {keep_n} of {n} groups; the other {rest} ({_fmt(total)} in all) "
+                f"are in the table")
+    else:
+        note = f"the largest {keep_n} of {n} groups (all of them are in the table)"
+    return out_l, out_v, out_e, note
+
+
 def bar_chart(labels: Sequence[str], values: Sequence[float], *, errors: Sequence | None = None,
               title: str = "", xlabel: str = "", ylabel: str = "", width: int = 520,
-              height: int = 300, color: str | None = None, percent: bool = False) -> str:
-    """One bar per label; ``errors`` are half-widths or (low, high) pairs, one per bar."""
+              height: int = 300, color: str | None = None, percent: bool = False,
+              max_bars: int | None = None, others: bool = True) -> str:
+    """One bar per label; ``errors`` are half-widths or (low, high) pairs, one per bar.
+    With ``max_bars``, many groups are cut down by :func:`largest_bars` (``others``: add
+    the rest up in a last bar) and the axis title says so."""
+    if max_bars is not None:
+        labels, values, errors, note = largest_bars(labels, values, errors, max_bars,
+                                                    others=others)
+        xlabel = f"{xlabel} — {note}" if note and xlabel else note or xlabel
     return grouped_bar_chart(labels, {ylabel or "value": values},
                              errors={ylabel or "value": errors} if errors is not None else None,
                              title=title, xlabel=xlabel, ylabel=ylabel, width=width,

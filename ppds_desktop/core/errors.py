@@ -89,3 +89,16 @@ class BundleError(PPDSError):
 
 class CryptoError(PPDSError):
     """A cryptographic operation failed (wrong key, mismatched parameters, overflow)."""
+
+
+class ConfirmationNeeded(PPDSError):
+    """The action is refused until the user explicitly goes ahead: a release whose risk stayed
+    high, data with direct identifiers, an import into the public demo vault. The GUI asks
+    before it calls (and passes the answer); ``option`` is the command-line flag that says yes."""
+
+    def __init__(self, message: str, *, option: str | None = None):
+        super().__init__(message)
+        self.option = option
+
+    def __str__(self) -> str:
+        return self.message + (f" (to go ahead anyway, add {self.option})" if self.option else "")

@@ -20,6 +20,8 @@ from ..core.progress import TaskState, ensure_task
 from ..core.schema import DatasetProfile, profile_table, start_profile
 from ..core.vault import ColumnRole, DatasetInfo
 from ..core.vault.datasets import check_role
+from . import disclosure
+from .demo import check_demo_import
 
 FILE_LIMIT_SETTING = "import.max_file_bytes"
 FIELD_LIMIT_SETTING = "import.max_field_bytes"
@@ -116,11 +118,13 @@ def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> di
 
 
 def import_file(vault, path, name: str | None = None, options: ParseOptions | None = None,
-                roles: Mapping[str, str] | None = None, task: TaskState | None = None) -> DatasetInfo:
+                roles: Mapping[str, str] | None = None, *, demo_confirmed: bool = False,
+                task: TaskState | None = None) -> DatasetInfo:
     """Read, profile and store a file as a new dataset, all or nothing.
 
     ``roles`` (column → role) override the suggested roles; suggestions are stored unconfirmed
-    with their reason so the user can review them later.
+    with their reason so the user can review them later. The public demo vault takes only the
+    bundled sample unless ``demo_confirmed`` (see :mod:`.demo`).
 
     The profile is computed on the other CPUs while this thread writes the data (both are
     mostly C++ work, which releases the GIL); once the data is written, this thread profiles
@@ -129,16 +133,21 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
     same transaction; after a failed or cancelled store, its queued columns are dropped.
     """
     task = ensure_task(task)
-    result = read_table(Path(path), options, read_limits(vault), task.sub(0.0, 0.45))
-    return store_read(vault, result, name=name, roles=roles, task=task.sub(0.45, 1.0))
+    path = Path(path)
+    if path.is_file():                     # refused before the long read, not after it
+        check_demo_import(vault, path.name, path.stat().st_size, confirmed=demo_confirmed)
+    result = read_table(path, options, read_limits(vault), task.sub(0.0, 0.45))
+    return store_read(vault, result, name=name, roles=roles, demo_confirmed=demo_confirmed,
+                      task=task.sub(0.45, 1.0))
 
 
 def store_read(vault, result: ReadResult, name: str | None = None,
                roles: Mapping[str, str] | None = None, profile: DatasetProfile | None = None,
-               task: TaskState | None = None) -> DatasetInfo:
+               *, demo_confirmed: bool = False, task: TaskState | None = None) -> DatasetInfo:
     """Store a file already read (and, if ``profile`` is given, already profiled) as a new
     dataset, all or nothing; see :func:`import_file`."""
     task = ensure_task(task)
+    check_demo_import(vault, result.file_name, result.file_bytes, confirmed=demo_confirmed)
     _check_roles(result.table.column_names, roles)
     source = {"file": result.file_name, "format": result.format, "bytes": result.file_bytes,
               "options": result.options.to_dict(), "date_formats": result.date_formats}
@@ -163,19 +172,31 @@ def store_read(vault, result: ReadResult, name: str | None = None,
     return info
 
 
-def export_dataset(vault, ref, dest, fmt: str | None = None,
-                   task: TaskState | None = None) -> Path:
+def export_dataset(vault, ref, dest, fmt: str | None = None, *, allow_identifiers: bool = False,
+                   accept_risk: bool = False, task: TaskState | None = None) -> Path:
     """Write a stored dataset to ``dest`` (CSV, .xlsx or Parquet by extension, or ``fmt``).
 
+    The rules of sealing apply (:mod:`.disclosure`): data with direct identifiers needs
+    ``allow_identifiers``, a release that can still identify people needs ``accept_risk``.
     The file appears whole or not at all; text cells that a spreadsheet would run as formulas
     are escaped (see :mod:`ppds_desktop.core.io.writer`). The export is audited.
     """
     task = ensure_task(task)
     info = vault.dataset_info(ref)
+    identifiers = disclosure.check_identifiers(vault, info.name,
+                                               allow_identifiers=allow_identifiers,
+                                               doing="exporting it would write")
+    risky = disclosure.saved_release_verdict(vault, info.name) if info.kind == "release" else None
+    if risky is not None:
+        disclosure.require_risk_accepted(*risky, accept_risk=accept_risk)
     table = vault.load_arrow(info.id, task=task.sub(0.0, 0.4))
     out = write_table(table, Path(dest), fmt=fmt, task=task.sub(0.4, 1.0))
-    vault.audit("dataset.exported", dataset=info.name, uid=info.uid, file=out.name,
-                format=fmt or out.suffix.lstrip(".").lower(), rows=info.n_rows)
+    with vault.transaction():
+        if risky is not None:
+            disclosure.audit_risk_accepted(vault, *risky, doing="exported")
+        vault.audit("dataset.exported", dataset=info.name, uid=info.uid, file=out.name,
+                    format=fmt or out.suffix.lstrip(".").lower(), rows=info.n_rows,
+                    identifiers=identifiers)
     return out
 
 

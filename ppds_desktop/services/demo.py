@@ -1,8 +1,15 @@
-"""``ppds demo``: every capability that exists, end to end, on the bundled sample data.
+"""The demo: ``ppds demo`` (every capability end to end on the bundled sample data) and the
+GUI's demo vault (``--demo``).
 
 Each area contributes one step function ``step(ctx) -> None`` that does real work through the
 same use-case functions the GUI and CLI call, and reports what it did with ``ctx.say``.
-The demo works in a fresh temporary folder and removes it afterwards, so it leaves nothing behind.
+``ppds demo`` works in a fresh temporary folder and removes it afterwards, so it leaves
+nothing behind.
+
+The GUI's demo vault has a published passphrase, so anyone can open it: it is marked as a demo
+when it is made (the setting ``vault.demo``; a demo vault made before that is recognised by its
+path), every screen says so, and importing anything but the bundled sample into it needs the
+user's explicit yes.
 """
 
 from __future__ import annotations
@@ -13,7 +20,62 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..core.errors import ConfirmationNeeded
+from ..core.progress import TaskState, ensure_task
+from ..paths import demo_vault_path, sample_csv
+
 DEMO_PASSPHRASE = "correct horse battery staple demo"
+DEMO_SETTING = "vault.demo"
+DEMO_IMPORT_RISK = ("This is the demo vault: its passphrase is public, so anyone using this "
+                    "computer can open it and read what you import. Import only test data "
+                    "here, never real patient data.")
+
+
+def ensure_demo_vault(path: Path, *, task: TaskState | None = None) -> None:
+    """Create the demo vault, marked as a demo, with the sample dataset if it is missing."""
+    from ..core.vault import Vault
+    from .datasets import import_file
+    from .vault_ops import create_vault
+
+    task = ensure_task(task)
+    if Vault.exists(path):
+        return
+    # a demo needs no recovery key
+    vault, _recovery_key = create_vault(path, DEMO_PASSPHRASE, task=task.sub(0.0, 0.3))
+    try:
+        vault.set_setting(DEMO_SETTING, True)
+        import_file(vault, sample_csv(), name="Sample admissions", task=task.sub(0.3, 1.0))
+    finally:
+        vault.lock()
+
+
+def is_demo_vault(vault) -> bool:
+    """True for the public demo vault: marked at creation, or (made before the mark existed)
+    at the demo vault's path."""
+    if vault.get_setting(DEMO_SETTING, False):
+        return True
+    try:
+        return Path(vault.path).resolve() == demo_vault_path().resolve()
+    except OSError:
+        return False
+
+
+def is_bundled_sample(file_name: str, file_bytes: int) -> bool:
+    """The bundled synthetic sample, recognised by its file name and size."""
+    sample = sample_csv()
+    return Path(file_name).name == sample.name and file_bytes == sample.stat().st_size
+
+
+def demo_import_needs_yes(vault, file_name: str, file_bytes: int) -> bool:
+    """Importing this file asks first: the vault is the demo and the file not the sample."""
+    return is_demo_vault(vault) and not is_bundled_sample(file_name, file_bytes)
+
+
+def check_demo_import(vault, file_name: str, file_bytes: int, *, confirmed: bool) -> None:
+    """Refuse to import anything but the bundled sample into the demo vault unless the user
+    ``confirmed`` it after reading :data:`DEMO_IMPORT_RISK`."""
+    if not confirmed and demo_import_needs_yes(vault, file_name, file_bytes):
+        raise ConfirmationNeeded(DEMO_IMPORT_RISK, option="--yes")
 
 
 @dataclass

@@ -15,8 +15,8 @@ from typing import Any
 
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
-from ..core.dp.query import (DPResult, Query, QueryOptions, evaluate, parse_query,
-                             resolve_column)
+from ..core.dp.query import (DEFAULT_BINS, DPResult, GroupingNeed, Query, QueryOptions, evaluate,
+                             grouped_columns, groupings_to_declare, parse_query, resolve_column)
 from ..core.dp.rng import Rng
 from ..core.errors import InputError
 from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, record_release
@@ -50,22 +50,62 @@ def _resolve(info, name: str) -> str:
     return resolve_column(info.columns, name, dataset=info.name)
 
 
-def _refuse_identifier_labels(vault, info, query: Query, options: QueryOptions) -> None:
+def is_numeric_column(info, col: str) -> bool:
+    """A number column (ints, floats, decimals), by its stored Arrow type."""
+    return info.dtypes.get(col, "").startswith(("int", "uint", "double", "float", "decimal"))
+
+
+def _distinct_counts(vault, info, columns: list[str]) -> dict[str, int]:
+    """Distinct values per column: from the import profile, else counted on the data."""
+    profiled = {c["name"]: c["distinct"] for c in (info.profile or {}).get("columns", [])
+                if "distinct" in c}
+    missing = [c for c in columns if c not in profiled]
+    if missing:
+        df = vault.load_dataset(info.id, columns=missing)
+        profiled.update({c: int(df[c].nunique()) for c in missing})
+    return {c: profiled[c] for c in columns}
+
+
+def grouping_needs(vault, dataset, query: str | Query, *, domains: dict | None = None,
+                   bounds: dict | None = None) -> list[GroupingNeed]:
+    """Grouping columns whose categories (or bins) must be declared before this query may
+    spend anything (see ``core.dp.query.groupings_to_declare``); the GUI shows them and keeps
+    Run disabled, :func:`run_query` refuses them."""
+    info = vault.dataset_info(dataset)
+    json_options: dict = {}
+    if isinstance(query, str):
+        query, json_options = parse_query(query)
+    query = Query(query.statistic, _resolve(info, query.column) if query.column else None,
+                  [_resolve(info, c) for c in query.by], query.q, query.bins)
+    opts = QueryOptions(
+        bounds={_resolve(info, k): v for k, v in {**json_options.get("bounds", {}),
+                                                  **(bounds or {})}.items()},
+        domains={_resolve(info, k): v for k, v in {**json_options.get("domains", {}),
+                                                   **(domains or {})}.items()})
+    numeric = {c: is_numeric_column(info, c) for c in info.columns}
+    grouped = grouped_columns(query, opts, numeric)
+    roles = {c: r.role for c, r in vault.roles(info.id).items()}
+    return groupings_to_declare(query, opts, roles=roles, numeric=numeric,
+                                distinct=_distinct_counts(vault, info, grouped))
+
+
+def _refuse_undeclared_groupings(vault, info, query: Query, options: QueryOptions) -> None:
     """Categories read off the data are published as group labels: for a direct identifier
-    (names, SSNs, e-mail addresses...) that would publish the identifiers themselves, which no
-    amount of noise on the counts can undo. Declared categories or numeric bins do not leak."""
-    grouped = [_resolve(info, c) for c in query.by]
-    if query.statistic == "histogram" and query.column:
-        col = _resolve(info, query.column)
-        if col not in options.bounds and not options.guess_bounds:
-            grouped.append(col)
-    roles = vault.roles(info.id)
-    for col in grouped:
-        role = roles.get(col)
-        if role is not None and role.role == "identifier" and col not in options.domains:
-            raise InputError(f"{col} is a direct identifier: grouping by it would publish its "
-                             f"values as group labels.",
-                             hint="group by another column, or declare the categories to count")
+    that publishes the identifiers themselves, for a quasi-identifier or a column with many
+    values the values people can be found by. No amount of noise on the counts undoes that,
+    so they must be declared first; nothing has been spent when this refuses."""
+    needs = grouping_needs(vault, info.id, query, domains=options.domains,
+                           bounds=options.bounds)
+    if not needs:
+        return
+    need = needs[0]
+    if need.identifier:
+        raise InputError(need.reason, hint="group by another column, or declare the "
+                                           "categories to count")
+    how = (f'--domain "{need.column}=A|B|C"' + (f' or bins with --bounds '
+                                                 f'"{need.column}=LO:HI"' if need.numeric else ""))
+    raise InputError(f"{need.reason} Declare its categories before anything is spent; "
+                     f"nothing was spent.", hint=f"CLI: {how}")
 
 
 def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
@@ -99,7 +139,7 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
     status.check(cost)                                   # refuse early, before reading the data
     task.report(0.1, "Reading the dataset")
     needed = [_resolve(info, c) for c in _columns_needed(query)]
-    _refuse_identifier_labels(vault, info, query, options)
+    _refuse_undeclared_groupings(vault, info, query, options)
     df = vault.load_dataset(info.id, columns=sorted(set(needed)) or info.columns[:1],
                             task=task.sub(0.1, 0.5))
     task.report(0.6, "Adding noise")

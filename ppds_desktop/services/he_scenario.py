@@ -102,8 +102,12 @@ def release_encrypted(hospital: Party, df: pd.DataFrame, section: dict, recipien
     dataset = hospital.vault.put_dataset(f"{hospital.name} admissions", df)
     recipe = new_recipe(name="encrypted billing", encryption=section)
     outcome = release.run_release(hospital.vault, dataset.name, recipe)
-    info = release.save_release(hospital.vault, outcome, f"{hospital.name} encrypted release")
-    sharing.seal_for_contacts(hospital.vault, info.name, [recipient], out_path)
+    # No privacy model: synthetic rows whose only released values are the condition and
+    # ciphertexts, which is what this scenario shows, so the risk is accepted knowingly.
+    info = release.save_release(hospital.vault, outcome, f"{hospital.name} encrypted release",
+                                accept_risk=True)
+    sharing.seal_for_contacts(hospital.vault, info.name, [recipient], out_path,
+                              accept_risk=True)
     return out_path
 
 

@@ -16,11 +16,15 @@ from ..core.recipe import document
 from ..core.recipe.run import ReleaseOutcome, run_recipe
 from ..core.recipe.sections import SECTION_ORDER, commit_hook
 from ..core.report import render_html
-from ..core.risk import measure_risk
+from ..core.risk import ReleaseVerdict, measure_risk
+from .disclosure import check_release_risk, verdict
 
-__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "demo_step", "load_input",
-           "lookup_pseudonym", "profile_kinds", "recipe_for_preset", "run_release",
-           "run_release_on_frame", "save_release", "store_new_keys"]
+__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "default_release_name", "demo_step",
+           "load_input", "lookup_pseudonym", "profile_kinds", "recipe_for_preset", "run_release",
+           "run_release_on_frame", "save_release", "store_new_keys", "verdict",
+           "with_k_anonymity", "write_report"]
+
+DEFAULT_SUPPRESSION = 0.05       # what the one-click fix allows when the recipe set no limit
 
 
 def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
@@ -104,12 +108,16 @@ def _release_kind(outcome: ReleaseOutcome) -> str:
     return "perturbed" if "perturbation" in outcome.recipe else "anonymized"
 
 
-def save_release(vault, outcome: ReleaseOutcome, name: str,
+def save_release(vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool = False,
                  task: TaskState | None = None):
     """Store the release (output table, recipe, JSON report, HTML report, hook files) and the
-    keys it needs, with an audit entry, in one transaction. Returns the ``ReleaseInfo``."""
+    keys it needs, with an audit entry, in one transaction. Returns the ``ReleaseInfo``.
+
+    A release that meets no privacy model or keeps a risk above the vault's threshold is
+    refused unless ``accept_risk``; the acceptance is audited with the risk figures."""
     task = ensure_task(task)
     report = outcome.report
+    risk = verdict(report, vault)
     files = {"report.html": render_html(report).encode("utf-8"), **outcome.files}
     source = outcome.source
     if source is not None:
@@ -118,6 +126,7 @@ def save_release(vault, outcome: ReleaseOutcome, name: str,
         except NotFound:            # a file outside the vault: no source dataset
             source = None
     with vault.transaction():
+        check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="saved")
         keys = store_new_keys(vault, outcome)
 
         def release():
@@ -132,8 +141,49 @@ def save_release(vault, outcome: ReleaseOutcome, name: str,
         vault.audit("release.deidentified", release=name, preset=outcome.recipe.get("preset"),
                     rows_in=report["rows"]["input"], rows_out=report["rows"]["output"],
                     suppressed=report["rows"]["suppressed"],
-                    model=report["model"]["achieved"], keys_created=keys)
+                    model=report["model"]["achieved"], highest_risk=risk.highest_risk,
+                    keys_created=keys)
     return info
+
+
+def write_report(vault, outcome: ReleaseOutcome, path, *, name: str,
+                 accept_risk: bool = False) -> Path:
+    """Write the release report as one HTML file. A release that can still identify people
+    needs ``accept_risk``, audited like saving it."""
+    from ..core.io.writer import atomic_path
+
+    risk = verdict(outcome.report, vault)
+    path = Path(path)
+    with vault.transaction():        # the acceptance is audited only if the file is written
+        check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="report exported")
+        with atomic_path(path) as tmp:
+            tmp.write_text(render_html(outcome.report), encoding="utf-8")
+    return path
+
+
+def default_release_name(dataset_name: str, risk: ReleaseVerdict) -> str:
+    """The name the GUI proposes: it says "de-identified" only when the release is."""
+    if risk.safe:
+        return f"{dataset_name} – de-identified"
+    return f"{dataset_name} – high re-identification risk"
+
+
+def with_k_anonymity(recipe: dict, risk: ReleaseVerdict) -> dict:
+    """The one-click fix: ``recipe`` asking for k-anonymity with the k that brings every
+    record down to the threshold (5 for 20 %) on its quasi-identifiers, allowing a few
+    suppressed rows if it allowed none. Validated; ``recipe`` itself is not changed."""
+    import copy
+
+    if not risk.can_fix:
+        raise InputError("the recipe marks no column as a quasi-identifier, so there is "
+                         "nothing k-anonymity could group by")
+    fixed = copy.deepcopy(recipe)
+    privacy = fixed.setdefault("privacy", {})
+    privacy["k"] = max(int(privacy.get("k", 0)), risk.suggested_k)
+    privacy.pop("levels", None)              # fixed levels would skip the search
+    if not privacy.get("suppression_limit"):
+        privacy["suppression_limit"] = DEFAULT_SUPPRESSION
+    return document.validate(fixed)
 
 
 def _wrap(hook, vault, source, state, inner):

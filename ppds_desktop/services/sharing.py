@@ -30,8 +30,9 @@ from ..core.identity.keys import fingerprint_lines
 from ..core.identity.store import utc_now
 from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
-from ..core.recipe.document import IDENTIFIER_ACTIONS
 from .datasets import free_dataset_name, free_name
+from .disclosure import (check_identifiers, check_release_risk, identifier_columns,
+                         saved_release_verdict)
 
 DATA_FILE = "data.parquet"
 BUNDLE_SUFFIX = ".ppdsb"
@@ -158,49 +159,21 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
     return result
 
 
-def identifier_columns(vault, ref: str) -> list[str]:
-    """Direct identifiers that sealing ``ref`` would send as they are: for a dataset, its
-    columns marked (or suggested at import) as identifiers; for a release, the source's
-    identifier columns still in the released table that its recipe did not drop, mask, fix
-    or pseudonymize (a recipe that never mentions them, or a perturbation run, keeps them)."""
-    try:
-        release = vault.release_info(ref)
-    except NotFound:
-        info = vault.dataset_info(ref)
-        return [col for col, role in vault.roles(info.id).items() if role.role == "identifier"]
-    if release.output_dataset_id is None or release.source_dataset_id is None:
-        return []
-    try:
-        source_roles = vault.roles(release.source_dataset_id)
-    except NotFound:                       # the source was deleted since: nothing to compare
-        return []
-    released = set(vault.dataset_info(release.output_dataset_id).columns)
-    specs = (release.recipe or {}).get("columns") or {}
-    found = []
-    for col, role in source_roles.items():
-        spec = specs.get(col) or {}
-        action = (spec.get("action") or {}).get("type", "keep")
-        if (spec.get("role", role.role) == "identifier" and col in released
-                and action not in IDENTIFIER_ACTIONS):
-            found.append(col)
-    return found
-
-
 def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
                       allow_unverified: bool = False, allow_identifiers: bool = False,
-                      task: TaskState | None = None) -> SealResult:
+                      accept_risk: bool = False, task: TaskState | None = None) -> SealResult:
     """Seal a release (or, failing that, a dataset) named ``ref`` for ``contacts``.
 
     Data that still has direct identifiers (names, SSNs...; see :func:`identifier_columns`) is
     refused unless ``allow_identifiers``: sealing it sends the identifiers as they are, which is
-    rarely what a user sharing data means to do."""
+    rarely what a user sharing data means to do. A release whose re-identification risk stayed
+    high needs ``accept_risk`` (see :mod:`.disclosure`)."""
     task = ensure_task(task)
-    identifiers = [] if allow_identifiers else identifier_columns(vault, ref)
-    if identifiers:
-        raise BundleError(f"{ref!r} still has direct identifiers "
-                          f"({', '.join(identifiers)}); sealing it would send them as they are.",
-                          hint="share a de-identified release made on the Prepare page, or "
-                               "confirm that they must go (CLI: --allow-identifiers)")
+    check_identifiers(vault, ref, allow_identifiers=allow_identifiers,
+                      doing="sealing it would send")
+    risky = saved_release_verdict(vault, ref)
+    if risky is not None:
+        check_release_risk(vault, *risky, accept_risk=accept_risk, doing="sealed")
     try:
         release = vault.release_info(ref)
     except NotFound:

@@ -16,28 +16,12 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from .. import __version__
-from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path, resource, sample_csv
-from ..services.demo import DEMO_PASSPHRASE
+from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path, resource
+from ..services.demo import DEMO_PASSPHRASE, ensure_demo_vault
 
 LAST_VAULT_KEY = "last_vault"
 DEMO_NOTE = ("This is a demo vault with synthetic sample data (no real people). Its passphrase "
              "is filled in for you; never keep real patient data in it.")
-
-
-def ensure_demo_vault(path: Path, *, task) -> None:
-    """Create the demo vault with the sample dataset if it is missing (runs on a worker)."""
-    from ..core.vault import Vault
-    from ..services.datasets import import_file
-    from ..services.vault_ops import create_vault
-
-    if Vault.exists(path):
-        return
-    # a demo needs no recovery key
-    vault, _recovery_key = create_vault(path, DEMO_PASSPHRASE, task=task.sub(0.0, 0.3))
-    try:
-        import_file(vault, sample_csv(), name="Sample admissions", task=task.sub(0.3, 1.0))
-    finally:
-        vault.lock()
 
 
 def load_style(app: QApplication) -> None:
@@ -162,7 +146,9 @@ class AppController(QObject):
         if not self._quitting:
             self.show_unlock(note=DEMO_NOTE if self.demo else "",
                              prefill=DEMO_PASSPHRASE if self.demo else "")
-            self.unlock_window.status.setText("The vault was locked.")
+            reason = session.lock_reason if session is not None else ""
+            self.unlock_window.status.setText(f"The vault was locked because {reason}."
+                                              if reason else "The vault was locked.")
         if window is not None:
             window.closed.disconnect(self._on_main_closed)
             window.close()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHea
 
 from ..core.errors import PPDSError
 from ..core.schema import column_examples
-from ..services import datasets
+from ..services import datasets, disclosure
 from .errors import show_error
 from .profile_view import profile_rows, setup_profile_table, type_labels
 from .roles_model import RolesModel
@@ -329,8 +329,9 @@ class DatasetsPage(QWidget):
         self.session.datasets_changed.emit()
 
     def export_current(self, dest: str | None = None, *, confirm: bool = True) -> None:
-        """Ask for a file (unless given) and export on the session's worker. Data that was
-        imported as it is (not a de-identified release) gets a warning first."""
+        """Ask for a file (unless given) and export on the session's worker. Data with direct
+        identifiers, a release that can still identify people and data as imported get a
+        question first (``confirm=False``: the caller already has the user's yes)."""
         if self.info is None:
             return
         if dest is None:
@@ -339,16 +340,22 @@ class DatasetsPage(QWidget):
                 "CSV (*.csv);;Excel workbook (*.xlsx);;Parquet (*.parquet)")
             if not dest:
                 return
-        if confirm and self.info.kind == "imported":
+        warnings = disclosure.export_warnings(self.session.vault, self.info.name)
+        if not warnings and self.info.kind == "imported":
+            warnings = ["It is data as imported, not a de-identified release: the file will "
+                        "hold it unprotected."]
+        if confirm and warnings:
             answer = QMessageBox.warning(
                 self, "Export identifiable data?",
-                f"“{self.info.name}” is data as imported, not a de-identified release: the file "
-                "will hold it unprotected.\n\nTo share data, prepare a release instead.",
+                f"“{self.info.name}” may identify people.\n\n" + "\n\n".join(warnings)
+                + "\n\nTo share data, prepare a de-identified release instead. Export anyway? "
+                "The export is recorded in the audit log.",
                 QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel)
             if answer != QMessageBox.StandardButton.Save:
                 return
         self.session.runner.run(datasets.export_dataset, self.session.vault, self.info.uid, dest,
+                                allow_identifiers=True, accept_risk=True,
                                 title=f"Exporting {self.info.name}", on_done=self._exported)
 
     def _exported(self, path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QRadioButton, QVBoxLayout, QWidget,
                                QWizard, QWizardPage)
@@ -20,7 +20,9 @@ from ..paths import default_vault_path
 from ..services import vault_ops
 from .app import app_icon
 from .errors import show_error
+from .recovery_print import print_recovery_key
 from .widgets.passphrase import PassphraseFields
+from .widgets.secret_clipboard import copy_secret
 from .worker import TaskRunner
 
 VAULT_FILTER = "PPDS vault (*.vault);;All files (*)"
@@ -164,20 +166,26 @@ class RecoveryPage(QWizardPage):
         self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.key.setAccessibleName("Recovery key")
         self.copy_button = QPushButton("Cop&y")
-        self.copy_button.setToolTip("Copy the key to the clipboard (clear the clipboard after "
-                                    "pasting it somewhere safe)")
+        self.copy_button.setToolTip("Copy the key to the clipboard; it is wiped from the "
+                                    "clipboard after 30 seconds")
         self.copy_button.clicked.connect(self.copy_key)
+        self.print_button = QPushButton("&Print…")
+        self.print_button.setToolTip("Print the key on paper (or to a PDF file) to keep it "
+                                     "somewhere safe")
+        self.print_button.clicked.connect(self.print_key)
         self.confirm = QCheckBox("I have &written down the recovery key and will keep it safe")
         self.confirm.toggled.connect(self.completeChanged)
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(self.key, 1)
+        row = QHBoxLayout()                  # under the key, which keeps the full width
         row.addWidget(self.copy_button)
+        row.addWidget(self.print_button)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.busy)
         layout.addWidget(self.explain)
+        layout.addWidget(self.key)
         layout.addLayout(row)
         layout.addSpacing(6)
         layout.addWidget(self.confirm)
@@ -186,7 +194,8 @@ class RecoveryPage(QWizardPage):
         self._show_key(False)
 
     def _show_key(self, shown: bool) -> None:
-        for widget in (self.explain, self.key, self.copy_button, self.confirm):
+        for widget in (self.explain, self.key, self.copy_button, self.print_button,
+                       self.confirm):
             widget.setVisible(shown)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
@@ -221,8 +230,11 @@ class RecoveryPage(QWizardPage):
             show_error(self, exc, title="Creating the vault")
 
     def copy_key(self) -> None:
-        QGuiApplication.clipboard().setText(self.key.text())
+        copy_secret(self.key.text())
         self.copy_button.setText("Copied")
+
+    def print_key(self) -> None:
+        print_recovery_key(self, self.key.text(), self.wizard().vault_path)
 
     def cleanupPage(self) -> None:  # noqa: N802 - Qt override (Back after a failure)
         self._show_key(False)

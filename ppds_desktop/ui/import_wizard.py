@@ -14,19 +14,20 @@ from pathlib import Path
 import pyarrow as pa
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QTableView,
+                               QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTableView,
                                QVBoxLayout, QWidget, QWizard, QWizardPage)
 
 from ..core.errors import PPDSError
 from ..core.io import ParseOptions
 from ..core.io.options import SUPPORTED_ENCODINGS
-from ..services import datasets
+from ..services import datasets, demo
 from .datasets_page import configure_table, fit_columns
 from .errors import show_error
 from .profile_view import setup_profile_table
 from .roles_model import ROLE_LABELS, ColumnRow, RolesModel
 from .session import AppSession
 from .table_model import ArrowTableModel, replace_model
+from .widgets.demo_banner import add_to_wizard as add_demo_banner
 from .widgets.task_progress import TaskProgress
 from .worker import TaskRunner
 
@@ -103,6 +104,9 @@ class FilePage(QWizardPage):
         ok = path is not None and path.is_file()
         self.problem.setText("" if ok or path is None else "There is no file at that path.")
         return ok
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+        return self.wizard().confirm_demo_import(self.file())
 
 
 class PreviewPage(QWizardPage):
@@ -437,7 +441,7 @@ class ImportPage(QWizardPage):
         read = wizard.roles_page.read
         self.runner.run(datasets.store_read, self.session.vault, read.result,
                         name=wizard.dataset_name(), roles=wizard.roles(), profile=read.profile,
-                        title="Importing",
+                        demo_confirmed=wizard.demo_confirmed, title="Importing",
                         on_done=self._done, on_error=self._failed)
         self.completeChanged.emit()
 
@@ -495,8 +499,24 @@ class ImportWizard(QWizard):
         self.setPage(PAGE_ROLES, self.roles_page)
         self.setPage(PAGE_NAME, self.name_page)
         self.setPage(PAGE_IMPORT, self.import_page)
+        self.demo_confirmed = False
+        if session.is_demo:
+            add_demo_banner(self)
         self.finished.connect(self._on_finished)
         self.resize(980, 660)
+
+    def confirm_demo_import(self, path: Path) -> bool:
+        """Into the public demo vault only the bundled sample goes without a question."""
+        self.demo_confirmed = False
+        if not demo.demo_import_needs_yes(self.session.vault, path.name, path.stat().st_size):
+            return True
+        answer = QMessageBox.warning(
+            self, "Import into the demo vault?",
+            demo.DEMO_IMPORT_RISK + f"\n\nImport “{path.name}” into the demo vault anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        self.demo_confirmed = answer == QMessageBox.StandardButton.Yes
+        return self.demo_confirmed
 
     # what the pages collected
     def file(self) -> Path:

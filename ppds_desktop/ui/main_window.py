@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 from .. import __version__
 from .pages import PageSpec, ordered_pages
 from .session import AppSession
+from .widgets.demo_banner import DemoBanner
 from .widgets.task_progress import TaskProgress
 
 
@@ -27,6 +28,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.setObjectName("MainWindow")
         where = f" — {session.vault_path.name}" if session.vault_path is not None else ""
+        where += " (demo vault)" if session.is_demo else ""
         self.setWindowTitle(f"PPDS Desktop{where}")
         self.resize(1280, 800)
         session.runner.set_dialog_parent(self)
@@ -53,11 +55,17 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._show_row)
 
         central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.demo_banner = DemoBanner() if session.is_demo else None
+        if self.demo_banner is not None:       # above the pages: seen on every one of them
+            outer.addWidget(self.demo_banner)
+        layout = QHBoxLayout()
         layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
+        outer.addLayout(layout, 1)
         self.setCentralWidget(central)
 
         self._build_actions()

@@ -7,6 +7,7 @@ is thrown away, so no page can keep a stale handle to decrypted data.
 Auto-lock: an application-wide event filter calls ``touch()`` on every mouse, wheel or key event,
 which restarts a single-shot ``QTimer``. When the timer fires the session locks — unless a
 background job is running (the user is waiting for it), in which case the timer is re-armed.
+It also locks when the system locks the screen or goes to sleep, where the system tells Qt.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from ..core.errors import VaultLocked
+from ..services.demo import is_demo_vault
+from .system_lock import SystemLockWatcher
 from .worker import TaskRunner
 
 AUTO_LOCK_SETTING = "ui.auto_lock_minutes"
@@ -50,11 +53,14 @@ class AppSession(QObject):
         self._vault = vault
         self.vault_path = vault_path if vault_path is not None else getattr(vault, "path", None)
         self.current_dataset: str | None = None
+        self.is_demo = is_demo_vault(vault)       # the public demo vault: every screen says so
         self.runner = TaskRunner(self)
         self._runners: list[TaskRunner] = [self.runner]
         self._lock_pending = False
         self._filter: _ActivityFilter | None = None
+        self._system: SystemLockWatcher | None = None
         self._app = None
+        self.lock_reason = ""
         self._idle_timer = QTimer(self)
         self._idle_timer.setSingleShot(True)
         self._idle_timer.timeout.connect(self._on_idle)
@@ -121,10 +127,17 @@ class AppSession(QObject):
         return self._idle_timer.interval()
 
     def watch_activity(self, app) -> None:
-        """Count input events anywhere in ``app`` as activity (see module docstring)."""
+        """Count input events anywhere in ``app`` as activity (see module docstring), and lock
+        when the system locks the screen or goes to sleep (``ui/system_lock.py``)."""
         self._filter = _ActivityFilter(self)
         self._app = app
         app.installEventFilter(self._filter)
+        self._system = SystemLockWatcher(app, self)
+        self._system.lock_requested.connect(self._on_system_lock)
+
+    def _on_system_lock(self, reason: str) -> None:
+        self.lock_reason = reason
+        self.lock()
 
     def touch(self) -> None:
         if self._vault is not None and not self._lock_pending:
@@ -170,6 +183,9 @@ class AppSession(QObject):
         if self._app is not None and self._filter is not None:
             self._app.removeEventFilter(self._filter)
             self._filter = None
+        if self._system is not None:
+            self._system.stop()
+            self._system = None
         try:
             vault.lock()
         finally:

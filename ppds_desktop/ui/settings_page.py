@@ -1,6 +1,8 @@
 """The Settings page: preferences stored in the vault itself (so they travel with a backup).
 
-Only settings that something reads live here: the auto-lock idle time (read by ``AppSession``).
+Only settings that something reads live here: the auto-lock idle time (read by ``AppSession``)
+and the highest re-identification risk a release may keep without a confirmation (read by
+``services/disclosure``).
 Then the vault's own actions — change the passphrase, write an encrypted backup (both
 ``services/vault_ops``, on the worker) — and read-only facts about it.
 """
@@ -11,15 +13,29 @@ from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from ..core.errors import PPDSError
-from ..services import vault_ops
+from ..services import disclosure, vault_ops
 from .errors import show_error
 from .session import AUTO_LOCK_RANGE, AppSession
 from .widgets.passphrase import PassphraseFields
+from .widgets.secret_field import SecretField
 from .worker import TaskRunner
+
+
+def _setting_box(name: str, bounds: tuple[int, int], suffix: str, value: int, tooltip: str,
+                 on_done) -> QSpinBox:
+    """A spin box for one vault setting, saved when editing finishes."""
+    box = QSpinBox()
+    box.setObjectName(name)
+    box.setRange(*bounds)
+    box.setSuffix(suffix)
+    box.setValue(value)
+    box.setToolTip(tooltip)
+    box.editingFinished.connect(on_done)
+    return box
 
 
 class SettingsPage(QWidget):
@@ -29,21 +45,29 @@ class SettingsPage(QWidget):
         title = QLabel("Settings")
         title.setObjectName("pageTitle")
 
-        self.auto_lock = QSpinBox()
-        self.auto_lock.setObjectName("autoLockMinutes")
-        self.auto_lock.setRange(*AUTO_LOCK_RANGE)
-        self.auto_lock.setSuffix(" min")
-        self.auto_lock.setValue(session.auto_lock_minutes)
-        self.auto_lock.setToolTip("Lock the vault after this long without mouse or keyboard use "
-                                  "in the app. Unlocking needs the passphrase again.")
-        self.auto_lock.editingFinished.connect(self.save)
+        self.auto_lock = _setting_box(
+            "autoLockMinutes", AUTO_LOCK_RANGE, " min", session.auto_lock_minutes,
+            "Lock the vault after this long without mouse or keyboard use in the app. "
+            "Unlocking needs the passphrase again.", self.save)
         self.saved = QLabel("Idle means no mouse or keyboard use in PPDS Desktop.")
         self.saved.setObjectName("hint")
+        self.risk_limit = _setting_box(
+            "riskThreshold", (1, 100), " %", round(100 * disclosure.risk_threshold(session.vault)),
+            "A release whose most exposed record has a higher chance of being re-identified (or "
+            "that meets no privacy model) needs an explicit confirmation before it is saved, "
+            "exported or shared. 20 % means every person hides among at least 5.",
+            self.save_risk_limit)
+        self.risk_limit.setAccessibleName("Highest re-identification risk allowed")
+        self.risk_saved = QLabel("Above it, saving or sharing a release needs a confirmation.")
+        self.risk_saved.setObjectName("hint")
         security = QGroupBox("Security")
         form = QFormLayout(security)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("&Auto-lock after:", self.auto_lock)
         form.addRow("", self.saved)
+        form.addRow("Highest &re-identification risk\nof a release without confirmation:",
+                    self.risk_limit)
+        form.addRow("", self.risk_saved)
         self.passphrase_button = QPushButton("C&hange passphrase…")
         self.passphrase_button.setToolTip("Re-wrap the vault key under a new passphrase; the "
                                           "recovery key stays valid")
@@ -83,6 +107,13 @@ class SettingsPage(QWidget):
             return
         self.session.set_auto_lock_minutes(minutes)
         self.saved.setText(f"Saved: the vault locks after {minutes} idle minutes.")
+
+    def save_risk_limit(self) -> None:
+        percent = self.risk_limit.value()
+        if percent == round(100 * disclosure.risk_threshold(self.session.vault)):
+            return
+        disclosure.set_risk_threshold(self.session.vault, percent / 100)
+        self.risk_saved.setText(f"Saved: releases above {percent} % need a confirmation.")
 
     def refresh_facts(self) -> None:
         info = vault_ops.vault_info(self.session.vault)
@@ -133,9 +164,9 @@ class ChangePassphraseDialog(QDialog):
         self.setWindowTitle("Change the passphrase")
         self.session = session
         self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
-        self.old = QLineEdit()
+        self.old_field = SecretField(name="Current passphrase")
+        self.old = self.old_field.edit
         self.old.setObjectName("oldPassphrase")
-        self.old.setEchoMode(QLineEdit.EchoMode.Password)
         self.fields = PassphraseFields(self, label="&New passphrase:")
         self.error = QLabel()
         self.error.setObjectName("error")
@@ -147,7 +178,7 @@ class ChangePassphraseDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("&Current passphrase:", self.old)
+        form.addRow("&Current passphrase:", self.old_field)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.fields)

@@ -18,6 +18,7 @@ from ..services import vault_ops
 from .app import app_icon
 from .errors import as_sentence, show_error
 from .widgets.passphrase import PassphraseFields
+from .widgets.secret_field import SecretField
 from .worker import TaskRunner
 
 
@@ -76,15 +77,15 @@ class UnlockWindow(QWidget):
         self.note.setWordWrap(True)
         self.note.setVisible(bool(note))
 
-        self.passphrase = QLineEdit(prefill)
+        self.passphrase_field = SecretField(prefill)
+        self.passphrase = self.passphrase_field.edit
         self.passphrase.setObjectName("passphrase")
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setMinimumWidth(320)
         self.passphrase.setToolTip("The passphrase chosen when this vault was created")
         self.passphrase.returnPressed.connect(self.unlock)
         self.passphrase.textEdited.connect(lambda _: self.error.setText(""))
         form = QFormLayout()
-        form.addRow("&Passphrase:", self.passphrase)
+        form.addRow("&Passphrase:", self.passphrase_field)
 
         self.error = QLabel()
         self.error.setObjectName("error")
@@ -172,7 +173,7 @@ class UnlockWindow(QWidget):
             self.passphrase.selectAll()
 
     def _set_busy(self, busy: bool) -> None:
-        for widget in (self.passphrase, self.unlock_button, self.recovery_button,
+        for widget in (self.passphrase_field, self.unlock_button, self.recovery_button,
                        self.other_button):
             widget.setEnabled(not busy)
         self.busy.setVisible(busy)

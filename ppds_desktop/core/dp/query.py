@@ -31,12 +31,17 @@ from ..query_syntax import category_codes, column_name, load_json_query
 from .accounting import GAUSSIAN, LAPLACE, NOISES, Cost, privacy_parameter
 from .grid import Grid, guess_bounds
 from .mechanisms import add_noise, quantile_index, quantile_rank_error
+from .postprocess import NON_NEGATIVE_NOTE, clamp_counts
 from .rng import Rng, default_rng
 
 STATISTICS = ("count", "sum", "mean", "histogram", "quantile")
 MAX_GROUP_COLUMNS = 4
 MAX_CELLS = 100_000
 MAX_QUANTILE_CANDIDATES = 2 ** 12
+# A grouping column with more distinct values than this must have its categories (or, for
+# numbers, bins) declared: read off the data, its list of values would be published.
+MAX_UNDECLARED_CATEGORIES = 20
+DEFAULT_BINS = 10
 
 
 @dataclass
@@ -45,7 +50,7 @@ class Query:
     column: str | None = None
     by: list[str] = field(default_factory=list)
     q: Fraction | None = None
-    bins: int = 10
+    bins: int = DEFAULT_BINS
 
     def describe(self) -> str:
         parts = [self.statistic]
@@ -165,7 +170,7 @@ def query_from_dict(obj: dict) -> tuple[Query, dict]:
     by = obj.get("by") or []
     if isinstance(by, str):
         by = [by]
-    query = Query(stat, obj.get("column"), list(by), q, int(obj.get("bins", 10)))
+    query = Query(stat, obj.get("column"), list(by), q, int(obj.get("bins", DEFAULT_BINS)))
     _validate(query)
     options = {k: obj[k] for k in ("bounds", "granularity", "domains", "noise", "epsilon", "rho")
                if k in obj}
@@ -188,6 +193,54 @@ def _validate(query: Query) -> None:
 
 
 # ---------------------------------------------------------------- evaluation
+
+@dataclass(frozen=True)
+class GroupingNeed:
+    """A grouping column whose categories must be declared before anything is spent."""
+
+    column: str
+    reason: str                  # why, in a plain sentence
+    numeric: bool                # bins over declared bounds would do too
+    identifier: bool = False     # a direct identifier: declared categories are the only way
+
+
+def grouped_columns(query: Query, opts: QueryOptions, numeric: dict[str, bool]) -> list[str]:
+    """The columns whose values become group labels: the group-by columns, and a histogram's
+    column unless it is binned (a number with declared bounds)."""
+    cols = list(query.by)
+    if query.statistic == "histogram" and query.column and not (
+            numeric.get(query.column) and query.column in opts.bounds):
+        cols.insert(0, query.column)
+    return cols
+
+
+def groupings_to_declare(query: Query, opts: QueryOptions, *, roles: dict[str, str],
+                         distinct: dict[str, int], numeric: dict[str, bool]
+                         ) -> list[GroupingNeed]:
+    """Grouping columns that may not take their categories from the data: a direct
+    identifier, a quasi-identifier, or a column with more than
+    :data:`MAX_UNDECLARED_CATEGORIES` distinct values — unless their categories (or, for a
+    number, bounds to cut into bins) are declared. Column names are already resolved."""
+    needs = []
+    for col in grouped_columns(query, opts, numeric):
+        if col in opts.domains or (numeric.get(col) and col in opts.bounds):
+            continue
+        role, n = roles.get(col), distinct.get(col, 0)
+        if role == "identifier":
+            needs.append(GroupingNeed(col, f"{col} is a direct identifier: grouping by it would "
+                                           f"publish its values as group labels.",
+                                      numeric.get(col, False), identifier=True))
+        elif role == "quasi_identifier":
+            needs.append(GroupingNeed(col, f"{col} is a quasi-identifier: read from the data, "
+                                           f"its values would be published as group labels.",
+                                      numeric.get(col, False)))
+        elif n > MAX_UNDECLARED_CATEGORIES:
+            needs.append(GroupingNeed(col, f"{col} has {n:,} different values (more than "
+                                           f"{MAX_UNDECLARED_CATEGORIES}): read from the data, "
+                                           f"they would be published as group labels.",
+                                      numeric.get(col, False)))
+    return needs
+
 
 def resolve_column(columns, name: str, *, dataset: str | None = None) -> str:
     """The column ``name`` refers to: the exact name, else the first case-insensitive match
@@ -227,7 +280,7 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
     return s.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _grouping(df, col, opts, warnings, notes, bins=10):
+def _grouping(df, col, opts, warnings, notes, bins=DEFAULT_BINS):
     """Codes per row (-1 = not counted) and the labels of the column's cells."""
     s = df[col]
     if col not in opts.domains and pd.api.types.is_numeric_dtype(s) and col in opts.bounds:
@@ -279,6 +332,7 @@ def evaluate(df: pd.DataFrame, query: Query, opts: QueryOptions, rng: Rng | None
     stat = query.statistic
     if stat in ("count", "histogram"):
         rows, scale = _counts(codes, n_cells, keys, opts.noise, budget, rng)
+        notes.append(NON_NEGATIVE_NOTE)
         grids = []
     else:
         grid = _grid(df, column, opts, warnings,
@@ -308,6 +362,7 @@ def _counts(codes, n_cells, keys, noise, budget, rng):
     h = noisy.halfwidth()
     rows = [{"group": key, "value": int(v), "ci_low": int(v) - h, "ci_high": int(v) + h}
             for key, v in zip(keys, noisy.values)]
+    clamp_counts(rows)
     return rows, noisy.std
 
 

@@ -35,6 +35,7 @@ STEPS = ("1. Data and variables", "2. Bounds", "3. Privacy", "4. Results")
 STATISTICS = [("Count", "count"), ("Histogram of a column", "histogram"), ("Sum", "sum"),
               ("Mean", "mean"), ("Median", "median"), ("Quantile", "quantile")]
 NEEDS_BOUNDS = ("sum", "mean", "median", "quantile")
+MAX_CHART_BARS = 20          # more groups: the largest in the chart, every one in the table
 
 
 def explain_epsilon(epsilon: float, noise: str) -> str:
@@ -144,7 +145,9 @@ class DPStatisticsPage(QWidget):
         row.addWidget(QLabel("to"))
         row.addWidget(self.hi_edit)
         row.addWidget(self.guess_button)
-        form.addRow("Bo&unds", row)
+        bounds_label = QLabel("Bo&unds")
+        bounds_label.setBuddy(self.lo_edit)
+        form.addRow(bounds_label, row)
         self.granularity_edit = QLineEdit()
         self.granularity_edit.setPlaceholderText("automatic (a power of two)")
         self.granularity_edit.setToolTip("Values are rounded to multiples of this step before "
@@ -153,6 +156,8 @@ class DPStatisticsPage(QWidget):
         form.addRow("Grid ste&p", self.granularity_edit)
         layout.addLayout(form)
         self.domain_edits: dict[str, QLineEdit] = {}
+        self.bin_edits: dict[str, tuple[QLineEdit, QLineEdit]] = {}
+        self.group_notes: dict[str, QLabel] = {}
         self.domain_form = QFormLayout()
         layout.addLayout(self.domain_form)
         self.bounds_warning = QLabel()
@@ -190,6 +195,10 @@ class DPStatisticsPage(QWidget):
         form.addRow("", self.explanation)
         form.addRow("Remaining budget", self.remaining_label)
         form.addRow("Release na&me", self.name_edit)
+        self.run_blocker = QLabel()
+        self.run_blocker.setObjectName("error")
+        self.run_blocker.setWordWrap(True)
+        form.addRow(self.run_blocker)
         self.budget.changed.connect(lambda _s: self._explain())
         return w
 
@@ -201,6 +210,7 @@ class DPStatisticsPage(QWidget):
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Group", "Value", "95% low", "95% high"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
         self.chart = SvgChart()
         self.notes_label = QLabel()
         self.notes_label.setWordWrap(True)
@@ -229,9 +239,20 @@ class DPStatisticsPage(QWidget):
     def _sync_buttons(self) -> None:
         i = self.steps.currentIndex()
         busy = self.runner.is_busy
+        blocked = i == 2 and bool(self._blocking_text())
         self.back_button.setEnabled(i > 0 and not busy)
-        self.next_button.setEnabled(not busy and self.dataset_combo.count() > 0)
+        self.next_button.setEnabled(not busy and self.dataset_combo.count() > 0 and not blocked)
         self.next_button.setText({2: "&Run and release", 3: "New &query"}.get(i, "&Next"))
+
+    def _blocking_text(self) -> str:
+        """Why Run is disabled: grouping columns whose categories must be declared first."""
+        if self.steps.currentIndex() != 2:
+            return ""
+        problems = self.declaration_problems()
+        text = ("Declare these on the previous step before running (nothing has been spent): "
+                + " ".join(problems)) if problems else ""
+        self.run_blocker.setText(text)
+        return text
 
     def _next(self) -> None:
         i = self.steps.currentIndex()
@@ -315,17 +336,97 @@ class DPStatisticsPage(QWidget):
             widget.setEnabled(needs)
         while self.domain_form.rowCount():
             self.domain_form.removeRow(0)
-        self.domain_edits = {}
+        self.domain_edits, self.bin_edits, self.group_notes = {}, {}, {}
         groups = self.group_columns()
         if self.statistic() == "histogram" and not needs:
             groups = [self.column_combo.currentText()] + groups
+        info = self.session.vault.dataset_info(self.dataset_combo.currentText())
         for col in groups:
+            field = QWidget()
+            box = QVBoxLayout(field)
+            box.setContentsMargins(0, 0, 0, 6)
             edit = QLineEdit()
-            edit.setPlaceholderText("categories separated by |  (empty: read from the data)")
+            edit.setPlaceholderText("categories separated by |")
+            edit.setAccessibleName(f"Categories of {col}")
+            edit.textChanged.connect(self._update_group_notes)
             self.domain_edits[col] = edit
-            self.domain_form.addRow(f"Categories of {col}", edit)
+            box.addWidget(edit)
+            if col in self.group_columns() and dp_service.is_numeric_column(info, col):
+                lo, hi = QLineEdit(), QLineEdit()
+                row = QHBoxLayout()
+                for end, label in ((lo, "lowest"), (hi, "highest")):
+                    end.setPlaceholderText(f"{label} value")
+                    end.setAccessibleName(f"{label.capitalize()} value of the bins of {col}")
+                    end.textChanged.connect(self._update_group_notes)
+                row.addWidget(QLabel(f"or {dp_service.DEFAULT_BINS} equal bins from"))
+                row.addWidget(lo)
+                row.addWidget(QLabel("to"))
+                row.addWidget(hi)
+                self.bin_edits[col] = (lo, hi)
+                box.addLayout(row)
+            note = QLabel()
+            note.setWordWrap(True)
+            self.group_notes[col] = note
+            box.addWidget(note)
+            label = QLabel(f"Categories of {col}")
+            label.setBuddy(edit)
+            self.domain_form.addRow(label, field)
+        self._update_group_notes()
         self._update_bounds_warning()
 
+    def declared(self) -> tuple[dict[str, list[str]], dict[str, tuple[float, float]]]:
+        """(categories, bin bounds) declared per grouping column; half-typed bins count as
+        not declared."""
+        domains = {c: [v.strip() for v in e.text().split("|") if v.strip()]
+                   for c, e in self.domain_edits.items() if e.text().strip()}
+        bins = {}
+        for col, (lo, hi) in self.bin_edits.items():
+            try:
+                bins[col] = (float(lo.text()), float(hi.text()))
+            except ValueError:
+                continue
+        return domains, bins
+
+    def declaration_problems(self) -> list[str]:
+        """Grouping columns that still need declared categories (or bins), with the reason."""
+        if not self.dataset_combo.currentText():
+            return []
+        domains, bins = self.declared()
+        bounds = {**bins}
+        col = self.column_combo.currentText()
+        if self.needs_bounds():
+            try:
+                bounds[col] = (float(self.lo_edit.text()), float(self.hi_edit.text()))
+            except ValueError:
+                pass
+        try:
+            needs = dp_service.grouping_needs(self.session.vault, self.dataset_combo.currentText(),
+                                              self.query(), domains=domains, bounds=bounds)
+        except PPDSError as exc:
+            return [exc.message]
+        return [n.reason for n in needs]
+
+    def _update_group_notes(self) -> None:
+        """Under each grouping column: required (red, with the reason) or what reading its
+        categories from the data gives away — said before anything is spent."""
+        if not self.group_notes:
+            return
+        problems = self.declaration_problems()
+        domains, bins = self.declared()
+        for col, note in self.group_notes.items():
+            reason = next((p for p in problems if p.startswith(col + " ")), "")
+            if reason:
+                how = "categories or bins" if col in self.bin_edits else "categories"
+                note.setText(f"Required: {reason} Declare its {how} first.")
+                note.setStyleSheet("color: #b00020")
+            elif col in domains or col in bins:
+                note.setText("Declared: only these groups are released, each one even if it "
+                             "has no rows.")
+                note.setStyleSheet("")
+            else:
+                note.setText(f"Left empty, the categories of {col} are read from the data: "
+                             f"which ones occur is then not protected.")
+                note.setStyleSheet("color: #8a5a00")
     def guess_bounds(self) -> None:
         col = self.column_combo.currentText()
         try:
@@ -383,9 +484,9 @@ class DPStatisticsPage(QWidget):
             kwargs["bounds"] = {col: (lo, hi)}
             if self.granularity_edit.text().strip():
                 kwargs["granularity"] = {col: self.granularity_edit.text().strip()}
-        domains = {c: [v.strip() for v in e.text().split("|") if v.strip()]
-                   for c, e in self.domain_edits.items() if e.text().strip()}
+        domains, bins = self.declared()
         kwargs["domains"] = domains
+        kwargs.setdefault("bounds", {}).update(bins)
         kwargs["bounds_from_data"] = set(self.guessed) & set(kwargs.get("bounds", {}))
         if self.name_edit.text().strip():
             kwargs["release_name"] = self.name_edit.text().strip()
@@ -414,11 +515,13 @@ class DPStatisticsPage(QWidget):
             for j, v in enumerate(cells):
                 text = "—" if v is None else (f"{v:,.6g}" if isinstance(v, float) else str(v))
                 self.table.setItem(i, j, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()          # group labels on one line
         labels = [res.label(r) for r in res.rows]
         values = [float(r["value"]) for r in res.rows]
         errors = [(r["ci_low"], r["ci_high"]) if r["ci_low"] is not None else None for r in res.rows]
         self.chart.set_svg(bar_chart(labels, values, errors=errors, title=res.query,
-                                     ylabel=res.statistic))
+                                     ylabel=res.statistic, max_bars=MAX_CHART_BARS,
+                                     others=res.statistic in ("count", "histogram", "sum")))
         self.notes_label.setText("<br>".join([f"<span style='color:#b00020'>{escape(w)}</span>"
                                               for w in res.warnings]
                                              + [escape(n) for n in res.notes]))

@@ -11,6 +11,7 @@ from ...core.report.figures import (class_sizes_before_after, column_histogram,
                                     risk_before_after)
 from ..table_model import ArrowTableModel, replace_model
 from ..widgets.svg_view import SvgChart
+from .risk_banner import RiskBanner
 
 PREVIEW_ROWS = 200
 
@@ -85,11 +86,6 @@ ALTERNATIVES_TEXT = (
     "The best transformations the search found. Each shows the generalization level per "
     "quasi-identifier (0 = as is, higher = coarser), ✓ marks the one applied. Pick another "
     "than the optimum (e.g. fewer suppressed rows) and apply it.")
-
-
-def _no_model(report: dict) -> str:
-    return ("no privacy model (Safe Harbor removes and coarsens identifiers by rule; it "
-            "does not guarantee k-anonymity)" if "hipaa" in report else "no privacy model")
 
 
 class ResultsStep(QWidget):
@@ -169,26 +165,37 @@ class ResultsStep(QWidget):
 
         self.sections_label = QLabel()
         self.sections_label.setWordWrap(True)
+        self.banner = RiskBanner()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
         layout.addWidget(self.summary)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.sections_label)
         self._report: dict = {}
         self.candidates: list[dict] = []
 
-    def show_outcome(self, original, outcome) -> None:
+    def show_outcome(self, original, outcome, verdict) -> None:
+        """``verdict``: the release's ``core.risk.ReleaseVerdict`` (see ``services.disclosure``)."""
         rep = self._report = outcome.report
         rows, model = rep["rows"], rep["model"]
         achieved = ", ".join(f"{k} = {_num(v)}" for k, v in model["achieved"].items())
-        verdict = ("" if model["satisfied"] is None else
-                   " — satisfied" if model["satisfied"] else " — NOT satisfied")
+        met = ("" if model["satisfied"] is None else
+               " — satisfied" if model["satisfied"] else " — NOT satisfied")
         b, a = rep["risk"]["before"], rep["risk"]["after"]
-        self.summary.setText(
-            f"<b>{rows['input']:,}</b> rows in, <b>{rows['output']:,}</b> out "
-            f"({rows['suppressed']:,} suppressed, limit {rows['suppression_limit_rows']:,}). "
-            f"Measured on the output: {achieved or _no_model(rep)}{verdict}. "
-            f"Highest re-identification risk {_pct(b['prosecutor_max'])} → "
-            f"{_pct(a['prosecutor_max'])}.")
+        lines = [f"<b>{rows['input']:,}</b> rows in, <b>{rows['output']:,}</b> out "
+                 f"({rows['suppressed']:,} suppressed, limit {rows['suppression_limit_rows']:,}).",
+                 f"Privacy model measured on the output: {achieved or 'none'}{met}."]
+        if verdict.safe_harbor is not None:
+            lines.append("Safe Harbor rules applied: " + (
+                "every identifier type handled." if verdict.safe_harbor else
+                "<b>not</b> every identifier type handled (see the checklist).")
+                + " These are rules about columns, not a measure of risk.")
+        risk = (f"Measured re-identification risk: highest {_pct(b['prosecutor_max'])} → "
+                f"{_pct(a['prosecutor_max'])} (limit {_pct(verdict.threshold)})")
+        lines.append(risk + (" — within the limit." if verdict.safe else
+                             " — <b style='color:#b00020'>can still identify people</b>."))
+        self.summary.setText("<br>".join(lines))
+        self.banner.show_verdict(verdict)
         replace_model(self.before_view, ArrowTableModel(original.head(PREVIEW_ROWS), parent=self,
                                                         show_types=False))
         replace_model(self.after_view, ArrowTableModel(outcome.data.head(PREVIEW_ROWS),

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout
 from ...core import recipe as R
 from ...core.anonymize.presets import EXPERT, HIPAA, PRESETS, RESEARCH, make_preset
 from ...core.errors import PPDSError
-from ...core.report import render_html
+from ...services import disclosure
 from ...services import release as svc
 from ..errors import show_error
 from ..widgets.task_progress import TaskProgress
@@ -44,6 +44,7 @@ class PrepareWizard(QWidget):
         self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
         self.extra = load_extra_pages()
         self._recipe_file: dict | None = None
+        self._default_name = ""
 
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold; font-size: 14px")
@@ -62,6 +63,8 @@ class PrepareWizard(QWidget):
         self.steps.addWidget(self._run_step())
         self.results_step = ResultsStep()
         self.results_step.apply_alternative_button.clicked.connect(self.apply_alternative)
+        self.results_step.banner.fix_requested.connect(self.apply_risk_fix)
+        self.results_step.banner.acknowledged_changed.connect(lambda _: self._update_save())
         self.steps.addWidget(self._results_page())
         names = (["Dataset", "Preset", "Column actions", "Privacy model"]
                  + [spec.title for spec in self.extra] + ["Run", "Results"])
@@ -272,7 +275,7 @@ class PrepareWizard(QWidget):
         for key, value in loaded.items():
             setattr(self.state, key, value)
         self.state.recipe = {}
-        self.release_name.setText(f"{self.state.dataset.name} – de-identified")
+        self.release_name.clear()
         self.go(1)
 
     def preset(self) -> str:
@@ -324,8 +327,31 @@ class PrepareWizard(QWidget):
 
     def _show_outcome(self, outcome) -> None:
         self.state.outcome = outcome
-        self.results_step.show_outcome(self.state.frame, outcome)
+        verdict = disclosure.verdict(outcome.report, self.session.vault)
+        self.results_step.show_outcome(self.state.frame, outcome, verdict)
+        if self.release_name.text().strip() in ("", self._default_name):   # not typed by the user
+            self._default_name = svc.default_release_name(self.state.dataset.name, verdict)
+            self.release_name.setText(self._default_name)
+        self._update_save()
         self.go(self.results_index)
+
+    def _update_save(self) -> None:
+        """Saving and exporting a release that can still identify people wait for the
+        banner's check box."""
+        ok = self.state.outcome is not None and self.results_step.banner.acknowledged
+        for button in (self.save_button, self.export_button):
+            button.setEnabled(ok)
+
+    def apply_risk_fix(self) -> None:
+        """The banner's one-click fix: add k-anonymity on the quasi-identifiers, run again."""
+        try:
+            self.state.recipe = svc.with_k_anonymity(self.state.recipe,
+                                                     self.results_step.banner.verdict)
+        except PPDSError as exc:
+            show_error(self, exc, title="Add k-anonymity")
+            return
+        self.model_step.load(self.state.recipe, self.state.frame)
+        self.run()
 
     def apply_alternative(self) -> None:
         chosen = self.results_step.selected_alternative()
@@ -350,6 +376,7 @@ class PrepareWizard(QWidget):
             show_error(self, PPDSError("Give the release a name."), title="Save release")
             return
         self.runner.run(svc.save_release, self.session.vault, self.state.outcome, name,
+                        accept_risk=self.results_step.banner.acknowledge.isChecked(),
                         title="Saving the release", on_done=self._saved)
 
     def _saved(self, info) -> None:
@@ -365,9 +392,11 @@ class PrepareWizard(QWidget):
         if path is None:
             return
         try:
-            Path(path).write_text(render_html(self.state.outcome.report), encoding="utf-8")
-        except OSError as exc:
-            show_error(self, _write_error(path, exc), title="Export report")
+            svc.write_report(self.session.vault, self.state.outcome, path,
+                             name=self.release_name.text().strip() or self.state.dataset.name,
+                             accept_risk=self.results_step.banner.acknowledge.isChecked())
+        except PPDSError as exc:
+            show_error(self, exc, title="Export report")
             return
         self.saved_label.setText(f"Report written to {path}.")
 

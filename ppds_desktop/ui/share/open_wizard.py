@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit,
 from ...core.errors import PPDSError
 from ...core.identity import fingerprint_lines
 from ...services import sharing
+from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
 from .bundle_dialogs import ask_bundle_to_open
@@ -163,6 +164,8 @@ class OpenBundleWizard(QWizard):
         self.verify_page = _VerifyPage(self)
         self.addPage(self.file_page)
         self.addPage(self.verify_page)
+        if session.is_demo:
+            add_demo_banner(self)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Import")
 
     def bundle_path(self) -> Path:

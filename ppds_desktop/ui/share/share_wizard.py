@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
-from ...services import sharing
+from ...services import disclosure, sharing
+from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
 from .bundle_dialogs import ask_bundle_to_save
@@ -120,11 +121,19 @@ class _SummaryPage(QWizardPage):
         self.identifiers.setStyleSheet("color: #b00020")
         self.allow_identifiers = QCheckBox("&Send the direct identifiers as they are")
         self.allow_identifiers.toggled.connect(lambda *_: self.completeChanged.emit())
+        self.risk = QLabel()
+        self.risk.setWordWrap(True)
+        self.risk.setStyleSheet("color: #b00020")
+        self.accept_risk = QCheckBox("I &understand that this release can still identify people "
+                                     "(recorded in the audit log)")
+        self.accept_risk.toggled.connect(lambda *_: self.completeChanged.emit())
         self.progress = TaskProgress(wizard.runner)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.identifiers)
         layout.addWidget(self.allow_identifiers)
+        layout.addWidget(self.risk)
+        layout.addWidget(self.accept_risk)
         layout.addLayout(row)
         layout.addWidget(self.progress)
 
@@ -143,6 +152,13 @@ class _SummaryPage(QWizardPage):
         self.identifiers.setVisible(bool(identifiers))
         self.allow_identifiers.setChecked(False)
         self.allow_identifiers.setVisible(bool(identifiers))
+        risky = disclosure.saved_release_verdict(self.wiz.session.vault, target.ref)
+        problems = [] if risky is None else risky[1].problems()
+        self.risk.setText("⚠ This release can still identify people. " + " ".join(problems)
+                          if problems else "")
+        for widget in (self.risk, self.accept_risk):
+            widget.setVisible(bool(problems))
+        self.accept_risk.setChecked(False)
 
     def _browse(self) -> None:
         path = ask_bundle_to_save(self, "Save bundle")
@@ -150,7 +166,8 @@ class _SummaryPage(QWizardPage):
             self.path.setText(str(path))
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
-        confirmed = not self.identifiers.text() or self.allow_identifiers.isChecked()
+        confirmed = ((not self.identifiers.text() or self.allow_identifiers.isChecked())
+                     and (not self.risk.text() or self.accept_risk.isChecked()))
         return bool(self.path.text().strip()) and confirmed and not self.wiz.runner.is_busy
 
 
@@ -166,6 +183,8 @@ class ShareWizard(QWizard):
         self.summary_page = _SummaryPage(self)
         for page in (self.source_page, self.recipients_page, self.summary_page):
             self.addPage(page)
+        if session.is_demo:
+            add_demo_banner(self)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Seal and save")
 
     def accept(self) -> None:
@@ -177,6 +196,7 @@ class ShareWizard(QWizard):
                         self.source_page.target().ref, self.recipients_page.chosen(), out,
                         allow_unverified=self.recipients_page.allow_unverified.isChecked(),
                         allow_identifiers=self.summary_page.allow_identifiers.isChecked(),
+                        accept_risk=self.summary_page.accept_risk.isChecked(),
                         title="Sealing bundle", on_done=self._sealed)
 
     def _sealed(self, result) -> None:

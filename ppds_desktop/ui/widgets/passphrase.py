@@ -1,4 +1,5 @@
-"""New-passphrase entry: passphrase, confirmation and a live strength meter with hints.
+"""New-passphrase entry: passphrase, confirmation (each with show/hide and a Caps Lock hint)
+and a live strength meter with hints.
 
 Shared by the first-run wizard (create a vault) and the recovery dialog (set a new passphrase).
 ``changed`` fires on every edit; ``is_acceptable()`` is what a wizard page's ``isComplete`` uses.
@@ -7,9 +8,10 @@ Shared by the first-run wizard (create a vault) and the recovery dialog (set a n
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QWidget)
+from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QWidget
 
 from ..strength import MIN_BITS, MIN_LENGTH, estimate
+from .secret_field import SecretField
 
 
 class PassphraseFields(QWidget):
@@ -17,18 +19,16 @@ class PassphraseFields(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, label: str = "&Passphrase:"):
         super().__init__(parent)
-        self.passphrase = QLineEdit()
+        self.passphrase_field = SecretField(name="New passphrase")
+        self.passphrase = self.passphrase_field.edit
         self.passphrase.setObjectName("passphrase")
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setToolTip(
             "Protects the vault's encryption key. Several unrelated words are easy to remember "
             f"and hard to guess; at least {MIN_LENGTH} characters.")
-        self.confirm = QLineEdit()
+        self.confirm_field = SecretField(name="Passphrase confirmation")
+        self.confirm = self.confirm_field.edit
         self.confirm.setObjectName("confirm")
-        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm.setToolTip("Type the same passphrase again")
-        self.show_box = QCheckBox("S&how passphrase")
-        self.show_box.toggled.connect(self._toggle_echo)
         self.meter = QProgressBar()
         self.meter.setObjectName("strengthMeter")
         self.meter.setRange(0, 100)
@@ -45,9 +45,8 @@ class PassphraseFields(QWidget):
 
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow(label, self.passphrase)
-        form.addRow("Con&firm:", self.confirm)
-        form.addRow("", self.show_box)
+        form.addRow(label, self.passphrase_field)
+        form.addRow("Con&firm:", self.confirm_field)
         form.addRow("Strength:", self.meter)
         form.addRow("", self.hints)
         form.addRow("", self.mismatch)
@@ -61,11 +60,6 @@ class PassphraseFields(QWidget):
     def is_acceptable(self) -> bool:
         value = self.passphrase.text()
         return estimate(value).acceptable and value == self.confirm.text()
-
-    def _toggle_echo(self, shown: bool) -> None:
-        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
-        self.passphrase.setEchoMode(mode)
-        self.confirm.setEchoMode(mode)
 
     def _update(self) -> None:
         strength = estimate(self.passphrase.text())
