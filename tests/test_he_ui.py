@@ -44,6 +44,8 @@ def test_three_hospitals_mean_billing_by_condition(qtbot, tmp_path):
         _run(qtbot, holder, lambda: holder.answer_tab.load_request(request_path))
         assert "Medical Condition=" in holder.answer_tab.review.toPlainText()
         holder.answer_tab.min_records.setValue(1)
+        assert holder.answer_tab.use_dp.isChecked()          # noise is on by default
+        holder.answer_tab.use_dp.setChecked(False)           # this test checks exact means
         result_path = tmp_path / "result.ppdsb"
         _run(qtbot, holder, lambda: holder.answer_tab.answer(result_path))
         assert "Answered" in holder.answer_tab.status.text()

@@ -19,8 +19,10 @@ import pyarrow.parquet as pq
 from ..core.bundle import (BundleSummary, FileSource, MemorySink, OpenedBundle, SealResult,
                            check_file_name, inspect_bundle, open_bundle, seal_bundle)
 from ..core.bundle.format import Header, recipient_key_id
+from ..core.bundle.opener import read_header
 from ..core.dp.ledger import release_spend
 from ..core.errors import BundleError, InputError, NotFound
+from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.identity import (Contact, Identity, IdentityCard, add_contact, create_identity,
                              export_card, find_by_sign_key, get_contact, has_identity,
                              list_contacts, load_identity, parse_card, remove_contact,
@@ -289,6 +291,20 @@ def preview_bundle(vault, path: str | Path) -> BundlePreview:
                          _imported_at(vault, summary.bundle_id))
 
 
+def bundle_header(raw: bytes, source: str = "bundle") -> Header:
+    """The (unauthenticated) header of a bundle held in memory."""
+    return read_header(io.BytesIO(raw), source)[0]
+
+
+def bundle_id_of(raw: bytes) -> str:
+    return bundle_header(raw).bundle_id.hex()
+
+
+def addressed_to(raw: bytes, contact: Contact) -> bool:
+    """Whether a bundle in memory names ``contact`` among its recipients."""
+    return recipient_key_id(contact.enc_public) in {s.key_id for s in bundle_header(raw).stanzas}
+
+
 def _sender_policy(vault, *, accept_unverified: bool):
     def check(header: Header) -> None:
         contact, state = _sender_state(vault, header)
@@ -415,6 +431,8 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
                      (opened.bundle_id, contact.fingerprint, opened.header.kind, info.id,
                       utc_now()))
         extra = {n: d for n, d in files.items() if n != DATA_FILE}
+        if ENCRYPTED_FILE in extra:         # kept so that a decryption request can carry it
+            _keep_signed_bundle(conn, path, opened)
         if extra:
             taken = {r.name for r in vault.list_releases()}
             vault.put_release(free_name(f"{info.name} files", taken), "received", source=info.id,
@@ -424,6 +442,18 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
                     dataset=info.name, replay=replayed, file=path.name)
     task.report(1.0, "Imported")
     return ImportResult(info, opened.bundle_id, contact.name, manifest, replayed)
+
+
+def _keep_signed_bundle(conn, path: Path, opened: OpenedBundle) -> None:
+    """Keep the bundle's bytes (homomorphic contributions are re-verified from them whenever
+    they are used, so a file swapped since it was opened is caught then)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"{path.name}: cannot read it again ({exc.strerror}); nothing was "
+                          "imported.") from None
+    conn.execute("INSERT OR REPLACE INTO he_contributions (bundle_id, data, stored_at) "
+                 "VALUES (?, ?, ?)", (opened.bundle_id, raw, utc_now()))
 
 
 def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
