@@ -104,3 +104,15 @@ def test_prepare_wizard_encryption_page_writes_a_runnable_section(qtbot, vault):
     validate(recipe)
     outcome = release.run_release_on_frame(frame, recipe, vault=vault)
     assert "Billing Amount" not in outcome.data.columns and he.ENCRYPTED_FILE in outcome.files
+
+
+def test_answer_tab_offers_noise_by_default_and_explains_it(qtbot, vault, tmp_path):
+    page = _page(qtbot, vault)
+    tab = page.answer_tab
+    page.tabs.setCurrentWidget(tab)
+    assert tab.use_dp.isChecked() and tab.epsilon.value() == 1.0
+    assert tab.epsilon_help.isVisible() and "smaller means more noise" in tab.epsilon_help.text()
+    assert "does not stop two answers that differ" in tab.min_records_help.text()
+    tab.request, tab.sender = object(), object()     # a request whose answer needs a budget
+    assert tab.answer(tmp_path / "r.ppdsb") is False
+    assert "privacy budget pays for the noise" in tab.status.text()
