@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+import gmpy2
 import numpy as np
 import pandas as pd
 
@@ -157,12 +158,12 @@ def combine(contributions: list[Contribution], query: HEQuery, *,
         raise InputError("No record matches the query's conditions; nothing to decrypt.")
     # refuse a sum the packing has no headroom for before computing anything
     first.array._check_additions(max(sum(map(len, groups[k].values())) for k in order))
-    n2 = first.array.public_key.n ** 2
+    n2 = gmpy2.mpz(first.array.public_key.n) ** 2
     cells, ciphertexts = [], []
     for j, key in enumerate(order):
         task.report(j / len(order), "adding up the cells")
         members = {i: np.asarray(rows, dtype=np.int64) for i, rows in groups[key].items()}
-        acc = 1
+        acc = gmpy2.mpz(1)
         for i, rows in members.items():
             cts = contributions[i].array.ciphertexts
             for pos in rows.tolist():
