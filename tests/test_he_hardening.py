@@ -124,8 +124,10 @@ def test_a_bundle_not_sealed_for_the_key_holder_cannot_be_combined(sc, tmp_path)
     path = tmp_path / "collector-only.ppdsb"
     sharing.seal_for_contacts(h.vault, f"{h.name} encrypted release", ["Collector"], path)
     contribs = [he.contribution_from_bundle(sc.collector.vault, path)]
+    before = len(sc.collector.vault.list_releases())
     with pytest.raises(PPDSError, match="not sealed for the key holder"):
         he.compute_request(sc.collector.vault, contribs, "sum Age")
+    assert len(sc.collector.vault.list_releases()) == before
 
 
 def test_differencing_a_few_patients_is_refused_unless_noised(sc, tmp_path):

@@ -275,17 +275,19 @@ def compute_request(vault, contributions: list[Contribution], query: HEQuery | s
         raise InputError("Open at least one release or bundle with encrypted columns.")
     if key_holder is None:
         key_holder = key_holder_contact(vault, contributions[0].array.fingerprint)
-    if key_holder is not None:
-        from .sharing import check_recipients
+    with vault.transaction():          # a refusal below leaves no sealed copy behind either
+        if key_holder is not None:
+            from .sharing import check_recipients
 
-        [key_holder] = check_recipients(vault, [key_holder], allow_unverified)
-        for contrib in contributions:
-            _signed_for(vault, contrib, key_holder, allow_unverified)
-    request = build_request(contributions, query, task.sub(0, 0.95))
-    vault.put_release(f"HE request {request.request_id[:12]}", REQUEST_KIND,
-                      recipe={"query": query.to_dict()},
-                      report={"sources": request.sources, "cells": request.cells},
-                      files=request.to_files())
+            [key_holder] = check_recipients(vault, [key_holder], allow_unverified)
+            # sites' bundles first: a refusal comes before anything is sealed
+            for contrib in sorted(contributions, key=lambda c: c.bundle is None):
+                _signed_for(vault, contrib, key_holder, allow_unverified)
+        request = build_request(contributions, query, task.sub(0, 0.95))
+        vault.put_release(f"HE request {request.request_id[:12]}", REQUEST_KIND,
+                          recipe={"query": query.to_dict()},
+                          report={"sources": request.sources, "cells": request.cells},
+                          files=request.to_files())
     task.report(1.0, "request computed")
     return request
 
