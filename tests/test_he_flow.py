@@ -11,8 +11,8 @@ import pytest
 
 from ppds_desktop.core.errors import CryptoError, InputError, RecipeError
 from ppds_desktop.core.he import CRTDecryptor, generate_keypair
-from ppds_desktop.core.he.aggregate import (Contribution, DecryptionRequest, DecryptionResult,
-                                            build_request, evaluate)
+from ppds_desktop.core.he.aggregate import Contribution, DecryptionResult, combine, evaluate
+from ppds_desktop.core.he.request import DecryptionRequest, build_request
 from ppds_desktop.core.he.columns import encrypt_columns, layout_for_section
 from ppds_desktop.core.he.query import parse_query
 from ppds_desktop.core.recipe import new_recipe, validate
@@ -60,10 +60,10 @@ def test_encrypted_means_and_variances_equal_plaintext(keys):
     dfs[1].loc[dfs[1].index[:4], "Billing Amount"] = np.nan    # missing values are left out
     query = parse_query("mean Billing Amount, variance Billing Amount, count Billing Amount, "
                         "sum Age by Medical Condition where Gender = Female")
-    request = build_request(contributions(pk, dfs), query)
-    request = DecryptionRequest.from_files(request.to_files())        # travels as files
-    result = evaluate(request, CRTDecryptor(sk), min_records=1)
-    result = DecryptionResult.from_files(result.to_files())
+    combination = combine(contributions(pk, dfs), query)
+    rows = evaluate(combination, CRTDecryptor(sk), min_records=1)
+    result = DecryptionResult("r", "now", query, "fp", combination.sources, 1, rows)
+    result = DecryptionResult.from_files(result.to_files())             # travels as files
     plain = pd.concat(dfs)
     plain = plain[plain["Gender"] == "Female"]
     expected = plain.groupby("Medical Condition")
@@ -83,10 +83,9 @@ def test_encrypted_means_and_variances_equal_plaintext(keys):
 def test_small_cells_are_refused_and_only_asked_cells_leave(keys):
     pk, sk = keys
     dfs = frames(1, 40)
-    request = build_request(contributions(pk, dfs), parse_query("mean Age by Medical Condition"))
+    combination = combine(contributions(pk, dfs), parse_query("mean Age by Medical Condition"))
     sizes = dfs[0]["Medical Condition"].value_counts()
-    result = evaluate(request, CRTDecryptor(sk), min_records=8)
-    for row in result.rows:
+    for row in evaluate(combination, CRTDecryptor(sk), min_records=8):
         n = sizes[row["group"]["Medical Condition"]]
         if n < 8:
             assert row["refused"] and row["values"] == {}
@@ -94,11 +93,27 @@ def test_small_cells_are_refused_and_only_asked_cells_leave(keys):
             assert row["refused"] is None and set(row["values"]) == {"mean Age"}
 
 
-def test_requester_cannot_overclaim_records(keys):
-    pk, sk = keys
-    request = build_request(contributions(pk, frames(1, 30)), parse_query("sum Age"))
+def test_requester_claims_are_checked_against_the_recomputation(keys):
+    pk, _sk = keys
+    contribs = contributions(pk, frames(1, 30))
+    request = build_request(contribs, parse_query("sum Age"))
     request.cells[0]["records"] = 3       # a forged, smaller claim than what was added
-    assert evaluate(request, CRTDecryptor(sk), min_records=1).rows[0]["refused"]
+    with pytest.raises(CryptoError, match="claims 3 records .* give 30"):
+        request.verify(contribs)
+    request = build_request(contribs, parse_query("sum Age"))
+    request.array.ciphertexts[0] = request.array.ciphertexts[0] * contribs[0].array.ciphertexts[0]
+    with pytest.raises(CryptoError, match="not the sum of the records"):
+        request.verify(contribs)
+
+
+def test_requester_records_do_not_count_towards_the_minimum(keys):
+    pk, sk = keys
+    contribs = contributions(pk, frames(2, 6))
+    contribs[1].from_requester = True     # the asking site knows its own six values
+    [row] = evaluate(combine(contribs, parse_query("sum Age")), CRTDecryptor(sk), min_records=8)
+    assert row["refused"] == "refused: fewer than 8 records from sites other than the requester"
+    [row] = evaluate(combine(contribs, parse_query("sum Age")), CRTDecryptor(sk), min_records=6)
+    assert row["refused"] is None and row["records"] == 12
 
 
 def test_mismatched_contributions_are_refused(keys):
@@ -107,14 +122,14 @@ def test_mismatched_contributions_are_refused(keys):
     a = contributions(pk, frames(1, 6))[0]
     b = contributions(other_pk, frames(1, 6))[0]
     with pytest.raises(CryptoError, match="cannot be combined"):
-        build_request([a, b], parse_query("sum Age"))
+        combine([a, b], parse_query("sum Age"))
     c = contributions(pk, frames(1, 6), {**SECTION, "expected_records": 50})[0]
     with pytest.raises(CryptoError, match="different settings"):
-        build_request([a, c], parse_query("sum Age"))
+        combine([a, c], parse_query("sum Age"))
     with pytest.raises(InputError, match="not an encrypted column"):
-        build_request([a], parse_query("sum Gender"))
+        combine([a], parse_query("sum Gender"))
     with pytest.raises(InputError, match="no plaintext column"):
-        build_request([a], parse_query("sum Age by Ward"))
+        combine([a], parse_query("sum Age by Ward"))
 
 
 def test_values_outside_declared_range_are_refused(keys):
@@ -137,7 +152,7 @@ def test_query_text_forms():
 
 def test_decrypted_cells_also_open_with_phe(keys):
     pk, sk = keys
-    request = build_request(contributions(pk, frames(1, 10)), parse_query("sum Age"))
+    request = combine(contributions(pk, frames(1, 10)), parse_query("sum Age"))
     raw = sk.raw_decrypt(int(request.array.ciphertexts[0]))
     assert raw == CRTDecryptor(sk).decrypt_raw(request.array.ciphertexts)[0]
     assert isinstance(pk, phe.PaillierPublicKey) and not math.isnan(raw)
@@ -145,16 +160,18 @@ def test_decrypted_cells_also_open_with_phe(keys):
 
 def test_forged_requests_are_refused_cleanly(keys):
     pk, sk = keys
-    request = build_request(contributions(pk, frames(1, 10)), parse_query("sum Age"))
-    request.query.stats = [("sum", "Weight")]
+    combination = combine(contributions(pk, frames(1, 10)), parse_query("sum Age"))
+    combination.query.stats = [("sum", "Weight")]
     with pytest.raises(InputError, match="do not hold"):
-        evaluate(request, CRTDecryptor(sk))
-    files = build_request(contributions(pk, frames(1, 10)), parse_query("sum Age")).to_files()
-    import json
-    doc = json.loads(files["he_request.json"])
-    doc["cells"][0]["records"] = "many"
-    files["he_request.json"] = json.dumps(doc).encode()
-    with pytest.raises(InputError, match="malformed"):
-        DecryptionRequest.from_files(files)
+        evaluate(combination, CRTDecryptor(sk))
+    combination.query.stats = [("sum", "Age")]
     with pytest.raises(CryptoError, match="not the key held here"):
-        evaluate(request, CRTDecryptor(generate_keypair(512)[1]))
+        evaluate(combination, CRTDecryptor(generate_keypair(512)[1]))
+
+
+def test_a_release_with_summed_ciphertexts_is_not_a_contribution(keys):
+    pk, _ = keys
+    df = frames(1, 4)[0]
+    arr = encrypt_columns(df, SECTION, pk, workers=1)
+    with pytest.raises(CryptoError, match="claim 2 additions"):
+        Contribution("site", df.drop(columns=arr.meta["columns"]), arr.derive(arr.ciphertexts, 2))

@@ -44,6 +44,8 @@ def test_three_hospitals_mean_billing_by_condition(qtbot, tmp_path):
         _run(qtbot, holder, lambda: holder.answer_tab.load_request(request_path))
         assert "Medical Condition=" in holder.answer_tab.review.toPlainText()
         holder.answer_tab.min_records.setValue(1)
+        assert holder.answer_tab.use_dp.isChecked()          # noise is on by default
+        holder.answer_tab.use_dp.setChecked(False)           # this test checks exact means
         result_path = tmp_path / "result.ppdsb"
         _run(qtbot, holder, lambda: holder.answer_tab.answer(result_path))
         assert "Answered" in holder.answer_tab.status.text()
@@ -102,3 +104,15 @@ def test_prepare_wizard_encryption_page_writes_a_runnable_section(qtbot, vault):
     validate(recipe)
     outcome = release.run_release_on_frame(frame, recipe, vault=vault)
     assert "Billing Amount" not in outcome.data.columns and he.ENCRYPTED_FILE in outcome.files
+
+
+def test_answer_tab_offers_noise_by_default_and_explains_it(qtbot, vault, tmp_path):
+    page = _page(qtbot, vault)
+    tab = page.answer_tab
+    page.tabs.setCurrentWidget(tab)
+    assert tab.use_dp.isChecked() and tab.epsilon.value() == 1.0
+    assert tab.epsilon_help.isVisible() and "smaller means more noise" in tab.epsilon_help.text()
+    assert "does not stop two answers that differ" in tab.min_records_help.text()
+    tab.request, tab.sender = object(), object()     # a request whose answer needs a budget
+    assert tab.answer(tmp_path / "r.ppdsb") is False
+    assert "privacy budget pays for the noise" in tab.status.text()

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ppds_desktop.core.errors import (Cancelled, InputError, NotFound, VaultError, VaultLocked,
                                       WrongPassphrase)
 from ppds_desktop.core.progress import TaskState
+from ppds_desktop.core.vault.schema import MIGRATIONS
 from ppds_desktop.core.vault import (FAST_KDF, PRODUCTION_KDF, AuditEntry, ColumnRole,
                                      DatasetInfo, ReleaseInfo, Vault)
 from ppds_desktop.core.vault import keys
@@ -43,7 +44,7 @@ def test_create_open_lock(vault_path):
     v, recovery = Vault.create(vault_path, PASSPHRASE)
     assert Vault.exists(vault_path) and v.header_path.is_file()
     assert len(recovery.split("-")) == 9
-    assert v.schema_version == 1 and not v.is_locked
+    assert v.schema_version == len(MIGRATIONS) and not v.is_locked
     v.put_dataset("d", frame(3))
     v.lock()
     assert v.is_locked
@@ -290,16 +291,18 @@ def test_older_schema_is_migrated_in_one_transaction(vault_path, monkeypatch):
     v.lock()
     extra = "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
     monkeypatch.setattr(migrations, "MIGRATIONS", schema.MIGRATIONS + [extra])
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(schema.MIGRATIONS) + 1)
     broken = "CREATE TABLE notes (id INTEGER PRIMARY KEY); CREATE TABLE notes (x);"
     monkeypatch.setattr(migrations, "MIGRATIONS", schema.MIGRATIONS + [broken])
-    with pytest.raises(VaultError, match="could not be upgraded from schema version 1 to 2"):
+    with pytest.raises(VaultError, match=f"could not be upgraded from schema version {len(schema.MIGRATIONS)} to "
+                                                f"{len(schema.MIGRATIONS) + 1}"):
         Vault.open(vault_path, PASSPHRASE)
     monkeypatch.setattr(migrations, "MIGRATIONS", schema.MIGRATIONS + [extra])
     v = Vault.open(vault_path, PASSPHRASE)   # the failed attempt left nothing behind
-    assert v.query("PRAGMA user_version") == [(2,)]
+    assert v.query("PRAGMA user_version") == [(len(schema.MIGRATIONS) + 1,)]
     assert v.query("SELECT count(*) FROM notes") == [(0,)]
-    assert v.audit_entries()[-1].details == {"from_version": 1, "to_version": 2}
+    assert v.audit_entries()[-1].details == {"from_version": len(schema.MIGRATIONS),
+                                             "to_version": len(schema.MIGRATIONS) + 1}
     assert v.load_dataset("d").shape == (4, 5)
     v.lock()
 

@@ -9,6 +9,7 @@ import pytest
 
 from ppds_desktop.cli import main
 from ppds_desktop.core.vault import Vault
+from ppds_desktop.core.vault.schema import SCHEMA_VERSION
 
 from conftest import PASSPHRASE
 
@@ -48,7 +49,7 @@ def test_info_audit_passwd_recover(cli, vault_path, monkeypatch):
 
     code, out, _ = cli("vault", "info", "--vault", vault_path, "--json", "--check")
     info = json.loads(out)
-    assert code == 0 and info["schema_version"] == 1 and info["n_audit"] == 1
+    assert code == 0 and info["schema_version"] == SCHEMA_VERSION and info["n_audit"] == 1
     assert info["integrity_check"] == "ok" and info["audit_verified_entries"] == 1
     assert info["kdf"].startswith("Argon2id")
 

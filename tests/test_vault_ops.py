@@ -8,6 +8,7 @@ import pytest
 from ppds_desktop.core.errors import Cancelled, VaultError, WrongPassphrase
 from ppds_desktop.core.progress import TaskState
 from ppds_desktop.core.vault import Vault
+from ppds_desktop.core.vault.schema import SCHEMA_VERSION
 from ppds_desktop.services import vault_ops
 from ppds_desktop.services.demo import DEMO_PASSPHRASE, DemoContext
 
@@ -65,7 +66,8 @@ def test_demo_step_is_first_and_creates_the_vault(tmp_path):
         assert isinstance(ctx.vault, Vault) and not ctx.vault.is_locked
         assert ctx.vault.path == tmp_path / "demo.vault"
         text = "\n".join(said)
-        assert str(tmp_path / "demo.vault") in text and "schema version 1" in text
+        assert str(tmp_path / "demo.vault") in text
+        assert f"schema version {SCHEMA_VERSION}" in text
         assert "Argon2id" in text and "recovery key" in text
         assert [e.action for e in ctx.vault.audit_entries()] == ["vault.created"]
     finally:

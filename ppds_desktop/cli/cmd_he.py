@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError, NotFound
-from ..core.he.aggregate import DEFAULT_MIN_RECORDS
 from ..core.he.keys import KEY_SIZES
-from ..services import he
+from ..services import he, sharing
 from .common import add_vault_option, check_destinations, open_vault, progress_task
 
 
@@ -53,10 +52,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_vault_option(s)
     s.add_argument("request", type=Path, help="request bundle")
     s.add_argument("-o", "--output", type=Path, help="result bundle to write")
-    s.add_argument("--min-records", type=int, default=DEFAULT_MIN_RECORDS,
-                   help=f"refuse cells over fewer records (default {DEFAULT_MIN_RECORDS})")
-    s.add_argument("--epsilon", type=float, help="add discrete-Laplace noise spending this ε")
+    s.add_argument("--min-records", type=int, default=he.DEFAULT_MIN_RECORDS,
+                   help=f"refuse cells with fewer records from sites other than the requester, "
+                        f"and exact cells that differ from an earlier exact answer by fewer "
+                        f"records (default {he.DEFAULT_MIN_RECORDS})")
+    s.add_argument("--epsilon", type=float, default=he.DEFAULT_EPSILON,
+                   help=f"noise is on by default: discrete-Laplace noise spending this ε from "
+                        f"--budget-dataset (default {he.DEFAULT_EPSILON:g}; smaller = more noise)")
     s.add_argument("--budget-dataset", help="dataset whose privacy budget the noise spends")
+    s.add_argument("--exact", action="store_true",
+                   help="answer without noise (then cells that would isolate a few records of "
+                        "an earlier exact answer are refused)")
     s.add_argument("--dry-run", action="store_true", help="only show what would be decrypted")
     s.add_argument("--accept-unverified", action="store_true",
                    help="accept a bundle from a contact whose fingerprint is not verified")
@@ -119,12 +125,10 @@ def cmd_compute(args) -> int:
     check_destinations(args.output, what="decryption request")
     with open_vault(args) as vault:
         contribs = [_contribution(vault, ref, args.accept_unverified) for ref in args.sources]
-        request = he.compute_request(vault, contribs, args.query,
+        to = sharing.get_contact(vault, args.to) if args.to else None
+        request = he.compute_request(vault, contribs, args.query, key_holder=to,
+                                     allow_unverified=args.accept_unverified,
                                      task=progress_task("combining"))
-        to = None
-        if args.to:
-            from ..core.identity import get_contact
-            to = get_contact(vault, args.to)
         he.send_request(vault, request, args.output, to=to,
                         allow_unverified=args.accept_unverified)
     print("\n".join(request.describe()))
@@ -138,12 +142,14 @@ def cmd_answer(args) -> int:
         raise InputError("Give -o RESULT (or --dry-run to only look).")
     if args.min_records < 1:
         raise InputError(f"--min-records must be at least 1, got {args.min_records}")
-    if args.epsilon is not None:
-        if not args.epsilon > 0 or args.epsilon == float("inf"):
-            raise InputError(f"--epsilon must be a positive number, got {args.epsilon:g}")
-        if not args.budget_dataset:
-            raise InputError("--epsilon needs --budget-dataset: the dataset whose privacy "
-                             "budget the noise spends")
+    epsilon = None if args.exact else args.epsilon
+    if epsilon is not None:
+        if not epsilon > 0 or epsilon == float("inf"):
+            raise InputError(f"--epsilon must be a positive number, got {epsilon:g}")
+        if not args.budget_dataset and not args.dry_run:
+            raise InputError(f"answers get noise by default (ε = {epsilon:g}): give "
+                             f"--budget-dataset, the dataset whose privacy budget the noise "
+                             f"spends, or --exact to answer without noise")
     if not args.dry_run:
         check_destinations(args.output, what="result bundle")
     with open_vault(args) as vault:
@@ -153,13 +159,19 @@ def cmd_answer(args) -> int:
         if args.dry_run:
             return 0
         result = he.answer_and_send(vault, request, sender, args.output,
-                                    min_records=args.min_records, epsilon=args.epsilon,
+                                    min_records=args.min_records, epsilon=epsilon,
                                     budget_dataset=args.budget_dataset,
                                     allow_unverified=args.accept_unverified,
                                     task=progress_task("decrypting"))
     refused = sum(1 for r in result.rows if r["refused"])
     print(f"answered {len(result.rows) - refused} cell(s), refused {refused}; "
-          f"wrote {args.output} for {sender.name}")
+          + (f"noise spent ε = {epsilon:g} from {args.budget_dataset}; " if epsilon else
+             "exact (no noise); ")
+          + f"wrote {args.output} for {sender.name}")
+    for row in result.rows:
+        if row["refused"]:
+            group = ", ".join(f"{k}={v}" for k, v in row["group"].items()) or "(all)"
+            print(f"  cell {group}: {row['refused']}")
     _warn()
     return 0
 

@@ -3,11 +3,13 @@ answers and results. The GUI (``ui/he``) and ``ppds he`` call these.
 
 Flow: a key holder creates a Paillier key (published on its identity card); sites encrypt
 release columns under it (recipe section ``encryption``, run by the release pipeline through
-``core.he.run_recipe_section``) and send their releases as bundles; a collector opens several
-bundles, computes SUM / COUNT / MEAN / VARIANCE by plaintext groups on the ciphertexts, and
-sends a *decryption request* bundle (kind ``he_request``) to the key holder; the key holder
-reviews exactly what would be decrypted, refuses small cells, optionally adds DP noise (spending
-a dataset's budget), and sends a *result* bundle (kind ``he_result``) back.
+``core.he.run_recipe_section``) and seal their releases for the collector *and* the key holder;
+a collector opens several bundles, computes SUM / COUNT / MEAN / VARIANCE by plaintext groups on
+the ciphertexts, and sends a *decryption request* bundle (kind ``he_request``) that carries the
+sites' signed bundles to the key holder; the key holder opens them itself, re-computes every
+cell, refuses the request on any difference, refuses small cells and cells that would isolate a
+few records of an earlier exact answer, adds DP noise by default in the CLI and GUI (spending a
+dataset's budget), and sends a *result* bundle (kind ``he_result``) back.
 """
 
 from __future__ import annotations
@@ -18,23 +20,41 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..core import charts
 from ..core.errors import InputError, NotFound
 from ..core.he import keys as he_keys
 from ..core.he import serial
-from ..core.he.aggregate import (CELLS_FILE, DEFAULT_MIN_RECORDS, REQUEST_FILE, RESULT_FILE,
-                                 Contribution, DecryptionRequest, DecryptionResult,
-                                 build_request, evaluate, stat_label)
+from ..core.he.aggregate import (DEFAULT_MIN_RECORDS, MAX_CELLS, RESULT_FILE, Contribution,
+                                 DecryptionResult, evaluate, stat_label)
+from ..core.he.answered import CellRows, differencing_refusals, record_answers
 from ..core.he.decrypt import CRTDecryptor
 from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_for, private_keys,
                                resolve_public_key)
-from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.he.query import HEQuery, parse_query
+from ..core.he.release_section import ENCRYPTED_FILE
+from ..core.he.request import CELLS_FILE, REQUEST_FILE, DecryptionRequest, build_request
+from ..core.identity.store import utc_now
 from ..core.progress import TaskState, ensure_task
 
 REQUEST_KIND, RESULT_KIND = "he_request", "he_result"
+#: ε of the noise the CLI and GUI add to answers unless the key holder chooses exact answers.
+DEFAULT_EPSILON = 1.0
+EPSILON_HELP = (
+    "Noise (differential privacy) adds a random amount to every figure before it leaves. "
+    "Epsilon (ε) sets how much: smaller means more noise and stronger protection. With ε = 1, "
+    "adding or removing any one patient changes the chance of any answer by at most a factor of "
+    "about 2.7, so the answers cannot show whether that patient is in the data. Each answer "
+    "spends its ε from the privacy budget of the dataset you choose.")
+MIN_RECORDS_HELP = (
+    "A cell is decrypted only if at least this many of its records come from sites other than "
+    "the one asking; the key holder counts them itself from the sites' signed data. This stops "
+    "figures about one or two patients. It does not stop two answers that differ by a few "
+    "patients from revealing them: an exact answer that differs from an earlier one by fewer "
+    "records is refused, but the same patients sent again in another bundle are not recognised. "
+    "Noise protects against both.")
 
 
 # -- keys -------------------------------------------------------------------------------------
@@ -102,7 +122,8 @@ def key_choices(vault) -> list[tuple[str, dict]]:
 
 
 def contribution_from_files(label: str, frame: pd.DataFrame, files: dict[str, bytes],
-                            source: dict | None = None) -> Contribution:
+                            source: dict | None = None, *, bundle: bytes | None = None,
+                            from_requester: bool = False) -> Contribution:
     if ENCRYPTED_FILE not in files:
         raise InputError(f"{label}: carries no encrypted columns ({ENCRYPTED_FILE}).")
     header = serial.read_header(files[ENCRYPTED_FILE])
@@ -110,12 +131,13 @@ def contribution_from_files(label: str, frame: pd.DataFrame, files: dict[str, by
     if not key:
         raise InputError(f"{label}: the encrypted columns do not name their public key.")
     array = serial.loads(files[ENCRYPTED_FILE], he_keys.public_key_from_dict(key))
-    return Contribution(label, frame, array, dict(source or {}))
+    return Contribution(label, frame, array, dict(source or {}), bundle, from_requester)
 
 
 def contribution_from_release(vault, ref) -> Contribution:
-    """A release with encrypted columns: one of this vault's own, or the files of a bundle
-    imported with ``sharing.open_into_vault`` (kind ``received``)."""
+    """A release with encrypted columns: one of this vault's own (sealed for the key holder
+    when a request carries it), or the files of a bundle imported with
+    ``sharing.open_into_vault`` (kind ``received``)."""
     info = vault.release_info(ref)
     if info.output_dataset_id is None and info.kind == "received" and info.source_dataset_id:
         return contribution_from_dataset(vault, info.source_dataset_id)  # an imported bundle
@@ -123,78 +145,163 @@ def contribution_from_release(vault, ref) -> Contribution:
         raise InputError(f"Release {info.name!r} has no released table.")
     frame = vault.load_dataset(info.output_dataset_id)
     return contribution_from_files(info.name, frame, vault.release_files(info.id),
-                                   {"release": info.name, "release_uid": info.uid})
+                                   {"release": info.name, "release_uid": info.uid},
+                                   from_requester=True)
 
 
-def contribution_from_dataset(vault, ref) -> Contribution:
-    """A bundle already imported into this vault (dataset of kind ``bundle``)."""
+def contribution_from_dataset(vault, ref, *, accept_unverified: bool = False) -> Contribution:
+    """A bundle already imported into this vault (dataset of kind ``bundle``): read again from
+    the signed bundle kept at import, so that a request can carry it."""
     info = vault.dataset_info(ref)
-    for release in vault.list_releases():
-        if release.source_dataset_id == info.id and ENCRYPTED_FILE in release.files:
-            sender = (info.source or {}).get("sender", {})
-            return contribution_from_files(
-                sender.get("contact") or info.name, vault.load_dataset(info.id),
-                vault.release_files(release.id),
-                {"bundle_id": (info.source or {}).get("bundle_id"),
-                 "sender_fingerprint": sender.get("fingerprint"), "dataset": info.name})
-    raise InputError(f"Dataset {info.name!r} has no encrypted columns.")
+    bundle_id = (info.source or {}).get("bundle_id")
+    rows = vault.query("SELECT data FROM he_contributions WHERE bundle_id = ?", (bundle_id,))
+    if not rows:
+        if not any(r.source_dataset_id == info.id and ENCRYPTED_FILE in r.files
+                   for r in vault.list_releases()):
+            raise InputError(f"Dataset {info.name!r} has no encrypted columns.")
+        raise InputError(f"Dataset {info.name!r} was imported without its signed bundle; add "
+                         f"the bundle file itself, which the key holder needs to re-compute "
+                         f"the cells.")
+    contrib = _contribution_from_bundle_bytes(vault, bytes(rows[0][0]), info.name,
+                                              accept_unverified=accept_unverified)
+    contrib.source["dataset"] = info.name
+    return contrib
 
 
 def contribution_from_bundle(vault, path, *, accept_unverified: bool = False,
                              task: TaskState | None = None) -> Contribution:
     """A release bundle file, verified and decrypted in memory (the vault is not changed)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the bundle ({exc.strerror})", path=str(path)) from None
+    contrib = _contribution_from_bundle_bytes(vault, raw, path.name,
+                                              accept_unverified=accept_unverified, task=task)
+    contrib.source["bundle_file"] = path.name
+    return contrib
+
+
+def _contribution_from_bundle_bytes(vault, raw: bytes, source: str, *, label: str | None = None,
+                                    accept_unverified: bool = False, requester: str | None = None,
+                                    task: TaskState | None = None) -> Contribution:
+    """A signed release bundle's contribution, verified with this vault's keys and contacts."""
     from .sharing import DATA_FILE, open_files
 
-    opened = open_files(vault, path, accept_unverified=accept_unverified, accept_replay=True,
-                        task=task)
+    opened = open_files(vault, raw, accept_unverified=accept_unverified, accept_replay=True,
+                        task=task, source=source)
     files = opened.result
-    if DATA_FILE not in files:
-        raise InputError(f"{Path(path).name}: the bundle carries no released table.")
+    if opened.header.kind != "release" or DATA_FILE not in files:
+        raise InputError(f"{source}: a contribution is a release bundle with a released "
+                         f"table, not a {opened.header.kind!r} bundle.")
     frame = pq.read_table(io.BytesIO(files[DATA_FILE])).to_pandas()
     sender = opened.manifest.get("sender", {})
-    label = sender.get("organisation") or sender.get("display_name") or Path(path).stem
+    label = label or sender.get("organisation") or sender.get("display_name") or source
     return contribution_from_files(label, frame, files,
                                    {"bundle_id": opened.bundle_id,
-                                    "sender_fingerprint": opened.sender_fingerprint,
-                                    "bundle_file": Path(path).name})
+                                    "sender_fingerprint": opened.sender_fingerprint},
+                                   bundle=raw,
+                                   from_requester=opened.sender_fingerprint == requester)
 
 
 # -- compute, answer, show ------------------------------------------------------------------
 
-def compute_request(vault, contributions: list[Contribution], query: HEQuery | str, *,
-                    task: TaskState | None = None) -> DecryptionRequest:
-    """Combine the contributions homomorphically into a decryption request, kept in the vault."""
-    if isinstance(query, str):
-        query = parse_query(query)
-    request = build_request(contributions, query, task)
-    vault.put_release(f"HE request {request.request_id[:12]}", REQUEST_KIND,
-                      recipe={"query": query.to_dict()},
-                      report={"sources": request.sources, "cells": request.cells},
-                      files=request.to_files())
-    return request
-
-
-def key_holder_contact(vault, request: DecryptionRequest):
-    """The contact whose card carries the request's key, or None if the key is our own."""
+def key_holder_contact(vault, key_fingerprint: str):
+    """The contact whose card carries this Paillier key, or None if the key is our own."""
     from ..core.identity import list_contacts
 
     for contact in list_contacts(vault):
         card = contact.extensions.get(KEY_EXTENSION) or {}
-        if card.get("fingerprint") == request.key_fingerprint:
+        if card.get("fingerprint") == key_fingerprint:
             return contact
-    if any(k.fingerprint == request.key_fingerprint for k in list_keys(vault)):
+    if any(k.fingerprint == key_fingerprint for k in list_keys(vault)):
         return None
-    raise NotFound(f"No contact holds key {request.key_fingerprint}; import the key holder's "
+    raise NotFound(f"No contact holds key {key_fingerprint}; import the key holder's "
                    f"identity card first.")
+
+
+def _signed_for(vault, contrib: Contribution, key_holder, allow_unverified: bool) -> None:
+    """Give ``contrib`` the signed bundle a request carries to ``key_holder``: a site's bundle
+    must already be sealed for it; this vault's own release is sealed for it once and kept."""
+    from .sharing import addressed_to, seal_files
+
+    if contrib.bundle is not None:
+        if not addressed_to(contrib.bundle, key_holder):
+            raise InputError(f"{contrib.label}'s bundle is not sealed for the key holder "
+                             f"({key_holder.name}), who re-computes every cell from the sites' "
+                             f"signed bundles. Ask {contrib.label} to seal its release for both "
+                             f"you and {key_holder.name}.")
+        return
+    uid = contrib.source["release_uid"]
+    rows = vault.query("SELECT data FROM he_contributions WHERE release_uid = ? AND "
+                       "key_holder = ?", (uid, key_holder.fingerprint))
+    if rows:
+        contrib.bundle = bytes(rows[0][0])
+    else:
+        info = vault.release_info(uid)
+        files = {"data.parquet": _parquet(contrib.frame), **vault.release_files(info.id)}
+        with vault.transaction() as conn:
+            sealed = seal_files(vault, kind="release", title=info.name, files=files,
+                                contacts=[key_holder], out_path=None,
+                                manifest={"release": {"name": info.name, "uid": info.uid,
+                                                      "kind": info.kind,
+                                                      "created_at": info.created_at}},
+                                allow_unverified=allow_unverified)
+            conn.execute("INSERT INTO he_contributions (bundle_id, release_uid, key_holder, "
+                         "data, stored_at) VALUES (?, ?, ?, ?, ?)",
+                         (sealed.bundle_id, uid, key_holder.fingerprint, sealed.data, utc_now()))
+        contrib.bundle = sealed.data
+    from .sharing import bundle_id_of
+
+    contrib.source["bundle_id"] = bundle_id_of(contrib.bundle)
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf, compression="zstd")
+    return buf.getvalue()
+
+
+def compute_request(vault, contributions: list[Contribution], query: HEQuery | str, *,
+                    key_holder=None, allow_unverified: bool = False,
+                    task: TaskState | None = None) -> DecryptionRequest:
+    """Combine the contributions homomorphically into a decryption request, kept in the vault.
+    Each contribution's signed bundle goes with it (this vault's own releases are sealed for
+    the key holder), so that the key holder can re-compute every cell."""
+    task = ensure_task(task)
+    if isinstance(query, str):
+        query = parse_query(query)
+    if not contributions:
+        raise InputError("Open at least one release or bundle with encrypted columns.")
+    if key_holder is None:
+        key_holder = key_holder_contact(vault, contributions[0].array.fingerprint)
+    with vault.transaction():          # a refusal below leaves no sealed copy behind either
+        if key_holder is not None:
+            from .sharing import check_recipients
+
+            [key_holder] = check_recipients(vault, [key_holder], allow_unverified)
+            # sites' bundles first: a refusal comes before anything is sealed
+            for contrib in sorted(contributions, key=lambda c: c.bundle is None):
+                _signed_for(vault, contrib, key_holder, allow_unverified)
+        request = build_request(contributions, query, task.sub(0, 0.95))
+        vault.put_release(f"HE request {request.request_id[:12]}", REQUEST_KIND,
+                          recipe={"query": query.to_dict()},
+                          report={"sources": request.sources, "cells": request.cells},
+                          files=request.to_files())
+    task.report(1.0, "request computed")
+    return request
 
 
 def send_request(vault, request: DecryptionRequest, out_path, *, to=None,
                  allow_unverified: bool = False, task: TaskState | None = None):
     from .sharing import seal_files
 
-    contact = to if to is not None else key_holder_contact(vault, request)
+    contact = to if to is not None else key_holder_contact(vault, request.key_fingerprint)
     if contact is None:
         raise InputError("The request is for your own key: answer it here instead of sending it.")
+    if len(request.carried) != len(request.sources):
+        raise InputError("The request does not carry its contributions' signed bundles; "
+                         "compute it again for this key holder.")
     return seal_files(vault, kind=REQUEST_KIND, title=f"Decryption request {request.request_id[:12]}",
                       files=request.to_files(), contacts=[contact], out_path=out_path,
                       manifest={"he_request": {"request_id": request.request_id,
@@ -213,21 +320,38 @@ def _open_kind(vault, path, kind: str, accept_unverified: bool, task):
 
 def open_request(vault, path, *, accept_unverified: bool = False,
                  task: TaskState | None = None) -> tuple[DecryptionRequest, object]:
-    """A request bundle, verified; returns the request and its sender contact."""
+    """A request bundle, verified; every contribution it carries is opened here (signed by a
+    contact of this vault) and every cell re-computed from them and compared with the request,
+    which is refused on any difference. Returns the request and its sender contact."""
     from ..core.identity import find_by_sign_key
 
-    opened = _open_kind(vault, path, REQUEST_KIND, accept_unverified, task)
+    task = ensure_task(task)
+    opened = _open_kind(vault, path, REQUEST_KIND, accept_unverified, task.sub(0, 0.2))
     contact, _old = find_by_sign_key(vault, opened.header.sender_sign_public)
-    return DecryptionRequest.from_files(opened.result), contact
+    request = DecryptionRequest.from_files(opened.result)
+    contributions = []
+    for i, source in enumerate(request.sources):
+        contributions.append(_contribution_from_bundle_bytes(
+            vault, request.carried[source["file"]], f"{Path(path).name}, contribution {i + 1}",
+            label=str(source.get("label")), accept_unverified=accept_unverified,
+            requester=opened.sender_fingerprint))
+    request.verify(contributions, task.sub(0.2, 1.0))
+    return request, contact
 
 
 def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFAULT_MIN_RECORDS,
                    epsilon: float | None = None, budget_dataset=None,
                    task: TaskState | None = None) -> DecryptionResult:
-    """Decrypt the request's cells (key holder only), refuse small cells, optionally add
-    discrete-Laplace noise spending ``epsilon`` from ``budget_dataset``'s ledger, and record
-    the answer as a release of kind ``he_result`` in the same transaction as the spend."""
+    """Decrypt the cells this vault re-computed for the request (key holder only), refuse
+    small cells and cells that differ from an earlier exact answer by fewer than
+    ``min_records`` records, optionally add discrete-Laplace noise spending ``epsilon`` from
+    ``budget_dataset``'s ledger, and record the answer (release of kind ``he_result``, the
+    answered cells, the spend) in one transaction."""
     task = ensure_task(task)
+    combination = request.verified
+    if combination is None:
+        raise InputError("The request was not checked against its contributions; open it with "
+                         "open_request first.")
     decryptor = CRTDecryptor(private_key_for(vault, request.key_fingerprint), workers=2)
     noise = None
     dp = None
@@ -235,35 +359,54 @@ def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFA
         if budget_dataset is None:
             raise InputError("Differential privacy needs the dataset whose budget to spend.")
         from ..core.dp.accounting import Cost
-        from ..core.dp.ledger import budget_status, spend
+        from ..core.dp.ledger import budget_status
 
         noise, dp = _laplace_noise(epsilon, len(request.query.columns),
                                    request.query.needs_squares)
         cost = Cost(epsilon=float(epsilon))
         # Refuse an overspend before decrypting; spend() below repeats the check under the lock.
         budget_status(vault, budget_dataset, with_entries=False).check(cost)
-    result = evaluate(request, decryptor, min_records=min_records, noise=noise,
-                      task=task.sub(0, 0.9))
-    result.dp = dp
-    result.notes.append(SINGLE_KEY_WARNING)
+    rows = evaluate(combination, decryptor, min_records=min_records, noise=noise,
+                    task=task.sub(0, 0.9))
+    result = DecryptionResult(request.request_id, utc_now(), request.query,
+                              request.key_fingerprint, _plain_sources(combination.sources),
+                              min_records, rows, dp, [SINGLE_KEY_WARNING])
+    cells = [None if row["refused"] else CellRows.of(cell.members, combination.contributions)
+             for row, cell in zip(rows, combination.cells)]
 
     def record():
         return vault.put_release(f"HE result {request.request_id[:12]}-{secrets.token_hex(3)}",
                                  RESULT_KIND,
                                  source=budget_dataset, recipe={"query": request.query.to_dict()},
                                  report={"rows": result.rows, "min_records": min_records,
-                                         "dp": dp, "sources": request.sources},
+                                         "dp": dp, "sources": result.sources},
                                  files=result.to_files())
-    if dp is None:
-        record()
-    else:
-        spend(vault, budget_dataset, cost, mechanism="he_laplace",
-              description=f"homomorphic result {request.request_id[:12]}: "
-                          f"{request.query.describe()}", release=record)
-    vault.audit("he.answer", request_id=request.request_id, cells=len(result.rows),
-                refused=sum(1 for r in result.rows if r["refused"]), epsilon=epsilon)
+
+    with vault.transaction() as conn:
+        if dp is None:        # exact answers: no cell may isolate a few records of an earlier one
+            for j, reason in differencing_refusals(conn, cells, min_records).items():
+                rows[j].update(values={}, refused=reason)
+                cells[j] = None
+            release = record()
+        else:
+            from ..core.dp.ledger import spend
+
+            release = spend(vault, budget_dataset, cost, mechanism="he_laplace",
+                            description=f"homomorphic result {request.request_id[:12]}: "
+                                        f"{request.query.describe()}", release=record)
+        record_answers(conn, request.request_id, release.id, cells,
+                       [row["records"] for row in rows], noised=dp is not None)
+        vault.audit("he.answer", request_id=request.request_id, cells=len(rows),
+                    refused=sum(1 for r in rows if r["refused"]), epsilon=epsilon)
     task.report(1.0, "answered")
     return result
+
+
+def _plain_sources(sources: list[dict]) -> list[dict]:
+    """What a result says about its sources: labels, counts, bundle ids (no bundle bytes)."""
+    keep = ("label", "records_total", "records_used", "bundle_id", "sender_fingerprint",
+            "release", "dataset", "bundle_file")
+    return [{k: s[k] for k in keep if k in s} for s in sources]
 
 
 def _laplace_noise(epsilon: float, n_columns: int, with_squares: bool):
@@ -361,4 +504,6 @@ __all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "create_key",
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
            "compute_request", "send_request", "open_request", "answer_request", "answer_and_send", "send_result",
            "open_result", "result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
-           "CELLS_FILE", "KEY_EXTENSION", "private_key_for"]
+           "CELLS_FILE", "KEY_EXTENSION", "private_key_for", "key_holder_contact",
+           "DEFAULT_MIN_RECORDS", "MAX_CELLS", "DEFAULT_EPSILON", "MIN_RECORDS_HELP",
+           "EPSILON_HELP"]

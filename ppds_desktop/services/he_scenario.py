@@ -2,8 +2,9 @@
 
 Three hospitals, a collector and a key holder each get their own vault and identity, exchange
 identity cards (the key holder's card carries its Paillier public key), and each hospital
-releases its Medical Condition / Gender / Admission Type columns in plaintext and Billing Amount
-and Age encrypted under the key holder's key, sealed for the collector. Used by the demo step
+releases its Medical Condition / Gender / Admission Type / Date of Admission columns in plaintext
+and Billing Amount and Age encrypted under the key holder's key, sealed for the collector and the
+key holder (who re-computes every cell it is asked to decrypt from these signed bundles). Used by the demo step
 and by the tests, so that the example the user sees is the one that is tested.
 """
 
@@ -18,7 +19,7 @@ import pandas as pd
 from ..core.sample import generate_admissions
 from . import he, sharing
 
-PLAINTEXT_COLUMNS = ["Medical Condition", "Gender", "Admission Type"]
+PLAINTEXT_COLUMNS = ["Medical Condition", "Gender", "Admission Type", "Date of Admission"]
 ENCRYPTED_COLUMNS = ["Billing Amount", "Age"]
 HOSPITAL_NAMES = ("Northbrook General", "Riverside Memorial", "Lakeview Community")
 
@@ -78,6 +79,7 @@ def build(workdir: Path, passphrase: str, *, rows: int = 120, bits: int = 2048,
         _introduce(workdir, h, key_holder)
         _introduce(workdir, h, collector)
         _introduce(workdir, collector, h)
+        _introduce(workdir, key_holder, h)
     _introduce(workdir, collector, key_holder)
     _introduce(workdir, key_holder, collector)
     scenario = Scenario(workdir, key_holder, collector, hospitals)
@@ -85,28 +87,29 @@ def build(workdir: Path, passphrase: str, *, rows: int = 120, bits: int = 2048,
     for i, h in enumerate(hospitals):
         df = generate_admissions(rows, seed=100 + i)[PLAINTEXT_COLUMNS + ENCRYPTED_COLUMNS]
         scenario.originals.append(df)
-        scenario.bundles.append(release_encrypted(h, df, section, collector.name,
+        scenario.bundles.append(release_encrypted(h, df, section,
+                                                  [collector.name, key_holder.name],
                                                   workdir / f"{h.name}.ppdsb"))
     say(f"{len(hospitals)} hospitals released {rows} records each with "
-        f"{', '.join(ENCRYPTED_COLUMNS)} encrypted, sealed for the collector.")
+        f"{', '.join(ENCRYPTED_COLUMNS)} encrypted, sealed for the collector and the key holder.")
     return scenario
 
 
-def release_encrypted(hospital: Party, df: pd.DataFrame, section: dict, recipient: str,
+def release_encrypted(hospital: Party, df: pd.DataFrame, section: dict, recipients: list[str],
                       out_path: Path) -> Path:
     """Import the table, release it through the recipe pipeline with an ``encryption`` section,
-    and seal the release for ``recipient``."""
+    and seal the release for ``recipients``."""
     from ..core.recipe import new_recipe
     from . import release
 
     dataset = hospital.vault.put_dataset(f"{hospital.name} admissions", df)
     recipe = new_recipe(name="encrypted billing", encryption=section)
     outcome = release.run_release(hospital.vault, dataset.name, recipe)
-    # No privacy model: synthetic rows whose only released values are the condition and
+    # No privacy model: synthetic rows whose released values are a few plain columns and
     # ciphertexts, which is what this scenario shows, so the risk is accepted knowingly.
     info = release.save_release(hospital.vault, outcome, f"{hospital.name} encrypted release",
                                 accept_risk=True)
-    sharing.seal_for_contacts(hospital.vault, info.name, [recipient], out_path,
+    sharing.seal_for_contacts(hospital.vault, info.name, recipients, out_path,
                               accept_risk=True)
     return out_path
 
@@ -125,8 +128,12 @@ def demo_step(ctx) -> None:
         request = he.compute_request(sc.collector.vault, contribs, query)
         he.send_request(sc.collector.vault, request, work / "request.ppdsb")
         ctx.say(f"Collector combined {len(contribs)} bundles on the ciphertexts and sent a "
-                f"decryption request for {len(request.cells)} cells ({query}).")
+                f"decryption request for {len(request.cells)} cells ({query}), carrying the "
+                f"hospitals' signed bundles.")
         received, sender = he.open_request(sc.key_holder.vault, work / "request.ppdsb")
+        ctx.say("Key holder checked the hospitals' signatures and re-computed every cell from "
+                "their bundles: the request matches, so it is answered (exactly, in this demo; "
+                "the app adds noise by default).")
         result = he.answer_request(sc.key_holder.vault, received)
         he.send_result(sc.key_holder.vault, result, work / "result.ppdsb", to=sender)
         shown = he.open_result(sc.collector.vault, work / "result.ppdsb")

@@ -9,6 +9,7 @@ unverified contact needs ``allow_unverified``; opening refuses unknown senders, 
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +19,10 @@ import pyarrow.parquet as pq
 from ..core.bundle import (BundleSummary, FileSource, MemorySink, OpenedBundle, SealResult,
                            check_file_name, inspect_bundle, open_bundle, seal_bundle)
 from ..core.bundle.format import Header, recipient_key_id
+from ..core.bundle.opener import read_header
 from ..core.dp.ledger import release_spend
 from ..core.errors import BundleError, InputError, NotFound
+from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.identity import (Contact, Identity, IdentityCard, add_contact, create_identity,
                              export_card, find_by_sign_key, get_contact, has_identity,
                              list_contacts, load_identity, parse_card, remove_contact,
@@ -27,6 +30,7 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
 from ..core.identity.card import MAX_CARD_BYTES
 from ..core.identity.keys import fingerprint as key_fingerprint
 from ..core.identity.keys import fingerprint_lines
+from ..core.identity.names import unsafe_characters
 from ..core.identity.store import utc_now
 from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
@@ -142,7 +146,8 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
                manifest: dict | None = None, allow_unverified: bool = False,
                task: TaskState | None = None) -> SealResult:
     """Seal arbitrary named files (e.g. Paillier ciphertexts) for contacts: the building block
-    other areas use for their own bundle kinds."""
+    other areas use for their own bundle kinds. ``out_path=None`` seals into memory
+    (``SealResult.data``)."""
     ident = load_identity(vault)
     recipients = check_recipients(vault, contacts, allow_unverified)
     extra = dict(manifest or {})
@@ -154,7 +159,8 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
                          manifest=extra,
                          files=[FileSource(n, data=d) for n, d in files.items()], task=task)
     vault.audit("bundle.seal", bundle_id=result.bundle_id, kind=kind, title=title,
-                recipients=[c.name for c in recipients], file=Path(out_path).name,
+                recipients=[c.name for c in recipients],
+                file=Path(out_path).name if out_path is not None else None,
                 bytes=result.size)
     return result
 
@@ -258,7 +264,21 @@ def preview_bundle(vault, path: str | Path) -> BundlePreview:
                          _imported_at(vault, summary.bundle_id))
 
 
-def _sender_policy(vault, *, accept_unverified: bool, accept_replay: bool):
+def bundle_header(raw: bytes, source: str = "bundle") -> Header:
+    """The (unauthenticated) header of a bundle held in memory."""
+    return read_header(io.BytesIO(raw), source)[0]
+
+
+def bundle_id_of(raw: bytes) -> str:
+    return bundle_header(raw).bundle_id.hex()
+
+
+def addressed_to(raw: bytes, contact: Contact) -> bool:
+    """Whether a bundle in memory names ``contact`` among its recipients."""
+    return recipient_key_id(contact.enc_public) in {s.key_id for s in bundle_header(raw).stanzas}
+
+
+def _sender_policy(vault, *, accept_unverified: bool):
     def check(header: Header) -> None:
         contact, state = _sender_state(vault, header)
         if contact is None:
@@ -278,22 +298,33 @@ def _sender_policy(vault, *, accept_unverified: bool, accept_replay: bool):
                                    f"{contact.fingerprint}).",
                                    hint="verify the contact first, or accept the unverified "
                                     "sender explicitly (CLI: --trust-unverified)")
-        when = _imported_at(vault, header.bundle_id.hex())
-        if when and not accept_replay:
-            raise BundleReplay(f"Replay: bundle {header.bundle_id.hex()} was already imported "
-                               f"on {when}; importing it again needs your confirmation.",
-                               hint="confirm to import it again (CLI: ppds bundle open --yes)")
     return check
 
 
-def open_files(vault, path: str | Path, *, accept_unverified: bool = False,
-               accept_replay: bool = False, task: TaskState | None = None) -> OpenedBundle:
-    """Decrypt and verify a bundle into memory (``result``: name -> bytes); for areas that
-    import their own bundle kinds. Records nothing."""
+def _refuse_replay(vault, bundle_id: str, accept_replay: bool, query=None) -> None:
+    """Only ever called on a bundle that verified completely: a damaged or forged copy of an
+    imported bundle must be reported as such, never as a replay the user could wave through."""
+    rows = (query or vault.query)("SELECT imported_at FROM imported_bundles WHERE bundle_id = ?",
+                                  (bundle_id,))
+    if rows and not accept_replay:
+        raise BundleReplay(f"Replay: bundle {bundle_id} verified, but it was already imported "
+                           f"on {rows[0][0]}; importing it again needs your confirmation.",
+                           hint="confirm to import it again (CLI: ppds bundle open --yes)")
+
+
+def open_files(vault, path: str | Path | bytes, *, accept_unverified: bool = False,
+               accept_replay: bool = False, task: TaskState | None = None,
+               source: str | None = None) -> OpenedBundle:
+    """Decrypt and verify a bundle (a file, or its bytes) into memory (``result``: name ->
+    bytes); for areas that import their own bundle kinds. Records nothing. A bundle imported
+    before is refused as a replay unless ``accept_replay`` — checked only once everything
+    verified (and again by :func:`store_opened` under the write lock)."""
     ident = load_identity(vault)
-    return open_bundle(path, keys=ident.keys, sink=MemorySink(),
-                       check_sender=_sender_policy(vault, accept_unverified=accept_unverified,
-                                                   accept_replay=accept_replay), task=task)
+    opened = open_bundle(path, keys=ident.keys, sink=MemorySink(),
+                         check_sender=_sender_policy(vault, accept_unverified=accept_unverified),
+                         task=task, source=source)
+    _refuse_replay(vault, opened.bundle_id, accept_replay)
+    return opened
 
 
 @dataclass(frozen=True)
@@ -313,13 +344,29 @@ def open_into_vault(vault, path: str | Path, *, name: str | None = None,
     task = ensure_task(task)
     opened = open_files(vault, path, accept_unverified=accept_unverified,
                         accept_replay=accept_replay, task=task.sub(0.0, 0.8))
-    return store_opened(vault, path, opened, name=name, task=task.sub(0.8, 1.0))
+    return store_opened(vault, path, opened, name=name, accept_replay=accept_replay,
+                        task=task.sub(0.8, 1.0))
+
+
+def _default_title(manifest: dict, source: str) -> str:
+    """The bundle's title, to name the dataset: a claim of the sender's, so characters that
+    hide or reorder text are refused here, naming the bundle (not as a bad dataset name)."""
+    title = unicodedata.normalize("NFC", str(manifest.get("title", "bundle"))).strip()[:100]
+    bad = unsafe_characters(title)
+    if bad:
+        raise BundleError(f"{source}: the bundle's title contains control or invisible "
+                          f"characters ({', '.join(dict.fromkeys(bad))}), so it cannot name the "
+                          "dataset; nothing was imported.",
+                          hint="give the dataset a name of your own (CLI: --name)")
+    return title or "bundle"
 
 
 def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | None = None,
-                 task: TaskState | None = None) -> ImportResult:
+                 accept_replay: bool = False, task: TaskState | None = None) -> ImportResult:
     """Store a bundle that :func:`open_files` verified (the Open wizard shows its contents in
-    between): dataset, provenance and ``imported_bundles`` row in one transaction."""
+    between): dataset, provenance and ``imported_bundles`` row in one transaction, whose write
+    lock also covers the replay check, so a bundle opened by several processes at once is
+    imported once."""
     task = ensure_task(task)
     path = Path(path)
     files, manifest = opened.result, opened.manifest
@@ -333,8 +380,8 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
     contact, _state = _sender_state(vault, opened.header)
     if contact is None:
         raise BundleError(f"{path.name}: the sender is not among your contacts; not imported.")
-    replayed = _imported_at(vault, opened.bundle_id) is not None
-    title = str(manifest.get("title", "bundle"))[:100]
+    title = (_default_title(manifest, path.name) if name is None
+             else str(manifest.get("title", "bundle"))[:100])
     source = {
         "bundle_id": opened.bundle_id, "bundle_file": path.name, "kind": opened.header.kind,
         "created_at": manifest.get("created_at"),
@@ -346,6 +393,10 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
         "other_files": sorted(n for n in files if n != DATA_FILE),
     }
     with vault.transaction() as conn:
+        query = lambda sql, params: conn.execute(sql, params).fetchall()  # noqa: E731
+        replayed = bool(query("SELECT 1 FROM imported_bundles WHERE bundle_id = ?",
+                              (opened.bundle_id,)))
+        _refuse_replay(vault, opened.bundle_id, accept_replay, query)
         info = vault.put_dataset(free_dataset_name(vault, name or f"{title} from {contact.name}"),
                                  table, kind="bundle", source=source, task=task.sub(0.0, 0.9))
         conn.execute("INSERT OR REPLACE INTO imported_bundles (bundle_id, sender_fp, kind, "
@@ -353,6 +404,8 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
                      (opened.bundle_id, contact.fingerprint, opened.header.kind, info.id,
                       utc_now()))
         extra = {n: d for n, d in files.items() if n != DATA_FILE}
+        if ENCRYPTED_FILE in extra:         # kept so that a decryption request can carry it
+            _keep_signed_bundle(conn, path, opened)
         if extra:
             taken = {r.name for r in vault.list_releases()}
             vault.put_release(free_name(f"{info.name} files", taken), "received", source=info.id,
@@ -362,6 +415,18 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
                     dataset=info.name, replay=replayed, file=path.name)
     task.report(1.0, "Imported")
     return ImportResult(info, opened.bundle_id, contact.name, manifest, replayed)
+
+
+def _keep_signed_bundle(conn, path: Path, opened: OpenedBundle) -> None:
+    """Keep the bundle's bytes (homomorphic contributions are re-verified from them whenever
+    they are used, so a file swapped since it was opened is caught then)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"{path.name}: cannot read it again ({exc.strerror}); nothing was "
+                          "imported.") from None
+    conn.execute("INSERT OR REPLACE INTO he_contributions (bundle_id, data, stored_at) "
+                 "VALUES (?, ?, ?)", (opened.bundle_id, raw, utc_now()))
 
 
 def manifest_summary(manifest: dict) -> list[tuple[str, str]]:

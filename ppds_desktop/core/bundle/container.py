@@ -24,6 +24,7 @@ import struct
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .. import safe_json
 from ..errors import BundleError
 from . import crypto
 from .format import MAX_FILES, MAX_MANIFEST
@@ -39,11 +40,13 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))
 
 
 def check_file_name(name: Any) -> str:
-    """One path component of safe characters: no separators, no '..', no device names."""
+    """One path component of safe characters: no separators, no '..', no device names, and no
+    final '.' (Windows drops it, so ``data.`` and ``data`` would be the same file there)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name \
-            or name.split(".")[0].lower() in _WINDOWS_RESERVED:
+            or name.endswith(".") or name.split(".")[0].lower() in _WINDOWS_RESERVED:
         raise BundleError(f"File name {str(name)[:60]!r} is not allowed in a bundle (letters, "
-                          "digits, '.', '_', '-'; no folders, no '..'; at most 100 characters).")
+                          "digits, '.', '_', '-'; no folders, no '..', no final '.'; at most 100 "
+                          "characters).")
     return name
 
 
@@ -272,10 +275,8 @@ class ContainerReader:
                               f"the end of file '{self._name}'.")
         if self._raw_manifest is None:
             raise BundleError(f"{self.source}: the payload ends before its manifest.")
-        try:
-            manifest = json.loads(self._raw_manifest.decode("utf-8"))
-        except ValueError:
-            raise BundleError(f"{self.source}: the manifest is not UTF-8 JSON.") from None
+        manifest = safe_json.loads(self._raw_manifest, what=f"{self.source}: the manifest",
+                                   error=BundleError)
         check_manifest(manifest, bundle_id=self.bundle_id, kind=self.kind, files=self._files,
                        source=self.source)
         return manifest

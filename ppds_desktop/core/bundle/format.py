@@ -38,6 +38,9 @@ MAX_KIND_LEN = 32
 MAX_CHUNKS = 1 << 20          # 1 TiB of payload
 MAX_MANIFEST = 8 * 1024 * 1024
 MAX_FILES = 1000
+#: Latest creation time accepted (3000-01-01T00:00:00Z): the header's u64 could otherwise name
+#: a time that ``time.gmtime`` cannot show (Windows raises OSError past the year 3000).
+MAX_CREATED = 32_503_680_000
 
 SIGNATURE_LABEL = b"PPDS bundle v1 signature\x00"
 RECIPIENT_ID_LABEL = b"PPDS recipient id v1\x00"
@@ -130,6 +133,9 @@ def parse_header(data: bytes, source: str) -> Header:
 
     bundle_id = take(BUNDLE_ID_SIZE, "bundle id")
     created = struct.unpack(">Q", take(8, "created"))[0]
+    if created > MAX_CREATED:
+        raise BundleError(f"{source}: header field 'created' is a time after the year 3000; "
+                          "refused.")
     kind_len = take(1, "kind length")[0]
     kind_raw = take(kind_len, "kind")
     if not _KIND.fullmatch(kind_raw):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -63,19 +64,30 @@ def read_header(fh, source: str) -> tuple[Header, bytes]:
     return parse_header(header_bytes, source), header_bytes
 
 
-def open_bundle(path: str | Path, *, keys: KeyPairs, sink: Sink,
+def open_bundle(path: str | Path | bytes, *, keys: KeyPairs, sink: Sink,
                 check_sender: Callable[[Header], None] | None = None,
-                task: TaskState | None = None) -> OpenedBundle:
-    """Decrypt and verify ``path`` with this identity's ``keys`` into ``sink``.
+                task: TaskState | None = None, source: str | None = None) -> OpenedBundle:
+    """Decrypt and verify ``path`` (a file, or a bundle's bytes) with this identity's ``keys``
+    into ``sink``; ``source`` names it in messages (default: the file name).
 
     ``check_sender(header)`` runs once the header is authenticated and before any decryption;
-    it raises to refuse (unknown sender, replay...).
+    it raises to refuse (unknown or unverified sender...).
     """
     task = ensure_task(task)
-    path = Path(path)
-    source = path.name
+    if isinstance(path, (bytes, bytearray)):
+        data = bytes(path)
+        source = source or "bundle"
+
+        def reader():
+            return io.BytesIO(data)
+    else:
+        path = Path(path)
+        source = source or path.name
+
+        def reader():
+            return open(path, "rb")
     try:
-        with open(path, "rb") as fh:
+        with reader() as fh:
             size = fh.seek(0, 2)
             fh.seek(0)
             header, header_bytes = read_header(fh, source)

@@ -9,6 +9,7 @@ cancelled seal leaves no bundle behind.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
 import time
@@ -47,22 +48,25 @@ class SealRandomness:
 
 @dataclass(frozen=True)
 class SealResult:
-    path: Path
+    path: Path | None                # None when sealed into memory
     bundle_id: str
     size: int
     n_chunks: int
+    data: bytes | None = None        # the bundle, when sealed into memory
 
 
 def iso_time(unix: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
 
 
-def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[bytes], kind: str,
-                manifest: dict, files: Sequence[FileSource], task: TaskState | None = None,
+def seal_bundle(out_path: str | Path | None, *, sender: KeyPairs, recipients: Sequence[bytes],
+                kind: str, manifest: dict, files: Sequence[FileSource], task: TaskState | None = None,
                 _randomness: SealRandomness | None = None) -> SealResult:
-    """Seal ``files`` with ``manifest`` for the X25519 public keys in ``recipients``."""
+    """Seal ``files`` with ``manifest`` for the X25519 public keys in ``recipients``, into the
+    file ``out_path`` or, with ``out_path=None``, into memory (``SealResult.data``: small
+    bundles carried inside another one, e.g. a decryption request's contributions)."""
     task = ensure_task(task)
-    out_path = Path(out_path)
+    out_path = None if out_path is None else Path(out_path)
     check_kind(kind)
     recipients = list(recipients)
     if not 1 <= len(recipients) <= MAX_RECIPIENTS:
@@ -79,7 +83,7 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
         raise BundleError(f"A bundle holds at most {MAX_FILES} files; {len(files)} were given.")
     if len({f.name.lower() for f in files}) != len(files):
         raise BundleError("Two files in the bundle have the same name.")
-    if not out_path.parent.is_dir():
+    if out_path is not None and not out_path.parent.is_dir():
         raise BundleError(f"Folder {out_path.parent} does not exist.")
     try:
         sizes = [f.size() for f in files]
@@ -115,30 +119,36 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
     header_bytes = unsigned + crypto.header_mac(rnd.file_key, rnd.bundle_id, unsigned)
     key = crypto.payload_key(rnd.file_key, rnd.bundle_id)
 
+    def write(out: BinaryIO) -> None:
+        out.write(header_bytes)
+        out.write(rnd.bundle_id)
+        body_hash = crypto.bulk_hasher(rnd.bundle_id)
+        with _ChunkSealer(out, key, body_hash, n_chunks, task) as sealer:
+            sealer.put(CONTAINER_MAGIC)
+            digests = []
+            for f, n in zip(files, sizes):
+                sealer.put(file_record_head(f.name, n))
+                digest = crypto.bulk_hasher()
+                with f.open() as src:
+                    sealer.put_file(src, n, digest, f.name)
+                digests.append(digest)
+            sealer.drain_hashes()
+            for entry, digest in zip(full_manifest["files"], digests):
+                entry["blake3"] = digest.hexdigest()
+            record = manifest_record(full_manifest)
+            assert len(record) == manifest_len, "manifest length changed"
+            sealer.put(record)
+        message = SIGNATURE_LABEL + hashlib.sha256(header_bytes).digest() + body_hash.digest()
+        out.write(END_MAGIC + sender.sign(message))
+
+    if out_path is None:
+        buffer = io.BytesIO()
+        write(buffer)
+        return SealResult(None, rnd.bundle_id.hex(), buffer.tell(), n_chunks, buffer.getvalue())
     temp = out_path.parent / f".{out_path.name}.ppds-partial-{secrets.token_hex(4)}"
     try:
         with open(temp, "xb") as out:
-            out.write(header_bytes)
-            out.write(rnd.bundle_id)
-            body_hash = crypto.bulk_hasher(rnd.bundle_id)
-            with _ChunkSealer(out, key, body_hash, n_chunks, task) as sealer:
-                sealer.put(CONTAINER_MAGIC)
-                digests = []
-                for f, n in zip(files, sizes):
-                    sealer.put(file_record_head(f.name, n))
-                    digest = crypto.bulk_hasher()
-                    with f.open() as src:
-                        sealer.put_file(src, n, digest, f.name)
-                    digests.append(digest)
-                sealer.drain_hashes()
-                for entry, digest in zip(full_manifest["files"], digests):
-                    entry["blake3"] = digest.hexdigest()
-                record = manifest_record(full_manifest)
-                assert len(record) == manifest_len, "manifest length changed"
-                sealer.put(record)
-            message = (SIGNATURE_LABEL + hashlib.sha256(header_bytes).digest()
-                       + body_hash.digest())
-            out.write(END_MAGIC + sender.sign(message))
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, out_path)

@@ -1,39 +1,44 @@
-"""Combining several parties' encrypted columns into decryption requests, and turning the key
-holder's decryption into a result.
+"""Combining several parties' encrypted columns into cells, and turning a decryption of those
+cells into a result.
 
 A *contribution* is one release's plaintext (de-identified) columns plus its encrypted columns,
-row for row. :func:`build_request` filters and groups each contribution by plaintext columns,
-adds the matching ciphertexts of all contributions per group (homomorphically), and produces a
-:class:`DecryptionRequest`: one ciphertext per cell, with the group, the number of records and
-the sources it covers. :func:`evaluate` is run by the key holder: it decrypts the cells through
-a :class:`~.decrypt.Decryptor`, refuses cells over fewer than ``min_records`` records (counting
-the decrypted presence counts, not the requester's claim) and computes the asked statistics,
-optionally after a noise function (differential privacy) has been applied to the integer sums.
-Only the asked statistics leave :func:`evaluate`; other slots of a decrypted cell are dropped.
+row for row, as one site signed it (``bundle``: the signed bundle it came in). :func:`combine`
+filters and groups each contribution by plaintext columns and adds the matching ciphertexts of
+all contributions per group (homomorphically): one :class:`Cell` per group, with its ciphertext,
+its record count and the rows of each contribution it covers. The collector runs it to build a
+request (``request.py``); the key holder runs it *again* on the signed contributions the request
+carries and decrypts only what it computed itself (never the requester's arithmetic).
+:func:`evaluate` decrypts the cells through a :class:`~.decrypt.Decryptor`, refuses cells over
+fewer than ``min_records`` records that the requester did not contribute itself, and computes the
+asked statistics, optionally after a noise function (differential privacy) has been applied to
+the integer sums. Only the asked statistics leave :func:`evaluate`.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Callable
 
+import gmpy2
+import numpy as np
 import pandas as pd
 
+from .. import safe_json
 from ..errors import CryptoError, InputError
-from ..identity.store import utc_now
 from ..progress import TaskState, ensure_task
-from . import serial
 from .array import EncryptedArray
 from .columns import ColumnStats
-from .keys import fingerprint, public_key_from_dict, public_key_to_dict
 from .query import HEQuery, query_from_dict, select_rows
 
-REQUEST_TYPE = "ppds-he-request"
 RESULT_TYPE = "ppds-he-result"
-REQUEST_FILE, CELLS_FILE, RESULT_FILE = "he_request.json", "he_cells.bin", "he_result.json"
+RESULT_FILE = "he_result.json"
 DEFAULT_MIN_RECORDS = 5
+#: Cells one request may ask for: decrypting costs ~3 ms a cell (a 20,000-cell request took
+#: 52 s of CPU), and no meaningful table of statistics has more groups than this.
+MAX_CELLS = 1000
+#: Contributions one request may combine (each is a whole release bundle).
+MAX_CONTRIBUTIONS = 64
 
 
 @dataclass
@@ -42,68 +47,207 @@ class Contribution:
     frame: pd.DataFrame              # plaintext columns, row i <-> ciphertext i
     array: EncryptedArray
     source: dict = field(default_factory=dict)   # provenance: bundle id, sender fingerprint...
+    bundle: bytes | None = None      # the signed bundle it was read from (carried in requests)
+    from_requester: bool = False     # signed by whoever asks for the decryption
 
     def __post_init__(self):
         if len(self.frame) != len(self.array):
             raise CryptoError(f"{self.label}: {len(self.frame)} plaintext rows but "
                               f"{len(self.array)} encrypted rows; the release is inconsistent.")
+        if self.array.additions != 1:
+            raise CryptoError(f"{self.label}: its encrypted columns claim {self.array.additions} "
+                              f"additions, but a release holds one fresh ciphertext per record "
+                              f"(1); refused.")
+
+    @property
+    def key(self) -> str:
+        """What identifies this contribution across requests: its signed bundle's id."""
+        return str(self.source.get("bundle_id") or self.source.get("release_uid") or self.label)
 
 
 @dataclass
-class DecryptionRequest:
-    request_id: str
-    created_at: str
+class Cell:
+    group: dict
+    records: int
+    by_source: dict[str, int]                    # label -> records
+    members: dict[int, np.ndarray]               # contribution index -> row positions
+
+    def claim(self) -> dict:
+        return {"group": self.group, "records": self.records, "by_source": self.by_source}
+
+
+@dataclass
+class Combination:
+    """Cells of a query over contributions; ``array.ciphertexts[i]`` is cell i's ciphertext."""
     query: HEQuery
-    public_key: object
-    sources: list[dict]
-    cells: list[dict]                # {"group": {col: value}, "records": n, "by_source": {..}}
-    array: EncryptedArray            # cells[i] <-> array.ciphertexts[i]
+    contributions: list[Contribution]
+    labels: list[str]
+    cells: list[Cell]
+    array: EncryptedArray
 
     @property
-    def key_fingerprint(self) -> str:
-        return fingerprint(self.public_key)
-
-    def describe(self) -> list[str]:
-        """What the key holder would decrypt, in plain words."""
-        lines = [f"Request {self.request_id[:12]}: {self.query.describe()}",
-                 f"Key {self.key_fingerprint}; {len(self.cells)} cell(s) from "
-                 f"{len(self.sources)} source(s):"]
-        lines += [f"  - {s['label']}: {s['records_used']} of {s['records_total']} records"
-                  for s in self.sources]
+    def sources(self) -> list[dict]:
+        used = [0] * len(self.contributions)
         for cell in self.cells:
-            group = ", ".join(f"{k}={v}" for k, v in cell["group"].items()) or "(all)"
-            lines.append(f"  cell {group}: {cell['records']} records")
-        return lines
+            for i, rows in cell.members.items():
+                used[i] += len(rows)
+        return [{"label": label, "records_total": len(c.frame), "records_used": n, **c.source}
+                for c, label, n in zip(self.contributions, self.labels, used)]
 
-    def to_files(self) -> dict[str, bytes]:
-        doc = {"type": REQUEST_TYPE, "version": 1, "request_id": self.request_id,
-               "created_at": self.created_at, "query": self.query.to_dict(),
-               "public_key": public_key_to_dict(self.public_key), "sources": self.sources,
-               "cells": self.cells}
-        return {REQUEST_FILE: json.dumps(doc, sort_keys=True, indent=1).encode(),
-                CELLS_FILE: serial.dumps(self.array)}
 
-    @classmethod
-    def from_files(cls, files: dict[str, bytes]) -> "DecryptionRequest":
-        doc = _load_json(files, REQUEST_FILE, REQUEST_TYPE)
-        if CELLS_FILE not in files:
-            raise InputError(f"The decryption request has no {CELLS_FILE}.")
-        try:
-            public_key = public_key_from_dict(doc["public_key"])
-            array = serial.loads(files[CELLS_FILE], public_key)
-            request = cls(str(doc["request_id"]), str(doc["created_at"]),
-                          query_from_dict(doc["query"]), public_key, list(doc["sources"]),
-                          list(doc["cells"]), array)
-        except (KeyError, TypeError) as exc:
-            raise InputError(f"The decryption request lacks a field ({exc}).") from None
-        if len(request.cells) != len(array):
-            raise CryptoError(f"The request lists {len(request.cells)} cells but carries "
-                              f"{len(array)} ciphertexts.")
-        for i, cell in enumerate(request.cells):
-            if (not isinstance(cell, dict) or not isinstance(cell.get("group"), dict)
-                    or not isinstance(cell.get("records"), int) or cell["records"] < 0):
-                raise InputError(f"The request's cell {i + 1} is malformed.")
-        return request
+def stat_label(stat: str, column: str) -> str:
+    return f"{stat} {column}"
+
+
+def distinct_labels(contributions: list[Contribution]) -> list[str]:
+    """One label per contribution, refusing the same one twice (its values would be added twice
+    while its records are counted once); two releases of one site get "(2)", "(3)"..."""
+    seen_ids: dict = {}
+    labels: list[str] = []
+    for contrib in contributions:
+        ident = (contrib.source.get("bundle_id") or contrib.source.get("release_uid")
+                 or id(contrib.array))
+        if ident in seen_ids:
+            raise InputError(f"{contrib.label} is given twice (same as source "
+                             f"{seen_ids[ident]}); each contribution may be added only once.")
+        label, n = contrib.label, 2
+        while label in labels:
+            label, n = f"{contrib.label} ({n})", n + 1
+        seen_ids[ident] = len(labels) + 1
+        labels.append(label)
+    return labels
+
+
+def combine(contributions: list[Contribution], query: HEQuery, *,
+            labels: list[str] | None = None, task: TaskState | None = None) -> Combination:
+    """Filter, group and add up the contributions' ciphertexts; nothing is decrypted here."""
+    task = ensure_task(task)
+    if not contributions:
+        raise InputError("Open at least one release or bundle with encrypted columns.")
+    if len(contributions) > MAX_CONTRIBUTIONS:
+        raise InputError(f"{len(contributions)} contributions; one request combines at most "
+                         f"{MAX_CONTRIBUTIONS}.")
+    first = contributions[0]
+    for other in contributions[1:]:
+        if other.array.public_key.n != first.array.public_key.n:
+            raise CryptoError(f"{other.label} is encrypted under key {other.array.fingerprint}, "
+                              f"{first.label} under {first.array.fingerprint}; they cannot be "
+                              f"combined.")
+        if other.array.layout != first.array.layout:
+            raise CryptoError(f"{other.label} and {first.label} encrypted their columns with "
+                              f"different settings (scale, range or headroom); ask every site to "
+                              f"use the same encryption section.")
+    labels = labels or distinct_labels(contributions)
+    encrypted = {s.name for s in first.array.layout.slots}
+    for _, col in query.stats:
+        if col not in encrypted:
+            raise InputError(f"{col!r} is not an encrypted column of these releases.")
+    selected = []
+    groups: dict[tuple, dict[int, list[int]]] = {}
+    for i, (contrib, label) in enumerate(zip(contributions, labels)):
+        positions, keys = select_rows(contrib.frame, query, source=label)
+        selected.append(positions)
+        for pos, key in zip(positions.tolist(), keys):
+            groups.setdefault(key, {}).setdefault(i, []).append(pos)
+        if len(groups) > MAX_CELLS:
+            raise InputError(f"The query makes more than {MAX_CELLS} cells (groups); a request "
+                             f"may ask for at most {MAX_CELLS}. Group by fewer or coarser "
+                             f"columns.")
+    order = sorted(groups, key=lambda k: tuple(str(x) for x in k))
+    if not order:
+        raise InputError("No record matches the query's conditions; nothing to decrypt.")
+    # refuse a sum the packing has no headroom for before computing anything
+    first.array._check_additions(max(sum(map(len, groups[k].values())) for k in order))
+    n2 = gmpy2.mpz(first.array.public_key.n) ** 2
+    cells, ciphertexts = [], []
+    for j, key in enumerate(order):
+        task.report(j / len(order), "adding up the cells")
+        members = {i: np.asarray(rows, dtype=np.int64) for i, rows in groups[key].items()}
+        acc = gmpy2.mpz(1)
+        for i, rows in members.items():
+            cts = contributions[i].array.ciphertexts
+            for pos in rows.tolist():
+                acc = acc * cts[pos] % n2
+        by_source = {labels[i]: len(rows) for i, rows in members.items()}
+        cells.append(Cell(dict(zip(query.by, key)), sum(by_source.values()), by_source, members))
+        ciphertexts.append(acc)
+    array = first.array.derive(ciphertexts, max(c.records for c in cells), length=None,
+                               meta={"request": True})
+    return Combination(query, list(contributions), labels, cells, array)
+
+
+Noise = Callable[[dict[str, list[int]], dict[str, int]], dict[str, list[int]]]
+
+
+def evaluate(combination: Combination, decryptor, *, min_records: int = DEFAULT_MIN_RECORDS,
+             noise: Noise | None = None, task: TaskState | None = None) -> list[dict]:
+    """Decrypt the cells the key holder computed and return one row per cell:
+    ``{"group", "records", "values": {label: v}, "refused": reason | None}``.
+
+    A cell is refused when fewer than ``min_records`` of its records come from contributions
+    not signed by the requester (the requester knows its own values and could subtract them), or
+    when fewer than ``min_records`` of them have a value. ``noise(quantities, sensitivities)``
+    receives, for every quantity the statistics need (``"sum:COL"``, ``"count:COL"``,
+    ``"sumsq:COL"``), the integer values of the released cells and one record's sensitivity,
+    and returns noisy integers of the same shape.
+    """
+    if min_records < 1:
+        raise InputError("The minimum number of records per cell must be at least 1.")
+    array, query = combination.array, combination.query
+    if decryptor.public_key.n != array.public_key.n:
+        raise CryptoError(f"These cells are for key {array.fingerprint}, which is not the key "
+                          f"held here.")
+    slots = {s.name: s for s in array.layout.slots}
+    columns = query.columns
+    missing = [c for c in columns if c not in slots or f"{c}#n" not in slots]
+    if missing:
+        raise InputError(f"The request asks about {', '.join(map(repr, missing))}, which the "
+                         f"ciphertexts do not hold.")
+    needs_sq = query.needs_squares
+    if needs_sq and any(f"{c}^2" not in slots for c in columns):
+        raise CryptoError("These columns were encrypted without squares, so variances cannot "
+                          "be computed.")
+    own = {i for i, c in enumerate(combination.contributions) if c.from_requester}
+    decrypted = array.decrypt_slots(decryptor, task)   # only once the request is valid
+    rows, kept = [], []
+    for cell, values in zip(combination.cells, decrypted):
+        by_name = dict(zip(slots, values))
+        present = [by_name[f"{c}#n"] for c in columns]
+        others = sum(len(r) for i, r in cell.members.items() if i not in own)
+        refused = None
+        if max(present) > cell.records or min(present) < 0:
+            refused = "refused: the ciphertexts hold more values than the cell has records"
+        elif others < min_records:
+            refused = (f"refused: fewer than {min_records} records"
+                       + (" from sites other than the requester" if others < cell.records else ""))
+        elif min(present) < min_records:
+            refused = f"refused: fewer than {min_records} records with a value"
+        rows.append({"group": cell.group, "records": cell.records, "values": {},
+                     "refused": refused})
+        if refused is None:
+            kept.append((len(rows) - 1, by_name))
+    quantities: dict[str, list[int]] = {}
+    sensitivities: dict[str, int] = {}
+    for c in columns:
+        quantities[f"sum:{c}"] = [v[c] for _, v in kept]
+        quantities[f"count:{c}"] = [v[f"{c}#n"] for _, v in kept]
+        sensitivities[f"sum:{c}"] = slots[c].bound - 1
+        sensitivities[f"count:{c}"] = 1
+        if needs_sq:
+            quantities[f"sumsq:{c}"] = [v[f"{c}^2"] for _, v in kept]
+            sensitivities[f"sumsq:{c}"] = slots[f"{c}^2"].bound - 1
+    if noise is not None and kept:
+        quantities = noise(quantities, sensitivities)
+    for j, (i, _) in enumerate(kept):
+        for stat, c in query.stats:
+            st = ColumnStats(sum=quantities[f"sum:{c}"][j] / slots[c].scale,
+                             count=max(int(quantities[f"count:{c}"][j]), 0),
+                             sum_sq=(quantities[f"sumsq:{c}"][j] / slots[f"{c}^2"].scale
+                                     if needs_sq else None))
+            value = {"sum": st.sum, "count": st.count, "mean": st.mean,
+                     "variance": st.variance}[stat]
+            rows[i]["values"][stat_label(stat, c)] = value
+    return rows
 
 
 @dataclass
@@ -128,7 +272,7 @@ class DecryptionResult:
 
     @classmethod
     def from_files(cls, files: dict[str, bytes]) -> "DecryptionResult":
-        doc = _load_json(files, RESULT_FILE, RESULT_TYPE)
+        doc = load_document(files, RESULT_FILE, RESULT_TYPE, 1)
         try:
             result = cls(str(doc["request_id"]), str(doc["answered_at"]),
                          query_from_dict(doc["query"]), str(doc["key_fingerprint"]),
@@ -155,148 +299,14 @@ class DecryptionResult:
         return pd.DataFrame.from_records(records)
 
 
-def _load_json(files: dict[str, bytes], name: str, kind: str) -> dict:
+def load_document(files: dict[str, bytes], name: str, kind: str, version: int) -> dict:
+    """The JSON document ``name`` of a request or result, of this ``kind`` and ``version``."""
     if name not in files:
         raise InputError(f"This is not a {kind} (it has no {name}).")
-    try:
-        doc = json.loads(files[name])
-    except ValueError:
-        raise InputError(f"{name} is not valid JSON.") from None
-    if not isinstance(doc, dict) or doc.get("type") != kind or doc.get("version") != 1:
-        raise InputError(f"{name} is not a version-1 {kind}.")
+    doc = safe_json.loads(files[name], what=name, error=InputError)
+    if not isinstance(doc, dict) or doc.get("type") != kind:
+        raise InputError(f"{name} is not a {kind}.")
+    if doc.get("version") != version:
+        raise InputError(f"{name} is a version-{doc.get('version')!r} {kind}; this program reads "
+                         f"version {version}.")
     return doc
-
-
-def stat_label(stat: str, column: str) -> str:
-    return f"{stat} {column}"
-
-
-def _distinct_labels(contributions: list[Contribution]) -> list[str]:
-    """One label per contribution, refusing the same one twice (its values would be added twice
-    while its records are counted once); two releases of one site get "(2)", "(3)"..."""
-    seen_ids: dict = {}
-    labels: list[str] = []
-    for contrib in contributions:
-        ident = (contrib.source.get("bundle_id") or contrib.source.get("release_uid")
-                 or id(contrib.array))
-        if ident in seen_ids:
-            raise InputError(f"{contrib.label} is given twice (same as source "
-                             f"{seen_ids[ident]}); each contribution may be added only once.")
-        label, n = contrib.label, 2
-        while label in labels:
-            label, n = f"{contrib.label} ({n})", n + 1
-        seen_ids[ident] = len(labels) + 1
-        labels.append(label)
-    return labels
-
-
-def build_request(contributions: list[Contribution], query: HEQuery,
-                  task: TaskState | None = None) -> DecryptionRequest:
-    """Filter, group and add up the contributions' ciphertexts; nothing is decrypted here."""
-    task = ensure_task(task)
-    if not contributions:
-        raise InputError("Open at least one release or bundle with encrypted columns.")
-    first = contributions[0]
-    for other in contributions[1:]:
-        if other.array.public_key.n != first.array.public_key.n:
-            raise CryptoError(f"{other.label} is encrypted under key {other.array.fingerprint}, "
-                              f"{first.label} under {first.array.fingerprint}; they cannot be "
-                              f"combined.")
-        if other.array.layout != first.array.layout:
-            raise CryptoError(f"{other.label} and {first.label} encrypted their columns with "
-                              f"different settings (scale, range or headroom); ask every site to "
-                              f"use the same encryption section.")
-    labels = _distinct_labels(contributions)
-    encrypted = {s.name for s in first.array.layout.slots}
-    for _, col in query.stats:
-        if col not in encrypted:
-            raise InputError(f"{col!r} is not an encrypted column of these releases.")
-    sums: dict[tuple, EncryptedArray] = {}
-    counts: dict[tuple, dict[str, int]] = {}
-    sources = []
-    for i, (contrib, label) in enumerate(zip(contributions, labels)):
-        step = task.sub(i / len(contributions), (i + 1) / len(contributions))
-        positions, keys = select_rows(contrib.frame, query, source=label)
-        sources.append({"label": label, "records_total": len(contrib.frame),
-                        "records_used": int(len(positions)), **contrib.source})
-        subset = contrib.array.derive([contrib.array.ciphertexts[p] for p in positions],
-                                      contrib.array.additions)
-        for key, arr in subset.grouped_sums(keys, step).items():
-            sums[key] = arr if key not in sums else sums[key].add(arr)
-            counts.setdefault(key, {})[label] = int(arr.additions // contrib.array.additions)
-    order = sorted(sums, key=lambda k: tuple(str(x) for x in k))
-    if not order:
-        raise InputError("No record matches the query's conditions; nothing to decrypt.")
-    cells = [{"group": dict(zip(query.by, key)), "records": sum(counts[key].values()),
-              "by_source": counts[key]} for key in order]
-    array = first.array.derive([sums[k].ciphertexts[0] for k in order],
-                               max(sums[k].additions for k in order), length=None,
-                               meta={"request": True})
-    return DecryptionRequest(secrets.token_hex(16), utc_now(), query, first.array.public_key,
-                             sources, cells, array)
-
-
-Noise = Callable[[dict[str, list[int]], dict[str, int]], dict[str, list[int]]]
-
-
-def evaluate(request: DecryptionRequest, decryptor, *, min_records: int = DEFAULT_MIN_RECORDS,
-             noise: Noise | None = None, task: TaskState | None = None) -> DecryptionResult:
-    """Decrypt the request's cells and compute its statistics (key holder side).
-
-    ``noise(quantities, sensitivities)`` receives, for every quantity the statistics need
-    (``"sum:COL"``, ``"count:COL"``, ``"sumsq:COL"``), the integer values of the released cells
-    and one cell's sensitivity, and returns noisy integers of the same shape.
-    """
-    if min_records < 1:
-        raise InputError("The minimum number of records per cell must be at least 1.")
-    if decryptor.public_key.n != request.public_key.n:
-        raise CryptoError(f"This request is for key {request.key_fingerprint}, which is not "
-                          f"the key held here.")
-    layout = request.array.layout
-    slots = {s.name: s for s in layout.slots}
-    columns = request.query.columns
-    missing = [c for c in columns if c not in slots or f"{c}#n" not in slots]
-    if missing:
-        raise InputError(f"The request asks about {', '.join(map(repr, missing))}, which the "
-                         f"ciphertexts do not hold.")
-    needs_sq = request.query.needs_squares
-    if needs_sq and any(f"{c}^2" not in slots for c in columns):
-        raise CryptoError("These columns were encrypted without squares, so variances cannot "
-                          "be computed.")
-    decrypted = request.array.decrypt_slots(decryptor, task)   # only once the request is valid
-    rows, kept = [], []
-    for cell, values in zip(request.cells, decrypted):
-        by_name = dict(zip(slots, values))
-        present = [by_name[f"{c}#n"] for c in columns]
-        claimed = int(cell["records"])
-        refused = None
-        if max(present) > claimed:
-            refused = "refused: more values than the records the request claims"
-        elif min(present) < min_records or claimed < min_records:
-            refused = f"refused: fewer than {min_records} records"
-        rows.append({"group": cell["group"], "records": claimed, "values": {}, "refused": refused})
-        if refused is None:
-            kept.append((len(rows) - 1, by_name))
-    quantities: dict[str, list[int]] = {}
-    sensitivities: dict[str, int] = {}
-    for c in columns:
-        quantities[f"sum:{c}"] = [v[c] for _, v in kept]
-        quantities[f"count:{c}"] = [v[f"{c}#n"] for _, v in kept]
-        sensitivities[f"sum:{c}"] = slots[c].bound - 1
-        sensitivities[f"count:{c}"] = 1
-        if needs_sq:
-            quantities[f"sumsq:{c}"] = [v[f"{c}^2"] for _, v in kept]
-            sensitivities[f"sumsq:{c}"] = slots[f"{c}^2"].bound - 1
-    if noise is not None and kept:
-        quantities = noise(quantities, sensitivities)
-    for j, (i, _) in enumerate(kept):
-        for stat, c in request.query.stats:
-            st = ColumnStats(sum=quantities[f"sum:{c}"][j] / slots[c].scale,
-                             count=max(int(quantities[f"count:{c}"][j]), 0),
-                             sum_sq=(quantities[f"sumsq:{c}"][j] / slots[f"{c}^2"].scale
-                                     if needs_sq else None))
-            value = {"sum": st.sum, "count": st.count, "mean": st.mean,
-                     "variance": st.variance}[stat]
-            rows[i]["values"][stat_label(stat, c)] = value
-    return DecryptionResult(request.request_id, utc_now(), request.query,
-                            request.key_fingerprint, request.sources, min_records, rows)

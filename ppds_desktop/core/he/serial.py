@@ -17,6 +17,7 @@ import struct
 import gmpy2
 import phe
 
+from .. import safe_json
 from ..errors import CryptoError
 from .array import EncryptedArray
 from .encoding import Layout
@@ -42,12 +43,12 @@ def read_header(data: bytes) -> dict:
     (hlen,) = struct.unpack(">I", data[8:12])
     if hlen > MAX_HEADER or 12 + hlen > len(data):
         raise CryptoError("Encrypted-column file is truncated or its header is too large.")
-    try:
-        header = json.loads(data[12:12 + hlen])
-        header["_body"] = 12 + hlen
-        return header
-    except ValueError:
-        raise CryptoError("Encrypted-column file has a malformed header.") from None
+    header = safe_json.loads(data[12:12 + hlen], what="The encrypted-column file's header",
+                             error=CryptoError)
+    if not isinstance(header, dict):
+        raise CryptoError("Encrypted-column file has a malformed header.")
+    header["_body"] = 12 + hlen
+    return header
 
 
 def loads(data: bytes, public_key: phe.PaillierPublicKey,
@@ -64,6 +65,9 @@ def loads(data: bytes, public_key: phe.PaillierPublicKey,
         count, additions = int(header["count"]), int(header["additions"])
     except (KeyError, TypeError, ValueError):
         raise CryptoError("Encrypted-column file header lacks its count or additions.") from None
+    if additions < 1 or count < 0:
+        raise CryptoError(f"Encrypted-column file header claims {additions} additions and "
+                          f"{count} ciphertexts; both must be positive.")
     body = data[header["_body"]:]
     if len(body) != count * width:
         raise CryptoError(f"Encrypted-column file should hold {count} ciphertexts of {width} "

@@ -25,8 +25,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import safe_json
 from . import keys
 from .errors import IdentityError
+from .names import clean_name
 
 CARD_TYPE = "ppds-identity-card"
 CARD_VERSION = 1
@@ -60,14 +62,12 @@ def _reject_floats(obj: Any, where: str) -> None:
 def check_display_text(value: Any, what: str, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str):
         raise IdentityError(f"{what} must be text.")
-    value = value.strip()
-    if not value and not allow_empty:
-        raise IdentityError(f"{what} must not be empty.")
     if len(value) > MAX_NAME_CHARS:
         raise IdentityError(f"{what} is {len(value)} characters long; at most "
                             f"{MAX_NAME_CHARS} are allowed.")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise IdentityError(f"{what} contains control characters.")
+    value = clean_name(value, what)
+    if not value and not allow_empty:
+        raise IdentityError(f"{what} must not be empty.")
     return value
 
 
@@ -121,10 +121,7 @@ def parse_card(data: bytes, *, source: str = "identity card") -> IdentityCard:
     if len(data) > MAX_CARD_BYTES:
         raise IdentityError(f"{source}: not an identity card (too large: a card has at "
                             f"most {MAX_CARD_BYTES:,} bytes).")
-    try:
-        obj = json.loads(data.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
-        raise IdentityError(f"{source}: not an identity card (not UTF-8 JSON).") from None
+    obj = safe_json.loads(data, what=f"{source}: not an identity card: it", error=IdentityError)
     if not isinstance(obj, dict) or obj.get("type") != CARD_TYPE:
         raise IdentityError(f"{source}: not a PPDS identity card (field 'type' is not "
                             f"'{CARD_TYPE}').")

@@ -14,6 +14,7 @@ from ..errors import NotFound
 from . import keys
 from .card import IdentityCard, check_display_text
 from .errors import IdentityError, KeyChanged
+from .names import look_alike
 from .store import has_identity, load_identity, utc_now
 
 
@@ -95,6 +96,8 @@ def add_contact(vault, card: IdentityCard, *, name: str | None = None,
         raise IdentityError(f"A contact named '{name}' already exists with different keys. If "
                             "this card claims to be the same person, treat it as a possible "
                             "impostor; otherwise import it under another name.")
+    if not known:
+        _refuse_look_alike(vault, name, contacts)
     card_json = json.dumps(card.to_dict(), sort_keys=True)
     with vault.transaction() as conn:
         if not known:
@@ -131,6 +134,21 @@ def add_contact(vault, card: IdentityCard, *, name: str | None = None,
     return get_contact(vault, old.id)
 
 
+def _refuse_look_alike(vault, name: str, others: list[Contact]) -> None:
+    """A name that prints like another contact's (or like this vault's own name) would let one
+    key pass for another on every screen that shows names."""
+    names = [c.name for c in others]
+    if has_identity(vault):
+        names.append(load_identity(vault).display_name)
+    twin = look_alike(name, names)
+    if twin is not None:
+        raise IdentityError(f"The contact name '{name}' looks like '{twin}' but is spelled with "
+                            "other characters (e.g. a Cyrillic letter for a Latin one); it could "
+                            "be taken for that person. Refused.",
+                            hint="if this is really someone else, import the card under a "
+                                 "clearly different name")
+
+
 def verify_contact(vault, ref: str | int, fingerprint: str | None = None) -> Contact:
     """Mark a contact verified. With ``fingerprint`` (what the peer read out), it must match."""
     contact = get_contact(vault, ref)
@@ -147,8 +165,10 @@ def verify_contact(vault, ref: str | int, fingerprint: str | None = None) -> Con
 def rename_contact(vault, ref: str | int, new_name: str) -> Contact:
     contact = get_contact(vault, ref)
     new_name = check_display_text(new_name, "Contact name")
-    if any(c.name == new_name and c.id != contact.id for c in list_contacts(vault)):
+    others = [c for c in list_contacts(vault) if c.id != contact.id]
+    if any(c.name == new_name for c in others):
         raise IdentityError(f"A contact named '{new_name}' already exists.")
+    _refuse_look_alike(vault, new_name, others)
     with vault.transaction() as conn:
         conn.execute("UPDATE contacts SET name = ? WHERE id = ?", (new_name, contact.id))
         vault.audit("contact.rename", old=contact.name, new=new_name)

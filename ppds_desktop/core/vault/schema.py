@@ -124,6 +124,33 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: homomorphic aggregation — signed contribution bundles kept for requests, and the key
+    # holder's record of answered cells (against differencing; core/he/answered.py)
+    """
+    CREATE TABLE he_contributions (
+        bundle_id   TEXT PRIMARY KEY,      -- the signed release bundle's id
+        release_uid TEXT,                  -- own release sealed for a key holder, else NULL
+        key_holder  TEXT,                  -- that key holder's fingerprint, else NULL
+        data        BLOB NOT NULL,         -- the bundle, byte for byte as signed
+        stored_at   TEXT NOT NULL
+    );
+    CREATE TABLE he_answered_cells (
+        id          INTEGER PRIMARY KEY,
+        request_id  TEXT NOT NULL,
+        release_id  INTEGER REFERENCES releases(id) ON DELETE SET NULL,
+        records     INTEGER NOT NULL,
+        noised      INTEGER NOT NULL,      -- 1: answered with DP noise
+        answered_at TEXT NOT NULL
+    );
+    CREATE TABLE he_answered_rows (
+        cell_id     INTEGER NOT NULL REFERENCES he_answered_cells(id) ON DELETE CASCADE,
+        bundle_id   TEXT NOT NULL,         -- contribution
+        n_rows      INTEGER NOT NULL,      -- rows of that contribution
+        rows_bitmap BLOB NOT NULL,         -- zlib(numpy.packbits(mask)): the rows the cell covered
+        PRIMARY KEY (cell_id, bundle_id)
+    );
+    CREATE INDEX he_answered_rows_by_bundle ON he_answered_rows (bundle_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

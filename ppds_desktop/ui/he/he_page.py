@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox,
                                QTableView, QTabWidget, QVBoxLayout, QWidget)
 
-from ...core.he.aggregate import DEFAULT_MIN_RECORDS
 from ...core.he.keys import KEY_SIZES
 from ...services import he
 from ..session import AppSession
@@ -26,6 +25,14 @@ def single_key_warning_label() -> QLabel:
     label = QLabel(he.SINGLE_KEY_WARNING)
     label.setObjectName("warning")
     label.setWordWrap(True)
+    return label
+
+
+def _help_label(text: str) -> QLabel:
+    """A visible explanation under a setting (not only on hover)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("help")
     return label
 
 
@@ -163,14 +170,14 @@ class AnswerTab(QWidget):
         self.review.setReadOnly(True)
         self.min_records = QSpinBox()
         self.min_records.setRange(1, 1_000_000)
-        self.min_records.setValue(DEFAULT_MIN_RECORDS)
-        self.use_dp = QCheckBox("Add differential-privacy noise")
+        self.min_records.setValue(he.DEFAULT_MIN_RECORDS)
+        self.use_dp = QCheckBox("Add &noise to every answer (differential privacy)")
+        self.use_dp.setChecked(True)
         self.epsilon = QDoubleSpinBox()
         self.epsilon.setRange(0.01, 10.0)
-        self.epsilon.setValue(1.0)
+        self.epsilon.setValue(he.DEFAULT_EPSILON)
         self.budget = QComboBox()
         self.use_dp.toggled.connect(self._dp_toggled)
-        self._dp_toggled(False)
         self.refresh_datasets()
         session.datasets_changed.connect(self.refresh_datasets)
         self.answer_btn = QPushButton("&Decrypt and save answer…")
@@ -178,16 +185,19 @@ class AnswerTab(QWidget):
         self.answer_btn.clicked.connect(self._choose_output)
         self.status = QLabel()
         form = QFormLayout()
-        self.min_records.setToolTip("Cells that combine fewer records than this are not "
-                                    "decrypted: a sum over very few patients reveals them.")
-        self.epsilon.setToolTip("Privacy budget (ε) the noise spends; smaller ε means more "
-                                "noise. Spent from the dataset chosen below.")
+        self.min_records.setToolTip(he.MIN_RECORDS_HELP)
+        self.epsilon.setToolTip(he.EPSILON_HELP)
         self.budget.setToolTip("The dataset whose privacy budget (set on the Differential "
                                "privacy page) pays for the noise.")
+        self.min_records_help = _help_label(he.MIN_RECORDS_HELP)
+        self.epsilon_help = _help_label(he.EPSILON_HELP)
         form.addRow("Refuse cells under (&records):", self.min_records)
+        form.addRow(self.min_records_help)
         form.addRow(self.use_dp)
-        form.addRow("&ε to spend:", self.epsilon)
+        form.addRow("&Epsilon (ε) to spend:", self.epsilon)
         form.addRow("from the &budget of:", self.budget)
+        form.addRow(self.epsilon_help)
+        self._dp_toggled(True)
         layout = QVBoxLayout(self)
         layout.addWidget(open_btn)
         layout.addWidget(QLabel("What would be decrypted:"))
@@ -205,6 +215,7 @@ class AnswerTab(QWidget):
     def _dp_toggled(self, on: bool) -> None:
         self.epsilon.setEnabled(on)
         self.budget.setEnabled(on)
+        self.epsilon_help.setEnabled(on)
 
     def _choose_request(self) -> None:
         path = ask_bundle_to_open(self, "Open a decryption request")
@@ -230,6 +241,10 @@ class AnswerTab(QWidget):
         dp = self.use_dp.isChecked()
         epsilon = self.epsilon.value() if dp else None
         budget = self.budget.currentText() if dp else None
+        if dp and not budget:
+            self.status.setText("Choose the dataset whose privacy budget pays for the noise, or "
+                                "untick the noise to answer exactly.")
+            return False
         min_records = self.min_records.value()
 
         def work(task):
@@ -238,7 +253,8 @@ class AnswerTab(QWidget):
 
         def done(result):
             refused = sum(1 for r in result.rows if r["refused"])
-            self.status.setText(f"Answered {len(result.rows) - refused} cell(s), refused "
+            how = f"with noise (ε = {epsilon:g})" if dp else "exactly, without noise"
+            self.status.setText(f"Answered {len(result.rows) - refused} cell(s) {how}, refused "
                                 f"{refused}; saved for {sender.name}.")
         return self.session.runner.run(work, title="Decrypting the requested cells", on_done=done)
 

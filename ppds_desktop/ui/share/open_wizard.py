@@ -2,8 +2,8 @@
 
 The verification page runs the full verification (every chunk and the signature) on the worker
 and only then shows the contents; nothing reaches the vault until Import. An unknown sender is
-refused; an unverified sender or a replayed bundle shows a warning with a checkbox the user
-must tick before verifying again.
+refused; an unverified sender, or a bundle that verified but was imported before, shows a
+warning with a checkbox the user must tick before verifying again.
 """
 
 from __future__ import annotations
@@ -108,7 +108,12 @@ class _VerifyPage(QWizardPage):
             f"{escape(', '.join(p.recipients))}. Sender's fingerprint:")
         self.fingerprint.setText(fingerprint_lines(p.sender_fingerprint))
         self.accept_unverified.setVisible(p.sender_state == "unverified")
-        self.accept_replay.setVisible(p.previously_imported is not None)
+        # Offered only once the bundle verified and turned out to be a replay: a damaged or
+        # forged copy of an imported bundle is reported as damaged, never as a replay.
+        self.accept_replay.blockSignals(True)
+        self.accept_replay.setChecked(False)
+        self.accept_replay.blockSignals(False)
+        self.accept_replay.setVisible(False)
         self.verify()
 
     def verify(self) -> None:
@@ -140,6 +145,7 @@ class _VerifyPage(QWizardPage):
                     f"to you (Identity & sharing → Verify…), or tick “I accept this unverified "
                     f"sender”.")
         elif isinstance(exc, sharing.BundleReplay):
+            self.accept_replay.setVisible(True)
             text = f"{exc.message} Tick “Import this bundle again” to import a second copy."
         else:
             text = str(exc)
@@ -175,6 +181,7 @@ class OpenBundleWizard(QWizard):
         if self.runner.is_busy or self.opened is None:
             return
         self.runner.run(sharing.store_opened, self.session.vault, self.bundle_path(), self.opened,
+                        accept_replay=self.verify_page.accept_replay.isChecked(),
                         title="Importing bundle", on_done=self._imported)
 
     def _imported(self, result) -> None:

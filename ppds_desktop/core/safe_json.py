@@ -1,0 +1,43 @@
+"""JSON from outside (bundle manifests, decryption requests and results, identity cards) parsed
+with its nesting bounded.
+
+Python's parser recurses once per level: a few thousand nested ``[`` end in ``RecursionError``
+inside the parser, and a document just under that limit can still break any later code that
+walks or re-serialises it. The depth is therefore measured *before* parsing, in one linear pass
+(strings blanked out, then a running count of brackets), and a deeper document is refused with
+the caller's error type; ``RecursionError`` is caught as well, as a second line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+#: Far deeper than anything the app writes (a bundle manifest with its recipe and report is
+#: under 10 levels), far shallower than what breaks the interpreter.
+MAX_DEPTH = 64
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def nesting_depth(raw: bytes) -> int:
+    """The deepest bracket nesting of ``raw`` (brackets inside strings do not count)."""
+    codes = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
+    step = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int64)
+    step -= ((codes == ord("]")) | (codes == ord("}")))
+    return int(np.cumsum(step).max(initial=0))
+
+
+def loads(raw: bytes | str, *, what: str, error: type[Exception], max_depth: int = MAX_DEPTH):
+    """Parse ``raw``; raise ``error(message)`` naming ``what`` if it is not JSON or too deep."""
+    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+    if nesting_depth(data) > max_depth:
+        raise error(f"{what} nests more than {max_depth} levels deep; refused without reading it.")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise error(f"{what} nests too deeply to be read.") from None
+    except ValueError:        # includes UnicodeDecodeError
+        raise error(f"{what} is not valid UTF-8 JSON.") from None
