@@ -122,7 +122,8 @@ def test_too_many_cells_are_refused_before_any_work(sc, monkeypatch):
 def test_a_bundle_not_sealed_for_the_key_holder_cannot_be_combined(sc, tmp_path):
     h = sc.hospitals[0]
     path = tmp_path / "collector-only.ppdsb"
-    sharing.seal_for_contacts(h.vault, f"{h.name} encrypted release", ["Collector"], path)
+    sharing.seal_for_contacts(h.vault, f"{h.name} encrypted release", ["Collector"], path,
+                              accept_risk=True)
     contribs = [he.contribution_from_bundle(sc.collector.vault, path)]
     before = len(sc.collector.vault.list_releases())
     with pytest.raises(PPDSError, match="not sealed for the key holder"):
@@ -187,7 +188,8 @@ def test_own_release_is_carried_signed_and_does_not_count_towards_the_minimum(sc
     dataset = col.vault.put_dataset("collector admissions", df)
     outcome = release.run_release(col.vault, dataset.name,
                                   new_recipe(name="own", encryption=section))
-    own = release.save_release(col.vault, outcome, "collector encrypted release")
+    own = release.save_release(col.vault, outcome, "collector encrypted release",
+                               accept_risk=True)
     contribs = [he.contribution_from_release(col.vault, own.name), *_contribs(sc)[:1]]
     request = he.compute_request(col.vault, contribs, "sum Age")
     again = he.compute_request(col.vault, [he.contribution_from_release(col.vault, own.name)],
