@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from .. import __version__
 from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path, resource, sample_csv
 from ..services.demo import DEMO_PASSPHRASE
+from .theme import apply_theme
 
 LAST_VAULT_KEY = "last_vault"
 DEMO_NOTE = ("This is a demo vault with synthetic sample data (no real people). Its passphrase "
@@ -38,12 +39,6 @@ def ensure_demo_vault(path: Path, *, task) -> None:
         import_file(vault, sample_csv(), name="Sample admissions", task=task.sub(0.3, 1.0))
     finally:
         vault.lock()
-
-
-def load_style(app: QApplication) -> None:
-    style_file = resource("style.qss")
-    if style_file.exists():
-        app.setStyleSheet(style_file.read_text(encoding="utf-8"))
 
 
 def app_icon() -> QIcon:
@@ -245,7 +240,7 @@ def run_app(qt_args: list[str], demo: bool = False, vault: str | None = None, *,
     app.setApplicationDisplayName(APP_NAME)
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # the controller decides; locking swaps windows
-    load_style(app)
+    apply_theme(app)
     controller = AppController(app, vault_path=Path(vault) if vault else None, demo=demo)
     controller.setParent(app)
 
