@@ -335,7 +335,7 @@ class DatasetsPage(QWidget):
             return
         if dest is None:
             dest, _ = QFileDialog.getSaveFileName(
-                self, "Export dataset", f"{self.info.name}.csv",
+                self, "Export dataset", datasets.export_file_name(self.info.name),
                 "CSV (*.csv);;Excel workbook (*.xlsx);;Parquet (*.parquet)")
             if not dest:
                 return
