@@ -12,22 +12,19 @@ from ppds_desktop.ui.session import AppSession
 
 
 @pytest.fixture
-def german():
+def use_locale():
+    """Set the default locale for one test; restored afterwards."""
     previous = QLocale()
-    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
-    yield
+    yield lambda language, country: QLocale.setDefault(QLocale(language, country))
     QLocale.setDefault(previous)
 
 
-@pytest.fixture
-def english():
-    previous = QLocale()
-    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
-    yield
-    QLocale.setDefault(previous)
+GERMAN = (QLocale.Language.German, QLocale.Country.Germany)
+ENGLISH = (QLocale.Language.English, QLocale.Country.UnitedStates)
 
 
-def test_german_notation(german):
+def test_german_notation(use_locale):
+    use_locale(*GERMAN)
     assert parse_number("0,5") == 0.5
     assert parse_number(" -12,25 ") == -12.25
     assert parse_number("1e3") == 1000
@@ -39,14 +36,16 @@ def test_german_notation(german):
         parse_number("zwölf")
 
 
-def test_english_notation(english):
+def test_english_notation(use_locale):
+    use_locale(*ENGLISH)
     assert parse_number("0.5") == 0.5
     assert format_number(100000) == "100000"         # no group separator to misread
     with pytest.raises(ValueError):
         parse_number("0,5")                          # ambiguous in English: refused
 
 
-def test_dp_bounds_in_german_notation(german, qtbot, vault):
+def test_dp_bounds_in_german_notation(use_locale, qtbot, vault):
+    use_locale(*GERMAN)
     vault.put_dataset("patients", pd.DataFrame({"Age": [20.5, 30.0, 40.0, 55.5]}))
     page = DPStatisticsPage(AppSession(vault))
     qtbot.addWidget(page)
