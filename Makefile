@@ -1,33 +1,45 @@
 # Two commands on a fresh machine with Python 3.11+:  make run   /   make test
+# GNU make on Linux, macOS and Windows: no shell syntax in the recipes (Python does the file
+# work), double quotes only, and the venv's programs where each system puts them.
+VENV := .venv
+ifeq ($(OS),Windows_NT)
+PYTHON ?= python
+BIN    := $(VENV)/Scripts
+else
 PYTHON ?= python3
-VENV   := .venv
 BIN    := $(VENV)/bin
+endif
+# Quoted: cmd.exe takes an unquoted "/" in a program's path for an option.
+PY     := "$(BIN)/python"
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test demo bench package clean
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PPDS Desktop needs Python 3.11 or newer")'
+	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'PPDS Desktop needs Python 3.11 or newer')"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/python -m pip install -q --no-deps 'pycanon>=1.3'
-	@touch $(STAMP)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps "pycanon>=1.3"
+	@$(PY) -c "open('$(STAMP)', 'w').close()"
 
 run: $(STAMP)
-	$(BIN)/python -m ppds_desktop --demo
+	$(PY) -m ppds_desktop --demo
 
+test: export QT_QPA_PLATFORM = offscreen
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/ppds demo
+	$(PY) -m ppds_desktop.cli demo
 
 bench: $(STAMP)
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	$(PY) -c "import glob, subprocess, sys; [subprocess.run([sys.executable, b], check=True) for b in sorted(glob.glob('benchmarks/bench_*.py'))]"
 
+# The Linux .deb; the Windows and macOS installers are built by .github/workflows/installers.yml
+# (packaging/README.md).
 package: $(STAMP)
 	bash packaging/linux/build.sh
 
 clean:
-	rm -rf $(VENV) build dist packaging/build
+	$(PYTHON) -c "import shutil; [shutil.rmtree(p, ignore_errors=True) for p in ('$(VENV)', 'build', 'dist', 'packaging/build')]"

@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -42,18 +41,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from memory import current_rss_bytes, peak_rss_bytes  # benchmarks/memory.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PIECE = 1 << 20
 MB = 1_000_000
-
-
-def _rss_kib() -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def _phase(name: str, folder: Path) -> dict:
@@ -68,7 +61,7 @@ def _phase(name: str, folder: Path) -> dict:
     recipient = KeyPairs(bytes.fromhex(keys["s2"]), bytes.fromhex(keys["e2"]))
     key, nonce = bytes(range(32)), bytes(12)
     _warm_up(name, sender, recipient, key)
-    base_rss = _rss_kib()
+    base_rss = current_rss_bytes()
     inbuf, outbuf = memoryview(bytearray(PIECE)), memoryview(bytearray(PIECE))  # reused
     cpu0, t0 = time.process_time(), time.perf_counter()
     if name == "baseline_encrypt":
@@ -102,9 +95,9 @@ def _phase(name: str, folder: Path) -> dict:
         out.mkdir(exist_ok=True)
         open_bundle(folder / "payload.ppdsb", keys=recipient, sink=DirectorySink(out))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_bytes()
     return {"seconds": seconds, "cpu_seconds": cpu,
-            "peak_above_interpreter_mb": (peak - base_rss) * 1024 / MB}
+            "peak_above_interpreter_mb": (peak - base_rss) / MB}
 
 
 def _warm_up(name: str, sender, recipient, key: bytes) -> None:

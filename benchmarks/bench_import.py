@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -35,35 +34,23 @@ import tempfile
 import time
 from pathlib import Path
 
+from memory import current_rss_bytes, peak_rss_bytes  # benchmarks/memory.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PASSPHRASE = "benchmark passphrase, not a secret"
 MIB = 1 << 20
 
 
-def _maxrss_bytes() -> int:
-    # Linux reports kilobytes, macOS bytes.
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-
-
-def _current_rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return _maxrss_bytes()
-
-
 def child_pandas(csv_path: str) -> dict:
     import pandas as pd
 
-    base = _current_rss_bytes()
+    base = current_rss_bytes()
     t, cpu = time.perf_counter(), time.process_time()
     df = pd.read_csv(csv_path)
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     return {"seconds": seconds, "cpu_seconds": cpu, "rows": len(df),
-            "peak_bytes": _maxrss_bytes() - base}
+            "peak_bytes": peak_rss_bytes() - base}
 
 
 def child_import(csv_path: str, vault_path: str) -> dict:
@@ -73,7 +60,7 @@ def child_import(csv_path: str, vault_path: str) -> dict:
     from ppds_desktop.core.progress import TaskState
 
     vault = Vault.open(Path(vault_path), PASSPHRASE)
-    base = _current_rss_bytes()
+    base = current_rss_bytes()
     # import_file maps reading to 0–0.45 of its progress and storing to 0.45–0.97 (the profile
     # is computed on the other CPU meanwhile); from 0.97 it profiles the columns still waiting.
     marks: dict[str, float] = {}
@@ -86,7 +73,7 @@ def child_import(csv_path: str, vault_path: str) -> dict:
     t, cpu = time.perf_counter(), time.process_time()
     info = datasets.import_file(vault, csv_path, name="bench", task=TaskState(on_progress))
     end, cpu = time.perf_counter(), time.process_time() - cpu
-    peak = _maxrss_bytes() - base
+    peak = peak_rss_bytes() - base
     vault.lock()
     lock_seconds = time.perf_counter() - end
     # "store" has the profile running beside it; "finish" completes the profile and commits.

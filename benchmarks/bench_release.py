@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import sys
 import time
 from pathlib import Path
+
+from memory import peak_rss_bytes  # benchmarks/memory.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,7 +70,7 @@ def run(rows: int) -> dict:
             "k": report["model"]["achieved"].get("k"),
             "l": report["model"]["achieved"].get("l[Medical Condition]"),
             "loss": gen.metrics.get("loss"),
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mib": peak_rss_bytes() / 2**20}
 
 
 def main() -> None:

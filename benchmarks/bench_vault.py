@@ -3,7 +3,7 @@
 Times, on synthetic admissions (``core.sample``), ``put_dataset`` of an Arrow table (Parquet +
 SQLCipher in one transaction), ``load_arrow`` / ``load_dataset`` of all columns and of two
 columns, ``backup``; the production Argon2id unlock; and reports the vault size. Peak memory is
-the process's maximum resident set size (``resource``); ``put_extra_arrow_mib`` is the most
+the process's maximum resident set size (``memory.py``); ``put_extra_arrow_mib`` is the most
 Arrow memory allocated on top of the input table while ``put_dataset`` streams it (sampled at
 each progress report). ``--quick``: 100,000 rows instead of
 1,000,000. Writes benchmarks/results/bench_vault.json. The machine has 2 cores shared with other
@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from memory import peak_rss_bytes  # benchmarks/memory.py, beside this script
 
 import pyarrow as pa
 
@@ -40,7 +41,7 @@ def timed(fn, *args, **kwargs):
 
 
 def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_bytes() / 2**20
 
 
 def main() -> None:

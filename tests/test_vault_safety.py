@@ -21,6 +21,9 @@ from ppds_desktop.core.vault import Vault
 
 from conftest import PASSPHRASE, REPO_ROOT
 
+# The exit status of a killed child: -SIGKILL where there are signals, 1 on Windows.
+KILLED = -signal.SIGKILL if hasattr(signal, "SIGKILL") else 1
+
 # Runs in a child process: opens the vault and imports ~16 MB of incompressible data, printing
 # a line at each progress report; half-way it waits on stdin, so the parent can kill it at a
 # known point in the middle of the transaction; after the commit it waits again, so the parent
@@ -71,11 +74,11 @@ def test_killed_import_leaves_last_committed_state(vault, vault_path):
             pytest.fail(f"the importer died early: {child.stderr.read()[-2000:]}")
         wal = vault_path.with_name(vault_path.name + "-wal")
         assert wal.exists() and wal.stat().st_size > 1 << 20   # uncommitted pages reached disk
-        os.kill(child.pid, signal.SIGKILL)
+        child.kill()           # SIGKILL on Linux and macOS, TerminateProcess on Windows
     finally:
         child.kill()
         child.wait()
-    assert child.returncode == -signal.SIGKILL
+    assert child.returncode == KILLED
 
     v = Vault.open(vault_path, PASSPHRASE)
     try:
@@ -105,7 +108,7 @@ def test_killed_after_commit_keeps_the_import(vault, vault_path):
         else:
             pytest.fail(f"the importer died early: {child.stderr.read()[-2000:]}")
         assert vault_path.stat().st_size < 8 << 20     # the 16 MB are still only in the WAL
-        os.kill(child.pid, signal.SIGKILL)
+        child.kill()           # SIGKILL on Linux and macOS, TerminateProcess on Windows
     finally:
         child.kill()
         child.wait()

@@ -4,6 +4,12 @@
 ; Signing: set SIGNTOOL to a configured SignTool entry, e.g.
 ;   iscc "/Ssigntool=signtool sign /fd sha256 /tr http://timestamp.example /td sha256 /a $f" ...
 ; and uncomment SignTool below.
+;
+; Per user by default: no administrator rights asked, the app goes to
+; %LOCALAPPDATA%\Programs\PPDS Desktop and `ppds` onto the user's PATH (HKCU). "Install for all
+; users" (the dialog, or /ALLUSERS) uses Program Files and the system PATH instead. Uninstalling
+; removes the program files, the shortcuts and the PATH entry, and nothing else: vaults, backups
+; and settings live in the user's data folder (or wherever the user put them) and stay.
 
 #ifndef AppVersion
   #define AppVersion "0.1.0"
@@ -27,7 +33,11 @@ Compression=lzma2/normal
 SolidCompression=yes
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
-PrivilegesRequiredOverridesAllowed=dialog
+PrivilegesRequired=lowest
+PrivilegesRequiredOverridesAllowed=dialog commandline
+ChangesEnvironment=yes
+VersionInfoVersion={#AppVersion}
+VersionInfoProductName={#AppName}
 WizardStyle=modern
 ; SignTool=signtool
 
@@ -45,18 +55,68 @@ Source: "{#SourceDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs 
 Name: "{autoprograms}\{#AppName}"; Filename: "{app}\ppds-desktop.exe"
 Name: "{autodesktop}\{#AppName}"; Filename: "{app}\ppds-desktop.exe"; Tasks: desktopicon
 
-[Registry]
-Root: HKA; Subkey: "Environment"; ValueType: expandsz; ValueName: "Path"; ValueData: "{olddata};{app}"; Tasks: addtopath; Check: NeedsAddPath(ExpandConstant('{app}'))
-
 [Run]
 Filename: "{app}\ppds-desktop.exe"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
 
 [Code]
-function NeedsAddPath(Dir: string): Boolean;
+// PATH holds the app folder for the CLI: the user's PATH for a per-user install, the system's
+// for an install for all users. Added after the files are in place, removed after uninstalling.
+const
+  SystemEnvironment = 'SYSTEM\CurrentControlSet\Control\Session Manager\Environment';
+
+function EnvironmentRoot: Integer;
+begin
+  if IsAdminInstallMode then
+    Result := HKEY_LOCAL_MACHINE
+  else
+    Result := HKEY_CURRENT_USER;
+end;
+
+function EnvironmentKey: string;
+begin
+  if IsAdminInstallMode then
+    Result := SystemEnvironment
+  else
+    Result := 'Environment';
+end;
+
+procedure AddToPath(Dir: string);
 var
   Paths: string;
 begin
-  if not RegQueryStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Paths) then
+  if not RegQueryStringValue(EnvironmentRoot, EnvironmentKey, 'Path', Paths) then
     Paths := '';
-  Result := Pos(';' + Uppercase(Dir) + ';', ';' + Uppercase(Paths) + ';') = 0;
+  if Pos(';' + Uppercase(Dir) + ';', ';' + Uppercase(Paths) + ';') > 0 then
+    exit;
+  if (Paths <> '') and (Copy(Paths, Length(Paths), 1) <> ';') then
+    Paths := Paths + ';';
+  RegWriteExpandStringValue(EnvironmentRoot, EnvironmentKey, 'Path', Paths + Dir);
+end;
+
+procedure RemoveFromPath(Dir: string);
+var
+  Paths: string;
+  At: Integer;
+begin
+  if not RegQueryStringValue(EnvironmentRoot, EnvironmentKey, 'Path', Paths) then
+    exit;
+  Paths := ';' + Paths + ';';
+  At := Pos(';' + Uppercase(Dir) + ';', Uppercase(Paths));
+  if At = 0 then
+    exit;
+  Delete(Paths, At, Length(Dir) + 1);
+  RegWriteExpandStringValue(EnvironmentRoot, EnvironmentKey, 'Path',
+                            Copy(Paths, 2, Length(Paths) - 2));
+end;
+
+procedure CurStepChanged(CurStep: TSetupStep);
+begin
+  if (CurStep = ssPostInstall) and WizardIsTaskSelected('addtopath') then
+    AddToPath(ExpandConstant('{app}'));
+end;
+
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+begin
+  if CurUninstallStep = usPostUninstall then
+    RemoveFromPath(ExpandConstant('{app}'));
 end;

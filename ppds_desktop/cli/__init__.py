@@ -13,6 +13,8 @@ import sys
 
 from .. import __version__
 from ..core.errors import PPDSError
+from . import console
+from .common import new_output_files, remove_files
 
 # Areas in the order they appear in ``ppds --help``.
 COMMAND_MODULES = [
@@ -40,16 +42,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    console.prepare_streams()
+    try:
+        try:
+            return _run(argv)
+        finally:
+            console.flush_stdout()
+    except BrokenPipeError:  # the reader went away (``ppds … | head``): stop quietly
+        console.silence_stdout()
+        return console.BROKEN_PIPE_STATUS
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors
+    fresh = new_output_files(args)
+    failed = True
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        failed = code != 0
+        return code
     except PPDSError as exc:
         print(f"ppds: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ppds: interrupted; nothing was changed.", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # not a failure of the command: main() stops quietly
+        failed = False
+        raise
     except OSError as exc:  # a file or folder the user named: say which, without a traceback
         where = f": {exc.filename}" if exc.filename else ""
         print(f"ppds: error: {exc.strerror or exc}{where}", file=sys.stderr)
@@ -60,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ppds: internal error: {type(exc).__name__}: {exc} "
               f"(set PPDS_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return 1
+    finally:
+        if failed:  # a command that reports failure leaves no output file behind
+            remove_files(fresh)
 
 
 if __name__ == "__main__":

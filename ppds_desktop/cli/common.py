@@ -1,4 +1,5 @@
-"""Helpers shared by the ``ppds`` sub-commands: vault option, passphrase, progress line."""
+"""Helpers shared by the ``ppds`` sub-commands: vault option, passphrase, output files,
+progress line."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from ..core.progress import TaskState
 from ..paths import default_vault_path
 
 PASSPHRASE_ENV = "PPDS_PASSPHRASE"
+# The options through which commands write files (``-o``, ``--report``...): ``cli.main`` removes
+# the ones a failed command created, so a reported failure never leaves a file behind.
+OUTPUT_OPTIONS = ("output", "report", "html", "save_recipe", "chart")
 
 
 def add_vault_option(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +59,18 @@ def check_destinations(*paths: Path | None, what: str | None = None) -> None:
         if path is not None and not path.parent.is_dir():
             raise InputError(f"cannot write the {what}: the folder does not exist" if what
                              else "the destination folder does not exist", path=str(path.parent))
+
+
+def new_output_files(args: argparse.Namespace) -> list[Path]:
+    """The files the command line asks to write that do not exist yet."""
+    paths = (getattr(args, name, None) for name in OUTPUT_OPTIONS)
+    return [p for p in paths if isinstance(p, Path) and not p.exists()]
+
+
+def remove_files(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def progress_task(label: str) -> TaskState:

@@ -16,6 +16,7 @@ from typing import Mapping
 from ..core.errors import InputError
 from ..core.io import ParseOptions, Preview, ReadLimits, ReadResult, read_table, write_table
 from ..core.io import preview as preview_file
+from ..core.io.filenames import safe_file_name
 from ..core.progress import TaskState, ensure_task
 from ..core.schema import DatasetProfile, profile_table, start_profile
 from ..core.vault import ColumnRole, DatasetInfo
@@ -198,6 +199,12 @@ def export_dataset(vault, ref, dest, fmt: str | None = None, *, allow_identifier
                     format=fmt or out.suffix.lstrip(".").lower(), rows=info.n_rows,
                     identifiers=identifiers)
     return out
+
+
+def export_file_name(name: str, suffix: str = ".csv") -> str:
+    """The file name proposed for exporting the dataset ``name`` (release names carry times
+    with ``:``, users type ``/``): valid on Windows, macOS and Linux."""
+    return safe_file_name(name, suffix)
 
 
 def export_csv(vault, ref, dest, task: TaskState | None = None) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import VaultError
+from ..core.io.filenames import safe_file_name
 from ..core.progress import TaskState, ensure_task
 from ..core.vault import AuditEntry, Vault
 
@@ -48,6 +49,11 @@ def change_passphrase(vault: Vault, old: str, new: str, *, task: TaskState | Non
 def backup(vault: Vault, dest_file: Path, *, task: TaskState | None = None) -> Path:
     """Write an encrypted backup file; it opens with the same passphrase or recovery key."""
     return vault.backup(Path(dest_file), task=task)
+
+
+def backup_file_name(vault: Vault) -> str:
+    """The file name proposed for a backup of ``vault``, valid on every system."""
+    return safe_file_name(f"{vault.path.stem}-backup", ".vault")
 
 
 def restore(backup_file: Path, dest_path: Path, passphrase: str | None = None, *,

@@ -18,16 +18,11 @@ from PySide6.QtWidgets import QApplication, QWidget
 from .. import __version__
 from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path, resource
 from ..services.demo import DEMO_PASSPHRASE, ensure_demo_vault
+from .theme import apply_theme
 
 LAST_VAULT_KEY = "last_vault"
 DEMO_NOTE = ("This is a demo vault with synthetic sample data (no real people). Its passphrase "
              "is filled in for you; never keep real patient data in it.")
-
-
-def load_style(app: QApplication) -> None:
-    style_file = resource("style.qss")
-    if style_file.exists():
-        app.setStyleSheet(style_file.read_text(encoding="utf-8"))
 
 
 def app_icon() -> QIcon:
@@ -231,7 +226,7 @@ def run_app(qt_args: list[str], demo: bool = False, vault: str | None = None, *,
     app.setApplicationDisplayName(APP_NAME)
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # the controller decides; locking swaps windows
-    load_style(app)
+    apply_theme(app)
     controller = AppController(app, vault_path=Path(vault) if vault else None, demo=demo)
     controller.setParent(app)
 

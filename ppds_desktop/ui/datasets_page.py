@@ -25,6 +25,7 @@ from .errors import show_error
 from .profile_view import profile_rows, setup_profile_table, type_labels
 from .roles_model import RolesModel
 from .session import AppSession
+from .shortcuts import IMPORT_DATA, native_text
 from .table_model import ArrowTableModel, replace_model
 from .widgets.task_progress import TaskProgress
 from .worker import TaskRunner
@@ -76,7 +77,8 @@ class DatasetsPage(QWidget):
         self.list.setAccessibleName("Datasets in the vault")
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.import_button = QPushButton("&Import…")
-        self.import_button.setToolTip("Import a CSV, TSV, Excel or Parquet file (Ctrl+I)")
+        self.import_button.setToolTip("Import a CSV, TSV, Excel or Parquet file "
+                                      f"({native_text(IMPORT_DATA)})")
         self.import_button.clicked.connect(self._import)
         self.rename_button = QPushButton("Re&name…")
         self.rename_button.clicked.connect(self.rename_current)
@@ -336,7 +338,7 @@ class DatasetsPage(QWidget):
             return
         if dest is None:
             dest, _ = QFileDialog.getSaveFileName(
-                self, "Export dataset", f"{self.info.name}.csv",
+                self, "Export dataset", datasets.export_file_name(self.info.name),
                 "CSV (*.csv);;Excel workbook (*.xlsx);;Parquet (*.parquet)")
             if not dest:
                 return

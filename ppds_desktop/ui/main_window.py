@@ -8,6 +8,8 @@ this window when the session emits ``locked``.
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 from .. import __version__
 from .pages import PageSpec, ordered_pages
 from .session import AppSession
+from .shortcuts import IMPORT_DATA, LOCK_VAULT, native_text
 from .widgets.demo_banner import DemoBanner
 from .widgets.task_progress import TaskProgress
 
@@ -45,7 +48,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for index, spec in enumerate(self._specs):
             item = QListWidgetItem(spec.title)
-            shortcut = f"Ctrl+{index + 1}" if index < 9 else ""
+            shortcut = native_text(QKeySequence(f"Ctrl+{index + 1}")) if index < 9 else ""
             item.setToolTip(f"{spec.tooltip} ({shortcut})" if shortcut and spec.tooltip
                             else spec.tooltip or shortcut)
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
@@ -113,12 +116,12 @@ class MainWindow(QMainWindow):
     # -- menus and actions --------------------------------------------------------------------
     def _build_actions(self) -> None:
         self.import_action = QAction("&Import data…", self)
-        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.setShortcut(IMPORT_DATA)
         self.import_action.setStatusTip("Import a CSV, TSV, Excel or Parquet file into the vault")
         self.import_action.triggered.connect(self.open_import_wizard)
 
         self.lock_action = QAction("&Lock vault", self)
-        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setShortcut(LOCK_VAULT)
         self.lock_action.setStatusTip("Lock the vault now; unlocking needs the passphrase")
         self.lock_action.triggered.connect(self.session.lock)
 
@@ -136,12 +139,16 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
 
         go_menu = self.menuBar().addMenu("&Go")
+        self.go_actions: list[QAction] = []
         for index, spec in enumerate(self._specs):
             action = QAction(spec.title, self)
             if index < 9:
                 action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            if spec.key == "settings":   # macOS lists it in the application menu, as usual
+                action.setMenuRole(QAction.MenuRole.PreferencesRole)
             action.triggered.connect(lambda _=False, row=index: self.nav.setCurrentRow(row))
             go_menu.addAction(action)
+            self.go_actions.append(action)
 
         self.shortcuts_action = QAction("&Keyboard shortcuts", self)
         self.shortcuts_action.setShortcut(QKeySequence("F1"))
@@ -151,6 +158,15 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
+
+        # On macOS Qt moves actions whose text looks like "About", "Quit", "Settings" or
+        # "Options" into the application menu: say which ones belong there, and no others.
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        for menu in (file_menu, go_menu, help_menu):
+            for action in menu.actions():
+                if action.menuRole() == QAction.MenuRole.TextHeuristicRole:
+                    action.setMenuRole(QAction.MenuRole.NoRole)
 
     def _build_status_bar(self) -> None:
         self.task_progress = TaskProgress(self.session.runner)
@@ -180,11 +196,20 @@ class MainWindow(QMainWindow):
             page.select_dataset(uid)
 
     def show_shortcuts(self) -> QMessageBox:
-        rows = [("Ctrl+I", "Import data"), ("Ctrl+L", "Lock the vault"), ("Ctrl+Q", "Quit"),
-                ("Ctrl+1 … Ctrl+9", "Go to a page in the list on the left"),
-                ("Esc", "Cancel the running job"), ("F1", "This list"),
-                ("Tab / Shift+Tab", "Move between fields"),
-                ("Alt + underlined letter", "Press a button or open a menu")]
+        """The shortcuts as this system writes them (⌘I on macOS, Ctrl+I elsewhere), read
+        from the actions themselves."""
+        pages = [a.shortcut() for a in self.go_actions if not a.shortcut().isEmpty()]
+        rows = [(native_text(self.import_action.shortcut()), "Import data"),
+                (native_text(self.lock_action.shortcut()), "Lock the vault"),
+                (native_text(self.quit_action.shortcut()), "Quit")]
+        if pages:
+            rows.append((f"{native_text(pages[0])} … {native_text(pages[-1])}",
+                         "Go to a page in the list on the left"))
+        rows += [("Esc", "Cancel the running job"),
+                 (native_text(self.shortcuts_action.shortcut()), "This list"),
+                 ("Tab / Shift+Tab", "Move between fields")]
+        if sys.platform != "darwin":   # macOS has no underlined access keys
+            rows.append(("Alt + underlined letter", "Press a button or open a menu"))
         html = "<table cellpadding='3'>" + "".join(
             f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in rows) + "</table>"
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", html,

@@ -143,9 +143,8 @@ class SettingsPage(QWidget):
     def back_up(self, dest: str | None = None) -> None:
         """Ask for a file (unless given) and write the backup on the session's worker."""
         if dest is None:
-            vault_name = self.session.vault.path.stem
             dest, _ = QFileDialog.getSaveFileName(self, "Back up the vault",
-                                                  f"{vault_name}-backup.vault",
+                                                  vault_ops.backup_file_name(self.session.vault),
                                                   "PPDS vault backup (*.vault)")
         if not dest:
             return

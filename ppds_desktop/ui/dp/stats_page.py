@@ -26,6 +26,7 @@ from ...core.dp.query import MAX_GROUP_COLUMNS, Query, quantile_level
 from ...core.errors import InputError, PPDSError
 from ...services import dp as dp_service
 from ..errors import show_error
+from ..numbers import format_number, parse_number
 from ..widgets.svg_view import SvgChart
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
@@ -436,8 +437,8 @@ class DPStatisticsPage(QWidget):
         except PPDSError as exc:
             show_error(self, exc)
             return
-        self.lo_edit.setText(f"{lo:g}")
-        self.hi_edit.setText(f"{hi:g}")
+        self.lo_edit.setText(format_number(lo))
+        self.hi_edit.setText(format_number(hi))
         self.guessed.add(col)
         self._update_bounds_warning()
 
@@ -478,7 +479,7 @@ class DPStatisticsPage(QWidget):
         col = self.column_combo.currentText()
         if self.needs_bounds():
             try:
-                lo, hi = float(self.lo_edit.text()), float(self.hi_edit.text())
+                lo, hi = parse_number(self.lo_edit.text()), parse_number(self.hi_edit.text())
             except ValueError:
                 raise InputError(f"the bounds of {col} must be two numbers") from None
             kwargs["bounds"] = {col: (lo, hi)}
