@@ -18,7 +18,7 @@ from ..errors import CryptoError
 from ..progress import TaskState, ensure_task
 from . import workers as _w
 from .keys import key_bytes
-from .pool import WorkerPool
+from .pool import WorkerPool, usable_workers
 
 PARALLEL_MIN = 200
 CHUNK = 100
@@ -73,7 +73,7 @@ class CRTDecryptor:
         self.public_key = private_key.public_key
         self._params = CRTParams(private_key.p, private_key.q)
         self._pq = (int(private_key.p), int(private_key.q))
-        self.workers = max(1, workers)
+        self.workers = usable_workers(workers)
 
     def decrypt_raw(self, ciphertexts: Sequence[int], task: TaskState | None = None) -> list[int]:
         task = ensure_task(task)
