@@ -1,7 +1,7 @@
-"""Functions run in worker processes: randomizers, CRT decryption and the safe-prime search;
-numbers in and out as bytes.
+"""Functions run in worker processes: randomizers and the safe-prime search; numbers in and out
+as bytes.
 
-Each worker process keeps the table or key it was initialised with in this module's ``_STATE``
+Each worker process keeps the table it was initialised with in this module's ``_STATE``
 (per process, set by the pool initializer); nothing is pickled but ints and bytes.
 """
 
@@ -33,19 +33,6 @@ def randomizers(count: int) -> bytes:
     table, bits, width = _STATE["table"], _STATE["alpha_bits"], _STATE["width"]
     return b"".join(int(table.power(random_exponent(bits))).to_bytes(width, "big")
                     for _ in range(count))
-
-
-def init_decryptor(p_bytes: bytes, q_bytes: bytes) -> None:
-    from .decrypt import CRTParams
-
-    _STATE["crt"] = CRTParams(int.from_bytes(p_bytes, "big"), int.from_bytes(q_bytes, "big"))
-
-
-def decrypt_chunk(blob: bytes, width: int) -> bytes:
-    crt = _STATE["crt"]
-    out_width = width // 2
-    cs = [int.from_bytes(blob[i:i + width], "big") for i in range(0, len(blob), width)]
-    return b"".join(int(m).to_bytes(out_width, "big") for m in crt.decrypt_many(cs))
 
 
 def safe_prime_window(bits: int) -> bytes:
