@@ -343,6 +343,13 @@ def test_threshold_key_round_trip_keeps_the_record(dealt):
     data["verification_keys"] = data["verification_keys"][:-1]
     with pytest.raises(CryptoError, match="4 verification keys for 5"):
         ThresholdKey.from_dict(data)
+    data = key.to_dict()
+    data["ceremony"]["threshold"] = 2
+    with pytest.raises(CryptoError, match="record does not match"):
+        ThresholdKey.from_dict(data)
+    data["ceremony"] = {"operator": "x"}
+    with pytest.raises(CryptoError, match="record is malformed"):
+        ThresholdKey.from_dict(data)
 
 
 def test_partial_decryption_round_trip_and_refusals(dealt, other_key):

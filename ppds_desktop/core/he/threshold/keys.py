@@ -68,8 +68,11 @@ class CeremonyRecord:
             record = cls(**data)
         except TypeError:
             raise CryptoError("The key ceremony record is malformed.") from None
-        if not all(isinstance(getattr(record, k), str) for k in
-                   ("operator", "operator_fingerprint", "created_utc", "dealer")):
+        if not (all(isinstance(getattr(record, k), str) for k in
+                    ("operator", "operator_fingerprint", "created_utc", "dealer"))
+                and all(type(getattr(record, k)) is int for k in
+                        ("key_bits", "threshold", "parties"))
+                and isinstance(record.seconds, (int, float))):
             raise CryptoError("The key ceremony record is malformed.")
         return record
 
@@ -111,6 +114,9 @@ class ThresholdKey:
                               f"keys for {self.parties} key-share holders.")
         if not all(is_unit(x, n) for x in (self.verification_base, *self.verification_keys)):
             raise CryptoError("The split key's verification values are not valid for its modulus.")
+        r = self.record
+        if (r.threshold, r.parties, r.key_bits) != (self.threshold, self.parties, n.bit_length()):
+            raise CryptoError("The key ceremony record does not match the split key.")
         object.__setattr__(self, "_id", self._digest())
 
     @property
