@@ -103,6 +103,13 @@ class Stages:
                 "critical_path_idle_estimate_s": round(sum(self.cpu[k] / n
                                                            for k, n in critical.items()), 2)}
 
+    def show(self, label: str, row: dict) -> dict:
+        print(f"  {label}: wall {self.wall}\n    cpu {self.cpu}\n    critical path: wall "
+              f"{row['critical_path_wall_s']} s, cpu {row['critical_path_cpu_s']} s, on two "
+              f"free cores ~{row['critical_path_idle_estimate_s']} s (exact={row['exact']})",
+              flush=True)
+        return row
+
 
 def site_vector(stages: Stages, public_key, values):
     with Encryptor(public_key, workers=WORKERS) as enc:
@@ -131,12 +138,7 @@ def study_threshold(ceremony, values, expected) -> dict:
                             "verify_3_proofs": 1.5, "combine_partials": 1}),
            "answer_bytes": len(answers[0].to_bytes(key)),
            "share_bytes": len(ceremony.shares[0].to_bytes()), "exact": exact}
-    print(f"  threshold, {len(cts)} ciphertexts: wall {stages.wall}", flush=True)
-    print(f"    cpu {stages.cpu}", flush=True)
-    print(f"    critical path: wall {row['critical_path_wall_s']} s, cpu "
-          f"{row['critical_path_cpu_s']} s, on two free cores ~"
-          f"{row['critical_path_idle_estimate_s']} s (exact={exact})", flush=True)
-    return row
+    return stages.show(f"threshold, {len(cts)} ciphertexts", row)
 
 
 def study_single_key(values, expected) -> dict:
@@ -150,12 +152,7 @@ def study_single_key(values, expected) -> dict:
     row = {"ciphertexts": len(total), "exact": exact,
            **stages.report({"site_encrypt": 1, "combine_20_sites": 1,
                             "crt_decrypt_2_threads": 2})}
-    print(f"  single key: wall {stages.wall}", flush=True)
-    print(f"    cpu {stages.cpu}", flush=True)
-    print(f"    critical path: wall {row['critical_path_wall_s']} s, cpu "
-          f"{row['critical_path_cpu_s']} s, on two free cores ~"
-          f"{row['critical_path_idle_estimate_s']} s (exact={exact})", flush=True)
-    return row
+    return stages.show("single key", row)
 
 
 def main(argv=None) -> int:
