@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import types
 
 import gmpy2
 import phe
@@ -17,6 +20,9 @@ from ppds_desktop.core.he import (CRTDecryptor, Decryptor, EncryptedArray, Encry
 from ppds_desktop.core.he import keys as he_keys
 from ppds_desktop.core.he import serial
 from ppds_desktop.core.he.encoding import pack_columns, unpack
+from ppds_desktop.core.he.fixed_base import best_window
+from ppds_desktop.core.he.multiexp import product_of_powers
+from ppds_desktop.core.he.pool import spawn_problem, usable_workers
 from ppds_desktop.core.progress import TaskState
 
 
@@ -81,7 +87,7 @@ def test_signed_integers_decrypt_with_phe(key512, enc512):
 def test_parallel_workers_encrypt_and_decrypt_correctly(key512):
     pk, sk = key512
     values = list(range(-250, 250))
-    with Encryptor(pk, workers=2) as enc:
+    with Encryptor(pk, workers=2, parallel_min=1) as enc:
         cts = enc.encrypt_ints(values)
     assert [sk.decrypt(phe.EncryptedNumber(pk, int(c))) for c in cts] == values
     raw = CRTDecryptor(sk, workers=2).decrypt_raw(cts)
@@ -95,6 +101,8 @@ def test_equal_values_give_different_ciphertexts(enc512):
 
 def test_fixed_base_table_is_per_key(key512, key1024):
     with Encryptor(key512[0], workers=1) as a, Encryptor(key1024[0], workers=1) as b:
+        a.encrypt_ints([1] * 100)
+        b.encrypt_ints([1] * 100)
         assert a.table.modulus == key512[0].n ** 2
         assert b.table.modulus == key1024[0].n ** 2
         assert a.table is not b.table
@@ -211,7 +219,7 @@ def test_cancel_stops_parallel_encryption(key512):
         calls.append(fraction)
         cancel.set()
 
-    with Encryptor(key512[0], workers=2) as enc:
+    with Encryptor(key512[0], workers=2, parallel_min=1) as enc:
         with pytest.raises(Cancelled):
             enc.encrypt_ints([1] * 4000, TaskState(progress, cancel))
     assert calls
@@ -258,3 +266,60 @@ def test_grouped_and_weighted_sums_match_plain(key512, enc512, data):
     else:
         with pytest.raises(CryptoError, match="headroom"):
             arr.weighted_sum(weights)
+
+
+def test_small_batch_builds_no_big_table(key1024):
+    """A few ciphertexts must not pay for a table sized for a million."""
+    with Encryptor(key1024[0], workers=1) as enc:
+        cts = enc.encrypt_ints([7] * 3)
+        assert enc.table is None or enc.table.window <= 3
+        assert [key1024[1].raw_decrypt(int(c)) for c in cts] == [7] * 3
+        enc.encrypt_ints(list(range(2000)))
+        assert enc.table.window >= 7
+
+
+def test_best_window_grows_with_the_batch():
+    assert best_window(1024, 1) is None
+    windows = [best_window(1024, count) for count in (5, 50, 500, 5000, 50000)]
+    assert windows == sorted(windows) and windows[0] <= 3 and windows[-1] >= 10
+
+
+def test_engine_works_when_the_script_comes_from_stdin(key512, tmp_path):
+    """``python -`` cannot start spawned workers (they re-import ``<stdin>``): the engine
+    works in-process instead of failing."""
+    pk, sk = key512
+    script = (
+        "import phe\n"
+        "from ppds_desktop.core.he import CRTDecryptor, Encryptor\n"
+        f"pk = phe.PaillierPublicKey({pk.n})\n"
+        f"sk = phe.PaillierPrivateKey(pk, {sk.p}, {sk.q})\n"
+        "with Encryptor(pk, workers=2) as enc:\n"
+        "    cts = enc.encrypt_ints(list(range(500)))\n"
+        "dec = CRTDecryptor(sk, workers=2)\n"
+        "assert dec.decrypt_raw(cts) == list(range(500))\n"
+        "print('workers', enc.workers)\n")
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "workers 1"
+
+
+def test_spawn_problem_is_seen_for_a_main_read_from_stdin(monkeypatch):
+    fake = types.ModuleType("__main__")
+    fake.__file__ = "<stdin>"
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    assert "not read from a file" in spawn_problem()
+    assert usable_workers(2) == 1
+    fake.__spec__ = types.SimpleNamespace(name="ppds_desktop.cli")
+    assert spawn_problem() is None and usable_workers(2) == 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(1, 2 ** 200), st.integers(0, 2 ** 130)),
+                      min_size=0, max_size=80))
+def test_product_of_powers_matches_separate_powers(pairs):
+    modulus = 2 ** 521 - 1
+    expected = 1
+    for b, e in pairs:
+        expected = expected * pow(b, e, modulus) % modulus
+    assert product_of_powers([b for b, _ in pairs], [e for _, e in pairs], modulus) == expected

@@ -7,8 +7,9 @@ system with applications to electronic voting", 2010, §4.2), and use ``r^n = h_
 uniform of ``ceil(bits(n) / 2)`` bits, as published. ``h_s^α`` is itself an n-th power, so
 the ciphertext is an ordinary Paillier ciphertext that ``phe`` decrypts. ``1 + m n`` costs one
 multiplication, so the whole cost is the randomizer; it is computed with a fixed-base windowed
-table (``fixed_base.py``) in worker processes, in batches, while this process combines the
-randomizers with the plaintexts as they arrive.
+table (``fixed_base.py``): for a large batch in worker processes, in chunks, while this process
+combines the randomizers with the plaintexts as they arrive; for a small one here, with a table
+sized to the batch so the set-up never dominates.
 
 ``h_s`` is drawn per :class:`Encryptor` by the party encrypting (it is not part of the public
 key, and nothing about it needs to be trusted by anyone else). phe's moduli need not be Blum
@@ -34,13 +35,24 @@ import phe
 from ..errors import CryptoError
 from ..progress import TaskState, ensure_task
 from . import workers as _w
-from .fixed_base import FixedBaseTable, default_window
+from .fixed_base import (POWMOD_COST_PER_BIT, FixedBaseTable, best_window, default_window,
+                         power_cost, table_cost)
 from .keys import key_bytes
-from .pool import DEFAULT_WORKERS, WorkerPool
+from .pool import DEFAULT_WORKERS, WorkerPool, usable_workers
 
 CHUNK = 200                 # randomizers per worker job: ~50 ms at 2048 bits, so Cancel is prompt
-PARALLEL_MIN = 400          # below this many values, workers cost more than they save
+PARALLEL_MIN_2048 = 3000    # ciphertexts: below this (at 2048 bits) one process is as fast as two
 MIN_SHORT_EXPONENT = 256
+
+
+def default_parallel_min(key_bits: int) -> int:
+    """Batch size from which worker processes pay off.
+
+    Workers cost a fixed ~0.4 s to start (more when the machine is busy) and then split the
+    work in two; in-process the table and the powers cost the same per item. The per-item cost
+    grows with the square of the key size while the start-up does not.
+    """
+    return int(PARALLEL_MIN_2048 * (2048 / key_bits) ** 2)
 
 
 def randomizer_base(n: int) -> gmpy2.mpz:
@@ -55,10 +67,16 @@ def randomizer_base(n: int) -> gmpy2.mpz:
 
 
 class Encryptor:
-    """Encrypts many plaintexts under one public key. Use as a context manager (owns workers)."""
+    """Encrypts many plaintexts under one public key. Use as a context manager (owns workers).
+
+    A batch of at least ``parallel_min`` values goes to ``workers`` processes (each building a
+    table once, sized to its share of that batch); a smaller one is done here with a table sized to the batch
+    (kept for the next batch when it is still the cheaper choice), or with plain ``powmod``.
+    When worker processes cannot start (``python -``), everything is done here.
+    """
 
     def __init__(self, public_key: phe.PaillierPublicKey, *, workers: int = DEFAULT_WORKERS,
-                 window: int | None = None, short_exponent_bits: int | None = None):
+                 short_exponent_bits: int | None = None, parallel_min: int | None = None):
         self.public_key = public_key
         self.n = gmpy2.mpz(public_key.n)
         self.nsquare = self.n * self.n
@@ -67,30 +85,53 @@ class Encryptor:
             raise CryptoError(f"A short randomizer exponent must have {MIN_SHORT_EXPONENT}.."
                               f"{full} bits; {short_exponent_bits} was asked.")
         self.alpha_bits = short_exponent_bits or full
-        self.window = window or default_window(self.nsquare.bit_length())
-        self.workers = max(1, workers)
+        self.workers = usable_workers(workers)
+        self.parallel_min = (default_parallel_min(self.n.bit_length()) if parallel_min is None
+                             else parallel_min)
         self._hs = randomizer_base(self.n)
         self._table: FixedBaseTable | None = None
         self._pool: WorkerPool | None = None
 
     # -- randomizers -------------------------------------------------------------------------
     @property
-    def table(self) -> FixedBaseTable:
-        if self._table is None:
-            self._table = FixedBaseTable(self._hs, self.nsquare, self.alpha_bits, self.window)
+    def table(self) -> FixedBaseTable | None:
+        """The in-process table (None until an in-process batch wanted one)."""
         return self._table
 
-    def _local_randomizers(self, count: int) -> list[gmpy2.mpz]:
-        table = self.table
-        return [table.power(_w.random_exponent(self.alpha_bits)) for _ in range(count)]
+    def _table_for(self, count: int) -> FixedBaseTable | None:
+        """The cheapest way to make ``count`` randomizers here: the kept table, a new one, or
+        none (plain ``powmod``)."""
+        bits = self.alpha_bits
+        window = best_window(bits, count)
+        fresh = (table_cost(bits, window) + count * power_cost(bits, window) if window
+                 else count * bits * POWMOD_COST_PER_BIT)
+        kept = self._table
+        if kept is not None and count * power_cost(bits, kept.window) <= fresh:
+            return kept
+        if window is None:
+            return None
+        self._table = FixedBaseTable(self._hs, self.nsquare, bits, window)
+        return self._table
 
-    def _worker_pool(self) -> WorkerPool:
+    def _local_randomizers(self, count: int, table: FixedBaseTable | None) -> list[gmpy2.mpz]:
+        bits = self.alpha_bits
+        if table is None:
+            return [gmpy2.powmod(self._hs, _w.random_exponent(bits), self.nsquare)
+                    for _ in range(count)]
+        return [table.power(_w.random_exponent(bits)) for _ in range(count)]
+
+    def _worker_pool(self, count: int) -> WorkerPool:
+        """Workers (started once per Encryptor), each with a table sized to its share of the
+        first batch, capped at :func:`default_window`."""
         if self._pool is None:
+            per_worker = math.ceil(count / self.workers)
+            window = min(best_window(self.alpha_bits, per_worker) or 1,
+                         default_window(self.nsquare.bit_length()))
             nb = key_bytes(self.public_key)
             self._pool = WorkerPool(self.workers, _w.init_randomizer,
                                     (int(self.n).to_bytes(nb, "big"),
                                      int(self._hs).to_bytes(2 * nb, "big"),
-                                     self.alpha_bits, self.window))
+                                     self.alpha_bits, window))
         return self._pool
 
     # -- encryption --------------------------------------------------------------------------
@@ -105,18 +146,19 @@ class Encryptor:
         ms = [gmpy2.mpz(m) % n for m in plaintexts]
         count = len(ms)
         out: list = [None] * count
-        if self.workers <= 1 or count < PARALLEL_MIN:
+        if self.workers <= 1 or count < self.parallel_min:
+            table = self._table_for(count)
             for start in range(0, count, CHUNK):
                 task.report(start / max(count, 1), "encrypting")
                 part = ms[start:start + CHUNK]
-                for i, (m, r) in enumerate(zip(part, self._local_randomizers(len(part)))):
+                for i, (m, r) in enumerate(zip(part, self._local_randomizers(len(part), table))):
                     out[start + i] = (1 + m * n) * r % n2
             task.report(1.0, "encrypted")
             return out
         width = 2 * key_bytes(self.public_key)
         jobs = [(min(CHUNK, count - s),) for s in range(0, count, CHUNK)]
         filled = 0
-        for _index, blob in self._worker_pool().run(_w.randomizers, jobs, task, "encrypting"):
+        for _index, blob in self._worker_pool(count).run(_w.randomizers, jobs, task, "encrypting"):
             # Randomizers are independent and identically distributed: use them in arrival order.
             for off in range(0, len(blob), width):
                 r = gmpy2.mpz(int.from_bytes(blob[off:off + width], "big"))

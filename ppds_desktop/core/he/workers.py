@@ -1,6 +1,7 @@
-"""Functions run in worker processes: randomizers and CRT decryption, numbers in and out as bytes.
+"""Functions run in worker processes: randomizers and the safe-prime search; numbers in and out
+as bytes.
 
-Each worker process keeps the table or key it was initialised with in this module's ``_STATE``
+Each worker process keeps the table it was initialised with in this module's ``_STATE``
 (per process, set by the pool initializer); nothing is pickled but ints and bytes.
 """
 
@@ -34,14 +35,9 @@ def randomizers(count: int) -> bytes:
                     for _ in range(count))
 
 
-def init_decryptor(p_bytes: bytes, q_bytes: bytes) -> None:
-    from .decrypt import CRTParams
+def safe_prime_window(bits: int) -> bytes:
+    """One sieved window of the safe-prime search: ``p'`` as bytes, or ``b""`` if none."""
+    from .threshold.safe_primes import search_window
 
-    _STATE["crt"] = CRTParams(int.from_bytes(p_bytes, "big"), int.from_bytes(q_bytes, "big"))
-
-
-def decrypt_chunk(blob: bytes, width: int) -> bytes:
-    crt = _STATE["crt"]
-    out_width = width // 2
-    cs = [int.from_bytes(blob[i:i + width], "big") for i in range(0, len(blob), width)]
-    return b"".join(int(m).to_bytes(out_width, "big") for m in crt.decrypt_many(cs))
+    found = search_window(bits)
+    return b"" if found is None else int(found).to_bytes((bits + 7) // 8, "big")
