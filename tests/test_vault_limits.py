@@ -4,7 +4,10 @@ import and a backup (one clear line, nothing stored, no file left behind)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -14,7 +17,7 @@ from ppds_desktop.core.errors import VaultError
 from ppds_desktop.core.vault import PRODUCTION_KDF, Vault, keys
 
 from cli_process import one_error_line, run_ppds
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, REPO_ROOT
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX-only")
 
@@ -57,7 +60,7 @@ def test_what_the_app_writes_stays_within_the_bound(vault, vault_path):
 
 # ------------------------------------------------------------------ disk full
 
-def _csv(tmp_path, rows: int = 60_000):
+def _csv(tmp_path, rows: int = 200_000):
     rng = np.random.default_rng(3)                   # test data only
     path = tmp_path / "big.csv"
     pd.DataFrame({"id": np.arange(rows), "code": rng.integers(0, 2**62, rows),
@@ -76,13 +79,51 @@ def _leftovers(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+# Stores 8 MB with a small page cache, so SQLite writes uncommitted pages to the WAL while the
+# chunks are inserted, and the disk "fills" (file-size limit) in the middle of the transaction.
+SPILLING_STORE = textwrap.dedent("""
+    import resource, signal, sys
+    import numpy as np
+    import pyarrow as pa
+    from ppds_desktop.core.errors import PPDSError
+    from ppds_desktop.core.vault import Vault
+
+    vault = Vault.open(sys.argv[1], sys.argv[2])
+    vault.query("PRAGMA cache_size = -256")
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    limit = int(sys.argv[3])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    table = pa.table({"a": np.random.default_rng(1).integers(0, 2**62, 1_000_000)})
+    try:
+        vault.put_dataset("big", table)
+    except PPDSError as exc:
+        print(type(exc).__name__, exc)
+""")
+
+
+@posix_only
+def test_a_full_disk_in_the_middle_of_storing_is_reported_as_such(vault, vault_path):
+    """The root cause of 'FOREIGN KEY constraint failed': after the failed write SQLite had
+    rolled back, and the Parquet writer's closing flush inserted chunks outside any
+    transaction."""
+    vault.lock()
+    limit = vault_path.stat().st_size + (1 << 20)
+    proc = subprocess.run([sys.executable, "-c", SPILLING_STORE, str(vault_path), PASSPHRASE,
+                           str(limit)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    assert proc.stdout.startswith("DiskFull Could not write"), proc.stdout + proc.stderr
+    assert "FOREIGN KEY" not in proc.stdout and "about 8.0 MB needed" in proc.stdout
+    with Vault.open(vault_path, PASSPHRASE) as v:
+        assert v.list_datasets() == [] and v.integrity_check() == "ok"
+
+
 @posix_only
 def test_an_import_on_a_full_disk_says_so_and_stores_nothing(vault, vault_path, tmp_path):
     vault.put_dataset("before", pd.DataFrame({"x": [1, 2]}))
     vault.lock()
     before = _state(vault_path)
     csv = _csv(tmp_path)
-    limit = vault_path.stat().st_size + (1 << 20)   # the WAL can grow by only about 1 MiB
+    limit = vault_path.stat().st_size + (256 << 10)   # the WAL can grow by only 256 KiB
     proc = run_ppds("import", csv, "--vault", vault_path, "--name", "big",
                     file_size_limit=limit)
     line = one_error_line(proc)

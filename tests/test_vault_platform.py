@@ -16,7 +16,6 @@ from ppds_desktop.core import private_files, storage
 from ppds_desktop.core.errors import InputError
 from ppds_desktop.core.io.writer import write_table
 from ppds_desktop.core.vault import Vault, keys
-from ppds_desktop.core.vault.connection import connect
 
 from cli_process import run_ppds
 from conftest import PASSPHRASE
@@ -169,6 +168,8 @@ def test_posix_modes(tmp_path):
 
 def test_header_and_database_syncs_reach_the_disk_on_macos(monkeypatch, vault, vault_path):
     import fcntl
+
+    from ppds_desktop.core.vault.connection import connect
 
     full = []
     monkeypatch.setattr(sys, "platform", "darwin")
