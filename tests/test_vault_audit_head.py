@@ -14,6 +14,7 @@ from ppds_desktop.core.vault import Vault
 from ppds_desktop.core.vault.audit import GENESIS, HEAD_KEY, canonical, entry_hash
 from ppds_desktop.services import sharing, vault_ops
 
+from bundle_helpers import introduce
 from cli_process import one_error_line, run_ppds
 from conftest import PASSPHRASE
 
@@ -89,13 +90,7 @@ def test_every_sealed_bundle_carries_the_senders_head(tmp_path):
     alice, _ = Vault.create(tmp_path / "a" / "a.vault", PASSPHRASE)
     bob, _ = Vault.create(tmp_path / "b" / "b.vault", PASSPHRASE)
     try:
-        for v, name in ((alice, "Alice"), (bob, "Bob")):
-            sharing.init_identity(v, name)
-            sharing.export_identity_card(v, tmp_path / f"{name}.ppdsid")
-        sharing.import_contact_card(alice, tmp_path / "Bob.ppdsid")
-        sharing.import_contact_card(bob, tmp_path / "Alice.ppdsid")
-        sharing.verify_contact(alice, "Bob", sharing.identity_or_none(bob).fingerprint)
-        sharing.verify_contact(bob, "Alice", sharing.identity_or_none(alice).fingerprint)
+        introduce(alice, "Alice", bob, "Bob", tmp_path)
         alice.put_dataset("counts", pd.DataFrame({"n": [1, 2]}))
         head = alice.audit_head()
         sharing.seal_for_contacts(alice, "counts", ["Bob"], tmp_path / "s.ppdsb")

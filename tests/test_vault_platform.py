@@ -239,3 +239,17 @@ def test_cli_warns_once_when_the_vault_is_in_a_synced_folder(tmp_path):
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("ppds: warning:")]
     assert len(warnings) == 1 and "Dropbox" in warnings[0]
 
+
+
+def test_settings_page_shows_the_location_warning(qtbot, tmp_path):
+    from ppds_desktop.ui.session import AppSession
+    from ppds_desktop.ui.settings_page import SettingsPage
+
+    vault, _ = Vault.create(tmp_path / "Dropbox" / "v.vault", PASSPHRASE)
+    try:
+        page = SettingsPage(AppSession(vault))
+        qtbot.addWidget(page)
+        page.show()
+        assert "Location" in page.facts.text() and "synced by Dropbox" in page.facts.text()
+    finally:
+        vault.lock()
