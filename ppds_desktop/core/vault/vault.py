@@ -688,10 +688,15 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             vault = cls.open_with_recovery(dest, recovery_key, new_passphrase)
         else:   # the key checked above opens it: no second Argon2id derivation
             vault = cls._unlocked(dest, header, db_key)
-        check = vault.integrity_check()
+        try:
+            check = vault.integrity_check()
+        except BaseException:
+            vault.lock()
+            raise
         if check != "ok":
             vault.lock()
-            raise VaultError(f"The restored vault {dest} failed its integrity check: {check}.")
+            raise VaultDamaged(f"The restored vault {dest} failed its integrity check: {check}.",
+                               hint="the backup holds a damaged database; try an older backup")
         vault.audit("vault.restored", file=backup_file.name,
                     backup_created_at=manifest.get("created_at"))
         return vault
