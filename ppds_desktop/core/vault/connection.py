@@ -54,7 +54,7 @@ def translate(exc: sqlcipher3.Error, where, *, writing: bool) -> Exception:
     primary = code & 0xFF if isinstance(code, int) else None
     if primary in (SQLITE_CORRUPT, SQLITE_NOTADB):
         return VaultDamaged(f"The vault file {where} is damaged: part of it can no longer be "
-                            f"read ({exc}).")
+                            "read.")
     if primary == SQLITE_FULL or (primary == SQLITE_IOERR and writing):
         return no_room(where)
     if primary == SQLITE_IOERR:
