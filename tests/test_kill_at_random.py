@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.slow,
 
 
 def test_kills_leave_a_sound_vault_with_nothing_committed_lost(tmp_path):
-    result = run(5, tmp_path, seed=3, rows=10_000, bundle_rows=100_000, report=lambda s: None)
+    result = run(5, tmp_path, seed=3, rows=10_000, bundle_rows=100_000, ballast_rows=100_000,
+                 report=lambda s: None)
     assert result["failures"] == []
     assert result["total_kills"] == 5 and sum(result["kills"].values()) == 5
