@@ -39,3 +39,16 @@ def layout(blob: bytes) -> dict:
 
 def listing(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def introduce(first, first_name: str, second, second_name: str, folder: Path) -> None:
+    """Give two vaults identities, exchange their cards through ``folder`` and verify both."""
+    from ppds_desktop.services import sharing
+
+    for vault, name in ((first, first_name), (second, second_name)):
+        sharing.init_identity(vault, name)
+        sharing.export_identity_card(vault, folder / f"{name}.ppdsid")
+    sharing.import_contact_card(first, folder / f"{second_name}.ppdsid")
+    sharing.import_contact_card(second, folder / f"{first_name}.ppdsid")
+    sharing.verify_contact(first, second_name, sharing.identity_or_none(second).fingerprint)
+    sharing.verify_contact(second, first_name, sharing.identity_or_none(first).fingerprint)

@@ -226,8 +226,8 @@ def _legacy_vault(path, monkeypatch) -> pd.DataFrame:
     with monkeypatch.context() as m:
         m.setattr(keys, "CIPHER", legacy)
         m.setattr(keys, "CIPHER_PRAGMAS", keys.LEGACY_CIPHERS[legacy])
-        m.setattr(vault_module, "_connect", functools.partial(
-            vault_module._connect, cipher_pragmas=keys.LEGACY_CIPHERS[legacy]))
+        m.setattr(vault_module, "connect", functools.partial(
+            vault_module.connect, cipher_pragmas=keys.LEGACY_CIPHERS[legacy]))
         v, _ = Vault.create(path, PASSPHRASE)
         data = frame(50)
         v.put_dataset("d", data)

@@ -236,4 +236,8 @@ def cmd_bundle_open(args) -> int:
         print(f"Verified bundle {result.bundle_id} from {result.sender}"
               f"{' (imported again)' if result.replayed else ''}.")
         print(f"Imported dataset '{info.name}': {info.n_rows:,} rows, {info.n_cols} columns.")
+        head = info.source.get("sender_audit_head")
+        if head:
+            print(f"{result.sender}'s audit log when sealing: entry {head['seq']}, head "
+                  f"{head['hash']} (kept with the dataset's provenance).")
     return 0

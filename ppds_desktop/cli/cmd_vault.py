@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..services import vault_ops
 from .common import (PASSPHRASE_ENV, add_vault_option, open_vault, progress_task,
-                     read_passphrase, vault_path)
+                     read_passphrase, vault_path, warn_about_location)
 
 NEW_PASSPHRASE_ENV = "PPDS_NEW_PASSPHRASE"
 
@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s = sub.add_parser("audit", help="show the audit log")
     add_vault_option(s)
     s.add_argument("--verify", action="store_true", help="check the hash chain first")
+    s.add_argument("--expect-head", metavar="HASH",
+                   help="also check that a head noted earlier (printed by --verify, or shown "
+                        "with a bundle this vault sealed) is still in the chain: catches a "
+                        "rewritten history")
     s.add_argument("--json", action="store_true", help="print JSON lines")
     s.add_argument("--limit", type=int, default=None, help="only the newest N entries")
     s.set_defaults(func=cmd_audit)
@@ -75,6 +79,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     info = vault.info()
     vault.lock()
     print(f"Created vault {path} (schema version {info['schema_version']}, {info['kdf']}).")
+    warn_about_location(path)
     print()
     print(f"RECOVERY KEY: {recovery_key}")
     print()
@@ -120,7 +125,9 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
-        entries = vault_ops.audit_log(vault, args.limit, verify=args.verify)
+        entries = vault_ops.audit_log(vault, args.limit, verify=args.verify,
+                                      expect_head=args.expect_head)
+        head = vault_ops.audit_head(vault)
     for e in entries:
         if args.json:
             print(json.dumps({"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
@@ -128,10 +135,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
         else:
             details = " ".join(f"{k}={v}" for k, v in sorted(e.details.items()))
             print(f"{e.seq:5d}  {e.ts}  {e.actor}  {e.action}  {details}")
-    if args.verify and entries:
-        print(f"Audit log verified: hash chain intact up to entry #{entries[-1].seq}, "
-              f"head {entries[-1].hash[:16]}… (note it down to detect a rewritten log later).",
-              file=sys.stderr)
+    if args.expect_head is not None:
+        print(f"Audit log verified: hash chain intact up to entry #{head.seq}, and the recorded "
+              "head is in it (history up to that point is unchanged).", file=sys.stderr)
+    elif args.verify:
+        print(f"Audit log verified: hash chain intact up to entry #{head.seq}.", file=sys.stderr)
+    if args.verify or args.expect_head is not None:
+        print(f"Head: {head.hash} (entry #{head.seq}); note it down outside the vault to detect "
+              "a rewritten log later (--expect-head).", file=sys.stderr)
     return 0
 
 

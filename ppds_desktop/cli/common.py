@@ -49,7 +49,18 @@ def open_vault(args: argparse.Namespace, passphrase: str | None = None):
 
     path = vault_path(args)
     vault_ops.require_vault(path)
-    return vault_ops.unlock(path, passphrase or read_passphrase())
+    vault = vault_ops.unlock(path, passphrase or read_passphrase())
+    warn_about_location(path)
+    return vault
+
+
+def warn_about_location(path: Path) -> None:
+    """One warning line on stderr when the vault is on a network share or a synced folder."""
+    from ..services import vault_ops
+
+    warning = vault_ops.storage_warning(path)
+    if warning:
+        print(f"ppds: warning: {warning}", file=sys.stderr)
 
 
 def check_destinations(*paths: Path | None, what: str | None = None) -> None:

@@ -47,6 +47,21 @@ class VaultError(PPDSError):
     """The vault cannot be created, opened or written."""
 
 
+RESTORE_HINT = "restore it from a backup with 'ppds vault restore'"
+
+
+class VaultDamaged(VaultError):
+    """The vault's database or header is damaged, truncated or replaced: only a backup helps."""
+
+    def __init__(self, message: str, *, hint: str | None = RESTORE_HINT):
+        super().__init__(message, hint=hint)
+
+
+class DiskFull(PPDSError):
+    """A file could not be written for lack of room (full disk, quota, file-size limit);
+    whatever was being written was rolled back or removed."""
+
+
 class WrongPassphrase(VaultError):
     def __init__(self, message: str = "Wrong passphrase: the vault could not be unlocked."):
         super().__init__(message, hint="check Caps Lock, or unlock with the recovery key")

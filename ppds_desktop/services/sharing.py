@@ -154,6 +154,8 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
     extra.setdefault("title", title)
     extra["sender"] = _sender_block(ident)
     extra["recipients"] = [{"name": c.name, "fingerprint": c.fingerprint} for c in recipients]
+    head = vault.audit_head()        # signed with the manifest: evidence of the sender's history
+    extra["audit_head"] = {"seq": head.seq, "hash": head.hash}
     result = seal_bundle(out_path, sender=ident.keys,
                          recipients=[c.enc_public for c in recipients], kind=kind,
                          manifest=extra,
@@ -391,6 +393,7 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
         "recipe": manifest.get("recipe", {}), "report": manifest.get("report", {}),
         "privacy_budget": manifest.get("privacy_budget", {}),
         "other_files": sorted(n for n in files if n != DATA_FILE),
+        "sender_audit_head": sender_audit_head(manifest),
     }
     with vault.transaction() as conn:
         query = lambda sql, params: conn.execute(sql, params).fetchall()  # noqa: E731
@@ -429,6 +432,18 @@ def _keep_signed_bundle(conn, path: Path, opened: OpenedBundle) -> None:
                  "VALUES (?, ?, ?)", (opened.bundle_id, raw, utc_now()))
 
 
+def sender_audit_head(manifest: dict) -> dict | None:
+    """The sender's audit head carried in a manifest (``{"seq", "hash"}``), if well formed."""
+    head = manifest.get("audit_head")
+    if not isinstance(head, dict):
+        return None
+    seq, digest = head.get("seq"), head.get("hash")
+    if (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or not isinstance(digest, str)
+            or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest)):
+        return None
+    return {"seq": seq, "hash": digest}
+
+
 def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
     """The verified contents as (label, text) lines for the Open wizard and the CLI."""
     lines = [("Title", str(manifest.get("title", "")))]
@@ -449,6 +464,9 @@ def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
                       if isinstance(recipe.get("steps"), list) else "included"))
     for f in manifest.get("files", []):
         lines.append(("File", f"{f['name']} ({f['size']:,} bytes, BLAKE3 {f['blake3'][:16]}…)"))
+    head = sender_audit_head(manifest)
+    if head:
+        lines.append(("Sender's audit log", f"entry {head['seq']}, head {head['hash']}"))
     return lines
 
 

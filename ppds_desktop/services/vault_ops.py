@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import VaultError
+from ..core.errors import VaultDamaged, VaultError
 from ..core.io.filenames import safe_file_name
 from ..core.progress import TaskState, ensure_task
-from ..core.vault import AuditEntry, Vault
+from ..core.storage import location_warning
+from ..core.vault import AuditEntry, AuditHead, Vault
+from ..core.vault.health import describe_table
 
 RECOVERY_WARNING = ("This recovery key is shown only now. Write it down or print it and keep it "
                     "somewhere safe, apart from the computer: it unlocks the vault if the "
@@ -65,26 +67,58 @@ def restore(backup_file: Path, dest_path: Path, passphrase: str | None = None, *
                          overwrite=overwrite)
 
 
-def audit_log(vault: Vault, limit: int | None = None, *, verify: bool = False
-              ) -> list[AuditEntry]:
-    """The audit entries (oldest first); with ``verify``, check the hash chain first."""
-    if verify:
-        vault.verify_audit()
+def audit_log(vault: Vault, limit: int | None = None, *, verify: bool = False,
+              expect_head: str | None = None) -> list[AuditEntry]:
+    """The audit entries (oldest first); with ``verify``, check the hash chain first, and with
+    ``expect_head`` also that a head recorded earlier is still in it."""
+    if verify or expect_head is not None:
+        vault.verify_audit(expect_head)
     return vault.audit_entries(limit)
 
 
+def audit_head(vault: Vault) -> AuditHead:
+    """The newest audit entry's number and hash, to note down outside the vault."""
+    return vault.audit_head()
+
+
+def check_audit_head(vault: Vault, recorded: str, *, task: TaskState | None = None) -> int:
+    """Verify the chain and that ``recorded`` (a head noted earlier) is still in it; returns
+    the number of entries. Raises VaultError saying what does not hold."""
+    ensure_task(task).report(0.0, "Verifying the audit chain…")
+    return vault.verify_audit(recorded)
+
+
+def storage_warning(path: Path) -> str | None:
+    """A warning when the vault sits on a network share or in a cloud-synced folder."""
+    return location_warning(path)
+
+
 def vault_info(vault: Vault, *, check: bool = False) -> dict:
-    """Where the vault is and how it is protected; with ``check``, also SQLite's integrity
-    check and the audit chain (raises VaultError naming the problem if either fails)."""
+    """Where the vault is and how it is protected; with ``check``, first each table's integrity
+    check (VaultDamaged naming the tables that can and cannot be read), then SQLite's check
+    of the whole file and the audit chain (VaultError naming the problem if either fails)."""
+    if check:
+        tables = vault.check_tables()
+        damaged = [t for t, result in tables.items() if result != "ok"]
+        if damaged:
+            readable = [t for t in tables if t not in damaged]
+            raise VaultDamaged(
+                f"The vault file {vault.path} is damaged: its {_listed(damaged)} cannot be read"
+                + (f" (its {_listed(readable)} can)." if readable else "."))
     info = vault.info()
     if check:
         result = vault.integrity_check()
         if result != "ok":
-            raise VaultError(f"The vault database {vault.path} is damaged: {result}.",
-                             hint="restore it from a backup")
+            raise VaultDamaged(f"The vault database {vault.path} is damaged: {result}.")
         info["integrity_check"] = result
+        info["tables_checked"] = len(tables)
         info["audit_verified_entries"] = vault.verify_audit()
     return info
+
+
+def _listed(tables: list[str]) -> str:
+    names = [describe_table(t) for t in tables]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def demo_step(ctx) -> None:

@@ -3,6 +3,10 @@
 Entries carry names, ids, counts and parameters, never cell values, so showing them is safe.
 Verification re-hashes the whole chain, which can take a moment on a long log, so it runs on
 the session's worker like any other long job.
+
+The chain's current head is shown with a Copy button, and a field takes a head noted earlier:
+whoever holds the passphrase could rewrite the log and recompute the chain, but cannot make a
+head recorded outside the vault (on paper, or in a bundle a partner received) reappear.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QTableView, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
 from ..services import vault_ops
@@ -101,11 +106,45 @@ class AuditPage(QWidget):
         bar.addWidget(self.verify_button)
         bar.addWidget(self.refresh_button)
         bar.addWidget(self.result, 1)
+
+        self.head = QLabel()
+        self.head.setObjectName("auditHead")
+        self.head.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QPushButton("&Copy")
+        self.copy_button.setToolTip("Copy the current head, to keep it somewhere outside this "
+                                    "vault")
+        self.copy_button.clicked.connect(self.copy_head)
+        head_bar = QHBoxLayout()
+        head_bar.addWidget(QLabel("Current head:"))
+        head_bar.addWidget(self.head, 1)
+        head_bar.addWidget(self.copy_button)
+        self.recorded = QLineEdit()
+        self.recorded.setObjectName("recordedHead")
+        self.recorded.setPlaceholderText("Paste a head you noted down earlier")
+        self.check_button = QPushButton("C&heck")
+        self.check_button.setToolTip("Verify the chain and that this earlier head is still in "
+                                     "it, so the history up to then was not rewritten")
+        self.check_button.clicked.connect(self.check_recorded)
+        self.recorded.returnPressed.connect(self.check_recorded)
+        check_bar = QHBoxLayout()
+        check_bar.addWidget(QLabel("Recorded head:"))
+        check_bar.addWidget(self.recorded, 1)
+        check_bar.addWidget(self.check_button)
+        head_hint = QLabel("Anyone with the passphrase could rewrite this log and recompute its "
+                           "chain. Note the head down outside the vault from time to time (each "
+                           "bundle you seal also carries it to its recipients): a rewritten "
+                           "history no longer contains it.")
+        head_hint.setObjectName("hint")
+        head_hint.setWordWrap(True)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.addWidget(title)
         layout.addWidget(intro)
         layout.addLayout(bar)
+        layout.addLayout(head_bar)
+        layout.addLayout(check_bar)
+        layout.addWidget(head_hint)
         layout.addWidget(self.table, 1)
         # the entries are read when the page is shown (showEvent), and again on changes only
         # while it is on screen: a hidden page would re-read the whole log for no one
@@ -120,8 +159,29 @@ class AuditPage(QWidget):
         if self.session.is_locked:
             return
         self.model.set_entries(vault_ops.audit_log(self.session.vault))
+        head = vault_ops.audit_head(self.session.vault)
+        self.head.setText(f"{head.hash}  (entry {head.seq})")
         for column, width in ((0, 56), (1, 150), (2, 110), (3, 170)):
             self.table.setColumnWidth(column, width)
+
+    def copy_head(self) -> None:
+        if not self.session.is_locked:
+            QGuiApplication.clipboard().setText(vault_ops.audit_head(self.session.vault).hash)
+            self._set_result("ok", "The current head was copied.")
+
+    def check_recorded(self) -> None:
+        text = self.recorded.text().strip()
+        if not text:
+            self._set_result("error", "✗ Paste a head noted down earlier first.")
+            return
+        self.result.setText("Checking…")
+        self.session.runner.run(vault_ops.check_audit_head, self.session.vault, text,
+                                title="Checking the audit log", on_done=self._head_found,
+                                on_error=self._broken)
+
+    def _head_found(self, count: int) -> None:
+        self._set_result("ok", f"✓ The chain is intact ({count} entries) and contains the "
+                               "recorded head: the history up to it is unchanged.")
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override: entries may be new
         super().showEvent(event)

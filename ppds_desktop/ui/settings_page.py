@@ -125,6 +125,9 @@ class SettingsPage(QWidget):
                 ("Contents", f"{info.get('n_datasets', 0)} datasets, "
                              f"{info.get('n_releases', 0)} releases, "
                              f"{info.get('n_audit', 0)} audit entries")]
+        warning = vault_ops.storage_warning(self.session.vault.path)
+        if warning:
+            rows.append(("Location", warning))
         self.facts.setText("<table cellpadding='2'>" + "".join(
             f"<tr><td style='color:#5b6975;padding-right:12px'>{k}</td><td>{escape(v)}</td></tr>"
             for k, v in rows) + "</table>")

@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..private_files import restrict_to_owner
 from ..progress import TaskState, ensure_task
 
 FORMULA_TRIGGER = r"^[=+\-@\t\r]"
@@ -86,6 +87,7 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        restrict_to_owner(tmp_path)      # owner-only on Windows too, before data goes in
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())

@@ -6,6 +6,13 @@ from 64 zeros. Triggers refuse UPDATE and DELETE on the table; the chain catches
 around them, and the head (last seq and hash, kept in the reserved setting ``_audit_head`` in the
 same transaction) catches removal of the newest rows.
 
+The chain alone cannot stop someone who holds the passphrase: they can drop the triggers, edit
+entries and recompute every hash after them. What they cannot do is make a head recorded
+*outside* the vault reappear: ``verify_chain(conn, expect_head=…)`` checks that a head noted
+earlier (on paper, by ``ppds vault audit --verify``, or carried in a sealed bundle's signed
+manifest, see ``services/sharing.py``) is still an entry of the chain, so history up to that
+point is as it was when the head was noted. Entries written after it are not covered.
+
 ``details`` hold names, ids, counts and parameters. Callers must never put cell values in them:
 the log is shown to users and exported with reports.
 """
@@ -22,6 +29,7 @@ from ..errors import VaultError
 
 GENESIS = "0" * 64
 HEAD_KEY = "_audit_head"
+MIN_HEAD_PREFIX = 16     # hex characters of a recorded head that must match (64 bits)
 _ENTRY_COLS = "seq, ts, actor, action, details_json, prev_hash, hash"
 
 
@@ -78,6 +86,31 @@ def append_entry(conn, action: str, details: dict) -> AuditEntry:
     return AuditEntry(seq, ts, actor, action, details, prev, digest)
 
 
+@dataclass(frozen=True)
+class AuditHead:
+    """The newest entry's number and hash: what to note down outside the vault."""
+
+    seq: int
+    hash: str
+
+
+def read_head(conn) -> AuditHead:
+    row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    return AuditHead(row[0], row[1]) if row else AuditHead(0, GENESIS)
+
+
+def parse_head(text: str) -> str:
+    """A recorded head as typed or pasted (``#12 3fa4…``, spaces, any case) -> lowercase hex;
+    VaultError if it is not at least ``MIN_HEAD_PREFIX`` hex characters."""
+    words = str(text or "").replace("…", " ").split()
+    candidates = [w.strip(".,;:()").lower() for w in words if not w.startswith("#")]
+    hexes = [w for w in candidates if w and all(c in "0123456789abcdef" for c in w)]
+    if len(hexes) != 1 or not MIN_HEAD_PREFIX <= len(hexes[0]) <= 64:
+        raise VaultError(f"That is not an audit head: expected the 64-character hash shown "
+                         f"as the head (at least its first {MIN_HEAD_PREFIX} characters).")
+    return hexes[0]
+
+
 def _row_entry(row) -> AuditEntry:
     seq, ts, actor, action, details_json, prev, digest = row
     try:
@@ -97,9 +130,12 @@ def read_entries(conn, limit: int | None = None) -> list[AuditEntry]:
     return [_row_entry(r) for r in rows]
 
 
-def verify_chain(conn) -> int:
+def verify_chain(conn, expect_head: str | None = None) -> int:
     """Check the whole chain; return the number of entries, or raise VaultError naming the
-    first broken entry."""
+    first broken entry. ``expect_head``: a head recorded earlier (see :func:`parse_head`) that
+    must still be the hash of one of the entries."""
+    wanted = parse_head(expect_head) if expect_head is not None else None
+    found = None
     prev, expected_seq = GENESIS, 1
     for row in conn.execute(f"SELECT {_ENTRY_COLS} FROM audit ORDER BY seq"):
         e = _row_entry(row)
@@ -112,6 +148,8 @@ def verify_chain(conn) -> int:
         if entry_hash(prev, e.seq, e.ts, e.actor, e.action, e.details) != e.hash:
             raise VaultError(f"The audit log is broken at entry #{e.seq}: its contents were "
                              "changed after it was written.")
+        if wanted is not None and found is None and e.hash.startswith(wanted):
+            found = e.seq
         prev, expected_seq = e.hash, e.seq + 1
     count = expected_seq - 1
     head_row = conn.execute("SELECT value FROM settings WHERE key = ?", (HEAD_KEY,)).fetchone()
@@ -119,6 +157,10 @@ def verify_chain(conn) -> int:
     if head.get("seq") != count or head.get("hash") != prev:
         raise VaultError(f"The audit log is broken: it ends at entry #{count}, but entry "
                          f"#{head.get('seq')} was the last one written (entries were removed).")
+    if wanted is not None and found is None:
+        raise VaultError(f"The audit log does not contain the recorded head {wanted[:16]}…: "
+                         "its history was rewritten after that head was noted, or the head "
+                         "belongs to another vault.")
     return count
 
 
@@ -134,7 +176,12 @@ class AuditMixin:
         with self._snapshot() as conn:
             return read_entries(conn, limit)
 
-    def verify_audit(self) -> int:
-        """Raise VaultError if the log was tampered with; else return its length."""
+    def verify_audit(self, expect_head: str | None = None) -> int:
+        """Raise VaultError if the log was tampered with (or, given ``expect_head``, a head
+        recorded earlier is no longer in it); else return its length."""
         with self._snapshot() as conn:
-            return verify_chain(conn)
+            return verify_chain(conn, expect_head)
+
+    def audit_head(self) -> AuditHead:
+        with self._snapshot() as conn:
+            return read_head(conn)

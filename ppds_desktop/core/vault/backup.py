@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import VaultError
+from ..private_files import restrict_to_owner, sync_file
 from .keys import atomic_file, parse_header
 
 MAGIC = b"PPDSVBK1"
@@ -82,16 +83,16 @@ def extract_db(path: Path, manifest: dict, offset: int, dest_dir: Path, stem: st
     fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".restore", dir=dest_dir)
     digest = hashlib.sha256()
     try:
+        restrict_to_owner(tmp)
         with os.fdopen(fd, "wb") as out, open(path, "rb") as fh:
             fh.seek(offset)
             for block in iter(lambda: fh.read(_COPY), b""):
                 digest.update(block)
                 out.write(block)
             out.flush()
-            os.fsync(out.fileno())
+            sync_file(out.fileno())
         if digest.hexdigest() != manifest["db_sha256"]:
             raise VaultError(f"Backup {path} is damaged: the database checksum does not match.")
-        os.chmod(tmp, 0o600)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -169,13 +169,20 @@ def check_role(role: str, column: str) -> None:
 
 
 class _ChunkWriter(io.RawIOBase):
-    """Write-only file that stores each full 1 MiB slice as the next chunk row."""
+    """Write-only file that stores each full 1 MiB slice as the next chunk row.
+
+    The first failed insert is kept in ``failure`` and raised again by every later write
+    without touching the database: after a full disk SQLite may have rolled the transaction
+    back already, and the writer's closing flush would then insert chunks outside any
+    transaction (they failed with "FOREIGN KEY constraint failed", hiding the real cause).
+    """
 
     def __init__(self, conn, dataset_id: int):
         super().__init__()
         self._conn, self._id = conn, dataset_id
         self._buf = bytearray()
         self._seq = self._pos = 0
+        self.failure: BaseException | None = None
 
     def writable(self) -> bool:
         return True
@@ -193,8 +200,17 @@ class _ChunkWriter(io.RawIOBase):
         return self._pos
 
     def _store(self, data: bytes) -> None:
-        self._conn.execute("INSERT INTO dataset_chunks (dataset_id, seq, data) VALUES (?, ?, ?)",
-                           (self._id, self._seq, data))
+        if self.failure is not None:
+            raise self.failure
+        try:
+            if not self._conn.in_transaction:
+                raise VaultError("The vault's database dropped the dataset being stored after "
+                                 "an error; nothing was changed.")
+            self._conn.execute("INSERT INTO dataset_chunks (dataset_id, seq, data) "
+                               "VALUES (?, ?, ?)", (self._id, self._seq, data))
+        except BaseException as exc:
+            self.failure = exc
+            raise
         self._seq += 1
 
     def finish(self) -> int:
@@ -296,9 +312,15 @@ def write_parquet(conn, dataset_id: int, table: pa.Table, task: TaskState) -> in
         finally:
             writer.close()
             stream.close()   # flushes the last buffered bytes into the sink
-    except pa.ArrowException as exc:
-        raise InputError(f"The data cannot be stored as Parquet ({type(exc).__name__}: a column "
-                         "has a type Parquet does not support).") from None
+    except (pa.ArrowException, OSError) as exc:
+        if sink.failure is not None:     # the vault refused a chunk: that is the cause
+            raise sink.failure from None
+        if isinstance(exc, pa.ArrowException):
+            raise InputError(f"The data cannot be stored as Parquet ({type(exc).__name__}: a "
+                             "column has a type Parquet does not support).") from None
+        raise
+    if sink.failure is not None:
+        raise sink.failure
     size = sink.finish()
     task.report(1.0, f"Stored {n:,} rows")
     return size
@@ -336,6 +358,7 @@ class DatasetsMixin:
         role_map = normalise_roles(roles, table.column_names, name)
         columns = [{"name": f.name, "dtype": str(f.type)} for f in table.schema]
         with self.transaction() as conn:
+            self._note_write(table.nbytes)     # an estimate, said if the disk is full
             self._check_free_name(conn, name)
             uid = secrets.token_hex(16)
             cur = conn.execute(

@@ -37,7 +37,8 @@ from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
 
-from ..errors import VaultError, WrongPassphrase
+from ..errors import VaultDamaged, VaultError, WrongPassphrase
+from ..private_files import restrict_to_owner, sync_file
 
 HEADER_FORMAT = "ppds-vault-header"
 HEADER_VERSION = 1
@@ -76,6 +77,14 @@ PRODUCTION_KDF = KdfParams(memory_kib=128 * 1024, time_cost=3, parallelism=4)
 FAST_KDF = KdfParams(memory_kib=1024, time_cost=1, parallelism=1)
 #: Headers with weaker Argon2id settings than this are refused as damaged or forged.
 _MIN_KDF = FAST_KDF
+#: ... and so are headers asking for much more than the app ever writes (PRODUCTION_KDF), before
+#: any key derivation: the header's authentication can only refuse an edited header *after*
+#: Argon2id ran, and a hand-edited 4 GiB, 100-pass header made each attempt take 15 minutes.
+#: The margin (1 GiB, and 8 times the production work, about 3 s here) leaves room for a later
+#: release to raise the defaults; raising them past it means raising these bounds too.
+MAX_KDF_MEMORY_KIB = 1024 * 1024
+MAX_KDF_PARALLELISM = 16
+MAX_KDF_WORK = 8 * PRODUCTION_KDF.memory_kib * PRODUCTION_KDF.time_cost   # KiB × passes
 
 
 def default_kdf() -> KdfParams:
@@ -261,6 +270,7 @@ def parse_header(data: bytes, where: str) -> dict:
     except (KeyError, TypeError, ValueError) as exc:
         raise VaultError(f"Vault header {where} is damaged: field {exc} is missing or "
                          "invalid.") from None
+    _check_kdf_cost(header["wraps"]["passphrase"]["kdf"], where)
     if header.get("cipher") != CIPHER and header.get("cipher") not in LEGACY_CIPHERS:
         raise VaultError(f"Vault header {where} names the database format "
                          f"{header.get('cipher')!r}; this version of PPDS Desktop opens "
@@ -280,14 +290,25 @@ def _check_fields(header: dict) -> None:
     if k.get("name") != "argon2id":
         raise ValueError("'wraps.passphrase.kdf.name'")
     for name in ("memory_kib", "time_cost", "parallelism"):
-        if not isinstance(k[name], int):
+        if not isinstance(k[name], int) or isinstance(k[name], bool):
             raise ValueError(f"'wraps.passphrase.kdf.{name}'")
     if (k["memory_kib"] < _MIN_KDF.memory_kib or k["time_cost"] < _MIN_KDF.time_cost
-            or k["parallelism"] < 1 or k["memory_kib"] > 4 * 1024 * 1024 or k["time_cost"] > 100
-            or k["parallelism"] > 64):
+            or k["parallelism"] < 1):
         raise ValueError("'wraps.passphrase.kdf' (cost parameters out of range)")
     if wraps["recovery"]["kdf"].get("name") != "hkdf-sha256":
         raise ValueError("'wraps.recovery.kdf.name'")
+
+
+def _check_kdf_cost(kdf: dict, where: str) -> None:
+    memory, passes, lanes = kdf["memory_kib"], kdf["time_cost"], kdf["parallelism"]
+    if (memory > MAX_KDF_MEMORY_KIB or lanes > MAX_KDF_PARALLELISM
+            or memory * passes > MAX_KDF_WORK):
+        raise VaultDamaged(
+            f"Vault header {where} asks for Argon2id with {memory // 1024:,} MiB, {passes:,} "
+            f"passes and {lanes:,} lanes, far more than this app ever writes (at most "
+            f"{MAX_KDF_MEMORY_KIB // 1024:,} MiB, {MAX_KDF_PARALLELISM} lanes and 8 times the "
+            "work of its default); it was edited or damaged, and is refused before any key "
+            "derivation.")
 
 
 def read_header(db_path: Path) -> dict:
@@ -304,16 +325,16 @@ def read_header(db_path: Path) -> dict:
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A new file in ``path``'s folder to write into; once the block succeeds it is fsynced, made
-    0600 and renamed over ``path`` (then the folder is fsynced), so ``path`` is never half
-    written. On any error the temporary file is removed."""
+    """A new file in ``path``'s folder to write into, readable by its owner only; once the block
+    succeeds it is synced and renamed over ``path`` (then the folder is fsynced), so ``path`` is
+    never half written. On any error the temporary file is removed."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        restrict_to_owner(tmp)            # before anything is written into it
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
+            sync_file(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -28,12 +28,17 @@ from pathlib import Path
 
 import sqlcipher3
 
-from ..errors import InputError, NotFound, PPDSError, VaultError, VaultLocked
+from ..errors import (DiskFull, InputError, NotFound, PPDSError, VaultDamaged, VaultError,
+                      VaultLocked)
+from ..private_files import restrict_to_owner, sync_file
 from ..progress import TaskState, ensure_task
+from ..storage import free_bytes, is_no_room, no_room
 from . import keys
 from .audit import AuditMixin, append_entry, utc_now
 from .backup import extract_db, read_manifest, write_backup
+from .connection import connect
 from .datasets import DatasetsMixin
+from .health import table_report
 from .migrations import migrate, schema_version
 from .releases import ReleasesMixin
 from .schema import SCHEMA_VERSION
@@ -47,42 +52,27 @@ def _check_new_passphrase(passphrase: str) -> None:
                          "(a few unrelated words are best).")
 
 
-def _connect(path: Path, key: bytearray, *, wal: bool = True,
-             cipher_pragmas: tuple[str, ...] = keys.CIPHER_PRAGMAS):
-    """Open ``path`` with the raw key and the vault's cipher settings, and check the key really
-    decrypts it."""
-    try:
-        conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
-                                  timeout=30.0)
-    except sqlcipher3.Error as exc:
-        raise VaultError(f"Cannot open the vault database {path}: {exc}.") from None
-    try:
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        for pragma in cipher_pragmas:
-            conn.execute(pragma)
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute(f"PRAGMA journal_mode = {'WAL' if wal else 'DELETE'}").fetchone()
-    except sqlcipher3.DatabaseError:
-        conn.close()
-        raise VaultError(f"The vault database {path} cannot be read: it is damaged, or it does "
-                         "not belong to its header file.",
-                         hint="restore it from a backup") from None
-    return conn
-
-
 def _file_errors(fn):
-    """Turn an operating-system error (permissions, full disk, …) into a one-line VaultError."""
+    """Turn an operating-system error (permissions, full disk, …) into a one-line error."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except OSError as exc:
+            if is_no_room(exc):
+                raise no_room(exc.filename or "a vault file", exc.errno) from exc
             where = f" {exc.filename}" if exc.filename else ""
             raise VaultError(f"Cannot write{where}: {exc.strerror or exc}.") from exc
     return wrapper
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two names lead to one file (also through case-insensitive file systems, links
+    and ``..``); False if either does not exist."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 @_file_errors
@@ -100,9 +90,9 @@ def upgrade_format(path: Path, header: dict, key: bytearray) -> tuple[dict, str 
         return header, None
     new_header = {**header, "cipher": keys.CIPHER}
     try:
-        conn = _connect(path, key, wal=False, cipher_pragmas=keys.LEGACY_CIPHERS[old])
+        conn = connect(path, key, wal=False, cipher_pragmas=keys.LEGACY_CIPHERS[old])
     except VaultError:
-        _connect(path, key).close()        # already moved: only the header is behind
+        connect(path, key).close()         # already moved: only the header is behind
         keys.write_header(path, new_header)
         return new_header, old
     tmp = path.with_name(f".{path.name}.upgrading")
@@ -119,8 +109,8 @@ def upgrade_format(path: Path, header: dict, key: bytearray) -> tuple[dict, str 
         finally:
             conn.close()
         with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
+            sync_file(fh.fileno())
+        restrict_to_owner(tmp)
         os.replace(tmp, path)
         keys.fsync_dir(path.parent)
     except (sqlcipher3.Error, OSError) as exc:
@@ -143,6 +133,41 @@ def _remove_db(path: Path) -> None:
     """Delete a database file and its sidecars, those that exist."""
     for p in [path, *_sidecars(path)]:
         p.unlink(missing_ok=True)
+
+
+def _replace_vault_files(dest: Path, db_tmp: Path, header: dict) -> None:
+    """Put a restored database and its header at ``dest``, replacing a vault there. The old
+    database and its sidecars are moved aside first (an old WAL must never replay onto the
+    copy), then the new database is moved in, then the header is written; if any step fails,
+    the old files and the old header are put back as they were."""
+    old_header = keys.header_path(dest)
+    old_header_bytes = old_header.read_bytes() if old_header.exists() else None
+    aside: list[tuple[Path, Path]] = []
+    moved = False
+    try:
+        for p in [dest, *_sidecars(dest)]:
+            if p.exists():
+                parked = p.with_name(f".{p.name}.before-restore")
+                os.replace(p, parked)
+                aside.append((parked, p))
+        os.replace(db_tmp, dest)
+        moved = True
+        keys.write_header(dest, header)
+        keys.fsync_dir(dest.parent)
+    except BaseException:
+        if moved:
+            dest.unlink(missing_ok=True)
+        for parked, original in reversed(aside):
+            os.replace(parked, original)
+        if old_header_bytes is not None and (not old_header.exists()
+                                             or old_header.read_bytes() != old_header_bytes):
+            with keys.atomic_file(old_header) as fh:
+                fh.write(old_header_bytes)
+        elif old_header_bytes is None:
+            old_header.unlink(missing_ok=True)
+        raise
+    for parked, _original in aside:
+        parked.unlink(missing_ok=True)
 
 
 class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
@@ -192,6 +217,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                              "location.")
         if not path.parent.exists():
             path.parent.mkdir(parents=True, mode=0o700)
+            restrict_to_owner(path.parent, folder=True)
         db_key = bytearray(os.urandom(keys.DB_KEY_BYTES))
         recovery_raw, recovery_text = keys.new_recovery_key()
         header = keys.new_header(db_key, passphrase, recovery_raw, kdf)
@@ -200,7 +226,9 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         tmp = path.with_name(f".{path.name}.creating")
         _remove_db(tmp)
         try:
-            conn = _connect(tmp, db_key, wal=False)
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            restrict_to_owner(tmp)                # before SQLite writes into it
+            conn = connect(tmp, db_key, new=True, wal=False)
             try:
                 kdf_used = keys.kdf_of(header)
                 migrate(conn, str(path), lambda c, old, new: append_entry(
@@ -208,7 +236,6 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                                          "vault_id": header["vault_id"]}))
             finally:
                 conn.close()
-            os.chmod(tmp, 0o600)
             keys.write_header(path, header)
             os.replace(tmp, path)
             keys.fsync_dir(path.parent)
@@ -262,15 +289,15 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                              hint="create one with 'ppds vault init' or pick another file")
         header = keys.read_header(path)
         if not path.is_file():
-            raise VaultError(f"The vault database {path} is missing (its header file is there).",
-                             hint="restore it from a backup")
+            raise VaultDamaged(f"The vault database {path} is missing (its header file is "
+                               "there).")
         return header
 
     @classmethod
     def _unlocked(cls, path: Path, header: dict, db_key: bytearray) -> "Vault":
         try:
             header, old_format = upgrade_format(path, header, db_key)
-            conn = _connect(path, db_key)
+            conn = connect(path, db_key)
         except BaseException:
             keys.zero(db_key)
             raise
@@ -339,7 +366,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                 if not thread.is_alive() or ident == me.ident:
                     conn.close()
                     del self._conns[ident]
-            conn = _connect(self.path, self._key)
+            conn = connect(self.path, self._key)
             self._conns[me.ident] = (me, conn)
             return conn
 
@@ -354,6 +381,7 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         depth = self._depth()
         if depth == 0:
             self._set_busy(conn, True)
+            self._tx.needed = 0
             try:
                 try:
                     conn.execute("BEGIN IMMEDIATE")
@@ -362,19 +390,18 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                 self._tx.depth = 1
                 try:
                     yield conn
+                    # After a full disk or an I/O error SQLite may have rolled the transaction
+                    # back on its own; committing then would store only what came after.
+                    if not conn.in_transaction:
+                        raise VaultError("The vault's database dropped this change after an "
+                                         "error; nothing was changed.")
+                    conn.execute("COMMIT")
                 except BaseException as exc:
                     self._tx.depth = 0
                     self._quietly(conn, "ROLLBACK")
                     self._reraise(exc)
-                else:
-                    self._tx.depth = 0
-                    try:
-                        conn.execute("COMMIT")
-                    except sqlcipher3.Error as exc:
-                        self._quietly(conn, "ROLLBACK")
-                        raise VaultError(f"The vault could not save the change ({exc}); "
-                                         "nothing was changed.") from exc
             finally:
+                self._tx.depth = 0
                 self._set_busy(conn, False)
         else:
             name = f"sp{depth}"
@@ -395,10 +422,18 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
     def _quietly(conn, sql: str) -> None:
         try:
             conn.execute(sql)
-        except sqlcipher3.Error:
+        except (sqlcipher3.Error, PPDSError):
             pass   # the transaction is already gone (e.g. the connection was closed by lock())
 
+    def _note_write(self, nbytes: int) -> None:
+        """Add to the estimate of the room the current transaction needs (said if the disk
+        turns out to be full)."""
+        self._tx.needed = getattr(self._tx, "needed", 0) + int(nbytes)
+
     def _reraise(self, exc: BaseException):
+        if isinstance(exc, DiskFull):
+            raise no_room(getattr(exc, "path", self.path), getattr(exc, "errno", None),
+                          getattr(self._tx, "needed", 0) or None) from exc
         if isinstance(exc, sqlcipher3.Error) and not isinstance(exc, PPDSError):
             if self._key is None:           # lock() closed the connection under us
                 raise VaultLocked("The vault was locked while a change was being written; "
@@ -473,9 +508,22 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                 "size_bytes": size, **{f"n_{k}": v for k, v in counts.items()}}
 
     def integrity_check(self) -> str:
-        """SQLite's ``PRAGMA integrity_check`` result ('ok' when sound)."""
+        """SQLite's ``PRAGMA integrity_check`` result ('ok' when sound); raises VaultDamaged
+        when a page cannot even be decrypted."""
         rows = self._conn().execute("PRAGMA integrity_check").fetchall()
         return "; ".join(r[0] for r in rows)
+
+    def check_tables(self) -> dict[str, str]:
+        """Each table's own integrity check, on a fresh connection per table (after a failed
+        page SQLCipher refuses further reads on that connection): ``{table: 'ok' or what is
+        wrong}``, to tell the user what a damaged vault still holds."""
+        self._conn()
+        with self._guard:
+            key = bytearray(self._key)
+        try:
+            return table_report(self.path, key)
+        finally:
+            keys.zero(key)
 
     # ------------------------------------------------------------------ settings and secrets
 
@@ -543,7 +591,8 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         The copy stays encrypted and opens with the same passphrase or recovery key."""
         task = ensure_task(task)
         dest = Path(dest_file)
-        if dest.resolve() in {self.path.resolve(), self.header_path.resolve()}:
+        if any(_same_file(dest, p) for p in [self.path, self.header_path,
+                                              *_sidecars(self.path)]):
             raise InputError("A backup cannot overwrite the vault itself; choose another file.")
         if dest.is_dir():
             raise InputError(f"{dest} is a folder; give a file name for the backup.")
@@ -552,15 +601,36 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         self._conn()
         if self._depth() > 0:
             raise VaultError("Cannot back up the vault in the middle of a transaction.")
+        # the copy, then the backup file beside it: about twice the database at the peak
+        needed = 2 * sum(p.stat().st_size for p in [self.path, *_sidecars(self.path)]
+                         if p.exists())
+        free = free_bytes(dest.parent)
+        if free is not None and free < needed:
+            raise no_room(dest, None, needed, outcome="no backup was written")
+        try:
+            size = self._write_backup(dest, task)
+        except DiskFull as exc:
+            raise no_room(dest, getattr(exc, "errno", None), needed,
+                          outcome="no backup was written") from exc
+        except OSError as exc:
+            if is_no_room(exc):
+                raise no_room(dest, exc.errno, needed, outcome="no backup was written") from exc
+            raise
+        self.audit("vault.backup", file=dest.name, bytes=size)
+        task.report(1.0, "Backup written")
+        return dest
+
+    def _write_backup(self, dest: Path, task: TaskState) -> int:
         tmp_fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".db",
                                             dir=dest.parent)
         os.close(tmp_fd)
         tmp = Path(tmp_name)
         try:
+            restrict_to_owner(tmp)
             with self._guard:
                 key = bytearray(self._key)
             try:
-                target = _connect(tmp, key, wal=False)
+                target = connect(tmp, key, new=True, wal=False)
             finally:
                 keys.zero(key)
             try:
@@ -571,13 +641,10 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
                 version = schema_version(target)
             finally:
                 target.close()
-            size = write_backup(dest, self._header, tmp, version, utc_now(),
+            return write_backup(dest, self._header, tmp, version, utc_now(),
                                 lambda f: task.report(0.6 + 0.4 * f, "Writing the backup"))
         finally:
             _remove_db(tmp)
-        self.audit("vault.backup", file=dest.name, bytes=size)
-        task.report(1.0, "Backup written")
-        return dest
 
     @classmethod
     @_file_errors
@@ -601,18 +668,18 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             if (dest.exists() or keys.header_path(dest).exists()) and not overwrite:
                 raise VaultError(f"A vault already exists at {dest}; choose another path "
                                  "(or allow overwriting).")
+            if any(_same_file(backup_file, p) for p in [dest, keys.header_path(dest),
+                                                         *_sidecars(dest)]):
+                raise InputError("A backup cannot be restored over itself; choose another "
+                                 "place for the vault.")
             if not dest.parent.exists():
                 dest.parent.mkdir(parents=True, mode=0o700)
+                restrict_to_owner(dest.parent, folder=True)
             db_tmp = extract_db(backup_file, manifest, offset, dest.parent, dest.name)
             try:
-                for stale in _sidecars(dest):      # an old WAL must never replay onto the copy
-                    stale.unlink(missing_ok=True)
-                keys.write_header(dest, header)
-                os.replace(db_tmp, dest)
-                keys.fsync_dir(dest.parent)
-            except BaseException:
+                _replace_vault_files(dest, db_tmp, header)
+            finally:
                 db_tmp.unlink(missing_ok=True)
-                raise
         except BaseException:
             keys.zero(db_key)
             raise
@@ -621,10 +688,15 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             vault = cls.open_with_recovery(dest, recovery_key, new_passphrase)
         else:   # the key checked above opens it: no second Argon2id derivation
             vault = cls._unlocked(dest, header, db_key)
-        check = vault.integrity_check()
+        try:
+            check = vault.integrity_check()
+        except BaseException:
+            vault.lock()
+            raise
         if check != "ok":
             vault.lock()
-            raise VaultError(f"The restored vault {dest} failed its integrity check: {check}.")
+            raise VaultDamaged(f"The restored vault {dest} failed its integrity check: {check}.",
+                               hint="the backup holds a damaged database; try an older backup")
         vault.audit("vault.restored", file=backup_file.name,
                     backup_created_at=manifest.get("created_at"))
         return vault
