@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Sequence
 
 from ..errors import BundleError
+from ..files import replace_file
 from ..identity import keys as idkeys
 from ..identity.keys import KeyPairs
 from ..progress import TaskState, ensure_task
@@ -141,7 +142,7 @@ def seal_bundle(out_path: str | Path, *, sender: KeyPairs, recipients: Sequence[
             out.write(END_MAGIC + sender.sign(message))
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, out_path)
+        replace_file(temp, out_path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise BundleError(f"Cannot read or write a file ({exc.filename or out_path.name}: "

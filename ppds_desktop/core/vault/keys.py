@@ -38,6 +38,7 @@ from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
 
 from ..errors import VaultError, WrongPassphrase
+from ..files import replace_file
 
 HEADER_FORMAT = "ppds-vault-header"
 HEADER_VERSION = 1
@@ -314,7 +315,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
