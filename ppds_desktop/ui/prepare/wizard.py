@@ -14,6 +14,7 @@ from ...core import recipe as R
 from ...core.anonymize.presets import EXPERT, HIPAA, PRESETS, RESEARCH, make_preset
 from ...core.errors import PPDSError
 from ...core.report import render_html
+from ...services import files
 from ...services import release as svc
 from ..errors import show_error
 from ..widgets.task_progress import TaskProgress
@@ -311,9 +312,9 @@ class PrepareWizard(QWidget):
         if path is None:
             return
         try:
-            Path(path).write_text(R.dumps(self.state.recipe), encoding="utf-8")
-        except OSError as exc:
-            show_error(self, _write_error(path, exc), title="Save recipe")
+            files.save_recipe(path, self.state.recipe)
+        except PPDSError as exc:
+            show_error(self, exc, title="Save recipe")
 
     # -- run, alternatives, save ------------------------------------------------------------
     def run(self) -> None:
@@ -365,9 +366,9 @@ class PrepareWizard(QWidget):
         if path is None:
             return
         try:
-            Path(path).write_text(render_html(self.state.outcome.report), encoding="utf-8")
-        except OSError as exc:
-            show_error(self, _write_error(path, exc), title="Export report")
+            files.save_text(path, render_html(self.state.outcome.report))
+        except PPDSError as exc:
+            show_error(self, exc, title="Export report")
             return
         self.saved_label.setText(f"Report written to {path}.")
 
@@ -377,11 +378,6 @@ class PrepareWizard(QWidget):
             self.runner.cancel()
             return
         super().keyPressEvent(event)
-
-
-def _write_error(path, exc: OSError) -> PPDSError:
-    return PPDSError(f"{path}: cannot write the file ({exc.strerror or exc})",
-                     hint="choose another folder or file name")
 
 
 def _load_dataset(vault, ref, task=None) -> dict:
