@@ -96,6 +96,9 @@ class DecryptionRequest:
                           list(doc["cells"]), array)
         except (KeyError, TypeError) as exc:
             raise InputError(f"The decryption request lacks a field ({exc}).") from None
+        if not all(isinstance(s, dict) and {"label", "records_used", "records_total"} <= set(s)
+                   for s in request.sources):
+            raise InputError("The decryption request's list of sources is malformed.")
         if len(request.cells) != len(array):
             raise CryptoError(f"The request lists {len(request.cells)} cells but carries "
                               f"{len(array)} ciphertexts.")

@@ -44,10 +44,12 @@ def read_header(data: bytes) -> dict:
         raise CryptoError("Encrypted-column file is truncated or its header is too large.")
     try:
         header = json.loads(data[12:12 + hlen])
-        header["_body"] = 12 + hlen
-        return header
     except ValueError:
-        raise CryptoError("Encrypted-column file has a malformed header.") from None
+        header = None
+    if not isinstance(header, dict):
+        raise CryptoError("Encrypted-column file has a malformed header.")
+    header["_body"] = 12 + hlen
+    return header
 
 
 def loads(data: bytes, public_key: phe.PaillierPublicKey,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from itertools import islice
 from pathlib import Path
 
+import pyarrow as pa
+
 from ..errors import InputError
 from ..progress import TaskState
 from .csv_reader import NULL_TOKENS, read_csv
@@ -115,7 +117,10 @@ def _preview_parquet(path: Path, options: ParseOptions, rows: int, size: int) ->
     pfile = open_parquet(path)
     names = pfile.schema_arrow.names
     check_column_names(path, names)
-    batch = next(pfile.iter_batches(batch_size=rows), None)
+    try:
+        batch = next(pfile.iter_batches(batch_size=rows), None)
+    except (pa.ArrowException, OSError, ValueError):
+        raise InputError("the Parquet file is damaged and cannot be read", path=str(path)) from None
     data = [] if batch is None else [
         [None if v is None else str(v) for v in row.values()] for row in batch.to_pylist()]
     return Preview("parquet", options, list(names), data, size)

@@ -12,7 +12,11 @@ part as a stream, in constant memory:
 - each XML part through expat with no tree built: a document type declaration (where entities
   are defined; spreadsheets never use one) is refused, as is any text in a cell or shared
   string longer than the field limit, a row of more than ``MAX_ROW_BYTES``, or a tag or comment
-  longer than ``MAX_TOKEN_BYTES`` (expat holds a whole tag in memory).
+  longer than ``MAX_TOKEN_BYTES`` (expat holds a whole tag in memory);
+- cell positions beyond Excel's grid (row 1,048,576, column XFD), and sheets whose rows,
+  padded to their last cell as openpyxl pads them, would hold more than ``MAX_CELLS`` cells: a
+  40-byte row numbered 4,294,967,296 or a cell in column XFD on every row would otherwise
+  have openpyxl produce billions of empty cells.
 
 ``zipfile`` never inflates more than a part's declared size, so these bounds hold whatever the
 file claims. openpyxl also parses through ``defusedxml`` (a dependency), a second line against
@@ -21,7 +25,10 @@ entity tricks.
 
 from __future__ import annotations
 
+import re
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 from xml.parsers import expat
 
@@ -33,6 +40,10 @@ MAX_RATIO = 100
 RATIO_CHECKED_ABOVE = 32 * MIB
 MAX_ROW_BYTES = 64 * MIB
 MAX_TOKEN_BYTES = 4 * MIB
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+MAX_CELLS = 100_000_000
+_CELL_REF = re.compile(r"([A-Za-z]{1,4})(\d*)$")
 _CHUNK = 256 * 1024
 _TEXT_HOLDERS = {"c", "si", "is"}    # a cell, a shared string, an inline string
 
@@ -53,9 +64,10 @@ def check_xlsx(path: Path, limits: ReadLimits) -> None:
                 if part.filename.lower().endswith((".xml", ".rels", ".vml")):
                     with archive.open(part) as stream:
                         _scan_part(path, part.filename, stream, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
-            ValueError, OSError, RuntimeError):
-        # RuntimeError: an encrypted part; NotImplementedError: an unknown compression.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error,
+            NotImplementedError, EOFError, ValueError, OSError, RuntimeError, LookupError):
+        # RuntimeError: an encrypted part; NotImplementedError: an unknown compression;
+        # LookupError: an XML declaration naming an unknown encoding.
         raise InputError("not a readable .xlsx workbook (the file is damaged or not a "
                          "workbook)", path=str(path)) from None
 
@@ -81,7 +93,8 @@ def _check_directory(path: Path, parts: list[zipfile.ZipInfo], limits: ReadLimit
 
 def _scan_part(path: Path, name: str, stream, limits: ReadLimits) -> None:
     parser = expat.ParserCreate()
-    state = {"text": 0, "inside": 0, "row": None, "row_start": 0, "mark": 0}
+    state = {"text": 0, "inside": 0, "row": None, "row_start": 0, "mark": 0,
+             "row_no": 0, "col": 0, "width": 0, "cells": 0}
 
     def local(tag: str) -> str:
         return tag.rpartition(":")[2]
@@ -96,16 +109,24 @@ def _scan_part(path: Path, name: str, stream, limits: ReadLimits) -> None:
         if tag == "row":
             state["row"] = attrs.get("r")
             state["row_start"] = parser.CurrentByteIndex
+            _start_row(state)
+        elif tag == "c":
+            _start_cell(state, attrs.get("r"))
 
     def end(tag):
         state["mark"] = parser.CurrentByteIndex
         tag = local(tag)
         if tag in _TEXT_HOLDERS:
             state["inside"] -= 1
-        if tag == "row" and \
-                parser.CurrentByteIndex - state["row_start"] > MAX_ROW_BYTES:
-            raise _Refused(f"a row of the sheet is larger than {MAX_ROW_BYTES // MIB} MiB",
-                           _row(state["row"]))
+        if tag == "row":
+            if parser.CurrentByteIndex - state["row_start"] > MAX_ROW_BYTES:
+                raise _Refused(f"a row of the sheet is larger than {MAX_ROW_BYTES // MIB} MiB",
+                               _row(state["row"]))
+            state["cells"] += state["width"]
+            if state["cells"] > MAX_CELLS:
+                raise _Refused(f"the sheet spans more than {MAX_CELLS:,} cells (counting the "
+                               "empty ones before each row's last cell); refused",
+                               _row(state["row"]))
 
     def text(data):
         state["mark"] = parser.CurrentByteIndex
@@ -141,6 +162,33 @@ def _scan_part(path: Path, name: str, stream, limits: ReadLimits) -> None:
     except expat.ExpatError as exc:
         raise InputError(f"the workbook is damaged: its part {name} is not well-formed XML "
                          f"({expat.ErrorString(exc.code)})", path=str(path)) from None
+
+
+def _start_row(state: dict) -> None:
+    """Rows are numbered by their ``r`` or, without one, follow the previous row."""
+    number = _row(state["row"])
+    state["row_no"] = number if number is not None else state["row_no"] + 1
+    state["col"] = state["width"] = 0
+    state["cells"] += 1                      # an empty row still costs a little
+    if state["row_no"] > MAX_ROWS:
+        raise _Refused(f"a row is numbered {state['row_no']:,}, beyond the last row of a "
+                       f"sheet ({MAX_ROWS:,})")
+
+
+def _start_cell(state: dict, ref: str | None) -> None:
+    """Cells are placed by their reference (``XFD7``) or, without one, after the previous."""
+    match = _CELL_REF.match(ref) if ref else None
+    if match:
+        col = 0
+        for letter in match.group(1).upper():
+            col = col * 26 + ord(letter) - 64
+    else:
+        col = state["col"] + 1
+    if col > MAX_COLUMNS:
+        raise _Refused(f"a cell lies beyond the last column of a sheet (XFD)",
+                       state["row_no"] or None)
+    state["col"] = col
+    state["width"] = max(state["width"], col)
 
 
 def _row(r: str | None) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,8 +23,9 @@ from .xlsx_guard import check_xlsx
 
 # What openpyxl raises on a workbook that passed the guard but is still broken inside
 # (a missing part, a bad number, XML it cannot make sense of).
-BROKEN_WORKBOOK = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError,
-           AttributeError, EOFError, SyntaxError, NotImplementedError)
+BROKEN_WORKBOOK = (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, TypeError,
+                   IndexError, AttributeError, EOFError, SyntaxError, NotImplementedError,
+                   ArithmeticError, LookupError)
 
 
 def open_workbook(path: Path, limits: ReadLimits | None = None):
