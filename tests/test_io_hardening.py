@@ -15,15 +15,33 @@ import pytest
 
 from ppds_desktop.cli import main
 from ppds_desktop.core.errors import InputError
-from ppds_desktop.core.io import read_table
+from ppds_desktop.core.io import read_table, write_table
 from ppds_desktop.core.io.options import ReadLimits
-from ppds_desktop.core.io.xlsx_writer import _STATIC_PARTS
+from ppds_desktop.core.sample import generate_admissions
 from ppds_desktop.services import datasets
 
 from conftest import REPO_ROOT
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="needs POSIX resource limits and signals")
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+PARTS = {   # the least a workbook needs besides its sheet
+    "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+    'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+    'worksheet+xml"/></Types>',
+    "_rels/.rels": f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/'
+                   'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": f'<workbook xmlns="{MAIN_NS}" xmlns:r="{_REL}"><sheets><sheet '
+                       'name="data" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
+                                  f'Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+                                  '</Relationships>',
+}
 
 
 def _one_line_error(err: str) -> str:
@@ -48,7 +66,7 @@ def _workbook(path: Path, cell_xml: bytes | None = None, *, sheet: bytes | None 
               repeat: int = 1) -> Path:
     """A minimal workbook whose A2 holds ``cell_xml`` (repeated ``repeat`` times, streamed)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in _STATIC_PARTS.items():
+        for name, text in PARTS.items():
             archive.writestr(name, text)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
             if sheet is not None:
@@ -92,9 +110,10 @@ def test_a_finished_export_writes_nothing_to_the_temp_folder(tmp_path):
     temp = tmp_path / "temp"
     temp.mkdir()
     proc = _child(f"""
-        from ppds_desktop.services import datasets
+        from ppds_desktop.core.io import write_table
+        from ppds_desktop.core.sample import generate_admissions
         for ext in ("xlsx", "csv", "parquet"):
-            datasets.write_sample({str(tmp_path)!r} + "/s." + ext, 300)
+            write_table(generate_admissions(300), {str(tmp_path)!r} + "/s." + ext)
     """, TMPDIR=str(temp))
     assert proc.returncode == 0, proc.stderr
     assert list(temp.iterdir()) == []
@@ -145,8 +164,7 @@ def test_reports_and_recipes_are_written_owner_only(tmp_path, monkeypatch):
 
 
 def test_cli_report_and_html_are_owner_only(tmp_path, capsys):
-    data = tmp_path / "d.csv"
-    datasets.write_sample(data, 200)
+    data = write_table(generate_admissions(200), tmp_path / "d.csv")
     code, _, err = _cli(capsys, "anonymize", data, "--drop", "Name,Phone,Email,SSN", "--report",
                         tmp_path / "r.json", "--html", tmp_path / "r.html")
     assert code == 0, err
@@ -239,8 +257,7 @@ def test_too_many_parts_and_unpacked_size_over_the_file_limit(tmp_path):
 @pytest.mark.parametrize("mutate", ["zlib", "style"])
 def test_broken_workbooks_found_by_fuzzing_are_one_line(tmp_path, mutate):
     """zlib errors inside a part and an out-of-range style number used to escape."""
-    path = tmp_path / "broken.xlsx"
-    datasets.write_sample(path, 5)
+    path = write_table(generate_admissions(5), tmp_path / "broken.xlsx")
     with zipfile.ZipFile(path) as archive:
         parts = {n: archive.read(n) for n in archive.namelist()}
         infos = {i.filename: i for i in archive.infolist()}
@@ -294,8 +311,7 @@ def test_a_damaged_parquet_preview_is_one_line(tmp_path):
     """Found by fuzzing: a Parquet file whose pages are cut escaped from the preview."""
     from ppds_desktop.core.io import preview
 
-    path = tmp_path / "cut.parquet"
-    datasets.write_sample(path, 50)
+    path = write_table(generate_admissions(50), tmp_path / "cut.parquet")
     raw = path.read_bytes()
     path.write_bytes(raw[:len(raw) // 3] + bytes(64) + raw[len(raw) // 3 + 64:])
     with pytest.raises(InputError, match="Parquet"):
@@ -306,8 +322,8 @@ def test_a_damaged_parquet_preview_is_one_line(tmp_path):
 def test_dataset_names_from_decomposed_file_names_are_nfc(vault, tmp_path):
     import unicodedata
 
-    path = tmp_path / unicodedata.normalize("NFD", "Zürich é.csv")
-    datasets.write_sample(path, 20)
+    path = write_table(generate_admissions(20),
+                       tmp_path / unicodedata.normalize("NFD", "Zürich é.csv"))
     info = datasets.import_file(vault, path)
     assert info.name == unicodedata.normalize("NFC", "Zürich é")
 

@@ -160,7 +160,7 @@ def run_atheris(target: str, iterations: int, workdir: Path) -> None:
 
     work = workdir / target
     work.mkdir(parents=True, exist_ok=True)
-    atheris.Setup([sys.argv[0], f"-runs={iterations}", f"-max_len={MAX_LEN}",
+    atheris.Setup([sys.argv[0], f"-runs={iterations}", f"-max_len={MAX_LEN // 4}",
                    "-rss_limit_mb=3072", "-timeout=60", "-print_final_stats=1",
                    str(work), str(T.CORPUS / target)], one)
     atheris.Fuzz()
