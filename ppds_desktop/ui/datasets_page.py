@@ -59,6 +59,10 @@ def fit_columns(view: QTableView, maximum: int = 260) -> None:
         view.setColumnWidth(column, min(view.columnWidth(column) + 12, maximum))
 
 
+_CSV_FOR_SPREADSHEETS = "CSV for spreadsheets such as Excel (*.csv)"
+_CSV_PLAIN = "CSV, plain UTF-8 for other programs (*.csv)"
+
+
 class DatasetsPage(QWidget):
     def __init__(self, session: AppSession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -328,17 +332,22 @@ class DatasetsPage(QWidget):
         self.session.select_dataset(None)
         self.session.datasets_changed.emit()
 
-    def export_current(self, dest: str | None = None, *, confirm: bool = True) -> None:
+    def export_current(self, dest: str | None = None, *, confirm: bool = True,
+                       plain_csv: bool = False) -> None:
         """Ask for a file (unless given) and export on the session's worker. Data that was
-        imported as it is (not a de-identified release) gets a warning first."""
+        imported as it is (not a de-identified release) gets a warning first. CSV is written
+        for spreadsheets (with the byte-order mark Excel needs) unless the user picks the plain
+        UTF-8 kind (``plain_csv``)."""
         if self.info is None:
             return
         if dest is None:
-            dest, _ = QFileDialog.getSaveFileName(
+            dest, kind = QFileDialog.getSaveFileName(
                 self, "Export dataset", f"{self.info.name}.csv",
-                "CSV (*.csv);;Excel workbook (*.xlsx);;Parquet (*.parquet)")
+                f"{_CSV_FOR_SPREADSHEETS};;{_CSV_PLAIN};;Excel workbook (*.xlsx);;"
+                "Parquet (*.parquet)")
             if not dest:
                 return
+            plain_csv = kind == _CSV_PLAIN
         if confirm and self.info.kind == "imported":
             answer = QMessageBox.warning(
                 self, "Export identifiable data?",
@@ -349,7 +358,8 @@ class DatasetsPage(QWidget):
             if answer != QMessageBox.StandardButton.Save:
                 return
         self.session.runner.run(datasets.export_dataset, self.session.vault, self.info.uid, dest,
-                                title=f"Exporting {self.info.name}", on_done=self._exported)
+                                bom=not plain_csv, title=f"Exporting {self.info.name}",
+                                on_done=self._exported)
 
     def _exported(self, path) -> None:
         window = self.window()

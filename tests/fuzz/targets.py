@@ -75,8 +75,8 @@ def run_xlsx(data: bytes) -> None:
         for name, content in split_parts(data).items():
             try:
                 archive.writestr(name or "empty", content)
-            except (ValueError, UnicodeEncodeError):
-                continue
+            except (ValueError, UnicodeEncodeError, IndexError):
+                continue        # a name zipfile cannot store ("/", surrogates): part left out
     _read(_file(buf.getvalue(), "input.xlsx"))
 
 
