@@ -193,10 +193,14 @@ def export_csv(vault, ref, dest, task: TaskState | None = None, *, bom: bool = T
 def write_sample(dest, rows: int, seed: int = 0, task: TaskState | None = None, *,
                  bom: bool = True) -> Path:
     """Write ``rows`` synthetic admissions (no real people; see :mod:`core.sample`) to
-    ``dest``; the row count and seed are checked before any work."""
+    ``dest``; the row count, seed, file type and folder are checked before any work."""
+    from ..core.io.writer import export_format
     from ..core.sample import check_sample_size, generate_admissions
 
     check_sample_size(rows, seed)
+    export_format(Path(dest))
+    if not Path(dest).parent.is_dir():
+        raise InputError("the destination folder does not exist", path=str(Path(dest).parent))
     return write_table(generate_admissions(rows, seed=seed), Path(dest), task=task, bom=bom)
 
 
