@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo bench package clean
+.PHONY: run test demo bench fuzz package clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PPDS Desktop needs Python 3.11 or newer")'
@@ -25,6 +25,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Long mutation fuzzing of every parser of outside input (not in CI; coverage-guided with atheris).
+FUZZ_ITERATIONS ?= 100000
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[fuzz]'
+	nice -n 10 $(BIN)/python tests/fuzz/harness.py --engine atheris --iterations $(FUZZ_ITERATIONS)
 
 package: $(STAMP)
 	bash packaging/linux/build.sh
