@@ -374,3 +374,25 @@ def test_fuzz_findings_in_he_files_are_one_line():
     files["he_request.json"] = json.dumps(doc).encode()
     with pytest.raises(InputError, match="sources is malformed"):
         DecryptionRequest.from_files(files)
+
+
+FOUND = REPO_ROOT / "tests" / "data" / "fuzz_found"
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("parquet-11e08cc3cf1b", "outside the years 1 to 9999"),        # OverflowError
+    ("parquet-2f1d7a622567", "unknown time zone"),                  # ArrowInvalid
+    ("parquet-3ddb9875fd81", "not valid"),                          # UnicodeDecodeError
+    ("parquet-e3470360827e", "not valid"),                          # ArrowIndexError
+])
+def test_parquet_values_found_by_fuzzing_are_refused_in_preview_and_import(tmp_path, name,
+                                                                           problem):
+    """Parquet files that decode but hold invalid values (text that is not UTF-8, dictionary
+    codes out of range, dates past year 9999, a garbled time zone) escaped as raw errors."""
+    from ppds_desktop.core.io import preview
+
+    path = FOUND / f"{name}.parquet"
+    with pytest.raises(InputError, match=problem):
+        preview(path)
+    with pytest.raises(InputError, match=problem):
+        read_table(path)

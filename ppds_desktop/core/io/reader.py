@@ -12,7 +12,7 @@ from ..progress import TaskState
 from .csv_reader import NULL_TOKENS, read_csv
 from .csv_scan import header_names
 from .options import ParseOptions, ReadLimits
-from .parquet_reader import open_parquet, read_parquet
+from .parquet_reader import check_values, open_parquet, read_parquet
 from .result import Preview, ReadResult
 from .sniff import (check_column_names, check_file, detect_format, head_lines, parse_records,
                     read_head, refuse_binary, refuse_blank, resolve_text_options)
@@ -121,6 +121,8 @@ def _preview_parquet(path: Path, options: ParseOptions, rows: int, size: int) ->
         batch = next(pfile.iter_batches(batch_size=rows), None)
     except (pa.ArrowException, OSError, ValueError):
         raise InputError("the Parquet file is damaged and cannot be read", path=str(path)) from None
+    if batch is not None:
+        check_values(path, pa.Table.from_batches([batch]))
     data = [] if batch is None else [
         [None if v is None else str(v) for v in row.values()] for row in batch.to_pylist()]
     return Preview("parquet", options, list(names), data, size)
