@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..files import atomic_path
 from ..progress import TaskState, ensure_task
-from .xlsx_writer import write_xlsx
+from .xlsx_writer import check_fits, write_xlsx
 
 FORMULA_TRIGGER = r"^[=+\-@\t\r]"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -95,11 +95,14 @@ def write_table(data, dest: Path, fmt: str | None = None, task: TaskState | None
     fmt = export_format(dest, fmt)
     table = as_arrow(data)
     task = ensure_task(task)
+    if fmt == "xlsx":
+        table = dates_without_time(plain_columns(table))
+        check_fits(table, dest)
     with atomic_path(dest) as tmp:
         if fmt == "csv":
             _write_csv(table, tmp, task, bom)
         elif fmt == "xlsx":
-            write_xlsx(dates_without_time(plain_columns(table)), tmp, FORMULA_TRIGGER, task)
+            write_xlsx(table, tmp, FORMULA_TRIGGER, task)
         else:
             pq.write_table(table, tmp, compression="zstd")
     task.report(1.0, f"wrote {table.num_rows:,} rows")

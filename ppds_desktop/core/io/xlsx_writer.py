@@ -29,6 +29,7 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 EXCEL_MAX_CELL_CHARS = 32_767
 _BATCH_ROWS = 16 * 1024
+_BATCH_BYTES = 16 * 1024 * 1024
 _EPOCH_SERIAL = 25_569            # Excel's serial number of 1970-01-01
 _FIRST_SERIAL = 61                # 1900-03-01: Excel's serials before it are off by its 1900 leap day
 _LAST_SERIAL = 2_958_465          # 9999-12-31
@@ -95,14 +96,28 @@ def column_letters(index: int) -> str:
     return letters
 
 
-def write_xlsx(table: pa.Table, path: Path, formula_trigger: str, task: TaskState) -> None:
-    """Write ``table`` (plain spreadsheet types, see ``writer.plain_columns``) to ``path``."""
+def check_fits(table: pa.Table, dest: Path) -> None:
+    """Refuse, before anything is written, a table that an Excel sheet cannot hold."""
     if table.num_rows + 1 > EXCEL_MAX_ROWS or table.num_columns > EXCEL_MAX_COLUMNS:
         raise InputError(f"{table.num_rows:,} rows and {table.num_columns:,} columns do not fit "
                          f"in an Excel sheet (at most {EXCEL_MAX_ROWS - 1:,} rows and "
-                         f"{EXCEL_MAX_COLUMNS:,} columns)", path=str(path),
+                         f"{EXCEL_MAX_COLUMNS:,} columns)", path=str(dest),
                          hint="export as CSV or Parquet")
-    _refuse_long_text(table, path)
+    for name, col in zip(table.column_names, table.columns):
+        if _is_text(col.type) and len(col):
+            longest = pc.max(pc.utf8_length(col)).as_py() or 0
+            if longest > EXCEL_MAX_CELL_CHARS:
+                raise InputError(f"column {name!r} has a value of {longest:,} characters; an "
+                                 f"Excel cell holds at most {EXCEL_MAX_CELL_CHARS:,}",
+                                 path=str(dest), hint="export as CSV or Parquet")
+
+
+def write_xlsx(table: pa.Table, path: Path, formula_trigger: str, task: TaskState) -> None:
+    """Write ``table`` (plain spreadsheet types, see ``writer.plain_columns``; checked by
+    :func:`check_fits`) to ``path``, a batch of rows at a time (at most about
+    ``_BATCH_BYTES`` of data per batch, so wide text columns do not swell memory)."""
+    batch_rows = max(1, min(_BATCH_ROWS, int(_BATCH_BYTES * max(table.num_rows, 1)
+                                             / max(table.nbytes, 1))))
     letters = [column_letters(j) for j in range(table.num_columns)]
     names = pa.array(table.column_names, pa.large_string())
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -113,7 +128,7 @@ def write_xlsx(table: pa.Table, path: Path, formula_trigger: str, task: TaskStat
             sheet.write(_rows_xml([_text_cells(names.slice(j, 1), letters[j], 1, formula_trigger)
                                    for j in range(table.num_columns)], 1, 1))
             n, done = max(table.num_rows, 1), 0
-            for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+            for batch in table.to_batches(max_chunksize=batch_rows):
                 first = done + 2
                 cells = [_cells(batch.column(j), letters[j], first, formula_trigger)
                          for j in range(batch.num_columns)]
@@ -121,16 +136,6 @@ def write_xlsx(table: pa.Table, path: Path, formula_trigger: str, task: TaskStat
                 done += batch.num_rows
                 task.report(done / n, f"writing row {done:,}")
             sheet.write(_SHEET_END.encode("utf-8"))
-
-
-def _refuse_long_text(table: pa.Table, path: Path) -> None:
-    for name, col in zip(table.column_names, table.columns):
-        if _is_text(col.type) and len(col):
-            longest = pc.max(pc.utf8_length(col)).as_py() or 0
-            if longest > EXCEL_MAX_CELL_CHARS:
-                raise InputError(f"column {name!r} has a value of {longest:,} characters; an "
-                                 f"Excel cell holds at most {EXCEL_MAX_CELL_CHARS:,}",
-                                 path=str(path), hint="export as CSV or Parquet")
 
 
 def _is_text(t: pa.DataType) -> bool:
