@@ -6,12 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import InputError, VaultError
-from ..core.passphrase import MIN_BITS, MIN_LENGTH, Strength
+from ..core.passphrase import MIN_BITS, MIN_LENGTH
 from ..core.passphrase import estimate as passphrase_strength
 from ..core.progress import TaskState, ensure_task
 from ..core.vault import AuditEntry, Vault
-
-__all__ = ["MIN_BITS", "MIN_LENGTH", "Strength", "passphrase_strength"]   # for the GUI's meter
 
 RECOVERY_WARNING = ("This recovery key is shown only now. Write it down or print it and keep it "
                     "somewhere safe, apart from the computer: it unlocks the vault if the "
