@@ -146,9 +146,8 @@ def test_csv_exports_start_with_a_bom_for_spreadsheets_unless_plain_utf8_is_aske
     assert read_table(tmp_path / "a.csv").table.column_names[0] == "Name"
 
 
-def test_reports_and_recipes_are_written_owner_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(os, "umask", os.umask)      # the test's own umask stays as it is
-    old = os.umask(0o022)
+def test_reports_and_recipes_are_written_owner_only(tmp_path):
+    old = os.umask(0o022)           # the usual umask, under which write_text made 0644 files
     try:
         from ppds_desktop.core import recipe as R
         from ppds_desktop.services import files
