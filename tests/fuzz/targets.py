@@ -10,7 +10,9 @@ Seeds live in ``tests/fuzz/corpus/<target>/`` (made by ``harness.py --make-corpu
 
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -25,7 +27,8 @@ PART_SEP = b"\n--ppds-fuzz-part--\n"
 NAME_SEP = b"\n--ppds-fuzz-name--\n"
 HE_KEY_FILE = CORPUS / "he_key.bin"
 
-_TMP = Path(tempfile.mkdtemp(prefix="ppds-fuzz-"))
+_TMP = Path(tempfile.mkdtemp(prefix="ppds-fuzz-"))      # the input files of the run
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 
 def split_parts(data: bytes) -> dict[str, bytes]:
