@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
+from ..services import files
 from .common import (add_vault_option, check_destinations, open_vault, parse_pairs,
                      progress_task, vault_path)
 
@@ -286,7 +287,7 @@ def run_anonymize(args) -> int:
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
         if not (args.output or args.save_release or args.report or args.html):
-            args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
+            files.save_recipe(args.save_recipe, recipe)
             print(f"recipe written to {args.save_recipe}")
             return 0
         base = args.recipe.parent if args.recipe else Path.cwd()
@@ -299,17 +300,17 @@ def run_anonymize(args) -> int:
         written: list[Path] = []
         try:                    # all files of the release, or none of them
             if args.save_recipe:
-                args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
+                files.save_recipe(args.save_recipe, recipe)
                 written.append(args.save_recipe)
             if args.output:
                 write_table(outcome.data, args.output, task=task.sub(0.9, 0.95))
                 written.append(args.output)
             if args.report:
-                args.report.write_text(json.dumps(outcome.report, indent=2,
-                                                  ensure_ascii=False), encoding="utf-8")
+                files.save_text(args.report, json.dumps(outcome.report, indent=2,
+                                                        ensure_ascii=False))
                 written.append(args.report)
             if args.html:
-                args.html.write_text(render_html(outcome.report), encoding="utf-8")
+                files.save_text(args.html, render_html(outcome.report))
                 written.append(args.html)
         except BaseException:
             for path in written:
@@ -435,7 +436,7 @@ def run_hierarchy_import(args) -> int:
             "role": "quasi_identifier",
             "action": {"type": "generalize",
                        "hierarchy": {"kind": "file", "file": str(args.file.resolve())}}}
-        args.recipe.write_text(R.dumps(recipe), encoding="utf-8")
+        files.save_recipe(args.recipe, recipe)
         print(f"added to {args.recipe}")
     return 0
 

@@ -180,7 +180,7 @@ def cmd_show(args) -> int:
     with open_vault(args) as vault:
         result = he.open_result(vault, args.result, accept_unverified=args.accept_unverified)
     if args.chart:
-        from ..core.io.writer import atomic_path
+        from ..core.files import atomic_path
 
         try:
             with atomic_path(args.chart) as tmp:

@@ -150,14 +150,13 @@ def write_report(vault, outcome: ReleaseOutcome, path, *, name: str,
                  accept_risk: bool = False) -> Path:
     """Write the release report as one HTML file. A release that can still identify people
     needs ``accept_risk``, audited like saving it."""
-    from ..core.io.writer import atomic_path
+    from ..core.files import write_private
 
     risk = verdict(outcome.report, vault)
     path = Path(path)
     with vault.transaction():        # the acceptance is audited only if the file is written
         check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="report exported")
-        with atomic_path(path) as tmp:
-            tmp.write_text(render_html(outcome.report), encoding="utf-8")
+        write_private(path, render_html(outcome.report))
     return path
 
 

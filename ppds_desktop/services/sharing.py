@@ -32,7 +32,7 @@ from ..core.identity.keys import fingerprint as key_fingerprint
 from ..core.identity.keys import fingerprint_lines
 from ..core.identity.names import unsafe_characters
 from ..core.identity.store import utc_now
-from ..core.io.writer import atomic_path
+from ..core.files import atomic_path
 from ..core.progress import TaskState, ensure_task
 from .datasets import free_dataset_name, free_name
 from .disclosure import (check_identifiers, check_release_risk, identifier_columns,

@@ -5,16 +5,18 @@ one; the same input, recipe and seed give the same output. The format is defined
 Schema ``ppds_desktop/schemas/recipe-v1.schema.json`` and documented in ``docs/recipe.md``.
 
 - ``validate(recipe)`` raises :class:`RecipeError` naming the field path; returns the recipe.
-- ``load(path)`` / ``loads(text)`` parse and validate; ``dumps(recipe)`` writes canonical JSON.
+- ``load(path)`` / ``loads(text)`` parse and validate; ``dumps(recipe)`` writes canonical JSON;
+  ``save(path, recipe)`` writes it privately with hierarchy files relative to the recipe.
 - ``check_columns(recipe, columns)`` checks the recipe against a table's column names.
 - ``privacy_settings(recipe)`` the privacy section with defaults filled in.
 """
 
-from .document import (RECIPE_VERSION, check_columns, column_actions, dumps, load, loads,
-                        model_columns, new_recipe, privacy_settings, quasi_identifiers,
-                        risk_settings, sensitive_columns)
+from .document import (RECIPE_VERSION, check_columns, column_actions, dumps, hierarchy_path,
+                        load, loads, model_columns, new_recipe, privacy_settings,
+                        quasi_identifiers, risk_settings, save, sensitive_columns)
 from .validation import schema_path, validate
 
-__all__ = ["RECIPE_VERSION", "check_columns", "column_actions", "dumps", "load", "loads",
-           "model_columns", "new_recipe", "privacy_settings", "quasi_identifiers", "risk_settings",
-           "schema_path", "sensitive_columns", "validate"]
+__all__ = ["RECIPE_VERSION", "check_columns", "column_actions", "dumps", "hierarchy_path",
+           "load", "loads", "model_columns", "new_recipe", "privacy_settings",
+           "quasi_identifiers", "risk_settings", "save", "schema_path", "sensitive_columns",
+           "validate"]

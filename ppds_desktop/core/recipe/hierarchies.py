@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..anonymize import hierarchy as H
 from ..errors import InputError, RecipeError
+from .document import hierarchy_path
 
 _KNOWN = {
     "intervals": {"widths", "start", "bottom", "top"},
@@ -113,9 +114,7 @@ def build_hierarchy(spec: dict, values: pd.Series, *, column: str,
     params = {k: v for k, v in spec.items() if k != "kind"}
     try:
         if kind == "file":
-            path = Path(params["file"])
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
+            path = hierarchy_path(str(params["file"]), base_dir)
             if not path.is_file():
                 raise InputError("hierarchy file not found", path=str(path))
             return H.Hierarchy.read_csv(path, name=column)
