@@ -50,7 +50,7 @@ from the analysed one by less than 2⁻¹²⁰ in total variation, added to δ.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import isqrt
 from statistics import NormalDist
@@ -98,12 +98,22 @@ def _tau(s2: np.ndarray, honest: int) -> np.ndarray:
     return 10.0 * np.exp(-2.0 * math.pi ** 2 * np.outer(s2, k / (k + 1))).sum(axis=1)
 
 
+def coordinate_rho(shift, s2, honest: int, tau=None) -> np.ndarray:
+    """ρ of one coordinate: the sum of ``honest`` shares N_Z(0, s2) against itself shifted by
+    ``shift`` has D_α ≤ α·ρ with ρ = (|shift|/√(honest·s2) + τ)²/2 (Kairouz et al. 2021);
+    ``tau`` may be given when it was computed already."""
+    s2 = np.asarray(s2, dtype=np.float64)
+    if tau is None:
+        tau = _tau(np.atleast_1d(s2).ravel(), honest).reshape(s2.shape)
+    return (np.abs(np.asarray(shift, dtype=np.float64)) / np.sqrt(honest * s2) + tau) ** 2 / 2.0
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Per-site noise of one plan: statistic ``i`` gets N_Z(0, v · weights[i]²) at each site."""
 
     v: Fraction
-    weights: tuple[int, ...]
+    weights: tuple[int, ...] = field(repr=False)
     honest_sites: int
     rho_target: float
     rho: float                          # ρ(v) actually reached, ≤ rho_target
@@ -120,27 +130,28 @@ class Calibration:
 class _Structure:
     """The families and cells of a plan, flattened for computing ρ(v) with numpy."""
 
-    def __init__(self, study_plan: "StatisticPlan", honest: int):
+    def __init__(self, study_plan: "StatisticPlan"):
         families: dict[tuple, int] = {}
         cells: dict[tuple, int] = {}
+        weights: dict[int, int] = {}
         cell_of, family_of_cell = [], []
         for s in study_plan:
-            family = tuple((c.variable, c.edges) for c in s.conditions)
-            cell = (family, tuple(c.index for c in s.conditions))
+            cell = tuple((c.variable, c.edges, c.index) for c in s.conditions)
             if cell not in cells:
                 cells[cell] = len(cells)
+                family = tuple(c[:2] for c in cell)
                 family_of_cell.append(families.setdefault(family, len(families)))
             cell_of.append(cells[cell])
+            if s.bound not in weights:
+                weights[s.bound] = weight(s.bound)
         self.cell_of = np.array(cell_of, dtype=np.int64)
         self.family_of_cell = np.array(family_of_cell, dtype=np.int64)
         self.n_families = len(families)
-        self.weights = tuple(weight(s.bound) for s in study_plan)
-        ratio = [s.bound / w for s, w in zip(study_plan, self.weights)]
-        self.ratio = np.array(ratio, dtype=np.float64)
+        self.weights = tuple(weights[s.bound] for s in study_plan)
+        self.ratio = np.array([s.bound / weights[s.bound] for s in study_plan])
         unique_w, self.w_index = np.unique(np.array([float(w) for w in self.weights]),
                                            return_inverse=True)
         self.w2 = unique_w ** 2
-        self.honest = honest
 
     def _worst(self, per_statistic: np.ndarray) -> float:
         cell_sums = np.bincount(self.cell_of, weights=per_statistic,
@@ -149,10 +160,11 @@ class _Structure:
         np.maximum.at(worst, self.family_of_cell, cell_sums)
         return float(worst.sum())
 
-    def rho(self, v: float) -> float:
-        tau = _tau(v * self.w2, self.honest)[self.w_index]
-        shift = self.ratio / math.sqrt(self.honest * v)
-        return self._worst((shift + tau) ** 2 / 2.0)
+    def rho(self, v: float, honest: int) -> float:
+        """ρ(v) of the worst record (every statistic it moves at its bound). The shift term
+        b/√(n_h·v·w²) is computed as (b/w)/√(n_h·v); τ needs the true variance v·w²."""
+        tau = _tau(v * self.w2, honest)[self.w_index]
+        return self._worst(coordinate_rho(self.ratio, v, honest, tau))
 
     def k(self) -> float:
         return self._worst(self.ratio ** 2)
@@ -167,26 +179,34 @@ def _round_up(x: float) -> Fraction:
 
 def calibrate(study_plan: "StatisticPlan", dp: DPSettings) -> Calibration:
     """The smallest per-site noise (rounded up) whose sum over ``dp.honest_sites`` honest
-    sites gives ρ* -zCDP for the whole plan."""
-    structure = _Structure(study_plan, dp.honest_sites)
-    target = target_rho(dp)
-    hi = structure.k() / (2.0 * dp.honest_sites * target)
-    while structure.rho(hi) > target:
-        hi *= 2.0
-    lo = hi / 2.0
-    while lo > 1e-300 and structure.rho(lo) <= target:
-        lo /= 2.0
-    for _ in range(80):
-        mid = math.sqrt(lo * hi)
-        if structure.rho(mid) <= target:
-            hi = mid
-        else:
-            lo = mid
+    sites gives ρ*-zCDP for the whole plan (computed once per plan and settings)."""
+    key = ("calibration", dp)
+    if key not in study_plan.memo:
+        if "structure" not in study_plan.memo:
+            study_plan.memo["structure"] = _Structure(study_plan)
+        study_plan.memo[key] = _calibrate(study_plan.memo["structure"], dp)
+    return study_plan.memo[key]
+
+
+def _calibrate(structure: _Structure, dp: DPSettings) -> Calibration:
+    honest, target = dp.honest_sites, target_rho(dp)
+    rho = lambda v: structure.rho(v, honest)          # noqa: E731
+    hi = structure.k() / (2.0 * honest * target)       # exact when τ is nil
+    if rho(hi) > target * (1.0 + 1e-12):
+        while rho(hi) > target:
+            hi *= 2.0
+        lo = hi / 2.0
+        for _ in range(60):
+            mid = math.sqrt(lo * hi)
+            if rho(mid) <= target:
+                hi = mid
+            else:
+                lo = mid
     v = _round_up(hi * (1.0 + 2.0 ** -20))
-    reached = structure.rho(float(v))
+    reached = rho(float(v))
     if reached > target:                 # cannot happen with the margin above; never go below
         raise InputError("The privacy noise could not be calibrated for these DP settings.")
-    return Calibration(v, structure.weights, dp.honest_sites, target, reached)
+    return Calibration(v, structure.weights, honest, target, reached)
 
 
 def noise_bounds(study_plan: "StatisticPlan", dp: DPSettings | None) -> list[int]:

@@ -98,6 +98,11 @@ class StatisticPlan:
     def _positions(self) -> dict:
         return {s.key: i for i, s in enumerate(self.statistics)}
 
+    @cached_property
+    def memo(self) -> dict:
+        """Values derived from this plan once per plan object (the noise calibration)."""
+        return {}
+
     def position(self, key: tuple) -> int:
         return self._positions[key]
 
