@@ -28,6 +28,7 @@ from typing import Sequence
 
 import gmpy2
 
+from ..he import serial
 from ..he.array import EncryptedArray
 from .definition import Participant, StudyDefinition
 from .errors import Refused
@@ -63,6 +64,17 @@ def check_sender(definition: StudyDefinition, sign_public: bytes, what: str) -> 
         raise Refused(f"{what} is signed by someone who is not a participant of the study "
                       f"“{definition.title}”; refused.")
     return sender
+
+
+def contribution_array(definition: StudyDefinition, sender: Participant, doc: ContributionDoc,
+                       statistics: bytes, what: str = "The contribution") -> EncryptedArray:
+    """The contribution's ciphertexts, read only once it is known to be for this study and
+    under its key."""
+    check_header(definition, doc.header, what)
+    if serial.read_header(statistics).get("fingerprint") != definition.key.fingerprint:
+        raise Refused(f"{what} of {sender.name} is encrypted under another key than the "
+                      f"study's split key; refused.")
+    return serial.loads(statistics, definition.key.public_key)
 
 
 def check_contribution(definition: StudyDefinition, shape: VectorShape, sender: Participant,
