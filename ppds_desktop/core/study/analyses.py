@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -69,12 +70,12 @@ class Variable:
     def has_levels(self) -> bool:
         return self.type in (CATEGORY, BINARY)
 
-    @property
+    @cached_property
     def scale(self) -> int:
         """Fixed-point scale: an encoded value is ``round(x · scale)``."""
         return 10 ** self.decimals if self.type == NUMBER else 1
 
-    @property
+    @cached_property
     def lattice_bounds(self) -> tuple[int, int]:
         """The encoded bounds, computed with the very float operations used on the data
         (``rint(x · scale)`` is monotone in x, so every clipped value encodes inside them)."""
@@ -83,7 +84,7 @@ class Variable:
         s = float(self.scale)
         return int(np.rint(np.float64(self.lower) * s)), int(np.rint(np.float64(self.upper) * s))
 
-    @property
+    @cached_property
     def bound(self) -> int:
         """The largest |encoded value| one record can have (at least 1)."""
         lo, hi = self.lattice_bounds
@@ -174,16 +175,20 @@ class StudySpec:
     max_records_per_site: int = DEFAULT_MAX_RECORDS
     dp: DPSettings | None = None
     _by_name: dict = field(default=None, compare=False, repr=False, hash=False)
+    _order: dict = field(default=None, compare=False, repr=False, hash=False)
+    memo: dict = field(default=None, compare=False, repr=False, hash=False)
 
     def __post_init__(self):
         object.__setattr__(self, "_by_name", {v.name: v for v in self.variables})
+        object.__setattr__(self, "_order", {v.name: i for i, v in enumerate(self.variables)})
+        object.__setattr__(self, "memo", {})       # values derived once per spec (the plan)
 
     def variable(self, name: str) -> Variable:
         return self._by_name[name]
 
     def order(self, name: str) -> int:
         """The position of a variable in the spec (labels list variables in this order)."""
-        return self.variables.index(self._by_name[name])
+        return self._order[name]
 
     # ------------------------------------------------------------------ JSON
 
@@ -390,10 +395,11 @@ def _parse_spec(data) -> StudySpec:
     if not isinstance(raw_vars, list) or not raw_vars:
         _fail("the study needs at least one variable.")
     variables = tuple(_parse_variable(v, i) for i, v in enumerate(raw_vars))
-    names = [v.name for v in variables]
-    dup = next((n for n in names if names.count(n) > 1), None)
-    if dup is not None:
-        _fail(f"the variable name {dup!r} is used twice.")
+    seen: set[str] = set()
+    for v in variables:
+        if v.name in seen:
+            _fail(f"the variable name {v.name!r} is used twice.")
+        seen.add(v.name)
     by_name = {v.name: v for v in variables}
     raw_analyses = data["analyses"]
     if not isinstance(raw_analyses, list) or not raw_analyses:

@@ -60,7 +60,7 @@ import numpy as np
 
 from ..dp.accounting import Cost
 from ..dp.rng import Rng, default_rng
-from ..dp.samplers import discrete_gaussian
+from ..dp.samplers import discrete_gaussian, discrete_gaussian_mixed
 from ..errors import InputError
 from .analyses import DPSettings
 
@@ -70,7 +70,8 @@ if TYPE_CHECKING:                       # statistics imports this module for the
 TAIL_SD = 14
 WEIGHT_BITS = 4
 _V_BITS = 11
-_EXACT_CONVOLUTION_VARIANCE = 10_000.0
+_EXACT_CONVOLUTION_VARIANCE = 400.0
+_BATCH = 256                    # from this many draws of one variance, one batch call
 
 
 def target_rho(dp: DPSettings) -> float:
@@ -235,19 +236,23 @@ def noise_share(study_plan: "StatisticPlan", dp: DPSettings | None, n_sites_max:
                          f"has at most {n_sites_max}.")
     rng = default_rng(rng)
     cal = calibrate(study_plan, dp)
-    weights = np.array([float(w) for w in cal.weights])
-    out = np.zeros(len(study_plan), dtype=np.int64)
-    for w in np.unique(weights):
-        where = np.flatnonzero(weights == w)
-        i = int(where[0])
-        sigma2, limit = cal.site_variance(i), cal.bound(i)
-        draws = discrete_gaussian(sigma2, where.size, rng)
-        wild = np.flatnonzero(np.abs(draws) > limit)
-        while wild.size:                 # beyond 14 SD: never in practice, kept exact anyway
-            draws[wild] = discrete_gaussian(sigma2, wild.size, rng)
-            wild = wild[np.abs(draws[wild]) > limit]
-        out[where] = draws
-    return out.tolist()
+    distinct = sorted(set(cal.weights))
+    position = {w: j for j, w in enumerate(distinct)}
+    which = np.array([position[w] for w in cal.weights], dtype=np.int64)
+    first = {w: i for i, w in reversed(list(enumerate(cal.weights)))}
+    sigma2s = [cal.site_variance(first[w]) for w in distinct]
+    limits = np.array([cal.bound(first[w]) for w in distinct], dtype=np.int64)[which]
+    draws = np.zeros(which.size, dtype=np.int64)
+    counts = np.bincount(which, minlength=len(distinct))
+    few = counts[which] < _BATCH            # many draws of one variance: the batch sampler
+    for j in np.flatnonzero(counts >= _BATCH):
+        draws[which == j] = discrete_gaussian(sigma2s[j], int(counts[j]), rng)
+    draws[few] = discrete_gaussian_mixed(sigma2s, which[few], rng)
+    wild = np.flatnonzero(np.abs(draws) > limits)
+    while wild.size:                     # beyond 14 SD: never in practice, kept exact anyway
+        draws[wild] = discrete_gaussian_mixed(sigma2s, which[wild], rng)
+        wild = wild[np.abs(draws[wild]) > limits[wild]]
+    return draws.tolist()
 
 
 # ---------------------------------------------------------------------- the noise in a total
@@ -262,7 +267,7 @@ def total_variances(study_plan: "StatisticPlan", dp: DPSettings | None, n_sites:
 
 
 def _dgauss_pmf(sigma2: float) -> np.ndarray:
-    top = int(math.ceil(40 * math.sqrt(sigma2))) + 2
+    top = int(math.ceil(12 * math.sqrt(sigma2))) + 2          # the rest weighs < e^-70
     z = np.arange(-top, top + 1, dtype=np.float64)
     w = np.exp(-z * z / (2.0 * sigma2))
     return w / w.sum()
@@ -270,8 +275,9 @@ def _dgauss_pmf(sigma2: float) -> np.ndarray:
 
 def halfwidth(site_sigma2: float, n_sites: int, confidence: float) -> int:
     """The smallest h with P(|sum of n_sites shares| > h) ≤ 1 − confidence: from the exact
-    convolution of the discrete Gaussians while the total variance is at most 10⁴, else from
-    the normal distribution (the difference is then far below 10⁻⁶)."""
+    convolution of the discrete Gaussians while the total variance is at most 400, else
+    ⌈z·σ⌉ from the normal law, which for a sum of discrete Gaussians that wide covers at least
+    the stated level (P(|Z| ≤ h) ≈ P(|N| ≤ h + ½))."""
     alpha = 1.0 - confidence
     total = site_sigma2 * n_sites
     if total <= _EXACT_CONVOLUTION_VARIANCE:

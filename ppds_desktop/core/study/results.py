@@ -369,7 +369,9 @@ def _regression(t: _Totals, spec: StudySpec, a: Analysis) -> AnalysisResult:
     p = len(a.predictors) + 1
     keys = [need.parts["xtx"][i][j] for i in range(p) for j in range(i, p)] + need.parts["xty"]
     names = ["Intercept"] + list(a.predictors)
-    n = float(t.value(need.parts["xtx"][0][0]))
+    n_key = need.parts["xtx"][0][0]
+    n = float(t.value(n_key))
+    used = Figure("Records used", max(n, 0.0), "", _interval(n, _half(t.interval(n_key), n), 0))
     notes = []
     if a.kind == LINEAR:
         keys.append(need.parts["yty"])
@@ -381,14 +383,14 @@ def _regression(t: _Totals, spec: StudySpec, a: Analysis) -> AnalysisResult:
                    Figure("Residual standard deviation", _clamp(sd),
                           spec.variable(a.outcome).unit,
                           _interval(sd, half and half[2 * p + 1], 0), True),
-                   Figure("Records used", max(n, 0.0), ""))
+                   used)
     else:
         radius = a.approximation_interval
         _, b1, b2 = chebyshev_quadratic(radius)
         out, half = t.propagate(lambda x: _logistic(x, p, b1, b2), keys)
         coefs = tuple(Coefficient(names[j], _clamp(out[j]), None,
                                   _interval(out[j], half and half[j])) for j in range(p))
-        figures = (Figure("Records used", max(n, 0.0), ""),
+        figures = (used,
                    Figure("Spread (standard deviation) of the fitted log-odds", _clamp(out[p]),
                           "", _interval(out[p], half and half[p], 0), True))
         notes.append(f"Coefficients on the log-odds scale, fitted in one round by a quadratic "

@@ -121,13 +121,17 @@ class Need:
 # ---------------------------------------------------------------------- the plan
 
 def _normal_key(spec: StudySpec, terms, extra_domain, conditions) -> tuple:
-    terms = sorted(t for t in terms if t is not None)
-    binary = [t for t in terms if spec.variable(t).type == BINARY]
-    terms = [t for t in terms if t not in binary] + sorted(set(binary))   # x·x = x for 0/1
-    terms = tuple(sorted(terms, key=spec.order))
-    conditions = tuple(sorted(conditions, key=lambda c: (spec.order(c.variable), c.edges, c.index)))
-    domain = set(terms) | set(extra_domain) | {c.variable for c in conditions}
-    return terms, tuple(sorted(domain, key=spec.order)), conditions
+    order = spec.order
+    terms = [t for t in terms if t is not None]
+    if len(terms) > 1:
+        binary = {t for t in terms if spec.variable(t).type == BINARY}
+        terms = sorted([t for t in terms if t not in binary] + list(binary), key=order)
+    if len(conditions) > 1:
+        conditions = sorted(conditions, key=lambda c: (order(c.variable), c.edges, c.index))
+    domain = set(terms)
+    domain.update(extra_domain)
+    domain.update(c.variable for c in conditions)
+    return tuple(terms), tuple(sorted(domain, key=order)), tuple(conditions)
 
 
 def _condition_text(spec: StudySpec, c: Condition) -> str:
@@ -221,7 +225,14 @@ def _flat_keys(parts: dict):
 
 
 def plan(spec: StudySpec) -> StatisticPlan:
-    """Every statistic the analyses need, once each, in order of first use."""
+    """Every statistic the analyses need, once each, in order of first use (computed once per
+    spec object)."""
+    if "plan" not in spec.memo:
+        spec.memo["plan"] = _make_plan(spec)
+    return spec.memo["plan"]
+
+
+def _make_plan(spec: StudySpec) -> StatisticPlan:
     seen: dict[tuple, Statistic] = {}
     for analysis in spec.analyses:
         for need in needs(spec, analysis):
@@ -262,7 +273,7 @@ class _SiteData:
     def _values(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The variable as floats (NaN where not usable) and the mask of missing cells."""
         var, col = self.spec.variable(name), self.frame[name]
-        missing = col.isna().to_numpy()
+        missing = col.isna().to_numpy(copy=True)
         if var.type == BINARY:
             if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
                 x = col.to_numpy(dtype=np.float64, na_value=np.nan)
