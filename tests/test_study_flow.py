@@ -22,7 +22,7 @@ from ppds_desktop.core.study.definition import StudyDefinition
 from ppds_desktop.core.study.payload import StudyStatistics
 from ppds_desktop.core.study.vector import VectorShape, encrypt, pack
 from ppds_desktop.core.vault import studies as store
-from ppds_desktop.services import sharing, study
+from ppds_desktop.services import sharing, study, study_requests
 from ppds_desktop.services import study_scenario as scenario
 from ppds_desktop.services.study import Refused
 
@@ -204,7 +204,7 @@ def test_pairwise_masks_cancel_in_the_full_sum_and_hide_a_single_site(tmp_path):
         # even all five holders together see only a masked value for one site
         definition = definition_of(sc.coordinator.vault, sc.study_id)
         one = open_contribution(sc.coordinator.vault, files[0], definition)
-        shares = [study._my_share(p.vault, definition, load_identity(p.vault))
+        shares = [study_requests._my_share(p.vault, definition, load_identity(p.vault))
                   for p in [sc.coordinator, *sc.sites[:2]]]
         from ppds_desktop.core.he.threshold import ThresholdDecryption, partial_decrypt
         raw = ThresholdDecryption(definition.key, [partial_decrypt(s, one.ciphertexts, workers=1)

@@ -15,22 +15,16 @@ with ``t`` answers; everyone ``open_result``. ``new_round`` starts the next roun
 
 from __future__ import annotations
 
-import hashlib
-import json
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from ..core.bundle import MemorySink, open_bundle
-from ..core.errors import InputError, NotFound
+from ..core.errors import InputError
 from ..core.he import serial
 from ..core.he.encrypt import Encryptor
-from ..core.he.threshold import KeyShare, PartialDecryption, combine as combine_partials
 from ..core.he.pool import DEFAULT_WORKERS
-from ..core.he.threshold import partial_decrypt, run_ceremony
-from ..core.he.threshold.partial import check_ciphertexts
+from ..core.he.threshold import KeyShare, run_ceremony
 from ..core.identity import list_contacts, load_identity
 from ..core.identity.store import utc_now
 from ..core.progress import TaskState, ensure_task
@@ -39,11 +33,15 @@ from ..core.study import protocol as msg
 from ..core.study.definition import Participant, StudyDefinition
 from ..core.study.errors import Refused, StudyError
 from ..core.study.payload import StudyStatistics, canonical_spec
-from ..core.study.vector import encrypt, pack, values_of
+from ..core.study.vector import encrypt, pack
 from ..core.vault import studies as store
-from .sharing import bundle_header, check_recipients, open_files, seal_for_keys
+from .sharing import bundle_header, check_recipients, open_files
+from .study_common import (DEFAULT_KEY_BITS, StudyInfo, check_output, definition_of, info_of,
+                           load_study, open_from_participant, open_studies, read_source,
+                           remove_on_failure, seal_for_all, statistics_of, study_of)
+from .study_requests import (AnswerSent, RequestReview, RequestSent, ResultReport, answer,
+                             combine, finish, open_result, result_lines, review_request)
 
-DEFAULT_KEY_BITS = 2048
 CONTRIBUTION_RELEASE = "study_contribution"
 
 __all__ = ["StudyInfo", "InvitationsWritten", "InvitationPreview", "ContributionPreview",
@@ -55,22 +53,6 @@ __all__ = ["StudyInfo", "InvitationsWritten", "InvitationPreview", "Contribution
 
 
 # -- plain values the GUI and CLI show ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class StudyInfo:
-    study_id: str
-    title: str
-    role: str                  # coordinator | participant
-    state: str                 # draft | open
-    round: int
-    fingerprint: str           # the study's, to compare by phone ("" for a draft)
-    my_roles: str              # "site and key-share holder 2" ...
-    threshold: int
-    holders: int
-    sites: list                # names
-    min_sites: int
-    pairwise_masks: bool
-
 
 @dataclass(frozen=True)
 class InvitationsWritten:
@@ -121,58 +103,6 @@ class ContributionSent:
 
 
 @dataclass(frozen=True)
-class RequestSent:
-    path: Path
-    request_id: str
-    round: int
-    sites: list                # names
-    ciphertexts: int
-    bytes: int
-
-
-@dataclass(frozen=True)
-class RequestReview:
-    """A holder's view of a request, re-computed here: which sites, which statistics, and
-    whether it would be answered (``refusal`` says why not)."""
-
-    study: StudyInfo
-    request_id: str
-    round: int
-    aggregator: str
-    sites: list                # names
-    statistics: list           # names of the statistics that would be decrypted (summed)
-    checks: list               # what was checked, in words
-    refusal: str | None
-    answered_before: str | None = None
-
-
-@dataclass(frozen=True)
-class AnswerSent:
-    path: Path
-    request_id: str
-    holder: int
-    ciphertexts: int
-    bytes: int
-
-
-@dataclass
-class ResultReport:
-    study: StudyInfo
-    request_id: str
-    round: int
-    sites: list                # names of the sites whose contributions are in the sums
-    decrypted_by: list         # (holder number, name)
-    left_out: list             # (holder number, reason)
-    finished_by: str
-    finished_at: str
-    figures: dict              # the statistics layer's results (JSON: analyses, figures, intervals)
-    privacy: dict              # mechanism, ε, δ, ρ charged per site, in words
-    sums: list                 # the decrypted totals (with the sites' noise), in plan order
-    lines: list = field(default_factory=list)     # the report, in plain language
-    path: Path | None = None
-
-
-@dataclass(frozen=True)
 class StudyStatus:
     study: StudyInfo
     participants: list         # (name, roles)
@@ -184,127 +114,9 @@ class StudyStatus:
     holds_share: bool
 
 
-# -- the study in this vault -------------------------------------------------------------------
-
-def _definition(row: store.StudyRow) -> StudyDefinition:
-    return StudyDefinition.from_bytes(row.definition)
-
-
-def _info(row: store.StudyRow, definition: StudyDefinition, me: str) -> StudyInfo:
-    mine = definition.participant(me)
-    return StudyInfo(definition.study_id, definition.title, row.role, row.state, row.round,
-                     definition.fingerprint if row.state == "open" else "",
-                     mine.roles if mine else "not a participant", definition.threshold,
-                     len(definition.holders), [p.name for p in definition.sites],
-                     definition.min_sites, definition.pairwise_masks)
-
-
-def _load(vault, ref, *, need_open: bool = True):
-    row = store.get_study(vault, ref)
-    if need_open and row.state != "open":
-        raise StudyError(f"The study “{row.title}” is still a draft: send the invitations "
-                         f"first (ppds study invite).")
-    definition = _definition(row)
-    me = load_identity(vault)
-    return row, definition, me
-
-
 def list_studies(vault) -> list[StudyInfo]:
     me = load_identity(vault).fingerprint
-    return [_info(row, _definition(row), me) for row in store.list_studies(vault)]
-
-
-def _stats(definition: StudyDefinition) -> StudyStatistics:
-    bits = (definition.key.public_key.n.bit_length() if definition.key is not None
-            else DEFAULT_KEY_BITS)
-    return StudyStatistics.of(definition.spec, len(definition.sites), bits)
-
-
-# -- opening study bundles ---------------------------------------------------------------------
-
-def _read(source) -> tuple[bytes, str]:
-    if isinstance(source, (bytes, bytearray)):
-        return bytes(source), "bundle"
-    path = Path(source)
-    try:
-        return path.read_bytes(), path.name
-    except OSError as exc:
-        raise InputError(f"cannot read the bundle ({exc.strerror})", path=str(path)) from None
-
-
-def _open_from_participant(vault, source, kind: str, definitions, *, what: str,
-                           task: TaskState | None = None):
-    """Open a study bundle signed by a participant of one of ``definitions`` (their keys as the
-    signed definitions list them; they need not be this vault's contacts). Returns the opened
-    bundle, its raw bytes, and the definitions its signer takes part in."""
-    raw, name = _read(source)
-    ident = load_identity(vault)
-    known = []
-
-    def check(header) -> None:
-        if header.kind != kind:
-            raise StudyError(f"{name} is a {header.kind!r} bundle, not a study {what}.")
-        for d in definitions:
-            p = d.by_sign_key(header.sender_sign_public)
-            if p is not None and p.enc_public == header.sender_enc_public:
-                known.append(d)
-        if not known:
-            raise Refused(f"{name}: the {what} is signed by someone who is not a participant of "
-                          f"any study in this vault; refused.")
-
-    opened = open_bundle(raw, keys=ident.keys, sink=MemorySink(), check_sender=check, task=task,
-                         source=name)
-    return opened, raw, known
-
-
-def _open_studies(vault) -> list[StudyDefinition]:
-    return [_definition(r) for r in store.list_studies(vault) if r.state == "open"]
-
-
-def _study_of(vault, header: msg.Header, signers_studies, what: str):
-    """This vault's study a message belongs to (by id), with its row and definition."""
-    row = store.find_study(vault, header.study_id)
-    if row is None or row.state != "open":
-        raise Refused(f"The {what} is for a study this vault has not joined "
-                      f"({header.study_id[:12]}…); refused.")
-    definition = _definition(row)
-    checks.check_header(definition, header, f"The {what}")
-    if definition.study_id not in {d.study_id for d in signers_studies}:
-        raise Refused(f"The {what} is signed by someone who is not a participant of the study "
-                      f"“{definition.title}”; refused.")
-    return row, definition
-
-
-def _all_recipients(definition: StudyDefinition) -> list[tuple[str, str, bytes]]:
-    return [(p.name, p.fingerprint, p.enc_public) for p in definition.participants]
-
-
-def _seal(vault, definition: StudyDefinition, kind: str, title: str, files: dict, out_path,
-          recipients=None, task=None):
-    return seal_for_keys(vault, kind=kind, title=title, files=files,
-                         recipients=recipients or _all_recipients(definition),
-                         out_path=out_path,
-                         manifest={"study": {"study_id": definition.study_id,
-                                             "title": definition.title}},
-                         task=task)
-
-
-def _check_output(path) -> Path:
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError("cannot write here: the folder does not exist", path=str(path.parent))
-    return path
-
-
-@contextmanager
-def _remove_on_failure(paths):
-    """Delete the files written so far (``paths`` may grow inside) if the step then fails."""
-    try:
-        yield
-    except BaseException:
-        for p in paths:
-            Path(p).unlink(missing_ok=True)
-        raise
+    return [info_of(row, definition_of(row), me) for row in store.list_studies(vault)]
 
 
 # -- coordinator: create and invite ------------------------------------------------------------
@@ -340,7 +152,7 @@ def create_study(vault, title: str, *, sites: list[str], holders: list[str], thr
     definition = StudyDefinition.draft(title, participants, coordinator=me.fingerprint,
                                        threshold=threshold, min_sites=spec_dict["min_sites"],
                                        pairwise_masks=pairwise_masks, spec=spec_dict)
-    _stats(definition).shape     # refuses statistics that cannot be packed for this many sites
+    statistics_of(definition).shape     # refuses statistics that cannot be packed for this many sites
     with vault.transaction():
         row = store.put_study(vault, study_id=definition.study_id, title=definition.title,
                               role="coordinator", state="draft",
@@ -349,7 +161,7 @@ def create_study(vault, title: str, *, sites: list[str], holders: list[str], thr
                     participants=len(participants), sites=len(definition.sites),
                     holders=len(definition.holders), threshold=threshold,
                     min_sites=definition.min_sites, masks=pairwise_masks)
-    return _info(row, definition, me.fingerprint)
+    return info_of(row, definition, me.fingerprint)
 
 
 def _invitation_name(p: Participant) -> str:
@@ -364,7 +176,7 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
     and is the only copy of it outside that holder's vault. The coordinator keeps only its own
     share; the others are dropped with the primes."""
     task = ensure_task(task)
-    row, definition, me = _load(vault, ref, need_open=False)
+    row, definition, me = load_study(vault, ref, need_open=False)
     if row.role != "coordinator" or row.state != "draft":
         raise StudyError(f"The invitations of “{row.title}” were sent already; to start again, "
                          f"open a new round (ppds study round) or create a new study.")
@@ -388,7 +200,7 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
     written = []
     shares = {s.index: s for s in ceremony.shares}
     del ceremony
-    with _remove_on_failure(written), vault.transaction():
+    with remove_on_failure(written), vault.transaction():
         for k, p in enumerate(definition.participants):
             task.report(0.8 + 0.2 * k / len(definition.participants), "writing the invitations")
             share = shares.pop(p.holder, None) if p.holder else None
@@ -399,7 +211,7 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
                 continue
             invitation = msg.Invitation(header, p.fingerprint, definition.to_bytes(), signature,
                                         None if share is None else share.to_bytes())
-            sealed = _seal(vault, definition, msg.KIND_INVITATION,
+            sealed = seal_for_all(vault, definition, msg.KIND_INVITATION,
                            f"Invitation to the study {definition.title}", invitation.to_files(),
                            paths[p.fingerprint],
                            recipients=[(p.name, p.fingerprint, p.enc_public)])
@@ -417,7 +229,7 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
         vault.audit("study.invite", study_id=definition.study_id,
                     study_hash=definition.study_hash, invitations=len(written), ceremony=record)
     task.report(1.0, "invitations written")
-    return InvitationsWritten(_info(row, definition, me.fingerprint),
+    return InvitationsWritten(info_of(row, definition, me.fingerprint),
                               [(definition.participant(fp).name, path)
                                for fp, path in paths.items()], record)
 
@@ -480,7 +292,7 @@ def preview_invitation(vault, path, *, accept_unverified: bool = False) -> Invit
     stored."""
     _inv, definition, _share, me, known, _bid = _checked_invitation(vault, path,
                                                                    accept_unverified)
-    st = _stats(definition)
+    st = statistics_of(definition)
     row = store.StudyRow(definition.study_id, definition.title, "participant", "open",
                          definition.to_bytes(), None, definition.study_hash, 1, "", "")
     warnings = []
@@ -493,7 +305,7 @@ def preview_invitation(vault, path, *, accept_unverified: bool = False) -> Invit
         warnings.append(f"No pairwise masks: {definition.threshold} key-share holders working "
                         f"together could decrypt a single site's contribution.")
     return InvitationPreview(
-        _info(row, definition, me.fingerprint), definition.name_of(definition.coordinator),
+        info_of(row, definition, me.fingerprint), definition.name_of(definition.coordinator),
         [(p.name, p.organisation, p.roles, known[p.fingerprint])
          for p in definition.participants],
         [a.title() for a in st.spec.analyses] + [st.privacy.words],
@@ -504,7 +316,7 @@ def join(vault, path, *, accept_unverified: bool = False) -> StudyInfo:
     """Accept an invitation (or the coordinator's opening of a new round): every check of
     :func:`preview_invitation`, then the study, the key share (a vault secret) and the
     invitation are stored in one transaction."""
-    raw, name = _read(path)
+    raw, name = read_source(path)
     if _kind_of(raw, name) == msg.KIND_ROUND:
         return _accept_round(vault, raw, name)
     invitation, definition, share, me, _known, bundle_id = _checked_invitation(
@@ -529,7 +341,7 @@ def join(vault, path, *, accept_unverified: bool = False) -> StudyInfo:
                           summary={"from": definition.name_of(definition.coordinator)})
         vault.audit("study.join", study_id=definition.study_id, study_hash=definition.study_hash,
                     holder=share.index if share else None)
-    return _info(row, definition, me.fingerprint)
+    return info_of(row, definition, me.fingerprint)
 
 
 def _kind_of(raw: bytes, name: str) -> str:
@@ -539,30 +351,30 @@ def _kind_of(raw: bytes, name: str) -> str:
 def new_round(vault, ref, out_path) -> StudyInfo:
     """Coordinator: open the next round (new contributions, new masks); every participant
     accepts it with :func:`join`."""
-    row, definition, me = _load(vault, ref)
+    row, definition, me = load_study(vault, ref)
     if row.role != "coordinator":
         raise StudyError("Only the coordinator opens a new round.")
-    out_path = _check_output(out_path)
+    out_path = check_output(out_path)
     rnd = row.round + 1
     opening = msg.RoundOpening(msg.Header(definition.study_id, definition.study_hash, rnd),
                                utc_now())
     with vault.transaction():
-        sealed = _seal(vault, definition, msg.KIND_ROUND,
+        sealed = seal_for_all(vault, definition, msg.KIND_ROUND,
                        f"Round {rnd} of the study {definition.title}", opening.to_files(),
                        out_path)
-        with _remove_on_failure([out_path]):
+        with remove_on_failure([out_path]):
             store.set_round(vault, definition.study_id, rnd)
             store.add_message(vault, definition.study_id, "round", "sent", rnd, me.fingerprint,
                               bundle_id=sealed.bundle_id)
             vault.audit("study.round", study_id=definition.study_id, round=rnd)
-    return _info(store.get_study(vault, definition.study_id), definition, me.fingerprint)
+    return info_of(store.get_study(vault, definition.study_id), definition, me.fingerprint)
 
 
 def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
-    opened, _raw, signers = _open_from_participant(vault, raw, msg.KIND_ROUND,
-                                                   _open_studies(vault), what="round opening")
+    opened, _raw, signers = open_from_participant(vault, raw, msg.KIND_ROUND,
+                                                   open_studies(vault), what="round opening")
     opening = msg.RoundOpening.from_files(opened.result)
-    row, definition = _study_of(vault, opening.header, signers, "round opening")
+    row, definition = study_of(vault, opening.header, signers, "round opening")
     if definition.coordinator != opened.sender_fingerprint:
         raise Refused("Only the study's coordinator opens a round; this opening is signed by "
                       "another participant. Refused.")
@@ -576,7 +388,7 @@ def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
                           opening.header.round, opened.sender_fingerprint,
                           bundle_id=opened.bundle_id)
         vault.audit("study.round", study_id=definition.study_id, round=opening.header.round)
-    return _info(store.get_study(vault, definition.study_id), definition, me)
+    return info_of(store.get_study(vault, definition.study_id), definition, me)
 
 
 # -- sites: contribute -------------------------------------------------------------------------
@@ -584,10 +396,10 @@ def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
 def suggest_mapping(vault, ref, dataset) -> dict[str, str | None]:
     """For each study variable, the dataset column of the same name (ignoring case and
     spaces), or None: the starting point of the mapping wizard."""
-    _row, definition, _me = _load(vault, ref)
+    _row, definition, _me = load_study(vault, ref)
     columns = vault.dataset_info(dataset).columns
     squash = {"".join(c.lower().split()): c for c in columns}
-    return {v: squash.get("".join(v.lower().split())) for v in _stats(definition).variables}
+    return {v: squash.get("".join(v.lower().split())) for v in statistics_of(definition).variables}
 
 
 def _site_statistics(vault, st: StudyStatistics, dataset, mapping, task):
@@ -621,13 +433,13 @@ def _contribution_checks(vault, row, definition, me):
 def preview_contribution(vault, ref, dataset, mapping: dict,
                          task: TaskState | None = None) -> ContributionPreview:
     """Exactly what would leave the site, before anything is encrypted, charged or sealed."""
-    row, definition, me = _load(vault, ref)
+    row, definition, me = load_study(vault, ref)
     _contribution_checks(vault, row, definition, me)
-    st = _stats(definition)
+    st = statistics_of(definition)
     info, site = _site_statistics(vault, st, dataset, mapping, task)
     privacy = st.privacy
     return ContributionPreview(
-        _info(row, definition, me.fingerprint), info.name, row.round, info.n_rows,
+        info_of(row, definition, me.fingerprint), info.name, row.round, info.n_rows,
         list(zip(st.statistic_labels, site.values, site.records)), dict(site.clipped),
         site.describe(),
         site.notes(), privacy.words, privacy.epsilon, privacy.delta, st.shape.count,
@@ -640,10 +452,10 @@ def contribute(vault, ref, dataset, mapping: dict, out_path, *,
     encrypt under the split key, charge the dataset's ledger, and seal the contribution for
     every participant — the charge, the records and the file together or not at all."""
     task = ensure_task(task)
-    row, definition, me = _load(vault, ref)
+    row, definition, me = load_study(vault, ref)
     _contribution_checks(vault, row, definition, me)
-    out_path = _check_output(out_path)
-    st = _stats(definition)
+    out_path = check_output(out_path)
+    st = statistics_of(definition)
     info, site = _site_statistics(vault, st, dataset, mapping, task.sub(0.0, 0.1))
     privacy = st.privacy
     if privacy.epsilon:
@@ -674,7 +486,7 @@ def contribute(vault, ref, dataset, mapping: dict, out_path, *,
             recipe={"study_id": definition.study_id, "round": row.round, "mapping": mapping},
             report={"clipped": clipped, "privacy": privacy.summary,
                     "statistics": len(st.plan)})
-        sealed.append(_seal(vault, definition, msg.KIND_CONTRIBUTION,
+        sealed.append(seal_for_all(vault, definition, msg.KIND_CONTRIBUTION,
                             f"Contribution to the study {definition.title}", files, out_path,
                             task=task.sub(0.9, 1.0)))
         store.add_message(vault, definition.study_id, "contribution", "sent", row.round,
@@ -685,7 +497,7 @@ def contribute(vault, ref, dataset, mapping: dict, out_path, *,
                     dataset=info.name, bundle_id=sealed[0].bundle_id, epsilon=privacy.epsilon)
         return release
 
-    with _remove_on_failure([out_path]):
+    with remove_on_failure([out_path]):
         if privacy.epsilon:
             from ..core.dp.ledger import spend
 
@@ -699,392 +511,16 @@ def contribute(vault, ref, dataset, mapping: dict, out_path, *,
                             privacy.epsilon, clipped)
 
 
-# -- any participant: combine ------------------------------------------------------------------
-
-def _checked_contribution(definition, shape, raw, name, opened, round_no):
-    sender = checks.check_sender(definition, opened.header.sender_sign_public,
-                                 f"Contribution {name}")
-    doc = msg.ContributionDoc.from_files(opened.result)
-    array = checks.contribution_array(definition, sender, doc, opened.result[msg.STATISTICS_FILE],
-                                      f"Contribution {name}")
-    checks.check_contribution(definition, shape, sender, doc, array, round_no=round_no,
-                              what=f"Contribution {name}")
-    return checks.CheckedContribution(sender, opened.bundle_id, hashlib.sha256(raw).hexdigest(),
-                                      doc, array, raw)
-
-
-def _open_contribution(vault, definition, shape, source, round_no, name=None):
-    raw, fname = _read(source)
-    name = name or fname
-
-    def check(header) -> None:
-        if header.kind != msg.KIND_CONTRIBUTION:
-            raise StudyError(f"{name} is a {header.kind!r} bundle, not a study contribution.")
-        if definition.by_sign_key(header.sender_sign_public) is None:
-            raise Refused(f"Contribution {name} is signed by someone who is not a participant of "
-                          f"the study “{definition.title}”; refused.")
-
-    opened = open_bundle(raw, keys=load_identity(vault).keys, sink=MemorySink(),
-                         check_sender=check, source=name)
-    return _checked_contribution(definition, shape, raw, name, opened, round_no)
-
-
-def combine(vault, ref, contributions: list, out_path, *,
-            task: TaskState | None = None) -> RequestSent:
-    """Multiply the sites' contributions (their ciphertexts) into one vector and seal a
-    decryption request that names each contribution by bundle id and hash and carries it."""
-    task = ensure_task(task)
-    row, definition, me = _load(vault, ref)
-    out_path = _check_output(out_path)
-    if not contributions:
-        raise InputError("Give the contribution bundles to combine.")
-    shape = _stats(definition).shape
-    opened = []
-    for k, source in enumerate(contributions):
-        task.report(0.5 * k / len(contributions), "opening the contributions")
-        c = _open_contribution(vault, definition, shape, source, None)
-        if c.doc.header.round > row.round:
-            raise StudyError(f"Contribution of {c.site.name} belongs to round "
-                             f"{c.doc.header.round}, but this vault knows only up to round "
-                             f"{row.round}: accept the coordinator's round opening first.")
-        if c.doc.header.round != row.round:
-            raise Refused(f"Contribution of {c.site.name} belongs to round {c.doc.header.round}, "
-                          f"not the current round {row.round}: an earlier round's contribution "
-                          f"cannot be replayed; refused.")
-        opened.append(c)
-    named = [msg.Named(c.site.fingerprint, c.bundle_id, c.sha256, msg.contribution_file(i))
-             for i, c in enumerate(opened)]
-    header = msg.Header(definition.study_id, definition.study_hash, row.round)
-    probe = msg.RequestDoc(header, "", me.fingerprint, "", named, b"")
-    checks.check_named(probe, opened)
-    checks.check_site_set(definition, [c.site for c in opened])
-    ciphertexts = checks.product([c.array for c in opened], task.sub(0.5, 0.8))
-    first = opened[0].array
-    combined = first.derive(ciphertexts, len(opened))
-    request = msg.RequestDoc.new(header, me.fingerprint, named, serial.dumps(combined),
-                                 {n.file: c.bundle for n, c in zip(named, opened)})
-    with _remove_on_failure([out_path]), vault.transaction():
-        sealed = _seal(vault, definition, msg.KIND_REQUEST,
-                       f"Decryption request of the study {definition.title}",
-                       request.to_files(), out_path, task=task.sub(0.8, 1.0))
-        store.add_message(vault, definition.study_id, "request", "sent", row.round,
-                          me.fingerprint, bundle_id=sealed.bundle_id,
-                          request_id=request.request_id,
-                          summary={"sites": [c.site.name for c in opened]})
-        for c in opened:
-            store.add_message(vault, definition.study_id, "contribution", "received", row.round,
-                              c.site.fingerprint, bundle_id=c.bundle_id)
-        vault.audit("study.combine", study_id=definition.study_id, round=row.round,
-                    request_id=request.request_id, sites=len(opened))
-    return RequestSent(out_path, request.request_id, row.round, [c.site.name for c in opened],
-                       len(combined), sealed.size)
-
-
-# -- key-share holders: review and answer ------------------------------------------------------
-
-@dataclass
-class _Checked:
-    row: object
-    definition: StudyDefinition
-    request: msg.RequestDoc
-    contributions: list
-    ciphertexts: list           # re-computed here
-    raw: bytes
-    sender: str                 # fingerprint
-
-
-def _checked_request(vault, source, task=None) -> _Checked:
-    """Open a request and re-compute it from the signed contributions it carries; refuses on
-    any difference. Applies no policy on the site set (see :func:`_policy_refusal`)."""
-    task = ensure_task(task)
-    opened, raw, signers = _open_from_participant(vault, source, msg.KIND_REQUEST,
-                                                  _open_studies(vault), what="request",
-                                                  task=task.sub(0.0, 0.1))
-    request = msg.RequestDoc.from_files(opened.result)
-    row, definition = _study_of(vault, request.header, signers, "request")
-    if request.aggregator != opened.sender_fingerprint:
-        raise Refused("The request names another aggregator than the participant who signed "
-                      "it; refused.")
-    if request.header.round > row.round:
-        raise StudyError(f"The request is for round {request.header.round}, but this vault knows "
-                         f"only up to round {row.round}: accept the coordinator's round opening "
-                         f"first.")
-    shape = _stats(definition).shape
-    contributions = []
-    for i, named in enumerate(request.named):
-        task.report(0.1 + 0.4 * i / len(request.named), "opening the contributions")
-        contributions.append(_open_contribution(vault, definition, shape,
-                                                request.carried[named.file],
-                                                request.header.round,
-                                                name=f"{i + 1} of the request"))
-    combined = serial.loads(request.combined, definition.key.public_key)
-    ours = checks.recompute(request, combined, contributions, task.sub(0.5, 0.9))
-    return _Checked(row, definition, request, contributions, ours, raw,
-                    opened.sender_fingerprint)
-
-
-def _policy_refusal(vault, checked: _Checked) -> str | None:
-    """The holder's rules on the site set: enough sites, all of them with masks, and no
-    differencing against what was decrypted before."""
-    d, req = checked.definition, checked.request
-    try:
-        checks.check_site_set(d, [c.site for c in checked.contributions])
-    except Refused as exc:
-        return exc.message
-    earlier = [checks.DecryptedSet(r.request_id, r.round, r.bundles, r.at)
-               for r in store.decrypted_sets(vault, d.study_id) if r.request_id != req.request_id]
-    return checks.differencing_refusal(d, req.header.round,
-                                       {c.site.fingerprint: c.bundle_id
-                                        for c in checked.contributions}, earlier)
-
-
-def _my_share(vault, definition: StudyDefinition, me) -> KeyShare:
-    mine = definition.participant(me.fingerprint)
-    if mine is None or not mine.holder:
-        raise StudyError(f"This vault holds no key share of “{definition.title}”; only its "
-                         f"key-share holders answer requests.")
-    share = KeyShare.from_bytes(vault.get_secret(store.SHARE_SECRET, definition.study_id))
-    if share.key.key_id != definition.key.key_id:
-        raise StudyError("The key share in this vault does not belong to the study's key.")
-    return share
-
-
-def _answered_at(vault, study_id: str, request_id: str) -> str | None:
-    for r in store.decrypted_sets(vault, study_id):
-        if r.request_id == request_id and r.source == "answered":
-            return r.at
-    return None
-
-
-def review_request(vault, path, *, task: TaskState | None = None) -> RequestReview:
-    """What a holder would decrypt and whether it would: everything re-computed here from the
-    contributions, nothing stored. A request that fails a check of its contents raises
-    :class:`Refused`; one that is well formed but breaks a rule on its site set comes back
-    with ``refusal`` set."""
-    checked = _checked_request(vault, path, task)
-    d, req = checked.definition, checked.request
-    me = load_identity(vault)
-    _my_share(vault, d, me)
-    return RequestReview(
-        _info(checked.row, d, me.fingerprint), req.request_id, req.header.round,
-        d.name_of(req.aggregator), [c.site.name for c in checked.contributions],
-        _stats(d).statistic_labels,
-        ["every contribution is signed by a site of the study and belongs to this round, key "
-         "and schema",
-         "each site appears once",
-         f"the combined ciphertexts equal the product of the {len(checked.contributions)} "
-         f"named contributions, re-computed here",
-         f"at least {d.min_sites} sites; never one alone",
-         "no single site's contribution follows from this and the sums decrypted before"],
-        _policy_refusal(vault, checked), _answered_at(vault, d.study_id, req.request_id))
-
-
-def answer(vault, path, out_path, *, task: TaskState | None = None) -> AnswerSent:
-    """Re-compute the request; if it passes every check, compute this holder's partial
-    decryptions with their proof, record the decrypted site set and seal the answer for every
-    participant. Otherwise refuse with the reason; nothing is stored."""
-    task = ensure_task(task)
-    out_path = _check_output(out_path)
-    checked = _checked_request(vault, path, task.sub(0.0, 0.2))
-    d, req = checked.definition, checked.request
-    me = load_identity(vault)
-    share = _my_share(vault, d, me)
-    before = _answered_at(vault, d.study_id, req.request_id)
-    if before:
-        raise Refused(f"This vault answered request {req.request_id[:12]}… on {before[:10]} "
-                      f"already; a key-share holder answers a request once.")
-    refusal = _policy_refusal(vault, checked)
-    if refusal:
-        raise Refused(refusal)
-    partial = partial_decrypt(share, checked.ciphertexts, task=task.sub(0.2, 0.95))
-    doc = msg.AnswerDoc(req.header, req.request_id, req.digest, share.index, utc_now(),
-                        partial.to_bytes(d.key))
-    bundles = {c.site.fingerprint: c.bundle_id for c in checked.contributions}
-    with _remove_on_failure([out_path]), vault.transaction():
-        # Recorded before it leaves: a second answer, or a set that differs by one site from
-        # this one, is refused from now on.
-        store.add_decrypted(vault, d.study_id, req.request_id, req.header.round, bundles,
-                            "answered")
-        sealed = _seal(vault, d, msg.KIND_ANSWER,
-                       f"Answer of key-share holder {share.index} in the study {d.title}",
-                       doc.to_files(), out_path, task=task.sub(0.95, 1.0))
-        store.add_message(vault, d.study_id, "answer", "sent", req.header.round,
-                          me.fingerprint, bundle_id=sealed.bundle_id, request_id=req.request_id,
-                          summary={"holder": share.index,
-                                   "sites": [c.site.name for c in checked.contributions]})
-        vault.audit("study.answer", study_id=d.study_id, request_id=req.request_id,
-                    holder=share.index, sites=len(bundles))
-    return AnswerSent(out_path, req.request_id, share.index, len(checked.ciphertexts),
-                      sealed.size)
-
-
-# -- anyone: finish and read the result --------------------------------------------------------
-
-def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
-    """Open the answers, check each one's signer, request and proof, and combine ``t`` valid
-    ones; returns (plaintexts, used holder numbers, rejected (holder, reason), answer bundles
-    used)."""
-    d, req = checked.definition, checked.request
-    answers, raws = [], {}
-    for k, source in enumerate(answer_sources):
-        task.report(0.3 * k / max(len(answer_sources), 1), "opening the answers")
-        opened, raw, _signers = _open_from_participant(vault, source, msg.KIND_ANSWER, [d],
-                                                       what="answer")
-        doc = msg.AnswerDoc.from_files(opened.result)
-        checks.check_header(d, doc.header, "The answer")
-        sender = d.participant(opened.sender_fingerprint)
-        if doc.request_id != req.request_id or doc.request_digest != req.digest:
-            raise Refused(f"The answer of {sender.name} is for another request than "
-                          f"{req.request_id[:12]}…; refused.")
-        if not sender.holder or doc.holder != sender.holder:
-            raise Refused(f"The answer signed by {sender.name} claims key share {doc.holder}, "
-                          f"but {sender.name} holds "
-                          f"{'share ' + str(sender.holder) if sender.holder else 'none'}; "
-                          f"refused.")
-        partial = PartialDecryption.from_bytes(doc.partial, d.key)
-        if partial.index != doc.holder:
-            raise Refused(f"The answer of {sender.name} carries another holder's partial "
-                          f"decryption; refused.")
-        answers.append(partial)
-        raws.setdefault(partial.index, raw)
-    if not answers:
-        raise InputError("Give the key-share holders' answer bundles.")
-    check_ciphertexts(d.key, checked.ciphertexts)
-    result = combine_partials(d.key, checked.ciphertexts, answers, task=task.sub(0.3, 1.0))
-    rejected = [(r.index, r.message) for r in result.rejected]
-    return result.plaintexts, list(result.used), rejected, [raws[i] for i in result.used]
-
-
-def _result_of(checked: _Checked, plaintexts, used, rejected, finished_by, finished_at,
-               me) -> tuple[ResultReport, list]:
-    """The report and the decrypted sums; the figures are computed here from the sums."""
-    d = checked.definition
-    st = _stats(d)
-    sums = values_of(st.shape, plaintexts, d.key.public_key.n)
-    figures = st.figures(sums, len(checked.contributions))
-    result = ResultReport(
-        _info(checked.row, d, me), checked.request.request_id, checked.request.header.round,
-        [c.site.name for c in checked.contributions],
-        [(i, d.holder(i).name) for i in used], rejected, d.name_of(finished_by), finished_at,
-        _json_safe(figures.to_dict()), st.privacy.summary, sums)
-    result.lines = result_lines(result) + [""] + figures.lines()
-    return result, sums
-
-
-def _json_safe(value):
-    """The figures as JSON would give them back (tuples as lists), to compare and to store."""
-    return json.loads(json.dumps(value, allow_nan=False))
-
-
-def finish(vault, request_path, answer_paths: list, out_path, *,
-           task: TaskState | None = None) -> ResultReport:
-    """Check the request as a holder would, check every answer (signer, request, proof),
-    leave out and name the bad ones, decrypt with ``t`` valid ones, compute the figures, and
-    seal the result — with the request and the answers used, so every recipient re-checks it —
-    for every participant."""
-    task = ensure_task(task)
-    out_path = _check_output(out_path)
-    checked = _checked_request(vault, request_path, task.sub(0.0, 0.2))
-    d, req = checked.definition, checked.request
-    me = load_identity(vault)
-    plaintexts, used, rejected, used_raw = _decrypt(vault, checked, answer_paths,
-                                                    task.sub(0.2, 0.9))
-    result, sums = _result_of(checked, plaintexts, used, rejected, me.fingerprint, utc_now(),
-                              me.fingerprint)
-    doc = msg.ResultDoc(req.header, req.request_id,
-                        [{"fingerprint": c.site.fingerprint, "name": c.site.name,
-                          "bundle_id": c.bundle_id} for c in checked.contributions],
-                        [{"holder": i, "fingerprint": d.holder(i).fingerprint,
-                          "name": d.holder(i).name} for i in used],
-                        [{"holder": i, "reason": why} for i, why in rejected],
-                        me.fingerprint, result.finished_at, sums, result.figures,
-                        result.privacy, checked.raw, used_raw)
-    with _remove_on_failure([out_path]), vault.transaction():
-        _record_result(vault, checked, result, "sent")
-        _seal(vault, d, msg.KIND_RESULT, f"Result of the study {d.title}", doc.to_files(),
-              out_path, task=task.sub(0.9, 1.0))
-        vault.audit("study.finish", study_id=d.study_id, request_id=req.request_id,
-                    holders=used, left_out=[i for i, _ in rejected])
-    result.path = out_path
-    return result
-
-
-def _record_result(vault, checked: _Checked, result: ResultReport, direction: str) -> None:
-    d, req = checked.definition, checked.request
-    store.add_decrypted(vault, d.study_id, req.request_id, req.header.round,
-                        {c.site.fingerprint: c.bundle_id for c in checked.contributions},
-                        "result")
-    store.add_message(vault, d.study_id, "result", direction, req.header.round,
-                      checked.sender, request_id=req.request_id,
-                      summary={"sites": result.sites,
-                               "decrypted_by": [name for _i, name in result.decrypted_by],
-                               "finished_by": result.finished_by, "figures": result.figures,
-                               "privacy": result.privacy})
-
-
-def open_result(vault, path, *, task: TaskState | None = None) -> ResultReport:
-    """Read a result and check it completely: the request it carries (re-computed from the
-    contributions), every answer's proof, the decryption and the figures, which must equal
-    what the result states. The decrypted site set is recorded (key-share holders refuse later
-    requests that would difference it)."""
-    task = ensure_task(task)
-    opened, _raw, signers = _open_from_participant(vault, path, msg.KIND_RESULT,
-                                                   _open_studies(vault), what="result",
-                                                   task=task.sub(0.0, 0.1))
-    doc = msg.ResultDoc.from_files(opened.result)
-    _study_of(vault, doc.header, signers, "result")
-    checked = _checked_request(vault, doc.request_bundle, task.sub(0.1, 0.4))
-    if checked.request.request_id != doc.request_id or checked.request.header != doc.header:
-        raise Refused("The result carries another request than the one it reports; refused.")
-    me = load_identity(vault).fingerprint
-    plaintexts, used, rejected, _ = _decrypt(vault, checked, doc.answer_bundles,
-                                             task.sub(0.4, 0.95))
-    result, sums = _result_of(checked, plaintexts, used, rejected, doc.finished_by,
-                              doc.finished_at, me)
-    if sums != doc.sums or result.figures != doc.figures:
-        raise Refused("The result's figures are not what its answers decrypt to; refused.")
-    if opened.sender_fingerprint != doc.finished_by:
-        raise Refused("The result is signed by another participant than the one it names as "
-                      "having finished it; refused.")
-    seen = any(m.request_id == doc.request_id and m.direction == "received"
-               for m in store.messages(vault, checked.definition.study_id, "result"))
-    if not seen:
-        with vault.transaction():
-            _record_result(vault, checked, result, "received")
-            vault.audit("study.result", study_id=checked.definition.study_id,
-                        request_id=doc.request_id)
-    result.path = Path(path) if not isinstance(path, (bytes, bytearray)) else None
-    return result
-
-
-def result_lines(result: ResultReport) -> list[str]:
-    """Who and what the result covers, in plain language: the sites in the sums, who decrypted,
-    who finished, answers left out and the privacy spent (the figures follow in ``lines``)."""
-    lines = [f"Study “{result.study.title}”, round {result.round}, request "
-             f"{result.request_id[:12]}",
-             f"Sites in the sums ({len(result.sites)}): {', '.join(result.sites)}",
-             "Decrypted by key-share holders: "
-             + ", ".join(f"{name} (share {i})" for i, name in result.decrypted_by),
-             f"Finished by {result.finished_by} on {result.finished_at[:10]}"]
-    lines += [f"Left out: {why}" for _i, why in result.left_out]
-    privacy = result.privacy
-    if privacy["epsilon"]:
-        lines.append(f"Each contributing site's privacy budget was charged ε = "
-                     f"{privacy['epsilon']:g} at δ = {privacy['delta']:g} (ρ = "
-                     f"{privacy['rho']:.4g}) for its dataset.")
-    return lines
-
-
 # -- status ------------------------------------------------------------------------------------
 
 def study_status(vault, ref) -> StudyStatus:
     """The status board: who was invited, who contributed, who asked, who answered, results —
     as far as this vault has seen."""
-    row, definition, me = _load(vault, ref, need_open=False)
+    row, definition, me = load_study(vault, ref, need_open=False)
     ms = store.messages(vault, definition.study_id)
     name = definition.name_of
     return StudyStatus(
-        _info(row, definition, me.fingerprint),
+        info_of(row, definition, me.fingerprint),
         [(p.name, p.roles) for p in definition.participants],
         [m.summary.get("to", name(m.party)) for m in ms if m.kind == "invitation"
          and m.direction == "sent"],
