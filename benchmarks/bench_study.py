@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import platform
 import sys
@@ -49,6 +48,7 @@ from ppds_desktop.core.study.definition import Participant, StudyDefinition  # n
 from ppds_desktop.core.study.payload import StudyStatistics  # noqa: E402
 from ppds_desktop.core.study.vector import encrypt, pack, values_of  # noqa: E402
 
+from bench_he import write_results  # noqa: E402
 from bench_threshold import Stages  # noqa: E402
 
 BITS = 2048
@@ -251,10 +251,7 @@ def main(argv=None) -> int:
     results["targets"] = {"critical_path_le_10s":
                           results["threshold"]["critical_path_wall_s"] <= 10}
     print("targets:", results["targets"], "load after", results["machine"]["load_after"])
-    out = Path(__file__).resolve().parent / "results" / "bench_study.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_results("bench_study", results)
     return 0
 
 

@@ -123,6 +123,40 @@ def coefficients(result, title_start="Linear regression"):
     raise KeyError(title_start)
 
 
+def assert_pooled_exactly(result, sc) -> None:
+    """Means, variances and regression coefficients equal the pooled computation exactly."""
+    ref = pooled_reference(sc)
+    assert figure(result, "Number of records")["value"] == ref["Number of records"]
+    assert figure(result, "Mean of Age")["value"] == float(ref["Mean of Age"])
+    for sex in ("female", "male"):
+        label = f"Variance of BMI (Sex is {sex})"
+        assert figure(result, label)["value"] == float(ref[label])
+    assert [c["estimate"] for c in coefficients(result)] == [float(b) for b in
+                                                           ref["coefficients"]]
+
+
+def assert_pooled_within_noise(result, sc) -> None:
+    """Each figure within 4 half-widths of its stated 95% interval of the pooled value (about
+    8 SD; the upper side, as an interval is cut at the variable's bounds or at 0)."""
+    ref = pooled_reference(sc)
+    for label in ("Mean of Age", "Variance of BMI (Sex is female)",
+                  "Variance of BMI (Sex is male)"):
+        f = figure(result, label)
+        assert abs(f["value"] - float(ref[label])) <= 4 * (f["interval"][1] - f["value"])
+    for c, b in zip(coefficients(result), ref["coefficients"]):
+        assert abs(c["estimate"] - float(b)) <= 4 * (c["interval"][1] - c["estimate"])
+
+
+def run_study(sc, holders, finisher, tag=""):
+    """Every site contributes, the first combines, ``holders`` answer, ``finisher`` finishes."""
+    files = contribute_all(sc, tag=tag)
+    request = study.combine(sc.sites[0].vault, sc.study_id, files,
+                            sc.workdir / f"request{tag}.ppdsb")
+    answers = answers_for(sc, request.path, holders, tag=tag)
+    return files, request, study.finish(finisher.vault, request.path, answers,
+                                        sc.workdir / f"result{tag}.ppdsb")
+
+
 # -- the whole protocol ---------------------------------------------------------------------------
 
 def test_five_vaults_give_the_pooled_figures_exactly(sc):
@@ -132,14 +166,7 @@ def test_five_vaults_give_the_pooled_figures_exactly(sc):
     assert review.refusal is None and review.sites == [s.name for s in sc.sites]
     answers = answers_for(sc, request.path, [sc.coordinator, sc.sites[1], sc.sites[3]])
     result = study.finish(sc.sites[2].vault, request.path, answers, sc.workdir / "result.ppdsb")
-    ref = pooled_reference(sc)
-    assert figure(result, "Number of records")["value"] == ref["Number of records"]
-    assert figure(result, "Mean of Age")["value"] == float(ref["Mean of Age"])
-    for sex in ("female", "male"):
-        label = f"Variance of BMI (Sex is {sex})"
-        assert figure(result, label)["value"] == float(ref[label])
-    assert [c["estimate"] for c in coefficients(result)] == [float(b) for b in
-                                                           ref["coefficients"]]
+    assert_pooled_exactly(result, sc)
     assert [name for _i, name in result.decrypted_by] == ["Coordinator", sc.sites[1].name,
                                                          sc.sites[3].name]
     assert any("Decrypted by key-share holders" in line for line in result.lines)
@@ -155,12 +182,7 @@ def test_with_noise_the_figures_are_within_the_stated_noise(tmp_path):
         for site in sc.sites:
             sc_budget = study.preview_contribution(site.vault, sc.study_id, "patients", MAPPING)
             assert sc_budget.epsilon == 4.0 and "ε = 4" in sc_budget.noise
-        files = contribute_all(sc)
-        request = study.combine(sc.sites[0].vault, sc.study_id, files,
-                                sc.workdir / "request.ppdsb")
-        answers = answers_for(sc, request.path, sc.sites[:3])
-        result = study.finish(sc.coordinator.vault, request.path, answers,
-                              sc.workdir / "result.ppdsb")
+        _files, _request, result = run_study(sc, sc.sites[:3], sc.coordinator)
         definition = definition_of(sc.coordinator.vault, sc.study_id)
         st = StudyStatistics.of(definition.spec, 4, 512)
         true = st.site(scenario.pooled(sc)).values
@@ -168,15 +190,7 @@ def test_with_noise_the_figures_are_within_the_stated_noise(tmp_path):
         # every total carries the four shares: within 8 standard deviations (P > 1 − 10⁻¹⁴)
         assert all(abs(a - b) <= 8 * s for a, b, s in zip(result.sums, true, sd))
         assert result.sums != true                    # and the noise is really there
-        ref = pooled_reference(sc)
-        # derived figures: within 4 half-widths of their stated 95% interval (about 8 SD; the
-        # upper side, as an interval is cut at the variable's bounds or at 0)
-        for label in ("Mean of Age", "Variance of BMI (Sex is female)",
-                      "Variance of BMI (Sex is male)"):
-            f = figure(result, label)
-            assert abs(f["value"] - float(ref[label])) <= 4 * (f["interval"][1] - f["value"])
-        for c, b in zip(coefficients(result), ref["coefficients"]):
-            assert abs(c["estimate"] - float(b)) <= 4 * (c["interval"][1] - c["estimate"])
+        assert_pooled_within_noise(result, sc)
         # each site's ledger was charged for its dataset
         for site in sc.sites:
             rows = site.vault.query("SELECT mechanism, rho FROM ledger")
@@ -190,12 +204,7 @@ def test_pairwise_masks_cancel_in_the_full_sum_and_hide_a_single_site(tmp_path):
     sc = scenario.build(tmp_path / "masked", PASSPHRASE, sites=4, rows=100, bits=512,
                         masks=True)
     try:
-        files = contribute_all(sc)
-        request = study.combine(sc.sites[0].vault, sc.study_id, files,
-                                sc.workdir / "request.ppdsb")
-        answers = answers_for(sc, request.path, sc.sites[:3])
-        result = study.finish(sc.coordinator.vault, request.path, answers,
-                              sc.workdir / "result.ppdsb")
+        files, _request, result = run_study(sc, sc.sites[:3], sc.coordinator)
         ref = pooled_reference(sc)
         assert figure(result, "Mean of Age")["value"] == float(ref["Mean of Age"])
         # three sites only: refused by the aggregator's own check, and masks would not cancel

@@ -22,6 +22,8 @@ import pandas as pd
 from . import dp as dp_service
 from . import sharing
 from . import study as studies
+from .he_scenario import Party
+from .he_scenario import _introduce as introduce
 
 SITE_NAMES = ("Northbrook General", "Riverside Memorial", "Lakeview Community",
               "Hillcrest University", "Bayside Regional", "Oakridge County")
@@ -60,12 +62,6 @@ def patients(rows: int, seed: int) -> pd.DataFrame:
 
 
 @dataclass
-class Party:
-    name: str
-    vault: object
-
-
-@dataclass
 class StudyScenario:
     workdir: Path
     coordinator: Party
@@ -80,14 +76,6 @@ class StudyScenario:
 
     def vaults(self) -> list:
         return [self.coordinator.vault] + [s.vault for s in self.sites]
-
-
-def _introduce(workdir: Path, reader: Party, owner: Party) -> None:
-    card = sharing.export_identity_card(owner.vault, workdir / f"{owner.name}.ppdsid")
-    contact = sharing.import_contact_card(reader.vault, card, name=owner.name)
-    # In real life the fingerprint is read out over the phone; here both vaults are at hand.
-    sharing.verify_contact(reader.vault, contact.name,
-                           sharing.identity_or_none(owner.vault).fingerprint)
 
 
 def parties(workdir: Path, passphrase: str, *, sites: int = 4, rows: int = 200,
@@ -106,8 +94,8 @@ def parties(workdir: Path, passphrase: str, *, sites: int = 4, rows: int = 200,
 
     sc = StudyScenario(workdir, party("Coordinator"), [party(n) for n in SITE_NAMES[:sites]])
     for k, site in enumerate(sc.sites):
-        _introduce(workdir, sc.coordinator, site)
-        _introduce(workdir, site, sc.coordinator)
+        introduce(workdir, sc.coordinator, site)
+        introduce(workdir, site, sc.coordinator)
         frame = patients(rows + 17 * k, seed=200 + k)
         sc.data.append(frame)
         site.vault.put_dataset("patients", frame)
