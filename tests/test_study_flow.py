@@ -576,3 +576,55 @@ def test_status_board_and_cli_values(sc):
 
 def test_every_refusal_is_a_ppds_error():
     assert issubclass(Refused, PPDSError)
+
+
+def test_answers_for_another_request_or_another_share_are_named_and_left_out(sc):
+    files = contribute_all(sc)
+    request = study.combine(sc.sites[0].vault, sc.study_id, files, sc.workdir / "request.ppdsb")
+    other = study.combine(sc.sites[0].vault, sc.study_id, files[:3] + files[3:],
+                          sc.workdir / "other.ppdsb")
+    good = answers_for(sc, request.path, [sc.coordinator, sc.sites[1], sc.sites[2]])
+    stray = answers_for(sc, other.path, [sc.sites[3]], tag="-other")
+    # Site A answers, then re-seals its answer claiming share 5 (which Site D holds)
+    vault = sc.sites[0].vault
+    mine = study.answer(vault, request.path, sc.workdir / "a.ppdsb").path
+    doc = msg.AnswerDoc.from_files(open_files(vault, mine))
+    claimed = reseal(vault, definition_of(vault, sc.study_id), msg.KIND_ANSWER,
+                     dataclasses.replace(doc, holder=5).to_files(), sc.workdir / "claim.ppdsb")
+    result = study.finish(sc.sites[0].vault, request.path, stray + [claimed] + good,
+                          sc.workdir / "result.ppdsb")
+    assert len(result.left_out) == 2
+    assert any("another request" in why for _i, why in result.left_out)
+    assert ("The answer signed by Northbrook General claims key share 5, which Northbrook "
+            "General does not hold; it was left out.") in [why for _i, why in result.left_out]
+    assert [i for i, _ in result.decrypted_by] == [1, 3, 4]
+
+
+def test_a_request_reusing_a_decrypted_id_over_other_contributions(sc):
+    """Site D saw request R decrypted (in its result); a request with R's id over other
+    contributions must not slip past its differencing record."""
+    files, request, result = run_study(sc, [sc.coordinator, sc.sites[1], sc.sites[2]],
+                                       sc.sites[0])
+    study.open_result(sc.sites[3].vault, result.path)
+    vault = sc.sites[0].vault
+    doc = msg.RequestDoc.from_files(open_files(vault, forge_request(sc, vault, files[:3])))
+    doc.request_id = result.request_id
+    same_id = reseal(vault, definition_of(vault, sc.study_id), msg.KIND_REQUEST, doc.to_files(),
+                     sc.workdir / "same-id.ppdsb")
+    refused(sc.sites[3].vault, sc.workdir, study.answer, same_id, sc.workdir / "x.ppdsb",
+            match="reuses the id of a request decrypted on .* over other contributions")
+
+
+def test_only_verified_contacts_take_part(sc, tmp_path):
+    from ppds_desktop.core.vault import Vault
+
+    stranger, _ = Vault.create(tmp_path / "s" / "s.vault", PASSPHRASE)
+    sharing.init_identity(stranger, "Stranger")
+    card = sharing.export_identity_card(stranger, tmp_path / "s.ppdsid")
+    stranger.lock()
+    sharing.import_contact_card(sc.coordinator.vault, card)
+    refused(sc.coordinator.vault, sc.workdir, study.create_study, "X",
+            sites=["Stranger", sc.sites[0].name], holders=[sc.sites[0].name], threshold=2,
+            spec=scenario.spec(min_sites=2), error=study.StudyError,
+            match="Only verified contacts take part in a study; compare fingerprints with "
+                  "Stranger first")

@@ -35,7 +35,7 @@ from ..core.study.errors import Refused, StudyError
 from ..core.study.payload import StudyStatistics, canonical_spec
 from ..core.study.vector import encrypt, pack
 from ..core.vault import studies as store
-from .sharing import bundle_header, check_recipients, open_files
+from .sharing import bundle_header, get_contact, open_files
 from .study_common import (DEFAULT_KEY_BITS, StudyInfo, check_output, definition_of, info_of,
                            load_study, open_from_participant, open_studies, read_source,
                            remove_on_failure, seal_for_all, statistics_of, study_of)
@@ -132,7 +132,11 @@ def create_study(vault, title: str, *, sites: list[str], holders: list[str], thr
     me = load_identity(vault)
     spec_dict = canonical_spec(spec)
     names = list(dict.fromkeys([*sites, *holders]))
-    contacts = check_recipients(vault, names, allow_unverified=False) if names else []
+    contacts = [get_contact(vault, name) for name in names]
+    unverified = [c.name for c in contacts if not c.verified]
+    if unverified:
+        raise StudyError(f"Only verified contacts take part in a study; compare fingerprints "
+                         f"with {', '.join(unverified)} first.")
     by_name = dict(zip(names, contacts))
     if any(c.fingerprint == me.fingerprint for c in contacts):
         raise InputError("Name yourself with the options for the coordinator, not as a contact.")

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.bundle import MemorySink, open_bundle
-from ..core.errors import InputError
+from ..core.errors import CryptoError, InputError
 from ..core.he import serial
 from ..core.he.threshold import KeyShare, PartialDecryption, combine as combine_partials
 from ..core.he.threshold import partial_decrypt
-from ..core.he.threshold.partial import check_ciphertexts
+from ..core.he.threshold.partial import check_ciphertexts, check_partial, ciphertext_digest
 from ..core.identity import load_identity
 from ..core.identity.store import utc_now
 from ..core.progress import TaskState, ensure_task
@@ -214,18 +214,23 @@ def _checked_request(vault, source, task=None) -> _Checked:
 
 
 def _policy_refusal(vault, checked: _Checked) -> str | None:
-    """The holder's rules on the site set: enough sites, all of them with masks, and no
-    differencing against what was decrypted before."""
+    """The holder's rules on the site set: enough sites, all of them with masks, an id not
+    reused for other contributions, and no differencing against what was decrypted before
+    (every earlier set, whatever its request id: an identical set adds nothing)."""
     d, req = checked.definition, checked.request
     try:
         checks.check_site_set(d, [c.site for c in checked.contributions])
     except Refused as exc:
         return exc.message
-    earlier = [checks.DecryptedSet(r.request_id, r.round, r.bundles, r.at)
-               for r in store.decrypted_sets(vault, d.study_id) if r.request_id != req.request_id]
-    return checks.differencing_refusal(d, req.header.round,
-                                       {c.site.fingerprint: c.bundle_id
-                                        for c in checked.contributions}, earlier)
+    bundles = {c.site.fingerprint: c.bundle_id for c in checked.contributions}
+    earlier = store.decrypted_sets(vault, d.study_id)
+    for r in earlier:
+        if r.request_id == req.request_id and r.bundles != bundles:
+            return (f"This request reuses the id of a request decrypted on {r.at[:10]} over "
+                    f"other contributions. Refused.")
+    return checks.differencing_refusal(
+        d, req.header.round, bundles,
+        [checks.DecryptedSet(r.request_id, r.round, r.bundles, r.at) for r in earlier])
 
 
 def _my_share(vault, definition: StudyDefinition, me) -> KeyShare:
@@ -240,10 +245,9 @@ def _my_share(vault, definition: StudyDefinition, me) -> KeyShare:
 
 
 def _answered_at(vault, study_id: str, request_id: str) -> str | None:
-    for r in store.decrypted_sets(vault, study_id):
-        if r.request_id == request_id and r.source == "answered":
-            return r.at
-    return None
+    """When this vault answered this request, if it did."""
+    return next((m.at for m in store.messages(vault, study_id, "answer")
+                 if m.direction == "sent" and m.request_id == request_id), None)
 
 
 def review_request(vault, path, *, task: TaskState | None = None) -> RequestReview:
@@ -311,11 +315,11 @@ def answer(vault, path, out_path, *, task: TaskState | None = None) -> AnswerSen
 # -- anyone: finish and read the result --------------------------------------------------------
 
 def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
-    """Open the answers, check each one's signer, request and proof, and combine ``t`` valid
-    ones; returns (plaintexts, used holder numbers, rejected (holder, reason), answer bundles
-    used)."""
+    """Open the answers; leave out, naming them, those for another request, with a holder
+    number their signer does not hold, or whose proof fails; combine ``t`` valid ones. Returns
+    (plaintexts, used holder numbers, left out (holder, reason), the answer bundles used)."""
     d, req = checked.definition, checked.request
-    answers, raws = [], {}
+    answers, left_out = [], []
     for k, source in enumerate(answer_sources):
         task.report(0.3 * k / max(len(answer_sources), 1), "opening the answers")
         opened, raw, _signers = open_from_participant(vault, source, msg.KIND_ANSWER, [d],
@@ -324,25 +328,33 @@ def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
         checks.check_header(d, doc.header, "The answer")
         sender = d.participant(opened.sender_fingerprint)
         if doc.request_id != req.request_id or doc.request_digest != req.digest:
-            raise Refused(f"The answer of {sender.name} is for another request than "
-                          f"{req.request_id[:12]}…; refused.")
-        if not sender.holder or doc.holder != sender.holder:
-            raise Refused(f"The answer signed by {sender.name} claims key share {doc.holder}, "
-                          f"but {sender.name} holds "
-                          f"{'share ' + str(sender.holder) if sender.holder else 'none'}; "
-                          f"refused.")
+            left_out.append((sender.holder or 0, f"The answer of {sender.name} is for another "
+                                                 f"request; it was left out."))
+            continue
         partial = PartialDecryption.from_bytes(doc.partial, d.key)
-        if partial.index != doc.holder:
-            raise Refused(f"The answer of {sender.name} carries another holder's partial "
-                          f"decryption; refused.")
-        answers.append(partial)
-        raws.setdefault(partial.index, raw)
-    if not answers:
+        claimed = doc.holder if doc.holder != sender.holder else partial.index
+        if not sender.holder or claimed != sender.holder:
+            left_out.append((sender.holder or 0, f"The answer signed by {sender.name} claims "
+                                                 f"key share {claimed}, which {sender.name} "
+                                                 f"does not hold; it was left out."))
+            continue
+        answers.append((partial, raw))
+    if not answers and not left_out:
         raise InputError("Give the key-share holders' answer bundles.")
     check_ciphertexts(d.key, checked.ciphertexts)
-    result = combine_partials(d.key, checked.ciphertexts, answers, task=task.sub(0.3, 1.0))
-    rejected = [(r.index, r.message) for r in result.rejected]
-    return result.plaintexts, list(result.used), rejected, [raws[i] for i in result.used]
+    try:
+        result = combine_partials(d.key, checked.ciphertexts, [a for a, _ in answers],
+                                  task=task.sub(0.3, 0.95))
+    except CryptoError as exc:
+        raise CryptoError(" ".join([exc.message] + [why for _i, why in left_out])) from None
+    left_out += [(r.index, r.message) for r in result.rejected]
+    digest = ciphertext_digest(d.key, checked.ciphertexts)
+    used_raw = []
+    for i in result.used:                 # the answer that counted (the first valid one)
+        same = [(a, raw) for a, raw in answers if a.index == i]
+        used_raw.append(next(raw for a, raw in same if len(same) == 1 or
+                             check_partial(d.key, checked.ciphertexts, a, digest) is None))
+    return result.plaintexts, list(result.used), left_out, used_raw
 
 
 def _result_of(checked: _Checked, plaintexts, used, rejected, finished_by, finished_at,
