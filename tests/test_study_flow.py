@@ -628,3 +628,28 @@ def test_only_verified_contacts_take_part(sc, tmp_path):
             spec=scenario.spec(min_sites=2), error=study.StudyError,
             match="Only verified contacts take part in a study; compare fingerprints with "
                   "Stranger first")
+
+
+def test_cancel_leaves_nothing(tmp_path):
+    from ppds_desktop.core.errors import Cancelled
+    from ppds_desktop.core.progress import TaskState
+
+    sc = scenario.parties(tmp_path / "cancel", PASSPHRASE, sites=2, rows=30)
+    try:
+        names = [s.name for s in sc.sites]
+        draft = study.create_study(sc.coordinator.vault, "C", sites=names, holders=names,
+                                   threshold=2, spec=scenario.spec(min_sites=2))
+        out = sc.workdir / "inv"
+        out.mkdir()
+        cancelled = TaskState()
+        cancelled.cancel()
+        refused(sc.coordinator.vault, out, study.invite, draft.study_id, out, bits=512,
+                task=cancelled, error=Cancelled, match="Cancelled")
+        written = study.invite(sc.coordinator.vault, draft.study_id, out, bits=512)
+        for site, (_n, path) in zip(sc.sites, written.files):
+            study.join(site.vault, path)
+        refused(sc.sites[0].vault, sc.workdir, study.contribute, draft.study_id, "patients",
+                MAPPING, sc.workdir / "c.ppdsb", task=cancelled, error=Cancelled,
+                match="Cancelled")
+    finally:
+        sc.close()
