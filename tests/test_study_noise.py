@@ -98,7 +98,7 @@ def test_per_site_share_matches_the_discrete_gaussian_pmf():
 
 @pytest.mark.parametrize("epsilon, honest", [(1.0, 3), (8.0, 4)])
 def test_sum_of_honest_shares_matches_the_convolved_pmf(epsilon, honest):
-    # ε = 8 with 4 sites gives per-site σ² ≈ 0.7: there the sum is visibly not a discrete
+    # ε = 8 with 4 sites gives per-site σ² ≈ 0.35: there the sum is visibly not a discrete
     # Gaussian, and τ matters in the accounting
     spec = histogram_spec(epsilon=epsilon, honest=honest)
     sigma2 = float(calibrate(plan(spec), spec.dp).site_variance(0))
