@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dp_test_rng import SeededTestRng
+from dp_test_rng import SeededTestRng, urandom_calls  # noqa: F401  (a fixture)
 from ppds_desktop.core.dp.accounting import zcdp_to_epsilon
 from ppds_desktop.core.errors import InputError
 from ppds_desktop.core.study import StudySpec, ledger_charge, noise_share, plan
@@ -187,19 +187,10 @@ def test_privacy_loss_audit_of_a_bounded_sum():
 
 # ---------------------------------------------------------------------- the CSPRNG rule
 
-def test_noise_comes_from_the_os_csprng_by_default(monkeypatch):
-    calls = []
-    import os as _os
-    real = _os.urandom
-
-    def spy(n):
-        calls.append(n)
-        return real(n)
-
-    monkeypatch.setattr("ppds_desktop.core.dp.rng.os.urandom", spy)
+def test_noise_comes_from_the_os_csprng_by_default(urandom_calls):
     spec = histogram_spec()
     first = noise_share(plan(spec), spec.dp, 3)
-    assert calls and first != noise_share(plan(spec), spec.dp, 3)
+    assert urandom_calls and first != noise_share(plan(spec), spec.dp, 3)
 
 
 def test_study_code_never_uses_numpy_random():
