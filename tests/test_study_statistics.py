@@ -61,9 +61,9 @@ def test_describe_says_what_leaves_the_site():
                           "Died": [0, 1, 0, 1, 0, 1]})
     site = site_statistics(spec, frame)
     lines = site.describe()
-    assert lines[:4] == ["Number of records with Age given (Sex is F) over 3 records",
+    assert lines[:4] == ["Number of records with Age given (Sex is F): 3",
                          "Sum of Age (Sex is F) over 3 records",
-                         "Number of records with Age given (Sex is M) over 1 record",
+                         "Number of records with Age given (Sex is M): 1",
                          "Sum of Age (Sex is M) over 1 record"]
     assert "privacy noise" in lines[4] and "encrypted" in lines[5]
     assert site.values == [3, 30 + 100 + 0, 1, 40]

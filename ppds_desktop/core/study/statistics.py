@@ -445,7 +445,8 @@ class SiteStatistics:
 
     def describe(self) -> list[str]:
         """Plain-language lines saying exactly what leaves the site."""
-        lines = [f"{s.label} over {n:,} record{'s' if n != 1 else ''}"
+        lines = [f"{s.label}: {n:,}" if not s.terms else
+                 f"{s.label} over {n:,} record{'s' if n != 1 else ''}"
                  for s, n in zip(self.plan, self.records)]
         if self.dp is not None:
             lines.append("Before encryption, a random amount of privacy noise is added to each "
