@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +206,12 @@ def test_no_dp_means_no_noise_and_a_share_refuses_too_few_sites():
     assert noise_share(plan(spec), None, 5) == [0] * CELLS
     with pytest.raises(InputError, match="3 honest sites"):
         noise_share(plan(spec), spec.dp, 2)
+
+
+def test_shares_of_several_sites_keep_the_variance_the_bound_is_stated_for():
+    # ε = 10, δ = 0.009, two sites: the bound alone would allow per-site σ² ≈ 0.24, below the
+    # s ≥ 1/2 for which Kairouz et al. state it; one site (a single discrete Gaussian) may go lower
+    two = histogram_spec(epsilon=10, delta=0.009, honest=2)
+    assert calibrate(plan(two), two.dp).v >= Fraction(1, 4)
+    one = histogram_spec(epsilon=10, delta=0.009, honest=1)
+    assert calibrate(plan(one), one.dp).v < Fraction(1, 4)
