@@ -360,25 +360,38 @@ class _SiteData:
         return int(sum(product.tolist())), records
 
 
-def _wide_candidates(spec: StudySpec, statistics, frame: pd.DataFrame, n: int) -> dict[str, dict]:
-    """Statistics the block pass can do: per-variable count / sum / sum of squares of a
-    number stored as plain numbers, with every partial sum exact in float64."""
+def _per_variable(study_plan: StatisticPlan, spec: StudySpec) -> dict[str, dict[str, int]]:
+    """Per number variable, the positions of its plain count / sum / sum of squares (no
+    conditions, no other variable): what the block pass can compute (once per plan)."""
+    if "per_variable" not in study_plan.memo:
+        out: dict[str, dict[str, int]] = {}
+        for i, s in enumerate(study_plan):
+            if s.conditions or len(s.domain) != 1 or spec.variable(s.domain[0]).type != NUMBER:
+                continue
+            out.setdefault(s.domain[0], {})[("n", "sum", "sumsq")[len(s.terms)]] = i
+        study_plan.memo["per_variable"] = out
+    return study_plan.memo["per_variable"]
+
+
+def _wide_candidates(spec: StudySpec, study_plan: StatisticPlan, frame: pd.DataFrame,
+                     n: int) -> dict[str, dict[str, int]]:
+    """The per-variable statistics whose column holds plain numbers and whose every partial
+    sum stays an exact float64 integer (below 2⁵³)."""
+    plain: dict = {}
     dtypes = dict(zip(frame.columns, frame.dtypes))
-    usable: dict[str, bool] = {}
-    out: dict[str, dict] = {}
-    for i, s in enumerate(statistics):
-        if s.conditions or len(s.domain) != 1:
+    out = {}
+    for name, roles in _per_variable(study_plan, spec).items():
+        dtype = dtypes[name]
+        if dtype not in plain:
+            plain[dtype] = _plain_numeric(dtype)
+        if not plain[dtype]:
             continue
-        name = s.domain[0]
-        if name not in usable:
-            usable[name] = spec.variable(name).type == NUMBER and _plain_numeric(dtypes[name])
-        if not usable[name]:
-            continue
-        terms = len(s.terms)
-        if terms and (s.terms[-1] != name or
-                      spec.variable(name).bound ** terms * max(n, 1) >= _EXACT_FLOAT):
-            continue
-        out.setdefault(name, {})[("n", "sum", "sumsq")[terms]] = i
+        bound = spec.variable(name).bound * max(n, 1)
+        exact = {r: i for r, i in roles.items()
+                 if r == "n" or (bound < _EXACT_FLOAT if r == "sum"
+                                 else bound * spec.variable(name).bound < _EXACT_FLOAT)}
+        if exact:
+            out[name] = exact
     return out
 
 
@@ -493,7 +506,7 @@ def site_statistics(spec: StudySpec, frame: pd.DataFrame, *, study_plan: Statist
     data = _SiteData(spec, frame)
     values = [0] * len(study_plan)
     records = [0] * len(study_plan)
-    wide = _wide_candidates(spec, study_plan.statistics, frame, n)
+    wide = _wide_candidates(spec, study_plan, frame, n)
     if wide:
         names = list(wide)
         squares = np.array(["sumsq" in wide[name] for name in names])
