@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from ppds_desktop.core.dp import samplers
-from dp_test_rng import SeededTestRng
+from dp_test_rng import SeededTestRng, urandom_calls  # noqa: F401  (a fixture)
 from ppds_desktop.core.dp.rng import SystemRng, default_rng
 from ppds_desktop.core.dp.samplers import (bernoulli_exp, discrete_gaussian,
                                            discrete_gaussian_scalar, discrete_laplace,
@@ -113,19 +113,9 @@ def test_seeded_hook_is_deterministic_and_default_is_the_os_csprng():
     assert not np.array_equal(c, d)
 
 
-def test_default_randomness_comes_from_os_urandom(monkeypatch):
-    calls = []
-    import os as _os
-
-    real = _os.urandom
-
-    def spy(n):
-        calls.append(n)
-        return real(n)
-
-    monkeypatch.setattr("ppds_desktop.core.dp.rng.os.urandom", spy)
+def test_default_randomness_comes_from_os_urandom(urandom_calls):
     discrete_gaussian(7, 1000)
-    assert calls
+    assert urandom_calls
 
 
 def test_privacy_code_never_uses_numpy_random():

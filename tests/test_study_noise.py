@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dp_test_rng import SeededTestRng
+from dp_test_rng import SeededTestRng, urandom_calls  # noqa: F401  (a fixture)
 from ppds_desktop.core.dp.accounting import zcdp_to_epsilon
 from ppds_desktop.core.errors import InputError
 from ppds_desktop.core.study import StudySpec, ledger_charge, noise_share, plan
@@ -98,7 +99,7 @@ def test_per_site_share_matches_the_discrete_gaussian_pmf():
 
 @pytest.mark.parametrize("epsilon, honest", [(1.0, 3), (8.0, 4)])
 def test_sum_of_honest_shares_matches_the_convolved_pmf(epsilon, honest):
-    # ε = 8 with 4 sites gives per-site σ² ≈ 0.7: there the sum is visibly not a discrete
+    # ε = 8 with 4 sites gives per-site σ² ≈ 0.35: there the sum is visibly not a discrete
     # Gaussian, and τ matters in the accounting
     spec = histogram_spec(epsilon=epsilon, honest=honest)
     sigma2 = float(calibrate(plan(spec), spec.dp).site_variance(0))
@@ -187,19 +188,10 @@ def test_privacy_loss_audit_of_a_bounded_sum():
 
 # ---------------------------------------------------------------------- the CSPRNG rule
 
-def test_noise_comes_from_the_os_csprng_by_default(monkeypatch):
-    calls = []
-    import os as _os
-    real = _os.urandom
-
-    def spy(n):
-        calls.append(n)
-        return real(n)
-
-    monkeypatch.setattr("ppds_desktop.core.dp.rng.os.urandom", spy)
+def test_noise_comes_from_the_os_csprng_by_default(urandom_calls):
     spec = histogram_spec()
     first = noise_share(plan(spec), spec.dp, 3)
-    assert calls and first != noise_share(plan(spec), spec.dp, 3)
+    assert urandom_calls and first != noise_share(plan(spec), spec.dp, 3)
 
 
 def test_study_code_never_uses_numpy_random():
@@ -214,3 +206,12 @@ def test_no_dp_means_no_noise_and_a_share_refuses_too_few_sites():
     assert noise_share(plan(spec), None, 5) == [0] * CELLS
     with pytest.raises(InputError, match="3 honest sites"):
         noise_share(plan(spec), spec.dp, 2)
+
+
+def test_shares_of_several_sites_keep_the_variance_the_bound_is_stated_for():
+    # ε = 10, δ = 0.009, two sites: the bound alone would allow per-site σ² ≈ 0.24, below the
+    # s ≥ 1/2 for which Kairouz et al. state it; one site (a single discrete Gaussian) may go lower
+    two = histogram_spec(epsilon=10, delta=0.009, honest=2)
+    assert calibrate(plan(two), two.dp).v >= Fraction(1, 4)
+    one = histogram_spec(epsilon=10, delta=0.009, honest=1)
+    assert calibrate(plan(one), one.dp).v < Fraction(1, 4)

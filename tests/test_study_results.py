@@ -3,6 +3,8 @@ after packing, summing as Paillier plaintexts and unpacking."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -154,6 +156,7 @@ def test_dp_results_have_intervals_and_stay_close():
     noisy = finish(spec, study_plan, totals, 3, spec.dp)
     text = "\n".join(noisy.lines())
     assert "95% interval for the privacy noise" in text and "ε = 2" in text
+    assert json.loads(json.dumps(noisy.to_dict()))["dp"]["epsilon"] == 2.0
     pairs = [(e, n) for ea, na in zip(exact.analyses, noisy.analyses)
              for e, n in zip(ea.figures, na.figures)]
     inside = [n.interval[0] - 1e-9 <= e.value <= n.interval[1] + 1e-9 for e, n in pairs

@@ -61,9 +61,9 @@ def test_describe_says_what_leaves_the_site():
                           "Died": [0, 1, 0, 1, 0, 1]})
     site = site_statistics(spec, frame)
     lines = site.describe()
-    assert lines[:4] == ["Number of records with Age given (Sex is F) over 3 records",
+    assert lines[:4] == ["Number of records with Age given (Sex is F): 3",
                          "Sum of Age (Sex is F) over 3 records",
-                         "Number of records with Age given (Sex is M) over 1 record",
+                         "Number of records with Age given (Sex is M): 1",
                          "Sum of Age (Sex is M) over 1 record"]
     assert "privacy noise" in lines[4] and "encrypted" in lines[5]
     assert site.values == [3, 30 + 100 + 0, 1, 40]
@@ -248,3 +248,17 @@ def test_full_spec_fits_one_ciphertext_and_bounds_are_honest():
     assert ciphertext_count(study_plan, layout) == math.ceil(len(study_plan) / len(layout.slots))
     assert FULL_SPEC["max_records_per_site"] * max(s.bound for s in study_plan) < \
         2 ** (layout.slots[0].value_bits - 1)
+
+
+def test_site_statistics_reports_progress_and_can_be_cancelled():
+    from ppds_desktop.core.errors import Cancelled
+    from ppds_desktop.core.progress import TaskState
+    spec = make_spec()
+    frame = make_site(5, 2000)
+    seen = []
+    site_statistics(spec, frame, task=TaskState(lambda f, m: seen.append((f, m))))
+    assert seen and all(0 <= f <= 1 for f, _ in seen)
+    task = TaskState()
+    task.cancel()
+    with pytest.raises(Cancelled):
+        site_statistics(spec, frame, task=task)

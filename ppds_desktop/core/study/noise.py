@@ -30,7 +30,8 @@ divergences add, and the worst record gives
 The declared (ε, δ) is turned into the zCDP target with the project's conversion
 (``core/dp/accounting.zcdp_to_epsilon``: ε = ρ + 2·√(ρ·ln(1/δ))), solved for ρ:
 ρ* = (√(ε + ln(1/δ)) − √ln(1/δ))². ``v`` is the smallest value with ρ(v) ≤ ρ* (bisection, then
-rounded *up* to 11 significant bits so the sampler's rationals stay small). Without τ,
+rounded *up* to 11 significant bits so the sampler's rationals stay small), and at least 1/4
+with several sites, where the bound on sums of shares is stated for s ≥ 1/2. Without τ,
 v = K / (2 · n_h · ρ*) with K = Σ_families max_cells Σ (b_i/w_i)² (≈ the number of statistics one
 record can move). Each site's ledger is charged ρ* for its dataset (``ledger_charge``), which the
 ledger shows back as the declared ε at the declared δ.
@@ -72,6 +73,7 @@ WEIGHT_BITS = 4
 _V_BITS = 11
 _EXACT_CONVOLUTION_VARIANCE = 400.0
 _BATCH = 256                    # from this many draws of one variance, one batch call
+_MIN_SHARE_VARIANCE = 0.25      # per-site s² floor with several sites (Kairouz et al.: s ≥ 1/2)
 
 
 def target_rho(dp: DPSettings) -> float:
@@ -203,6 +205,8 @@ def _calibrate(structure: _Structure, dp: DPSettings) -> Calibration:
                 hi = mid
             else:
                 lo = mid
+    if honest > 1:                     # the sum-of-shares bound is stated for s ≥ 1/2
+        hi = max(hi, _MIN_SHARE_VARIANCE)
     v = _round_up(hi * (1.0 + 2.0 ** -20))
     reached = rho(float(v))
     if reached > target:                 # cannot happen with the margin above; never go below

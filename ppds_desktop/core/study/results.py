@@ -139,7 +139,7 @@ class _Totals:
         self.totals = totals
         self.variances = total_variances(study_plan, dp, n_sites)
         self._cal = calibrate(study_plan, dp) if dp is not None else None
-        self._half: dict[int, int] = {}
+        self._halfwidths: dict[int, int] = {}
 
     def value(self, key) -> Fraction | float:
         i = self.plan.position(key)
@@ -150,18 +150,17 @@ class _Totals:
         i = self.plan.position(key)
         return self.variances[i] / self.plan[i].scale ** 2
 
-    def interval(self, key) -> tuple[float, float] | None:
-        """The exact noise interval of one total, in its natural units."""
+    def half(self, key) -> float | None:
+        """Half-width of one total's noise interval from the exact noise law, in its natural
+        units (None without DP)."""
         if self.dp is None:
             return None
         i = self.plan.position(key)
         w = self._cal.weights[i]
-        if w not in self._half:
-            self._half[w] = halfwidth(float(self._cal.site_variance(i)), self.n_sites,
-                                      self.confidence)
-        h = self._half[w] / self.plan[i].scale
-        v = float(self.value(key))
-        return (v - h, v + h)
+        if w not in self._halfwidths:
+            self._halfwidths[w] = halfwidth(float(self._cal.site_variance(i)), self.n_sites,
+                                            self.confidence)
+        return self._halfwidths[w] / self.plan[i].scale
 
     def propagate(self, func, keys: list) -> tuple[list, list | None]:
         """``func`` evaluated on the totals of ``keys``; with DP, the half-widths of its
@@ -223,12 +222,8 @@ def _count_figures(t: _Totals, spec: StudySpec, a: Analysis) -> list[Figure]:
         if a.kind == HISTOGRAM and spec.variable(a.variable).has_levels:
             label = f"{a.variable} is {need.level}"
         figures.append(Figure(_with_group(label, need.group), _clamp(n, 0), "",
-                              _interval(n, _half(t.interval(key), n), 0)))
+                              _interval(n, t.half(key), 0)))
     return figures
-
-
-def _half(interval, value):
-    return None if interval is None else interval[1] - float(value)
 
 
 def _sum_figures(t: _Totals, spec: StudySpec, a: Analysis) -> list[Figure]:
@@ -238,7 +233,7 @@ def _sum_figures(t: _Totals, spec: StudySpec, a: Analysis) -> list[Figure]:
         key = need.parts["sum"]
         s = t.value(key)
         figures.append(Figure(_with_group(f"Sum of {var.name}", need.group), float(s), var.unit,
-                              t.interval(key)))
+                              _interval(s, t.half(key))))
     return figures
 
 
@@ -371,7 +366,7 @@ def _regression(t: _Totals, spec: StudySpec, a: Analysis) -> AnalysisResult:
     names = ["Intercept"] + list(a.predictors)
     n_key = need.parts["xtx"][0][0]
     n = float(t.value(n_key))
-    used = Figure("Records used", max(n, 0.0), "", _interval(n, _half(t.interval(n_key), n), 0))
+    used = Figure("Records used", max(n, 0.0), "", _interval(n, t.half(n_key), 0))
     notes = []
     if a.kind == LINEAR:
         keys.append(need.parts["yty"])
