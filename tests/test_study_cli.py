@@ -137,3 +137,28 @@ def test_five_vaults_through_the_cli_with_noise(tmp_path, ppds):
     for name in (s.name for s in sc.sites):
         out = ppds("dp", "budget", "show", "--vault", _vaults[name], "patients", "--json")
         assert json.loads(out)["rho_spent"] == pytest.approx(doc["privacy"]["rho"])
+
+
+def test_bad_input_gets_one_line(tmp_path, ppds, vault, vault_path):
+    from ppds_desktop.services import sharing
+
+    sharing.init_identity(vault, "Coordinator")
+    vault.lock()
+    v = ("--vault", vault_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "ppds-study-analyses", "version": 1, "colour": 1}')
+    assert "unknown field 'colour'" in ppds("study", "create", *v, "--title", "T",
+                                            "--analyses", bad, "--threshold", 2, ok=False)
+    assert "cannot read the analyses" in ppds("study", "create", *v, "--title", "T",
+                                              "--analyses", tmp_path / "missing.json",
+                                              "--threshold", 2, ok=False)
+    assert "takes part in no study" in ppds("study", "show", *v, "nothing", ok=False)
+    assert "no study" in ppds("study", "invite", *v, "nothing", "-o", tmp_path, ok=False)
+    assert "Give -o" in ppds("study", "contribute", *v, "x", "--dataset", "d", ok=False)
+    junk = tmp_path / "junk.ppdsb"
+    junk.write_bytes(b"not a bundle at all")
+    assert "junk.ppdsb" in ppds("study", "join", *v, junk, ok=False)
+    assert "junk.ppdsb" in ppds("study", "answer", *v, junk, "-o", tmp_path / "a.ppdsb",
+                                ok=False)
+    assert not (tmp_path / "a.ppdsb").exists()
+    assert "no study yet" in ppds("study", "list", *v)
