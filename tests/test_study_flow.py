@@ -227,12 +227,15 @@ def test_pairwise_masks_cancel_in_the_full_sum_and_hide_a_single_site(tmp_path):
 # -- who can decrypt ------------------------------------------------------------------------------
 
 def test_aggregator_and_fewer_than_t_holders_cannot_decrypt(sc):
+    import itertools
+
     files = contribute_all(sc)
     request = study.combine(sc.sites[0].vault, sc.study_id, files, sc.workdir / "request.ppdsb")
-    two = answers_for(sc, request.path, sc.sites[:2])           # the aggregator and one more
-    refused(sc.sites[0].vault, sc.workdir, study.finish, request.path, two,
-            sc.workdir / "result.ppdsb", error=CryptoError,
-            match="Only 2 valid partial decryptions of the 3 needed; nothing was decrypted")
+    every = answers_for(sc, request.path, [sc.coordinator, *sc.sites])
+    for pair in itertools.combinations(every, 2):           # any t − 1 = 2 of the 5 holders
+        refused(sc.sites[0].vault, sc.workdir, study.finish, request.path, list(pair),
+                sc.workdir / "result.ppdsb", error=CryptoError,
+                match="Only 2 valid partial decryptions of the 3 needed; nothing was decrypted")
 
 
 def test_a_holder_answering_twice(sc):
