@@ -87,7 +87,8 @@ def pooled_reference(sc) -> dict:
     for sex in ("female", "male"):
         xs = [b for b, s in zip(bmi, df["Sex"]) if s == sex]
         m = len(xs)
-        ref[f"Variance of BMI (Sex is {sex})"] = (sum(x * x for x in xs) - sum(xs) ** 2 / m) / (m - 1)
+        ref[f"Variance of BMI (Sex is {sex})"] = (sum(x * x for x in xs)
+                                                  - sum(xs) ** 2 / m) / (m - 1)
     # least squares BMI ~ 1 + Age + Smoker, solved exactly (normal equations, Fractions)
     rows = [[Fraction(1), a, s] for a, s in zip(age, smoker)]
     xtx = [[sum(r[i] * r[j] for r in rows) for j in range(3)] for i in range(3)]

@@ -156,7 +156,7 @@ def create_study(vault, title: str, *, sites: list[str], holders: list[str], thr
     definition = StudyDefinition.draft(title, participants, coordinator=me.fingerprint,
                                        threshold=threshold, min_sites=spec_dict["min_sites"],
                                        pairwise_masks=pairwise_masks, spec=spec_dict)
-    statistics_of(definition).shape     # refuses statistics that cannot be packed for this many sites
+    statistics_of(definition).shape     # refuses statistics too wide for this many sites
     with vault.transaction():
         row = store.put_study(vault, study_id=definition.study_id, title=definition.title,
                               role="coordinator", state="draft",
@@ -216,9 +216,9 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
             invitation = msg.Invitation(header, p.fingerprint, definition.to_bytes(), signature,
                                         None if share is None else share.to_bytes())
             sealed = seal_for_all(vault, definition, msg.KIND_INVITATION,
-                           f"Invitation to the study {definition.title}", invitation.to_files(),
-                           paths[p.fingerprint],
-                           recipients=[(p.name, p.fingerprint, p.enc_public)])
+                                  f"Invitation to the study {definition.title}",
+                                  invitation.to_files(), paths[p.fingerprint],
+                                  recipients=[(p.name, p.fingerprint, p.enc_public)])
             written.append(paths[p.fingerprint])
             store.add_message(vault, definition.study_id, "invitation", "sent", 1, p.fingerprint,
                               bundle_id=sealed.bundle_id,
@@ -364,8 +364,8 @@ def new_round(vault, ref, out_path) -> StudyInfo:
                                utc_now())
     with vault.transaction():
         sealed = seal_for_all(vault, definition, msg.KIND_ROUND,
-                       f"Round {rnd} of the study {definition.title}", opening.to_files(),
-                       out_path)
+                              f"Round {rnd} of the study {definition.title}", opening.to_files(),
+                              out_path)
         with remove_on_failure([out_path]):
             store.set_round(vault, definition.study_id, rnd)
             store.add_message(vault, definition.study_id, "round", "sent", rnd, me.fingerprint,
@@ -376,7 +376,7 @@ def new_round(vault, ref, out_path) -> StudyInfo:
 
 def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
     opened, _raw, signers = open_from_participant(vault, raw, msg.KIND_ROUND,
-                                                   open_studies(vault), what="round opening")
+                                                  open_studies(vault), what="round opening")
     opening = msg.RoundOpening.from_files(opened.result)
     row, definition = study_of(vault, opening.header, signers, "round opening")
     if definition.coordinator != opened.sender_fingerprint:
@@ -491,8 +491,8 @@ def contribute(vault, ref, dataset, mapping: dict, out_path, *,
             report={"clipped": clipped, "privacy": privacy.summary,
                     "statistics": len(st.plan)})
         sealed.append(seal_for_all(vault, definition, msg.KIND_CONTRIBUTION,
-                            f"Contribution to the study {definition.title}", files, out_path,
-                            task=task.sub(0.9, 1.0)))
+                                   f"Contribution to the study {definition.title}", files, out_path,
+                                   task=task.sub(0.9, 1.0)))
         store.add_message(vault, definition.study_id, "contribution", "sent", row.round,
                           me.fingerprint, bundle_id=sealed[0].bundle_id,
                           summary={"dataset": info.name, "mapping": mapping,

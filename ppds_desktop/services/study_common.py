@@ -83,7 +83,7 @@ def read_source(source) -> tuple[bytes, str]:
 
 
 def open_from_participant(vault, source, kind: str, definitions, *, what: str,
-                           task: TaskState | None = None):
+                          task: TaskState | None = None):
     """Open a study bundle signed by a participant of one of ``definitions`` (their keys as the
     signed definitions list them; they need not be this vault's contacts). Returns the opened
     bundle, its raw bytes, and the definitions its signer takes part in."""
@@ -130,7 +130,7 @@ def all_recipients(definition: StudyDefinition) -> list[tuple[str, str, bytes]]:
 
 
 def seal_for_all(vault, definition: StudyDefinition, kind: str, title: str, files: dict, out_path,
-          recipients=None, task=None):
+                 recipients=None, task=None):
     return seal_for_keys(vault, kind=kind, title=title, files=files,
                          recipients=recipients or all_recipients(definition),
                          out_path=out_path,

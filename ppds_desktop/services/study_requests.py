@@ -155,8 +155,8 @@ def combine(vault, ref, contributions: list, out_path, *,
                                  {n.file: c.bundle for n, c in zip(named, opened)})
     with remove_on_failure([out_path]), vault.transaction():
         sealed = seal_for_all(vault, definition, msg.KIND_REQUEST,
-                       f"Decryption request of the study {definition.title}",
-                       request.to_files(), out_path, task=task.sub(0.8, 1.0))
+                              f"Decryption request of the study {definition.title}",
+                              request.to_files(), out_path, task=task.sub(0.8, 1.0))
         store.add_message(vault, definition.study_id, "request", "sent", row.round,
                           me.fingerprint, bundle_id=sealed.bundle_id,
                           request_id=request.request_id,
@@ -188,8 +188,8 @@ def _checked_request(vault, source, task=None) -> _Checked:
     any difference. Applies no policy on the site set (see :func:`_policy_refusal`)."""
     task = ensure_task(task)
     opened, raw, signers = open_from_participant(vault, source, msg.KIND_REQUEST,
-                                                  open_studies(vault), what="request",
-                                                  task=task.sub(0.0, 0.1))
+                                                 open_studies(vault), what="request",
+                                                 task=task.sub(0.0, 0.1))
     request = msg.RequestDoc.from_files(opened.result)
     row, definition = study_of(vault, request.header, signers, "request")
     if request.aggregator != opened.sender_fingerprint:
@@ -300,8 +300,8 @@ def answer(vault, path, out_path, *, task: TaskState | None = None) -> AnswerSen
         store.add_decrypted(vault, d.study_id, req.request_id, req.header.round, bundles,
                             "answered")
         sealed = seal_for_all(vault, d, msg.KIND_ANSWER,
-                       f"Answer of key-share holder {share.index} in the study {d.title}",
-                       doc.to_files(), out_path, task=task.sub(0.95, 1.0))
+                              f"Answer of key-share holder {share.index} in the study {d.title}",
+                              doc.to_files(), out_path, task=task.sub(0.95, 1.0))
         store.add_message(vault, d.study_id, "answer", "sent", req.header.round,
                           me.fingerprint, bundle_id=sealed.bundle_id, request_id=req.request_id,
                           summary={"holder": share.index,
@@ -323,7 +323,7 @@ def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
     for k, source in enumerate(answer_sources):
         task.report(0.3 * k / max(len(answer_sources), 1), "opening the answers")
         opened, raw, _signers = open_from_participant(vault, source, msg.KIND_ANSWER, [d],
-                                                       what="answer")
+                                                      what="answer")
         doc = msg.AnswerDoc.from_files(opened.result)
         checks.check_header(d, doc.header, "The answer")
         sender = d.participant(opened.sender_fingerprint)
@@ -404,7 +404,7 @@ def finish(vault, request_path, answer_paths: list, out_path, *,
     with remove_on_failure([out_path]), vault.transaction():
         _record_result(vault, checked, result, "sent")
         seal_for_all(vault, d, msg.KIND_RESULT, f"Result of the study {d.title}", doc.to_files(),
-              out_path, task=task.sub(0.9, 1.0))
+                     out_path, task=task.sub(0.9, 1.0))
         vault.audit("study.finish", study_id=d.study_id, request_id=req.request_id,
                     holders=used, left_out=[i for i, _ in rejected])
     result.path = out_path
@@ -431,8 +431,8 @@ def open_result(vault, path, *, task: TaskState | None = None) -> ResultReport:
     requests that would difference it)."""
     task = ensure_task(task)
     opened, _raw, signers = open_from_participant(vault, path, msg.KIND_RESULT,
-                                                   open_studies(vault), what="result",
-                                                   task=task.sub(0.0, 0.1))
+                                                  open_studies(vault), what="result",
+                                                  task=task.sub(0.0, 0.1))
     doc = msg.ResultDoc.from_files(opened.result)
     study_of(vault, doc.header, signers, "result")
     checked = _checked_request(vault, doc.request_bundle, task.sub(0.1, 0.4))

@@ -72,7 +72,8 @@ class Participant:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "organisation": self.organisation,
-                "identity_id": self.identity_id, "fingerprint": self.fingerprint, "sign_public": _b64(self.sign_public),
+                "identity_id": self.identity_id, "fingerprint": self.fingerprint,
+                "sign_public": _b64(self.sign_public),
                 "enc_public": _b64(self.enc_public), "site": self.site, "holder": self.holder}
 
     @classmethod

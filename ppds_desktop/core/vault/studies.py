@@ -140,9 +140,10 @@ def messages(vault, study_id: str, kind: str | None = None) -> list[MessageRow]:
 
 
 def decrypted_sets(vault, study_id: str) -> list[DecryptedRow]:
-    return [DecryptedRow(rid, rnd, json.loads(bundles), source, at) for rid, rnd, bundles, source, at
-            in vault.query("SELECT request_id, round, bundles, source, at FROM study_decrypted "
-                           "WHERE study_id = ? ORDER BY at", (study_id,))]
+    rows = vault.query("SELECT request_id, round, bundles, source, at FROM study_decrypted "
+                       "WHERE study_id = ? ORDER BY at", (study_id,))
+    return [DecryptedRow(rid, rnd, json.loads(bundles), source, at)
+            for rid, rnd, bundles, source, at in rows]
 
 
 def add_decrypted(vault, study_id: str, request_id: str, round_no: int, bundles: dict,
