@@ -568,13 +568,16 @@ def test_invitation_listing_a_contact_with_other_keys(tmp_path):
 
 
 def test_status_board_and_cli_values(sc):
-    files = contribute_all(sc)
-    study.combine(sc.sites[0].vault, sc.study_id, files, sc.workdir / "request.ppdsb")
+    _files, request, result = run_study(sc, [sc.coordinator, sc.sites[1], sc.sites[2]],
+                                        sc.sites[0])
     status = study.study_status(sc.sites[0].vault, sc.study_id)
     assert status.holds_share and status.study.my_roles == "site and key-share holder 2"
     assert [c[1] for c in status.contributed if c[2] == "received"] == [s.name for s in sc.sites]
+    assert status.results == [(1, result.request_id, sc.sites[0].name,
+                               ["Coordinator", sc.sites[1].name, sc.sites[2].name])]
     coordinator = study.study_status(sc.coordinator.vault, sc.study_id)
     assert sorted(coordinator.invited) == sorted(s.name for s in sc.sites)
+    assert coordinator.answered == [(request.request_id, "Coordinator")]
     assert [i.title for i in study.list_studies(sc.coordinator.vault)] == ["Smoking and BMI"]
 
 

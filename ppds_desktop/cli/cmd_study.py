@@ -299,8 +299,9 @@ def cmd_show(args) -> int:
         print(f"round {rnd}: request {rid[:12]} by {who} over {', '.join(sites)}")
     for rid, who in status.answered:
         print(f"request {rid[:12]}: answered by {who}")
-    for rnd, rid, who in status.results:
-        print(f"round {rnd}: result of request {rid[:12]}, finished by {who}")
+    for rnd, rid, who, holders in status.results:
+        print(f"round {rnd}: result of request {rid[:12]}, decrypted by {', '.join(holders)}, "
+              f"finished by {who}")
     print("this vault holds a key share" if status.holds_share else "this vault holds no key share")
     return 0
 

@@ -110,7 +110,7 @@ class StudyStatus:
     contributed: list          # (round, site name, direction)
     requests: list             # (round, request id, aggregator, sites)
     answered: list             # (request id, holder name)
-    results: list              # (round, request id, finished by)
+    results: list              # (round, request id, finished by, holders who decrypted)
     holds_share: bool
 
 
@@ -532,6 +532,6 @@ def study_status(vault, ref) -> StudyStatus:
         [(m.round, m.request_id, name(m.party), m.summary.get("sites", [])) for m in ms
          if m.kind == "request"],
         [(m.request_id, name(m.party)) for m in ms if m.kind == "answer"],
-        [(m.round, m.request_id, m.summary.get("finished_by", "")) for m in ms
-         if m.kind == "result"],
+        [(m.round, m.request_id, m.summary.get("finished_by", ""),
+          m.summary.get("decrypted_by", [])) for m in ms if m.kind == "result"],
         vault.has_secret(store.SHARE_SECRET, definition.study_id))
