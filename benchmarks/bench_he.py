@@ -33,6 +33,15 @@ WORKERS = 2
 PHE_SAMPLE = 200
 
 
+def write_results(name: str, results: dict) -> Path:
+    """``benchmarks/results/NAME.json``, and say so."""
+    out = Path(__file__).resolve().parent / "results" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")
+    return out
+
+
 def timed(fn, *args, **kwargs):
     t = time.perf_counter()
     out = fn(*args, **kwargs)
@@ -124,10 +133,7 @@ def main(argv=None) -> int:
             "aggregate_encrypt_le_60s_full_size": (r["aggregate"]["encrypt_s"] <= 60) if not args.quick else None,
             "records_speedup_ge_25": r["records"]["speedup_per_value"] >= 25}
         print("targets at 2048 bits:", results["targets_2048"])
-    out = Path(__file__).resolve().parent / "results" / "bench_he.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_results("bench_he", results)
     return 0
 
 

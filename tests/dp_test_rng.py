@@ -7,6 +7,9 @@ Anyone who knows the seed could subtract the noise, so never use it for a releas
 from __future__ import annotations
 
 import hashlib
+import os
+
+import pytest
 
 
 class SeededTestRng:
@@ -30,3 +33,18 @@ class SeededTestRng:
             x = int.from_bytes(self.random_bytes(nbytes), "big")
             if x < limit:
                 return x % m
+
+
+@pytest.fixture
+def urandom_calls(monkeypatch) -> list[int]:
+    """The sizes of the ``os.urandom`` reads the DP code makes during a test (the default
+    generator must be the OS CSPRNG). Import it into a test module to use it."""
+    calls: list[int] = []
+    real = os.urandom
+
+    def spy(n):
+        calls.append(n)
+        return real(n)
+
+    monkeypatch.setattr("ppds_desktop.core.dp.rng.os.urandom", spy)
+    return calls

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from ppds_desktop.core.dp import samplers
-from dp_test_rng import SeededTestRng
+from dp_test_rng import SeededTestRng, urandom_calls  # noqa: F401  (a fixture)
 from ppds_desktop.core.dp.rng import SystemRng, default_rng
 from ppds_desktop.core.dp.samplers import (bernoulli_exp, discrete_gaussian,
                                            discrete_gaussian_scalar, discrete_laplace,
@@ -113,19 +113,9 @@ def test_seeded_hook_is_deterministic_and_default_is_the_os_csprng():
     assert not np.array_equal(c, d)
 
 
-def test_default_randomness_comes_from_os_urandom(monkeypatch):
-    calls = []
-    import os as _os
-
-    real = _os.urandom
-
-    def spy(n):
-        calls.append(n)
-        return real(n)
-
-    monkeypatch.setattr("ppds_desktop.core.dp.rng.os.urandom", spy)
+def test_default_randomness_comes_from_os_urandom(urandom_calls):
     discrete_gaussian(7, 1000)
-    assert calls
+    assert urandom_calls
 
 
 def test_privacy_code_never_uses_numpy_random():
@@ -141,3 +131,54 @@ def test_parameters_must_be_positive():
         discrete_laplace(0, 10)
     with pytest.raises(InputError):
         discrete_gaussian("-1", 10)
+
+
+# ---------------------------------------------------------------- one variance per draw
+
+def test_mixed_sampler_matches_each_lanes_pmf():
+    sigma2s = [Fraction(1, 3), 2, Fraction(50, 7), 30]
+    which = np.tile(np.arange(len(sigma2s)), 50_000)
+    draws = samplers.discrete_gaussian_mixed(sigma2s, which, SeededTestRng(31))
+    for j, s2 in enumerate(sigma2s):
+        lane = draws[which == j]
+        assert lane.size == 50_000
+        assert chi2_pvalue(lane, lambda z: gaussian_pmf(float(s2), z)) > P_MIN
+
+
+def test_mixed_sampler_wide_acceptance_path_matches_the_pmf():
+    # numerator above 2**32: the acceptance ratio does not fit 64 bits, so every lane takes
+    # bernoulli_exp_wide; σ² ≈ 8192 keeps an exact per-integer χ² possible
+    s2 = Fraction(2 ** 33 + 1, 2 ** 20)
+    draws = samplers.discrete_gaussian_mixed([s2, 3], np.repeat([0, 1], [N, 1000]),
+                                             SeededTestRng(32))
+    assert chi2_pvalue(draws[:N], lambda z: gaussian_pmf(float(s2), z)) > P_MIN
+
+
+@pytest.mark.parametrize("num,den", [(1, 3), (10 ** 30 + 1, 3 * 10 ** 30),
+                                     (5 * 10 ** 40 + 7, 2 * 10 ** 40), (2 ** 70, 2 ** 70)])
+def test_bernoulli_exp_wide_probability(num, den):
+    hits = int(samplers.bernoulli_exp_wide([num] * N, [den] * N, SeededTestRng(33)).sum())
+    assert stats.binomtest(hits, N, math.exp(-num / den)).pvalue > P_MIN
+
+
+class _TieRng:
+    """Every 64-bit word equals the probability's top bits, so every lane is a tie."""
+
+    def __init__(self, word: int, below: int):
+        self.word, self.below, self.asked = word, below, []
+
+    def random_bytes(self, n: int) -> bytes:
+        return self.word.to_bytes(8, "little") * (n // 8)
+
+    def randbelow(self, m: int) -> int:
+        self.asked.append(m)
+        return self.below
+
+
+def test_bernoulli_wide_settles_ties_exactly():
+    r, d = 10 ** 25 + 3, 3 * 10 ** 25 + 1
+    p_hi, rem = divmod(r << 64, d)
+    for below, expected in ((rem - 1, True), (rem, False)):
+        rng = _TieRng(p_hi, below)
+        out = samplers._bernoulli_wide(np.array([p_hi], dtype=np.uint64), [rem], [d], rng)
+        assert bool(out[0]) is expected and rng.asked == [d]

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "cmd_bundle",
     "cmd_dp",
     "cmd_he",
+    "cmd_study",
     "cmd_demo",
 ]
 

@@ -7,6 +7,7 @@ from .dp import demo_step as dp_step
 from .he_scenario import demo_step as he_step
 from .sharing import demo_step as sharing_step
 from .release import demo_step as deidentify_step
+from .study_scenario import demo_step as study_step
 from .vault_ops import demo_step as vault_step
 
 STEPS: list = [
@@ -16,4 +17,5 @@ STEPS: list = [
     ("Differential privacy", dp_step),
     ("Share bundle", sharing_step),    # keep after the release step: it seals ctx.state["release"]
     ("Homomorphic aggregation", he_step),
+    ("Multi-site study with a split key", study_step),
 ]

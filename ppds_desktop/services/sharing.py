@@ -46,7 +46,8 @@ __all__ = [
     "BundlePreview", "ImportResult", "ShareTarget", "UnverifiedSender", "BundleReplay",
     "init_identity", "identity_or_none", "export_identity_card", "import_contact_card",
     "list_contacts", "get_contact", "verify_contact", "rename_contact", "remove_contact",
-    "share_targets", "identifier_columns", "seal_for_contacts", "seal_files", "preview_bundle", "open_into_vault",
+    "share_targets", "identifier_columns", "seal_for_contacts", "seal_files", "seal_for_keys",
+    "preview_bundle", "open_into_vault",
     "open_files", "store_opened",
 ]
 
@@ -148,20 +149,30 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
     """Seal arbitrary named files (e.g. Paillier ciphertexts) for contacts: the building block
     other areas use for their own bundle kinds. ``out_path=None`` seals into memory
     (``SealResult.data``)."""
-    ident = load_identity(vault)
     recipients = check_recipients(vault, contacts, allow_unverified)
+    return seal_for_keys(vault, kind=kind, title=title, files=files,
+                         recipients=[(c.name, c.fingerprint, c.enc_public) for c in recipients],
+                         out_path=out_path, manifest=manifest, task=task)
+
+
+def seal_for_keys(vault, *, kind: str, title: str, files: dict[str, bytes],
+                  recipients: list[tuple[str, str, bytes]], out_path,
+                  manifest: dict | None = None, task: TaskState | None = None) -> SealResult:
+    """Seal for recipients given as (name, fingerprint, X25519 public key) whose keys the
+    caller vouches for (e.g. a study's participants, listed in its signed definition)."""
+    ident = load_identity(vault)
     extra = dict(manifest or {})
     extra.setdefault("title", title)
     extra["sender"] = _sender_block(ident)
-    extra["recipients"] = [{"name": c.name, "fingerprint": c.fingerprint} for c in recipients]
+    extra["recipients"] = [{"name": name, "fingerprint": fp} for name, fp, _key in recipients]
     head = vault.audit_head()        # signed with the manifest: evidence of the sender's history
     extra["audit_head"] = {"seq": head.seq, "hash": head.hash}
     result = seal_bundle(out_path, sender=ident.keys,
-                         recipients=[c.enc_public for c in recipients], kind=kind,
+                         recipients=[key for _name, _fp, key in recipients], kind=kind,
                          manifest=extra,
                          files=[FileSource(n, data=d) for n, d in files.items()], task=task)
     vault.audit("bundle.seal", bundle_id=result.bundle_id, kind=kind, title=title,
-                recipients=[c.name for c in recipients],
+                recipients=[name for name, _fp, _key in recipients],
                 file=Path(out_path).name if out_path is not None else None,
                 bytes=result.size)
     return result

@@ -246,3 +246,127 @@ def _fill(size: int, batch, *, acceptance: float) -> np.ndarray:
         parts.append(got)
         have += got.size
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+# ---------------------------------------------------------------- one variance per draw
+
+def _bernoulli_wide(p_hi: np.ndarray, rem: list[int], den: list[int], rng: Rng) -> np.ndarray:
+    """Bernoulli(r/d) per lane for r < d of any size, given ``p_hi = ⌊r·2⁶⁴/d⌋`` and
+    ``rem = r·2⁶⁴ − p_hi·d``. A uniform U = (W + U')/2⁶⁴ with W a 64-bit word is below r/d
+    exactly when W < p_hi, or W = p_hi and U' < rem/d; the tie (probability 2⁻⁶⁴) is settled
+    in Python integers."""
+    w = random_uint64(rng, p_hi.size)
+    out = w < p_hi
+    for i in np.flatnonzero(w == p_hi):
+        out[i] = rng.randbelow(den[i]) < rem[i]
+    return out
+
+
+def bernoulli_exp_wide(num: list[int], den: list[int], rng: Rng | None = None) -> np.ndarray:
+    """Bernoulli(exp(-num[i]/den[i])) per lane for Python integers of any size, vectorised:
+    CKS Algorithm 1 on the fractional part with :func:`_bernoulli_wide`, and one
+    Bernoulli(exp(-1)) per unit of the integer part."""
+    rng = default_rng(rng)
+    n = len(num)
+    whole, p_hi, rem = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.uint64), [0] * n
+    fraction = np.zeros(n, dtype=bool)
+    for i, (a, d) in enumerate(zip(num, den)):
+        q, r = divmod(a, d)
+        whole[i] = min(q, 2 ** 62)      # reaching 2⁶² successes has probability e^(−2⁶²)
+        hi, rem[i] = divmod(r << 64, d)
+        p_hi[i] = hi
+        fraction[i] = r > 0
+    alive = np.ones(n, dtype=bool)
+    todo = np.flatnonzero(whole > 0)
+    while todo.size:                                   # ⌊γ⌋ independent Bernoulli(exp(-1))
+        ok = _bernoulli_exp_minus_one(todo.size, rng)
+        alive[todo[~ok]] = False
+        whole[todo] -= 1
+        todo = todo[ok & (whole[todo] > 0)]
+    k = np.ones(n, dtype=np.uint64)                    # the fractional part, CKS Algorithm 1
+    active = np.flatnonzero(alive & fraction)
+    while active.size:
+        hit = _bernoulli_wide(p_hi[active], [rem[i] for i in active], [den[i] for i in active],
+                              rng)
+        later = k[active] > _ONE
+        if later.any():                                # Bernoulli(r/(d·k)) = [V = 0]·Bern(r/d)
+            hit[later] &= uniform_below(k[active][later], rng) == 0
+        active = active[hit]
+        k[active] += _ONE
+    alive &= (k & _ONE) == _ONE
+    return alive
+
+
+def _dlap_lanes(t: np.ndarray, rng: Rng) -> tuple[np.ndarray, np.ndarray]:
+    """One discrete Laplace attempt per lane with integer scale ``t[i]`` (uint64 below 2⁵⁶):
+    the draws and which lanes were accepted (CKS Algorithm 2, vectorised over the scales)."""
+    u = uniform_below(t, rng)
+    ok = bernoulli_exp(u, t, rng)
+    y = np.zeros(t.size, dtype=np.int64)
+    idx = np.flatnonzero(ok)
+    v = _geometric_exp_minus_one(idx.size, rng)
+    tt = t[idx]
+    if v.size and int(v.max()) * int(tt.max()) + int(tt.max()) >= _VECTOR_LIMIT:
+        big = [int(a) + int(s) * int(b) for a, s, b in zip(u[idx], tt, v)]   # never: 40σ ≪ 2⁶²
+        ok[idx] = [x < _VECTOR_LIMIT for x in big]
+        y[idx] = [x if x < _VECTOR_LIMIT else 0 for x in big]
+    else:
+        y[idx] = (u[idx] + tt * v).astype(np.int64)
+    negative = random_bits(rng, y.size)
+    ok &= ~(negative & (y == 0))
+    return np.where(negative, -y, y), ok
+
+
+def discrete_gaussian_mixed(sigma2s, which, rng: Rng | None = None) -> np.ndarray:
+    """Independent draws, draw ``i`` from N_Z(0, sigma2s[which[i]]): many variances in one
+    vectorised pass (CKS Algorithm 3 per lane). Acceptance ratios that fit 64 bits run on
+    uint64; wider ones (large σ²) through :func:`bernoulli_exp_wide` — exact either way."""
+    rng = default_rng(rng)
+    fractions = [as_fraction(s, "noise variance") for s in sigma2s]
+    a = [f.numerator for f in fractions]
+    b = [f.denominator for f in fractions]
+    t = [isqrt(ai // bi) + 1 for ai, bi in zip(a, b)]
+    if any(ti >= _VECTOR_LIMIT // 64 for ti in t):
+        raise InputError("a noise variance above 10³² is not supported")
+    which = np.asarray(which, dtype=np.int64)
+    t_of = np.array(t, dtype=np.uint64)
+    small = np.array([ai < 2 ** 32 and 2 * ai * bi * ti * ti < 2 ** 63
+                      for ai, bi, ti in zip(a, b, t)], dtype=bool)
+    a_small = np.array([ai if s else 0 for ai, s in zip(a, small)], dtype=np.int64)
+    bt_small = np.array([bi * ti if s else 1 for bi, ti, s in zip(b, t, small)], dtype=np.int64)
+    den_small = np.array([2 * ai * bi * ti * ti if s else 1
+                          for ai, bi, ti, s in zip(a, b, t, small)], dtype=np.uint64)
+    out = np.zeros(which.size, dtype=np.int64)
+    todo = np.arange(which.size)
+    while todo.size:
+        # independent attempts per lane at once (more once few lanes are left); a lane takes
+        # its first accepted one, which is exactly what trying them one by one would give
+        attempts = 3 if todo.size > 2000 else 12
+        k = np.repeat(which[todo], attempts)
+        y, accept = _dlap_lanes(t_of[k], rng)
+        absy = np.abs(y)
+        fast = np.flatnonzero(accept & small[k])
+        kf = k[fast]
+        fast = fast[absy[fast] < (a_small[kf] + 2 ** 32) // bt_small[kf]]
+        if fast.size:
+            kf = k[fast]
+            c = np.abs(absy[fast] * bt_small[kf] - a_small[kf]).astype(np.uint64)
+            accept[fast] = bernoulli_exp(c * c, den_small[kf], rng)
+        is_fast = np.zeros(k.size, dtype=bool)
+        is_fast[fast] = True
+        wide = np.flatnonzero(accept & ~is_fast)
+        if wide.size:
+            nums, dens = [], []
+            for j in wide:
+                kk = int(k[j])
+                c = int(absy[j]) * b[kk] * t[kk] - a[kk]
+                nums.append(c * c)
+                dens.append(2 * a[kk] * b[kk] * t[kk] * t[kk])
+            accept[wide] = bernoulli_exp_wide(nums, dens, rng)
+        accept = accept.reshape(todo.size, attempts)
+        done = accept.any(axis=1)
+        first = accept.argmax(axis=1)
+        picked = y.reshape(todo.size, attempts)[np.arange(todo.size), first]
+        out[todo[done]] = picked[done]
+        todo = todo[~done]
+    return out

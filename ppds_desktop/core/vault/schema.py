@@ -151,6 +151,45 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX he_answered_rows_by_bundle ON he_answered_rows (bundle_id);
     """,
+    # 3: multi-site studies with a split key (core/study, core/vault/studies.py): the studies
+    # this vault takes part in, the messages it sent and received, and the site sets it
+    # decrypted or saw decrypted (against differencing)
+    """
+    CREATE TABLE studies (
+        study_id    TEXT PRIMARY KEY,      -- random 128-bit hex
+        title       TEXT NOT NULL,
+        role        TEXT NOT NULL,         -- coordinator | participant
+        state       TEXT NOT NULL,         -- draft | open
+        definition  BLOB NOT NULL,         -- the signed definition's exact bytes (a draft's JSON)
+        signature   BLOB,                  -- the coordinator's Ed25519 signature; NULL for a draft
+        study_hash  TEXT,                  -- SHA-256 of definition; NULL for a draft
+        round       INTEGER NOT NULL DEFAULT 1,   -- the newest round opened
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE study_messages (
+        id          INTEGER PRIMARY KEY,
+        study_id    TEXT NOT NULL REFERENCES studies(study_id) ON DELETE CASCADE,
+        kind        TEXT NOT NULL,         -- invitation | round | contribution | request | answer | result
+        direction   TEXT NOT NULL,         -- sent | received
+        round       INTEGER NOT NULL,
+        party       TEXT NOT NULL,         -- fingerprint: the sender (received) or the addressee
+        bundle_id   TEXT,
+        request_id  TEXT,
+        summary     TEXT NOT NULL DEFAULT '{}',   -- JSON: names, counts, a result's figures; never a site's values
+        at          TEXT NOT NULL
+    );
+    CREATE INDEX study_messages_by_study ON study_messages (study_id, kind);
+    CREATE TABLE study_decrypted (
+        study_id    TEXT NOT NULL REFERENCES studies(study_id) ON DELETE CASCADE,
+        request_id  TEXT NOT NULL,
+        round       INTEGER NOT NULL,
+        bundles     TEXT NOT NULL,         -- JSON {site fingerprint: contribution bundle id}
+        source      TEXT NOT NULL,         -- answered (by this vault) | result (seen decrypted)
+        at          TEXT NOT NULL,
+        PRIMARY KEY (study_id, request_id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
