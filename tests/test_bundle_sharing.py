@@ -71,7 +71,7 @@ def test_release_round_trip_with_provenance(tmp_path, pair):
     assert src["report"] == {"k": 3} and src["privacy_budget"]["epsilon"] == 0.5
     assert src["other_files"] == ["notes.txt"]
     assert bob.release_files("k-anon v1 from Alice files") == {"notes.txt": b"generalised ages"}
-    rows = bob.query("SELECT bundle_id, kind, dataset_id FROM imported_bundles")
+    rows = bob._query("SELECT bundle_id, kind, dataset_id FROM imported_bundles")
     assert rows == [(sealed.bundle_id, "release", info.id)]
     assert "bundle.import" in [e.action for e in bob.audit_entries()]
     assert "bundle.seal" in [e.action for e in alice.audit_entries()]
@@ -151,7 +151,7 @@ def test_tampered_bundle_adds_nothing_to_the_vault(tmp_path, pair):
     (tmp_path / "t.ppdsb").write_bytes(bytes(blob))
     with pytest.raises(BundleError, match="signature does not verify"):
         sharing.open_into_vault(bob, tmp_path / "t.ppdsb")
-    assert bob.list_datasets() == [] and bob.query("SELECT * FROM imported_bundles") == []
+    assert bob.list_datasets() == [] and bob._query("SELECT * FROM imported_bundles") == []
 
 
 def _cli(argv: list[str]) -> int:

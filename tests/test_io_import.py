@@ -70,7 +70,7 @@ def test_cancel_leaves_vault_unchanged(vault, cancel_at):
     with pytest.raises(Cancelled):
         datasets.import_file(vault, sample_csv(), task=task)
     assert vault.list_datasets() == [] and len(vault.audit_entries()) == before
-    assert vault.query("SELECT count(*) FROM dataset_chunks") == [(0,)]
+    assert vault._query("SELECT count(*) FROM dataset_chunks") == [(0,)]
     assert seen == sorted(seen)       # progress only moves forward
 
 

@@ -11,7 +11,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from ..core.errors import InputError
 from ..core.io import ParseOptions, Preview, ReadLimits, ReadResult, read_table, write_table
@@ -24,11 +24,14 @@ from ..core.vault.datasets import check_role
 from . import disclosure
 from .demo import check_demo_import
 
+if TYPE_CHECKING:
+    from ..core.vault import Vault
+
 FILE_LIMIT_SETTING = "import.max_file_bytes"
 FIELD_LIMIT_SETTING = "import.max_field_bytes"
 
 
-def read_limits(vault=None) -> ReadLimits:
+def read_limits(vault: Vault | None = None) -> ReadLimits:
     """The size limits, as set in the vault's settings (defaults otherwise)."""
     default = ReadLimits()
     if vault is None:
@@ -73,7 +76,7 @@ def profile_file(path, options: ParseOptions | None = None, limits: ReadLimits |
     return read_and_profile(path, options, limits, task).profile
 
 
-def profile_dataset(vault, ref, task: TaskState | None = None) -> DatasetProfile:
+def profile_dataset(vault: Vault, ref, task: TaskState | None = None) -> DatasetProfile:
     """Profile a stored dataset, showing the roles saved in the vault rather than suggestions."""
     task = ensure_task(task)
     table = vault.load_arrow(ref, task=task.sub(0.0, 0.5))
@@ -96,7 +99,7 @@ def free_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def free_dataset_name(vault, wanted: str) -> str:
+def free_dataset_name(vault: Vault, wanted: str) -> str:
     """A dataset name no stored dataset has yet (see :func:`free_name`)."""
     return free_name(wanted, {d.name for d in vault.list_datasets()})
 
@@ -118,7 +121,7 @@ def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> di
     return merged
 
 
-def import_file(vault, path, name: str | None = None, options: ParseOptions | None = None,
+def import_file(vault: Vault, path, name: str | None = None, options: ParseOptions | None = None,
                 roles: Mapping[str, str] | None = None, *, demo_confirmed: bool = False,
                 task: TaskState | None = None) -> DatasetInfo:
     """Read, profile and store a file as a new dataset, all or nothing.
@@ -142,7 +145,7 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
                       task=task.sub(0.45, 1.0))
 
 
-def store_read(vault, result: ReadResult, name: str | None = None,
+def store_read(vault: Vault, result: ReadResult, name: str | None = None,
                roles: Mapping[str, str] | None = None, profile: DatasetProfile | None = None,
                *, demo_confirmed: bool = False, task: TaskState | None = None) -> DatasetInfo:
     """Store a file already read (and, if ``profile`` is given, already profiled) as a new
@@ -173,7 +176,7 @@ def store_read(vault, result: ReadResult, name: str | None = None,
     return info
 
 
-def export_dataset(vault, ref, dest, fmt: str | None = None, *, allow_identifiers: bool = False,
+def export_dataset(vault: Vault, ref, dest, fmt: str | None = None, *, allow_identifiers: bool = False,
                    accept_risk: bool = False, task: TaskState | None = None) -> Path:
     """Write a stored dataset to ``dest`` (CSV, .xlsx or Parquet by extension, or ``fmt``).
 
@@ -207,7 +210,7 @@ def export_file_name(name: str, suffix: str = ".csv") -> str:
     return safe_file_name(name, suffix)
 
 
-def export_csv(vault, ref, dest, task: TaskState | None = None) -> Path:
+def export_csv(vault: Vault, ref, dest, task: TaskState | None = None) -> Path:
     """:func:`export_dataset` as CSV whatever the file name."""
     return export_dataset(vault, ref, dest, fmt="csv", task=task)
 

@@ -18,11 +18,14 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..core.errors import ConfirmationNeeded
 from ..core.progress import TaskState, ensure_task
 from ..paths import demo_vault_path, sample_csv
+
+if TYPE_CHECKING:
+    from ..core.vault import Vault
 
 DEMO_PASSPHRASE = "correct horse battery staple demo"
 DEMO_SETTING = "vault.demo"
@@ -49,7 +52,7 @@ def ensure_demo_vault(path: Path, *, task: TaskState | None = None) -> None:
         vault.lock()
 
 
-def is_demo_vault(vault) -> bool:
+def is_demo_vault(vault: Vault) -> bool:
     """True for the public demo vault: marked at creation, or (made before the mark existed)
     at the demo vault's path."""
     if vault.get_setting(DEMO_SETTING, False):
@@ -66,12 +69,12 @@ def is_bundled_sample(file_name: str, file_bytes: int) -> bool:
     return Path(file_name).name == sample.name and file_bytes == sample.stat().st_size
 
 
-def demo_import_needs_yes(vault, file_name: str, file_bytes: int) -> bool:
+def demo_import_needs_yes(vault: Vault, file_name: str, file_bytes: int) -> bool:
     """Importing this file asks first: the vault is the demo and the file not the sample."""
     return is_demo_vault(vault) and not is_bundled_sample(file_name, file_bytes)
 
 
-def check_demo_import(vault, file_name: str, file_bytes: int, *, confirmed: bool) -> None:
+def check_demo_import(vault: Vault, file_name: str, file_bytes: int, *, confirmed: bool) -> None:
     """Refuse to import anything but the bundled sample into the demo vault unless the user
     ``confirmed`` it after reading :data:`DEMO_IMPORT_RISK`."""
     if not confirmed and demo_import_needs_yes(vault, file_name, file_bytes):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
@@ -23,6 +23,9 @@ from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, recor
 from ..core.progress import TaskState, ensure_task
 from ..core.vault.audit import utc_now
 
+if TYPE_CHECKING:
+    from ..core.vault import Vault
+
 
 @dataclass
 class DPRelease:
@@ -31,11 +34,11 @@ class DPRelease:
     budget: ledger.BudgetStatus          # after the spend
 
 
-def set_budget(vault, dataset, *, epsilon=None, rho=None) -> ledger.BudgetStatus:
+def set_budget(vault: Vault, dataset, *, epsilon=None, rho=None) -> ledger.BudgetStatus:
     return ledger.set_budget(vault, dataset, epsilon=epsilon, rho=rho)
 
 
-def budget_status(vault, dataset) -> ledger.BudgetStatus:
+def budget_status(vault: Vault, dataset) -> ledger.BudgetStatus:
     return ledger.budget_status(vault, dataset)
 
 
@@ -55,7 +58,7 @@ def is_numeric_column(info, col: str) -> bool:
     return info.dtypes.get(col, "").startswith(("int", "uint", "double", "float", "decimal"))
 
 
-def _distinct_counts(vault, info, columns: list[str]) -> dict[str, int]:
+def _distinct_counts(vault: Vault, info, columns: list[str]) -> dict[str, int]:
     """Distinct values per column: from the import profile, else counted on the data."""
     profiled = {c["name"]: c["distinct"] for c in (info.profile or {}).get("columns", [])
                 if "distinct" in c}
@@ -66,7 +69,7 @@ def _distinct_counts(vault, info, columns: list[str]) -> dict[str, int]:
     return {c: profiled[c] for c in columns}
 
 
-def grouping_needs(vault, dataset, query: str | Query, *, domains: dict | None = None,
+def grouping_needs(vault: Vault, dataset, query: str | Query, *, domains: dict | None = None,
                    bounds: dict | None = None) -> list[GroupingNeed]:
     """Grouping columns whose categories (or bins) must be declared before this query may
     spend anything (see ``core.dp.query.groupings_to_declare``); the GUI shows them and keeps
@@ -89,7 +92,7 @@ def grouping_needs(vault, dataset, query: str | Query, *, domains: dict | None =
                                 distinct=_distinct_counts(vault, info, grouped))
 
 
-def _refuse_undeclared_groupings(vault, info, query: Query, options: QueryOptions) -> None:
+def _refuse_undeclared_groupings(vault: Vault, info, query: Query, options: QueryOptions) -> None:
     """Categories read off the data are published as group labels: for a direct identifier
     that publishes the identifiers themselves, for a quasi-identifier or a column with many
     values the values people can be found by. No amount of noise on the counts undoes that,
@@ -108,7 +111,7 @@ def _refuse_undeclared_groupings(vault, info, query: Query, options: QueryOption
                      f"nothing was spent.", hint=f"CLI: {how}")
 
 
-def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
+def run_query(vault: Vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
               bounds: dict | None = None, granularity: dict | None = None,
               domains: dict | None = None, guess_bounds: bool = False,
               bounds_from_data: set[str] | None = None,
@@ -167,7 +170,7 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
     return DPRelease(result, release, ledger.budget_status(vault, info.id))
 
 
-def perturb_dataset(vault, dataset, section: dict, *, release_name: str | None = None,
+def perturb_dataset(vault: Vault, dataset, section: dict, *, release_name: str | None = None,
                     task: TaskState | None = None, rng: Rng | None = None
                     ) -> tuple[PerturbationOutcome, Any]:
     """Perturb a vault dataset with a recipe's ``perturbation`` section and store the result as a

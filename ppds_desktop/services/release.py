@@ -5,6 +5,7 @@ pseudonym up. The Prepare wizard, ``ppds anonymize`` / ``ppds risk`` and the dem
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,10 +25,14 @@ __all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "default_release_nam
            "run_release_on_frame", "save_release", "store_new_keys", "verdict",
            "with_k_anonymity", "write_report"]
 
+if TYPE_CHECKING:
+    from ..core.vault import Vault
+    from ..core.vault import DatasetRef
+
 DEFAULT_SUPPRESSION = 0.05       # what the one-click fix allows when the recipe set no limit
 
 
-def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
+def load_input(source, vault: Vault | None = None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
     """A table from a file path (CSV/TSV, .xlsx, Parquet) or a vault dataset ref.
 
     Returns the frame and a display name. A path that exists is read as a file (its display
@@ -54,7 +59,7 @@ def profile_kinds(profile: dict | None) -> dict[str, str]:
             if c.get("category")}
 
 
-def column_hints(df: pd.DataFrame | None, vault=None, dataset_ref=None) -> tuple[dict, dict]:
+def column_hints(df: pd.DataFrame | None, vault: Vault | None = None, dataset_ref=None) -> tuple[dict, dict]:
     """(roles, profile categories) per column: the ones saved with a vault dataset, or for a
     file (``df``) the import profiler's suggestions (``core.schema``), which presets start
     from."""
@@ -68,7 +73,7 @@ def column_hints(df: pd.DataFrame | None, vault=None, dataset_ref=None) -> tuple
     return profile.roles(), {c.name: c.category for c in profile.columns if c.category}
 
 
-def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None) -> ReleaseOutcome:
+def run_release(vault: Vault, dataset_ref, recipe: dict, task: TaskState | None = None) -> ReleaseOutcome:
     """Load ``dataset_ref`` from the vault and run ``recipe`` on it. Nothing is written: keys
     the recipe needs that do not exist yet are made in memory and stored by
     :func:`save_release`."""
@@ -77,23 +82,35 @@ def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None)
     document.check_identifiers_handled(recipe, {c: r.role for c, r in vault.roles(info.id).items()})
     df = vault.load_dataset(info.id, task=task.sub(0.0, 0.1))
     return run_recipe(df, recipe, keys=vault_keyring(vault), vault=vault, source=info.name,
-                      task=task.sub(0.1, 1.0))
+                      dataset=info.ref, task=task.sub(0.1, 1.0))
 
 
-def run_release_on_frame(df: pd.DataFrame, recipe: dict, *, vault=None, source=None,
+def run_release_on_frame(df: pd.DataFrame, recipe: dict, *, vault: Vault | None = None, source=None,
                          roles: dict[str, str] | None = None, base_dir: Path | None = None,
                          task: TaskState | None = None) -> ReleaseOutcome:
     """Run ``recipe`` on a table already in memory (a file read by the CLI). ``roles`` are the
-    dataset's saved roles; for a file, the profiler's suggestions are used instead."""
+    dataset's saved roles; for a file, the profiler's suggestions are used instead.
+    ``source`` is the display name :func:`load_input` gave: a vault dataset's name is resolved
+    here, once, to the dataset the release is recorded against."""
     if roles is None:
         roles, _kinds = column_hints(df)
     document.check_identifiers_handled(recipe, roles)
     keys = vault_keyring(vault) if vault is not None else KeyRing()
     return run_recipe(df, recipe, keys=keys, vault=vault, source=source, base_dir=base_dir,
-                      task=task)
+                      dataset=_dataset_named(vault, source), task=task)
 
 
-def store_new_keys(vault, outcome: ReleaseOutcome) -> list[str]:
+def _dataset_named(vault: Vault, source) -> DatasetRef | None:
+    """The vault dataset ``source`` names, or None (no vault, or a file outside it)."""
+    if vault is None or source is None:
+        return None
+    try:
+        return vault.datasets.ref(source)
+    except NotFound:
+        return None
+
+
+def store_new_keys(vault: Vault, outcome: ReleaseOutcome) -> list[str]:
     """Keep the keys the run created (pseudonyms and date shifts made with them can then be
     looked up and repeated). Joins the caller's transaction."""
     stored = []
@@ -108,7 +125,7 @@ def _release_kind(outcome: ReleaseOutcome) -> str:
     return "perturbed" if "perturbation" in outcome.recipe else "anonymized"
 
 
-def save_release(vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool = False,
+def save_release(vault: Vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool = False,
                  task: TaskState | None = None):
     """Store the release (output table, recipe, JSON report, HTML report, hook files) and the
     keys it needs, with an audit entry, in one transaction. Returns the ``ReleaseInfo``.
@@ -119,12 +136,7 @@ def save_release(vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool
     report = outcome.report
     risk = verdict(report, vault)
     files = {"report.html": render_html(report).encode("utf-8"), **outcome.files}
-    source = outcome.source
-    if source is not None:
-        try:
-            source = vault.dataset_info(source).id
-        except NotFound:            # a file outside the vault: no source dataset
-            source = None
+    source = outcome.dataset
     with vault.transaction():
         check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="saved")
         keys = store_new_keys(vault, outcome)
@@ -146,7 +158,7 @@ def save_release(vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool
     return info
 
 
-def write_report(vault, outcome: ReleaseOutcome, path, *, name: str,
+def write_report(vault: Vault, outcome: ReleaseOutcome, path, *, name: str,
                  accept_risk: bool = False) -> Path:
     """Write the release report as one HTML file. A release that can still identify people
     needs ``accept_risk``, audited like saving it."""
@@ -186,7 +198,7 @@ def with_k_anonymity(recipe: dict, risk: ReleaseVerdict) -> dict:
     return document.validate(fixed)
 
 
-def _wrap(hook, vault, source, state, inner):
+def _wrap(hook, vault: Vault, source, state, inner):
     def call():
         return hook(vault, source, state, inner)
     return call
@@ -212,7 +224,7 @@ def assess_risk(df: pd.DataFrame, qi_columns: list[str], *, sensitive: str | Non
     return out
 
 
-def lookup_pseudonym(vault, dataset_ref, column: str, value: str, key_name: str, *,
+def lookup_pseudonym(vault: Vault, dataset_ref, column: str, value: str, key_name: str, *,
                      prefix: str = "") -> list:
     """The source values of ``dataset_ref[column]`` whose pseudonym under the vault key
     ``key_name`` is ``value`` — recomputed from the source data, never from a stored table.
@@ -243,11 +255,11 @@ def demo_step(ctx) -> None:
 
     info = ctx.state["sample"]
     vault = ctx.vault
-    roles, kinds = column_hints(None, vault, info.id)
+    roles, kinds = column_hints(None, vault, info.ref)
     recipe = make_preset(HIPAA, list(info.columns), roles, kinds)
     recipe["name"] = "Demo: HIPAA Safe Harbor + 5-anonymity"
     recipe["privacy"] = {"k": 5, "suppression_limit": 0.05, "objective": "loss"}
-    outcome = run_release(vault, info.id, recipe)
+    outcome = run_release(vault, info.ref, recipe)
     rel = save_release(vault, outcome, "Demo de-identified release")
     ctx.state["release"] = rel
     rep = outcome.report

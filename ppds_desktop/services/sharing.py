@@ -12,6 +12,7 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,6 +39,9 @@ from .datasets import free_dataset_name, free_name
 from .disclosure import (check_identifiers, check_release_risk, identifier_columns,
                          saved_release_verdict)
 
+if TYPE_CHECKING:
+    from ..core.vault import Vault
+
 DATA_FILE = "data.parquet"
 BUNDLE_SUFFIX = ".ppdsb"
 CARD_SUFFIX = ".ppdsid"
@@ -61,16 +65,16 @@ class BundleReplay(BundleError):
 
 # -- identity and contacts ---------------------------------------------------------------------
 
-def init_identity(vault, display_name: str, organisation: str = "", *,
+def init_identity(vault: Vault, display_name: str, organisation: str = "", *,
                   replace: bool = False) -> Identity:
     return create_identity(vault, display_name, organisation, replace=replace)
 
 
-def identity_or_none(vault) -> Identity | None:
+def identity_or_none(vault: Vault) -> Identity | None:
     return load_identity(vault) if has_identity(vault) else None
 
 
-def export_identity_card(vault, dest: str | Path) -> Path:
+def export_identity_card(vault: Vault, dest: str | Path) -> Path:
     """Write this vault's identity card (public keys only) to ``dest``, atomically."""
     dest = Path(dest)
     data = export_card(vault).to_bytes()
@@ -90,7 +94,7 @@ def read_card(source: str | Path) -> IdentityCard:
     return parse_card(data, source=path.name)
 
 
-def import_contact_card(vault, source: str | Path, *, name: str | None = None,
+def import_contact_card(vault: Vault, source: str | Path, *, name: str | None = None,
                         accept_key_change: bool = False) -> Contact:
     """Add (or refresh) a contact from a card file; new contacts start unverified."""
     return add_contact(vault, read_card(source), name=name, accept_key_change=accept_key_change)
@@ -106,7 +110,7 @@ class ShareTarget:
     detail: str
 
 
-def share_targets(vault) -> list[ShareTarget]:
+def share_targets(vault: Vault) -> list[ShareTarget]:
     """What can be shared: releases first (the normal case), then datasets."""
     out = [ShareTarget("release", r.uid, r.name, f"release · {r.kind}")
            for r in vault.list_releases()]
@@ -115,7 +119,7 @@ def share_targets(vault) -> list[ShareTarget]:
     return out
 
 
-def check_recipients(vault, contacts, allow_unverified: bool) -> list[Contact]:
+def check_recipients(vault: Vault, contacts, allow_unverified: bool) -> list[Contact]:
     """The contacts, looked up afresh; refuses unverified ones unless allowed (also used to check
     a recipient before work that is wasted if the bundle cannot be sealed)."""
     if not contacts:
@@ -135,14 +139,14 @@ def _sender_block(ident: Identity) -> dict:
             "identity_id": ident.identity_id, "fingerprint": ident.fingerprint}
 
 
-def _data_file(vault, info, task: TaskState) -> tuple[bytes, list[dict]]:
+def _data_file(vault: Vault, info, task: TaskState) -> tuple[bytes, list[dict]]:
     """Dataset ``info`` as the bundle's ``data.parquet``, and its schema for the manifest."""
     buf = io.BytesIO()
     pq.write_table(vault.load_arrow(info.id, task=task), buf, compression="zstd")
     return buf.getvalue(), [{"name": c, "dtype": info.dtypes[c]} for c in info.columns]
 
 
-def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contacts, out_path,
+def seal_files(vault: Vault, *, kind: str, title: str, files: dict[str, bytes], contacts, out_path,
                manifest: dict | None = None, allow_unverified: bool = False,
                task: TaskState | None = None) -> SealResult:
     """Seal arbitrary named files (e.g. Paillier ciphertexts) for contacts: the building block
@@ -167,7 +171,7 @@ def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contact
     return result
 
 
-def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
+def seal_for_contacts(vault: Vault, ref: str, contacts, out_path: str | Path, *,
                       allow_unverified: bool = False, allow_identifiers: bool = False,
                       accept_risk: bool = False, task: TaskState | None = None) -> SealResult:
     """Seal a release (or, failing that, a dataset) named ``ref`` for ``contacts``.
@@ -233,7 +237,7 @@ class BundlePreview:
         return self.summary.sender_fingerprint
 
 
-def _sender_state(vault, header: Header) -> tuple[Contact | None, str]:
+def _sender_state(vault: Vault, header: Header) -> tuple[Contact | None, str]:
     contact, old = find_by_sign_key(vault, header.sender_sign_public)
     if contact is None:
         return None, "unknown"
@@ -244,12 +248,7 @@ def _sender_state(vault, header: Header) -> tuple[Contact | None, str]:
     return contact, contact.state
 
 
-def _imported_at(vault, bundle_id: str) -> str | None:
-    rows = vault.query("SELECT imported_at FROM imported_bundles WHERE bundle_id = ?", (bundle_id,))
-    return rows[0][0] if rows else None
-
-
-def preview_bundle(vault, path: str | Path) -> BundlePreview:
+def preview_bundle(vault: Vault, path: str | Path) -> BundlePreview:
     summary = inspect_bundle(path)
     header = summary.header
     contact, state = _sender_state(vault, header)
@@ -263,7 +262,7 @@ def preview_bundle(vault, path: str | Path) -> BundlePreview:
     return BundlePreview(summary, contact, state,
                          my_id in summary.recipient_key_ids,
                          [by_id.get(k, f"unknown key {k.hex()[:12]}") for k in summary.recipient_key_ids],
-                         _imported_at(vault, summary.bundle_id))
+                         vault.bundles.imported_at(summary.bundle_id))
 
 
 def bundle_header(raw: bytes, source: str = "bundle") -> Header:
@@ -280,7 +279,7 @@ def addressed_to(raw: bytes, contact: Contact) -> bool:
     return recipient_key_id(contact.enc_public) in {s.key_id for s in bundle_header(raw).stanzas}
 
 
-def _sender_policy(vault, *, accept_unverified: bool):
+def _sender_policy(vault: Vault, *, accept_unverified: bool):
     def check(header: Header) -> None:
         contact, state = _sender_state(vault, header)
         if contact is None:
@@ -303,18 +302,17 @@ def _sender_policy(vault, *, accept_unverified: bool):
     return check
 
 
-def _refuse_replay(vault, bundle_id: str, accept_replay: bool, query=None) -> None:
+def _refuse_replay(vault: Vault, bundle_id: str, accept_replay: bool) -> None:
     """Only ever called on a bundle that verified completely: a damaged or forged copy of an
     imported bundle must be reported as such, never as a replay the user could wave through."""
-    rows = (query or vault.query)("SELECT imported_at FROM imported_bundles WHERE bundle_id = ?",
-                                  (bundle_id,))
-    if rows and not accept_replay:
+    imported_at = vault.bundles.imported_at(bundle_id)
+    if imported_at is not None and not accept_replay:
         raise BundleReplay(f"Replay: bundle {bundle_id} verified, but it was already imported "
-                           f"on {rows[0][0]}; importing it again needs your confirmation.",
+                           f"on {imported_at}; importing it again needs your confirmation.",
                            hint="confirm to import it again (CLI: ppds bundle open --yes)")
 
 
-def open_files(vault, path: str | Path | bytes, *, accept_unverified: bool = False,
+def open_files(vault: Vault, path: str | Path | bytes, *, accept_unverified: bool = False,
                accept_replay: bool = False, task: TaskState | None = None,
                source: str | None = None) -> OpenedBundle:
     """Decrypt and verify a bundle (a file, or its bytes) into memory (``result``: name ->
@@ -338,7 +336,7 @@ class ImportResult:
     replayed: bool
 
 
-def open_into_vault(vault, path: str | Path, *, name: str | None = None,
+def open_into_vault(vault: Vault, path: str | Path, *, name: str | None = None,
                     accept_unverified: bool = False, accept_replay: bool = False,
                     task: TaskState | None = None) -> ImportResult:
     """Verify a bundle fully, then store its data as a dataset of kind 'bundle' with its
@@ -363,7 +361,7 @@ def _default_title(manifest: dict, source: str) -> str:
     return title or "bundle"
 
 
-def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | None = None,
+def store_opened(vault: Vault, path: str | Path, opened: OpenedBundle, *, name: str | None = None,
                  accept_replay: bool = False, task: TaskState | None = None) -> ImportResult:
     """Store a bundle that :func:`open_files` verified (the Open wizard shows its contents in
     between): dataset, provenance and ``imported_bundles`` row in one transaction, whose write
@@ -395,20 +393,16 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
         "other_files": sorted(n for n in files if n != DATA_FILE),
         "sender_audit_head": sender_audit_head(manifest),
     }
-    with vault.transaction() as conn:
-        query = lambda sql, params: conn.execute(sql, params).fetchall()  # noqa: E731
-        replayed = bool(query("SELECT 1 FROM imported_bundles WHERE bundle_id = ?",
-                              (opened.bundle_id,)))
-        _refuse_replay(vault, opened.bundle_id, accept_replay, query)
+    with vault.transaction():
+        replayed = vault.bundles.imported_at(opened.bundle_id) is not None
+        _refuse_replay(vault, opened.bundle_id, accept_replay)
         info = vault.put_dataset(free_dataset_name(vault, name or f"{title} from {contact.name}"),
                                  table, kind="bundle", source=source, task=task.sub(0.0, 0.9))
-        conn.execute("INSERT OR REPLACE INTO imported_bundles (bundle_id, sender_fp, kind, "
-                     "dataset_id, imported_at) VALUES (?, ?, ?, ?, ?)",
-                     (opened.bundle_id, contact.fingerprint, opened.header.kind, info.id,
-                      utc_now()))
+        vault.bundles.record_import(opened.bundle_id, contact.fingerprint, opened.header.kind,
+                                    info.id, utc_now())
         extra = {n: d for n, d in files.items() if n != DATA_FILE}
         if ENCRYPTED_FILE in extra:         # kept so that a decryption request can carry it
-            _keep_signed_bundle(conn, path, opened)
+            _keep_signed_bundle(vault, path, opened)
         if extra:
             taken = {r.name for r in vault.list_releases()}
             vault.put_release(free_name(f"{info.name} files", taken), "received", source=info.id,
@@ -420,7 +414,7 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
     return ImportResult(info, opened.bundle_id, contact.name, manifest, replayed)
 
 
-def _keep_signed_bundle(conn, path: Path, opened: OpenedBundle) -> None:
+def _keep_signed_bundle(vault: Vault, path: Path, opened: OpenedBundle) -> None:
     """Keep the bundle's bytes (homomorphic contributions are re-verified from them whenever
     they are used, so a file swapped since it was opened is caught then)."""
     try:
@@ -428,8 +422,7 @@ def _keep_signed_bundle(conn, path: Path, opened: OpenedBundle) -> None:
     except OSError as exc:
         raise BundleError(f"{path.name}: cannot read it again ({exc.strerror}); nothing was "
                           "imported.") from None
-    conn.execute("INSERT OR REPLACE INTO he_contributions (bundle_id, data, stored_at) "
-                 "VALUES (?, ?, ?)", (opened.bundle_id, raw, utc_now()))
+    vault.bundles.keep_contribution(opened.bundle_id, raw, utc_now())
 
 
 def sender_audit_head(manifest: dict) -> dict | None:

@@ -12,7 +12,7 @@ import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -29,6 +29,9 @@ from .privacy_models import build_models
 from .sections import SECTION_ORDER, SectionContext, run_section
 from .validation import validate
 
+if TYPE_CHECKING:
+    from ..vault import DatasetRef, Vault
+
 
 @dataclass
 class ReleaseOutcome:
@@ -38,7 +41,8 @@ class ReleaseOutcome:
     files: dict[str, bytes] = field(default_factory=dict)    # extra files from section hooks
     created_keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
     candidates: list[dict] = field(default_factory=list)     # alternative transformations
-    source: str | None = None          # dataset name or file the input came from
+    source: str | None = None          # dataset name or file the input came from, for people
+    dataset: DatasetRef | None = None  # the vault dataset the input came from, if any
     section_states: dict[str, Any] = field(default_factory=dict)  # for the sections' commit hooks
 
 
@@ -201,10 +205,13 @@ def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
+def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault: Vault | None = None,
                base_dir: Path | None = None, source: str | None = None,
+               dataset: DatasetRef | None = None,
                task: TaskState | None = None) -> ReleaseOutcome:
-    """Run ``recipe`` on ``df``; see the module docstring. ``keys``: a ``KeyRing``."""
+    """Run ``recipe`` on ``df``; see the module docstring. ``keys``: a ``KeyRing``;
+    ``source``: what the report calls the input; ``dataset``: the vault dataset it came from
+    (whose budget a perturbation spends)."""
     task = ensure_task(task)
     started = time.perf_counter()
     recipe = copy.deepcopy(validate(recipe))
@@ -217,7 +224,7 @@ def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
     sections, files, states = {}, {}, {}
     for name, span in zip(SECTION_ORDER, ((0.75, 0.85), (0.85, 0.92))):
         if name in recipe:
-            ctx = SectionContext(original=df, dataset_ref=source, seed=recipe.get("seed"),
+            ctx = SectionContext(original=df, dataset_ref=dataset, seed=recipe.get("seed"),
                                  vault=vault, task=task.sub(*span), recipe=recipe)
             res = run_section(name, released, recipe[name], ctx)
             released, sections[name] = res.data, res.report
@@ -230,4 +237,5 @@ def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
     task.report(1.0, "Release ready")
     return ReleaseOutcome(recipe=recipe, data=arrow_safe(released), report=report,
                           files=files, created_keys=dict(keys.created),
-                          candidates=gen.candidates, source=source, section_states=states)
+                          candidates=gen.candidates, source=source, dataset=dataset,
+                          section_states=states)

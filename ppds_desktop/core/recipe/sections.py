@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 
 from ..errors import RecipeError
 from ..progress import TaskState
+
+if TYPE_CHECKING:
+    from ..vault import DatasetRef, Vault
 
 SECTION_ORDER = ("perturbation", "encryption")
 
@@ -36,9 +39,9 @@ SECTION_ORDER = ("perturbation", "encryption")
 @dataclass
 class SectionContext:
     original: pd.DataFrame
-    dataset_ref: Any
+    dataset_ref: DatasetRef | None     # the vault dataset the input came from, if any
     seed: int | None
-    vault: Any
+    vault: Vault | None
     task: TaskState
     recipe: dict
 
@@ -59,7 +62,7 @@ def _perturbation_run(df: pd.DataFrame, section: dict, ctx: SectionContext) -> S
     return SectionOutcome(res.data, res.report, state=res)
 
 
-def _perturbation_commit(vault, dataset_ref, state, release: Callable):
+def _perturbation_commit(vault: Vault, dataset_ref, state, release: Callable):
     from ..perturb.recipe import record_release
     return record_release(vault, dataset_ref, state, release)
 
