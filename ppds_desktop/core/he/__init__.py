@@ -13,10 +13,3 @@ __all__ = ["CRTDecryptor", "Decryptor", "EncryptedArray", "Encryptor", "Layout",
            "encrypt_rows", "encrypt_vector", "fingerprint", "generate_keypair",
            "public_key_from_dict", "public_key_to_dict"]
 
-
-def run_recipe_section(df, section, ctx):
-    """Release-pipeline hook for the recipe's ``encryption`` section (see release_section.py);
-    imported lazily so worker processes that import this package stay light."""
-    from .release_section import run_recipe_section as run
-
-    return run(df, section, ctx)

@@ -19,6 +19,7 @@ from ..dp.accounting import GAUSSIAN, LAPLACE, Cost
 from ..dp.rng import Rng, default_rng
 from ..errors import InputError, RecipeError
 from ..progress import TaskState, ensure_task
+from ..recipe_schema import validate
 from ..utility import measure_utility
 from . import microaggregation, noise, randomized_response, swapping
 
@@ -37,8 +38,6 @@ class PerturbationOutcome:
 
 def validate_section(section) -> dict:
     """Check the section against ``schemas/recipe-perturbation.schema.json``."""
-    from ..recipe.validation import validate
-
     validate({"ppds_recipe": 1, "perturbation": section})
     return section
 
