@@ -191,12 +191,13 @@ def test_cli_end_to_end(tmp_path, pair, monkeypatch, capsys):
 
 
 def test_demo_step(tmp_path, vault):
-    from ppds_desktop.services.demo import DemoContext
+    from ppds_desktop.demo import DemoContext
+    from ppds_desktop.demo.steps import sharing_step
 
     lines: list[str] = []
     ctx = DemoContext(workdir=tmp_path, say=lines.append, vault=vault)
     ctx.state["sample"] = vault.put_dataset("sample", FRAME)
-    sharing.demo_step(ctx)
+    sharing_step(ctx)
     text = "\n".join(lines)
     assert "imported dataset 'sample from" in text
     assert "one flipped bit is refused" in text and "1 dataset(s)" in text

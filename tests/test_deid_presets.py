@@ -6,7 +6,7 @@ import datetime as dt
 
 from hypothesis import given, settings
 
-from ppds_desktop.core.anonymize.presets import (HIPAA_CATEGORIES, expert, hipaa_checklist,
+from ppds_desktop.core.recipe.presets import (HIPAA_CATEGORIES, expert, hipaa_checklist,
                                                  hipaa_safe_harbor, research_k_anonymity)
 from ppds_desktop.core.recipe import validate
 from ppds_desktop.core.recipe.run import run_recipe

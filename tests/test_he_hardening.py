@@ -11,7 +11,8 @@ import pytest
 from conftest import PASSPHRASE
 from ppds_desktop.core.errors import PPDSError
 from ppds_desktop.core.he import serial
-from ppds_desktop.services import he, he_scenario, sharing
+from ppds_desktop.demo import he_scenario
+from ppds_desktop.services import he, sharing
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 from conftest import PASSPHRASE
-from ppds_desktop.services import he_scenario
+from ppds_desktop.demo import he_scenario
 from ppds_desktop.ui.he.he_page import HomomorphicPage
 from ppds_desktop.ui.session import AppSession
 

@@ -181,7 +181,7 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
     """The recipe ``loaded`` from ``--recipe`` (changed in place), or from ``--preset``, with
     the flags applied on top."""
     from ..core import recipe as R
-    from ..core.anonymize.presets import make_preset
+    from ..core.recipe.presets import make_preset
 
     roles = dict(roles or {})
     if loaded is not None:
@@ -397,7 +397,7 @@ def _read_groups(path: Path) -> list[dict]:
 
 
 def run_hierarchy_build(args) -> int:
-    from ..core.recipe.hierarchies import build_hierarchy
+    from ..core.anonymize.hierarchy_specs import build_hierarchy
 
     spec: dict = {"kind": args.kind}
     if args.widths:
@@ -442,7 +442,7 @@ def run_hierarchy_import(args) -> int:
 
 def run_hierarchy_export(args) -> int:
     from ..core import recipe as R
-    from ..core.recipe.hierarchies import build_hierarchy
+    from ..core.anonymize.hierarchy_specs import build_hierarchy
 
     recipe = R.load(args.recipe)
     action = (recipe.get("columns", {}).get(args.column) or {}).get("action", {})

@@ -22,7 +22,7 @@ from ..core.schema import DatasetProfile, profile_table, start_profile
 from ..core.vault import ColumnRole, DatasetInfo
 from ..core.vault.datasets import check_role
 from . import disclosure
-from .demo import check_demo_import
+from .demo_rails import check_demo_import
 
 if TYPE_CHECKING:
     from ..core.vault import Vault
@@ -215,13 +215,15 @@ def export_csv(vault: Vault, ref, dest, task: TaskState | None = None) -> Path:
     return export_dataset(vault, ref, dest, fmt="csv", task=task)
 
 
-def demo_step(ctx) -> None:
-    """Demo: import the bundled sample into the demo vault and show the suggested roles."""
-    from ..paths import sample_csv
+def sample_admissions(rows: int, seed: int | None = None):
+    """Synthetic admissions (no real people): ``ppds sample``, the demo and tests."""
+    from ..core.sample import generate_admissions
 
-    info = import_file(ctx.vault, sample_csv(), name="Sample admissions")
-    ctx.state["sample"] = info
-    ctx.say(f"Imported {sample_csv().name}: {info.n_rows:,} rows, {info.n_cols} columns, "
-            f"stored encrypted as {info.byte_size:,} bytes of Parquet.")
-    for column, role in ctx.vault.roles(info.id).items():
-        ctx.say(f"  {column:<20} {role.role:<17} {role.reason}")
+    return generate_admissions(rows, seed=seed)
+
+
+def sample_conditions() -> list[str]:
+    """The medical conditions the synthetic sample draws from, in its order."""
+    from ..core.sample import CONDITIONS
+
+    return list(CONDITIONS)

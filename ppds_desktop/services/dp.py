@@ -21,7 +21,7 @@ from ..core.dp.rng import Rng
 from ..core.errors import InputError
 from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, record_release
 from ..core.progress import TaskState, ensure_task
-from ..core.vault.audit import utc_now
+from ..core.clock import utc_now
 
 if TYPE_CHECKING:
     from ..core.vault import Vault
@@ -207,44 +207,3 @@ def perturb_file(input_path: Path, section: dict, output_path: Path, *,
     outcome = apply_perturbation(df, section, task=task.sub(0.2, 0.9), rng=rng)
     write_table(outcome.data, Path(output_path), task=task.sub(0.9, 1.0))
     return outcome
-
-
-def demo_step(ctx) -> None:
-    """Demo: a budget, a DP count by condition and a DP mean with intervals, the ledger, and an
-    overspend refused."""
-    from ..core.errors import BudgetExceeded
-    from ..core.sample import CONDITIONS, generate_admissions
-
-    vault = ctx.vault
-    sample = ctx.state.get("sample")              # the import step's dataset, if it ran
-    if sample is not None:
-        dataset = sample.name
-    else:
-        dataset = "Sample admissions (DP demo)"
-        vault.put_dataset(dataset, generate_admissions(5000, seed=4))
-    status = set_budget(vault, dataset, epsilon=1.0)
-    ctx.say(f"Set the privacy budget of {dataset!r}: ε = {status.epsilon_total:g} in total.")
-    domains = {"Medical Condition": list(CONDITIONS)}
-    out = run_query(vault, dataset, "count by Medical Condition", epsilon=0.4, domains=domains,
-                    release_name="DP demo: admissions by condition")
-    ctx.say(f"DP count by Medical Condition (ε = 0.4, discrete Laplace, noise std "
-            f"{out.result.noise_scale:.2f}), 95% intervals:")
-    for row in out.result.rows[:5]:
-        ctx.say(f"  {out.result.label(row):<14} {row['value']:>6}   [{row['ci_low']}, {row['ci_high']}]")
-    ctx.say(f"  ... {len(out.result.rows)} categories in all, each released (declared list).")
-    out = run_query(vault, dataset, "mean Billing Amount", epsilon=0.4,
-                    bounds={"Billing Amount": (0, 100000)}, release_name="DP demo: mean bill")
-    row = out.result.rows[0]
-    ctx.say(f"DP mean Billing Amount (ε = 0.4, bounds 0..100000): {row['value']:,.0f}, "
-            f"95% interval [{row['ci_low']:,.0f}, {row['ci_high']:,.0f}]")
-    status = budget_status(vault, dataset)
-    ctx.say(f"Ledger: ε {status.epsilon_spent:g} spent of {status.epsilon_total:g}, "
-            f"{status.epsilon_remaining:g} left:")
-    for e in status.entries:
-        ctx.say(f"  #{e.id} {e.mechanism:<16} ε={e.epsilon:g}  {e.description}")
-    try:
-        run_query(vault, dataset, "count", epsilon=0.5)
-    except BudgetExceeded as exc:
-        ctx.say(f"Asked for ε = 0.5 more: refused. {exc}")
-    else:                                   # pragma: no cover - would be a ledger bug
-        raise AssertionError("the ledger allowed an overspend")

@@ -37,7 +37,7 @@ from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_fo
 from ..core.he.query import HEQuery, parse_query
 from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.he.request import CELLS_FILE, REQUEST_FILE, DecryptionRequest, build_request
-from ..core.identity.store import utc_now
+from ..core.clock import utc_now_seconds as utc_now
 from ..core.progress import TaskState, ensure_task
 
 if TYPE_CHECKING:

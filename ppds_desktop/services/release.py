@@ -14,14 +14,16 @@ from ..core.anonymize.actions import KeyRing, vault_keyring
 from ..core.errors import InputError, NotFound
 from ..core.progress import TaskState, ensure_task
 from ..core.recipe import document
+from ..core.recipe.document import new_recipe
 from ..core.recipe.run import ReleaseOutcome, run_recipe
 from ..core.recipe.sections import SECTION_ORDER, commit_hook
 from ..core.report import render_html
 from ..core.risk import ReleaseVerdict, measure_risk
 from .disclosure import check_release_risk, verdict
 
-__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "default_release_name", "demo_step",
-           "load_input", "lookup_pseudonym", "profile_kinds", "recipe_for_preset", "run_release",
+__all__ = ["HIPAA", "ReleaseOutcome", "assess_risk", "column_hints", "default_release_name",
+           "load_input", "lookup_pseudonym", "new_recipe", "preset_for_dataset", "profile_kinds",
+           "recipe_for_preset", "run_release",
            "run_release_on_frame", "save_release", "store_new_keys", "verdict",
            "with_k_anonymity", "write_report"]
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from ..core.vault import Vault
     from ..core.vault import DatasetRef
 
+HIPAA = "hipaa_safe_harbor"          # the preset ids (core.recipe.presets)
 DEFAULT_SUPPRESSION = 0.05       # what the one-click fix allows when the recipe set no limit
 
 
@@ -240,39 +243,20 @@ def lookup_pseudonym(vault: Vault, dataset_ref, column: str, value: str, key_nam
     return found
 
 
+def preset_for_dataset(vault: Vault, dataset_ref, preset: str) -> dict:
+    """A preset's recipe for a vault dataset, from its saved roles and profile (not yet
+    validated: the caller may still change it before running it)."""
+    from ..core.recipe.presets import make_preset
+
+    info = vault.dataset_info(dataset_ref)
+    roles, kinds = column_hints(None, vault, info.ref)
+    return make_preset(preset, list(info.columns), roles, kinds)
+
+
 def recipe_for_preset(preset: str, df: pd.DataFrame, roles: dict[str, str] | None = None,
                       kinds: dict[str, str] | None = None) -> dict:
-    """A preset's recipe for ``df`` (see ``core.anonymize.presets``)."""
-    from ..core.anonymize.presets import make_preset
+    """A preset's recipe for ``df`` (see ``core.recipe.presets``)."""
+    from ..core.recipe.presets import make_preset
     recipe = make_preset(preset, list(df.columns), roles, kinds)
     document.validate(recipe)
     return recipe
-
-
-def demo_step(ctx) -> None:
-    """Demo: HIPAA Safe Harbor plus 5-anonymity on the imported sample, saved as a release."""
-    from ..core.anonymize.presets import HIPAA, make_preset
-
-    info = ctx.state["sample"]
-    vault = ctx.vault
-    roles, kinds = column_hints(None, vault, info.ref)
-    recipe = make_preset(HIPAA, list(info.columns), roles, kinds)
-    recipe["name"] = "Demo: HIPAA Safe Harbor + 5-anonymity"
-    recipe["privacy"] = {"k": 5, "suppression_limit": 0.05, "objective": "loss"}
-    outcome = run_release(vault, info.ref, recipe)
-    rel = save_release(vault, outcome, "Demo de-identified release")
-    ctx.state["release"] = rel
-    rep = outcome.report
-    done = [i["title"].split(")")[0] + ")" for i in rep["hipaa"]["items"] if i["status"] == "done"]
-    ctx.say(f"Safe Harbor: handled identifier types {' '.join(done)}; "
-            f"{sum(1 for c in rep['columns'] if not c['released'])} columns dropped.")
-    levels = ", ".join(f"{c}={lv}" for c, lv in rep["generalization"]["levels"].items())
-    ctx.say(f"k-anonymity: k = {rep['model']['achieved'].get('k', float('nan')):g} measured on "
-            f"the output (asked 5), levels {levels}; {rep['rows']['suppressed']:,} of "
-            f"{rep['rows']['input']:,} rows suppressed (limit {rep['rows']['suppression_limit_rows']:,}).")
-    b, a = rep["risk"]["before"], rep["risk"]["after"]
-    ctx.say(f"Re-identification risk over {', '.join(a['qi_columns'])}: highest "
-            f"{b['prosecutor_max']:.0%} → {a['prosecutor_max']:.0%}, records at risk "
-            f"{b['share_at_risk']:.0%} → {a['share_at_risk']:.0%}, unique records "
-            f"{b['unique_records']:,} → {a['unique_records']:,}.")
-    ctx.say(f"Saved release '{rel.name}' (recipe, output, JSON and HTML report) in the vault.")

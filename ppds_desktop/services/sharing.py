@@ -30,9 +30,9 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
                              rename_contact, verify_contact)
 from ..core.identity.card import MAX_CARD_BYTES
 from ..core.identity.keys import fingerprint as key_fingerprint
-from ..core.identity.keys import fingerprint_lines
+from ..core.identity.keys import fingerprint_lines  # noqa: F401 - for the demo and the GUI
 from ..core.identity.names import unsafe_characters
-from ..core.identity.store import utc_now
+from ..core.clock import utc_now_seconds as utc_now
 from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
 from .datasets import free_dataset_name, free_name
@@ -461,57 +461,3 @@ def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
     if head:
         lines.append(("Sender's audit log", f"entry {head['seq']}, head {head['hash']}"))
     return lines
-
-
-def demo_step(ctx) -> None:
-    """Demo: two sites exchange and verify identity cards; the demo vault seals its release
-    (or the sample dataset) for "bob"; bob inspects and opens it; a tampered copy is refused."""
-    from ..core.vault import Vault
-    from .demo import DEMO_PASSPHRASE
-
-    work = Path(ctx.workdir)
-    alice = ctx.vault
-    if not has_identity(alice):
-        init_identity(alice, "Demo data steward", "Demo Hospital")
-    bob, _recovery = Vault.create(work / "bob" / "bob.vault", DEMO_PASSPHRASE)
-    try:
-        init_identity(bob, "Bob", "Partner University Hospital")
-        export_identity_card(alice, work / f"demo{CARD_SUFFIX}")
-        export_identity_card(bob, work / f"bob{CARD_SUFFIX}")
-        bob_contact = import_contact_card(alice, work / f"bob{CARD_SUFFIX}")
-        alice_contact = import_contact_card(bob, work / f"demo{CARD_SUFFIX}")
-        ctx.say("Exchanged identity cards. Fingerprint of the demo site, as bob sees it:\n    "
-                + fingerprint_lines(alice_contact.fingerprint).replace("\n", "\n    "))
-        # In real life each side reads its own fingerprint aloud; here both screens are ours.
-        verify_contact(alice, bob_contact.name, load_identity(bob).fingerprint)
-        verify_contact(bob, alice_contact.name, load_identity(alice).fingerprint)
-        ctx.say("Both sides compared fingerprints and marked each other verified.")
-
-        release = ctx.state.get("release")
-        ref = release.uid if release is not None else ctx.state["sample"].uid
-        path = work / f"share{BUNDLE_SUFFIX}"
-        # Without a release the synthetic sample itself goes (no real people in it).
-        sealed = seal_for_contacts(alice, ref, [bob_contact.name], path,
-                                   allow_identifiers=release is None)
-        ctx.say(f"Sealed {'release' if release is not None else 'dataset'} for bob: {path.name}, "
-                f"{sealed.size:,} bytes, {sealed.n_chunks} chunk(s), bundle id {sealed.bundle_id}.")
-        preview = preview_bundle(bob, path)
-        ctx.say(f"bob inspects it (unauthenticated claims): kind {preview.summary.kind}, sender "
-                f"{preview.sender.name} ({preview.sender_state}), for bob: {preview.for_me}.")
-        result = open_into_vault(bob, path)
-        ctx.say(f"bob verified every chunk and the signature and imported dataset "
-                f"'{result.dataset.name}' ({result.dataset.n_rows:,} rows) with its provenance.")
-
-        blob = bytearray(path.read_bytes())
-        blob[len(blob) // 2] ^= 0x01
-        tampered = work / f"tampered{BUNDLE_SUFFIX}"
-        tampered.write_bytes(bytes(blob))
-        try:
-            open_into_vault(bob, tampered, accept_replay=True)
-        except BundleError as exc:
-            ctx.say(f"A copy with one flipped bit is refused: {exc.message}")
-        else:
-            raise BundleError("The demo's tampered bundle was accepted; this is a bug.")
-        ctx.say(f"bob's vault still holds {len(bob.list_datasets())} dataset(s).")
-    finally:
-        bob.lock()

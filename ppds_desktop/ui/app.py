@@ -12,21 +12,16 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from .. import __version__
-from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path, resource
+from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path
 from ..services.demo import DEMO_PASSPHRASE, ensure_demo_vault
-from .theme import apply_theme
+from .theme import app_icon, apply_theme
 
 LAST_VAULT_KEY = "last_vault"
 DEMO_NOTE = ("This is a demo vault with synthetic sample data (no real people). Its passphrase "
              "is filled in for you; never keep real patient data in it.")
-
-
-def app_icon() -> QIcon:
-    return QIcon(str(resource("icons/app.svg")))
 
 
 class AppController(QObject):

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLin
 from ..core.errors import PPDSError
 from ..paths import default_vault_path
 from ..services import vault_ops
-from .app import app_icon
+from .theme import app_icon
 from .errors import show_error
 from .recovery_print import print_recovery_key
 from .widgets.passphrase import PassphraseFields

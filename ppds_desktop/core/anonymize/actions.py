@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import RecipeError
 from ..progress import TaskState, ensure_task
-from ..recipe.hierarchies import build_hierarchy
+from .hierarchy_specs import build_hierarchy
 from . import dateshift, masking, pseudonym, recode
 
 if TYPE_CHECKING:

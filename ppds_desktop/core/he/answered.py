@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..vault.audit import utc_now
+from ..clock import utc_now
 
 if TYPE_CHECKING:
     from ..vault import Vault

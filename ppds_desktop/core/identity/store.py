@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
-
 from typing import TYPE_CHECKING
 
+from ..clock import utc_now_seconds as utc_now
 from ..vault.contacts import IdentityRow
 from . import card as cards
 from .errors import IdentityError
@@ -44,12 +43,6 @@ class Identity:
     @property
     def enc_public(self) -> bytes:
         return self.keys.enc_public
-
-
-def utc_now() -> str:
-    """UTC to the second, ISO 8601 with ``Z``: the time stamps on cards, contacts and HE
-    requests/results, which peers read (the vault's audit log keeps microseconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def has_identity(vault: Vault) -> bool:

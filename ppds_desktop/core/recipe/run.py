@@ -18,14 +18,14 @@ import pandas as pd
 from ..anonymize import metrics
 from ..anonymize import search as S
 from ..anonymize.actions import KeyRing, apply_actions
+from ..anonymize.hierarchy_specs import auto_spec, build_hierarchy
 from ..anonymize.mondrian import mondrian
 from ..errors import PrivacyModelError, RecipeError
 from ..progress import TaskState, ensure_task
-from ..report import build_report
 from . import document
-from .hierarchies import auto_spec, build_hierarchy
 from .model import Recipe, thaw
 from .privacy_models import build_models
+from .report import build_report
 from .sections import SECTION_ORDER, SectionContext, run_section
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 class ReleaseOutcome:
     recipe: dict                       # the recipe as run (its JSON document)
     data: pd.DataFrame                 # the released table
-    report: dict                       # core.report.build_report(...) — JSON-ready
+    report: dict                       # report.build_report(...) — JSON-ready
     files: dict[str, bytes] = field(default_factory=dict)    # extra files from section hooks
     created_keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
     candidates: list[dict] = field(default_factory=list)     # alternative transformations

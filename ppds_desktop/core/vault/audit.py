@@ -23,9 +23,9 @@ import getpass
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from ..clock import utc_now
 from ..errors import VaultError
 
 if TYPE_CHECKING:
@@ -50,10 +50,6 @@ class AuditEntry:
 
 def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def entry_hash(prev_hash: str, seq: int, ts: str, actor: str, action: str, details: dict) -> str:

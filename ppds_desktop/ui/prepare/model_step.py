@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from ...core.errors import PPDSError
 from ...core.recipe import document
-from ...core.recipe.hierarchies import auto_spec, build_hierarchy
+from ...core.anonymize.hierarchy_specs import auto_spec, build_hierarchy
 
 PREVIEW_ROWS = 15
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout
                                QRadioButton, QStackedWidget, QVBoxLayout, QWidget)
 
 from ...core import recipe as R
-from ...core.anonymize.presets import EXPERT, HIPAA, PRESETS, RESEARCH, make_preset
+from ...core.recipe.presets import EXPERT, HIPAA, PRESETS, RESEARCH, make_preset
 from ...core.errors import PPDSError
 from ...services import disclosure
 from ...services import release as svc

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..anonymize import hierarchy as H
+from . import hierarchy as H
 from ..errors import InputError, RecipeError
 
 _KNOWN = {
