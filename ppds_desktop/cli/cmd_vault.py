@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..services import vault_ops
 from .common import (PASSPHRASE_ENV, add_vault_option, open_vault, progress_task,
                      read_passphrase, vault_path, warn_about_location)
 
@@ -73,6 +72,8 @@ def _new_passphrase() -> str:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     path = vault_path(args)
     passphrase = read_passphrase("New vault passphrase: ", confirm=True)   # or $PPDS_PASSPHRASE
     vault, recovery_key = vault_ops.create_vault(path, passphrase)
@@ -88,6 +89,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     old = read_passphrase("Current passphrase: ")
     with open_vault(args, old) as vault:
         vault_ops.change_passphrase(vault, old, _new_passphrase())
@@ -96,6 +99,8 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     with open_vault(args) as vault:
         dest = vault_ops.backup(vault, args.output, task=progress_task("Backup"))
     print(f"Wrote encrypted backup {dest} ({dest.stat().st_size:,} bytes).")
@@ -103,6 +108,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     dest = vault_path(args)
     if args.recovery_key:
         vault = vault_ops.restore(args.file, dest, recovery_key=args.recovery_key,
@@ -116,6 +123,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     vault_ops.require_vault(vault_path(args))       # before prompting for a new passphrase
     vault = vault_ops.recover(vault_path(args), args.recovery_key, _new_passphrase())
     vault.lock()
@@ -124,6 +133,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     with open_vault(args) as vault:
         entries = vault_ops.audit_log(vault, args.limit, verify=args.verify,
                                       expect_head=args.expect_head)
@@ -147,6 +158,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     with open_vault(args) as vault:
         info = vault_ops.vault_info(vault, check=args.check)
     if args.json:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.clock import utc_now
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
 from ..core.dp.query import (DEFAULT_BINS, DPResult, GroupingNeed, Query, QueryOptions, evaluate,
@@ -21,7 +22,6 @@ from ..core.dp.rng import Rng
 from ..core.errors import InputError
 from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, record_release
 from ..core.progress import TaskState, ensure_task
-from ..core.clock import utc_now
 
 if TYPE_CHECKING:
     from ..core.vault import Vault

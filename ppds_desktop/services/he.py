@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..core import charts
+from ..core.clock import utc_now_seconds as utc_now
 from ..core.errors import InputError, NotFound
 from ..core.he import keys as he_keys
 from ..core.he import serial
@@ -37,15 +38,13 @@ from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_fo
 from ..core.he.query import HEQuery, parse_query
 from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.he.request import CELLS_FILE, REQUEST_FILE, DecryptionRequest, build_request
-from ..core.clock import utc_now_seconds as utc_now
 from ..core.progress import TaskState, ensure_task
+from .choices import DEFAULT_EPSILON
 
 if TYPE_CHECKING:
     from ..core.vault import Vault
 
 REQUEST_KIND, RESULT_KIND = "he_request", "he_result"
-#: ε of the noise the CLI and GUI add to answers unless the key holder chooses exact answers.
-DEFAULT_EPSILON = 1.0
 EPSILON_HELP = (
     "Noise (differential privacy) adds a random amount to every figure before it leaves. "
     "Epsilon (ε) sets how much: smaller means more noise and stronger protection. With ε = 1, "

@@ -21,6 +21,7 @@ from ..core.bundle import (BundleSummary, FileSource, MemorySink, OpenedBundle, 
                            check_file_name, inspect_bundle, open_bundle, seal_bundle)
 from ..core.bundle.format import Header, recipient_key_id
 from ..core.bundle.opener import read_header
+from ..core.clock import utc_now_seconds as utc_now
 from ..core.dp.ledger import release_spend
 from ..core.errors import BundleError, InputError, NotFound
 from ..core.he.release_section import ENCRYPTED_FILE
@@ -30,11 +31,11 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
                              rename_contact, verify_contact)
 from ..core.identity.card import MAX_CARD_BYTES
 from ..core.identity.keys import fingerprint as key_fingerprint
-from ..core.identity.keys import fingerprint_lines  # noqa: F401 - for the demo and the GUI
+from ..core.identity.keys import fingerprint_lines
 from ..core.identity.names import unsafe_characters
-from ..core.clock import utc_now_seconds as utc_now
 from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
+from .choices import BUNDLE_SUFFIX, CARD_SUFFIX
 from .datasets import free_dataset_name, free_name
 from .disclosure import (check_identifiers, check_release_risk, identifier_columns,
                          saved_release_verdict)
@@ -43,15 +44,13 @@ if TYPE_CHECKING:
     from ..core.vault import Vault
 
 DATA_FILE = "data.parquet"
-BUNDLE_SUFFIX = ".ppdsb"
-CARD_SUFFIX = ".ppdsid"
 
 __all__ = [
     "BundlePreview", "ImportResult", "ShareTarget", "UnverifiedSender", "BundleReplay",
     "init_identity", "identity_or_none", "export_identity_card", "import_contact_card",
     "list_contacts", "get_contact", "verify_contact", "rename_contact", "remove_contact",
     "share_targets", "identifier_columns", "seal_for_contacts", "seal_files", "preview_bundle", "open_into_vault",
-    "open_files", "store_opened",
+    "open_files", "store_opened", "BUNDLE_SUFFIX", "CARD_SUFFIX", "fingerprint_lines",
 ]
 
 

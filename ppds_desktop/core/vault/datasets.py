@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError, NotFound, VaultError
 from ..progress import TaskState, ensure_task
-from ..schema.pii import ROLES
+from ..schema.roles import ROLES
 from .audit import utc_now
 
 if TYPE_CHECKING:
