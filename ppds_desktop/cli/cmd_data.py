@@ -148,13 +148,11 @@ def _print_profile(profile: DatasetProfile, examples: bool) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from ..core.io import write_table
-
-    from ..core.sample import generate_admissions
+    from ..services.datasets import sample_admissions, write_table
 
     if args.rows < 1:
         raise InputError("--rows must be at least 1")
-    df = generate_admissions(args.rows, seed=args.seed)
+    df = sample_admissions(args.rows, seed=args.seed)
     write_table(df, args.output, task=progress_task("Writing"))
     print(f"Wrote {args.rows:,} synthetic rows (seed {args.seed}) to {args.output}.",
           file=sys.stderr)

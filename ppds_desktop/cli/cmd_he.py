@@ -194,14 +194,7 @@ def cmd_show(args) -> int:
     with open_vault(args) as vault:
         result = he.open_result(vault, args.result, accept_unverified=args.accept_unverified)
     if args.chart:
-        from ..core.io.writer import atomic_path
-
-        try:
-            with atomic_path(args.chart) as tmp:
-                tmp.write_text(he.result_chart(result), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write the chart ({exc.strerror})",
-                             path=str(args.chart)) from None
+        he.write_result_chart(result, args.chart)
     if args.json:
         print(json.dumps({"query": result.query.to_dict(), "rows": result.rows,
                           "provenance": he.provenance_lines(result), "dp": result.dp},

@@ -13,14 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.charts import bar_chart, histogram_before_after  # noqa: F401 - for the DP pages
 from ..core.clock import utc_now
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
-from ..core.dp.query import (DEFAULT_BINS, DPResult, GroupingNeed, Query, QueryOptions, evaluate,
-                             grouped_columns, groupings_to_declare, parse_query, resolve_column)
+from ..core.dp.query import (DEFAULT_BINS, MAX_GROUP_COLUMNS, DPResult, GroupingNeed, Query,
+                             QueryOptions, evaluate, grouped_columns, groupings_to_declare,
+                             parse_query, quantile_level, resolve_column)
+from ..core.dp.grid import guess_bounds  # noqa: F401 - for the statistics page
+from ..core.dp.intervals import gaussian_halfwidth, laplace_halfwidth  # noqa: F401 - likewise
 from ..core.dp.rng import Rng
 from ..core.errors import InputError
-from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, record_release
+from ..core.perturb.recipe import (PerturbationOutcome, apply_perturbation, record_release,
+                                   section_cost, validate_section)
 from ..core.progress import TaskState, ensure_task
 
 if TYPE_CHECKING:
@@ -38,8 +43,27 @@ def set_budget(vault: Vault, dataset, *, epsilon=None, rho=None) -> ledger.Budge
     return ledger.set_budget(vault, dataset, epsilon=epsilon, rho=rho)
 
 
-def budget_status(vault: Vault, dataset) -> ledger.BudgetStatus:
-    return ledger.budget_status(vault, dataset)
+def budget_status(vault: Vault, dataset, *, with_entries: bool = True) -> ledger.BudgetStatus:
+    return ledger.budget_status(vault, dataset, with_entries=with_entries)
+
+
+def perturbation_section(recipe_path: Path) -> dict:
+    """The ``perturbation`` section of a recipe file (``ppds perturb``)."""
+    from ..core.recipe.document import load
+
+    recipe = load(recipe_path)
+    if "perturbation" not in recipe:
+        raise InputError("the recipe has no 'perturbation' section", path=str(recipe_path))
+    return recipe["perturbation"]
+
+
+def with_bins(query: str, bins: int) -> Query:
+    """A query given as text, with the number of histogram bins set (``--bins``)."""
+    if query.strip().startswith("{"):
+        raise InputError("put 'bins' in the JSON query instead of --bins")
+    parsed, _ = parse_query(query)
+    parsed.bins = bins
+    return parsed
 
 
 def _columns_needed(query: Query) -> list[str]:

@@ -488,6 +488,18 @@ def result_chart(result: DecryptionResult) -> str:
                             title=label, xlabel=", ".join(result.query.by), ylabel=stat)
 
 
+def write_result_chart(result: DecryptionResult, path: Path) -> Path:
+    """:func:`result_chart` as an SVG file (``ppds he show --chart``), written atomically."""
+    from ..core.io.writer import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(result_chart(result), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the chart ({exc.strerror})", path=str(path)) from None
+    return Path(path)
+
+
 def provenance_lines(result: DecryptionResult) -> list[str]:
     lines = [f"Query: {result.query.describe()}",
              f"Key {result.key_fingerprint}; answered {result.answered_at}; "
@@ -504,7 +516,7 @@ __all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "create_key",
            "list_keys", "key_choices", "resolve_public_key", "contribution_from_files",
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
            "compute_request", "send_request", "open_request", "answer_request", "answer_and_send", "send_result",
-           "open_result", "result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
+           "open_result", "result_chart", "write_result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
            "CELLS_FILE", "KEY_EXTENSION", "private_key_for", "key_holder_contact",
            "DEFAULT_MIN_RECORDS", "MAX_CELLS", "DEFAULT_EPSILON", "MIN_RECORDS_HELP",
            "EPSILON_HELP"]

@@ -4,6 +4,7 @@ pseudonym up. The Prepare wizard, ``ppds anonymize`` / ``ppds risk`` and the dem
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,11 @@ from ..core.recipe.document import new_recipe
 from ..core.recipe.run import ReleaseOutcome, run_recipe
 from ..core.recipe.sections import SECTION_ORDER, commit_hook
 from ..core.report import render_html
+from ..core.report.figures import (class_sizes_before_after,  # noqa: F401 - the results page
+                                   column_histogram, risk_before_after)
 from ..core.risk import ReleaseVerdict, measure_risk
-from .disclosure import check_release_risk, verdict
+from .disclosure import (audit_risk_accepted, check_release_risk, require_risk_accepted,
+                         verdict)
 
 __all__ = ["HIPAA", "ReleaseOutcome", "assess_risk", "column_hints", "default_release_name",
            "load_input", "lookup_pseudonym", "new_recipe", "preset_for_dataset", "profile_kinds",
@@ -163,17 +167,63 @@ def save_release(vault: Vault, outcome: ReleaseOutcome, name: str, *, accept_ris
 
 def write_report(vault: Vault, outcome: ReleaseOutcome, path, *, name: str,
                  accept_risk: bool = False) -> Path:
-    """Write the release report as one HTML file. A release that can still identify people
-    needs ``accept_risk``, audited like saving it."""
+    """Write the release report as one HTML file (the Prepare page's export). A release that
+    can still identify people needs ``accept_risk``, audited like saving it."""
+    path = Path(path)
+    export_release(vault, outcome, title=name, html=path, accept_risk=accept_risk,
+                   store_keys=False, doing="report exported")
+    return path
+
+
+def export_release(vault: Vault | None, outcome: ReleaseOutcome, *, title: str, output=None,
+                   report=None, html=None, recipe_file=None, recipe=None,
+                   save_as: str | None = None, accept_risk: bool = False,
+                   store_keys: bool = True, doing: str = "written to files",
+                   task: TaskState | None = None) -> ReleaseVerdict:
+    """Write a release's files (the released table as ``output``, the recipe, the JSON and
+    the HTML report): all of them or none. Then keep it: with ``save_as`` as a vault release
+    (:func:`save_release`); otherwise, with a vault, by storing the keys its pseudonyms and
+    date shifts were made with and auditing an accepted risk, in one transaction. A release
+    that can still identify people is refused before anything is written unless
+    ``accept_risk``. ``ppds anonymize`` and the Prepare page's export call this."""
+    from ..core.io import write_table
     from ..core.io.writer import atomic_path
 
+    task = ensure_task(task)
     risk = verdict(outcome.report, vault)
-    path = Path(path)
-    with vault.transaction():        # the acceptance is audited only if the file is written
-        check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="report exported")
-        with atomic_path(path) as tmp:
-            tmp.write_text(render_html(outcome.report), encoding="utf-8")
-    return path
+    require_risk_accepted(title, risk, accept_risk=accept_risk)
+    texts = {"recipe": (recipe_file, lambda: document.dumps(
+                 recipe if recipe is not None else outcome.recipe)),
+             "report": (report, lambda: json.dumps(outcome.report, indent=2, ensure_ascii=False)),
+             "html": (html, lambda: render_html(outcome.report))}
+    written: list[Path] = []
+
+    def text(kind: str) -> None:
+        path, make = texts[kind]
+        if path is not None:
+            with atomic_path(Path(path)) as tmp:
+                tmp.write_text(make(), encoding="utf-8")
+            written.append(Path(path))
+
+    try:                            # all files of the release, or none of them
+        text("recipe")
+        if output is not None:
+            write_table(outcome.data, output, task=task.sub(0.0, 0.5))
+            written.append(Path(output))
+        text("report")
+        text("html")
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    if save_as:
+        save_release(vault, outcome, save_as, accept_risk=accept_risk, task=task.sub(0.5, 1.0))
+    elif vault is not None:
+        with vault.transaction():
+            if store_keys:
+                store_new_keys(vault, outcome)
+            audit_risk_accepted(vault, title, risk, doing=doing)
+    return risk
 
 
 def default_release_name(dataset_name: str, risk: ReleaseVerdict) -> str:

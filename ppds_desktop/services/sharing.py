@@ -31,7 +31,7 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
                              rename_contact, verify_contact)
 from ..core.identity.card import MAX_CARD_BYTES
 from ..core.identity.keys import fingerprint as key_fingerprint
-from ..core.identity.keys import fingerprint_lines
+from ..core.identity.keys import fingerprint_lines, normalise_fingerprint
 from ..core.identity.names import unsafe_characters
 from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
@@ -51,6 +51,7 @@ __all__ = [
     "list_contacts", "get_contact", "verify_contact", "rename_contact", "remove_contact",
     "share_targets", "identifier_columns", "seal_for_contacts", "seal_files", "preview_bundle", "open_into_vault",
     "open_files", "store_opened", "BUNDLE_SUFFIX", "CARD_SUFFIX", "fingerprint_lines",
+    "normalise_fingerprint",
 ]
 
 

@@ -24,6 +24,10 @@ def create_vault(path: Path, passphrase: str, *, task: TaskState | None = None
     return Vault.create(Path(path), passphrase)
 
 
+def vault_exists(path: Path) -> bool:
+    return Vault.exists(path)
+
+
 def require_vault(path: Path) -> None:
     """Say plainly what is missing at ``path`` (before asking for any passphrase)."""
     Vault.require(path)

@@ -30,9 +30,9 @@ PAGE_CHOOSE, PAGE_CREATE, PAGE_RECOVERY, PAGE_OPEN = range(4)
 
 
 def _vault_exists(path: Path) -> bool:
-    from ..core.vault import Vault
+    from ..services.vault_ops import vault_exists
 
-    return Vault.exists(path)
+    return vault_exists(path)
 
 
 def _help(text: str) -> QLabel:
