@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from ..errors import BudgetExceeded, InputError
+from ..vault.ledger import LedgerEntry
 from .accounting import Cost, combined_epsilon
 
 if TYPE_CHECKING:
@@ -21,17 +22,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _TOLERANCE = 1e-9      # so that ten spends of 0.1 fit a budget of 1.0
-
-
-@dataclass
-class LedgerEntry:
-    id: int
-    release_id: int | None
-    mechanism: str
-    epsilon: float
-    rho: float
-    description: str
-    created_at: str
 
 
 @dataclass
@@ -95,7 +85,7 @@ def _read(vault: Vault, dataset_id: int, name: str, with_entries: bool) -> Budge
     """Read on this thread's connection: inside the caller's transaction, if there is one."""
     totals = vault.ledger.budget(dataset_id)
     eps, rho = vault.ledger.spent(dataset_id)
-    entries = [LedgerEntry(*r) for r in vault.ledger.entries(dataset_id)] if with_entries else []
+    entries = vault.ledger.entries(dataset_id) if with_entries else []
     if totals is None:
         return BudgetStatus(name, dataset_id, 0.0, 0.0, float(eps), float(rho), False, entries)
     return BudgetStatus(name, dataset_id, float(totals[0]), float(totals[1]), float(eps),

@@ -8,11 +8,10 @@ When it is accepted the old keys move to ``previous_json`` and the contact becom
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import NotFound
-from ..vault.contacts import ContactRow
+from ..vault.contacts import Contact
 from . import keys
 from .card import IdentityCard, check_display_text
 from .errors import IdentityError, KeyChanged
@@ -23,38 +22,8 @@ if TYPE_CHECKING:
     from ..vault import Vault
 
 
-@dataclass(frozen=True)
-class Contact:
-    id: int
-    name: str
-    organisation: str
-    sign_public: bytes
-    enc_public: bytes
-    fingerprint: str
-    verified: bool
-    identity_id: str
-    card: dict
-    previous: list = field(default_factory=list)
-    added_at: str = ""
-
-    @property
-    def extensions(self) -> dict:
-        return dict(self.card.get("extensions", {}))
-
-    @property
-    def state(self) -> str:
-        return "verified" if self.verified else "unverified"
-
-
-def _row_to_contact(row: ContactRow) -> Contact:
-    cid, name, org, spub, epub, fp, verified, card_json, prev_json, added = row
-    card = json.loads(card_json)
-    return Contact(cid, name, org, bytes(spub), bytes(epub), fp, bool(verified),
-                   card.get("identity_id", ""), card, json.loads(prev_json), added)
-
-
 def list_contacts(vault: Vault) -> list[Contact]:
-    return [_row_to_contact(r) for r in vault.contacts.all()]
+    return vault.contacts.all()
 
 
 def get_contact(vault: Vault, ref: str | int) -> Contact:
@@ -75,9 +44,9 @@ def get_contact(vault: Vault, ref: str | int) -> Contact:
 
 def find_by_sign_key(vault: Vault, sign_public: bytes) -> tuple[Contact | None, bool]:
     """The contact whose current (False) or previous (True) signing key this is."""
-    row = vault.contacts.by_sign_key(sign_public)
-    if row is not None:
-        return _row_to_contact(row), False
+    contact = vault.contacts.by_sign_key(sign_public)
+    if contact is not None:
+        return contact, False
     for contact in list_contacts(vault):
         if any(p.get("sign_public") == sign_public.hex() for p in contact.previous):
             return contact, True

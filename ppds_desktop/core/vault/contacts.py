@@ -1,11 +1,13 @@
 """The ``identity`` and ``contacts`` tables, as ``vault.identity`` and ``vault.contacts``.
 
-Rows only: ``core.identity`` turns them into ``Identity`` and ``Contact`` objects and decides
-what may be stored (key changes, look-alike names).
+The stores read and write; ``core.identity`` decides what may be stored (key changes,
+look-alike names) and turns the identity row into an ``Identity`` with its key pairs.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -20,20 +22,39 @@ class IdentityRow(NamedTuple):
     created_at: str
 
 
-class ContactRow(NamedTuple):
+@dataclass(frozen=True)
+class Contact:
+    """A peer's identity card as imported; unverified until its fingerprint was compared."""
     id: int
     name: str
     organisation: str
     sign_public: bytes
     enc_public: bytes
     fingerprint: str
-    verified: int
-    card_json: str
-    previous_json: str
-    added_at: str
+    verified: bool
+    identity_id: str
+    card: dict
+    previous: list = field(default_factory=list)
+    added_at: str = ""
+
+    @property
+    def extensions(self) -> dict:
+        return dict(self.card.get("extensions", {}))
+
+    @property
+    def state(self) -> str:
+        return "verified" if self.verified else "unverified"
 
 
-_CONTACT_COLS = ", ".join(ContactRow._fields)
+_CONTACT_COLS = ("id, name, organisation, sign_public, enc_public, fingerprint, verified, "
+                 "card_json, previous_json, added_at")
+
+
+def _contact(row) -> Contact:
+    cid, name, org, spub, epub, fp, verified, card_json, prev_json, added = row
+    card = json.loads(card_json)
+    return Contact(cid, name, org, bytes(spub), bytes(epub), fp, bool(verified),
+                   card.get("identity_id", ""), card, json.loads(prev_json), added)
 
 
 class IdentityStore:
@@ -64,15 +85,15 @@ class ContactStore:
     def __init__(self, vault: Vault):
         self._vault = vault
 
-    def all(self) -> list[ContactRow]:
+    def all(self) -> list[Contact]:
         """Every contact, by name."""
-        return [ContactRow(*r) for r in self._vault._query(
+        return [_contact(r) for r in self._vault._query(
             f"SELECT {_CONTACT_COLS} FROM contacts ORDER BY name")]
 
-    def by_sign_key(self, sign_public: bytes) -> ContactRow | None:
+    def by_sign_key(self, sign_public: bytes) -> Contact | None:
         rows = self._vault._query(f"SELECT {_CONTACT_COLS} FROM contacts WHERE sign_public = ?",
                                   (sign_public,))
-        return ContactRow(*rows[0]) if rows else None
+        return _contact(rows[0]) if rows else None
 
     def add(self, name: str, organisation: str, sign_public: bytes, enc_public: bytes,
             fingerprint: str, card_json: str, added_at: str) -> None:

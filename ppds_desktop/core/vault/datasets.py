@@ -26,10 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..clock import utc_now
 from ..errors import InputError, NotFound, VaultError
 from ..progress import TaskState, ensure_task
 from ..schema.roles import ROLES
-from .audit import utc_now
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from .audit import utc_now
+from ..clock import utc_now
 
 if TYPE_CHECKING:
     from .vault import Vault
 
 
-class LedgerRow(NamedTuple):
+@dataclass
+class LedgerEntry:
+    """One spend of a dataset's privacy budget."""
     id: int
     release_id: int | None
     mechanism: str
@@ -38,10 +41,10 @@ class LedgerStore:
             "WHERE dataset_id = ?", (dataset_id,))
         return eps, rho
 
-    def entries(self, dataset_id: int) -> list[LedgerRow]:
-        return [LedgerRow(*r) for r in self._vault._query(
-            f"SELECT {', '.join(LedgerRow._fields)} FROM ledger WHERE dataset_id = ? "
-            "ORDER BY id", (dataset_id,))]
+    def entries(self, dataset_id: int) -> list[LedgerEntry]:
+        columns = ", ".join(f.name for f in fields(LedgerEntry))
+        return [LedgerEntry(*r) for r in self._vault._query(
+            f"SELECT {columns} FROM ledger WHERE dataset_id = ? ORDER BY id", (dataset_id,))]
 
     def release_spend(self, release_id: int) -> tuple[float, float, int]:
         """(ε, ρ, number of ledger rows) one release spent."""

@@ -11,9 +11,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..clock import utc_now
 from ..errors import InputError, VaultError
 from ..progress import TaskState, ensure_task
-from .audit import utc_now
 from .datasets import DatasetStore, check_name, find_row
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from ..clock import utc_now
 from ..errors import InputError, NotFound, VaultError
-from .audit import utc_now
 
 if TYPE_CHECKING:
     from .vault import Vault

@@ -27,13 +27,14 @@ from pathlib import Path
 
 import sqlcipher3
 
+from ..clock import utc_now
 from ..errors import (DiskFull, InputError, PPDSError, VaultDamaged, VaultError,
                       VaultLocked)
 from ..private_files import restrict_to_owner, sync_file
 from ..progress import TaskState, ensure_task
 from ..storage import free_bytes, is_no_room, no_room
 from . import keys
-from .audit import AuditEntry, AuditHead, AuditLog, append_entry, utc_now
+from .audit import AuditEntry, AuditHead, AuditLog, append_entry
 from .backup import extract_db, read_manifest, write_backup
 from .bundles import BundleStore
 from .connection import connect
