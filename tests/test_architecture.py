@@ -16,6 +16,7 @@ dependency); imports under ``if TYPE_CHECKING:`` are left out of the cycle and f
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def _imports_of(name: str, path: Path, modules: dict[str, Path]) -> list[Import]
     return found
 
 
+@functools.lru_cache(maxsize=1)
 def all_imports(root: Path = PKG) -> list[Import]:
     modules = _modules(root)
     return [imp for name, path in modules.items() for imp in _imports_of(name, path, modules)]

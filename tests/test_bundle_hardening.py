@@ -70,6 +70,7 @@ def _open_at_once(vault_path, bundle, barrier, results):
         vault.lock()
 
 
+@pytest.mark.slow
 def test_three_processes_opening_one_bundle_import_it_once(tmp_path, pair):  # noqa: F811
     alice, bob = pair
     alice.put_dataset("table", FRAME)

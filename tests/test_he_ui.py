@@ -27,6 +27,7 @@ def _run(qtbot, page, start) -> object:
     return blocker.args[0]
 
 
+@pytest.mark.slow
 def test_three_hospitals_mean_billing_by_condition(qtbot, tmp_path):
     sc = he_scenario.build(tmp_path / "world", PASSPHRASE, rows=40)
     try:
