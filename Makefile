@@ -13,7 +13,7 @@ endif
 PY     := "$(BIN)/python"
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast demo bench package clean
+.PHONY: run test test-fast demo bench fuzz package clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'PPDS Desktop needs Python 3.11 or newer')"
@@ -41,6 +41,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -c "import glob, subprocess, sys; [subprocess.run([sys.executable, b], check=True) for b in sorted(glob.glob('benchmarks/bench_*.py'))]"
+
+# Long mutation fuzzing of every parser of outside input (not in CI; coverage-guided with atheris).
+FUZZ_ITERATIONS ?= 100000
+fuzz: $(STAMP)
+	$(PY) -m pip install -q -e ".[fuzz]"
+	$(PY) tests/fuzz/harness.py --engine atheris --iterations $(FUZZ_ITERATIONS)
 
 # The Linux .deb; the Windows and macOS installers are built by .github/workflows/installers.yml
 # (packaging/README.md).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import zipfile
 
 import openpyxl
 import pandas as pd
@@ -35,7 +36,7 @@ def test_escaping_rule():
 
 def test_csv_export_escapes_text_but_keeps_negative_numbers(tmp_path):
     dest = write_table(_risky_table(), tmp_path / "out.csv")
-    with open(dest, newline="", encoding="utf-8") as fh:
+    with open(dest, newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["text", "n", "x"]
     assert [r[0] for r in rows[1:]] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "'\tx", "'\rx",
@@ -44,13 +45,19 @@ def test_csv_export_escapes_text_but_keeps_negative_numbers(tmp_path):
     assert rows[1][2] == "-0.5"
 
 
-def test_xlsx_export_writes_no_formulas(tmp_path):
+def test_xlsx_export_writes_formula_like_text_as_text_cells_without_a_visible_quote(tmp_path):
+    """Text a spreadsheet would take for a formula is a text cell with Excel's quote-prefix
+    style (what Excel itself stores when a user types '=1+1): shown as typed, no apostrophe."""
     dest = write_table(_risky_table(), tmp_path / "out.xlsx")
     ws = openpyxl.load_workbook(dest).active
-    values = [ws.cell(row=r, column=1).value for r in range(2, 6)]
-    assert values == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd"]
-    assert all(ws.cell(row=r, column=1).data_type == "s" for r in range(2, 6))
-    assert ws.cell(row=2, column=2).value == -5
+    cells = [ws.cell(row=r, column=1) for r in range(2, 10)]
+    assert [c.value for c in cells] == ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx",
+                                        "plain", "a=b"]
+    assert all(c.data_type == "s" for c in cells)
+    assert [c.quotePrefix for c in cells] == [True] * 6 + [False] * 2
+    assert ws.cell(row=2, column=2).value == -5 and ws.cell(row=2, column=2).data_type == "n"
+    sheet = zipfile.ZipFile(dest).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "'=1+1" not in sheet
 
 
 def test_parquet_and_dates_round_trip(tmp_path):
@@ -86,7 +93,7 @@ def test_unknown_format_and_missing_folder(tmp_path):
 def test_export_dataset_from_vault_is_audited_without_values(vault, tmp_path):
     info = vault.put_dataset("risky", _risky_table())
     out = datasets.export_csv(vault, "risky", tmp_path / "risky.dat")
-    text = out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == '"text","n","x"'
     assert "'=1+1" in text
     entry = vault.audit_entries()[-1]
@@ -101,7 +108,7 @@ def test_values_spreadsheets_cannot_hold_are_written_plainly(tmp_path):
     t = pa.table({"tz": pa.array([dt.datetime(2024, 1, 1, 12)], pa.timestamp("s", tz="UTC")),
                   "dec": pa.array([decimal.Decimal("1.50")]), "lst": [[1, 2]],
                   "cat": pa.array(["=x"]).dictionary_encode()})
-    text = write_table(t, tmp_path / "p.csv").read_text(encoding="utf-8")
+    text = write_table(t, tmp_path / "p.csv").read_text(encoding="utf-8-sig")
     assert text.splitlines()[1] == "2024-01-01 12:00:00,1.5,\"[1, 2]\",\"'=x\""
     ws = openpyxl.load_workbook(write_table(t, tmp_path / "p.xlsx")).active
-    assert [c.value for c in ws[2]] == [dt.datetime(2024, 1, 1, 12), 1.5, "[1, 2]", "'=x"]
+    assert [c.value for c in ws[2]] == [dt.datetime(2024, 1, 1, 12), 1.5, "[1, 2]", "=x"]

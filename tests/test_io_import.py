@@ -106,5 +106,5 @@ def test_demo_step_imports_the_sample(vault, tmp_path):
 def test_import_then_export_gives_back_the_same_file(vault, tmp_path):
     info = datasets.import_file(vault, sample_csv())
     out = datasets.export_dataset(vault, info.name, tmp_path / "again.csv",
-                                  allow_identifiers=True)
+                                  allow_identifiers=True, bom=False)
     assert out.read_bytes() == sample_csv().read_bytes()

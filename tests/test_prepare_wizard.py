@@ -371,4 +371,4 @@ def test_unwritable_recipe_path_shows_an_error(qtbot, wizard, tmp_path, monkeypa
 
     wizard.state.recipe = R.new_recipe(name="t")
     wizard.save_recipe(tmp_path / "no such folder" / "r.json")
-    assert shown and "cannot write the file" in shown[0]
+    assert shown and "the destination folder does not exist" in shown[0]

@@ -27,7 +27,7 @@ def test_columns_and_determinism(df):
 
 
 def test_bundled_sample_regenerates_byte_for_byte(tmp_path):
-    out = write_table(generate_admissions(1000, seed=0), tmp_path / "sample.csv")
+    out = write_table(generate_admissions(1000, seed=0), tmp_path / "sample.csv", bom=False)
     assert out.read_bytes() == sample_csv().read_bytes()
 
 

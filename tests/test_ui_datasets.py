@@ -190,7 +190,11 @@ def test_export_writes_the_file_and_audits_it(qtbot, vault, tmp_path):
     dest = tmp_path / "out.csv"
     with qtbot.waitSignal(window.session.runner.finished, timeout=10_000):
         page.export_current(str(dest), confirm=False)
-    assert dest.read_text(encoding="utf-8").splitlines()[0].startswith('"Name","Age"')
+    assert dest.read_bytes().startswith(b'\xef\xbb\xbf"Name","Age"')     # for spreadsheets
     assert "Exported to" in window.statusBar().currentMessage()
     assert vault.audit_entries()[-1].action == "dataset.exported"
+    plain = tmp_path / "plain.csv"
+    with qtbot.waitSignal(window.session.runner.finished, timeout=10_000):
+        page.export_current(str(plain), confirm=False, plain_csv=True)
+    assert plain.read_bytes().startswith(b'"Name","Age"')
     window.session.lock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ppds_desktop.core.charts import bar_chart
-from ppds_desktop.ui.strength import MIN_BITS, estimate
+from ppds_desktop.core.passphrase import MIN_BITS, estimate
 from ppds_desktop.ui.widgets.passphrase import PassphraseFields
 from ppds_desktop.ui.widgets.svg_view import SvgChart
 

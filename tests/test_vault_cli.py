@@ -11,7 +11,8 @@ from ppds_desktop.cli import main
 from ppds_desktop.core.vault import Vault
 from ppds_desktop.core.vault.schema import SCHEMA_VERSION
 
-from conftest import PASSPHRASE
+# New passphrases pass the strength rule (at least 45 bits and 10 characters), as in the GUI.
+PASSPHRASE = "tidal marble quartz 123"
 
 
 @pytest.fixture
@@ -53,12 +54,12 @@ def test_info_audit_passwd_recover(cli, vault_path, monkeypatch):
     assert info["integrity_check"] == "ok" and info["audit_verified_entries"] == 1
     assert info["kdf"].startswith("Argon2id")
 
-    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "second passphrase")
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "second tidal orbit passphrase")
     assert cli("vault", "passwd", "--vault", vault_path)[0] == 0
     code, _, err = cli("vault", "info", "--vault", vault_path)
     assert code == 1 and "Wrong passphrase" in _one_line_error(err)
 
-    monkeypatch.setenv("PPDS_PASSPHRASE", "second passphrase")
+    monkeypatch.setenv("PPDS_PASSPHRASE", "second tidal orbit passphrase")
     code, out, err = cli("vault", "audit", "--vault", vault_path, "--verify", "--json")
     actions = [json.loads(line)["action"] for line in out.splitlines()]
     assert code == 0 and actions == ["vault.created", "vault.passphrase_changed"]
@@ -66,10 +67,10 @@ def test_info_audit_passwd_recover(cli, vault_path, monkeypatch):
     code, out, _ = cli("vault", "audit", "--vault", vault_path, "--limit", "1")
     assert code == 0 and "vault.passphrase_changed" in out and len(out.splitlines()) == 1
 
-    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "third passphrase")
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "third lantern cobalt passphrase")
     code, out, _ = cli("vault", "recover", "--vault", vault_path, "--recovery-key", key)
     assert code == 0
-    Vault.open(vault_path, "third passphrase").lock()
+    Vault.open(vault_path, "third lantern cobalt passphrase").lock()
     code, _, err = cli("vault", "recover", "--vault", vault_path, "--recovery-key", "AAAA-BBBB")
     assert code == 1 and "not a recovery key" in _one_line_error(err)
 
@@ -104,7 +105,7 @@ def test_errors_and_usage(cli, vault_path, tmp_path, monkeypatch):
 def test_passwd_with_wrong_old_passphrase(cli, vault_path, monkeypatch):
     cli("vault", "init", "--vault", vault_path)
     monkeypatch.setenv("PPDS_PASSPHRASE", "not the passphrase")
-    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "second passphrase")
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "second tidal orbit passphrase")
     code, _, err = cli("vault", "passwd", "--vault", vault_path)
     assert code == 1 and "Wrong passphrase" in _one_line_error(err)
     Vault.open(vault_path, PASSPHRASE).lock()
@@ -115,12 +116,12 @@ def test_restore_with_recovery_key(cli, vault_path, tmp_path, monkeypatch):
     key = re.search(r"RECOVERY KEY: (\S+)", out).group(1)
     cli("vault", "backup", "--vault", vault_path, "-o", tmp_path / "v.bak")
     monkeypatch.setenv("PPDS_PASSPHRASE", "forgotten anyway")
-    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "fresh passphrase")
+    monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "fresh meadow copper passphrase")
     target = tmp_path / "r" / "r.vault"
     code, out, _ = cli("vault", "restore", tmp_path / "v.bak", "--vault", target,
                        "--recovery-key", key)
     assert code == 0
-    Vault.open(target, "fresh passphrase").lock()
+    Vault.open(target, "fresh meadow copper passphrase").lock()
 
 
 def test_recover_says_there_is_no_vault_before_asking_for_a_passphrase(cli, tmp_path,

@@ -285,7 +285,7 @@ def run_anonymize(args) -> int:
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
         if not (args.output or args.save_release or args.report or args.html):
-            args.save_recipe.write_text(R.dumps(recipe), encoding="utf-8")
+            R.save(args.save_recipe, recipe)
             print(f"recipe written to {args.save_recipe}")
             return 0
         base = args.recipe.parent if args.recipe else Path.cwd()
@@ -410,7 +410,7 @@ def run_hierarchy_import(args) -> int:
             "role": "quasi_identifier",
             "action": {"type": "generalize",
                        "hierarchy": {"kind": "file", "file": str(args.file.resolve())}}}
-        args.recipe.write_text(R.dumps(recipe), encoding="utf-8")
+        R.save(args.recipe, recipe)
         print(f"added to {args.recipe}")
     return 0
 

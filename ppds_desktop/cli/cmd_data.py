@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", type=Path, required=True,
                    help="file to write (.csv, .xlsx or .parquet)")
+    _add_plain_utf8_option(p)
     p.set_defaults(func=cmd_sample)
 
     p = subparsers.add_parser("export", help="export a stored dataset to .csv, .xlsx or .parquet")
@@ -64,8 +65,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--accept-risk", action="store_true",
                    help="export a release that can still identify people (recorded in the "
                         "vault's audit log)")
+    _add_plain_utf8_option(p)
     add_vault_option(p)
     p.set_defaults(func=cmd_export)
+
+
+def _add_plain_utf8_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plain-utf8", action="store_true",
+                   help="write CSV as plain UTF-8, without the byte-order mark that spreadsheets "
+                        "such as Excel need to show accented letters correctly")
 
 
 def _add_parse_options(p: argparse.ArgumentParser) -> None:
@@ -148,12 +156,12 @@ def _print_profile(profile: DatasetProfile, examples: bool) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from ..services.datasets import sample_admissions, write_table
+    from ..services import datasets
 
     if args.rows < 1:
         raise InputError("--rows must be at least 1")
-    df = sample_admissions(args.rows, seed=args.seed)
-    write_table(df, args.output, task=progress_task("Writing"))
+    datasets.write_sample(args.output, args.rows, args.seed, task=progress_task("Writing"),
+                          bom=not args.plain_utf8)
     print(f"Wrote {args.rows:,} synthetic rows (seed {args.seed}) to {args.output}.",
           file=sys.stderr)
     return 0
@@ -166,6 +174,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = datasets.export_dataset(vault, args.dataset, args.output,
                                       allow_identifiers=args.allow_identifiers,
                                       accept_risk=args.accept_risk,
-                                      task=progress_task("Exporting"))
+                                      task=progress_task("Exporting"), bom=not args.plain_utf8)
     print(f"Exported {args.dataset!r} to {out}.", file=sys.stderr)
     return 0

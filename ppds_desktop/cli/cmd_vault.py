@@ -68,14 +68,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _new_passphrase() -> str:
-    return read_passphrase("New passphrase: ", env=NEW_PASSPHRASE_ENV, confirm=True)
+    from ..services import vault_ops
+
+    return vault_ops.check_new_passphrase(
+        read_passphrase("New passphrase: ", env=NEW_PASSPHRASE_ENV, confirm=True))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from ..services import vault_ops
 
     path = vault_path(args)
-    passphrase = read_passphrase("New vault passphrase: ", confirm=True)   # or $PPDS_PASSPHRASE
+    passphrase = vault_ops.check_new_passphrase(   # from $PPDS_PASSPHRASE or the terminal
+        read_passphrase("New vault passphrase: ", confirm=True))
     vault, recovery_key = vault_ops.create_vault(path, passphrase)
     info = vault.info()
     vault.lock()

@@ -20,7 +20,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .errors import InputError
 from .schema.name_lists import FEMALE_GIVEN_NAMES, MALE_GIVEN_NAMES
+
+# About 650 bytes of memory per row while the table is built: 5 million rows take ~3.5 GB.
+MAX_ROWS = 5_000_000
+MAX_SEED = 2 ** 128 - 1
 
 COLUMNS = ["Name", "Age", "Gender", "Blood Type", "Medical Condition", "Date of Admission",
            "Doctor", "Hospital", "Insurance Provider", "Billing Amount", "Room Number",
@@ -100,10 +105,18 @@ def _digits(values: np.ndarray, width: int) -> pa.Array:
     return pc.utf8_lpad(pc.cast(pa.array(values), pa.string()), width, "0")
 
 
+def check_sample_size(rows: int, seed: int) -> None:
+    """Refuse a row count or seed the generator cannot use, before any work."""
+    if not 0 <= rows <= MAX_ROWS:
+        raise InputError(f"the number of rows must be from 0 to {MAX_ROWS:,}, not {rows:,}",
+                         hint="larger synthetic tables need more memory than a desktop has")
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"the seed must be a whole number from 0 to 2^128 - 1, not {seed}")
+
+
 def generate_admissions(rows: int, seed: int = 0) -> pd.DataFrame:
     """``rows`` synthetic admissions with the columns in :data:`COLUMNS`, the same for a seed."""
-    if rows < 0:
-        raise ValueError("rows must be >= 0")
+    check_sample_size(rows, seed)
     rng = np.random.default_rng(seed)
     n = rows
 

@@ -8,6 +8,7 @@ profiles carry names and counts only, never cell values.
 from __future__ import annotations
 
 import os
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,8 +162,12 @@ def store_read(vault: Vault, result: ReadResult, name: str | None = None,
     try:
         finish_profile = None if profile is not None else start_profile(result.table, pool)
         with vault.transaction():
-            dataset_name = (name if name is not None
-                            else free_dataset_name(vault, Path(result.file_name).stem))
+            # NFC: macOS gives file names decomposed (e + combining accent), which would
+            # look the same as, but not equal, a name typed on another system.
+            dataset_name = unicodedata.normalize(
+                "NFC", name if name is not None
+                else free_dataset_name(vault, unicodedata.normalize(
+                    "NFC", Path(result.file_name).stem)))
             info = vault.put_dataset(dataset_name, result.table, kind="imported",
                                      source=source, task=task.sub(0.0, 0.95))
             if finish_profile is not None:
@@ -178,14 +183,16 @@ def store_read(vault: Vault, result: ReadResult, name: str | None = None,
     return info
 
 
-def export_dataset(vault: Vault, ref, dest, fmt: str | None = None, *, allow_identifiers: bool = False,
-                   accept_risk: bool = False, task: TaskState | None = None) -> Path:
+def export_dataset(vault: Vault, ref, dest, fmt: str | None = None, *,
+                   allow_identifiers: bool = False, accept_risk: bool = False, bom: bool = True,
+                   task: TaskState | None = None) -> Path:
     """Write a stored dataset to ``dest`` (CSV, .xlsx or Parquet by extension, or ``fmt``).
 
     The rules of sealing apply (:mod:`.disclosure`): data with direct identifiers needs
     ``allow_identifiers``, a release that can still identify people needs ``accept_risk``.
-    The file appears whole or not at all; text cells that a spreadsheet would run as formulas
-    are escaped (see :mod:`ppds_desktop.core.io.writer`). The export is audited.
+    The file appears whole or not at all, owner-only; text cells that a spreadsheet would run
+    as formulas are escaped (see :mod:`ppds_desktop.core.io.writer`); CSV starts with a UTF-8
+    byte-order mark for spreadsheets unless ``bom`` is false. The export is audited.
     """
     task = ensure_task(task)
     info = vault.dataset_info(ref)
@@ -196,7 +203,7 @@ def export_dataset(vault: Vault, ref, dest, fmt: str | None = None, *, allow_ide
     if risky is not None:
         disclosure.require_risk_accepted(*risky, accept_risk=accept_risk)
     table = vault.load_arrow(info.id, task=task.sub(0.0, 0.4))
-    out = write_table(table, Path(dest), fmt=fmt, task=task.sub(0.4, 1.0))
+    out = write_table(table, Path(dest), fmt=fmt, task=task.sub(0.4, 1.0), bom=bom)
     with vault.transaction():
         if risky is not None:
             disclosure.audit_risk_accepted(vault, *risky, doing="exported")
@@ -212,9 +219,22 @@ def export_file_name(name: str, suffix: str = ".csv") -> str:
     return safe_file_name(name, suffix)
 
 
-def export_csv(vault: Vault, ref, dest, task: TaskState | None = None) -> Path:
+def export_csv(vault: Vault, ref, dest, task: TaskState | None = None, *, bom: bool = True) -> Path:
     """:func:`export_dataset` as CSV whatever the file name."""
-    return export_dataset(vault, ref, dest, fmt="csv", task=task)
+    return export_dataset(vault, ref, dest, fmt="csv", task=task, bom=bom)
+
+
+def write_sample(dest, rows: int, seed: int = 0, task: TaskState | None = None, *,
+                 bom: bool = True) -> Path:
+    """Write ``rows`` synthetic admissions (no real people; see :mod:`core.sample`) to
+    ``dest``; the row count, seed, file type and folder are checked before any work."""
+    from ..core.sample import check_sample_size, generate_admissions
+
+    check_sample_size(rows, seed)
+    export_format(Path(dest))
+    if not Path(dest).parent.is_dir():
+        raise InputError("the destination folder does not exist", path=str(Path(dest).parent))
+    return write_table(generate_admissions(rows, seed=seed), Path(dest), task=task, bom=bom)
 
 
 def sample_admissions(rows: int, seed: int | None = None):

@@ -490,7 +490,7 @@ def result_chart(result: DecryptionResult) -> str:
 
 def write_result_chart(result: DecryptionResult, path: Path) -> Path:
     """:func:`result_chart` as an SVG file (``ppds he show --chart``), written atomically."""
-    from ..core.io.writer import atomic_path
+    from ..core.files import atomic_path
 
     try:
         with atomic_path(path) as tmp:

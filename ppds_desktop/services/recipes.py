@@ -14,12 +14,12 @@ from pathlib import Path
 from ..core.anonymize.hierarchy import Hierarchy
 from ..core.anonymize.hierarchy_specs import auto_spec, build_hierarchy
 from ..core.recipe import (Recipe, check_columns, column_actions, dumps, load, loads,
-                           new_recipe, quasi_identifiers, sensitive_columns, validate)
+                           new_recipe, quasi_identifiers, save, sensitive_columns, validate)
 from ..core.recipe.presets import make_preset
 
 __all__ = ["Recipe", "auto_spec", "build_hierarchy", "check_columns", "column_actions", "dumps",
            "load", "loads", "make_preset", "new_recipe", "parse", "quasi_identifiers",
-           "read_hierarchy", "sensitive_columns", "validate"]
+           "read_hierarchy", "save", "sensitive_columns", "validate"]
 
 
 def parse(recipe) -> Recipe:

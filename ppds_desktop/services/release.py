@@ -186,27 +186,25 @@ def export_release(vault: Vault | None, outcome: ReleaseOutcome, *, title: str, 
     date shifts were made with and auditing an accepted risk, in one transaction. A release
     that can still identify people is refused before anything is written unless
     ``accept_risk``. ``ppds anonymize`` and the Prepare page's export call this."""
+    from ..core.files import write_private
     from ..core.io import write_table
-    from ..core.io.writer import atomic_path
 
     task = ensure_task(task)
     risk = verdict(outcome.report, vault)
     require_risk_accepted(title, risk, accept_risk=accept_risk)
-    texts = {"recipe": (recipe_file, lambda: document.dumps(
-                 recipe if recipe is not None else outcome.recipe)),
-             "report": (report, lambda: json.dumps(outcome.report, indent=2, ensure_ascii=False)),
+    texts = {"report": (report, lambda: json.dumps(outcome.report, indent=2, ensure_ascii=False)),
              "html": (html, lambda: render_html(outcome.report))}
     written: list[Path] = []
 
-    def text(kind: str) -> None:
+    def text(kind: str) -> None:            # owner-only, whole or not at all
         path, make = texts[kind]
         if path is not None:
-            with atomic_path(Path(path)) as tmp:
-                tmp.write_text(make(), encoding="utf-8")
-            written.append(Path(path))
+            written.append(write_private(Path(path), make()))
 
     try:                            # all files of the release, or none of them
-        text("recipe")
+        if recipe_file is not None:         # hierarchy files named relative to the recipe
+            written.append(document.save(recipe_file, recipe if recipe is not None
+                                         else outcome.recipe))
         if output is not None:
             write_table(outcome.data, output, task=task.sub(0.0, 0.5))
             written.append(Path(output))

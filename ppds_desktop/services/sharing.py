@@ -24,6 +24,7 @@ from ..core.bundle.opener import read_header
 from ..core.clock import utc_now_seconds as utc_now
 from ..core.dp.ledger import release_spend
 from ..core.errors import BundleError, InputError, NotFound
+from ..core.files import atomic_path
 from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.identity import (Contact, Identity, IdentityCard, add_contact, create_identity,
                              export_card, find_by_sign_key, get_contact, has_identity,
@@ -33,7 +34,6 @@ from ..core.identity.card import MAX_CARD_BYTES
 from ..core.identity.keys import fingerprint as key_fingerprint
 from ..core.identity.keys import fingerprint_lines, normalise_fingerprint
 from ..core.identity.names import unsafe_characters
-from ..core.io.writer import atomic_path
 from ..core.progress import TaskState, ensure_task
 from .choices import BUNDLE_SUFFIX, CARD_SUFFIX
 from .datasets import free_dataset_name, free_name

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import VaultDamaged, VaultError
+from ..core.errors import InputError, VaultDamaged
 from ..core.io.filenames import safe_file_name
+from ..core.passphrase import MIN_BITS, MIN_LENGTH
+from ..core.passphrase import estimate as passphrase_strength
 from ..core.progress import TaskState, ensure_task
 from ..core.storage import location_warning
 from ..core.vault import AuditEntry, AuditHead, Vault
@@ -15,6 +17,17 @@ from ..core.vault.health import describe_table
 RECOVERY_WARNING = ("This recovery key is shown only now. Write it down or print it and keep it "
                     "somewhere safe, apart from the computer: it unlocks the vault if the "
                     "passphrase is forgotten, and nobody can recover the data without one of them.")
+
+
+def check_new_passphrase(passphrase: str) -> str:
+    """``passphrase`` if it passes the strength rule the GUI's meter shows (at least
+    ``MIN_BITS`` bits and ``MIN_LENGTH`` characters); else an error saying why."""
+    strength = passphrase_strength(passphrase)
+    if not strength.acceptable:
+        raise InputError(f"the new passphrase is too weak (about {strength.bits:.0f} bits; at "
+                         f"least {MIN_BITS} bits and {MIN_LENGTH} characters are needed)",
+                         hint=" ".join(strength.hints))
+    return passphrase
 
 
 def create_vault(path: Path, passphrase: str, *, task: TaskState | None = None

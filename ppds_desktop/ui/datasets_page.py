@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHea
                                QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
-from ..services.datasets import column_examples
 from ..services import datasets, disclosure
+from ..services.datasets import column_examples
 from .errors import show_error
 from .profile_view import profile_rows, setup_profile_table, type_labels
 from .roles_model import RolesModel
@@ -58,6 +58,10 @@ def fit_columns(view: QTableView, maximum: int = 260) -> None:
     for column in range(view.model().columnCount() if view.model() else 0):
         # + a little: the style sheet's header padding is not part of the measured width
         view.setColumnWidth(column, min(view.columnWidth(column) + 12, maximum))
+
+
+_CSV_FOR_SPREADSHEETS = "CSV for spreadsheets such as Excel (*.csv)"
+_CSV_PLAIN = "CSV, plain UTF-8 for other programs (*.csv)"
 
 
 class DatasetsPage(QWidget):
@@ -330,18 +334,23 @@ class DatasetsPage(QWidget):
         self.session.select_dataset(None)
         self.session.datasets_changed.emit()
 
-    def export_current(self, dest: str | None = None, *, confirm: bool = True) -> None:
+    def export_current(self, dest: str | None = None, *, confirm: bool = True,
+                       plain_csv: bool = False) -> None:
         """Ask for a file (unless given) and export on the session's worker. Data with direct
         identifiers, a release that can still identify people and data as imported get a
-        question first (``confirm=False``: the caller already has the user's yes)."""
+        question first (``confirm=False``: the caller already has the user's yes). CSV is
+        written for spreadsheets (with the byte-order mark Excel needs) unless the user picks
+        the plain UTF-8 kind (``plain_csv``)."""
         if self.info is None:
             return
         if dest is None:
-            dest, _ = QFileDialog.getSaveFileName(
+            dest, kind = QFileDialog.getSaveFileName(
                 self, "Export dataset", datasets.export_file_name(self.info.name),
-                "CSV (*.csv);;Excel workbook (*.xlsx);;Parquet (*.parquet)")
+                f"{_CSV_FOR_SPREADSHEETS};;{_CSV_PLAIN};;Excel workbook (*.xlsx);;"
+                "Parquet (*.parquet)")
             if not dest:
                 return
+            plain_csv = kind == _CSV_PLAIN
         warnings = disclosure.export_warnings(self.session.vault, self.info.name)
         if not warnings and self.info.kind == "imported":
             warnings = ["It is data as imported, not a de-identified release: the file will "
@@ -357,7 +366,7 @@ class DatasetsPage(QWidget):
             if answer != QMessageBox.StandardButton.Save:
                 return
         self.session.runner.run(datasets.export_dataset, self.session.vault, self.info.uid, dest,
-                                allow_identifiers=True, accept_risk=True,
+                                allow_identifiers=True, accept_risk=True, bom=not plain_csv,
                                 title=f"Exporting {self.info.name}", on_done=self._exported)
 
     def _exported(self, path) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..files import write_private
 
 TOP = "*"
 
@@ -116,7 +117,7 @@ class Hierarchy:
             w.writerow([_escape(v) for v in row])
         text = buf.getvalue()
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_private(Path(path), text)
         return text
 
     # -- queries ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,17 @@ _KNOWN = {
     "file": {"file"},
     "auto": set(),
 }
+
+
+def hierarchy_path(file: str, base_dir: Path | None) -> Path:
+    """Where a recipe's hierarchy file is: relative names (POSIX, or Windows ``\\`` from
+    older recipes) are beside the recipe; absolute ones are taken as they are."""
+    if "\\" in file and not PureWindowsPath(file).is_absolute() and not Path(file).exists():
+        file = PureWindowsPath(file).as_posix()
+    path = Path(file)
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return path
 
 
 def _nice_width(span: float, groups: int = 20) -> float:
@@ -113,9 +124,7 @@ def build_hierarchy(spec: dict, values: pd.Series, *, column: str,
     params = {k: v for k, v in spec.items() if k != "kind"}
     try:
         if kind == "file":
-            path = Path(params["file"])
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
+            path = hierarchy_path(str(params["file"]), base_dir)
             if not path.is_file():
                 raise InputError("hierarchy file not found", path=str(path))
             return H.Hierarchy.read_csv(path, name=column)

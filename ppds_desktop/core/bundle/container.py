@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 from .. import safe_json
 from ..errors import BundleError
+from ..files import replace_file
 from . import crypto
 from .format import MAX_FILES, MAX_MANIFEST
 
@@ -153,12 +154,30 @@ class DirectorySink(Sink):
         return fh
 
     def commit(self) -> list[Path]:
+        """Move every file into place, or none: if one cannot be (say it is open in another
+        program), the files already moved are taken back and the ones they replaced restored."""
         for _temp, _final, fh in self._temps:
             fh.flush()
             os.fsync(fh.fileno())
             fh.close()
-        for temp, final, _fh in self._temps:
-            os.replace(temp, final)
+        moved_in: list[Path] = []
+        moved_aside: list[tuple[Path, Path]] = []       # (the replaced file's copy, its place)
+        try:
+            for temp, final, _fh in self._temps:
+                if final.exists():                      # only with overwrite (see open_file)
+                    kept = final.with_name(f".{final.name}.ppds-old-{secrets.token_hex(4)}")
+                    replace_file(final, kept)
+                    moved_aside.append((kept, final))
+                replace_file(temp, final)
+                moved_in.append(final)
+        except BaseException:
+            for final in moved_in:
+                final.unlink(missing_ok=True)
+            for kept, final in moved_aside:
+                os.replace(kept, final)
+            raise
+        for kept, _final in moved_aside:
+            kept.unlink()
         return [final for _t, final, _f in self._temps]
 
     def abort(self) -> None:

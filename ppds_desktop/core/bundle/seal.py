@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Sequence
 
 from ..errors import BundleError
+from ..files import replace_file
 from ..identity import keys as idkeys
 from ..identity.keys import KeyPairs
 from ..progress import TaskState, ensure_task
@@ -151,7 +152,7 @@ def seal_bundle(out_path: str | Path | None, *, sender: KeyPairs, recipients: Se
             write(out)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, out_path)
+        replace_file(temp, out_path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise BundleError(f"Cannot read or write a file ({exc.filename or out_path.name}: "

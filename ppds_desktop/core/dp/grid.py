@@ -18,6 +18,13 @@ import numpy as np
 from ..errors import InputError
 
 DEFAULT_MAX_STEPS = 2 ** 16
+# Bounds must stay where float64 arithmetic is exact and finite: magnitudes below 2**1000
+# (≈1e301, so widths and sums do not overflow), widths above 2**-1000 (granularities stay
+# normal numbers), and grid indices k within ±2**53 (exact in float64, and int64 sums of
+# many of them cannot wrap silently: the sum itself is checked against 2**53).
+_MAX_MAGNITUDE = Fraction(2) ** 1000
+_MIN_WIDTH = Fraction(1, 2 ** 1000)
+MAX_GRID_INDEX = 2 ** 53
 
 
 def _fraction(value, name: str) -> Fraction:
@@ -53,6 +60,10 @@ class Grid:
         if not lo < hi:
             raise InputError(f"bounds of {column}: the lower bound {float(lo):g} must be below "
                              f"the upper bound {float(hi):g}")
+        if max(abs(lo), abs(hi)) >= _MAX_MAGNITUDE or hi - lo < _MIN_WIDTH:
+            raise InputError(f"bounds of {column} ({float(lo):g} to {float(hi):g}) are outside "
+                             "the range the noise grid can hold; declare the range the values "
+                             "really have")
         if granularity is None:
             g = power_of_two_granularity(lo, hi, max_steps)
         else:
@@ -62,7 +73,13 @@ class Grid:
             if (hi - lo) / g > 2 ** 40:
                 raise InputError(f"granularity of {column} is too fine for bounds "
                                  f"{float(lo):g}..{float(hi):g}")
-        return cls(column, lo, hi, g, guessed)
+        grid = cls(column, lo, hi, g, guessed)
+        if max(abs(grid.k_lo), abs(grid.k_hi)) > MAX_GRID_INDEX:
+            raise InputError(f"bounds of {column} ({float(lo):g} to {float(hi):g}) are too far "
+                             f"from zero for a grid step of {float(g):g}: at most "
+                             f"{MAX_GRID_INDEX:,} steps from zero fit",
+                             hint="declare tighter bounds or a coarser granularity")
+        return grid
 
     @property
     def k_lo(self) -> int:

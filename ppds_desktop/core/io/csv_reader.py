@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 from ..errors import InputError
 from ..progress import TaskState, ensure_task
 from ..schema.types import convert_text_column
-from .csv_scan import UndecodableText, find_first_problem, header_names
+from .csv_scan import UndecodableText, find_first_problem, header_names, mixed_encoding
 from .options import MIB, ParseOptions, ReadLimits
 from .result import ReadResult
 from .sniff import (check_file, head_lines, read_head, refuse_binary, refuse_blank,
@@ -31,6 +31,7 @@ from .sniff import (check_file, head_lines, read_head, refuse_binary, refuse_bla
 # Cells read as missing. Deliberately short: "-", "none" or "?" may be real codes in a column.
 NULL_TOKENS = ["", "NA", "N/A", "n/a", "NULL", "null", "NaN", "nan", "#N/A"]
 
+_GUESSED_LEGACY = ("cp1252", "latin-1")
 _SCAN_CHUNK = 8 * MIB
 _BLOCK_SIZE = 4 * MIB
 
@@ -57,6 +58,8 @@ def read_csv(path: Path, options: ParseOptions | None = None, limits: ReadLimits
     task.report(0.0, "checking the file")
     opts, lines, size, names = open_text_options(path, options, limits)
     _refuse_nul_bytes(path)
+    if opts.encoding in _GUESSED_LEGACY and not (options is not None and options.encoding):
+        _refuse_mixed_encoding(path)
     task.report(0.1, "parsing")
     try:
         columns = _parse(path, opts, names, lines, limits)
@@ -64,6 +67,7 @@ def read_csv(path: Path, options: ParseOptions | None = None, limits: ReadLimits
         guessed = opts.encoding == "utf-8" and not (options is not None and options.encoding)
         if not guessed or not all(line.isascii() for line in lines):
             raise   # chosen by the user, or the head showed real UTF-8 text: do not re-guess
+        _refuse_mixed_encoding(path)
         opts, columns = _parse_as_windows_text(path, opts, names, lines, limits)
     if _open_quote_suspected(columns):
         problem = find_first_problem(path, opts, limits, len(names))
@@ -105,6 +109,13 @@ def _convert_columns(columns: list[pa.ChunkedArray], names: list[str], decimal: 
                 if future is not None:
                     future.cancel()
     return date_formats
+
+
+def _refuse_mixed_encoding(path: Path) -> None:
+    """A guess of Windows-1252 or Latin-1 would garble the lines of UTF-8 text in the file."""
+    mixed = mixed_encoding(path)
+    if mixed is not None:
+        raise mixed
 
 
 def _header_line(opts: ParseOptions, lines: list[str]) -> int:

@@ -66,6 +66,30 @@ def _decoded_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
             yield number, text
 
 
+def mixed_encoding(path: Path) -> InputError | None:
+    """An error naming the first line whose encoding disagrees with an earlier line, when the
+    file holds both lines of UTF-8 text and lines that are not UTF-8 (a file pieced together
+    from two sources); ``None`` if it does not. Read as Windows-1252, its UTF-8 lines would be
+    garbled ("JosÃ©") without a word."""
+    first_utf8 = first_other = None
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+                first_utf8 = first_utf8 or number
+            except UnicodeDecodeError:
+                first_other = first_other or number
+            if first_utf8 and first_other:
+                return InputError(
+                    f"the file mixes two text encodings: line {first_utf8} is UTF-8 text and "
+                    f"line {first_other} is not (probably Windows-1252); refused so that no "
+                    "text is garbled", path=str(path), line=max(first_utf8, first_other),
+                    hint="save the whole file as UTF-8, or choose its encoding if you are sure")
+    return None
+
+
 def find_first_problem(path: Path, options: ParseOptions, limits: ReadLimits,
                        n_fields: int) -> InputError | None:
     """The first problem in the file, as an error naming its line; ``None`` if there is none."""
@@ -84,21 +108,25 @@ def find_first_problem(path: Path, options: ParseOptions, limits: ReadLimits,
                         strict=True)
     old_limit = csv.field_size_limit()
     csv.field_size_limit(max(old_limit, limits.max_field_bytes * 4 + 1))
-    header_seen = False
+    header_line, has_data = None, False
     try:
         while True:
             start = position["line"] + 1
             try:
                 record = next(reader)
             except StopIteration:
+                if header_line is not None and not has_data:
+                    return InputError("the file has a header but no data rows", path=str(path),
+                                      line=header_line + 1)
                 return None
             except csv.Error as exc:
                 return InputError(_describe_csv_error(exc), path=str(path), line=start)
             if not record:
                 continue
-            if not header_seen:
-                header_seen = True
+            if header_line is None:
+                header_line = start
                 continue
+            has_data = True
             if len(record) != n_fields:
                 return InputError(
                     f"{len(record)} fields where the header has {n_fields}",

@@ -5,16 +5,18 @@ from __future__ import annotations
 from itertools import islice
 from pathlib import Path
 
+import pyarrow as pa
+
 from ..errors import InputError
 from ..progress import TaskState
 from .csv_reader import NULL_TOKENS, read_csv
 from .csv_scan import header_names
 from .options import ParseOptions, ReadLimits
-from .parquet_reader import open_parquet, read_parquet
+from .parquet_reader import check_values, open_parquet, read_parquet
 from .result import Preview, ReadResult
 from .sniff import (check_column_names, check_file, detect_format, head_lines, parse_records,
                     read_head, refuse_binary, refuse_blank, resolve_text_options)
-from .xlsx_reader import check_header, open_workbook, pick_sheet, read_xlsx
+from .xlsx_reader import BROKEN_WORKBOOK, broken, check_header, open_workbook, pick_sheet, read_xlsx
 
 _READERS = {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}
 
@@ -48,7 +50,7 @@ def preview(path: Path, options: ParseOptions | None = None, rows: int = 100,
     if fmt == "csv":
         return _preview_text(path, options, rows, size)
     if fmt == "xlsx":
-        return _preview_xlsx(path, options, rows, size)
+        return _preview_xlsx(path, options, rows, size, limits)
     return _preview_parquet(path, options, rows, size)
 
 
@@ -83,32 +85,44 @@ def _text_rows(lines: list[str], opts: ParseOptions, limit: int) -> list[list[st
             for record in parse_records(lines, opts.delimiter, opts.quotechar, limit)]
 
 
-def _preview_xlsx(path: Path, options: ParseOptions, rows: int, size: int) -> Preview:
-    workbook = open_workbook(path)
+def _preview_xlsx(path: Path, options: ParseOptions, rows: int, size: int,
+                  limits: ReadLimits) -> Preview:
+    workbook = open_workbook(path, limits)
     try:
-        sheet = pick_sheet(path, workbook, options.sheet)
-        opts = options.with_(sheet=sheet.title, header_row=options.header_row or 0)
-        it = sheet.iter_rows(values_only=True)
-        for _ in range(opts.header_row):
-            next(it, None)
-        header = next(it, None) or ()
-        data = [["" if v is None else str(v) for v in row] for row in islice(it, rows)]
-        try:
-            names = check_header(path, header, opts.header_row + 1)
-            error = None
-        except InputError as exc:
-            names, error = [], str(exc)
-        data = [[v or None for v in row[:len(names) or None]] for row in data]
-        return Preview("xlsx", opts, names, data, size, error=error, sheets=workbook.sheetnames)
+        return _xlsx_rows(path, workbook, options, rows, size)
+    except BROKEN_WORKBOOK:
+        raise broken(path) from None
     finally:
         workbook.close()
+
+
+def _xlsx_rows(path: Path, workbook, options: ParseOptions, rows: int, size: int) -> Preview:
+    sheet = pick_sheet(path, workbook, options.sheet)
+    opts = options.with_(sheet=sheet.title, header_row=options.header_row or 0)
+    it = sheet.iter_rows(values_only=True)
+    for _ in range(opts.header_row):
+        next(it, None)
+    header = next(it, None) or ()
+    data = [["" if v is None else str(v) for v in row] for row in islice(it, rows)]
+    try:
+        names = check_header(path, header, opts.header_row + 1)
+        error = None
+    except InputError as exc:
+        names, error = [], str(exc)
+    data = [[v or None for v in row[:len(names) or None]] for row in data]
+    return Preview("xlsx", opts, names, data, size, error=error, sheets=workbook.sheetnames)
 
 
 def _preview_parquet(path: Path, options: ParseOptions, rows: int, size: int) -> Preview:
     pfile = open_parquet(path)
     names = pfile.schema_arrow.names
     check_column_names(path, names)
-    batch = next(pfile.iter_batches(batch_size=rows), None)
+    try:
+        batch = next(pfile.iter_batches(batch_size=rows), None)
+    except (pa.ArrowException, OSError, ValueError):
+        raise InputError("the Parquet file is damaged and cannot be read", path=str(path)) from None
+    if batch is not None:
+        check_values(path, pa.Table.from_batches([batch]))
     data = [] if batch is None else [
         [None if v is None else str(v) for v in row.values()] for row in batch.to_pylist()]
     return Preview("parquet", options, list(names), data, size)

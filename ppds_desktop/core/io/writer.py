@@ -1,24 +1,26 @@
 """Write a table to CSV, ``.xlsx`` or Parquet: atomically, and safe to open in a spreadsheet.
 
-Atomic: the file is written beside its destination under a temporary name, flushed to disk and
-renamed over the destination, so a crash or Cancel never leaves half a file.
+Atomic and private: the file is written beside its destination under a temporary owner-only
+name, flushed to disk and renamed over the destination (``core.files.atomic_path``), so a
+crash, a full disk or Cancel never leaves half a file and nothing is written anywhere else.
 
 Formula injection (CSV injection): a spreadsheet treats a text cell starting with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return as a formula, which can run commands or leak data when a
-recipient opens the file. In text columns every such cell is written with a leading ``'``,
-which spreadsheets show as plain text, and so is such a column name. Columns stored as
-numbers, dates or booleans are never changed: a negative number in a numeric column stays a
-number. Parquet is not opened by spreadsheets and is written unchanged.
+recipient opens the file. In CSV text columns every such cell is written with a leading ``'``,
+which spreadsheets show as plain text, and so is such a column name; ``.xlsx`` cells are typed,
+so such texts are written as text cells with Excel's quote-prefix style instead (no visible
+apostrophe; see ``xlsx_writer``). Columns stored as numbers, dates or booleans are never
+changed: a negative number in a numeric column stays a number. Parquet is not opened by
+spreadsheets and is written unchanged.
+
+CSV is written as UTF-8 with a byte-order mark by default, which Excel needs to read
+non-English characters correctly; ``bom=False`` writes plain UTF-8 for other programs.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,11 +28,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from ..private_files import restrict_to_owner
+from ..files import atomic_path
 from ..progress import TaskState, ensure_task
+from .xlsx_writer import check_fits, write_xlsx
 
 FORMULA_TRIGGER = r"^[=+\-@\t\r]"
-EXCEL_MAX_ROWS = 1_048_576
+UTF8_BOM = b"\xef\xbb\xbf"
 EXPORT_FORMATS = ("csv", "xlsx", "parquet")
 _BATCH_ROWS = 64 * 1024
 
@@ -74,32 +77,6 @@ def dates_without_time(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-@contextmanager
-def atomic_path(dest: Path) -> Iterator[Path]:
-    """A temporary path beside ``dest``; renamed onto ``dest`` only if the block succeeds."""
-    dest = Path(dest)
-    if not dest.parent.is_dir():
-        raise InputError("the destination folder does not exist", path=str(dest.parent))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write here ({exc.strerror})", path=str(dest)) from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        restrict_to_owner(tmp_path)      # owner-only on Windows too, before data goes in
-        yield tmp_path
-        with open(tmp_path, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp_path, dest)
-    except OSError as exc:
-        raise InputError(f"the file could not be written ({exc.strerror or 'I/O error'})",
-                         path=str(dest)) from None
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
 def export_format(dest: Path, fmt: str | None = None) -> str:
     """``fmt`` if given, else the destination's extension; one of :data:`EXPORT_FORMATS`."""
     fmt = (fmt or Path(dest).suffix.lstrip(".")).lower()
@@ -109,33 +86,41 @@ def export_format(dest: Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def write_table(data, dest: Path, fmt: str | None = None, task: TaskState | None = None) -> Path:
-    """Write ``data`` (Arrow table or DataFrame) to ``dest`` as ``fmt`` (default: by extension)."""
+def write_table(data, dest: Path, fmt: str | None = None, task: TaskState | None = None, *,
+                bom: bool = True) -> Path:
+    """Write ``data`` (Arrow table or DataFrame) to ``dest`` as ``fmt`` (default: by extension).
+
+    ``bom``: start a CSV file with the UTF-8 byte-order mark (for spreadsheets)."""
     dest = Path(dest)
     fmt = export_format(dest, fmt)
     table = as_arrow(data)
     task = ensure_task(task)
+    if fmt == "xlsx":
+        table = dates_without_time(plain_columns(table))
+        check_fits(table, dest)
     with atomic_path(dest) as tmp:
         if fmt == "csv":
-            _write_csv(table, tmp, task)
+            _write_csv(table, tmp, task, bom)
         elif fmt == "xlsx":
-            _write_xlsx(table, tmp, task)
+            write_xlsx(table, tmp, FORMULA_TRIGGER, task)
         else:
             pq.write_table(table, tmp, compression="zstd")
     task.report(1.0, f"wrote {table.num_rows:,} rows")
     return dest
 
 
-def _write_csv(table: pa.Table, path: Path, task: TaskState) -> None:
+def _write_csv(table: pa.Table, path: Path, task: TaskState, bom: bool) -> None:
     table = escape_formulas(dates_without_time(plain_columns(table)))
-    n = max(table.num_rows, 1)
     options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
-    with pacsv.CSVWriter(str(path), table.schema, write_options=options) as writer:
-        done = 0
-        for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
-            writer.write_batch(batch)
-            done += batch.num_rows
-            task.report(done / n, f"writing row {done:,}")
+    with pa.OSFile(str(path), "wb") as sink:
+        if bom:
+            sink.write(UTF8_BOM)
+        with pacsv.CSVWriter(sink, table.schema, write_options=options) as writer:
+            n, done = max(table.num_rows, 1), 0
+            for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+                writer.write_batch(batch)
+                done += batch.num_rows
+                task.report(done / n, f"writing row {done:,}")
 
 
 def plain_columns(table: pa.Table) -> pa.Table:
@@ -155,25 +140,3 @@ def plain_columns(table: pa.Table) -> pa.Table:
                                               col.to_pylist()], pa.string())])
         columns.append(col)
     return pa.Table.from_arrays(columns, names=table.column_names)
-
-
-def _write_xlsx(table: pa.Table, path: Path, task: TaskState) -> None:
-    import openpyxl
-
-    if table.num_rows + 1 > EXCEL_MAX_ROWS:
-        raise InputError(f"{table.num_rows:,} rows do not fit in an Excel sheet "
-                         f"(at most {EXCEL_MAX_ROWS - 1:,})", path=str(path),
-                         hint="export as CSV or Parquet")
-    table = escape_formulas(dates_without_time(plain_columns(table)))
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("data")
-    sheet.append(table.column_names)
-    n = max(table.num_rows, 1)
-    done = 0
-    for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
-        columns = [c.to_pylist() for c in batch.columns]
-        for row in zip(*columns):
-            sheet.append(list(row))
-        done += batch.num_rows
-        task.report(done / n, f"writing row {done:,}")
-    workbook.save(path)

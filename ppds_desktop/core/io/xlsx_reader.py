@@ -1,12 +1,14 @@
 """Read one worksheet of an ``.xlsx`` workbook (openpyxl, read-only streaming) into an Arrow table.
 
-Line numbers in errors are the worksheet's row numbers, as Excel shows them.
+Line numbers in errors are the worksheet's row numbers, as Excel shows them. Every workbook is
+first checked by ``xlsx_guard`` (zip and XML bombs, over-long cells) before openpyxl sees it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,16 +19,29 @@ from ..schema.types import convert_text_column
 from .options import ParseOptions, ReadLimits
 from .result import ReadResult
 from .sniff import check_column_names, check_file
+from .xlsx_guard import check_xlsx
+
+# What openpyxl raises on a workbook that passed the guard but is still broken inside
+# (a missing part, a bad number, XML it cannot make sense of).
+BROKEN_WORKBOOK = (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, TypeError,
+                   IndexError, AttributeError, EOFError, SyntaxError, NotImplementedError,
+                   ArithmeticError, LookupError)
 
 
-def open_workbook(path: Path):
+def open_workbook(path: Path, limits: ReadLimits | None = None):
+    """The workbook, opened read-only by openpyxl after :func:`check_xlsx` passed it."""
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    check_xlsx(path, limits or ReadLimits())
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise InputError("not a readable .xlsx workbook", path=str(path)) from None
+    except BROKEN_WORKBOOK:
+        raise broken(path) from None
+
+
+def broken(path: Path) -> InputError:
+    return InputError("not a readable .xlsx workbook (the file is damaged or not a workbook)",
+                      path=str(path))
 
 
 def pick_sheet(path: Path, workbook, sheet: str | None):
@@ -56,40 +71,12 @@ def read_xlsx(path: Path, options: ParseOptions | None = None, limits: ReadLimit
     options = options or ParseOptions()
     task = ensure_task(task)
     size = check_file(path, limits)
-    workbook = open_workbook(path)
+    workbook = open_workbook(path, limits)
     try:
-        sheet = pick_sheet(path, workbook, options.sheet)
-        total = max(sheet.max_row or 1, 1)
-        rows = sheet.iter_rows(values_only=True)
-        header_row = options.header_row or 0
-        header_line = header_row + 1
-        for _ in range(header_row):
-            next(rows, None)
-        header = next(rows, None)
-        if header is None:
-            raise InputError("the sheet has no header row", path=str(path), line=header_line)
-        names = check_header(path, header, header_line)
-        width = len(names)
-        columns: list[list] = [[] for _ in names]
-        for line, row in enumerate(rows, start=header_line + 1):
-            if line % 5000 == 0:
-                task.report(0.9 * line / total, f"reading row {line:,}")
-            if row is None or all(v is None or v == "" for v in row):
-                continue
-            if any(v is not None and v != "" for v in row[width:]):
-                raise InputError(f"a value beyond the {width} named columns", path=str(path),
-                                 line=line, hint="give that column a name in the header row")
-            for i in range(width):
-                value = row[i] if i < len(row) else None
-                if isinstance(value, str):
-                    if len(value) * 4 > limits.max_field_bytes and \
-                            len(value.encode("utf-8")) > limits.max_field_bytes:
-                        raise InputError(f"column {i + 1} is longer than the limit of "
-                                         f"{limits.max_field_bytes:,} bytes",
-                                         path=str(path), line=line)
-                    if value.strip() == "":
-                        value = None
-                columns[i].append(value)
+        names, columns, sheet_title, header_line = _read_rows(path, workbook, options, limits,
+                                                              task)
+    except BROKEN_WORKBOOK:
+        raise broken(path) from None
     finally:
         workbook.close()
     if not columns[0]:
@@ -99,9 +86,47 @@ def read_xlsx(path: Path, options: ParseOptions | None = None, limits: ReadLimit
     arrays = [_to_arrow(values) for values in columns]
     task.report(1.0, f"read {len(columns[0]):,} rows")
     return ReadResult(table=pa.Table.from_arrays(arrays, names=names), format="xlsx",
-                      options=options.with_(sheet=sheet.title, header_row=header_row),
+                      options=options.with_(sheet=sheet_title, header_row=options.header_row or 0),
                       file_name=path.name,
                       file_bytes=size)
+
+
+def _read_rows(path: Path, workbook, options: ParseOptions, limits: ReadLimits,
+               task: TaskState) -> tuple[list[str], list[list], str, int]:
+    """The header names, the values column by column, the sheet's title and header line."""
+    sheet = pick_sheet(path, workbook, options.sheet)
+    total = max(sheet.max_row or 1, 1)
+    rows = sheet.iter_rows(values_only=True)
+    header_row = options.header_row or 0
+    header_line = header_row + 1
+    for _ in range(header_row):
+        next(rows, None)
+    header = next(rows, None)
+    if header is None:
+        raise InputError("the sheet has no header row", path=str(path), line=header_line)
+    names = check_header(path, header, header_line)
+    width = len(names)
+    columns: list[list] = [[] for _ in names]
+    for line, row in enumerate(rows, start=header_line + 1):
+        if line % 5000 == 0:
+            task.report(0.9 * line / total, f"reading row {line:,}")
+        if row is None or all(v is None or v == "" for v in row):
+            continue
+        if any(v is not None and v != "" for v in row[width:]):
+            raise InputError(f"a value beyond the {width} named columns", path=str(path),
+                             line=line, hint="give that column a name in the header row")
+        for i in range(width):
+            value = row[i] if i < len(row) else None
+            if isinstance(value, str):
+                if len(value) * 4 > limits.max_field_bytes and \
+                        len(value.encode("utf-8")) > limits.max_field_bytes:
+                    raise InputError(f"column {i + 1} is longer than the limit of "
+                                     f"{limits.max_field_bytes:,} bytes",
+                                     path=str(path), line=line)
+                if value.strip() == "":
+                    value = None
+            columns[i].append(value)
+    return names, columns, sheet.title, header_line
 
 
 def _to_arrow(values: list) -> pa.ChunkedArray:

@@ -8,10 +8,13 @@ again, so one implementation answers for both.
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 from pathlib import Path
 
 from ..errors import InputError, RecipeError
+from ..files import write_private
 from ..recipe_schema import validate
 from .model import RECIPE_VERSION, Recipe
 
@@ -66,6 +69,39 @@ def load(path: str | Path) -> dict:
         return loads(text, source=str(path))
     except RecipeError as exc:
         raise RecipeError(f"{path}: {exc}") from None
+
+
+def save(path: str | Path, recipe: Recipe | dict) -> Path:
+    """Write ``recipe`` to ``path`` (owner-only, atomically), with every hierarchy file named
+    relative to the recipe's folder in POSIX form (``hierarchies/age.csv``), so the recipe and
+    its files can be moved, or shared between Windows and macOS, together."""
+    path = Path(path)
+    recipe = recipe.to_json() if isinstance(recipe, Recipe) else copy.deepcopy(recipe)
+    for spec in _file_hierarchies(recipe):
+        spec["file"] = portable_path(spec["file"], path.parent)
+    return write_private(path, dumps(recipe))
+
+
+def portable_path(file: str, folder: Path) -> str:
+    """``file`` relative to ``folder`` with ``/`` separators; absolute (still with ``/``)
+    when it is elsewhere on another drive."""
+    target = Path(file)
+    if not target.is_absolute():
+        return target.as_posix()
+    try:
+        return Path(os.path.relpath(target, Path(folder).resolve())).as_posix()
+    except ValueError:          # Windows: another drive has no relative path
+        return target.as_posix()
+
+
+def _file_hierarchies(recipe: dict):
+    """The ``{"kind": "file", "file": …}`` hierarchy specs of a recipe (generalized columns and
+    hierarchical t-closeness), to be edited in place."""
+    for spec in (recipe.get("columns") or {}).values():
+        for hierarchy in ((spec.get("action") or {}).get("hierarchy"), spec.get("hierarchy")):
+            if isinstance(hierarchy, dict) and hierarchy.get("kind") == "file" \
+                    and isinstance(hierarchy.get("file"), str):
+                yield hierarchy
 
 
 def dumps(recipe: Recipe | dict) -> str:

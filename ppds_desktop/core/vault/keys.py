@@ -38,6 +38,7 @@ from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
 
 from ..errors import VaultDamaged, VaultError, WrongPassphrase
+from ..files import replace_file
 from ..private_files import restrict_to_owner, sync_file
 
 HEADER_FORMAT = "ppds-vault-header"
@@ -335,7 +336,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
             yield fh
             fh.flush()
             sync_file(fh.fileno())
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -14,7 +14,7 @@ from ...services import recipes as R
 from ...services.recipes import make_preset
 from ...services.types import EXPERT, HIPAA, PRESETS, RESEARCH
 from ...core.errors import PPDSError
-from ...services import disclosure
+from ...services import disclosure, files
 from ...services import release as svc
 from ..errors import show_error
 from ..widgets.task_progress import TaskProgress
@@ -315,9 +315,9 @@ class PrepareWizard(QWidget):
         if path is None:
             return
         try:
-            Path(path).write_text(R.dumps(self.state.recipe), encoding="utf-8")
-        except OSError as exc:
-            show_error(self, _write_error(path, exc), title="Save recipe")
+            files.save_recipe(path, self.state.recipe)
+        except PPDSError as exc:
+            show_error(self, exc, title="Save recipe")
 
     # -- run, alternatives, save ------------------------------------------------------------
     def run(self) -> None:
@@ -407,11 +407,6 @@ class PrepareWizard(QWidget):
             self.runner.cancel()
             return
         super().keyPressEvent(event)
-
-
-def _write_error(path, exc: OSError) -> PPDSError:
-    return PPDSError(f"{path}: cannot write the file ({exc.strerror or exc})",
-                     hint="choose another folder or file name")
 
 
 def _load_dataset(vault, ref, task=None) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QWidget
 
-from ..strength import MIN_BITS, MIN_LENGTH, estimate
+from ...services.vault_ops import MIN_BITS, MIN_LENGTH, passphrase_strength as estimate
 from .secret_field import SecretField
 
 

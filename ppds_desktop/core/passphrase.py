@@ -1,4 +1,5 @@
-"""A passphrase strength estimate for the first-run wizard's meter (no external library).
+"""A passphrase strength estimate (no external library): the GUI's meter and the rule every new
+vault passphrase must pass, in the GUI and the CLI alike (``services.vault_ops``).
 
 The estimate is deliberately conservative and explainable, not a cracking simulation:
 a passphrase made of several words is costed per word (about 12 bits each, a Diceware-sized
@@ -16,7 +17,7 @@ import string
 from dataclasses import dataclass, field
 
 MIN_LENGTH = 10
-MIN_BITS = 45            # the wizard refuses anything weaker
+MIN_BITS = 45            # new passphrases weaker than this are refused
 BITS_PER_WORD = 12.0
 _LEVELS = [(0, "Very weak"), (28, "Weak"), (MIN_BITS, "Fair"), (60, "Good"), (80, "Strong")]
 
