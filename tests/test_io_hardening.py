@@ -23,6 +23,7 @@ from ppds_desktop.services import datasets
 from conftest import REPO_ROOT
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="needs POSIX resource limits and signals")
+KILL = signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -91,15 +92,16 @@ def test_a_killed_xlsx_export_leaves_no_plaintext_outside_its_private_partial_fi
     temp.mkdir()
     out.mkdir()
     proc = _child(f"""
-        import os, signal
+        import signal
+        KILL = signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM
         from ppds_desktop.core.io import write_table
         from ppds_desktop.core.progress import TaskState
         from ppds_desktop.core.sample import generate_admissions
         df = generate_admissions(70_000, seed=1)
         write_table(df, {str(out / 'export.xlsx')!r},
-                    task=TaskState(lambda f, m: f > 0 and os.kill(os.getpid(), signal.SIGKILL)))
+                    task=TaskState(lambda f, m: f > 0 and signal.raise_signal(KILL)))
     """, TMPDIR=str(temp))
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert proc.returncode == -KILL, proc.stderr
     assert list(temp.iterdir()) == []
     left = list(out.iterdir())
     assert len(left) == 1 and left[0].name.startswith(".export.xlsx.")   # the partial output
@@ -165,7 +167,7 @@ def test_reports_and_recipes_are_written_owner_only(tmp_path):
 def test_cli_report_and_html_are_owner_only(tmp_path, capsys):
     data = write_table(generate_admissions(200), tmp_path / "d.csv")
     code, _, err = _cli(capsys, "anonymize", data, "--drop", "Name,Phone,Email,SSN", "--report",
-                        tmp_path / "r.json", "--html", tmp_path / "r.html")
+                        tmp_path / "r.json", "--html", tmp_path / "r.html", "--accept-risk")
     assert code == 0, err
     if os.name == "posix":
         for name in ("r.json", "r.html"):
@@ -356,11 +358,11 @@ def test_cell_positions_that_would_make_openpyxl_pad_billions_of_cells(tmp_path,
 
 def test_fuzz_findings_in_he_files_are_one_line():
     """Found by fuzzing: an HE cells file whose header is JSON but not an object, and a
-    request whose sources lack their counts."""
+    request whose cells lack their per-source counts."""
     import json
 
     from ppds_desktop.core.he import serial
-    from ppds_desktop.core.he.aggregate import DecryptionRequest
+    from ppds_desktop.core.he.request import DecryptionRequest
     from ppds_desktop.core.errors import CryptoError
 
     from fuzz.targets import he_keys, seeds, split_parts
@@ -369,9 +371,9 @@ def test_fuzz_findings_in_he_files_are_one_line():
         serial.loads(serial.MAGIC + (2).to_bytes(4, "big") + b"17", he_keys()[0])
     files = split_parts(seeds("he_request")[0])
     doc = json.loads(files["he_request.json"])
-    doc["sources"] = [{"label": "x"}]
+    doc["cells"][0].pop("by_source")
     files["he_request.json"] = json.dumps(doc).encode()
-    with pytest.raises(InputError, match="sources is malformed"):
+    with pytest.raises(InputError, match="cell 1 is malformed"):
         DecryptionRequest.from_files(files)
 
 
@@ -395,3 +397,22 @@ def test_parquet_values_found_by_fuzzing_are_refused_in_preview_and_import(tmp_p
         preview(path)
     with pytest.raises(InputError, match=problem):
         read_table(path)
+
+
+def test_an_infinite_number_in_an_he_layout_is_one_line():
+    """Found by fuzzing the version-2 request: ``Infinity`` as a slot width raised
+    OverflowError from ``int()``."""
+    from ppds_desktop.core.errors import CryptoError
+    from ppds_desktop.core.he.encoding import Layout
+
+    with pytest.raises(CryptoError, match="Malformed packing layout"):
+        Layout.from_dict({"headroom_bits": 3, "slots": [["v", float("inf"), 1]]})
+
+
+def test_outside_json_with_infinity_or_nan_is_refused_as_not_json():
+    from ppds_desktop.core import safe_json
+    from ppds_desktop.core.errors import CryptoError
+
+    for raw in (b'{"count": Infinity}', b'[NaN]', b'{"x": -Infinity}'):
+        with pytest.raises(CryptoError, match="not valid UTF-8 JSON"):
+            safe_json.loads(raw, what="The header", error=CryptoError)

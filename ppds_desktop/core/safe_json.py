@@ -5,7 +5,9 @@ Python's parser recurses once per level: a few thousand nested ``[`` end in ``Re
 inside the parser, and a document just under that limit can still break any later code that
 walks or re-serialises it. The depth is therefore measured *before* parsing, in one linear pass
 (strings blanked out, then a running count of brackets), and a deeper document is refused with
-the caller's error type; ``RecursionError`` is caught as well, as a second line.
+the caller's error type; ``RecursionError`` is caught as well, as a second line. ``NaN`` and
+``Infinity``, which Python's parser accepts but JSON does not define, are refused too (an
+infinite count or width would otherwise surface later as ``OverflowError``).
 """
 
 from __future__ import annotations
@@ -36,8 +38,12 @@ def loads(raw: bytes | str, *, what: str, error: type[Exception], max_depth: int
     if nesting_depth(data) > max_depth:
         raise error(f"{what} nests more than {max_depth} levels deep; refused without reading it.")
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except RecursionError:
         raise error(f"{what} nests too deeply to be read.") from None
     except ValueError:        # includes UnicodeDecodeError
         raise error(f"{what} is not valid UTF-8 JSON.") from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")

@@ -150,9 +150,10 @@ def recipe_seeds() -> dict[str, bytes]:
 
 def he_seeds() -> tuple[dict[str, bytes], dict[str, bytes], dict[str, bytes]]:
     from ppds_desktop.core.he import CRTDecryptor, serial
-    from ppds_desktop.core.he.aggregate import Contribution, build_request, evaluate
+    from ppds_desktop.core.he.aggregate import Contribution, DecryptionResult, evaluate
     from ppds_desktop.core.he.columns import encrypt_columns
     from ppds_desktop.core.he.query import parse_query
+    from ppds_desktop.core.he.request import build_request
 
     public, private = T.he_keys()
     section = {"columns": [{"name": "Billing Amount", "scale": 100, "max_abs": 100000}, "Age"],
@@ -161,12 +162,17 @@ def he_seeds() -> tuple[dict[str, bytes], dict[str, bytes], dict[str, bytes]]:
     for i in range(2):
         df = _sample(12)[["Medical Condition", "Gender", "Billing Amount", "Age"]]
         arr = encrypt_columns(df, section, public, workers=1)
-        contributions.append(Contribution(f"site{i}", df.drop(columns=arr.meta["columns"]), arr))
+        # A request carries each site's signed bundle; its bytes are only hashed when parsed.
+        contributions.append(Contribution(f"site{i}", df.drop(columns=arr.meta["columns"]), arr,
+                                          {"bundle_id": f"{i:032x}"},
+                                          bundle=f"signed bundle of site {i}".encode()))
     requests, results, cells = {}, {}, {}
     for name, query in (("sum", "sum Age"), ("mean_by", "mean Billing Amount by Gender")):
         request = build_request(contributions, parse_query(query))
         requests[f"{name}.bin"] = T.join_parts(request.to_files())
-        result = evaluate(request, CRTDecryptor(private, workers=1), min_records=1)
+        rows = evaluate(request.verified, CRTDecryptor(private, workers=1), min_records=1)
+        result = DecryptionResult(request.request_id, request.created_at, request.query,
+                                  request.key_fingerprint, request.sources, 1, rows)
         results[f"{name}.bin"] = T.join_parts(result.to_files())
         cells[f"{name}.bin"] = serial.dumps(request.array)
     return requests, results, cells

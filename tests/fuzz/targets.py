@@ -126,14 +126,9 @@ def run_recipe(data: bytes) -> None:
 
 
 def run_he_request(data: bytes) -> None:
-    from ppds_desktop.core.he import CRTDecryptor
-    from ppds_desktop.core.he.aggregate import DecryptionRequest, evaluate
+    from ppds_desktop.core.he.request import DecryptionRequest
 
-    request = DecryptionRequest.from_files(split_parts(data))
-    request.describe()
-    public, private = he_keys()
-    if request.public_key.n == public.n:
-        evaluate(request, CRTDecryptor(private, workers=1))
+    DecryptionRequest.from_files(split_parts(data)).describe()
 
 
 def run_he_result(data: bytes) -> None:

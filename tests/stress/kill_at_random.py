@@ -58,7 +58,7 @@ from ppds_desktop.core.vault import FAST_KDF, Vault  # noqa: E402
 from ppds_desktop.core.vault.backup import read_manifest  # noqa: E402
 from ppds_desktop.services import sharing  # noqa: E402
 
-PASSPHRASES = ("first stress passphrase 11", "second stress passphrase 22")
+PASSPHRASES = ("amber lantern quietly folds 11", "copper meadow sings northward 22")
 OPERATIONS = ("import", "dp", "passwd", "bundle", "backup")
 EPSILON = 0.01
 BUDGET = 1_000.0

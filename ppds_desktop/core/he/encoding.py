@@ -99,7 +99,7 @@ class Layout:
         try:
             return cls(tuple(Slot(str(a), int(b), int(c)) for a, b, c in data["slots"]),
                        int(data["headroom_bits"]))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise CryptoError(f"Malformed packing layout ({exc.__class__.__name__}).") from None
 
     @staticmethod
