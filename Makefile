@@ -13,7 +13,7 @@ endif
 PY     := "$(BIN)/python"
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo bench fuzz package clean
+.PHONY: run test test-fast demo bench fuzz package clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'PPDS Desktop needs Python 3.11 or newer')"
@@ -26,9 +26,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m ppds_desktop --demo
 
+# Everything, as CI runs it (CI=true also runs the packaging tests, which build the .deb).
 test: export QT_QPA_PLATFORM = offscreen
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# While working: leaves out the tests marked slow or packaging (pyproject.toml's markers).
+test-fast: export QT_QPA_PLATFORM = offscreen
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not packaging" $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(PY) -m ppds_desktop.cli demo

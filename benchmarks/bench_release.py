@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ppds_desktop.core.anonymize.actions import KeyRing, apply_actions  # noqa: E402
-from ppds_desktop.core.anonymize.presets import research_k_anonymity  # noqa: E402
 from ppds_desktop.core.recipe import column_actions  # noqa: E402
+from ppds_desktop.core.recipe.presets import research_k_anonymity  # noqa: E402
 from ppds_desktop.core.recipe.run import generalize  # noqa: E402
-from ppds_desktop.core.report import build_report, render_html  # noqa: E402
+from ppds_desktop.core.recipe.report import build_report  # noqa: E402
+from ppds_desktop.core.report import render_html  # noqa: E402
 from ppds_desktop.core.sample import generate_admissions  # noqa: E402
 
 ROLES = {"Name": "identifier", "SSN": "identifier", "Phone": "identifier",

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parser.parse_known_args(argv)
 
     if args.self_test:
-        from .services.selftest import run_self_test
+        from .demo.selftest import run_self_test
 
         return run_self_test()
     if not has_display() and not (args.probe_startup or args.screenshot):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "PPDS Desktop"
 APP_AUTHOR = "PPDS"
 
@@ -29,6 +27,8 @@ def sample_csv() -> Path:
 
 
 def user_data_dir() -> Path:
+    import platformdirs          # on use: ``ppds --help`` does not need it
+
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 

@@ -170,6 +170,7 @@ def brute_force(df, qis, spec, limit):
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:In a future version, the keys of `groups`")
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"),
@@ -25,6 +27,7 @@ def test_probe_startup_reaches_the_first_screen_and_exits_0(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_demo_screenshot_shows_the_unlocked_main_window(tmp_path):
     shot = tmp_path / "main.png"
     proc = _run(["--demo", "--screenshot", str(shot)], _env(tmp_path, QT_QPA_PLATFORM="offscreen"))
@@ -32,6 +35,7 @@ def test_demo_screenshot_shows_the_unlocked_main_window(tmp_path):
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_without_a_display_run_says_so_and_runs_the_demo(tmp_path):
     env = _env(tmp_path)
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):

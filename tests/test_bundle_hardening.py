@@ -70,6 +70,7 @@ def _open_at_once(vault_path, bundle, barrier, results):
         vault.lock()
 
 
+@pytest.mark.slow
 def test_three_processes_opening_one_bundle_import_it_once(tmp_path, pair):  # noqa: F811
     alice, bob = pair
     alice.put_dataset("table", FRAME)
@@ -86,7 +87,7 @@ def test_three_processes_opening_one_bundle_import_it_once(tmp_path, pair):  # n
         child.join(timeout=60)
     assert outcomes == ["imported", "replay", "replay"]
     assert len(bob.list_datasets()) == 1
-    assert len(bob.query("SELECT * FROM imported_bundles")) == 1
+    assert len(bob._query("SELECT * FROM imported_bundles")) == 1
 
 
 def test_tampered_copy_of_an_imported_bundle_is_reported_as_tampered(tmp_path, pair,  # noqa: F811

@@ -71,7 +71,7 @@ def test_release_round_trip_with_provenance(tmp_path, pair):
     assert src["report"] == {"k": 3} and src["privacy_budget"]["epsilon"] == 0.5
     assert src["other_files"] == ["notes.txt"]
     assert bob.release_files("k-anon v1 from Alice files") == {"notes.txt": b"generalised ages"}
-    rows = bob.query("SELECT bundle_id, kind, dataset_id FROM imported_bundles")
+    rows = bob._query("SELECT bundle_id, kind, dataset_id FROM imported_bundles")
     assert rows == [(sealed.bundle_id, "release", info.id)]
     assert "bundle.import" in [e.action for e in bob.audit_entries()]
     assert "bundle.seal" in [e.action for e in alice.audit_entries()]
@@ -151,7 +151,7 @@ def test_tampered_bundle_adds_nothing_to_the_vault(tmp_path, pair):
     (tmp_path / "t.ppdsb").write_bytes(bytes(blob))
     with pytest.raises(BundleError, match="signature does not verify"):
         sharing.open_into_vault(bob, tmp_path / "t.ppdsb")
-    assert bob.list_datasets() == [] and bob.query("SELECT * FROM imported_bundles") == []
+    assert bob.list_datasets() == [] and bob._query("SELECT * FROM imported_bundles") == []
 
 
 def _cli(argv: list[str]) -> int:
@@ -191,12 +191,13 @@ def test_cli_end_to_end(tmp_path, pair, monkeypatch, capsys):
 
 
 def test_demo_step(tmp_path, vault):
-    from ppds_desktop.services.demo import DemoContext
+    from ppds_desktop.demo import DemoContext
+    from ppds_desktop.demo.steps import sharing_step
 
     lines: list[str] = []
     ctx = DemoContext(workdir=tmp_path, say=lines.append, vault=vault)
     ctx.state["sample"] = vault.put_dataset("sample", FRAME)
-    sharing.demo_step(ctx)
+    sharing_step(ctx)
     text = "\n".join(lines)
     assert "imported dataset 'sample from" in text
     assert "one flipped bit is refused" in text and "1 dataset(s)" in text

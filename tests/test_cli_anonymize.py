@@ -115,6 +115,7 @@ def test_hierarchy_build_import_export_roundtrip(tmp_path, sample_csv, capsys):
     assert back.read_text() == h.read_text()
 
 
+@pytest.mark.slow
 def test_adult_with_arx_hierarchies(tmp_path, capsys):
     """ARX's setup, k=5 with 0% suppression: the same optimum as ARX 3.9.2's Flash (levels 0 4 1 2 3 2 0 0)."""
     qis = ["age", "education", "marital-status", "native-country", "race", "salary-class",

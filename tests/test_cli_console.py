@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ppds_desktop.cli import build_parser, main
 from ppds_desktop.cli.console import ascii_text
@@ -52,6 +53,7 @@ def _files_under(*roots: Path) -> list[str]:
     return sorted(str(p) for root in roots for p in root.rglob("*") if p.is_file())
 
 
+@pytest.mark.slow
 def test_every_help_on_a_cp1252_pipe(tmp_path):
     """All 49 ``--help`` pages in one child (a child each would take ~40 s): each exits 0."""
     paths = _command_paths(build_parser(), [])
@@ -81,6 +83,7 @@ def test_every_help_on_a_cp1252_pipe(tmp_path):
     assert _files_under(tmp_path / "home", tmp_path / "tmp", work) == []
 
 
+@pytest.mark.slow
 def test_demo_on_a_cp1252_pipe_exits_0_and_leaves_nothing(tmp_path):
     env = _cp1252_env(tmp_path)
     work = tmp_path / "work"
@@ -92,6 +95,7 @@ def test_demo_on_a_cp1252_pipe_exits_0_and_leaves_nothing(tmp_path):
     assert _files_under(tmp_path / "home", tmp_path / "tmp", work) == []
 
 
+@pytest.mark.slow
 def test_dp_query_on_a_cp1252_pipe(tmp_path, vault, vault_path):
     vault.put_dataset("patients", pd.DataFrame({"Medical Condition": ["Asthma", "Cancer"] * 50,
                                                 "Age": list(range(100))}))
@@ -125,6 +129,7 @@ def test_ascii_replacements_read_as_the_symbols_they_replace():
     assert ascii_text("患者") == "??"
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_stops_the_command_quietly(tmp_path):
     """``ppds … | head -1``: the reader is gone before ppds writes (the deterministic form of
     the race); no "Broken pipe" error, no "Exception ignored" message."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 
-from ppds_desktop.core.anonymize.presets import (HIPAA_CATEGORIES, expert, hipaa_checklist,
-                                                 hipaa_safe_harbor, research_k_anonymity)
 from ppds_desktop.core.recipe import validate
+from ppds_desktop.core.recipe.presets import (HIPAA_CATEGORIES, expert, hipaa_checklist,
+                                              hipaa_safe_harbor, research_k_anonymity)
 from ppds_desktop.core.recipe.run import run_recipe
 from ppds_desktop.core.sample import generate_admissions
 
@@ -107,6 +108,7 @@ def _hipaa_frames():
                 {c: st.lists(pool[c], min_size=n, max_size=n) for c in cols})))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(_hipaa_frames())
 def test_hipaa_output_never_contains_identifiers(columns):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ppds_desktop.services import demo_steps
-from ppds_desktop.services.demo import DemoContext
-from ppds_desktop.services.release import demo_step
+from ppds_desktop.demo import DemoContext
+from ppds_desktop.demo import steps as demo_steps
+from ppds_desktop.demo.steps import deidentify_step as demo_step
 
 
 def test_demo_step_saves_a_release(tmp_path):

@@ -129,7 +129,7 @@ def test_recipes_store_hierarchy_files_relative_and_read_old_forms(tmp_path):
     import pandas as pd
 
     from ppds_desktop.core import recipe as R
-    from ppds_desktop.core.recipe.hierarchies import build_hierarchy
+    from ppds_desktop.core.anonymize.hierarchy_specs import build_hierarchy
 
     (tmp_path / "hier").mkdir()
     hfile = tmp_path / "hier" / "age.csv"

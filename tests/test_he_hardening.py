@@ -11,7 +11,8 @@ import pytest
 from conftest import PASSPHRASE
 from ppds_desktop.core.errors import PPDSError
 from ppds_desktop.core.he import serial
-from ppds_desktop.services import he, he_scenario, sharing
+from ppds_desktop.demo import he_scenario
+from ppds_desktop.services import he, sharing
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +162,7 @@ def test_differencing_a_few_patients_is_refused_unless_noised(sc, tmp_path):
     noisy = _answer(sc, tmp_path / "q1.ppdsb", epsilon=1.0, budget_dataset=ds.name)
     assert noisy.rows[0]["refused"] is None and noisy.dp["epsilon"] == 1.0
     assert budget_status(kh, ds.name).epsilon_spent == pytest.approx(1.0)
-    rows = kh.query("SELECT noised, records FROM he_answered_cells ORDER BY id")
+    rows = kh._query("SELECT noised, records FROM he_answered_cells ORDER BY id")
     assert rows[-1] == (1, totals[cond] - few) and (0, totals[cond]) in rows
 
 

@@ -11,7 +11,8 @@ import pytest
 from ppds_desktop.core.errors import InputError, NotFound
 from ppds_desktop.core.he import keys as he_keys
 from ppds_desktop.core.he import serial
-from ppds_desktop.services import he, he_scenario, sharing
+from ppds_desktop.demo import he_scenario
+from ppds_desktop.services import he, sharing
 
 from conftest import PASSPHRASE
 

@@ -197,6 +197,7 @@ def test_any_t_valid_partials_decrypt_and_any_t_minus_one_do_not(data):
         assert (c_prime - 1) % int(n) != 0 or got != m
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_forged_partial_is_named_and_left_out(data):
@@ -396,6 +397,7 @@ def test_ceremony_refusals():
         deal(P256, Q256 + 2, 2, 3, operator="x")
 
 
+@pytest.mark.slow
 def test_safe_prime_search_in_two_workers_and_cancel():
     p, q = safe_prime_pair(512, workers=2)
     assert p != q and is_safe_prime(p) and is_safe_prime(q) and (p * q).bit_length() == 512

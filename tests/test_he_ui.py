@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 from conftest import PASSPHRASE
-from ppds_desktop.services import he_scenario
+from ppds_desktop.demo import he_scenario
 from ppds_desktop.ui.he.he_page import HomomorphicPage
 from ppds_desktop.ui.session import AppSession
 
@@ -27,6 +27,7 @@ def _run(qtbot, page, start) -> object:
     return blocker.args[0]
 
 
+@pytest.mark.slow
 def test_three_hospitals_mean_billing_by_condition(qtbot, tmp_path):
     sc = he_scenario.build(tmp_path / "world", PASSPHRASE, rows=40)
     try:

@@ -10,7 +10,8 @@ import pytest
 from ppds_desktop.core.errors import Cancelled, InputError
 from ppds_desktop.core.progress import TaskState
 from ppds_desktop.services import datasets
-from ppds_desktop.services.demo import DemoContext
+from ppds_desktop.demo import DemoContext
+from ppds_desktop.demo.steps import import_step
 from ppds_desktop.paths import sample_csv
 
 
@@ -70,7 +71,7 @@ def test_cancel_leaves_vault_unchanged(vault, cancel_at):
     with pytest.raises(Cancelled):
         datasets.import_file(vault, sample_csv(), task=task)
     assert vault.list_datasets() == [] and len(vault.audit_entries()) == before
-    assert vault.query("SELECT count(*) FROM dataset_chunks") == [(0,)]
+    assert vault._query("SELECT count(*) FROM dataset_chunks") == [(0,)]
     assert seen == sorted(seen)       # progress only moves forward
 
 
@@ -96,7 +97,7 @@ def test_import_limits_come_from_vault_settings(vault, tmp_path):
 def test_demo_step_imports_the_sample(vault, tmp_path):
     said = []
     ctx = DemoContext(workdir=tmp_path, say=said.append, vault=vault)
-    datasets.demo_step(ctx)
+    import_step(ctx)
     assert ctx.state["sample"].n_rows == 1000
     assert any("1,000 rows, 20 columns" in s for s in said)
     assert any("SSN" in s and "identifier" in s for s in said)

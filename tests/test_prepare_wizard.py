@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pycanon import anonymity
 
-from ppds_desktop.core.anonymize.presets import HIPAA, RESEARCH
+from ppds_desktop.core.recipe.presets import HIPAA, RESEARCH
 from ppds_desktop.ui.pages import PAGES
 from ppds_desktop.ui.prepare.action_text import format_params, parse_params
 from ppds_desktop.ui.prepare.extra_pages import EXTRA_PAGES, load_extra_pages

@@ -162,7 +162,7 @@ def test_profile_samples_large_tables_but_counts_exactly():
 
 def test_new_detector_categories_map_to_safe_harbor_types():
     """Columns found only by their values (neutral headers) still get the right Safe Harbor type."""
-    from ppds_desktop.core.anonymize.presets import hipaa_checklist, hipaa_safe_harbor
+    from ppds_desktop.core.recipe.presets import hipaa_checklist, hipaa_safe_harbor
 
     t = pa.table({"c1": _text([f"https://example.org/p/{i}" for i in range(50)]),
                   "c2": _text([f"NL{10 + i % 80}ABNA04171{i:05d}" for i in range(50)]),

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from ppds_desktop.cli import main
 from ppds_desktop.core.errors import ConfirmationNeeded
 from ppds_desktop.paths import sample_csv
-from ppds_desktop.services import datasets, demo, vault_ops
+from ppds_desktop.services import datasets, demo, demo_rails, vault_ops
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_demo_vault_is_marked_at_creation_and_known_by_its_path(tmp_path, vault,
     assert demo.is_demo_vault(demo_vault) and not demo.is_demo_vault(vault)
     assert [d.name for d in demo_vault.list_datasets()] == ["Sample admissions"]
     # a demo vault made before the mark existed: recognised by where it lives
-    monkeypatch.setattr(demo, "demo_vault_path", lambda: vault.path)
+    monkeypatch.setattr(demo_rails, "demo_vault_path", lambda: vault.path)
     assert demo.is_demo_vault(vault)
 
 

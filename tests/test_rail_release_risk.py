@@ -9,7 +9,7 @@ from conftest import PASSPHRASE
 from PySide6.QtCore import Qt
 
 from ppds_desktop.cli import main
-from ppds_desktop.core.anonymize.presets import HIPAA, RESEARCH, make_preset
+from ppds_desktop.core.recipe.presets import HIPAA, RESEARCH, make_preset
 from ppds_desktop.core.errors import ConfirmationNeeded
 from ppds_desktop.paths import sample_csv
 from ppds_desktop.services import datasets, disclosure

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pycanon import anonymity
 
 from ppds_desktop.core.anonymize.actions import KeyRing
-from ppds_desktop.core.anonymize.presets import research_k_anonymity
+from ppds_desktop.core.recipe.presets import research_k_anonymity
 from ppds_desktop.core.errors import PrivacyModelError
 from ppds_desktop.core.recipe import new_recipe
 from ppds_desktop.core.recipe.run import run_recipe

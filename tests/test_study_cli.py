@@ -14,7 +14,7 @@ import pytest
 
 from ppds_desktop.cli import main
 from ppds_desktop.core.vault import Vault
-from ppds_desktop.services import study_scenario as scenario
+from ppds_desktop.demo import study_scenario as scenario
 
 from conftest import PASSPHRASE
 from test_study_flow import (assert_pooled_exactly, assert_pooled_within_noise, figure,

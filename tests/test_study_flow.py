@@ -23,7 +23,7 @@ from ppds_desktop.core.study.payload import StudyStatistics
 from ppds_desktop.core.study.vector import VectorShape, encrypt, pack
 from ppds_desktop.core.vault import studies as store
 from ppds_desktop.services import sharing, study, study_requests
-from ppds_desktop.services import study_scenario as scenario
+from ppds_desktop.demo import study_scenario as scenario
 from ppds_desktop.services.study import Refused
 
 from conftest import PASSPHRASE

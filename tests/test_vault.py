@@ -51,7 +51,7 @@ def test_create_open_lock(vault_path):
     # Locking checkpoints the WAL into the database file: the two vault files are the vault.
     assert sorted(p.name for p in vault_path.parent.iterdir()) == ["test.vault",
                                                                    "test.vault.header"]
-    for call in (v.list_datasets, lambda: v.get_setting("x"), lambda: v.query("SELECT 1"),
+    for call in (v.list_datasets, lambda: v.get_setting("x"), lambda: v._query("SELECT 1"),
                  lambda: v.put_dataset("d", frame()), v.audit_entries, v.info):
         with pytest.raises(VaultLocked):
             call()
@@ -299,8 +299,8 @@ def test_older_schema_is_migrated_in_one_transaction(vault_path, monkeypatch):
         Vault.open(vault_path, PASSPHRASE)
     monkeypatch.setattr(migrations, "MIGRATIONS", schema.MIGRATIONS + [extra])
     v = Vault.open(vault_path, PASSPHRASE)   # the failed attempt left nothing behind
-    assert v.query("PRAGMA user_version") == [(len(schema.MIGRATIONS) + 1,)]
-    assert v.query("SELECT count(*) FROM notes") == [(0,)]
+    assert v._query("PRAGMA user_version") == [(len(schema.MIGRATIONS) + 1,)]
+    assert v._query("SELECT count(*) FROM notes") == [(0,)]
     assert v.audit_entries()[-1].details == {"from_version": len(schema.MIGRATIONS),
                                              "to_version": len(schema.MIGRATIONS) + 1}
     assert v.load_dataset("d").shape == (4, 5)
@@ -424,7 +424,7 @@ def test_put_arrow_and_chunking(vault):
                                      for i in range(n)])})
     reports = []
     info = vault.put_dataset("big", table, task=TaskState(lambda f, m: reports.append(f)))
-    chunks = vault.query("SELECT seq, length(data) FROM dataset_chunks WHERE dataset_id = ? "
+    chunks = vault._query("SELECT seq, length(data) FROM dataset_chunks WHERE dataset_id = ? "
                          "ORDER BY seq", (info.id,))
     assert len(chunks) >= 2 and [s for s, _ in chunks] == list(range(len(chunks)))
     assert all(size == CHUNK_BYTES for _, size in chunks[:-1]) and chunks[-1][1] <= CHUNK_BYTES
@@ -455,8 +455,8 @@ def test_cancel_rolls_back_everything(vault):
     with pytest.raises(Cancelled):
         vault.put_dataset("big", table, roles={"i": "sensitive"}, task=task)
     assert vault.list_datasets() == []
-    assert vault.query("SELECT count(*) FROM dataset_chunks") == [(0,)]
-    assert vault.query("SELECT count(*) FROM column_roles") == [(0,)]
+    assert vault._query("SELECT count(*) FROM dataset_chunks") == [(0,)]
+    assert vault._query("SELECT count(*) FROM column_roles") == [(0,)]
     assert vault.audit_entries() == before
 
 
@@ -495,9 +495,9 @@ def test_rename_and_delete(vault):
     assert vault.rename_dataset("d", "renamed").uid == info.uid
     vault.delete_dataset("renamed")
     assert [d.name for d in vault.list_datasets()] == ["e"]
-    assert vault.query("SELECT count(*) FROM dataset_chunks WHERE dataset_id = ?", (info.id,)) \
+    assert vault._query("SELECT count(*) FROM dataset_chunks WHERE dataset_id = ?", (info.id,)) \
         == [(0,)]
-    assert vault.query("SELECT count(*) FROM column_roles") == [(0,)]
+    assert vault._query("SELECT count(*) FROM column_roles") == [(0,)]
 
 
 def test_roles(vault):
@@ -534,7 +534,7 @@ def test_settings(vault):
     with pytest.raises(InputError, match="must be a JSON value"):
         vault.set_setting("x", object())
     with pytest.raises(VaultError, match="Vault query failed"):
-        vault.query("SELECT nonsense FROM nowhere")
+        vault._query("SELECT nonsense FROM nowhere")
 
 
 def test_secrets(vault):
@@ -566,7 +566,7 @@ def test_audit_chain_and_actor(vault):
     assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:]))
     assert vault.verify_audit() == len(entries)
     assert vault.audit_entries(limit=1) == entries[-1:]
-    vault.query("INSERT INTO identity (id, display_name, sign_private, enc_private, created_at) "
+    vault._query("INSERT INTO identity (id, display_name, sign_private, enc_private, created_at) "
                 "VALUES (1, 'Dr. Example', x'00', x'00', 'now')")
     assert vault.audit("after.identity").actor == "Dr. Example"
 
@@ -644,7 +644,7 @@ def test_failed_release_leaves_nothing(vault):
         vault.put_release("r", "anonymized", source="src", output_df=frame(3),
                           files={"f": b"1"})
     assert vault.list_releases() == []
-    assert vault.query("SELECT count(*) FROM release_files") == [(0,)]
+    assert vault._query("SELECT count(*) FROM release_files") == [(0,)]
 
 
 def test_passphrase_is_unicode_normalised(vault_path):
@@ -672,10 +672,10 @@ def test_damaged_dataset_is_a_clear_error(vault, damage):
     info = vault.put_dataset("d", pa.table({"i": rng.integers(0, 2**62, 300_000)}))
     assert info.byte_size > 2 * CHUNK_BYTES
     if damage == "garbage":
-        vault.query("UPDATE dataset_chunks SET data = zeroblob(length(data)) "
+        vault._query("UPDATE dataset_chunks SET data = zeroblob(length(data)) "
                     "WHERE dataset_id = ? AND seq = 0", (info.id,))
     else:
-        vault.query("DELETE FROM dataset_chunks WHERE dataset_id = ? AND seq = 1", (info.id,))
+        vault._query("DELETE FROM dataset_chunks WHERE dataset_id = ? AND seq = 1", (info.id,))
     with pytest.raises(VaultError, match="Dataset 'd' is damaged|chunk 1 is missing"):
         vault.load_arrow("d")
 

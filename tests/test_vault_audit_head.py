@@ -22,8 +22,8 @@ from conftest import PASSPHRASE
 def _rewrite_history(vault: Vault) -> None:
     """What a passphrase holder can do: drop the triggers, change entry #2, re-chain the rest
     and the stored head, put the triggers back."""
-    triggers = vault.query("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
-    rows = vault.query("SELECT seq, ts, actor, action, details_json FROM audit ORDER BY seq")
+    triggers = vault._query("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+    rows = vault._query("SELECT seq, ts, actor, action, details_json FROM audit ORDER BY seq")
     with vault.transaction() as conn:
         conn.execute("DROP TRIGGER audit_no_update")
         conn.execute("DROP TRIGGER audit_no_delete")

@@ -89,7 +89,7 @@ SPILLING_STORE = textwrap.dedent("""
     from ppds_desktop.core.vault import Vault
 
     vault = Vault.open(sys.argv[1], sys.argv[2])
-    vault.query("PRAGMA cache_size = -256")
+    vault._query("PRAGMA cache_size = -256")
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     limit = int(sys.argv[3])
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

@@ -10,7 +10,8 @@ from ppds_desktop.core.progress import TaskState
 from ppds_desktop.core.vault import Vault
 from ppds_desktop.core.vault.schema import SCHEMA_VERSION
 from ppds_desktop.services import vault_ops
-from ppds_desktop.services.demo import DEMO_PASSPHRASE, DemoContext
+from ppds_desktop.demo import DemoContext
+from ppds_desktop.services.demo import DEMO_PASSPHRASE
 
 from conftest import PASSPHRASE
 
@@ -55,10 +56,10 @@ def test_unlock_honours_cancel_before_the_kdf(vault, vault_path):
 
 
 def test_demo_step_is_first_and_creates_the_vault(tmp_path):
-    from ppds_desktop.services.demo_steps import STEPS
+    from ppds_desktop.demo.steps import STEPS, vault_step
 
     title, step = STEPS[0]
-    assert title == "Encrypted vault" and step is vault_ops.demo_step
+    assert title == "Encrypted vault" and step is vault_step
     said = []
     ctx = DemoContext(workdir=tmp_path, say=said.append)
     step(ctx)

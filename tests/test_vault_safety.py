@@ -36,7 +36,7 @@ IMPORTER = textwrap.dedent("""
     from ppds_desktop.core.vault import Vault
 
     vault = Vault.open(sys.argv[1], sys.argv[2])
-    vault.query("PRAGMA cache_size = -256")   # spill uncommitted pages to the WAL early
+    vault._query("PRAGMA cache_size = -256")   # spill uncommitted pages to the WAL early
     rng = np.random.default_rng(1)        # test data only, not privacy noise
     table = pa.table({"a": rng.integers(0, 2**62, 1_000_000), "b": rng.random(1_000_000)})
     reports = []
@@ -84,8 +84,8 @@ def test_killed_import_leaves_last_committed_state(vault, vault_path):
     try:
         assert v.integrity_check() == "ok"
         assert [d.name for d in v.list_datasets()] == ["before"]
-        assert v.query("SELECT count(*) FROM dataset_chunks") == \
-            v.query("SELECT count(*) FROM dataset_chunks WHERE dataset_id = "
+        assert v._query("SELECT count(*) FROM dataset_chunks") == \
+            v._query("SELECT count(*) FROM dataset_chunks WHERE dataset_id = "
                     "(SELECT id FROM datasets WHERE name = 'before')")
         assert v.load_dataset("before")["x"].tolist() == [1, 2, 3]
         assert v.verify_audit() == 2
@@ -177,15 +177,15 @@ def test_no_plaintext_on_disk(vault_path, tmp_path):
             assert wal.stat().st_size > 1 << 20       # the uncommitted pages are in the WAL
             mid_write.extend(_files_with([vault_path.parent], needles, since))
 
-    vault.query("PRAGMA cache_size = -256")   # a small page cache spills to the WAL mid-write
+    vault._query("PRAGMA cache_size = -256")   # a small page cache spills to the WAL mid-write
     vault.put_dataset("canary frame", df, roles={"note": "sensitive"},
                       task=TaskState(progress))
     vault.put_dataset("canary arrow", pa.table({"note": [canary] * 1000}))
     vault.put_secret("pseudonym_key", "k", canary.encode())
     # Sorting and grouping force SQLite to use temporary storage.
     assert vault.load_dataset("canary frame", columns=["note"])["note"].iloc[0].startswith(canary)
-    vault.query("SELECT data FROM dataset_chunks ORDER BY data DESC")
-    vault.query("CREATE TEMP TABLE t AS SELECT data FROM dataset_chunks")
+    vault._query("SELECT data FROM dataset_chunks ORDER BY data DESC")
+    vault._query("CREATE TEMP TABLE t AS SELECT data FROM dataset_chunks")
     # SQLite unlinks its temp files as soon as it opens them, so a folder scan alone would miss
     # them: check that the vault opened no deleted (anonymous temp) file either. (pytest's own
     # output capture holds some from before the test.)

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..services import files
 from .common import (add_vault_option, check_destinations, open_vault, parse_pairs,
                      progress_task, vault_path)
 
@@ -136,12 +135,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 # --- input ------------------------------------------------------------------------------------
 
-def _needs_vault(args, recipe: dict | None) -> bool:
+def _needs_vault(args, recipe) -> bool:
+    from ..services.recipes import column_actions as R_column_actions
+
     if not Path(str(args.input)).is_file() or getattr(args, "save_release", None):
         return True
     if getattr(args, "vault", None):
         return True
-    actions = [(c.get("action") or {}).get("type") for c in (recipe or {}).get("columns", {}).values()]
+    actions = [c["action"]["type"] for c in R_column_actions(recipe or {}).values()]
     return any(t in ("pseudonym", "date_shift") for t in actions)
 
 
@@ -178,11 +179,11 @@ def _with_vault(args, fn):
 # --- anonymize --------------------------------------------------------------------------------
 
 def build_recipe(args, df, roles: dict[str, str] | None = None,
-                 kinds: dict[str, str] | None = None, loaded: dict | None = None) -> dict:
+                 kinds: dict[str, str] | None = None, loaded: dict | None = None):
     """The recipe ``loaded`` from ``--recipe`` (changed in place), or from ``--preset``, with
-    the flags applied on top."""
-    from ..core import recipe as R
-    from ..core.anonymize.presets import make_preset
+    the flags applied on top; validated once and returned typed."""
+    from ..services import recipes as R
+    from ..services.recipes import make_preset
 
     roles = dict(roles or {})
     if loaded is not None:
@@ -234,7 +235,7 @@ def build_recipe(args, df, roles: dict[str, str] | None = None,
         recipe["privacy"] = privacy
     if args.seed is not None:
         recipe["seed"] = args.seed
-    return R.validate(recipe)
+    return R.parse(recipe)
 
 
 def _summary(report: dict, risk) -> str:
@@ -262,10 +263,7 @@ def _summary(report: dict, risk) -> str:
 
 
 def run_anonymize(args) -> int:
-    from ..core import recipe as R
-    from ..core.io import write_table
-    from ..core.report import render_html
-    from ..services import disclosure
+    from ..services import recipes as R
     from ..services import release as svc
 
     if not (args.output or args.save_release or args.save_recipe or args.report or args.html):
@@ -287,42 +285,20 @@ def run_anonymize(args) -> int:
         if vault is None and _needs_vault(args, recipe):
             vault = _open_if(args, True, "pseudonyms and date shifts use keys kept in a vault")
         if not (args.output or args.save_release or args.report or args.html):
-            files.save_recipe(args.save_recipe, recipe)
+            R.save(args.save_recipe, recipe)
             print(f"recipe written to {args.save_recipe}")
             return 0
         base = args.recipe.parent if args.recipe else Path.cwd()
         outcome = svc.run_release_on_frame(df, recipe, vault=vault, source=name, roles=roles,
                                            base_dir=base,
                                            task=task.sub(0.1, 0.9))
-        risk = disclosure.verdict(outcome.report, vault)
-        title = args.save_release or (args.output.name if args.output else name)
-        disclosure.require_risk_accepted(title, risk, accept_risk=args.accept_risk)
-        written: list[Path] = []
-        try:                    # all files of the release, or none of them
-            if args.save_recipe:
-                files.save_recipe(args.save_recipe, recipe)
-                written.append(args.save_recipe)
-            if args.output:
-                write_table(outcome.data, args.output, task=task.sub(0.9, 0.95))
-                written.append(args.output)
-            if args.report:
-                files.save_text(args.report, json.dumps(outcome.report, indent=2,
-                                                        ensure_ascii=False))
-                written.append(args.report)
-            if args.html:
-                files.save_text(args.html, render_html(outcome.report))
-                written.append(args.html)
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
-            raise
-        if args.save_release:
-            svc.save_release(vault, outcome, args.save_release, accept_risk=args.accept_risk,
-                             task=task.sub(0.95, 1.0))
-        elif vault is not None:
-            with vault.transaction():
-                svc.store_new_keys(vault, outcome)
-                disclosure.audit_risk_accepted(vault, title, risk, doing="written to files")
+        risk = svc.export_release(vault, outcome,
+                                  title=args.save_release or (args.output.name if args.output
+                                                              else name),
+                                  output=args.output, report=args.report, html=args.html,
+                                  recipe_file=args.save_recipe, recipe=recipe,
+                                  save_as=args.save_release, accept_risk=args.accept_risk,
+                                  task=task.sub(0.9, 1.0))
         if args.json:
             print(json.dumps({"summary": _summary(outcome.report, risk),
                               "rows": outcome.report["rows"], "model": outcome.report["model"],
@@ -398,7 +374,7 @@ def _read_groups(path: Path) -> list[dict]:
 
 
 def run_hierarchy_build(args) -> int:
-    from ..core.recipe.hierarchies import build_hierarchy
+    from ..services.recipes import build_hierarchy
 
     spec: dict = {"kind": args.kind}
     if args.widths:
@@ -422,10 +398,8 @@ def run_hierarchy_build(args) -> int:
 
 
 def run_hierarchy_import(args) -> int:
-    from ..core import recipe as R
-    from ..core.anonymize.hierarchy import Hierarchy
-
-    h = Hierarchy.read_csv(args.file, name=args.column)
+    from ..services import recipes as R
+    h = R.read_hierarchy(args.file, args.column)
     values = _with_vault(args, lambda v: _column(args, v))
     h.encode(values, column=args.column)          # raises if a value is not covered
     print(f"{args.file}: covers every value of '{args.column}'; {h.height} levels; top labels "
@@ -436,14 +410,14 @@ def run_hierarchy_import(args) -> int:
             "role": "quasi_identifier",
             "action": {"type": "generalize",
                        "hierarchy": {"kind": "file", "file": str(args.file.resolve())}}}
-        files.save_recipe(args.recipe, recipe)
+        R.save(args.recipe, recipe)
         print(f"added to {args.recipe}")
     return 0
 
 
 def run_hierarchy_export(args) -> int:
-    from ..core import recipe as R
-    from ..core.recipe.hierarchies import build_hierarchy
+    from ..services import recipes as R
+    from ..services.recipes import build_hierarchy
 
     recipe = R.load(args.recipe)
     action = (recipe.get("columns", {}).get(args.column) or {}).get("action", {})

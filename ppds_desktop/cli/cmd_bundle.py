@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from ..core.errors import NotFound
-from ..core.identity import fingerprint_lines
-from ..services import sharing
+from ..services import choices
 from .common import add_vault_option, open_vault, progress_task
 
 
@@ -41,7 +40,7 @@ def _register_identity(subparsers) -> None:
     s = _sub(sub, "export", "write your identity card (public keys only) to a file",
              cmd_identity_export)
     s.add_argument("-o", "--output", type=Path, required=True,
-                   help=f"card file to write (e.g. me{sharing.CARD_SUFFIX})")
+                   help=f"card file to write (e.g. me{choices.CARD_SUFFIX})")
 
 
 def _register_contact(subparsers) -> None:
@@ -75,7 +74,7 @@ def _register_bundle(subparsers) -> None:
     s.add_argument("--to", action="append", required=True, metavar="CONTACT",
                    help="recipient contact (repeat for several)")
     s.add_argument("-o", "--output", type=Path, required=True,
-                   help=f"bundle file to write (e.g. share{sharing.BUNDLE_SUFFIX})")
+                   help=f"bundle file to write (e.g. share{choices.BUNDLE_SUFFIX})")
     s.add_argument("--allow-unverified", action="store_true",
                    help="seal even for contacts whose fingerprint was not verified")
     s.add_argument("--allow-identifiers", action="store_true",
@@ -99,6 +98,9 @@ def _register_bundle(subparsers) -> None:
 # -- identity -----------------------------------------------------------------------------------
 
 def cmd_identity_init(args) -> int:
+    from ..services import sharing
+    from ..services.sharing import fingerprint_lines
+
     with open_vault(args) as vault:
         ident = sharing.init_identity(vault, args.name, args.org, replace=args.force)
         print(f"Identity created for {ident.display_name}.")
@@ -108,6 +110,9 @@ def cmd_identity_init(args) -> int:
 
 
 def cmd_identity_show(args) -> int:
+    from ..services import sharing
+    from ..services.sharing import fingerprint_lines
+
     with open_vault(args) as vault:
         ident = sharing.identity_or_none(vault)
         if ident is None:
@@ -128,6 +133,8 @@ def cmd_identity_show(args) -> int:
 
 
 def cmd_identity_export(args) -> int:
+    from ..services import sharing
+
     with open_vault(args) as vault:
         path = sharing.export_identity_card(vault, args.output)
         print(f"Identity card written to {path}. Give it to your peers and read them your "
@@ -138,6 +145,9 @@ def cmd_identity_export(args) -> int:
 # -- contacts -------------------------------------------------------------------------------------
 
 def cmd_contact_add(args) -> int:
+    from ..services import sharing
+    from ..services.sharing import fingerprint_lines
+
     with open_vault(args) as vault:
         c = sharing.import_contact_card(vault, args.card, name=args.name,
                                         accept_key_change=args.accept_key_change)
@@ -149,6 +159,8 @@ def cmd_contact_add(args) -> int:
 
 
 def cmd_contact_list(args) -> int:
+    from ..services import sharing
+
     with open_vault(args) as vault:
         contacts = sharing.list_contacts(vault)
         if args.json:
@@ -165,6 +177,8 @@ def cmd_contact_list(args) -> int:
 
 
 def cmd_contact_verify(args) -> int:
+    from ..services import sharing
+
     with open_vault(args) as vault:
         c = sharing.verify_contact(vault, args.contact, args.fingerprint)
         print(f"Contact '{c.name}' is now verified.")
@@ -172,6 +186,8 @@ def cmd_contact_verify(args) -> int:
 
 
 def cmd_contact_rename(args) -> int:
+    from ..services import sharing
+
     with open_vault(args) as vault:
         c = sharing.rename_contact(vault, args.contact, args.new_name)
         print(f"Contact renamed to '{c.name}'.")
@@ -179,6 +195,8 @@ def cmd_contact_rename(args) -> int:
 
 
 def cmd_contact_remove(args) -> int:
+    from ..services import sharing
+
     with open_vault(args) as vault:
         sharing.remove_contact(vault, args.contact)
         print(f"Contact '{args.contact}' removed.")
@@ -188,6 +206,8 @@ def cmd_contact_remove(args) -> int:
 # -- bundles --------------------------------------------------------------------------------------
 
 def cmd_bundle_seal(args) -> int:
+    from ..services import sharing
+
     with open_vault(args) as vault:
         result = sharing.seal_for_contacts(vault, args.release, args.to, args.output,
                                            allow_unverified=args.allow_unverified,
@@ -200,6 +220,9 @@ def cmd_bundle_seal(args) -> int:
 
 
 def cmd_bundle_inspect(args) -> int:
+    from ..services import sharing
+    from ..services.sharing import fingerprint_lines
+
     with open_vault(args) as vault:
         p = sharing.preview_bundle(vault, args.file)
         s = p.summary
@@ -227,6 +250,8 @@ def cmd_bundle_inspect(args) -> int:
 
 
 def cmd_bundle_open(args) -> int:
+    from ..services import sharing
+
     with open_vault(args) as vault:
         result = sharing.open_into_vault(vault, args.file, name=args.name,
                                          accept_unverified=args.trust_unverified,

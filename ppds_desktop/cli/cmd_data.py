@@ -6,12 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import InputError
-from ..core.io import ParseOptions
-from ..core.schema import ROLES, DatasetProfile
-from ..services import datasets
+from ..services import choices
 from .common import add_vault_option, open_vault, parse_pairs, progress_task
+
+if TYPE_CHECKING:
+    from ..services.datasets import DatasetProfile, ParseOptions
 
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
@@ -22,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="dataset name (default: the file name without extension)")
     _add_parse_options(p)
     p.add_argument("--role", action="append", default=[], metavar="COLUMN=ROLE",
-                   help=f"set a column's role instead of the suggestion ({', '.join(ROLES)}); "
+                   help=f"set a column's role instead of the suggestion ({', '.join(choices.ROLES)}); "
                         "repeatable")
     p.add_argument("--yes", action="store_true",
                    help="import into the public demo vault even though the file is not the "
@@ -86,6 +88,8 @@ def _add_parse_options(p: argparse.ArgumentParser) -> None:
 
 
 def _parse_options(args: argparse.Namespace) -> ParseOptions:
+    from ..services.datasets import ParseOptions
+
     delimiter = args.delimiter
     if delimiter is not None:
         delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
@@ -96,6 +100,8 @@ def _parse_options(args: argparse.Namespace) -> ParseOptions:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from ..services import datasets
+
     options = _parse_options(args)
     roles = dict(parse_pairs(args.role, "role", key="COLUMN", value="ROLE"))
     with open_vault(args) as vault:
@@ -123,6 +129,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
+    from ..services import datasets
+
     target = Path(args.target)
     task = progress_task("Profiling")
     if target.exists():
@@ -148,6 +156,8 @@ def _print_profile(profile: DatasetProfile, examples: bool) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from ..services import datasets
+
     if args.rows < 1:
         raise InputError("--rows must be at least 1")
     datasets.write_sample(args.output, args.rows, args.seed, task=progress_task("Writing"),
@@ -158,6 +168,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from ..services import datasets
+
     with open_vault(args) as vault:
         out = datasets.export_dataset(vault, args.dataset, args.output,
                                       allow_identifiers=args.allow_identifiers,

@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..services.demo import run_demo
+    from ..demo import run_demo
 
     run_demo()
     return 0

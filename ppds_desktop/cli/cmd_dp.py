@@ -165,12 +165,7 @@ def run_query(args) -> int:
     domains = {c: [s.strip() for s in v.split("|")] for c, v in parse_pairs(args.domain, "domain")}
     query = args.query
     if args.bins is not None:
-        if query.strip().startswith("{"):
-            raise InputError("put 'bins' in the JSON query instead of --bins")
-        from ..core.dp.query import parse_query
-
-        query, _ = parse_query(query)
-        query.bins = args.bins
+        query = dp.with_bins(query, args.bins)
     with open_vault(args) as vault:
         out = dp.run_query(vault, args.dataset, query, epsilon=args.epsilon, rho=args.rho,
                            noise=args.noise, bounds=parse_bounds(args.bounds), granularity=granularity,
@@ -184,21 +179,11 @@ def run_query(args) -> int:
     return 0
 
 
-def _section(recipe_path: Path) -> dict:
-    from ..core.recipe.document import load
-
-    recipe = load(recipe_path)
-    if "perturbation" not in recipe:
-        raise InputError("the recipe has no 'perturbation' section", path=str(recipe_path))
-    return recipe["perturbation"]
-
-
 def run_perturb(args) -> int:
-    from ..core.io import write_table
-    from ..core.io.writer import export_format
     from ..services import dp
+    from ..services.datasets import export_format, write_table
 
-    section = _section(args.recipe)
+    section = dp.perturbation_section(args.recipe)
     # Check the output before any work: a local-DP step spends budget that a failed write
     # would waste.
     export_format(args.output)

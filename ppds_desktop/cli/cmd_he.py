@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import InputError, NotFound
-from ..core.he.keys import KEY_SIZES
-from ..services import he, sharing
+from ..services import choices
 from .common import add_vault_option, check_destinations, open_vault, progress_task
 
 
@@ -23,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s = sub.add_parser("keygen", help="create a Paillier key pair and publish its public key "
                                       "on your identity card")
     add_vault_option(s)
-    s.add_argument("--bits", type=int, choices=KEY_SIZES, default=KEY_SIZES[0],
-                   help=f"key size (default {KEY_SIZES[0]})")
+    s.add_argument("--bits", type=int, choices=choices.KEY_SIZES, default=choices.KEY_SIZES[0],
+                   help=f"key size (default {choices.KEY_SIZES[0]})")
     s.add_argument("--name", default="default", help="name of the key in the vault")
     s.add_argument("--no-publish", action="store_true", help="keep it off the identity card")
     s.add_argument("--replace", action="store_true", help="replace a key of the same name")
@@ -52,13 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_vault_option(s)
     s.add_argument("request", type=Path, help="request bundle")
     s.add_argument("-o", "--output", type=Path, help="result bundle to write")
-    s.add_argument("--min-records", type=int, default=he.DEFAULT_MIN_RECORDS,
+    s.add_argument("--min-records", type=int, default=choices.DEFAULT_MIN_RECORDS,
                    help=f"refuse cells with fewer records from sites other than the requester, "
                         f"and exact cells that differ from an earlier exact answer by fewer "
-                        f"records (default {he.DEFAULT_MIN_RECORDS})")
-    s.add_argument("--epsilon", type=float, default=he.DEFAULT_EPSILON,
+                        f"records (default {choices.DEFAULT_MIN_RECORDS})")
+    s.add_argument("--epsilon", type=float, default=choices.DEFAULT_EPSILON,
                    help=f"noise is on by default: discrete-Laplace noise spending this ε from "
-                        f"--budget-dataset (default {he.DEFAULT_EPSILON:g}; smaller = more noise)")
+                        f"--budget-dataset (default {choices.DEFAULT_EPSILON:g}; smaller = more noise)")
     s.add_argument("--budget-dataset", help="dataset whose privacy budget the noise spends")
     s.add_argument("--exact", action="store_true",
                    help="answer without noise (then cells that would isolate a few records of "
@@ -79,10 +78,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _warn() -> None:
+    from ..services import he
+
     print(f"Note: {he.SINGLE_KEY_WARNING}", file=sys.stderr)
 
 
 def cmd_keygen(args) -> int:
+    from ..services import he
+
     with open_vault(args) as vault:
         info = he.create_key(vault, args.name, bits=args.bits, publish=not args.no_publish,
                              replace=args.replace)
@@ -94,6 +97,8 @@ def cmd_keygen(args) -> int:
 
 
 def cmd_keys(args) -> int:
+    from ..services import he
+
     with open_vault(args) as vault:
         keys = he.list_keys(vault)
     if not keys:
@@ -106,6 +111,8 @@ def cmd_keys(args) -> int:
 
 
 def _contribution(vault, ref: str, accept_unverified: bool):
+    from ..services import he
+
     path = Path(ref)
     if path.is_file():
         return he.contribution_from_bundle(vault, path, accept_unverified=accept_unverified,
@@ -122,6 +129,9 @@ def _contribution(vault, ref: str, accept_unverified: bool):
 
 
 def cmd_compute(args) -> int:
+    from ..services import he
+    from ..services import sharing
+
     check_destinations(args.output, what="decryption request")
     with open_vault(args) as vault:
         contribs = [_contribution(vault, ref, args.accept_unverified) for ref in args.sources]
@@ -138,6 +148,8 @@ def cmd_compute(args) -> int:
 
 
 def cmd_answer(args) -> int:
+    from ..services import he
+
     if not args.dry_run and args.output is None:
         raise InputError("Give -o RESULT (or --dry-run to only look).")
     if args.min_records < 1:
@@ -177,17 +189,12 @@ def cmd_answer(args) -> int:
 
 
 def cmd_show(args) -> int:
+    from ..services import he
+
     with open_vault(args) as vault:
         result = he.open_result(vault, args.result, accept_unverified=args.accept_unverified)
     if args.chart:
-        from ..core.files import atomic_path
-
-        try:
-            with atomic_path(args.chart) as tmp:
-                tmp.write_text(he.result_chart(result), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write the chart ({exc.strerror})",
-                             path=str(args.chart)) from None
+        he.write_result_chart(result, args.chart)
     if args.json:
         print(json.dumps({"query": result.query.to_dict(), "rows": result.rows,
                           "provenance": he.provenance_lines(result), "dp": result.dp},

@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..services import vault_ops
 from .common import (PASSPHRASE_ENV, add_vault_option, open_vault, progress_task,
                      read_passphrase, vault_path, warn_about_location)
 
@@ -69,11 +68,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _new_passphrase() -> str:
+    from ..services import vault_ops
+
     return vault_ops.check_new_passphrase(
         read_passphrase("New passphrase: ", env=NEW_PASSPHRASE_ENV, confirm=True))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     path = vault_path(args)
     passphrase = vault_ops.check_new_passphrase(   # from $PPDS_PASSPHRASE or the terminal
         read_passphrase("New vault passphrase: ", confirm=True))
@@ -90,6 +93,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     old = read_passphrase("Current passphrase: ")
     with open_vault(args, old) as vault:
         vault_ops.change_passphrase(vault, old, _new_passphrase())
@@ -98,6 +103,8 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     with open_vault(args) as vault:
         dest = vault_ops.backup(vault, args.output, task=progress_task("Backup"))
     print(f"Wrote encrypted backup {dest} ({dest.stat().st_size:,} bytes).")
@@ -105,6 +112,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     dest = vault_path(args)
     if args.recovery_key:
         vault = vault_ops.restore(args.file, dest, recovery_key=args.recovery_key,
@@ -118,6 +127,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     vault_ops.require_vault(vault_path(args))       # before prompting for a new passphrase
     vault = vault_ops.recover(vault_path(args), args.recovery_key, _new_passphrase())
     vault.lock()
@@ -126,6 +137,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     with open_vault(args) as vault:
         entries = vault_ops.audit_log(vault, args.limit, verify=args.verify,
                                       expect_head=args.expect_head)
@@ -149,6 +162,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from ..services import vault_ops
+
     with open_vault(args) as vault:
         info = vault_ops.vault_info(vault, check=args.check)
     if args.json:

@@ -12,24 +12,29 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from ..core.errors import InputError
 from ..core.io import ParseOptions, Preview, ReadLimits, ReadResult, read_table, write_table
 from ..core.io import preview as preview_file
 from ..core.io.filenames import safe_file_name
+from ..core.io.options import SUPPORTED_ENCODINGS  # noqa: F401 - the import wizard's choices
+from ..core.io.writer import as_arrow, export_format  # noqa: F401 - for the table view, ppds perturb
 from ..core.progress import TaskState, ensure_task
-from ..core.schema import DatasetProfile, profile_table, start_profile
+from ..core.schema import DatasetProfile, column_examples, profile_table, start_profile
 from ..core.vault import ColumnRole, DatasetInfo
 from ..core.vault.datasets import check_role
 from . import disclosure
-from .demo import check_demo_import
+from .demo_rails import check_demo_import
+
+if TYPE_CHECKING:
+    from ..core.vault import Vault
 
 FILE_LIMIT_SETTING = "import.max_file_bytes"
 FIELD_LIMIT_SETTING = "import.max_field_bytes"
 
 
-def read_limits(vault=None) -> ReadLimits:
+def read_limits(vault: Vault | None = None) -> ReadLimits:
     """The size limits, as set in the vault's settings (defaults otherwise)."""
     default = ReadLimits()
     if vault is None:
@@ -74,7 +79,7 @@ def profile_file(path, options: ParseOptions | None = None, limits: ReadLimits |
     return read_and_profile(path, options, limits, task).profile
 
 
-def profile_dataset(vault, ref, task: TaskState | None = None) -> DatasetProfile:
+def profile_dataset(vault: Vault, ref, task: TaskState | None = None) -> DatasetProfile:
     """Profile a stored dataset, showing the roles saved in the vault rather than suggestions."""
     task = ensure_task(task)
     table = vault.load_arrow(ref, task=task.sub(0.0, 0.5))
@@ -97,7 +102,7 @@ def free_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def free_dataset_name(vault, wanted: str) -> str:
+def free_dataset_name(vault: Vault, wanted: str) -> str:
     """A dataset name no stored dataset has yet (see :func:`free_name`)."""
     return free_name(wanted, {d.name for d in vault.list_datasets()})
 
@@ -119,7 +124,7 @@ def _merge_roles(profile: DatasetProfile, roles: Mapping[str, str] | None) -> di
     return merged
 
 
-def import_file(vault, path, name: str | None = None, options: ParseOptions | None = None,
+def import_file(vault: Vault, path, name: str | None = None, options: ParseOptions | None = None,
                 roles: Mapping[str, str] | None = None, *, demo_confirmed: bool = False,
                 task: TaskState | None = None) -> DatasetInfo:
     """Read, profile and store a file as a new dataset, all or nothing.
@@ -143,7 +148,7 @@ def import_file(vault, path, name: str | None = None, options: ParseOptions | No
                       task=task.sub(0.45, 1.0))
 
 
-def store_read(vault, result: ReadResult, name: str | None = None,
+def store_read(vault: Vault, result: ReadResult, name: str | None = None,
                roles: Mapping[str, str] | None = None, profile: DatasetProfile | None = None,
                *, demo_confirmed: bool = False, task: TaskState | None = None) -> DatasetInfo:
     """Store a file already read (and, if ``profile`` is given, already profiled) as a new
@@ -178,8 +183,8 @@ def store_read(vault, result: ReadResult, name: str | None = None,
     return info
 
 
-def export_dataset(vault, ref, dest, fmt: str | None = None, *, allow_identifiers: bool = False,
-                   accept_risk: bool = False, bom: bool = True,
+def export_dataset(vault: Vault, ref, dest, fmt: str | None = None, *,
+                   allow_identifiers: bool = False, accept_risk: bool = False, bom: bool = True,
                    task: TaskState | None = None) -> Path:
     """Write a stored dataset to ``dest`` (CSV, .xlsx or Parquet by extension, or ``fmt``).
 
@@ -214,7 +219,7 @@ def export_file_name(name: str, suffix: str = ".csv") -> str:
     return safe_file_name(name, suffix)
 
 
-def export_csv(vault, ref, dest, task: TaskState | None = None, *, bom: bool = True) -> Path:
+def export_csv(vault: Vault, ref, dest, task: TaskState | None = None, *, bom: bool = True) -> Path:
     """:func:`export_dataset` as CSV whatever the file name."""
     return export_dataset(vault, ref, dest, fmt="csv", task=task, bom=bom)
 
@@ -223,7 +228,6 @@ def write_sample(dest, rows: int, seed: int = 0, task: TaskState | None = None, 
                  bom: bool = True) -> Path:
     """Write ``rows`` synthetic admissions (no real people; see :mod:`core.sample`) to
     ``dest``; the row count, seed, file type and folder are checked before any work."""
-    from ..core.io.writer import export_format
     from ..core.sample import check_sample_size, generate_admissions
 
     check_sample_size(rows, seed)
@@ -233,13 +237,15 @@ def write_sample(dest, rows: int, seed: int = 0, task: TaskState | None = None, 
     return write_table(generate_admissions(rows, seed=seed), Path(dest), task=task, bom=bom)
 
 
-def demo_step(ctx) -> None:
-    """Demo: import the bundled sample into the demo vault and show the suggested roles."""
-    from ..paths import sample_csv
+def sample_admissions(rows: int, seed: int | None = None):
+    """Synthetic admissions (no real people): ``ppds sample``, the demo and tests."""
+    from ..core.sample import generate_admissions
 
-    info = import_file(ctx.vault, sample_csv(), name="Sample admissions")
-    ctx.state["sample"] = info
-    ctx.say(f"Imported {sample_csv().name}: {info.n_rows:,} rows, {info.n_cols} columns, "
-            f"stored encrypted as {info.byte_size:,} bytes of Parquet.")
-    for column, role in ctx.vault.roles(info.id).items():
-        ctx.say(f"  {column:<20} {role.role:<17} {role.reason}")
+    return generate_admissions(rows, seed=seed)
+
+
+def sample_conditions() -> list[str]:
+    """The medical conditions the synthetic sample draws from, in its order."""
+    from ..core.sample import CONDITIONS
+
+    return list(CONDITIONS)

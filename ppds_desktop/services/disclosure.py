@@ -9,9 +9,14 @@ The GUI asks its question first and passes the answer; the CLI passes its flags.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..core.errors import ConfirmationNeeded, InputError, NotFound
 from ..core.recipe.document import IDENTIFIER_ACTIONS
 from ..core.risk import DEFAULT_THRESHOLD, ReleaseVerdict, release_verdict
+
+if TYPE_CHECKING:
+    from ..core.vault import Vault
 
 RISK_THRESHOLD_SETTING = "release.risk_threshold"
 
@@ -22,7 +27,7 @@ __all__ = ["RISK_THRESHOLD_SETTING", "audit_risk_accepted", "check_identifiers",
 
 # -- the vault's risk threshold -----------------------------------------------------------------
 
-def risk_threshold(vault=None) -> float:
+def risk_threshold(vault: Vault | None = None) -> float:
     """The highest re-identification risk a release may keep without an acknowledgement:
     the vault's setting, 1/5 (20 %) by default and without a vault."""
     if vault is None:
@@ -34,7 +39,7 @@ def risk_threshold(vault=None) -> float:
     return value if 0 < value <= 1 else DEFAULT_THRESHOLD
 
 
-def set_risk_threshold(vault, value: float) -> float:
+def set_risk_threshold(vault: Vault, value: float) -> float:
     """Change the vault's threshold (audited); 0 < value ≤ 1, e.g. 0.2 for 1 in 5."""
     try:
         value = float(value)
@@ -51,12 +56,12 @@ def set_risk_threshold(vault, value: float) -> float:
 
 # -- releases whose risk stayed high ------------------------------------------------------------
 
-def verdict(report: dict, vault=None) -> ReleaseVerdict:
+def verdict(report: dict, vault: Vault | None = None) -> ReleaseVerdict:
     """The verdict on a release report under the vault's threshold."""
     return release_verdict(report, risk_threshold(vault))
 
 
-def saved_release_verdict(vault, ref) -> tuple[str, ReleaseVerdict] | None:
+def saved_release_verdict(vault: Vault, ref) -> tuple[str, ReleaseVerdict] | None:
     """(release name, verdict) for a stored de-identification release, or for the dataset it
     wrote; None for anything else (raw data, DP statistics)."""
     try:
@@ -77,13 +82,13 @@ def require_risk_accepted(name: str, release: ReleaseVerdict, *, accept_risk: bo
                                  + " ".join(release.problems()), option="--accept-risk")
 
 
-def audit_risk_accepted(vault, name: str, release: ReleaseVerdict, *, doing: str) -> None:
+def audit_risk_accepted(vault: Vault, name: str, release: ReleaseVerdict, *, doing: str) -> None:
     """Record that the user went ahead with a release that is not safe, with its figures."""
     if not release.safe:
         vault.audit("release.risk_accepted", release=name, done=doing, **release.figures())
 
 
-def check_release_risk(vault, name: str, release: ReleaseVerdict, *, accept_risk: bool,
+def check_release_risk(vault: Vault, name: str, release: ReleaseVerdict, *, accept_risk: bool,
                        doing: str) -> None:
     """Refuse ``doing`` (e.g. "saved") a release that is not safe unless ``accept_risk``;
     when accepted, audit it with the risk figures."""
@@ -93,7 +98,7 @@ def check_release_risk(vault, name: str, release: ReleaseVerdict, *, accept_risk
 
 # -- direct identifiers ---------------------------------------------------------------------------
 
-def identifier_columns(vault, ref: str) -> list[str]:
+def identifier_columns(vault: Vault, ref: str) -> list[str]:
     """Direct identifiers that would leave with ``ref`` as they are: for a dataset, its
     columns marked (or suggested at import) as identifiers; for a release (or the dataset it
     wrote), the source's identifier columns still in the released table that its recipe did
@@ -122,7 +127,7 @@ def identifier_columns(vault, ref: str) -> list[str]:
     return found
 
 
-def check_identifiers(vault, ref: str, *, allow_identifiers: bool, doing: str) -> list[str]:
+def check_identifiers(vault: Vault, ref: str, *, allow_identifiers: bool, doing: str) -> list[str]:
     """Refuse ``doing`` (e.g. "sealing it would send") data that still has direct
     identifiers unless ``allow_identifiers``; returns those identifiers (for the audit)."""
     identifiers = identifier_columns(vault, ref)
@@ -133,7 +138,7 @@ def check_identifiers(vault, ref: str, *, allow_identifiers: bool, doing: str) -
     return identifiers
 
 
-def export_warnings(vault, ref: str) -> list[str]:
+def export_warnings(vault: Vault, ref: str) -> list[str]:
     """What the user must agree to before ``ref`` leaves the vault, in plain sentences (what
     :func:`check_identifiers` and :func:`require_risk_accepted` would otherwise refuse);
     the GUI asks with these, then passes its yes as ``allow_identifiers`` / ``accept_risk``."""

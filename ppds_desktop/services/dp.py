@@ -11,17 +11,25 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..core.charts import bar_chart, histogram_before_after  # noqa: F401 - for the DP pages
+from ..core.clock import utc_now
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
-from ..core.dp.query import (DEFAULT_BINS, DPResult, GroupingNeed, Query, QueryOptions, evaluate,
-                             grouped_columns, groupings_to_declare, parse_query, resolve_column)
+from ..core.dp.query import (DEFAULT_BINS, MAX_GROUP_COLUMNS, DPResult, GroupingNeed, Query,
+                             QueryOptions, evaluate, grouped_columns, groupings_to_declare,
+                             parse_query, quantile_level, resolve_column)
+from ..core.dp.grid import guess_bounds  # noqa: F401 - for the statistics page
+from ..core.dp.intervals import gaussian_halfwidth, laplace_halfwidth  # noqa: F401 - likewise
 from ..core.dp.rng import Rng
 from ..core.errors import InputError
-from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, record_release
+from ..core.perturb.recipe import (PerturbationOutcome, apply_perturbation, record_release,
+                                   section_cost, validate_section)
 from ..core.progress import TaskState, ensure_task
-from ..core.vault.audit import utc_now
+
+if TYPE_CHECKING:
+    from ..core.vault import Vault
 
 
 @dataclass
@@ -31,12 +39,31 @@ class DPRelease:
     budget: ledger.BudgetStatus          # after the spend
 
 
-def set_budget(vault, dataset, *, epsilon=None, rho=None) -> ledger.BudgetStatus:
+def set_budget(vault: Vault, dataset, *, epsilon=None, rho=None) -> ledger.BudgetStatus:
     return ledger.set_budget(vault, dataset, epsilon=epsilon, rho=rho)
 
 
-def budget_status(vault, dataset) -> ledger.BudgetStatus:
-    return ledger.budget_status(vault, dataset)
+def budget_status(vault: Vault, dataset, *, with_entries: bool = True) -> ledger.BudgetStatus:
+    return ledger.budget_status(vault, dataset, with_entries=with_entries)
+
+
+def perturbation_section(recipe_path: Path) -> dict:
+    """The ``perturbation`` section of a recipe file (``ppds perturb``)."""
+    from ..core.recipe.document import load
+
+    recipe = load(recipe_path)
+    if "perturbation" not in recipe:
+        raise InputError("the recipe has no 'perturbation' section", path=str(recipe_path))
+    return recipe["perturbation"]
+
+
+def with_bins(query: str, bins: int) -> Query:
+    """A query given as text, with the number of histogram bins set (``--bins``)."""
+    if query.strip().startswith("{"):
+        raise InputError("put 'bins' in the JSON query instead of --bins")
+    parsed, _ = parse_query(query)
+    parsed.bins = bins
+    return parsed
 
 
 def _columns_needed(query: Query) -> list[str]:
@@ -55,7 +82,7 @@ def is_numeric_column(info, col: str) -> bool:
     return info.dtypes.get(col, "").startswith(("int", "uint", "double", "float", "decimal"))
 
 
-def _distinct_counts(vault, info, columns: list[str]) -> dict[str, int]:
+def _distinct_counts(vault: Vault, info, columns: list[str]) -> dict[str, int]:
     """Distinct values per column: from the import profile, else counted on the data."""
     profiled = {c["name"]: c["distinct"] for c in (info.profile or {}).get("columns", [])
                 if "distinct" in c}
@@ -66,7 +93,7 @@ def _distinct_counts(vault, info, columns: list[str]) -> dict[str, int]:
     return {c: profiled[c] for c in columns}
 
 
-def grouping_needs(vault, dataset, query: str | Query, *, domains: dict | None = None,
+def grouping_needs(vault: Vault, dataset, query: str | Query, *, domains: dict | None = None,
                    bounds: dict | None = None) -> list[GroupingNeed]:
     """Grouping columns whose categories (or bins) must be declared before this query may
     spend anything (see ``core.dp.query.groupings_to_declare``); the GUI shows them and keeps
@@ -89,7 +116,7 @@ def grouping_needs(vault, dataset, query: str | Query, *, domains: dict | None =
                                 distinct=_distinct_counts(vault, info, grouped))
 
 
-def _refuse_undeclared_groupings(vault, info, query: Query, options: QueryOptions) -> None:
+def _refuse_undeclared_groupings(vault: Vault, info, query: Query, options: QueryOptions) -> None:
     """Categories read off the data are published as group labels: for a direct identifier
     that publishes the identifiers themselves, for a quasi-identifier or a column with many
     values the values people can be found by. No amount of noise on the counts undoes that,
@@ -108,7 +135,7 @@ def _refuse_undeclared_groupings(vault, info, query: Query, options: QueryOption
                      f"nothing was spent.", hint=f"CLI: {how}")
 
 
-def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
+def run_query(vault: Vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
               bounds: dict | None = None, granularity: dict | None = None,
               domains: dict | None = None, guess_bounds: bool = False,
               bounds_from_data: set[str] | None = None,
@@ -167,7 +194,7 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
     return DPRelease(result, release, ledger.budget_status(vault, info.id))
 
 
-def perturb_dataset(vault, dataset, section: dict, *, release_name: str | None = None,
+def perturb_dataset(vault: Vault, dataset, section: dict, *, release_name: str | None = None,
                     task: TaskState | None = None, rng: Rng | None = None
                     ) -> tuple[PerturbationOutcome, Any]:
     """Perturb a vault dataset with a recipe's ``perturbation`` section and store the result as a
@@ -204,44 +231,3 @@ def perturb_file(input_path: Path, section: dict, output_path: Path, *,
     outcome = apply_perturbation(df, section, task=task.sub(0.2, 0.9), rng=rng)
     write_table(outcome.data, Path(output_path), task=task.sub(0.9, 1.0))
     return outcome
-
-
-def demo_step(ctx) -> None:
-    """Demo: a budget, a DP count by condition and a DP mean with intervals, the ledger, and an
-    overspend refused."""
-    from ..core.errors import BudgetExceeded
-    from ..core.sample import CONDITIONS, generate_admissions
-
-    vault = ctx.vault
-    sample = ctx.state.get("sample")              # the import step's dataset, if it ran
-    if sample is not None:
-        dataset = sample.name
-    else:
-        dataset = "Sample admissions (DP demo)"
-        vault.put_dataset(dataset, generate_admissions(5000, seed=4))
-    status = set_budget(vault, dataset, epsilon=1.0)
-    ctx.say(f"Set the privacy budget of {dataset!r}: ε = {status.epsilon_total:g} in total.")
-    domains = {"Medical Condition": list(CONDITIONS)}
-    out = run_query(vault, dataset, "count by Medical Condition", epsilon=0.4, domains=domains,
-                    release_name="DP demo: admissions by condition")
-    ctx.say(f"DP count by Medical Condition (ε = 0.4, discrete Laplace, noise std "
-            f"{out.result.noise_scale:.2f}), 95% intervals:")
-    for row in out.result.rows[:5]:
-        ctx.say(f"  {out.result.label(row):<14} {row['value']:>6}   [{row['ci_low']}, {row['ci_high']}]")
-    ctx.say(f"  ... {len(out.result.rows)} categories in all, each released (declared list).")
-    out = run_query(vault, dataset, "mean Billing Amount", epsilon=0.4,
-                    bounds={"Billing Amount": (0, 100000)}, release_name="DP demo: mean bill")
-    row = out.result.rows[0]
-    ctx.say(f"DP mean Billing Amount (ε = 0.4, bounds 0..100000): {row['value']:,.0f}, "
-            f"95% interval [{row['ci_low']:,.0f}, {row['ci_high']:,.0f}]")
-    status = budget_status(vault, dataset)
-    ctx.say(f"Ledger: ε {status.epsilon_spent:g} spent of {status.epsilon_total:g}, "
-            f"{status.epsilon_remaining:g} left:")
-    for e in status.entries:
-        ctx.say(f"  #{e.id} {e.mechanism:<16} ε={e.epsilon:g}  {e.description}")
-    try:
-        run_query(vault, dataset, "count", epsilon=0.5)
-    except BudgetExceeded as exc:
-        ctx.say(f"Asked for ε = 0.5 more: refused. {exc}")
-    else:                                   # pragma: no cover - would be a ledger bug
-        raise AssertionError("the ledger allowed an overspend")

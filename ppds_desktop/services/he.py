@@ -18,12 +18,14 @@ import io
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..core import charts
+from ..core.clock import utc_now_seconds as utc_now
 from ..core.errors import InputError, NotFound
 from ..core.he import keys as he_keys
 from ..core.he import serial
@@ -36,12 +38,13 @@ from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_fo
 from ..core.he.query import HEQuery, parse_query
 from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.he.request import CELLS_FILE, REQUEST_FILE, DecryptionRequest, build_request
-from ..core.identity.store import utc_now
 from ..core.progress import TaskState, ensure_task
+from .choices import DEFAULT_EPSILON
+
+if TYPE_CHECKING:
+    from ..core.vault import Vault
 
 REQUEST_KIND, RESULT_KIND = "he_request", "he_result"
-#: ε of the noise the CLI and GUI add to answers unless the key holder chooses exact answers.
-DEFAULT_EPSILON = 1.0
 EPSILON_HELP = (
     "Noise (differential privacy) adds a random amount to every figure before it leaves. "
     "Epsilon (ε) sets how much: smaller means more noise and stronger protection. With ε = 1, "
@@ -67,7 +70,7 @@ class KeyInfo:
     published: bool = False
 
 
-def create_key(vault, name: str = "default", *, bits: int = 2048, publish: bool = True,
+def create_key(vault: Vault, name: str = "default", *, bits: int = 2048, publish: bool = True,
                replace: bool = False) -> KeyInfo:
     """Generate a Paillier key pair; the private key goes to the vault (secrets kind
     ``paillier_private``), the public key onto this vault's identity card when ``publish``."""
@@ -93,7 +96,7 @@ def create_key(vault, name: str = "default", *, bits: int = 2048, publish: bool 
     return KeyInfo(name, card["fingerprint"], bits, published)
 
 
-def list_keys(vault) -> list[KeyInfo]:
+def list_keys(vault: Vault) -> list[KeyInfo]:
     from ..core.identity import card_extensions, has_identity
 
     card = card_extensions(vault).get(KEY_EXTENSION, {}) if has_identity(vault) else {}
@@ -105,7 +108,7 @@ def list_keys(vault) -> list[KeyInfo]:
     return out
 
 
-def key_choices(vault) -> list[tuple[str, dict]]:
+def key_choices(vault: Vault) -> list[tuple[str, dict]]:
     """Keys a release can encrypt for: contacts' published keys first, then this vault's own.
     Each is (label, the recipe's ``encryption.public_key`` reference)."""
     from ..core.identity import list_contacts
@@ -134,7 +137,7 @@ def contribution_from_files(label: str, frame: pd.DataFrame, files: dict[str, by
     return Contribution(label, frame, array, dict(source or {}), bundle, from_requester)
 
 
-def contribution_from_release(vault, ref) -> Contribution:
+def contribution_from_release(vault: Vault, ref) -> Contribution:
     """A release with encrypted columns: one of this vault's own (sealed for the key holder
     when a request carries it), or the files of a bundle imported with
     ``sharing.open_into_vault`` (kind ``received``)."""
@@ -149,26 +152,26 @@ def contribution_from_release(vault, ref) -> Contribution:
                                    from_requester=True)
 
 
-def contribution_from_dataset(vault, ref, *, accept_unverified: bool = False) -> Contribution:
+def contribution_from_dataset(vault: Vault, ref, *, accept_unverified: bool = False) -> Contribution:
     """A bundle already imported into this vault (dataset of kind ``bundle``): read again from
     the signed bundle kept at import, so that a request can carry it."""
     info = vault.dataset_info(ref)
     bundle_id = (info.source or {}).get("bundle_id")
-    rows = vault.query("SELECT data FROM he_contributions WHERE bundle_id = ?", (bundle_id,))
-    if not rows:
+    data = vault.bundles.contribution(bundle_id)
+    if data is None:
         if not any(r.source_dataset_id == info.id and ENCRYPTED_FILE in r.files
                    for r in vault.list_releases()):
             raise InputError(f"Dataset {info.name!r} has no encrypted columns.")
         raise InputError(f"Dataset {info.name!r} was imported without its signed bundle; add "
                          f"the bundle file itself, which the key holder needs to re-compute "
                          f"the cells.")
-    contrib = _contribution_from_bundle_bytes(vault, bytes(rows[0][0]), info.name,
+    contrib = _contribution_from_bundle_bytes(vault, data, info.name,
                                               accept_unverified=accept_unverified)
     contrib.source["dataset"] = info.name
     return contrib
 
 
-def contribution_from_bundle(vault, path, *, accept_unverified: bool = False,
+def contribution_from_bundle(vault: Vault, path, *, accept_unverified: bool = False,
                              task: TaskState | None = None) -> Contribution:
     """A release bundle file, verified and decrypted in memory (the vault is not changed)."""
     path = Path(path)
@@ -182,7 +185,7 @@ def contribution_from_bundle(vault, path, *, accept_unverified: bool = False,
     return contrib
 
 
-def _contribution_from_bundle_bytes(vault, raw: bytes, source: str, *, label: str | None = None,
+def _contribution_from_bundle_bytes(vault: Vault, raw: bytes, source: str, *, label: str | None = None,
                                     accept_unverified: bool = False, requester: str | None = None,
                                     task: TaskState | None = None) -> Contribution:
     """A signed release bundle's contribution, verified with this vault's keys and contacts."""
@@ -206,7 +209,7 @@ def _contribution_from_bundle_bytes(vault, raw: bytes, source: str, *, label: st
 
 # -- compute, answer, show ------------------------------------------------------------------
 
-def key_holder_contact(vault, key_fingerprint: str):
+def key_holder_contact(vault: Vault, key_fingerprint: str):
     """The contact whose card carries this Paillier key, or None if the key is our own."""
     from ..core.identity import list_contacts
 
@@ -220,7 +223,7 @@ def key_holder_contact(vault, key_fingerprint: str):
                    f"identity card first.")
 
 
-def _signed_for(vault, contrib: Contribution, key_holder, allow_unverified: bool) -> None:
+def _signed_for(vault: Vault, contrib: Contribution, key_holder, allow_unverified: bool) -> None:
     """Give ``contrib`` the signed bundle a request carries to ``key_holder``: a site's bundle
     must already be sealed for it; this vault's own release is sealed for it once and kept."""
     from .sharing import addressed_to, seal_files
@@ -233,23 +236,21 @@ def _signed_for(vault, contrib: Contribution, key_holder, allow_unverified: bool
                              f"you and {key_holder.name}.")
         return
     uid = contrib.source["release_uid"]
-    rows = vault.query("SELECT data FROM he_contributions WHERE release_uid = ? AND "
-                       "key_holder = ?", (uid, key_holder.fingerprint))
-    if rows:
-        contrib.bundle = bytes(rows[0][0])
+    kept = vault.bundles.sealed_release(uid, key_holder.fingerprint)
+    if kept is not None:
+        contrib.bundle = kept
     else:
         info = vault.release_info(uid)
         files = {"data.parquet": _parquet(contrib.frame), **vault.release_files(info.id)}
-        with vault.transaction() as conn:
+        with vault.transaction():
             sealed = seal_files(vault, kind="release", title=info.name, files=files,
                                 contacts=[key_holder], out_path=None,
                                 manifest={"release": {"name": info.name, "uid": info.uid,
                                                       "kind": info.kind,
                                                       "created_at": info.created_at}},
                                 allow_unverified=allow_unverified)
-            conn.execute("INSERT INTO he_contributions (bundle_id, release_uid, key_holder, "
-                         "data, stored_at) VALUES (?, ?, ?, ?, ?)",
-                         (sealed.bundle_id, uid, key_holder.fingerprint, sealed.data, utc_now()))
+            vault.bundles.keep_sealed_release(sealed.bundle_id, uid, key_holder.fingerprint,
+                                              sealed.data, utc_now())
         contrib.bundle = sealed.data
     from .sharing import bundle_id_of
 
@@ -262,7 +263,7 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def compute_request(vault, contributions: list[Contribution], query: HEQuery | str, *,
+def compute_request(vault: Vault, contributions: list[Contribution], query: HEQuery | str, *,
                     key_holder=None, allow_unverified: bool = False,
                     task: TaskState | None = None) -> DecryptionRequest:
     """Combine the contributions homomorphically into a decryption request, kept in the vault.
@@ -292,7 +293,7 @@ def compute_request(vault, contributions: list[Contribution], query: HEQuery | s
     return request
 
 
-def send_request(vault, request: DecryptionRequest, out_path, *, to=None,
+def send_request(vault: Vault, request: DecryptionRequest, out_path, *, to=None,
                  allow_unverified: bool = False, task: TaskState | None = None):
     from .sharing import seal_files
 
@@ -309,7 +310,7 @@ def send_request(vault, request: DecryptionRequest, out_path, *, to=None,
                       allow_unverified=allow_unverified, task=task)
 
 
-def _open_kind(vault, path, kind: str, accept_unverified: bool, task):
+def _open_kind(vault: Vault, path, kind: str, accept_unverified: bool, task):
     from .sharing import open_files
 
     opened = open_files(vault, path, accept_unverified=accept_unverified, task=task)
@@ -318,7 +319,7 @@ def _open_kind(vault, path, kind: str, accept_unverified: bool, task):
     return opened
 
 
-def open_request(vault, path, *, accept_unverified: bool = False,
+def open_request(vault: Vault, path, *, accept_unverified: bool = False,
                  task: TaskState | None = None) -> tuple[DecryptionRequest, object]:
     """A request bundle, verified; every contribution it carries is opened here (signed by a
     contact of this vault) and every cell re-computed from them and compared with the request,
@@ -339,7 +340,7 @@ def open_request(vault, path, *, accept_unverified: bool = False,
     return request, contact
 
 
-def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFAULT_MIN_RECORDS,
+def answer_request(vault: Vault, request: DecryptionRequest, *, min_records: int = DEFAULT_MIN_RECORDS,
                    epsilon: float | None = None, budget_dataset=None,
                    task: TaskState | None = None) -> DecryptionResult:
     """Decrypt the cells this vault re-computed for the request (key holder only), refuse
@@ -382,9 +383,9 @@ def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFA
                                          "dp": dp, "sources": result.sources},
                                  files=result.to_files())
 
-    with vault.transaction() as conn:
+    with vault.transaction():
         if dp is None:        # exact answers: no cell may isolate a few records of an earlier one
-            for j, reason in differencing_refusals(conn, cells, min_records).items():
+            for j, reason in differencing_refusals(vault, cells, min_records).items():
                 rows[j].update(values={}, refused=reason)
                 cells[j] = None
             release = record()
@@ -394,7 +395,7 @@ def answer_request(vault, request: DecryptionRequest, *, min_records: int = DEFA
             release = spend(vault, budget_dataset, cost, mechanism="he_laplace",
                             description=f"homomorphic result {request.request_id[:12]}: "
                                         f"{request.query.describe()}", release=record)
-        record_answers(conn, request.request_id, release.id, cells,
+        record_answers(vault, request.request_id, release.id, cells,
                        [row["records"] for row in rows], noised=dp is not None)
         vault.audit("he.answer", request_id=request.request_id, cells=len(rows),
                     refused=sum(1 for r in rows if r["refused"]), epsilon=epsilon)
@@ -432,7 +433,7 @@ def _laplace_noise(epsilon: float, n_columns: int, with_squares: bool):
                    "split": parts, "note": "each sum, count and sum of squares gets ε/split"}
 
 
-def send_result(vault, result: DecryptionResult, out_path, *, to, allow_unverified: bool = False,
+def send_result(vault: Vault, result: DecryptionResult, out_path, *, to, allow_unverified: bool = False,
                 task: TaskState | None = None):
     from .sharing import seal_files
 
@@ -442,7 +443,7 @@ def send_result(vault, result: DecryptionResult, out_path, *, to, allow_unverifi
                       allow_unverified=allow_unverified, task=task)
 
 
-def answer_and_send(vault, request: DecryptionRequest, sender, out_path, *,
+def answer_and_send(vault: Vault, request: DecryptionRequest, sender, out_path, *,
                     min_records: int = DEFAULT_MIN_RECORDS, epsilon: float | None = None,
                     budget_dataset=None, allow_unverified: bool = False,
                     task: TaskState | None = None) -> DecryptionResult:
@@ -466,7 +467,7 @@ def answer_and_send(vault, request: DecryptionRequest, sender, out_path, *,
     return result
 
 
-def open_result(vault, path, *, accept_unverified: bool = False,
+def open_result(vault: Vault, path, *, accept_unverified: bool = False,
                 task: TaskState | None = None) -> DecryptionResult:
     opened = _open_kind(vault, path, RESULT_KIND, accept_unverified, task)
     result = DecryptionResult.from_files(opened.result)
@@ -487,6 +488,18 @@ def result_chart(result: DecryptionResult) -> str:
                             title=label, xlabel=", ".join(result.query.by), ylabel=stat)
 
 
+def write_result_chart(result: DecryptionResult, path: Path) -> Path:
+    """:func:`result_chart` as an SVG file (``ppds he show --chart``), written atomically."""
+    from ..core.files import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(result_chart(result), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the chart ({exc.strerror})", path=str(path)) from None
+    return Path(path)
+
+
 def provenance_lines(result: DecryptionResult) -> list[str]:
     lines = [f"Query: {result.query.describe()}",
              f"Key {result.key_fingerprint}; answered {result.answered_at}; "
@@ -503,7 +516,7 @@ __all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "create_key",
            "list_keys", "key_choices", "resolve_public_key", "contribution_from_files",
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
            "compute_request", "send_request", "open_request", "answer_request", "answer_and_send", "send_result",
-           "open_result", "result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
+           "open_result", "result_chart", "write_result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
            "CELLS_FILE", "KEY_EXTENSION", "private_key_for", "key_holder_contact",
            "DEFAULT_MIN_RECORDS", "MAX_CELLS", "DEFAULT_EPSILON", "MIN_RECORDS_HELP",
            "EPSILON_HELP"]

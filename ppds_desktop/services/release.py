@@ -4,7 +4,9 @@ pseudonym up. The Prepare wizard, ``ppds anonymize`` / ``ppds risk`` and the dem
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,21 +15,31 @@ from ..core.anonymize.actions import KeyRing, vault_keyring
 from ..core.errors import InputError, NotFound
 from ..core.progress import TaskState, ensure_task
 from ..core.recipe import document
+from ..core.recipe.document import new_recipe
 from ..core.recipe.run import ReleaseOutcome, run_recipe
 from ..core.recipe.sections import SECTION_ORDER, commit_hook
 from ..core.report import render_html
+from ..core.report.figures import (class_sizes_before_after,  # noqa: F401 - the results page
+                                   column_histogram, risk_before_after)
 from ..core.risk import ReleaseVerdict, measure_risk
-from .disclosure import check_release_risk, verdict
+from .disclosure import (audit_risk_accepted, check_release_risk, require_risk_accepted,
+                         verdict)
 
-__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "default_release_name", "demo_step",
-           "load_input", "lookup_pseudonym", "profile_kinds", "recipe_for_preset", "run_release",
+__all__ = ["HIPAA", "ReleaseOutcome", "assess_risk", "column_hints", "default_release_name",
+           "load_input", "lookup_pseudonym", "new_recipe", "preset_for_dataset", "profile_kinds",
+           "recipe_for_preset", "run_release",
            "run_release_on_frame", "save_release", "store_new_keys", "verdict",
            "with_k_anonymity", "write_report"]
 
+if TYPE_CHECKING:
+    from ..core.vault import Vault
+    from ..core.vault import DatasetRef
+
+HIPAA = "hipaa_safe_harbor"          # the preset ids (core.recipe.presets)
 DEFAULT_SUPPRESSION = 0.05       # what the one-click fix allows when the recipe set no limit
 
 
-def load_input(source, vault=None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
+def load_input(source, vault: Vault | None = None, task: TaskState | None = None) -> tuple[pd.DataFrame, str]:
     """A table from a file path (CSV/TSV, .xlsx, Parquet) or a vault dataset ref.
 
     Returns the frame and a display name. A path that exists is read as a file (its display
@@ -54,7 +66,7 @@ def profile_kinds(profile: dict | None) -> dict[str, str]:
             if c.get("category")}
 
 
-def column_hints(df: pd.DataFrame | None, vault=None, dataset_ref=None) -> tuple[dict, dict]:
+def column_hints(df: pd.DataFrame | None, vault: Vault | None = None, dataset_ref=None) -> tuple[dict, dict]:
     """(roles, profile categories) per column: the ones saved with a vault dataset, or for a
     file (``df``) the import profiler's suggestions (``core.schema``), which presets start
     from."""
@@ -68,7 +80,7 @@ def column_hints(df: pd.DataFrame | None, vault=None, dataset_ref=None) -> tuple
     return profile.roles(), {c.name: c.category for c in profile.columns if c.category}
 
 
-def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None) -> ReleaseOutcome:
+def run_release(vault: Vault, dataset_ref, recipe: dict, task: TaskState | None = None) -> ReleaseOutcome:
     """Load ``dataset_ref`` from the vault and run ``recipe`` on it. Nothing is written: keys
     the recipe needs that do not exist yet are made in memory and stored by
     :func:`save_release`."""
@@ -77,23 +89,35 @@ def run_release(vault, dataset_ref, recipe: dict, task: TaskState | None = None)
     document.check_identifiers_handled(recipe, {c: r.role for c, r in vault.roles(info.id).items()})
     df = vault.load_dataset(info.id, task=task.sub(0.0, 0.1))
     return run_recipe(df, recipe, keys=vault_keyring(vault), vault=vault, source=info.name,
-                      task=task.sub(0.1, 1.0))
+                      dataset=info.ref, task=task.sub(0.1, 1.0))
 
 
-def run_release_on_frame(df: pd.DataFrame, recipe: dict, *, vault=None, source=None,
+def run_release_on_frame(df: pd.DataFrame, recipe: dict, *, vault: Vault | None = None, source=None,
                          roles: dict[str, str] | None = None, base_dir: Path | None = None,
                          task: TaskState | None = None) -> ReleaseOutcome:
     """Run ``recipe`` on a table already in memory (a file read by the CLI). ``roles`` are the
-    dataset's saved roles; for a file, the profiler's suggestions are used instead."""
+    dataset's saved roles; for a file, the profiler's suggestions are used instead.
+    ``source`` is the display name :func:`load_input` gave: a vault dataset's name is resolved
+    here, once, to the dataset the release is recorded against."""
     if roles is None:
         roles, _kinds = column_hints(df)
     document.check_identifiers_handled(recipe, roles)
     keys = vault_keyring(vault) if vault is not None else KeyRing()
     return run_recipe(df, recipe, keys=keys, vault=vault, source=source, base_dir=base_dir,
-                      task=task)
+                      dataset=_dataset_named(vault, source), task=task)
 
 
-def store_new_keys(vault, outcome: ReleaseOutcome) -> list[str]:
+def _dataset_named(vault: Vault, source) -> DatasetRef | None:
+    """The vault dataset ``source`` names, or None (no vault, or a file outside it)."""
+    if vault is None or source is None:
+        return None
+    try:
+        return vault.datasets.ref(source)
+    except NotFound:
+        return None
+
+
+def store_new_keys(vault: Vault, outcome: ReleaseOutcome) -> list[str]:
     """Keep the keys the run created (pseudonyms and date shifts made with them can then be
     looked up and repeated). Joins the caller's transaction."""
     stored = []
@@ -108,7 +132,7 @@ def _release_kind(outcome: ReleaseOutcome) -> str:
     return "perturbed" if "perturbation" in outcome.recipe else "anonymized"
 
 
-def save_release(vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool = False,
+def save_release(vault: Vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool = False,
                  task: TaskState | None = None):
     """Store the release (output table, recipe, JSON report, HTML report, hook files) and the
     keys it needs, with an audit entry, in one transaction. Returns the ``ReleaseInfo``.
@@ -119,12 +143,7 @@ def save_release(vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool
     report = outcome.report
     risk = verdict(report, vault)
     files = {"report.html": render_html(report).encode("utf-8"), **outcome.files}
-    source = outcome.source
-    if source is not None:
-        try:
-            source = vault.dataset_info(source).id
-        except NotFound:            # a file outside the vault: no source dataset
-            source = None
+    source = outcome.dataset
     with vault.transaction():
         check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="saved")
         keys = store_new_keys(vault, outcome)
@@ -146,18 +165,63 @@ def save_release(vault, outcome: ReleaseOutcome, name: str, *, accept_risk: bool
     return info
 
 
-def write_report(vault, outcome: ReleaseOutcome, path, *, name: str,
+def write_report(vault: Vault, outcome: ReleaseOutcome, path, *, name: str,
                  accept_risk: bool = False) -> Path:
-    """Write the release report as one HTML file. A release that can still identify people
-    needs ``accept_risk``, audited like saving it."""
-    from ..core.files import write_private
-
-    risk = verdict(outcome.report, vault)
+    """Write the release report as one HTML file (the Prepare page's export). A release that
+    can still identify people needs ``accept_risk``, audited like saving it."""
     path = Path(path)
-    with vault.transaction():        # the acceptance is audited only if the file is written
-        check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="report exported")
-        write_private(path, render_html(outcome.report))
+    export_release(vault, outcome, title=name, html=path, accept_risk=accept_risk,
+                   store_keys=False, doing="report exported")
     return path
+
+
+def export_release(vault: Vault | None, outcome: ReleaseOutcome, *, title: str, output=None,
+                   report=None, html=None, recipe_file=None, recipe=None,
+                   save_as: str | None = None, accept_risk: bool = False,
+                   store_keys: bool = True, doing: str = "written to files",
+                   task: TaskState | None = None) -> ReleaseVerdict:
+    """Write a release's files (the released table as ``output``, the recipe, the JSON and
+    the HTML report): all of them or none. Then keep it: with ``save_as`` as a vault release
+    (:func:`save_release`); otherwise, with a vault, by storing the keys its pseudonyms and
+    date shifts were made with and auditing an accepted risk, in one transaction. A release
+    that can still identify people is refused before anything is written unless
+    ``accept_risk``. ``ppds anonymize`` and the Prepare page's export call this."""
+    from ..core.files import write_private
+    from ..core.io import write_table
+
+    task = ensure_task(task)
+    risk = verdict(outcome.report, vault)
+    require_risk_accepted(title, risk, accept_risk=accept_risk)
+    texts = {"report": (report, lambda: json.dumps(outcome.report, indent=2, ensure_ascii=False)),
+             "html": (html, lambda: render_html(outcome.report))}
+    written: list[Path] = []
+
+    def text(kind: str) -> None:            # owner-only, whole or not at all
+        path, make = texts[kind]
+        if path is not None:
+            written.append(write_private(Path(path), make()))
+
+    try:                            # all files of the release, or none of them
+        if recipe_file is not None:         # hierarchy files named relative to the recipe
+            written.append(document.save(recipe_file, recipe if recipe is not None
+                                         else outcome.recipe))
+        if output is not None:
+            write_table(outcome.data, output, task=task.sub(0.0, 0.5))
+            written.append(Path(output))
+        text("report")
+        text("html")
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    if save_as:
+        save_release(vault, outcome, save_as, accept_risk=accept_risk, task=task.sub(0.5, 1.0))
+    elif vault is not None:
+        with vault.transaction():
+            if store_keys:
+                store_new_keys(vault, outcome)
+            audit_risk_accepted(vault, title, risk, doing=doing)
+    return risk
 
 
 def default_release_name(dataset_name: str, risk: ReleaseVerdict) -> str:
@@ -185,7 +249,7 @@ def with_k_anonymity(recipe: dict, risk: ReleaseVerdict) -> dict:
     return document.validate(fixed)
 
 
-def _wrap(hook, vault, source, state, inner):
+def _wrap(hook, vault: Vault, source, state, inner):
     def call():
         return hook(vault, source, state, inner)
     return call
@@ -211,7 +275,7 @@ def assess_risk(df: pd.DataFrame, qi_columns: list[str], *, sensitive: str | Non
     return out
 
 
-def lookup_pseudonym(vault, dataset_ref, column: str, value: str, key_name: str, *,
+def lookup_pseudonym(vault: Vault, dataset_ref, column: str, value: str, key_name: str, *,
                      prefix: str = "") -> list:
     """The source values of ``dataset_ref[column]`` whose pseudonym under the vault key
     ``key_name`` is ``value`` — recomputed from the source data, never from a stored table.
@@ -227,39 +291,20 @@ def lookup_pseudonym(vault, dataset_ref, column: str, value: str, key_name: str,
     return found
 
 
+def preset_for_dataset(vault: Vault, dataset_ref, preset: str) -> dict:
+    """A preset's recipe for a vault dataset, from its saved roles and profile (not yet
+    validated: the caller may still change it before running it)."""
+    from ..core.recipe.presets import make_preset
+
+    info = vault.dataset_info(dataset_ref)
+    roles, kinds = column_hints(None, vault, info.ref)
+    return make_preset(preset, list(info.columns), roles, kinds)
+
+
 def recipe_for_preset(preset: str, df: pd.DataFrame, roles: dict[str, str] | None = None,
                       kinds: dict[str, str] | None = None) -> dict:
-    """A preset's recipe for ``df`` (see ``core.anonymize.presets``)."""
-    from ..core.anonymize.presets import make_preset
+    """A preset's recipe for ``df`` (see ``core.recipe.presets``)."""
+    from ..core.recipe.presets import make_preset
     recipe = make_preset(preset, list(df.columns), roles, kinds)
     document.validate(recipe)
     return recipe
-
-
-def demo_step(ctx) -> None:
-    """Demo: HIPAA Safe Harbor plus 5-anonymity on the imported sample, saved as a release."""
-    from ..core.anonymize.presets import HIPAA, make_preset
-
-    info = ctx.state["sample"]
-    vault = ctx.vault
-    roles, kinds = column_hints(None, vault, info.id)
-    recipe = make_preset(HIPAA, list(info.columns), roles, kinds)
-    recipe["name"] = "Demo: HIPAA Safe Harbor + 5-anonymity"
-    recipe["privacy"] = {"k": 5, "suppression_limit": 0.05, "objective": "loss"}
-    outcome = run_release(vault, info.id, recipe)
-    rel = save_release(vault, outcome, "Demo de-identified release")
-    ctx.state["release"] = rel
-    rep = outcome.report
-    done = [i["title"].split(")")[0] + ")" for i in rep["hipaa"]["items"] if i["status"] == "done"]
-    ctx.say(f"Safe Harbor: handled identifier types {' '.join(done)}; "
-            f"{sum(1 for c in rep['columns'] if not c['released'])} columns dropped.")
-    levels = ", ".join(f"{c}={lv}" for c, lv in rep["generalization"]["levels"].items())
-    ctx.say(f"k-anonymity: k = {rep['model']['achieved'].get('k', float('nan')):g} measured on "
-            f"the output (asked 5), levels {levels}; {rep['rows']['suppressed']:,} of "
-            f"{rep['rows']['input']:,} rows suppressed (limit {rep['rows']['suppression_limit_rows']:,}).")
-    b, a = rep["risk"]["before"], rep["risk"]["after"]
-    ctx.say(f"Re-identification risk over {', '.join(a['qi_columns'])}: highest "
-            f"{b['prosecutor_max']:.0%} → {a['prosecutor_max']:.0%}, records at risk "
-            f"{b['share_at_risk']:.0%} → {a['share_at_risk']:.0%}, unique records "
-            f"{b['unique_records']:,} → {a['unique_records']:,}.")
-    ctx.say(f"Saved release '{rel.name}' (recipe, output, JSON and HTML report) in the vault.")

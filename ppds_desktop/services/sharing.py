@@ -12,6 +12,7 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,8 +21,10 @@ from ..core.bundle import (BundleSummary, FileSource, MemorySink, OpenedBundle, 
                            check_file_name, inspect_bundle, open_bundle, seal_bundle)
 from ..core.bundle.format import Header, recipient_key_id
 from ..core.bundle.opener import read_header
+from ..core.clock import utc_now_seconds as utc_now
 from ..core.dp.ledger import release_spend
 from ..core.errors import BundleError, InputError, NotFound
+from ..core.files import atomic_path
 from ..core.he.release_section import ENCRYPTED_FILE
 from ..core.identity import (Contact, Identity, IdentityCard, add_contact, create_identity,
                              export_card, find_by_sign_key, get_contact, has_identity,
@@ -29,26 +32,26 @@ from ..core.identity import (Contact, Identity, IdentityCard, add_contact, creat
                              rename_contact, verify_contact)
 from ..core.identity.card import MAX_CARD_BYTES
 from ..core.identity.keys import fingerprint as key_fingerprint
-from ..core.identity.keys import fingerprint_lines
+from ..core.identity.keys import fingerprint_lines, normalise_fingerprint
 from ..core.identity.names import unsafe_characters
-from ..core.identity.store import utc_now
-from ..core.files import atomic_path
 from ..core.progress import TaskState, ensure_task
+from .choices import BUNDLE_SUFFIX, CARD_SUFFIX
 from .datasets import free_dataset_name, free_name
 from .disclosure import (check_identifiers, check_release_risk, identifier_columns,
                          saved_release_verdict)
 
+if TYPE_CHECKING:
+    from ..core.vault import Vault
+
 DATA_FILE = "data.parquet"
-BUNDLE_SUFFIX = ".ppdsb"
-CARD_SUFFIX = ".ppdsid"
 
 __all__ = [
     "BundlePreview", "ImportResult", "ShareTarget", "UnverifiedSender", "BundleReplay",
     "init_identity", "identity_or_none", "export_identity_card", "import_contact_card",
     "list_contacts", "get_contact", "verify_contact", "rename_contact", "remove_contact",
     "share_targets", "identifier_columns", "seal_for_contacts", "seal_files", "seal_for_keys",
-    "preview_bundle", "open_into_vault",
-    "open_files", "store_opened",
+    "preview_bundle", "open_into_vault", "open_files", "store_opened", "BUNDLE_SUFFIX",
+    "CARD_SUFFIX", "fingerprint_lines", "normalise_fingerprint",
 ]
 
 
@@ -62,16 +65,16 @@ class BundleReplay(BundleError):
 
 # -- identity and contacts ---------------------------------------------------------------------
 
-def init_identity(vault, display_name: str, organisation: str = "", *,
+def init_identity(vault: Vault, display_name: str, organisation: str = "", *,
                   replace: bool = False) -> Identity:
     return create_identity(vault, display_name, organisation, replace=replace)
 
 
-def identity_or_none(vault) -> Identity | None:
+def identity_or_none(vault: Vault) -> Identity | None:
     return load_identity(vault) if has_identity(vault) else None
 
 
-def export_identity_card(vault, dest: str | Path) -> Path:
+def export_identity_card(vault: Vault, dest: str | Path) -> Path:
     """Write this vault's identity card (public keys only) to ``dest``, atomically."""
     dest = Path(dest)
     data = export_card(vault).to_bytes()
@@ -91,7 +94,7 @@ def read_card(source: str | Path) -> IdentityCard:
     return parse_card(data, source=path.name)
 
 
-def import_contact_card(vault, source: str | Path, *, name: str | None = None,
+def import_contact_card(vault: Vault, source: str | Path, *, name: str | None = None,
                         accept_key_change: bool = False) -> Contact:
     """Add (or refresh) a contact from a card file; new contacts start unverified."""
     return add_contact(vault, read_card(source), name=name, accept_key_change=accept_key_change)
@@ -107,7 +110,7 @@ class ShareTarget:
     detail: str
 
 
-def share_targets(vault) -> list[ShareTarget]:
+def share_targets(vault: Vault) -> list[ShareTarget]:
     """What can be shared: releases first (the normal case), then datasets."""
     out = [ShareTarget("release", r.uid, r.name, f"release · {r.kind}")
            for r in vault.list_releases()]
@@ -116,7 +119,7 @@ def share_targets(vault) -> list[ShareTarget]:
     return out
 
 
-def check_recipients(vault, contacts, allow_unverified: bool) -> list[Contact]:
+def check_recipients(vault: Vault, contacts, allow_unverified: bool) -> list[Contact]:
     """The contacts, looked up afresh; refuses unverified ones unless allowed (also used to check
     a recipient before work that is wasted if the bundle cannot be sealed)."""
     if not contacts:
@@ -136,14 +139,14 @@ def _sender_block(ident: Identity) -> dict:
             "identity_id": ident.identity_id, "fingerprint": ident.fingerprint}
 
 
-def _data_file(vault, info, task: TaskState) -> tuple[bytes, list[dict]]:
+def _data_file(vault: Vault, info, task: TaskState) -> tuple[bytes, list[dict]]:
     """Dataset ``info`` as the bundle's ``data.parquet``, and its schema for the manifest."""
     buf = io.BytesIO()
     pq.write_table(vault.load_arrow(info.id, task=task), buf, compression="zstd")
     return buf.getvalue(), [{"name": c, "dtype": info.dtypes[c]} for c in info.columns]
 
 
-def seal_files(vault, *, kind: str, title: str, files: dict[str, bytes], contacts, out_path,
+def seal_files(vault: Vault, *, kind: str, title: str, files: dict[str, bytes], contacts, out_path,
                manifest: dict | None = None, allow_unverified: bool = False,
                task: TaskState | None = None) -> SealResult:
     """Seal arbitrary named files (e.g. Paillier ciphertexts) for contacts: the building block
@@ -178,7 +181,7 @@ def seal_for_keys(vault, *, kind: str, title: str, files: dict[str, bytes],
     return result
 
 
-def seal_for_contacts(vault, ref: str, contacts, out_path: str | Path, *,
+def seal_for_contacts(vault: Vault, ref: str, contacts, out_path: str | Path, *,
                       allow_unverified: bool = False, allow_identifiers: bool = False,
                       accept_risk: bool = False, task: TaskState | None = None) -> SealResult:
     """Seal a release (or, failing that, a dataset) named ``ref`` for ``contacts``.
@@ -244,7 +247,7 @@ class BundlePreview:
         return self.summary.sender_fingerprint
 
 
-def _sender_state(vault, header: Header) -> tuple[Contact | None, str]:
+def _sender_state(vault: Vault, header: Header) -> tuple[Contact | None, str]:
     contact, old = find_by_sign_key(vault, header.sender_sign_public)
     if contact is None:
         return None, "unknown"
@@ -255,12 +258,7 @@ def _sender_state(vault, header: Header) -> tuple[Contact | None, str]:
     return contact, contact.state
 
 
-def _imported_at(vault, bundle_id: str) -> str | None:
-    rows = vault.query("SELECT imported_at FROM imported_bundles WHERE bundle_id = ?", (bundle_id,))
-    return rows[0][0] if rows else None
-
-
-def preview_bundle(vault, path: str | Path) -> BundlePreview:
+def preview_bundle(vault: Vault, path: str | Path) -> BundlePreview:
     summary = inspect_bundle(path)
     header = summary.header
     contact, state = _sender_state(vault, header)
@@ -274,7 +272,7 @@ def preview_bundle(vault, path: str | Path) -> BundlePreview:
     return BundlePreview(summary, contact, state,
                          my_id in summary.recipient_key_ids,
                          [by_id.get(k, f"unknown key {k.hex()[:12]}") for k in summary.recipient_key_ids],
-                         _imported_at(vault, summary.bundle_id))
+                         vault.bundles.imported_at(summary.bundle_id))
 
 
 def bundle_header(raw: bytes, source: str = "bundle") -> Header:
@@ -291,7 +289,7 @@ def addressed_to(raw: bytes, contact: Contact) -> bool:
     return recipient_key_id(contact.enc_public) in {s.key_id for s in bundle_header(raw).stanzas}
 
 
-def _sender_policy(vault, *, accept_unverified: bool):
+def _sender_policy(vault: Vault, *, accept_unverified: bool):
     def check(header: Header) -> None:
         contact, state = _sender_state(vault, header)
         if contact is None:
@@ -314,18 +312,17 @@ def _sender_policy(vault, *, accept_unverified: bool):
     return check
 
 
-def _refuse_replay(vault, bundle_id: str, accept_replay: bool, query=None) -> None:
+def _refuse_replay(vault: Vault, bundle_id: str, accept_replay: bool) -> None:
     """Only ever called on a bundle that verified completely: a damaged or forged copy of an
     imported bundle must be reported as such, never as a replay the user could wave through."""
-    rows = (query or vault.query)("SELECT imported_at FROM imported_bundles WHERE bundle_id = ?",
-                                  (bundle_id,))
-    if rows and not accept_replay:
+    imported_at = vault.bundles.imported_at(bundle_id)
+    if imported_at is not None and not accept_replay:
         raise BundleReplay(f"Replay: bundle {bundle_id} verified, but it was already imported "
-                           f"on {rows[0][0]}; importing it again needs your confirmation.",
+                           f"on {imported_at}; importing it again needs your confirmation.",
                            hint="confirm to import it again (CLI: ppds bundle open --yes)")
 
 
-def open_files(vault, path: str | Path | bytes, *, accept_unverified: bool = False,
+def open_files(vault: Vault, path: str | Path | bytes, *, accept_unverified: bool = False,
                accept_replay: bool = False, task: TaskState | None = None,
                source: str | None = None) -> OpenedBundle:
     """Decrypt and verify a bundle (a file, or its bytes) into memory (``result``: name ->
@@ -349,7 +346,7 @@ class ImportResult:
     replayed: bool
 
 
-def open_into_vault(vault, path: str | Path, *, name: str | None = None,
+def open_into_vault(vault: Vault, path: str | Path, *, name: str | None = None,
                     accept_unverified: bool = False, accept_replay: bool = False,
                     task: TaskState | None = None) -> ImportResult:
     """Verify a bundle fully, then store its data as a dataset of kind 'bundle' with its
@@ -374,7 +371,7 @@ def _default_title(manifest: dict, source: str) -> str:
     return title or "bundle"
 
 
-def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | None = None,
+def store_opened(vault: Vault, path: str | Path, opened: OpenedBundle, *, name: str | None = None,
                  accept_replay: bool = False, task: TaskState | None = None) -> ImportResult:
     """Store a bundle that :func:`open_files` verified (the Open wizard shows its contents in
     between): dataset, provenance and ``imported_bundles`` row in one transaction, whose write
@@ -406,20 +403,16 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
         "other_files": sorted(n for n in files if n != DATA_FILE),
         "sender_audit_head": sender_audit_head(manifest),
     }
-    with vault.transaction() as conn:
-        query = lambda sql, params: conn.execute(sql, params).fetchall()  # noqa: E731
-        replayed = bool(query("SELECT 1 FROM imported_bundles WHERE bundle_id = ?",
-                              (opened.bundle_id,)))
-        _refuse_replay(vault, opened.bundle_id, accept_replay, query)
+    with vault.transaction():
+        replayed = vault.bundles.imported_at(opened.bundle_id) is not None
+        _refuse_replay(vault, opened.bundle_id, accept_replay)
         info = vault.put_dataset(free_dataset_name(vault, name or f"{title} from {contact.name}"),
                                  table, kind="bundle", source=source, task=task.sub(0.0, 0.9))
-        conn.execute("INSERT OR REPLACE INTO imported_bundles (bundle_id, sender_fp, kind, "
-                     "dataset_id, imported_at) VALUES (?, ?, ?, ?, ?)",
-                     (opened.bundle_id, contact.fingerprint, opened.header.kind, info.id,
-                      utc_now()))
+        vault.bundles.record_import(opened.bundle_id, contact.fingerprint, opened.header.kind,
+                                    info.id, utc_now())
         extra = {n: d for n, d in files.items() if n != DATA_FILE}
         if ENCRYPTED_FILE in extra:         # kept so that a decryption request can carry it
-            _keep_signed_bundle(conn, path, opened)
+            _keep_signed_bundle(vault, path, opened)
         if extra:
             taken = {r.name for r in vault.list_releases()}
             vault.put_release(free_name(f"{info.name} files", taken), "received", source=info.id,
@@ -431,7 +424,7 @@ def store_opened(vault, path: str | Path, opened: OpenedBundle, *, name: str | N
     return ImportResult(info, opened.bundle_id, contact.name, manifest, replayed)
 
 
-def _keep_signed_bundle(conn, path: Path, opened: OpenedBundle) -> None:
+def _keep_signed_bundle(vault: Vault, path: Path, opened: OpenedBundle) -> None:
     """Keep the bundle's bytes (homomorphic contributions are re-verified from them whenever
     they are used, so a file swapped since it was opened is caught then)."""
     try:
@@ -439,8 +432,7 @@ def _keep_signed_bundle(conn, path: Path, opened: OpenedBundle) -> None:
     except OSError as exc:
         raise BundleError(f"{path.name}: cannot read it again ({exc.strerror}); nothing was "
                           "imported.") from None
-    conn.execute("INSERT OR REPLACE INTO he_contributions (bundle_id, data, stored_at) "
-                 "VALUES (?, ?, ?)", (opened.bundle_id, raw, utc_now()))
+    vault.bundles.keep_contribution(opened.bundle_id, raw, utc_now())
 
 
 def sender_audit_head(manifest: dict) -> dict | None:
@@ -479,57 +471,3 @@ def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
     if head:
         lines.append(("Sender's audit log", f"entry {head['seq']}, head {head['hash']}"))
     return lines
-
-
-def demo_step(ctx) -> None:
-    """Demo: two sites exchange and verify identity cards; the demo vault seals its release
-    (or the sample dataset) for "bob"; bob inspects and opens it; a tampered copy is refused."""
-    from ..core.vault import Vault
-    from .demo import DEMO_PASSPHRASE
-
-    work = Path(ctx.workdir)
-    alice = ctx.vault
-    if not has_identity(alice):
-        init_identity(alice, "Demo data steward", "Demo Hospital")
-    bob, _recovery = Vault.create(work / "bob" / "bob.vault", DEMO_PASSPHRASE)
-    try:
-        init_identity(bob, "Bob", "Partner University Hospital")
-        export_identity_card(alice, work / f"demo{CARD_SUFFIX}")
-        export_identity_card(bob, work / f"bob{CARD_SUFFIX}")
-        bob_contact = import_contact_card(alice, work / f"bob{CARD_SUFFIX}")
-        alice_contact = import_contact_card(bob, work / f"demo{CARD_SUFFIX}")
-        ctx.say("Exchanged identity cards. Fingerprint of the demo site, as bob sees it:\n    "
-                + fingerprint_lines(alice_contact.fingerprint).replace("\n", "\n    "))
-        # In real life each side reads its own fingerprint aloud; here both screens are ours.
-        verify_contact(alice, bob_contact.name, load_identity(bob).fingerprint)
-        verify_contact(bob, alice_contact.name, load_identity(alice).fingerprint)
-        ctx.say("Both sides compared fingerprints and marked each other verified.")
-
-        release = ctx.state.get("release")
-        ref = release.uid if release is not None else ctx.state["sample"].uid
-        path = work / f"share{BUNDLE_SUFFIX}"
-        # Without a release the synthetic sample itself goes (no real people in it).
-        sealed = seal_for_contacts(alice, ref, [bob_contact.name], path,
-                                   allow_identifiers=release is None)
-        ctx.say(f"Sealed {'release' if release is not None else 'dataset'} for bob: {path.name}, "
-                f"{sealed.size:,} bytes, {sealed.n_chunks} chunk(s), bundle id {sealed.bundle_id}.")
-        preview = preview_bundle(bob, path)
-        ctx.say(f"bob inspects it (unauthenticated claims): kind {preview.summary.kind}, sender "
-                f"{preview.sender.name} ({preview.sender_state}), for bob: {preview.for_me}.")
-        result = open_into_vault(bob, path)
-        ctx.say(f"bob verified every chunk and the signature and imported dataset "
-                f"'{result.dataset.name}' ({result.dataset.n_rows:,} rows) with its provenance.")
-
-        blob = bytearray(path.read_bytes())
-        blob[len(blob) // 2] ^= 0x01
-        tampered = work / f"tampered{BUNDLE_SUFFIX}"
-        tampered.write_bytes(bytes(blob))
-        try:
-            open_into_vault(bob, tampered, accept_replay=True)
-        except BundleError as exc:
-            ctx.say(f"A copy with one flipped bit is refused: {exc.message}")
-        else:
-            raise BundleError("The demo's tampered bundle was accepted; this is a bug.")
-        ctx.say(f"bob's vault still holds {len(bob.list_datasets())} dataset(s).")
-    finally:
-        bob.lock()

@@ -37,6 +37,10 @@ def create_vault(path: Path, passphrase: str, *, task: TaskState | None = None
     return Vault.create(Path(path), passphrase)
 
 
+def vault_exists(path: Path) -> bool:
+    return Vault.exists(path)
+
+
 def require_vault(path: Path) -> None:
     """Say plainly what is missing at ``path`` (before asking for any passphrase)."""
     Vault.require(path)
@@ -132,23 +136,3 @@ def vault_info(vault: Vault, *, check: bool = False) -> dict:
 def _listed(tables: list[str]) -> str:
     names = [describe_table(t) for t in tables]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def demo_step(ctx) -> None:
-    """Demo: create the demo vault in the demo's work folder and describe it."""
-    from .demo import DEMO_PASSPHRASE
-
-    path = Path(ctx.workdir) / "demo.vault"
-    vault, recovery_key = create_vault(path, DEMO_PASSPHRASE)
-    ctx.vault = vault
-    info = vault.info()
-    ctx.say(f"Created an encrypted vault at {path} (SQLCipher {info['cipher']}, "
-            f"{info['journal_mode'].upper()} journal, schema version {info['schema_version']}).")
-    ctx.say(f"Its random 256-bit key is wrapped in {vault.header_path.name} under the passphrase "
-            f"({info['kdf']}) and under a recovery key, shown once: {recovery_key}")
-    vault.lock()
-    vault = unlock(path, DEMO_PASSPHRASE)
-    ctx.vault = vault
-    n = vault.verify_audit()
-    ctx.say(f"Locked it and unlocked it again; the hash-chained audit log checks out "
-            f"({n} {'entry' if n == 1 else 'entries'}).")

@@ -12,21 +12,16 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from .. import __version__
-from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path, resource
+from ..paths import APP_AUTHOR, APP_NAME, default_vault_path, demo_vault_path
 from ..services.demo import DEMO_PASSPHRASE, ensure_demo_vault
-from .theme import apply_theme
+from .theme import app_icon, apply_theme
 
 LAST_VAULT_KEY = "last_vault"
 DEMO_NOTE = ("This is a demo vault with synthetic sample data (no real people). Its passphrase "
              "is filled in for you; never keep real patient data in it.")
-
-
-def app_icon() -> QIcon:
-    return QIcon(str(resource("icons/app.svg")))
 
 
 class AppController(QObject):
@@ -51,23 +46,23 @@ class AppController(QObject):
 
     # -- start ------------------------------------------------------------------------------
     def start(self) -> QWidget:
-        from ..core.vault import Vault
+        from ..services.vault_ops import vault_exists
 
         if self.demo:
             window = self.show_unlock(note=DEMO_NOTE, prefill=DEMO_PASSPHRASE)
-            if not Vault.exists(self.vault_path):
+            if not vault_exists(self.vault_path):
                 window.run_busy(ensure_demo_vault, self.vault_path, title="Preparing the demo vault",
                                 on_done=lambda _: window.unlock_button.setFocus())
             return window
-        if Vault.exists(self.vault_path):
+        if vault_exists(self.vault_path):
             return self.show_unlock()
         return self.show_first_run()
 
     def show_first_run(self) -> QWidget:
-        from ..core.vault import Vault
+        from ..services.vault_ops import vault_exists
         from .first_run import FirstRunWizard
 
-        wizard = FirstRunWizard(default_path=None if Vault.exists(self.vault_path)
+        wizard = FirstRunWizard(default_path=None if vault_exists(self.vault_path)
                                 else self.vault_path)
         wizard.setWindowIcon(app_icon())
         wizard.accepted.connect(lambda: self._first_run_done(wizard))
@@ -90,9 +85,9 @@ class AppController(QObject):
     def _first_run_cancelled(self, wizard) -> None:
         self.wizard = None
         wizard.deleteLater()
-        from ..core.vault import Vault
+        from ..services.vault_ops import vault_exists
 
-        if Vault.exists(self.vault_path):
+        if vault_exists(self.vault_path):
             self.show_unlock()
         else:
             self.app.quit()

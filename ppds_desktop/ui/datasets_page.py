@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHea
                                QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
-from ..core.schema import column_examples
 from ..services import datasets, disclosure
+from ..services.datasets import column_examples
 from .errors import show_error
 from .profile_view import profile_rows, setup_profile_table, type_labels
 from .roles_model import RolesModel

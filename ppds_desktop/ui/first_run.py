@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLin
 from ..core.errors import PPDSError
 from ..paths import default_vault_path
 from ..services import vault_ops
-from .app import app_icon
+from .theme import app_icon
 from .errors import show_error
 from .recovery_print import print_recovery_key
 from .widgets.passphrase import PassphraseFields
@@ -30,9 +30,9 @@ PAGE_CHOOSE, PAGE_CREATE, PAGE_RECOVERY, PAGE_OPEN = range(4)
 
 
 def _vault_exists(path: Path) -> bool:
-    from ..core.vault import Vault
+    from ..services.vault_ops import vault_exists
 
-    return Vault.exists(path)
+    return vault_exists(path)
 
 
 def _help(text: str) -> QLabel:

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout,
                                QVBoxLayout, QWidget, QWizard, QWizardPage)
 
 from ..core.errors import PPDSError
-from ..core.io import ParseOptions
-from ..core.io.options import SUPPORTED_ENCODINGS
+from ..services.types import SUPPORTED_ENCODINGS, ParseOptions
 from ..services import datasets, demo
 from .datasets_page import configure_table, fit_columns
 from .errors import show_error

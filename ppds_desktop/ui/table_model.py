@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from ..core.io.writer import as_arrow
+from ..services.datasets import as_arrow
 
 BLOCK_ROWS = 64                 # about two screenfuls of one column
 MAX_CACHED_BLOCKS = 2048

@@ -10,10 +10,14 @@ macOS and Windows 11 follow it; the macOS bundle also sets ``NSRequiresAquaSyste
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..paths import resource
+
+def app_icon() -> QIcon:
+    return QIcon(str(resource("icons/app.svg")))
+
 
 TEXT = "#1f2d3a"
 DISABLED_TEXT = "#7b8691"

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayo
 
 from ..core.errors import PPDSError
 from ..services import vault_ops
-from .app import app_icon
+from .theme import app_icon
 from .errors import as_sentence, show_error
 from .widgets.passphrase import PassphraseFields
 from .widgets.secret_field import SecretField

@@ -126,7 +126,7 @@ def bundle_seeds() -> tuple[dict[str, bytes], dict[str, bytes], dict[str, bytes]
 
 def recipe_seeds() -> dict[str, bytes]:
     from ppds_desktop.core import recipe as R
-    from ppds_desktop.core.anonymize.presets import HIPAA, RESEARCH, make_preset
+    from ppds_desktop.core.recipe.presets import HIPAA, RESEARCH, make_preset
 
     columns = list(_sample().columns)
     roles = {"Name": "identifier", "Email": "identifier", "Age": "quasi_identifier",

@@ -11,14 +11,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
 from ..errors import RecipeError
 from ..progress import TaskState, ensure_task
-from ..recipe.hierarchies import build_hierarchy
+from .hierarchy_specs import build_hierarchy
 from . import dateshift, masking, pseudonym, recode
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 KeyLookup = Callable[[str, str], "bytes | None"]
 
@@ -42,7 +45,7 @@ class KeyRing:
         return self._cache[ref]
 
 
-def vault_keyring(vault) -> KeyRing:
+def vault_keyring(vault: Vault) -> KeyRing:
     """A key ring that reads the vault's keys and never writes to it."""
     return KeyRing(lambda kind, name: vault.get_secret(kind, name)
                    if vault.has_secret(kind, name) else None)

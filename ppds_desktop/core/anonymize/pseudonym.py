@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import hmac
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import NotFound, RecipeError
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 KEY_KIND = "pseudonym_key"
 KEY_BYTES = 32
@@ -36,7 +40,7 @@ def check_key_name(name: str) -> str:
     return name
 
 
-def get_key(vault, name: str) -> bytes:
+def get_key(vault: Vault, name: str) -> bytes:
     """An existing pseudonym key; :class:`NotFound` if the vault has none by that name. (New
     keys are made by ``actions.KeyRing`` and stored with the release that first uses them.)"""
     check_key_name(name)

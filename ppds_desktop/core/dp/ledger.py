@@ -11,25 +11,17 @@ serialised and the second one sees the first one's spend — the budget can neve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from ..errors import BudgetExceeded, InputError
-from ..vault.audit import utc_now
+from ..vault.ledger import LedgerEntry
 from .accounting import Cost, combined_epsilon
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 T = TypeVar("T")
 _TOLERANCE = 1e-9      # so that ten spends of 0.1 fit a budget of 1.0
-
-
-@dataclass
-class LedgerEntry:
-    id: int
-    release_id: int | None
-    mechanism: str
-    epsilon: float
-    rho: float
-    description: str
-    created_at: str
 
 
 @dataclass
@@ -89,32 +81,23 @@ def _validate_total(value, name: str) -> float:
     return value
 
 
-def _read(query, dataset_id: int, name: str, with_entries: bool) -> BudgetStatus:
-    """``query(sql, params) -> rows``: a connection inside a transaction, or ``vault.query``."""
-    rows = query("SELECT epsilon_total, rho_total FROM budgets WHERE dataset_id = ?", (dataset_id,))
-    [(eps, rho)] = query("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0) FROM ledger "
-                         "WHERE dataset_id = ?", (dataset_id,))
-    entries = []
-    if with_entries:
-        entries = [LedgerEntry(*r) for r in query(
-            "SELECT id, release_id, mechanism, epsilon, rho, description, created_at FROM ledger "
-            "WHERE dataset_id = ? ORDER BY id", (dataset_id,))]
-    if not rows:
+def _read(vault: Vault, dataset_id: int, name: str, with_entries: bool) -> BudgetStatus:
+    """Read on this thread's connection: inside the caller's transaction, if there is one."""
+    totals = vault.ledger.budget(dataset_id)
+    eps, rho = vault.ledger.spent(dataset_id)
+    entries = vault.ledger.entries(dataset_id) if with_entries else []
+    if totals is None:
         return BudgetStatus(name, dataset_id, 0.0, 0.0, float(eps), float(rho), False, entries)
-    return BudgetStatus(name, dataset_id, float(rows[0][0]), float(rows[0][1]), float(eps),
+    return BudgetStatus(name, dataset_id, float(totals[0]), float(totals[1]), float(eps),
                         float(rho), True, entries)
 
 
-def _in(conn):
-    return lambda sql, params: conn.execute(sql, params).fetchall()
-
-
-def set_budget(vault, dataset_ref, *, epsilon=None, rho=None) -> BudgetStatus:
+def set_budget(vault: Vault, dataset_ref, *, epsilon=None, rho=None) -> BudgetStatus:
     """Set (or change) a dataset's total budget. It cannot go below what is already spent.
     ``None`` keeps that total as it is (0 for a new budget): raising ε must not reset ρ."""
     info = vault.dataset_info(dataset_ref)
-    with vault.transaction() as conn:
-        status = _read(_in(conn), info.id, info.name, False)
+    with vault.transaction():
+        status = _read(vault, info.id, info.name, False)
         eps_total = (status.epsilon_total if epsilon is None
                      else _validate_total(epsilon, "epsilon"))
         rho_total = status.rho_total if rho is None else _validate_total(rho, "rho")
@@ -123,30 +106,26 @@ def set_budget(vault, dataset_ref, *, epsilon=None, rho=None) -> BudgetStatus:
             if total + _TOLERANCE < spent:
                 raise InputError(f"The {unit} budget of {info.name} cannot be set to {total:g}: "
                                  f"{unit}={spent:g} is already spent.")
-        conn.execute("INSERT INTO budgets (dataset_id, epsilon_total, rho_total, set_at) "
-                     "VALUES (?, ?, ?, ?) ON CONFLICT(dataset_id) DO UPDATE SET "
-                     "epsilon_total = excluded.epsilon_total, rho_total = excluded.rho_total, "
-                     "set_at = excluded.set_at", (info.id, eps_total, rho_total, utc_now()))
+        vault.ledger.set_budget(info.id, eps_total, rho_total)
         vault.audit("dp.budget_set", dataset=info.name, dataset_id=info.id,
                     epsilon_total=eps_total, rho_total=rho_total)
-        return _read(_in(conn), info.id, info.name, True)
+        return _read(vault, info.id, info.name, True)
 
 
-def budget_status(vault, dataset_ref, *, with_entries: bool = True) -> BudgetStatus:
+def budget_status(vault: Vault, dataset_ref, *, with_entries: bool = True) -> BudgetStatus:
     """For display and early refusal. It takes no lock (a long import elsewhere does not block
     it); the binding check is the one :func:`spend` repeats under the write lock."""
     info = vault.dataset_info(dataset_ref)
-    return _read(vault.query, info.id, info.name, with_entries)
+    return _read(vault, info.id, info.name, with_entries)
 
 
-def release_spend(vault, release_id: int) -> dict:
+def release_spend(vault: Vault, release_id: int) -> dict:
     """What one release spent (a bundle's manifest states it): ε, ρ and its ledger rows."""
-    [(eps, rho, n)] = vault.query("SELECT COALESCE(SUM(epsilon), 0), COALESCE(SUM(rho), 0), "
-                                  "COUNT(*) FROM ledger WHERE release_id = ?", (release_id,))
+    eps, rho, n = vault.ledger.release_spend(release_id)
     return {"epsilon": float(eps), "rho": float(rho), "ledger_entries": int(n)}
 
 
-def spend(vault, dataset_ref, cost: Cost, *, mechanism: str, description: str,
+def spend(vault: Vault, dataset_ref, cost: Cost, *, mechanism: str, description: str,
           release: Callable[[], T]) -> T:
     """Record ``cost`` against the dataset and run ``release()`` (which should call
     ``vault.put_release``), both in one transaction; refuse with :class:`BudgetExceeded` if the
@@ -154,15 +133,12 @@ def spend(vault, dataset_ref, cost: Cost, *, mechanism: str, description: str,
     if cost.epsilon < 0 or cost.rho < 0 or (cost.epsilon == 0 and cost.rho == 0):
         raise InputError("a DP release must spend a positive ε or ρ")
     info = vault.dataset_info(dataset_ref)
-    with vault.transaction() as conn:
-        status = _read(_in(conn), info.id, info.name, False)   # re-read under the write lock
+    with vault.transaction():
+        status = _read(vault, info.id, info.name, False)   # re-read under the write lock
         status.check(cost)
         result = release()
         release_id = getattr(result, "id", None)
-        conn.execute("INSERT INTO ledger (dataset_id, release_id, mechanism, epsilon, rho, "
-                     "description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (info.id, release_id, mechanism, cost.epsilon, cost.rho, description,
-                      utc_now()))
+        vault.ledger.record(info.id, release_id, mechanism, cost.epsilon, cost.rho, description)
         vault.audit("dp.spend", dataset=info.name, dataset_id=info.id, release_id=release_id,
                     mechanism=mechanism, epsilon=cost.epsilon, rho=cost.rho)
         return result

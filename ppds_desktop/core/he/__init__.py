@@ -3,20 +3,19 @@ vectorised homomorphic operations, CRT decryption behind a swappable interface, 
 binary format. Pure Python + gmpy2; see docs/architecture.md, "Homomorphic engine".
 """
 
-from .array import EncryptedArray, encrypt_rows, encrypt_vector
-from .decrypt import CRTDecryptor, Decryptor
-from .encoding import Layout, Slot
-from .encrypt import Encryptor
-from .keys import fingerprint, generate_keypair, public_key_from_dict, public_key_to_dict
+from importlib import import_module
 
-__all__ = ["CRTDecryptor", "Decryptor", "EncryptedArray", "Encryptor", "Layout", "Slot",
-           "encrypt_rows", "encrypt_vector", "fingerprint", "generate_keypair",
-           "public_key_from_dict", "public_key_to_dict"]
+# The package's names and the modules that define them, loaded on first use so that importing
+# a light module of the package (``limits``) does not load gmpy2 and phe.
+_FROM = {"EncryptedArray": "array", "encrypt_rows": "array", "encrypt_vector": "array",
+         "CRTDecryptor": "decrypt", "Decryptor": "decrypt", "Layout": "encoding",
+         "Slot": "encoding", "Encryptor": "encrypt", "fingerprint": "keys",
+         "generate_keypair": "keys", "public_key_from_dict": "keys", "public_key_to_dict": "keys"}
+__all__ = sorted(_FROM)
 
 
-def run_recipe_section(df, section, ctx):
-    """Release-pipeline hook for the recipe's ``encryption`` section (see release_section.py);
-    imported lazily so worker processes that import this package stay light."""
-    from .release_section import run_recipe_section as run
+def __getattr__(name: str):
+    if name in _FROM:
+        return getattr(import_module(f".{_FROM[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    return run(df, section, ctx)

@@ -29,11 +29,11 @@ from ..errors import CryptoError, InputError
 from ..progress import TaskState, ensure_task
 from .array import EncryptedArray
 from .columns import ColumnStats
+from .limits import DEFAULT_MIN_RECORDS
 from .query import HEQuery, query_from_dict, select_rows
 
 RESULT_TYPE = "ppds-he-result"
 RESULT_FILE = "he_result.json"
-DEFAULT_MIN_RECORDS = 5
 #: Cells one request may ask for: decrypting costs ~3 ms a cell (a 20,000-cell request took
 #: 52 s of CPU), and no meaningful table of statistics has more groups than this.
 MAX_CELLS = 1000

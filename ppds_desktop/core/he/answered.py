@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..vault.audit import utc_now
+from ..clock import utc_now
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 
 @dataclass
@@ -66,19 +70,14 @@ def _differences(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> tupl
     return only_old, only_new, both
 
 
-def differencing_refusals(conn, cells: list[CellRows | None], min_records: int) -> dict[int, str]:
+def differencing_refusals(vault: Vault, cells: list[CellRows | None], min_records: int) -> dict[int, str]:
     """For each new cell (None: not answered), the reason it must be refused, if any, against
     every earlier exact answer sharing a contribution with it. Runs inside the answer's
     transaction, so two answers at once cannot both pass."""
     keys = sorted({k for c in cells if c is not None for k in c.masks})
     if not keys:
         return {}
-    marks = ",".join("?" * len(keys))
-    rows = conn.execute(
-        f"SELECT c.id, c.answered_at, r.bundle_id, r.n_rows, r.rows_bitmap "
-        f"FROM he_answered_cells c JOIN he_answered_rows r ON r.cell_id = c.id "
-        f"WHERE c.noised = 0 AND c.id IN (SELECT cell_id FROM he_answered_rows "
-        f"WHERE bundle_id IN ({marks})) ORDER BY c.id", keys).fetchall()
+    rows = vault.bundles.exact_answers_over(keys)
     earlier: dict[int, tuple[str, dict[str, np.ndarray]]] = {}
     for cell_id, when, key, n_rows, blob in rows:
         earlier.setdefault(cell_id, (when, {}))[1][key] = _unpack(blob, n_rows)
@@ -97,17 +96,13 @@ def differencing_refusals(conn, cells: list[CellRows | None], min_records: int) 
     return refusals
 
 
-def record_answers(conn, request_id: str, release_id: int | None,
+def record_answers(vault: Vault, request_id: str, release_id: int | None,
                    cells: list[CellRows | None], records: list[int], noised: bool) -> None:
     """Remember the answered cells (in the answer's transaction)."""
     now = utc_now()
     for cell, n in zip(cells, records):
         if cell is None:
             continue
-        cur = conn.execute("INSERT INTO he_answered_cells (request_id, release_id, records, "
-                           "noised, answered_at) VALUES (?, ?, ?, ?, ?)",
-                           (request_id, release_id, n, int(noised), now))
-        conn.executemany("INSERT INTO he_answered_rows (cell_id, bundle_id, n_rows, rows_bitmap) "
-                         "VALUES (?, ?, ?, ?)",
-                         [(cur.lastrowid, key, len(mask), _pack(mask))
-                          for key, mask in cell.masks.items()])
+        vault.bundles.record_answered_cell(
+            request_id, release_id, n, noised, now,
+            [(key, len(mask), _pack(mask)) for key, mask in cell.masks.items()])

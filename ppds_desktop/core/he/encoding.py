@@ -152,7 +152,7 @@ def pack_columns(layout: Layout, columns: Sequence[Sequence[int]]) -> list[int]:
                           f"{len(columns)} columns were given.")
     for col, slot in zip(columns, layout.slots):
         check_ints(col, slot)
-    offsets = _offsets(layout)
+    offsets = slot_offsets(layout)
     rows = len(columns[0]) if columns else 0
     packed = [0] * rows
     for col, off in zip(columns, offsets):
@@ -169,7 +169,7 @@ def pack_vector(layout: Layout, values: Sequence[int]) -> list[int]:
     if len({(s.value_bits, s.scale) for s in layout.slots}) != 1:
         raise CryptoError("A packed vector needs a layout whose slots are all alike.")
     check_ints(values, layout.slots[0])
-    offsets = _offsets(layout)
+    offsets = slot_offsets(layout)
     out = []
     for start in range(0, len(values), k):
         m = 0
@@ -202,7 +202,7 @@ def unpack(layout: Layout, plaintexts: Iterable[int], n: int) -> list[list[int]]
     return out
 
 
-def _offsets(layout: Layout) -> list[int]:
+def slot_offsets(layout: Layout) -> list[int]:
     offsets, acc = [], 0
     for w in layout.widths:
         offsets.append(acc)

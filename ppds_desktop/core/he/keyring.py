@@ -3,8 +3,13 @@ public keys on identity cards (extension ``paillier``), found by name or fingerp
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import CryptoError, InputError, NotFound
 from . import keys as he_keys
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 KEY_EXTENSION = "paillier"
 SINGLE_KEY_WARNING = (
@@ -13,16 +18,16 @@ SINGLE_KEY_WARNING = (
     "trust with the individual values; studies with a split key remove this limitation.")
 
 
-def load_private_key(vault, name: str):
+def load_private_key(vault: Vault, name: str):
     return he_keys.private_key_from_bytes(vault.get_secret(he_keys.SECRET_KIND, name))
 
 
-def private_keys(vault) -> list[tuple[str, object]]:
+def private_keys(vault: Vault) -> list[tuple[str, object]]:
     return [(name, load_private_key(vault, name))
             for name in vault.list_secrets(he_keys.SECRET_KIND)]
 
 
-def private_key_for(vault, fingerprint: str):
+def private_key_for(vault: Vault, fingerprint: str):
     for _name, key in private_keys(vault):
         if he_keys.fingerprint(key.public_key) == fingerprint:
             return key
@@ -30,7 +35,7 @@ def private_key_for(vault, fingerprint: str):
                    f"only the key holder can answer.")
 
 
-def contact_public_key(vault, contact_ref):
+def contact_public_key(vault: Vault, contact_ref):
     from ..identity import get_contact
 
     contact = get_contact(vault, contact_ref)
@@ -41,7 +46,7 @@ def contact_public_key(vault, contact_ref):
     return he_keys.public_key_from_dict(card)
 
 
-def resolve_public_key(vault, ref: dict):
+def resolve_public_key(vault: Vault, ref: dict):
     """The key named by a recipe's ``encryption.public_key``: own key, or a contact's card key."""
     if not isinstance(ref, dict) or not ({"own", "contact"} & set(ref)):
         raise InputError("encryption.public_key must name 'own' (a key in this vault) or "

@@ -15,8 +15,8 @@ import struct
 import phe
 
 from ..errors import CryptoError
+from .limits import KEY_SIZES
 
-KEY_SIZES = (2048, 3072)            # what users may choose; smaller sizes exist for tests only
 SCHEME = "paillier-phe-v1"          # g = n + 1, as in phe
 SECRET_KIND = "paillier_private"
 _PRIVATE_MAGIC = b"PPDSPK1\0"

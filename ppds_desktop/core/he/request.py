@@ -30,7 +30,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from ..errors import CryptoError, InputError
-from ..identity.store import utc_now
+from ..clock import utc_now_seconds as utc_now
 from ..progress import TaskState
 from . import serial
 from .aggregate import (MAX_CELLS, MAX_CONTRIBUTIONS, Combination, Contribution, combine,

@@ -1,5 +1,5 @@
-"""Functions run in worker processes: randomizers and the safe-prime search; numbers in and out
-as bytes.
+"""Functions run in worker processes for the randomizers; numbers in and out as bytes (the
+safe-prime search's worker function is ``threshold.safe_primes.safe_prime_window``).
 
 Each worker process keeps the table it was initialised with in this module's ``_STATE``
 (per process, set by the pool initializer); nothing is pickled but ints and bytes.
@@ -34,10 +34,3 @@ def randomizers(count: int) -> bytes:
     return b"".join(int(table.power(random_exponent(bits))).to_bytes(width, "big")
                     for _ in range(count))
 
-
-def safe_prime_window(bits: int) -> bytes:
-    """One sieved window of the safe-prime search: ``p'`` as bytes, or ``b""`` if none."""
-    from .threshold.safe_primes import search_window
-
-    found = search_window(bits)
-    return b"" if found is None else int(found).to_bytes((bits + 7) // 8, "big")

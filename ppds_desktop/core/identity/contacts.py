@@ -8,55 +8,25 @@ When it is accepted the old keys move to ``previous_json`` and the contact becom
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import NotFound
+from ..vault.contacts import Contact
 from . import keys
 from .card import IdentityCard, check_display_text
 from .errors import IdentityError, KeyChanged
 from .names import look_alike
 from .store import has_identity, load_identity, utc_now
 
-
-@dataclass(frozen=True)
-class Contact:
-    id: int
-    name: str
-    organisation: str
-    sign_public: bytes
-    enc_public: bytes
-    fingerprint: str
-    verified: bool
-    identity_id: str
-    card: dict
-    previous: list = field(default_factory=list)
-    added_at: str = ""
-
-    @property
-    def extensions(self) -> dict:
-        return dict(self.card.get("extensions", {}))
-
-    @property
-    def state(self) -> str:
-        return "verified" if self.verified else "unverified"
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 
-_COLUMNS = ("id, name, organisation, sign_public, enc_public, fingerprint, verified, card_json,"
-            " previous_json, added_at")
+def list_contacts(vault: Vault) -> list[Contact]:
+    return vault.contacts.all()
 
 
-def _row_to_contact(row) -> Contact:
-    cid, name, org, spub, epub, fp, verified, card_json, prev_json, added = row
-    card = json.loads(card_json)
-    return Contact(cid, name, org, bytes(spub), bytes(epub), fp, bool(verified),
-                   card.get("identity_id", ""), card, json.loads(prev_json), added)
-
-
-def list_contacts(vault) -> list[Contact]:
-    return [_row_to_contact(r) for r in vault.query(f"SELECT {_COLUMNS} FROM contacts ORDER BY name")]
-
-
-def get_contact(vault, ref: str | int) -> Contact:
+def get_contact(vault: Vault, ref: str | int) -> Contact:
     """By name, id, or fingerprint (any spacing)."""
     contacts = list_contacts(vault)
     for contact in contacts:
@@ -72,18 +42,18 @@ def get_contact(vault, ref: str | int) -> Contact:
     raise NotFound(f"No contact named '{ref}'.", hint="see ppds contact list")
 
 
-def find_by_sign_key(vault, sign_public: bytes) -> tuple[Contact | None, bool]:
+def find_by_sign_key(vault: Vault, sign_public: bytes) -> tuple[Contact | None, bool]:
     """The contact whose current (False) or previous (True) signing key this is."""
-    rows = vault.query(f"SELECT {_COLUMNS} FROM contacts WHERE sign_public = ?", (sign_public,))
-    if rows:
-        return _row_to_contact(rows[0]), False
+    contact = vault.contacts.by_sign_key(sign_public)
+    if contact is not None:
+        return contact, False
     for contact in list_contacts(vault):
         if any(p.get("sign_public") == sign_public.hex() for p in contact.previous):
             return contact, True
     return None, False
 
 
-def add_contact(vault, card: IdentityCard, *, name: str | None = None,
+def add_contact(vault: Vault, card: IdentityCard, *, name: str | None = None,
                 accept_key_change: bool = False) -> Contact:
     """Import a verified-signature card as an unverified contact (or refresh a known one)."""
     if has_identity(vault) and load_identity(vault).sign_public == card.sign_public:
@@ -99,13 +69,10 @@ def add_contact(vault, card: IdentityCard, *, name: str | None = None,
     if not known:
         _refuse_look_alike(vault, name, contacts)
     card_json = json.dumps(card.to_dict(), sort_keys=True)
-    with vault.transaction() as conn:
+    with vault.transaction():
         if not known:
-            conn.execute(
-                "INSERT INTO contacts (name, organisation, sign_public, enc_public, fingerprint,"
-                " verified, card_json, previous_json, added_at) VALUES (?, ?, ?, ?, ?, 0, ?, '[]', ?)",
-                (name, card.organisation, card.sign_public, card.enc_public, card.fingerprint,
-                 card_json, utc_now()))
+            vault.contacts.add(name, card.organisation, card.sign_public, card.enc_public,
+                               card.fingerprint, card_json, utc_now())
             vault.audit("contact.add", contact=name, fingerprint=card.fingerprint)
             return get_contact(vault, name)
         old = known[0]
@@ -114,8 +81,7 @@ def add_contact(vault, card: IdentityCard, *, name: str | None = None,
                                 "remove or rename one of them first.")
         if (old.sign_public, old.enc_public) == (card.sign_public, card.enc_public):
             # Same keys: refresh the card (display name, extensions), keep verification.
-            conn.execute("UPDATE contacts SET organisation = ?, card_json = ? WHERE id = ?",
-                         (card.organisation, card_json, old.id))
+            vault.contacts.refresh_card(old.id, card.organisation, card_json)
             vault.audit("contact.refresh", contact=old.name, fingerprint=card.fingerprint)
             return get_contact(vault, old.id)
         if not accept_key_change:
@@ -124,17 +90,14 @@ def add_contact(vault, card: IdentityCard, *, name: str | None = None,
                                     "enc_public": old.enc_public.hex(),
                                     "fingerprint": old.fingerprint, "replaced_at": utc_now(),
                                     "was_verified": old.verified}]
-        conn.execute(
-            "UPDATE contacts SET organisation = ?, sign_public = ?, enc_public = ?, fingerprint = ?,"
-            " verified = 0, card_json = ?, previous_json = ? WHERE id = ?",
-            (card.organisation, card.sign_public, card.enc_public, card.fingerprint, card_json,
-             json.dumps(previous), old.id))
+        vault.contacts.change_keys(old.id, card.organisation, card.sign_public, card.enc_public,
+                                   card.fingerprint, card_json, json.dumps(previous))
         vault.audit("contact.key_change", contact=old.name, old_fingerprint=old.fingerprint,
                     new_fingerprint=card.fingerprint)
     return get_contact(vault, old.id)
 
 
-def _refuse_look_alike(vault, name: str, others: list[Contact]) -> None:
+def _refuse_look_alike(vault: Vault, name: str, others: list[Contact]) -> None:
     """A name that prints like another contact's (or like this vault's own name) would let one
     key pass for another on every screen that shows names."""
     names = [c.name for c in others]
@@ -149,34 +112,34 @@ def _refuse_look_alike(vault, name: str, others: list[Contact]) -> None:
                                  "clearly different name")
 
 
-def verify_contact(vault, ref: str | int, fingerprint: str | None = None) -> Contact:
+def verify_contact(vault: Vault, ref: str | int, fingerprint: str | None = None) -> Contact:
     """Mark a contact verified. With ``fingerprint`` (what the peer read out), it must match."""
     contact = get_contact(vault, ref)
     if fingerprint is not None and keys.normalise_fingerprint(fingerprint) != contact.fingerprint:
         raise IdentityError(f"The fingerprint you entered does not match contact "
                             f"'{contact.name}': do not trust this card.",
                             hint="ask the sender for their card again over another channel")
-    with vault.transaction() as conn:
-        conn.execute("UPDATE contacts SET verified = 1 WHERE id = ?", (contact.id,))
+    with vault.transaction():
+        vault.contacts.set_verified(contact.id)
         vault.audit("contact.verify", contact=contact.name, fingerprint=contact.fingerprint)
     return get_contact(vault, contact.id)
 
 
-def rename_contact(vault, ref: str | int, new_name: str) -> Contact:
+def rename_contact(vault: Vault, ref: str | int, new_name: str) -> Contact:
     contact = get_contact(vault, ref)
     new_name = check_display_text(new_name, "Contact name")
     others = [c for c in list_contacts(vault) if c.id != contact.id]
     if any(c.name == new_name for c in others):
         raise IdentityError(f"A contact named '{new_name}' already exists.")
     _refuse_look_alike(vault, new_name, others)
-    with vault.transaction() as conn:
-        conn.execute("UPDATE contacts SET name = ? WHERE id = ?", (new_name, contact.id))
+    with vault.transaction():
+        vault.contacts.rename(contact.id, new_name)
         vault.audit("contact.rename", old=contact.name, new=new_name)
     return get_contact(vault, contact.id)
 
 
-def remove_contact(vault, ref: str | int) -> None:
+def remove_contact(vault: Vault, ref: str | int) -> None:
     contact = get_contact(vault, ref)
-    with vault.transaction() as conn:
-        conn.execute("DELETE FROM contacts WHERE id = ?", (contact.id,))
+    with vault.transaction():
+        vault.contacts.delete(contact.id)
         vault.audit("contact.remove", contact=contact.name, fingerprint=contact.fingerprint)

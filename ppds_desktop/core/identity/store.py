@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
+from ..clock import utc_now_seconds as utc_now
+from ..vault.contacts import IdentityRow
 from . import card as cards
 from .errors import IdentityError
 from .keys import KeyPairs
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 EXTENSIONS_SETTING = "identity.card_extensions"
 IDENTITY_ID_SETTING = "identity.id"
@@ -40,17 +45,11 @@ class Identity:
         return self.keys.enc_public
 
 
-def utc_now() -> str:
-    """UTC to the second, ISO 8601 with ``Z``: the time stamps on cards, contacts and HE
-    requests/results, which peers read (the vault's audit log keeps microseconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def has_identity(vault: Vault) -> bool:
+    return vault.identity.exists()
 
 
-def has_identity(vault) -> bool:
-    return bool(vault.query("SELECT COUNT(*) FROM identity")[0][0])
-
-
-def create_identity(vault, display_name: str, organisation: str = "", *,
+def create_identity(vault: Vault, display_name: str, organisation: str = "", *,
                     replace: bool = False) -> Identity:
     """Make new key pairs for this vault. Replacing an identity is a key change for every
     peer, so it is refused unless ``replace`` is given (the identity id is kept)."""
@@ -62,34 +61,30 @@ def create_identity(vault, display_name: str, organisation: str = "", *,
     pairs = KeyPairs.generate()
     created = utc_now()
     identity_id = vault.get_setting(IDENTITY_ID_SETTING) or secrets.token_hex(16)
-    with vault.transaction() as conn:
-        conn.execute("DELETE FROM identity")
-        conn.execute(
-            "INSERT INTO identity (id, display_name, organisation, sign_private, enc_private,"
-            " created_at) VALUES (1, ?, ?, ?, ?, ?)",
-            (display_name, organisation, pairs.sign_private, pairs.enc_private, created))
+    with vault.transaction():
+        vault.identity.replace(IdentityRow(display_name, organisation, pairs.sign_private,
+                                           pairs.enc_private, created))
         vault.set_setting(IDENTITY_ID_SETTING, identity_id)
         vault.audit("identity.create", display_name=display_name, fingerprint=pairs.fingerprint,
                     replaced=replace)
     return Identity(identity_id, display_name, organisation, created, pairs)
 
 
-def load_identity(vault) -> Identity:
-    rows = vault.query("SELECT display_name, organisation, sign_private, enc_private, created_at"
-                       " FROM identity WHERE id = 1")
-    if not rows:
+def load_identity(vault: Vault) -> Identity:
+    row = vault.identity.get()
+    if row is None:
         raise IdentityError("This vault has no identity yet.",
                             hint="create one: ppds identity init --name NAME")
-    name, org, sign_private, enc_private, created = rows[0]
+    name, org, sign_private, enc_private, created = row
     return Identity(vault.get_setting(IDENTITY_ID_SETTING), name, org, created,
                     KeyPairs(bytes(sign_private), bytes(enc_private)))
 
 
-def card_extensions(vault) -> dict:
+def card_extensions(vault: Vault) -> dict:
     return dict(vault.get_setting(EXTENSIONS_SETTING) or {})
 
 
-def set_card_extension(vault, name: str, value: dict | None) -> None:
+def set_card_extension(vault: Vault, name: str, value: dict | None) -> None:
     """Publish (or with ``None`` withdraw) an extra public key on this vault's identity card.
 
     ``value`` is a JSON object without floats (big integers as strings). Peers see it in
@@ -104,7 +99,7 @@ def set_card_extension(vault, name: str, value: dict | None) -> None:
     vault.set_setting(EXTENSIONS_SETTING, current)
 
 
-def export_card(vault) -> cards.IdentityCard:
+def export_card(vault: Vault) -> cards.IdentityCard:
     ident = load_identity(vault)
     return cards.make_card(ident.keys, identity_id=ident.identity_id,
                            display_name=ident.display_name, organisation=ident.organisation,

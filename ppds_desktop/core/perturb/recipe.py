@@ -10,7 +10,7 @@ in the same transaction as the release (and refuses if the budget does not suffi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import pandas as pd
 
@@ -19,8 +19,12 @@ from ..dp.accounting import GAUSSIAN, LAPLACE, Cost
 from ..dp.rng import Rng, default_rng
 from ..errors import InputError, RecipeError
 from ..progress import TaskState, ensure_task
+from ..recipe_schema import validate
 from ..utility import measure_utility
 from . import microaggregation, noise, randomized_response, swapping
+
+if TYPE_CHECKING:
+    from ..vault import Vault
 
 T = TypeVar("T")
 
@@ -34,8 +38,6 @@ class PerturbationOutcome:
 
 def validate_section(section) -> dict:
     """Check the section against ``schemas/recipe-perturbation.schema.json``."""
-    from ..recipe.validation import validate
-
     validate({"ppds_recipe": 1, "perturbation": section})
     return section
 
@@ -104,7 +106,7 @@ def _run_step(df: pd.DataFrame, step: dict, where: str, rng: Rng, task: TaskStat
     raise RecipeError(f"unknown method {method!r}", field=f"{where}.method")
 
 
-def apply_perturbation(df: pd.DataFrame, section: dict, *, vault=None, dataset_ref=None,
+def apply_perturbation(df: pd.DataFrame, section: dict, *, vault: Vault | None = None, dataset_ref=None,
                        task: TaskState | None = None, rng: Rng | None = None) -> PerturbationOutcome:
     """Run the section's steps in order on a copy of ``df``.
 
@@ -133,7 +135,7 @@ def apply_perturbation(df: pd.DataFrame, section: dict, *, vault=None, dataset_r
     return PerturbationOutcome(out, cost, report)
 
 
-def record_release(vault, dataset_ref, outcome: PerturbationOutcome,
+def record_release(vault: Vault, dataset_ref, outcome: PerturbationOutcome,
                    release: Callable[[], T]) -> T:
     """Run ``release()`` (which calls ``vault.put_release``) and, if the perturbation spent
     budget, record the spend in the same transaction — refusing with ``BudgetExceeded``."""

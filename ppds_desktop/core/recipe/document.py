@@ -1,8 +1,9 @@
-"""Reading, writing and querying recipe documents (plain dicts, validated by the schema).
+"""Reading, writing and querying recipe documents.
 
-A recipe stays a plain JSON-shaped dict so that the sections other areas own
-(``perturbation``, ``encryption``) travel through untouched; these helpers read the
-de-identification parts with their defaults.
+A recipe is written and edited as a JSON-shaped dict (the Prepare wizard, the command line's
+flags) and parsed once into a typed :class:`~.model.Recipe` (``Recipe.parse``) to be run.
+These helpers take either form: a dict is read through the typed parts without checking it
+again, so one implementation answers for both.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from __future__ import annotations
 import copy
 import json
 import os
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 from ..errors import InputError, RecipeError
 from ..files import write_private
-from .validation import validate
+from ..recipe_schema import validate
+from .model import RECIPE_VERSION, Recipe
 
-RECIPE_VERSION = 1
 MAX_RECIPE_BYTES = 4 * 1024 * 1024
-PRIVACY_DEFAULTS = {"suppression_limit": 0.0, "objective": "loss", "method": "optimal"}
-RISK_DEFAULTS = {"threshold": 0.2, "population_size": None}
 IDENTIFIER_ACTIONS = ("drop", "mask", "fixed", "pseudonym")
+
+
+def as_recipe(recipe: Recipe | dict) -> Recipe:
+    """The typed recipe of ``recipe`` (a dict is taken as already checked)."""
+    return recipe if isinstance(recipe, Recipe) else Recipe.from_json(recipe)
 
 
 def new_recipe(**fields) -> dict:
@@ -67,12 +71,12 @@ def load(path: str | Path) -> dict:
         raise RecipeError(f"{path}: {exc}") from None
 
 
-def save(path: str | Path, recipe: dict) -> Path:
+def save(path: str | Path, recipe: Recipe | dict) -> Path:
     """Write ``recipe`` to ``path`` (owner-only, atomically), with every hierarchy file named
     relative to the recipe's folder in POSIX form (``hierarchies/age.csv``), so the recipe and
     its files can be moved, or shared between Windows and macOS, together."""
     path = Path(path)
-    recipe = copy.deepcopy(recipe)
+    recipe = recipe.to_json() if isinstance(recipe, Recipe) else copy.deepcopy(recipe)
     for spec in _file_hierarchies(recipe):
         spec["file"] = portable_path(spec["file"], path.parent)
     return write_private(path, dumps(recipe))
@@ -90,17 +94,6 @@ def portable_path(file: str, folder: Path) -> str:
         return target.as_posix()
 
 
-def hierarchy_path(file: str, base_dir: Path | None) -> Path:
-    """Where a recipe's hierarchy file is: relative names (POSIX, or Windows ``\\`` from
-    older recipes) are beside the recipe; absolute ones are taken as they are."""
-    if "\\" in file and not PureWindowsPath(file).is_absolute() and not Path(file).exists():
-        file = PureWindowsPath(file).as_posix()
-    path = Path(file)
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
-    return path
-
-
 def _file_hierarchies(recipe: dict):
     """The ``{"kind": "file", "file": …}`` hierarchy specs of a recipe (generalized columns and
     hierarchical t-closeness), to be edited in place."""
@@ -111,26 +104,23 @@ def _file_hierarchies(recipe: dict):
                 yield hierarchy
 
 
-def dumps(recipe: dict) -> str:
-    """Canonical text (validated first): sorted keys, 2-space indent, UTF-8 kept readable."""
-    validate(recipe)
-    return json.dumps(recipe, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def dumps(recipe: Recipe | dict) -> str:
+    """Canonical text: sorted keys, 2-space indent, UTF-8 kept readable. A dict is validated
+    first; a :class:`Recipe` was when it was parsed."""
+    data = recipe.to_json() if isinstance(recipe, Recipe) else validate(recipe)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def column_actions(recipe: dict) -> dict[str, dict]:
+def column_actions(recipe: Recipe | dict) -> dict[str, dict]:
     """``{column: {"role": ..., "action": {...}}}`` with role ``insensitive`` and action
     ``keep`` filled in where the recipe leaves them out."""
-    out = {}
-    for name, spec in (recipe.get("columns") or {}).items():
-        out[name] = {"role": spec.get("role", "insensitive"),
-                     "action": copy.deepcopy(spec.get("action", {"type": "keep"}))}
-    return out
+    return as_recipe(recipe).column_actions()
 
 
-def check_identifiers_handled(recipe: dict, roles: dict[str, str]) -> None:
+def check_identifiers_handled(recipe: Recipe | dict, roles: dict[str, str]) -> None:
     """Refuse a recipe that says nothing about a column whose role is ``identifier``: left out,
     it would be released unchanged. ``roles`` are the dataset's (or the profiler's) roles."""
-    listed = recipe.get("columns") or {}
+    listed = as_recipe(recipe).columns
     missing = [c for c, role in roles.items() if role == "identifier" and c not in listed]
     if missing:
         names = ", ".join(missing)
@@ -142,39 +132,30 @@ def check_identifiers_handled(recipe: dict, roles: dict[str, str]) -> None:
             field=f'columns["{missing[0]}"]')
 
 
-def quasi_identifiers(recipe: dict) -> list[str]:
+def quasi_identifiers(recipe: Recipe | dict) -> list[str]:
     """Columns with role quasi_identifier that are released (not dropped)."""
-    return [c for c, s in column_actions(recipe).items()
-            if s["role"] == "quasi_identifier" and s["action"]["type"] != "drop"]
+    return as_recipe(recipe).released("quasi_identifier")
 
 
-def sensitive_columns(recipe: dict) -> list[str]:
+def sensitive_columns(recipe: Recipe | dict) -> list[str]:
     """Columns with role sensitive that are released (not dropped)."""
-    return [c for c, s in column_actions(recipe).items()
-            if s["role"] == "sensitive" and s["action"]["type"] != "drop"]
+    return as_recipe(recipe).released("sensitive")
 
 
-def privacy_settings(recipe: dict) -> dict:
+def privacy_settings(recipe: Recipe | dict) -> dict:
     """The ``privacy`` section with defaults (no model, no suppression, objective Loss)."""
-    out = dict(PRIVACY_DEFAULTS)
-    out.update(copy.deepcopy(recipe.get("privacy") or {}))
-    if "l" in out:
-        out["l"].setdefault("variant", "distinct")
-    if "t" in out:
-        out["t"].setdefault("distance", "equal")
-    return out
+    return as_recipe(recipe).privacy_settings()
 
 
-def risk_settings(recipe: dict) -> dict:
+def risk_settings(recipe: Recipe | dict) -> dict:
     """The ``risk`` section with defaults (threshold 0.2, no population size)."""
-    out = dict(RISK_DEFAULTS)
-    out.update(recipe.get("risk") or {})
-    return out
+    return as_recipe(recipe).risk_settings()
 
 
-def check_columns(recipe: dict, columns: list[str]) -> None:
+def check_columns(recipe: Recipe | dict, columns: list[str]) -> None:
     """Raise :class:`RecipeError` if the recipe names columns the table does not have, or asks
     for a model without the columns it needs."""
+    recipe = as_recipe(recipe)
     present = set(columns)
     for name, spec in column_actions(recipe).items():
         if name not in present:
@@ -201,8 +182,8 @@ def check_columns(recipe: dict, columns: list[str]) -> None:
         if not sensitive:
             raise RecipeError(f"{name} needs a column with role sensitive",
                               field=f"privacy.{model}")
-    for name, spec in (recipe.get("columns") or {}).items():
-        if "hierarchy" in spec and spec.get("role") != "sensitive":
+    for name, spec in recipe.columns.items():
+        if spec.has("hierarchy") and spec.role != "sensitive":
             raise RecipeError("only a sensitive column has a hierarchy here (a "
                               "quasi-identifier's goes in its generalize action)",
                               field=f'columns["{name}"].hierarchy')
@@ -216,8 +197,9 @@ def check_columns(recipe: dict, columns: list[str]) -> None:
                           field="privacy")
 
 
-def model_columns(recipe: dict, model: str) -> list[str]:
+def model_columns(recipe: Recipe | dict, model: str) -> list[str]:
     """The sensitive columns the ``l`` or ``t`` model protects (its ``column``, or all)."""
+    recipe = as_recipe(recipe)
     spec = privacy_settings(recipe).get(model)
     if spec is None:
         return []

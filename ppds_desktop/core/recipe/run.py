@@ -8,37 +8,40 @@ the same input, recipe and seed give the same output.
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..anonymize import metrics
 from ..anonymize import search as S
 from ..anonymize.actions import KeyRing, apply_actions
+from ..anonymize.hierarchy_specs import auto_spec, build_hierarchy
 from ..anonymize.mondrian import mondrian
 from ..errors import PrivacyModelError, RecipeError
 from ..progress import TaskState, ensure_task
-from ..report import build_report
 from . import document
-from .hierarchies import auto_spec, build_hierarchy
+from .model import Recipe, thaw
 from .privacy_models import build_models
+from .report import build_report
 from .sections import SECTION_ORDER, SectionContext, run_section
-from .validation import validate
+
+if TYPE_CHECKING:
+    from ..vault import DatasetRef, Vault
 
 
 @dataclass
 class ReleaseOutcome:
-    recipe: dict                       # the recipe as run
+    recipe: dict                       # the recipe as run (its JSON document)
     data: pd.DataFrame                 # the released table
-    report: dict                       # core.report.build_report(...) — JSON-ready
+    report: dict                       # report.build_report(...) — JSON-ready
     files: dict[str, bytes] = field(default_factory=dict)    # extra files from section hooks
     created_keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
     candidates: list[dict] = field(default_factory=list)     # alternative transformations
-    source: str | None = None          # dataset name or file the input came from
+    source: str | None = None          # dataset name or file the input came from, for people
+    dataset: DatasetRef | None = None  # the vault dataset the input came from, if any
     section_states: dict[str, Any] = field(default_factory=dict)  # for the sections' commit hooks
 
 
@@ -61,18 +64,18 @@ class Generalization:
     engine_seconds: float | None = None
 
 
-def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], privacy: dict,
+def _hierarchies(df: pd.DataFrame, recipe: Recipe, qis: list[str], privacy: dict,
                  base_dir: Path | None):
-    actions = document.column_actions(recipe)
+    actions = recipe.column_actions()
     specs, built = {}, {}
     wanted = list(qis)
     if privacy.get("t", {}).get("distance") == "hierarchical":
         wanted += [c for c in document.model_columns(recipe, "t") if c not in wanted]
-    columns = recipe.get("columns") or {}
     for col in wanted:
         act = actions[col]["action"]
-        if col not in qis and "hierarchy" in columns.get(col, {}):
-            spec = columns[col]["hierarchy"]            # a sensitive column's, for t
+        column = recipe.columns.get(col)
+        if col not in qis and column is not None and column.has("hierarchy"):
+            spec = thaw(column.hierarchy)               # a sensitive column's, for t
         elif act["type"] == "generalize" and "level" not in act:
             spec = act.get("hierarchy", {"kind": "auto"})
         else:
@@ -84,10 +87,11 @@ def _hierarchies(df: pd.DataFrame, recipe: dict, qis: list[str], privacy: dict,
     return specs, built
 
 
-def generalize(df: pd.DataFrame, recipe: dict, *, base_dir: Path | None = None,
+def generalize(df: pd.DataFrame, recipe: Recipe | dict, *, base_dir: Path | None = None,
                task: TaskState | None = None) -> tuple[pd.DataFrame, Generalization]:
     """Apply the recipe's privacy model to ``df`` (the output of the column actions)."""
     task = ensure_task(task)
+    recipe = document.as_recipe(recipe)
     privacy = document.privacy_settings(recipe)
     if not any(m in privacy for m in ("k", "l", "t")):
         return df, Generalization()
@@ -201,23 +205,28 @@ def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
+def run_recipe(df: pd.DataFrame, recipe: Recipe | dict, *, keys=None, vault: Vault | None = None,
                base_dir: Path | None = None, source: str | None = None,
+               dataset: DatasetRef | None = None,
                task: TaskState | None = None) -> ReleaseOutcome:
-    """Run ``recipe`` on ``df``; see the module docstring. ``keys``: a ``KeyRing``."""
+    """Run ``recipe`` on ``df``; see the module docstring. A dict is validated here; a
+    :class:`Recipe` was when it was parsed. ``keys``: a ``KeyRing``;
+    ``source``: what the report calls the input; ``dataset``: the vault dataset it came from
+    (whose budget a perturbation spends)."""
     task = ensure_task(task)
     started = time.perf_counter()
-    recipe = copy.deepcopy(validate(recipe))
-    document.check_columns(recipe, list(df.columns))
+    plan = Recipe.parse(recipe)
+    recipe = plan.to_json()               # the document, for the report and the section hooks
+    document.check_columns(plan, list(df.columns))
     keys = keys if keys is not None else KeyRing()
-    actions = document.column_actions(recipe)
+    actions = plan.column_actions()
     task.report(0.0, "Applying column actions")
     acted, log = apply_actions(df, actions, keys, base_dir=base_dir, task=task.sub(0.0, 0.15))
-    released, gen = generalize(acted, recipe, base_dir=base_dir, task=task.sub(0.15, 0.75))
+    released, gen = generalize(acted, plan, base_dir=base_dir, task=task.sub(0.15, 0.75))
     sections, files, states = {}, {}, {}
     for name, span in zip(SECTION_ORDER, ((0.75, 0.85), (0.85, 0.92))):
-        if name in recipe:
-            ctx = SectionContext(original=df, dataset_ref=source, seed=recipe.get("seed"),
+        if plan.section(name) is not None:
+            ctx = SectionContext(original=df, dataset_ref=dataset, seed=plan.seed,
                                  vault=vault, task=task.sub(*span), recipe=recipe)
             res = run_section(name, released, recipe[name], ctx)
             released, sections[name] = res.data, res.report
@@ -230,4 +239,5 @@ def run_recipe(df: pd.DataFrame, recipe: dict, *, keys=None, vault=None,
     task.report(1.0, "Release ready")
     return ReleaseOutcome(recipe=recipe, data=arrow_safe(released), report=report,
                           files=files, created_keys=dict(keys.created),
-                          candidates=gen.candidates, source=source, section_states=states)
+                          candidates=gen.candidates, source=source, dataset=dataset,
+                          section_states=states)

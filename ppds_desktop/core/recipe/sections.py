@@ -13,42 +13,25 @@ budget in the same transaction and refuse if it does not suffice). ``ctx`` gives
 input, the source dataset ref, the recipe's seed (never for privacy noise, which comes from a
 CSPRNG), the vault (None for a file-only run) and a ``TaskState``.
 
-The hooks are found in ``SECTION_HOOKS``: ``perturbation`` runs
-``core.perturb.recipe.apply_perturbation`` and commits with ``record_release``; an area whose
-package exports ``run_recipe_section`` / ``commit_recipe_section`` (``encryption``:
-``core.he``) is picked up without changes here.
+The hooks are wired in ``SECTION_HOOKS``: ``perturbation`` runs
+``core.perturb.recipe.apply_perturbation`` and commits with ``record_release``; ``encryption``
+runs ``core.he.release_section.run_recipe_section`` and has no commit step. A new section adds
+its schema fragment, a field of ``model.Recipe`` and a line here. The context and outcome types
+live in ``core/section_types.py``, below the areas.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import pandas as pd
 
-from ..errors import RecipeError
-from ..progress import TaskState
+from ..section_types import SectionContext, SectionOutcome
+
+__all__ = ["SECTION_ORDER", "SectionContext", "SectionOutcome", "commit_hook", "run_section"]
 
 SECTION_ORDER = ("perturbation", "encryption")
-
-
-@dataclass
-class SectionContext:
-    original: pd.DataFrame
-    dataset_ref: Any
-    seed: int | None
-    vault: Any
-    task: TaskState
-    recipe: dict
-
-
-@dataclass
-class SectionOutcome:
-    data: pd.DataFrame
-    report: dict = field(default_factory=dict)      # goes into the release report as is
-    files: dict[str, bytes] = field(default_factory=dict)   # extra release files
-    state: Any = None                                # handed to the area's commit hook
+Hooks = tuple[Callable | None, Callable | None]
 
 
 def _perturbation_run(df: pd.DataFrame, section: dict, ctx: SectionContext) -> SectionOutcome:
@@ -64,25 +47,19 @@ def _perturbation_commit(vault, dataset_ref, state, release: Callable):
     return record_release(vault, dataset_ref, state, release)
 
 
-def _from_package(module: str) -> tuple[Callable | None, Callable | None]:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError:
-        return None, None
-    return getattr(mod, "run_recipe_section", None), getattr(mod, "commit_recipe_section", None)
+def _encryption_run(df: pd.DataFrame, section: dict, ctx: SectionContext) -> SectionOutcome:
+    from ..he.release_section import run_recipe_section     # gmpy2 and the HE engine: on use
+    return run_recipe_section(df, section, ctx)
 
 
-SECTION_HOOKS: dict[str, Callable[[], tuple[Callable | None, Callable | None]]] = {
-    "perturbation": lambda: (_perturbation_run, _perturbation_commit),
-    "encryption": lambda: _from_package("ppds_desktop.core.he"),
+SECTION_HOOKS: dict[str, Hooks] = {
+    "perturbation": (_perturbation_run, _perturbation_commit),
+    "encryption": (_encryption_run, None),
 }
 
 
 def run_section(name: str, df: pd.DataFrame, section: dict, ctx: SectionContext) -> SectionOutcome:
-    run, _commit = SECTION_HOOKS[name]()
-    if run is None:
-        raise RecipeError(f"this version of PPDS Desktop cannot run a '{name}' section yet",
-                          field=name)
+    run, _commit = SECTION_HOOKS[name]
     outcome = run(df, section, ctx)
     if not isinstance(outcome, SectionOutcome):
         raise TypeError(f"the '{name}' hook must return a SectionOutcome")
@@ -90,4 +67,4 @@ def run_section(name: str, df: pd.DataFrame, section: dict, ctx: SectionContext)
 
 
 def commit_hook(name: str) -> Callable | None:
-    return SECTION_HOOKS[name]()[1]
+    return SECTION_HOOKS[name][1]

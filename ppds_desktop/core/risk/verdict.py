@@ -69,7 +69,7 @@ class ReleaseVerdict:
 
 
 def release_verdict(report: dict, threshold: float = DEFAULT_THRESHOLD) -> ReleaseVerdict:
-    """The verdict on a release report (``core.report.build_report``'s dict)."""
+    """The verdict on a release report (``core.recipe.report.build_report``'s dict)."""
     after = report["risk"]["after"]
     model = report.get("model") or {}
     qis = tuple(after.get("qi_columns") or ())

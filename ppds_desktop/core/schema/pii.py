@@ -28,7 +28,6 @@ import pyarrow.compute as pc
 
 from .name_lists import GIVEN_NAMES
 
-ROLES = ("identifier", "quasi_identifier", "sensitive", "insensitive")
 HIT_SHARE = 0.8
 UNIQUE_SHARE = 0.95
 MIN_VALUES_FOR_UNIQUENESS = 20

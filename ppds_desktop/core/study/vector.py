@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..he.array import EncryptedArray
-from ..he.encoding import Layout, check_ints, unpack, _offsets
+from ..he.encoding import Layout, check_ints, slot_offsets, unpack
 from ..progress import TaskState, ensure_task
 from .errors import StudyError
 
@@ -50,7 +50,7 @@ def pack(shape: VectorShape, values: Sequence[int]) -> list[int]:
         raise StudyError(f"The statistics vector has {len(values)} values; the study's layout "
                          f"expects {shape.length}.")
     k, layout = shape.per_ciphertext, shape.layout
-    offsets = _offsets(layout)
+    offsets = slot_offsets(layout)
     out = []
     for start in range(0, shape.length, k):
         chunk = values[start:start + k]

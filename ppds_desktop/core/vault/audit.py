@@ -23,9 +23,13 @@ import getpass
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
+from ..clock import utc_now
 from ..errors import VaultError
+
+if TYPE_CHECKING:
+    from .vault import Vault
 
 GENESIS = "0" * 64
 HEAD_KEY = "_audit_head"
@@ -46,10 +50,6 @@ class AuditEntry:
 
 def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def entry_hash(prev_hash: str, seq: int, ts: str, actor: str, action: str, details: dict) -> str:
@@ -164,24 +164,27 @@ def verify_chain(conn, expect_head: str | None = None) -> int:
     return count
 
 
-class AuditMixin:
-    """The audit methods of :class:`Vault`."""
+class AuditLog:
+    """The hash-chained ``audit`` table, as ``vault.audit_log`` (``vault.audit(...)`` appends)."""
 
-    def audit(self, action: str, **details) -> AuditEntry:
+    def __init__(self, vault: Vault):
+        self._vault = vault
+
+    def append(self, action: str, details: dict) -> AuditEntry:
         """Record ``action``; joins the caller's transaction if there is one."""
-        with self.transaction() as conn:
+        with self._vault.transaction() as conn:
             return append_entry(conn, action, details)
 
-    def audit_entries(self, limit: int | None = None) -> list[AuditEntry]:
-        with self._snapshot() as conn:
+    def entries(self, limit: int | None = None) -> list[AuditEntry]:
+        with self._vault._snapshot() as conn:
             return read_entries(conn, limit)
 
-    def verify_audit(self, expect_head: str | None = None) -> int:
+    def verify(self, expect_head: str | None = None) -> int:
         """Raise VaultError if the log was tampered with (or, given ``expect_head``, a head
         recorded earlier is no longer in it); else return its length."""
-        with self._snapshot() as conn:
+        with self._vault._snapshot() as conn:
             return verify_chain(conn, expect_head)
 
-    def audit_head(self) -> AuditHead:
-        with self._snapshot() as conn:
+    def head(self) -> AuditHead:
+        with self._vault._snapshot() as conn:
             return read_head(conn)

@@ -20,16 +20,21 @@ import json
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..clock import utc_now
 from ..errors import InputError, NotFound, VaultError
 from ..progress import TaskState, ensure_task
-from ..schema.pii import ROLES
-from .audit import utc_now
+from ..schema.roles import ROLES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .vault import Vault
 
 CHUNK_BYTES = 1 << 20           # each dataset_chunks row holds at most 1 MiB
 ROWS_PER_GROUP = 65_536         # Parquet row group; also the progress/cancel granularity
@@ -43,6 +48,14 @@ class ColumnRole:
     role: str                    # one of ROLES
     reason: str = ""
     confirmed: bool = False      # True once the user set or confirmed it
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A stored dataset, by id: what is carried from import to commit instead of its name
+    (which the user may change) or uid. ``name`` is for messages only and not compared."""
+    id: int
+    name: str = field(default="", compare=False)
 
 
 @dataclass
@@ -59,6 +72,10 @@ class DatasetInfo:
     source: dict = field(default_factory=dict)
     profile: dict | None = None
     byte_size: int = 0           # size of the stored Parquet file
+
+    @property
+    def ref(self) -> DatasetRef:
+        return DatasetRef(self.id, self.name)
 
 
 _UPSERT_ROLE = ("INSERT INTO column_roles (dataset_id, column, role, reason, confirmed) "
@@ -344,12 +361,17 @@ def read_parquet(conn, info: DatasetInfo, columns: list[str] | None, task: TaskS
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 
-class DatasetsMixin:
-    """The dataset and column-role methods of :class:`Vault`."""
+class DatasetStore:
+    """The ``datasets`` and ``column_roles`` tables, as ``vault.datasets``. Every method takes
+    a dataset ``ref``: a :class:`DatasetRef`, a :class:`DatasetInfo`, or (where the user typed
+    it) its name, uid or integer id."""
 
-    def put_dataset(self, name: str, data, *, kind: str = "imported", source: dict | None = None,
-                    roles: Mapping | None = None, profile: dict | None = None,
-                    task: TaskState | None = None) -> DatasetInfo:
+    def __init__(self, vault: Vault):
+        self._vault = vault
+
+    def put(self, name: str, data, *, kind: str = "imported", source: dict | None = None,
+            roles: Mapping | None = None, profile: dict | None = None,
+            task: TaskState | None = None) -> DatasetInfo:
         """Store ``data`` (DataFrame or Arrow Table) with its roles and an audit entry, all in one
         transaction: on error or Cancel nothing is left behind."""
         task = ensure_task(task)
@@ -357,8 +379,8 @@ class DatasetsMixin:
         table = to_arrow(data)
         role_map = normalise_roles(roles, table.column_names, name)
         columns = [{"name": f.name, "dtype": str(f.type)} for f in table.schema]
-        with self.transaction() as conn:
-            self._note_write(table.nbytes)     # an estimate, said if the disk is full
+        with self._vault.transaction() as conn:
+            self._vault._note_write(table.nbytes)     # an estimate, said if the disk is full
             self._check_free_name(conn, name)
             uid = secrets.token_hex(16)
             cur = conn.execute(
@@ -372,51 +394,57 @@ class DatasetsMixin:
             conn.execute("UPDATE datasets SET byte_size = ? WHERE id = ?", (size, dataset_id))
             conn.executemany(_UPSERT_ROLE, [(dataset_id, c, r.role, r.reason, int(r.confirmed))
                                             for c, r in role_map.items()])
-            self.audit("dataset.stored", dataset=name, uid=uid, kind=kind, rows=table.num_rows,
+            self._vault.audit("dataset.stored", dataset=name, uid=uid, kind=kind, rows=table.num_rows,
                        columns=table.num_columns, bytes=size)
-            return self._resolve_dataset(conn, dataset_id)
+            return self.resolve_in(conn, dataset_id)
 
     def set_profile(self, ref, profile: dict | None, roles: Mapping | None = None) -> DatasetInfo:
         """Store a dataset's profile and set the given column roles, in one transaction (the
         caller's, if there is one). The importer calls it right after :meth:`put_dataset` in the
         same transaction, so the profile can be computed while the data is being stored."""
-        with self.transaction() as conn:
-            info = self._resolve_dataset(conn, ref)
+        with self._vault.transaction() as conn:
+            info = self.resolve_in(conn, ref)
             role_map = normalise_roles(roles, info.columns, info.name)
             conn.execute("UPDATE datasets SET profile_json = ? WHERE id = ?",
                          (json.dumps(profile, default=str) if profile is not None else None,
                           info.id))
             conn.executemany(_UPSERT_ROLE, [(info.id, c, r.role, r.reason, int(r.confirmed))
                                             for c, r in role_map.items()])
-            self.audit("dataset.profiled", dataset=info.name, uid=info.uid, roles=len(role_map))
-            return self._resolve_dataset(conn, info.id)
+            self._vault.audit("dataset.profiled", dataset=info.name, uid=info.uid, roles=len(role_map))
+            return self.resolve_in(conn, info.id)
 
     def _check_free_name(self, conn, name: str) -> None:
         if conn.execute("SELECT 1 FROM datasets WHERE name = ?", (name,)).fetchone():
             raise VaultError(f"A dataset named {name!r} already exists in the vault; "
                              "choose another name.")
 
-    def _resolve_dataset(self, conn, ref) -> DatasetInfo:
-        if isinstance(ref, DatasetInfo):
+    @staticmethod
+    def resolve_in(conn, ref) -> DatasetInfo:
+        """The dataset ``ref`` names, read on ``conn`` (inside the caller's transaction)."""
+        if isinstance(ref, (DatasetInfo, DatasetRef)):
             ref = ref.id
         return _info(find_row(conn, "datasets", _DATASET_COLS, ref, "dataset"))
 
-    def list_datasets(self, kind: str | None = None) -> list[DatasetInfo]:
+    def ref(self, ref) -> DatasetRef:
+        """The :class:`DatasetRef` of a dataset named by the user (name, uid or id)."""
+        return self.info(ref).ref
+
+    def all(self, kind: str | None = None) -> list[DatasetInfo]:
         """All datasets (optionally of one kind), oldest first."""
         sql = f"SELECT {_DATASET_COLS} FROM datasets"
-        rows = (self._conn().execute(sql + " ORDER BY id").fetchall() if kind is None else
-                self._conn().execute(sql + " WHERE kind = ? ORDER BY id", (kind,)).fetchall())
+        rows = (self._vault._conn().execute(sql + " ORDER BY id").fetchall() if kind is None else
+                self._vault._conn().execute(sql + " WHERE kind = ? ORDER BY id", (kind,)).fetchall())
         return [_info(r) for r in rows]
 
-    def dataset_info(self, ref) -> DatasetInfo:
+    def info(self, ref) -> DatasetInfo:
         """``ref``: the dataset's name, uid or integer id."""
-        return self._resolve_dataset(self._conn(), ref)
+        return self.resolve_in(self._vault._conn(), ref)
 
     def load_arrow(self, ref, columns: list[str] | None = None,
                    task: TaskState | None = None) -> pa.Table:
         task = ensure_task(task)
-        with self._snapshot() as conn:
-            info = self._resolve_dataset(conn, ref)
+        with self._vault._snapshot() as conn:
+            info = self.resolve_in(conn, ref)
             if columns is not None:
                 columns = list(columns)
                 missing = [c for c in columns if c not in info.columns]
@@ -425,16 +453,16 @@ class DatasetsMixin:
                                    f"{', '.join(repr(c) for c in missing)}.")
             return read_parquet(conn, info, columns, task)
 
-    def load_dataset(self, ref, columns: list[str] | None = None,
-                     task: TaskState | None = None):
+    def load(self, ref, columns: list[str] | None = None,
+             task: TaskState | None = None) -> pd.DataFrame:
         """The dataset as a pandas DataFrame (dtypes as stored, default RangeIndex)."""
         table = self.load_arrow(ref, columns, task)
         return table.to_pandas(split_blocks=True, self_destruct=True)
 
     def roles(self, ref) -> dict[str, ColumnRole]:
         """Roles set so far, in column order; columns without a role are absent."""
-        conn = self._conn()
-        info = self._resolve_dataset(conn, ref)
+        conn = self._vault._conn()
+        info = self.resolve_in(conn, ref)
         rows = {r[0]: ColumnRole(r[1], r[2], bool(r[3])) for r in conn.execute(
             "SELECT column, role, reason, confirmed FROM column_roles WHERE dataset_id = ?",
             (info.id,))}
@@ -442,28 +470,28 @@ class DatasetsMixin:
 
     def set_role(self, ref, column: str, role: str, reason: str = "set by the user",
                  confirmed: bool = True) -> None:
-        with self.transaction() as conn:
-            info = self._resolve_dataset(conn, ref)
+        with self._vault.transaction() as conn:
+            info = self.resolve_in(conn, ref)
             if column not in info.columns:
                 raise NotFound(f"Dataset {info.name!r} has no column {column!r}.")
             check_role(role, column)
             conn.execute(_UPSERT_ROLE, (info.id, column, role, reason, int(confirmed)))
-            self.audit("role.set", dataset=info.name, column=column, role=role,
+            self._vault.audit("role.set", dataset=info.name, column=column, role=role,
                        confirmed=bool(confirmed))
 
-    def rename_dataset(self, ref, new_name: str) -> DatasetInfo:
+    def rename(self, ref, new_name: str) -> DatasetInfo:
         new_name = check_name(new_name)
-        with self.transaction() as conn:
-            info = self._resolve_dataset(conn, ref)
+        with self._vault.transaction() as conn:
+            info = self.resolve_in(conn, ref)
             if new_name == info.name:
                 return info
             self._check_free_name(conn, new_name)
             conn.execute("UPDATE datasets SET name = ? WHERE id = ?", (new_name, info.id))
-            self.audit("dataset.renamed", uid=info.uid, old=info.name, new=new_name)
-            return self._resolve_dataset(conn, info.id)
+            self._vault.audit("dataset.renamed", uid=info.uid, old=info.name, new=new_name)
+            return self.resolve_in(conn, info.id)
 
-    def delete_dataset(self, ref) -> None:
-        with self.transaction() as conn:
-            info = self._resolve_dataset(conn, ref)
+    def delete(self, ref) -> None:
+        with self._vault.transaction() as conn:
+            info = self.resolve_in(conn, ref)
             conn.execute("DELETE FROM datasets WHERE id = ?", (info.id,))
-            self.audit("dataset.deleted", dataset=info.name, uid=info.uid, rows=info.n_rows)
+            self._vault.audit("dataset.deleted", dataset=info.name, uid=info.uid, rows=info.n_rows)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from ..clock import utc_now
 from ..errors import InputError, VaultError
 from ..progress import TaskState, ensure_task
-from .audit import utc_now
-from .datasets import check_name, find_row
+from .datasets import DatasetStore, check_name, find_row
+
+if TYPE_CHECKING:
+    from .vault import Vault
 
 
 @dataclass
@@ -34,13 +38,17 @@ _COLS = ("id, uid, name, kind, source_dataset_id, output_dataset_id, recipe_json
          "created_at")
 
 
-class ReleasesMixin:
-    """The release methods of :class:`Vault`."""
+class ReleaseStore:
+    """The ``releases`` and ``release_files`` tables, as ``vault.releases``. A release ``ref``
+    is a :class:`ReleaseInfo` or the release's name, uid or integer id."""
 
-    def put_release(self, name: str, kind: str, *, source=None, output_df=None,
-                    recipe: dict | None = None, report: dict | None = None,
-                    files: dict[str, bytes] | None = None,
-                    task: TaskState | None = None) -> ReleaseInfo:
+    def __init__(self, vault: Vault):
+        self._vault = vault
+
+    def put(self, name: str, kind: str, *, source=None, output_df=None,
+            recipe: dict | None = None, report: dict | None = None,
+            files: dict[str, bytes] | None = None,
+            task: TaskState | None = None) -> ReleaseInfo:
         """``source``: the input dataset's ref; ``output_df``: the released table (DataFrame or
         Arrow), stored as a dataset of kind ``release``; ``files``: name -> bytes."""
         task = ensure_task(task)
@@ -51,13 +59,13 @@ class ReleasesMixin:
         for fname, data in files.items():
             if not isinstance(fname, str) or not fname or not isinstance(data, (bytes, bytearray)):
                 raise InputError("Release files must map non-empty names to bytes.")
-        with self.transaction() as conn:
+        with self._vault.transaction() as conn:
             if conn.execute("SELECT 1 FROM releases WHERE name = ?", (name,)).fetchone():
                 raise VaultError(f"A release named {name!r} already exists; choose another name.")
-            source_id = self._resolve_dataset(conn, source).id if source is not None else None
+            source_id = DatasetStore.resolve_in(conn, source).id if source is not None else None
             output_id = None
             if output_df is not None:
-                output_id = self.put_dataset(
+                output_id = self._vault.datasets.put(
                     name, output_df, kind="release",
                     source={"release": name, "source_dataset_id": source_id},
                     task=task.sub(0.0, 0.95)).id
@@ -69,13 +77,13 @@ class ReleasesMixin:
             release_id = cur.lastrowid
             conn.executemany("INSERT INTO release_files (release_id, name, data) VALUES (?, ?, ?)",
                              [(release_id, n, bytes(d)) for n, d in files.items()])
-            self.audit("release.created", release=name, uid=uid, kind=kind,
+            self._vault.audit("release.created", release=name, uid=uid, kind=kind,
                        source_dataset_id=source_id, output_dataset_id=output_id,
                        files=sorted(files))
             task.report(1.0, f"Release {name!r} recorded")
-            return self._release(conn, release_id)
+            return self._read(conn, release_id)
 
-    def _release(self, conn, ref) -> ReleaseInfo:
+    def _read(self, conn, ref) -> ReleaseInfo:
         if isinstance(ref, ReleaseInfo):
             ref = ref.id
         row = find_row(conn, "releases", _COLS, ref, "release")
@@ -84,20 +92,20 @@ class ReleasesMixin:
         return ReleaseInfo(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]),
                            json.loads(row[7]), row[8], names)
 
-    def list_releases(self) -> list[ReleaseInfo]:
+    def all(self) -> list[ReleaseInfo]:
         """All releases, oldest first."""
-        with self._snapshot() as conn:
+        with self._vault._snapshot() as conn:
             ids = [r[0] for r in conn.execute("SELECT id FROM releases ORDER BY id")]
-            return [self._release(conn, i) for i in ids]
+            return [self._read(conn, i) for i in ids]
 
-    def release_info(self, ref) -> ReleaseInfo:
+    def info(self, ref) -> ReleaseInfo:
         """``ref``: the release's name, uid or integer id."""
-        with self._snapshot() as conn:
-            return self._release(conn, ref)
+        with self._vault._snapshot() as conn:
+            return self._read(conn, ref)
 
-    def release_files(self, ref) -> dict[str, bytes]:
-        with self._snapshot() as conn:
-            info = self._release(conn, ref)
+    def files(self, ref) -> dict[str, bytes]:
+        with self._vault._snapshot() as conn:
+            info = self._read(conn, ref)
             return {r[0]: bytes(r[1]) for r in conn.execute(
                 "SELECT name, data FROM release_files WHERE release_id = ? ORDER BY name",
                 (info.id,))}

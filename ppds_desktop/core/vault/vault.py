@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import functools
 import hmac
-import json
 import os
 import tempfile
 import threading
@@ -28,20 +27,26 @@ from pathlib import Path
 
 import sqlcipher3
 
-from ..errors import (DiskFull, InputError, NotFound, PPDSError, VaultDamaged, VaultError,
+from ..clock import utc_now
+from ..errors import (DiskFull, InputError, PPDSError, VaultDamaged, VaultError,
                       VaultLocked)
 from ..private_files import restrict_to_owner, sync_file
 from ..progress import TaskState, ensure_task
 from ..storage import free_bytes, is_no_room, no_room
 from . import keys
-from .audit import AuditMixin, append_entry, utc_now
+from .audit import AuditEntry, AuditHead, AuditLog, append_entry
 from .backup import extract_db, read_manifest, write_backup
+from .bundles import BundleStore
 from .connection import connect
-from .datasets import DatasetsMixin
+from .contacts import ContactStore, IdentityStore
+from .datasets import ColumnRole, DatasetInfo, DatasetStore
 from .health import table_report
+from .ledger import LedgerStore
 from .migrations import migrate, schema_version
-from .releases import ReleasesMixin
+from .releases import ReleaseInfo, ReleaseStore
 from .schema import SCHEMA_VERSION
+from .secret_store import SecretStore
+from .settings import SettingsStore
 
 MIN_PASSPHRASE = 8
 
@@ -170,9 +175,14 @@ def _replace_vault_files(dest: Path, db_tmp: Path, header: dict) -> None:
         parked.unlink(missing_ok=True)
 
 
-class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
+class Vault:
     """An unlocked vault. Make one with :meth:`create`, :meth:`open` or
-    :meth:`open_with_recovery`; :meth:`lock` closes it and wipes the key we hold."""
+    :meth:`open_with_recovery`; :meth:`lock` closes it and wipes the key we hold.
+
+    Its tables are reached through typed stores, one per table family: ``datasets``,
+    ``releases``, ``secrets``, ``settings``, ``identity``, ``contacts``, ``ledger``, ``bundles``
+    and ``audit_log``; no SQL is written outside this package. The ``put_dataset``-style
+    methods below are the stores' methods under their older names, kept for callers."""
 
     def __init__(self, path: Path, header: dict, db_key: bytearray, conn):
         self.path = Path(path)
@@ -183,6 +193,15 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             threading.get_ident(): (threading.current_thread(), conn)}
         self._tx = threading.local()
         self._busy: set[int] = set()     # threads inside a transaction or snapshot
+        self.datasets = DatasetStore(self)
+        self.releases = ReleaseStore(self)
+        self.secrets = SecretStore(self)
+        self.settings = SettingsStore(self)
+        self.identity = IdentityStore(self)
+        self.contacts = ContactStore(self)
+        self.ledger = LedgerStore(self)
+        self.bundles = BundleStore(self)
+        self.audit_log = AuditLog(self)
 
     def __repr__(self) -> str:
         return f"<Vault {str(self.path)!r} {'locked' if self.is_locked else 'unlocked'}>"
@@ -474,9 +493,9 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
             self._conns.pop(me, None)
         conn.close()
 
-    def query(self, sql: str, params=()) -> list[tuple]:
+    def _query(self, sql: str, params=()) -> list[tuple]:
         """Run one statement on this thread's connection (inside the current transaction, if
-        any); SQL errors become VaultError."""
+        any); SQL errors become VaultError. For the stores (and the tests' inspections)."""
         conn = self._conn()
         try:
             return conn.execute(sql, params).fetchall()
@@ -525,63 +544,92 @@ class Vault(DatasetsMixin, AuditMixin, ReleasesMixin):
         finally:
             keys.zero(key)
 
-    # ------------------------------------------------------------------ settings and secrets
+    # ------------------------------------------------------------------ the stores' methods
+
+    def put_dataset(self, name: str, data, *, kind: str = "imported", source: dict | None = None,
+                    roles=None, profile: dict | None = None,
+                    task: TaskState | None = None) -> DatasetInfo:
+        return self.datasets.put(name, data, kind=kind, source=source, roles=roles,
+                                 profile=profile, task=task)
+
+    def set_profile(self, ref, profile: dict | None, roles=None) -> DatasetInfo:
+        return self.datasets.set_profile(ref, profile, roles)
+
+    def list_datasets(self, kind: str | None = None) -> list[DatasetInfo]:
+        return self.datasets.all(kind)
+
+    def dataset_info(self, ref) -> DatasetInfo:
+        return self.datasets.info(ref)
+
+    def load_arrow(self, ref, columns: list[str] | None = None, task: TaskState | None = None):
+        return self.datasets.load_arrow(ref, columns, task)
+
+    def load_dataset(self, ref, columns: list[str] | None = None, task: TaskState | None = None):
+        return self.datasets.load(ref, columns, task)
+
+    def roles(self, ref) -> dict[str, ColumnRole]:
+        return self.datasets.roles(ref)
+
+    def set_role(self, ref, column: str, role: str, reason: str = "set by the user",
+                 confirmed: bool = True) -> None:
+        self.datasets.set_role(ref, column, role, reason, confirmed)
+
+    def rename_dataset(self, ref, new_name: str) -> DatasetInfo:
+        return self.datasets.rename(ref, new_name)
+
+    def delete_dataset(self, ref) -> None:
+        self.datasets.delete(ref)
+
+    def put_release(self, name: str, kind: str, *, source=None, output_df=None,
+                    recipe: dict | None = None, report: dict | None = None,
+                    files: dict[str, bytes] | None = None,
+                    task: TaskState | None = None) -> ReleaseInfo:
+        return self.releases.put(name, kind, source=source, output_df=output_df, recipe=recipe,
+                                 report=report, files=files, task=task)
+
+    def list_releases(self) -> list[ReleaseInfo]:
+        return self.releases.all()
+
+    def release_info(self, ref) -> ReleaseInfo:
+        return self.releases.info(ref)
+
+    def release_files(self, ref) -> dict[str, bytes]:
+        return self.releases.files(ref)
 
     def get_setting(self, key: str, default=None):
-        row = self._conn().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        return self.settings.get(key, default)
 
     def set_setting(self, key: str, json_value) -> None:
-        """Store any JSON-serialisable value. Keys starting with '_' are reserved."""
-        if not isinstance(key, str) or not key or key.startswith("_"):
-            raise InputError(f"Invalid setting name {key!r}.")
-        try:
-            value = json.dumps(json_value)
-        except (TypeError, ValueError):
-            raise InputError(f"Setting {key!r} must be a JSON value (text, number, list, "
-                             f"dict…), not {type(json_value).__name__}.") from None
-        with self.transaction() as conn:
-            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) "
-                         "DO UPDATE SET value = excluded.value", (key, value))
+        self.settings.set(key, json_value)
 
     def put_secret(self, kind: str, name: str, data: bytes, meta: dict | None = None,
                    replace: bool = False) -> None:
-        if not isinstance(data, (bytes, bytearray)):
-            raise InputError("A secret must be bytes.")
-        with self.transaction() as conn:
-            exists = conn.execute("SELECT 1 FROM secrets WHERE kind = ? AND name = ?",
-                                  (kind, name)).fetchone()
-            if exists and not replace:
-                raise VaultError(f"The vault already holds a {kind} named {name!r}.")
-            conn.execute(
-                "INSERT INTO secrets (kind, name, data, meta_json, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(kind, name) DO UPDATE SET "
-                "data = excluded.data, meta_json = excluded.meta_json, "
-                "created_at = excluded.created_at",
-                (kind, name, bytes(data), json.dumps(meta or {}, default=str), utc_now()))
-            self.audit("secret.replaced" if exists else "secret.stored", kind=kind, name=name)
+        self.secrets.put(kind, name, data, meta, replace)
 
     def get_secret(self, kind: str, name: str) -> bytes:
-        row = self._conn().execute("SELECT data FROM secrets WHERE kind = ? AND name = ?",
-                                   (kind, name)).fetchone()
-        if row is None:
-            raise NotFound(f"The vault holds no {kind} named {name!r}.")
-        return bytes(row[0])
+        return self.secrets.get(kind, name)
 
     def secret_meta(self, kind: str, name: str) -> dict:
-        row = self._conn().execute("SELECT meta_json FROM secrets WHERE kind = ? AND name = ?",
-                                   (kind, name)).fetchone()
-        if row is None:
-            raise NotFound(f"The vault holds no {kind} named {name!r}.")
-        return json.loads(row[0])
+        return self.secrets.meta(kind, name)
 
     def list_secrets(self, kind: str) -> list[str]:
-        return [r[0] for r in self._conn().execute(
-            "SELECT name FROM secrets WHERE kind = ? ORDER BY name", (kind,))]
+        return self.secrets.names(kind)
 
     def has_secret(self, kind: str, name: str) -> bool:
-        return self._conn().execute("SELECT 1 FROM secrets WHERE kind = ? AND name = ?",
-                                    (kind, name)).fetchone() is not None
+        return self.secrets.has(kind, name)
+
+    def audit(self, action: str, **details) -> AuditEntry:
+        """Record ``action``; joins the caller's transaction if there is one."""
+        return self.audit_log.append(action, details)
+
+    def audit_entries(self, limit: int | None = None) -> list[AuditEntry]:
+        return self.audit_log.entries(limit)
+
+    def verify_audit(self, expect_head: str | None = None) -> int:
+        return self.audit_log.verify(expect_head)
+
+    def audit_head(self) -> AuditHead:
+        return self.audit_log.head()
 
     # ------------------------------------------------------------------ backup and restore
 

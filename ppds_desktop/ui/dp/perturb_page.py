@@ -19,10 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QListWidgetItem, QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ...core.charts import histogram_before_after
-from ...core.dp.ledger import budget_status
 from ...core.errors import InputError, PPDSError
-from ...core.perturb.recipe import apply_perturbation, section_cost, validate_section
+from ...services.dp import (apply_perturbation, budget_status, histogram_before_after,
+                            section_cost, validate_section)
 from ..errors import show_error
 from ..widgets.svg_view import SvgChart
 from ..widgets.task_progress import TaskProgress

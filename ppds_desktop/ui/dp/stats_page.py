@@ -19,12 +19,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFi
                                QListWidget, QListWidgetItem, QPushButton, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ...core.charts import bar_chart
-from ...core.dp.grid import guess_bounds
-from ...core.dp.intervals import gaussian_halfwidth, laplace_halfwidth
-from ...core.dp.query import MAX_GROUP_COLUMNS, Query, quantile_level
 from ...core.errors import InputError, PPDSError
 from ...services import dp as dp_service
+from ...services.dp import (MAX_GROUP_COLUMNS, Query, bar_chart, gaussian_halfwidth,
+                            guess_bounds, laplace_halfwidth, quantile_level)
 from ..errors import show_error
 from ..numbers import format_number, parse_number
 from ..widgets.svg_view import SvgChart
@@ -541,7 +539,7 @@ class DPStatisticsPage(QWidget):
                 return
         from pathlib import Path
 
-        from ...core.io import write_table
+        from ...services.datasets import write_table
 
         res = self.last.result
         rows = [{**r["group"], "value": r["value"], "ci95_low": r["ci_low"],

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QListWidget,
                                QListWidgetItem, QSpinBox, QVBoxLayout, QWidget)
 
-from ...core.he.columns import DEFAULT_EXPECTED_RECORDS, DEFAULT_MAX_ABS, DEFAULT_SCALE
+from ...services.types import DEFAULT_EXPECTED_RECORDS, DEFAULT_MAX_ABS, DEFAULT_SCALE
 from ...services import he
 from .he_page import single_key_warning_label
 

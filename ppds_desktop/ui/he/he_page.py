@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox,
                                QTableView, QTabWidget, QVBoxLayout, QWidget)
 
-from ...core.he.keys import KEY_SIZES
+from ...services.choices import KEY_SIZES
 from ...services import he
 from ..session import AppSession
 from ..share.bundle_dialogs import ask_bundle_to_open, ask_bundle_to_save

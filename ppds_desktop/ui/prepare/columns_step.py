@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ...core.recipe.document import IDENTIFIER_ACTIONS
-from ...core.schema import ROLES
+from ...services.choices import ROLES
+from ...services.types import IDENTIFIER_ACTIONS
 from .action_text import ACTION_LABELS, ACTIONS, default_params, format_params, parse_params
 
 COLUMNS = ("column", "role", "action", "parameters", "why")

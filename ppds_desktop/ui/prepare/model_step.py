@@ -8,8 +8,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.errors import PPDSError
-from ...core.recipe import document
-from ...core.recipe.hierarchies import auto_spec, build_hierarchy
+from ...services import recipes as document
+from ...services.recipes import auto_spec, build_hierarchy
 
 PREVIEW_ROWS = 15
 

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QPushButton, QTableView, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from ...core.report.figures import (class_sizes_before_after, column_histogram,
-                                    risk_before_after)
+from ...services.release import (class_sizes_before_after, column_histogram,
+                                 risk_before_after)
 from ..table_model import ArrowTableModel, replace_model
 from ..widgets.svg_view import SvgChart
 from .risk_banner import RiskBanner

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout
                                QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton,
                                QRadioButton, QStackedWidget, QVBoxLayout, QWidget)
 
-from ...core import recipe as R
-from ...core.anonymize.presets import EXPERT, HIPAA, PRESETS, RESEARCH, make_preset
+from ...services import recipes as R
+from ...services.recipes import make_preset
+from ...services.types import EXPERT, HIPAA, PRESETS, RESEARCH
 from ...core.errors import PPDSError
 from ...services import disclosure, files
 from ...services import release as svc

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QVB
                                QWidget)
 
 from ...core.errors import PPDSError
-from ...core.identity import fingerprint_lines, normalise_fingerprint
+from ...services.sharing import fingerprint_lines, normalise_fingerprint
 
 
 def fingerprint_label(fp: str = "", parent: QWidget | None = None) -> QLabel:

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFormLayout, QGro
                                QVBoxLayout, QWidget)
 
 from ...core.errors import PPDSError
-from ...core.identity import KeyChanged, fingerprint_lines
+from ...services.sharing import fingerprint_lines
+from ...services.types import KeyChanged
 from ...services import sharing
 from ..errors import show_error
 from .fingerprint_view import CompareFingerprintDialog, fingerprint_label

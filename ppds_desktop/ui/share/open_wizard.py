@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
 from ...core.errors import PPDSError
-from ...core.identity import fingerprint_lines
+from ...services.sharing import fingerprint_lines
 from ...services import sharing
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress

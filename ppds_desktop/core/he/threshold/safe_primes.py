@@ -25,7 +25,6 @@ import numpy as np
 
 from ...errors import CryptoError
 from ...progress import TaskState, ensure_task
-from .. import workers as _w
 from ..pool import WorkerPool, usable_workers
 
 SIEVE_LIMIT = 1 << 16
@@ -72,6 +71,13 @@ def search_window(bits: int) -> gmpy2.mpz | None:
     return None
 
 
+
+def safe_prime_window(bits: int) -> bytes:
+    """One sieved window, run in a worker process: ``p'`` as bytes, or ``b""`` if none (only
+    ints and bytes cross the process boundary)."""
+    found = search_window(bits)
+    return b"" if found is None else int(found).to_bytes((bits + 7) // 8, "big")
+
 def is_safe_prime(p: int) -> bool:
     p = gmpy2.mpz(p)
     return (p > 7 and p % 4 == 3 and gmpy2.is_prime(p, MILLER_RABIN_ROUNDS)
@@ -112,7 +118,7 @@ def safe_prime_pair(key_bits: int, *, workers: int = 2, task: TaskState | None =
     else:
         pool = WorkerPool(workers)
         try:
-            for _index, blob in pool.run(_w.safe_prime_window, itertools.repeat((bits,)), task):
+            for _index, blob in pool.run(safe_prime_window, itertools.repeat((bits,)), task):
                 if note(gmpy2.mpz(int.from_bytes(blob, "big")) if blob else None):
                     break
         finally:

@@ -1,5 +1,8 @@
 """JSON Schema validation of recipes, with errors that name the field.
 
+It sits beside ``core.errors``, below every area, so that an area can check its own recipe
+section (``core.perturb``) without importing the recipe package above it.
+
 The main schema refers to one fragment per area that owns a top-level section
 (``recipe-perturbation.schema.json``, ``recipe-encryption.schema.json``); every
 ``recipe-*.schema.json`` file shipped in ``ppds_desktop/schemas/`` is registered under its
@@ -18,7 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from ..errors import RecipeError
+from .errors import RecipeError
 
 MAIN_SCHEMA = "recipe-v1.schema.json"
 _SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 import pandas as pd
 
-from ..anonymize import hierarchy as H
+from . import hierarchy as H
 from ..errors import InputError, RecipeError
-from .document import hierarchy_path
 
 _KNOWN = {
     "intervals": {"widths", "start", "bottom", "top"},
@@ -36,6 +35,17 @@ _KNOWN = {
     "file": {"file"},
     "auto": set(),
 }
+
+
+def hierarchy_path(file: str, base_dir: Path | None) -> Path:
+    """Where a recipe's hierarchy file is: relative names (POSIX, or Windows ``\\`` from
+    older recipes) are beside the recipe; absolute ones are taken as they are."""
+    if "\\" in file and not PureWindowsPath(file).is_absolute() and not Path(file).exists():
+        file = PureWindowsPath(file).as_posix()
+    path = Path(file)
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return path
 
 
 def _nice_width(span: float, groups: int = 20) -> float:

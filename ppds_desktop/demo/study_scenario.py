@@ -19,9 +19,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import dp as dp_service
-from . import sharing
-from . import study as studies
+from ..services import dp as dp_service
+from ..services import sharing
+from ..services import study as studies
 from .he_scenario import Party
 from .he_scenario import _introduce as introduce
 
@@ -137,7 +137,7 @@ def demo_step(ctx) -> None:
     """Demo: a coordinator and three hospitals (3 of 4 key-share holders); each hospital sends
     its encrypted statistics, one hospital combines them, three holders check and answer, and
     the result equals the pooled computation; a request for one hospital alone is refused."""
-    from .demo import DEMO_PASSPHRASE
+    from ..services.demo import DEMO_PASSPHRASE
 
     work = Path(ctx.workdir) / "study"
     sc = build(work, DEMO_PASSPHRASE, sites=3, rows=150, min_sites=2, say=ctx.say)

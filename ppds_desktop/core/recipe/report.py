@@ -14,11 +14,11 @@ import math
 import pandas as pd
 
 from ..anonymize.models import measure_models
-from ..anonymize.presets import HIPAA, hipaa_checklist
+from .presets import HIPAA, hipaa_checklist
 from ..charts import histogram_data
 from ..errors import PPDSError
-from ..recipe import document
-from ..recipe.privacy_models import build_models
+from . import document
+from .privacy_models import build_models
 from ..risk import measure_risk
 from ..utility import measure_utility
 

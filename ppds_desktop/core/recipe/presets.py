@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from ..errors import RecipeError
-from ..recipe import column_actions, new_recipe
+from .document import column_actions, new_recipe
 
 HIPAA = "hipaa_safe_harbor"
 RESEARCH = "research_k_anonymity"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from .demo import run_demo
+from .run import run_demo
 
 
 def run_self_test(say=print) -> int:

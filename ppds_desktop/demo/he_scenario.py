@@ -4,7 +4,7 @@ Three hospitals, a collector and a key holder each get their own vault and ident
 identity cards (the key holder's card carries its Paillier public key), and each hospital
 releases its Medical Condition / Gender / Admission Type / Date of Admission columns in plaintext
 and Billing Amount and Age encrypted under the key holder's key, sealed for the collector and the
-key holder (who re-computes every cell it is asked to decrypt from these signed bundles). Used by the demo step
+key holder (who re-computes every cell it is asked to decrypt from these signed bundles). Used by the demo's last step
 and by the tests, so that the example the user sees is the one that is tested.
 """
 
@@ -16,8 +16,8 @@ from typing import Callable
 
 import pandas as pd
 
-from ..core.sample import generate_admissions
-from . import he, sharing
+from ..services import datasets, he, release, sharing, vault_ops
+from ..services.demo import DEMO_PASSPHRASE
 
 PLAINTEXT_COLUMNS = ["Medical Condition", "Gender", "Admission Type", "Date of Admission"]
 ENCRYPTED_COLUMNS = ["Billing Amount", "Age"]
@@ -62,12 +62,10 @@ def _introduce(workdir: Path, reader: Party, owner: Party) -> None:
 def build(workdir: Path, passphrase: str, *, rows: int = 120, bits: int = 2048,
           say: Callable[[str], None] = lambda s: None
           ) -> Scenario:
-    from ..core.vault import Vault
-
     workdir.mkdir(parents=True, exist_ok=True)
 
     def party(name: str) -> Party:
-        vault, _recovery = Vault.create(workdir / name / "vault.ppds", passphrase)
+        vault, _recovery = vault_ops.create_vault(workdir / name / "vault.ppds", passphrase)
         sharing.init_identity(vault, name, name)
         return Party(name, vault)
 
@@ -85,7 +83,7 @@ def build(workdir: Path, passphrase: str, *, rows: int = 120, bits: int = 2048,
     scenario = Scenario(workdir, key_holder, collector, hospitals)
     section = encryption_section(key_holder.name, key.fingerprint, rows * len(hospitals) * 10)
     for i, h in enumerate(hospitals):
-        df = generate_admissions(rows, seed=100 + i)[PLAINTEXT_COLUMNS + ENCRYPTED_COLUMNS]
+        df = datasets.sample_admissions(rows, seed=100 + i)[PLAINTEXT_COLUMNS + ENCRYPTED_COLUMNS]
         scenario.originals.append(df)
         scenario.bundles.append(release_encrypted(h, df, section,
                                                   [collector.name, key_holder.name],
@@ -99,11 +97,8 @@ def release_encrypted(hospital: Party, df: pd.DataFrame, section: dict, recipien
                       out_path: Path) -> Path:
     """Import the table, release it through the recipe pipeline with an ``encryption`` section,
     and seal the release for ``recipients``."""
-    from ..core.recipe import new_recipe
-    from . import release
-
     dataset = hospital.vault.put_dataset(f"{hospital.name} admissions", df)
-    recipe = new_recipe(name="encrypted billing", encryption=section)
+    recipe = release.new_recipe(name="encrypted billing", encryption=section)
     outcome = release.run_release(hospital.vault, dataset.name, recipe)
     # No privacy model: synthetic rows whose released values are a few plain columns and
     # ciphertexts, which is what this scenario shows, so the risk is accepted knowingly.
@@ -118,8 +113,6 @@ def demo_step(ctx) -> None:
     """Demo: three hospitals encrypt Billing Amount for a key holder and send their releases to
     a collector; the collector computes means and variances by Medical Condition on the
     ciphertexts; the key holder decrypts only those cells; they equal the plaintext figures."""
-    from .demo import DEMO_PASSPHRASE
-
     work = Path(ctx.workdir) / "homomorphic"
     sc = build(work, DEMO_PASSPHRASE, rows=300, say=ctx.say)
     try:
