@@ -21,7 +21,6 @@ from ppds_desktop.core.study import protocol as msg
 from ppds_desktop.core.study.definition import StudyDefinition
 from ppds_desktop.core.study.payload import StudyStatistics
 from ppds_desktop.core.study.vector import VectorShape, encrypt, pack
-from ppds_desktop.core.vault import studies as store
 from ppds_desktop.services import sharing, study, study_requests
 from ppds_desktop.demo import study_scenario as scenario
 from ppds_desktop.services.study import Refused
@@ -55,12 +54,12 @@ def answers_for(sc, request: Path, holders, tag="") -> list[Path]:
 
 
 def definition_of(vault, study_id) -> StudyDefinition:
-    return StudyDefinition.from_bytes(store.get_study(vault, study_id).definition)
+    return StudyDefinition.from_bytes(vault.studies.get_study(study_id).definition)
 
 
 def snapshot(vault, folder: Path) -> tuple:
     """What a refusal must leave unchanged: every study table, releases, ledger, audit, files."""
-    counts = tuple(vault.query(f"SELECT COUNT(*) FROM {t}")[0][0]
+    counts = tuple(vault._query(f"SELECT COUNT(*) FROM {t}")[0][0]
                    for t in ("studies", "study_messages", "study_decrypted", "releases", "ledger",
                              "secrets", "audit"))
     return counts, sorted(p.name for p in folder.iterdir())
@@ -194,7 +193,7 @@ def test_with_noise_the_figures_are_within_the_stated_noise(tmp_path):
         assert_pooled_within_noise(result, sc)
         # each site's ledger was charged for its dataset
         for site in sc.sites:
-            rows = site.vault.query("SELECT mechanism, rho FROM ledger")
+            rows = site.vault._query("SELECT mechanism, rho FROM ledger")
             assert rows == [("study_noise_share", pytest.approx(noise.target_rho(st.spec.dp)))]
         assert any("charged ε = 4" in line for line in result.lines)
     finally:
@@ -429,7 +428,7 @@ def forge_request(sc, vault, named_files, combined_from=None, *, additions=None,
             cts = [c * e % n2 for c, e in zip(cts, extra)]
     combined = parts[0].derive(cts, additions or len(named_files))
     header = msg.Header(definition.study_id, definition.study_hash,
-                        store.get_study(vault, sc.study_id).round)
+                        vault.studies.get_study(sc.study_id).round)
     request = msg.RequestDoc.new(header, load_identity(vault).fingerprint, named,
                                  serial.dumps(combined),
                                  {n.file: Path(p).read_bytes() for n, p in zip(named, named_files)})

@@ -116,7 +116,7 @@ class StudyStatus:
 
 def list_studies(vault) -> list[StudyInfo]:
     me = load_identity(vault).fingerprint
-    return [info_of(row, definition_of(row), me) for row in store.list_studies(vault)]
+    return [info_of(row, definition_of(row), me) for row in vault.studies.list_studies()]
 
 
 # -- coordinator: create and invite ------------------------------------------------------------
@@ -158,7 +158,7 @@ def create_study(vault, title: str, *, sites: list[str], holders: list[str], thr
                                        pairwise_masks=pairwise_masks, spec=spec_dict)
     statistics_of(definition).shape     # refuses statistics too wide for this many sites
     with vault.transaction():
-        row = store.put_study(vault, study_id=definition.study_id, title=definition.title,
+        row = vault.studies.put_study(study_id=definition.study_id, title=definition.title,
                               role="coordinator", state="draft",
                               definition=definition.to_bytes())
         vault.audit("study.create", study_id=definition.study_id, title=definition.title,
@@ -220,12 +220,12 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
                                   invitation.to_files(), paths[p.fingerprint],
                                   recipients=[(p.name, p.fingerprint, p.enc_public)])
             written.append(paths[p.fingerprint])
-            store.add_message(vault, definition.study_id, "invitation", "sent", 1, p.fingerprint,
+            vault.studies.add_message(definition.study_id, "invitation", "sent", 1, p.fingerprint,
                               bundle_id=sealed.bundle_id,
                               summary={"to": p.name, "file": paths[p.fingerprint].name,
                                        "holder": p.holder})
         shares.clear()
-        row = store.put_study(vault, study_id=definition.study_id, title=definition.title,
+        row = vault.studies.put_study(study_id=definition.study_id, title=definition.title,
                               role="coordinator", state="open",
                               definition=definition.to_bytes(), signature=signature,
                               study_hash=definition.study_hash, round_no=1)
@@ -325,7 +325,7 @@ def join(vault, path, *, accept_unverified: bool = False) -> StudyInfo:
         return _accept_round(vault, raw, name)
     invitation, definition, share, me, _known, bundle_id = _checked_invitation(
         vault, path, accept_unverified)
-    old = store.find_study(vault, definition.study_id)
+    old = vault.studies.find_study(definition.study_id)
     if old is not None:
         if old.study_hash == definition.study_hash:
             raise StudyError(f"You joined “{definition.title}” already on {old.created_at[:10]}.")
@@ -333,14 +333,14 @@ def join(vault, path, *, accept_unverified: bool = False) -> StudyInfo:
                       f"(different participants, key or statistics); this invitation is "
                       f"refused.")
     with vault.transaction():
-        row = store.put_study(vault, study_id=definition.study_id, title=definition.title,
+        row = vault.studies.put_study(study_id=definition.study_id, title=definition.title,
                               role="participant", state="open",
                               definition=definition.to_bytes(), signature=invitation.signature,
                               study_hash=definition.study_hash, round_no=1)
         if share is not None:
             vault.put_secret(store.SHARE_SECRET, definition.study_id, share.to_bytes(),
                              meta={"holder": share.index, "key": share.key.fingerprint})
-        store.add_message(vault, definition.study_id, "invitation", "received", 1,
+        vault.studies.add_message(definition.study_id, "invitation", "received", 1,
                           definition.coordinator, bundle_id=bundle_id,
                           summary={"from": definition.name_of(definition.coordinator)})
         vault.audit("study.join", study_id=definition.study_id, study_hash=definition.study_hash,
@@ -367,11 +367,11 @@ def new_round(vault, ref, out_path) -> StudyInfo:
                               f"Round {rnd} of the study {definition.title}", opening.to_files(),
                               out_path)
         with remove_on_failure([out_path]):
-            store.set_round(vault, definition.study_id, rnd)
-            store.add_message(vault, definition.study_id, "round", "sent", rnd, me.fingerprint,
+            vault.studies.set_round(definition.study_id, rnd)
+            vault.studies.add_message(definition.study_id, "round", "sent", rnd, me.fingerprint,
                               bundle_id=sealed.bundle_id)
             vault.audit("study.round", study_id=definition.study_id, round=rnd)
-    return info_of(store.get_study(vault, definition.study_id), definition, me.fingerprint)
+    return info_of(vault.studies.get_study(definition.study_id), definition, me.fingerprint)
 
 
 def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
@@ -387,12 +387,12 @@ def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
                          f"(this vault is at round {row.round}).")
     me = load_identity(vault).fingerprint
     with vault.transaction():
-        store.set_round(vault, definition.study_id, opening.header.round)
-        store.add_message(vault, definition.study_id, "round", "received",
+        vault.studies.set_round(definition.study_id, opening.header.round)
+        vault.studies.add_message(definition.study_id, "round", "received",
                           opening.header.round, opened.sender_fingerprint,
                           bundle_id=opened.bundle_id)
         vault.audit("study.round", study_id=definition.study_id, round=opening.header.round)
-    return info_of(store.get_study(vault, definition.study_id), definition, me)
+    return info_of(vault.studies.get_study(definition.study_id), definition, me)
 
 
 # -- sites: contribute -------------------------------------------------------------------------
@@ -427,7 +427,7 @@ def _contribution_checks(vault, row, definition, me):
     if mine is None or not mine.site:
         raise StudyError(f"This vault is not a site of “{definition.title}”; only sites "
                          f"contribute.")
-    for m in store.messages(vault, definition.study_id, "contribution"):
+    for m in vault.studies.messages(definition.study_id, "contribution"):
         if m.direction == "sent" and m.round == row.round:
             raise Refused(f"This site contributed to round {row.round} of “{definition.title}” "
                           f"on {m.at[:10]} already; a site sends one contribution per round "
@@ -493,7 +493,7 @@ def contribute(vault, ref, dataset, mapping: dict, out_path, *,
         sealed.append(seal_for_all(vault, definition, msg.KIND_CONTRIBUTION,
                                    f"Contribution to the study {definition.title}", files, out_path,
                                    task=task.sub(0.9, 1.0)))
-        store.add_message(vault, definition.study_id, "contribution", "sent", row.round,
+        vault.studies.add_message(definition.study_id, "contribution", "sent", row.round,
                           me.fingerprint, bundle_id=sealed[0].bundle_id,
                           summary={"dataset": info.name, "mapping": mapping,
                                    "clipped": clipped, "epsilon": privacy.epsilon})
@@ -521,7 +521,7 @@ def study_status(vault, ref) -> StudyStatus:
     """The status board: who was invited, who contributed, who asked, who answered, results —
     as far as this vault has seen."""
     row, definition, me = load_study(vault, ref, need_open=False)
-    ms = store.messages(vault, definition.study_id)
+    ms = vault.studies.messages(definition.study_id)
     name = definition.name_of
     return StudyStatus(
         info_of(row, definition, me.fingerprint),

@@ -55,7 +55,7 @@ def info_of(row: store.StudyRow, definition: StudyDefinition, me: str) -> StudyI
 
 
 def load_study(vault, ref, *, need_open: bool = True):
-    row = store.get_study(vault, ref)
+    row = vault.studies.get_study(ref)
     if need_open and row.state != "open":
         raise StudyError(f"The study “{row.title}” is still a draft: send the invitations "
                          f"first (ppds study invite).")
@@ -108,12 +108,12 @@ def open_from_participant(vault, source, kind: str, definitions, *, what: str,
 
 
 def open_studies(vault) -> list[StudyDefinition]:
-    return [definition_of(r) for r in store.list_studies(vault) if r.state == "open"]
+    return [definition_of(r) for r in vault.studies.list_studies() if r.state == "open"]
 
 
 def study_of(vault, header: msg.Header, signers_studies, what: str):
     """This vault's study a message belongs to (by id), with its row and definition."""
-    row = store.find_study(vault, header.study_id)
+    row = vault.studies.find_study(header.study_id)
     if row is None or row.state != "open":
         raise Refused(f"The {what} is for a study this vault has not joined "
                       f"({header.study_id[:12]}…); refused.")

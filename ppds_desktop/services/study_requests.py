@@ -157,12 +157,12 @@ def combine(vault, ref, contributions: list, out_path, *,
         sealed = seal_for_all(vault, definition, msg.KIND_REQUEST,
                               f"Decryption request of the study {definition.title}",
                               request.to_files(), out_path, task=task.sub(0.8, 1.0))
-        store.add_message(vault, definition.study_id, "request", "sent", row.round,
+        vault.studies.add_message(definition.study_id, "request", "sent", row.round,
                           me.fingerprint, bundle_id=sealed.bundle_id,
                           request_id=request.request_id,
                           summary={"sites": [c.site.name for c in opened]})
         for c in opened:
-            store.add_message(vault, definition.study_id, "contribution", "received", row.round,
+            vault.studies.add_message(definition.study_id, "contribution", "received", row.round,
                               c.site.fingerprint, bundle_id=c.bundle_id)
         vault.audit("study.combine", study_id=definition.study_id, round=row.round,
                     request_id=request.request_id, sites=len(opened))
@@ -223,7 +223,7 @@ def _policy_refusal(vault, checked: _Checked) -> str | None:
     except Refused as exc:
         return exc.message
     bundles = {c.site.fingerprint: c.bundle_id for c in checked.contributions}
-    earlier = store.decrypted_sets(vault, d.study_id)
+    earlier = vault.studies.decrypted_sets(d.study_id)
     for r in earlier:
         if r.request_id == req.request_id and r.bundles != bundles:
             return (f"This request reuses the id of a request decrypted on {r.at[:10]} over "
@@ -246,7 +246,7 @@ def _my_share(vault, definition: StudyDefinition, me) -> KeyShare:
 
 def _answered_at(vault, study_id: str, request_id: str) -> str | None:
     """When this vault answered this request, if it did."""
-    return next((m.at for m in store.messages(vault, study_id, "answer")
+    return next((m.at for m in vault.studies.messages(study_id, "answer")
                  if m.direction == "sent" and m.request_id == request_id), None)
 
 
@@ -297,12 +297,12 @@ def answer(vault, path, out_path, *, task: TaskState | None = None) -> AnswerSen
     with remove_on_failure([out_path]), vault.transaction():
         # Recorded before it leaves: a second answer, or a set that differs by one site from
         # this one, is refused from now on.
-        store.add_decrypted(vault, d.study_id, req.request_id, req.header.round, bundles,
+        vault.studies.add_decrypted(d.study_id, req.request_id, req.header.round, bundles,
                             "answered")
         sealed = seal_for_all(vault, d, msg.KIND_ANSWER,
                               f"Answer of key-share holder {share.index} in the study {d.title}",
                               doc.to_files(), out_path, task=task.sub(0.95, 1.0))
-        store.add_message(vault, d.study_id, "answer", "sent", req.header.round,
+        vault.studies.add_message(d.study_id, "answer", "sent", req.header.round,
                           me.fingerprint, bundle_id=sealed.bundle_id, request_id=req.request_id,
                           summary={"holder": share.index,
                                    "sites": [c.site.name for c in checked.contributions]})
@@ -413,10 +413,10 @@ def finish(vault, request_path, answer_paths: list, out_path, *,
 
 def _record_result(vault, checked: _Checked, result: ResultReport, direction: str) -> None:
     d, req = checked.definition, checked.request
-    store.add_decrypted(vault, d.study_id, req.request_id, req.header.round,
+    vault.studies.add_decrypted(d.study_id, req.request_id, req.header.round,
                         {c.site.fingerprint: c.bundle_id for c in checked.contributions},
                         "result")
-    store.add_message(vault, d.study_id, "result", direction, req.header.round,
+    vault.studies.add_message(d.study_id, "result", direction, req.header.round,
                       checked.sender, request_id=req.request_id,
                       summary={"sites": result.sites,
                                "decrypted_by": [name for _i, name in result.decrypted_by],
@@ -449,7 +449,7 @@ def open_result(vault, path, *, task: TaskState | None = None) -> ResultReport:
         raise Refused("The result is signed by another participant than the one it names as "
                       "having finished it; refused.")
     seen = any(m.request_id == doc.request_id and m.direction == "received"
-               for m in store.messages(vault, checked.definition.study_id, "result"))
+               for m in vault.studies.messages(checked.definition.study_id, "result"))
     if not seen:
         with vault.transaction():
             _record_result(vault, checked, result, "received")

@@ -37,6 +37,7 @@ from . import keys
 from .audit import AuditEntry, AuditHead, AuditLog, append_entry
 from .backup import extract_db, read_manifest, write_backup
 from .bundles import BundleStore
+from .studies import StudyStore
 from .connection import connect
 from .contacts import ContactStore, IdentityStore
 from .datasets import ColumnRole, DatasetInfo, DatasetStore
@@ -201,6 +202,7 @@ class Vault:
         self.contacts = ContactStore(self)
         self.ledger = LedgerStore(self)
         self.bundles = BundleStore(self)
+        self.studies = StudyStore(self)
         self.audit_log = AuditLog(self)
 
     def __repr__(self) -> str:
