@@ -15,13 +15,14 @@ from typing import Any
 
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
+from ..core.dp.precision import Precision
+from ..core.dp.precision import expected_precision as _expected_precision
 from ..core.dp.query import (DEFAULT_BINS, DPResult, GroupingNeed, Query, QueryOptions, evaluate,
                              grouped_columns, groupings_to_declare, parse_query, resolve_column)
 from ..core.dp.rng import Rng
 from ..core.errors import InputError
 from ..core.perturb.recipe import PerturbationOutcome, apply_perturbation, record_release
 from ..core.progress import TaskState, ensure_task
-from ..core.vault.audit import utc_now
 
 
 @dataclass
@@ -37,6 +38,26 @@ def set_budget(vault, dataset, *, epsilon=None, rho=None) -> ledger.BudgetStatus
 
 def budget_status(vault, dataset) -> ledger.BudgetStatus:
     return ledger.budget_status(vault, dataset)
+
+
+def expected_precision(query: Query, *, noise: str, budget: float,
+                       bounds: tuple[float, float] | None = None,
+                       granularity: float | None = None) -> Precision:
+    """How precise the answers to ``query`` will be with ``budget`` (ε or ρ), from the settings
+    alone: shown before anything is spent (``core.dp.precision``)."""
+    return _expected_precision(query, noise=noise, budget=budget, bounds=bounds,
+                               granularity=granularity)
+
+
+def _release_name(vault, title: str) -> str:
+    """'DP mean Billing Amount by Gender — Sample admissions — 2025-05-12 14:03': the title and
+    the local time, made unique with ' (2)'… when the minute repeats."""
+    from datetime import datetime
+
+    from .datasets import free_name
+
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    return free_name(f"{title} — {stamp}", {r.name for r in vault.list_releases()})
 
 
 def _columns_needed(query: Query) -> list[str]:
@@ -150,7 +171,7 @@ def run_query(vault, dataset, query: str | Query, *, epsilon=None, rho=None, noi
             result.warnings.insert(0, f"Bounds of {grid['column']} were read from the data: its "
                                       f"minimum and maximum are not protected.")
     task.report(0.9, "Recording the release and the budget spent")
-    name = release_name or f"DP {query.describe()} — {info.name} — {utc_now()}"
+    name = release_name or _release_name(vault, f"DP {query.describe()} — {info.name}")
     recipe = {"dp_query": {"statistic": query.statistic, "column": query.column, "by": query.by,
                            "q": float(query.q) if query.q is not None else None,
                            "bins": query.bins, "noise": options.noise, **cost.to_dict(),
@@ -177,7 +198,7 @@ def perturb_dataset(vault, dataset, section: dict, *, release_name: str | None =
     df = vault.load_dataset(info.id, task=task.sub(0.0, 0.2))
     outcome = apply_perturbation(df, section, vault=vault, dataset_ref=info.id,
                                  task=task.sub(0.2, 0.8), rng=rng)
-    name = release_name or f"Perturbed — {info.name} — {utc_now()}"
+    name = release_name or _release_name(vault, f"Perturbed — {info.name}")
     release = record_release(
         vault, info.id, outcome,
         lambda: vault.put_release(name, "perturbed", source=info.id, output_df=outcome.data,

@@ -1,0 +1,79 @@
+"""Plain-language wording for the screens: labels of roles and column actions, a recipe as
+sentences, recipe errors naming the column and the setting, audit entries as sentences, the
+one-line meaning of every privacy term, and what kind of data a dataset is.
+
+The GUI takes every such text from here (the wording lives in ``core``: ``core.recipe.describe``,
+``core.vault.audit_text``, ``core.glossary``), so screens, reports and the CLI say the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.errors import NotFound, PPDSError, RecipeError
+from ..core.glossary import TERMS, explain
+from ..core.recipe.describe import (ACTION_HELP, ACTION_LABELS, ACTIONS, DATE_STEPS,
+                                    HIERARCHY_KINDS, PRESET_LABELS, ROLE_HELP, ROLE_LABELS,
+                                    action_label, error_in_words, levels_sentences,
+                                    recipe_sentences, role_label, setting_label)
+from ..core.vault.audit_text import audit_sentence
+from .disclosure import identifier_columns
+
+__all__ = ["ACTIONS", "ACTION_HELP", "ACTION_LABELS", "DATE_STEPS", "DatasetKind",
+           "HIERARCHY_KINDS", "PRESET_LABELS", "ROLE_HELP", "ROLE_LABELS", "TERMS",
+           "action_label", "audit_sentence", "dataset_kind", "error_text", "explain",
+           "levels_sentences", "recipe_sentences", "release_kind_label", "role_label",
+           "setting_label"]
+
+RELEASE_KINDS = {
+    "anonymized": "De-identified release",
+    "perturbed": "Perturbed release",
+    "dp_statistics": "Differential privacy result",
+    "received": "Files received in a bundle",
+    "he_request": "Aggregation request",
+    "he_result": "Aggregation result",
+}
+
+
+def release_kind_label(kind: str) -> str:
+    return RELEASE_KINDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def error_text(exc: BaseException, recipe: dict | None = None) -> str:
+    """What to show for ``exc``: a recipe error with its column and setting in words, any
+    other error's own message."""
+    if isinstance(exc, RecipeError) and exc.field:
+        return error_in_words(exc.field, exc.reason, recipe)
+    return exc.message if isinstance(exc, PPDSError) else str(exc)
+
+
+@dataclass(frozen=True)
+class DatasetKind:
+    """What a dataset is, for the Datasets list and the Share wizard: ``key`` ('raw',
+    'release' or 'received', which also names its icon), a label, and its direct identifiers
+    (empty when none would leave with it)."""
+    key: str
+    label: str
+    identifiers: tuple[str, ...]
+
+    @property
+    def identifier_status(self) -> str:
+        if self.identifiers:
+            return "has direct identifiers: " + ", ".join(self.identifiers)
+        return "no direct identifiers"
+
+
+def dataset_kind(vault, info) -> DatasetKind:
+    """The kind of ``info`` (a ``DatasetInfo``): data as imported, the output of a release, or
+    data received in a bundle (from whom)."""
+    try:
+        identifiers = tuple(identifier_columns(vault, info.uid))
+    except NotFound:
+        identifiers = ()
+    if info.kind == "release":
+        return DatasetKind("release", "Release", identifiers)
+    if info.kind == "bundle":
+        sender = ((info.source or {}).get("sender") or {}).get("contact")
+        return DatasetKind("received", f"Received from {sender}" if sender else "Received",
+                           identifiers)
+    return DatasetKind("raw", "Raw data, as imported", identifiers)
