@@ -42,7 +42,7 @@ def test_three_hospitals_mean_billing_by_condition(qtbot, tmp_path):
         warnings = [w.text() for w in holder.answer_tab.findChildren(QLabel, "warning")]
         assert warnings and "Single-key mode" in warnings[0]
         _run(qtbot, holder, lambda: holder.answer_tab.load_request(request_path))
-        assert "Medical Condition=" in holder.answer_tab.review.toPlainText()
+        assert "Medical Condition: " in holder.answer_tab.review.toPlainText()
         holder.answer_tab.min_records.setValue(1)
         assert holder.answer_tab.use_dp.isChecked()          # noise is on by default
         holder.answer_tab.use_dp.setChecked(False)           # this test checks exact means

@@ -49,6 +49,19 @@ def expected_precision(query: Query, *, noise: str, budget: float,
                                granularity=granularity)
 
 
+def export_result(released: DPRelease, path) -> Path:
+    """Write a DP result (already public: it was released) as CSV or .xlsx, one row per group
+    with its value and 95 % interval, formulas escaped."""
+    import pandas as pd
+
+    from ..core.io import write_table
+
+    res = released.result
+    rows = [{**r["group"], "value": r["value"], "ci95_low": r["ci_low"],
+             "ci95_high": r["ci_high"]} for r in res.rows]
+    return write_table(pd.DataFrame(rows), Path(path))
+
+
 def _release_name(vault, title: str) -> str:
     """'DP mean Billing Amount by Gender — Sample admissions — 2025-05-12 14:03': the title and
     the local time, made unique with ' (2)'… when the minute repeats."""

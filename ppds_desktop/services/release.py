@@ -19,7 +19,7 @@ from ..core.report import render_html
 from ..core.risk import ReleaseVerdict, measure_risk
 from .disclosure import check_release_risk, verdict
 
-__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "default_release_name", "demo_step",
+__all__ = ["ReleaseOutcome", "assess_risk", "column_hints", "default_release_name", "demo_step", "export_output",
            "load_input", "lookup_pseudonym", "profile_kinds", "recipe_for_preset", "run_release",
            "run_release_on_frame", "save_release", "store_new_keys", "verdict",
            "with_k_anonymity", "write_report"]
@@ -159,6 +159,20 @@ def write_report(vault, outcome: ReleaseOutcome, path, *, name: str,
         with atomic_path(path) as tmp:
             tmp.write_text(render_html(outcome.report), encoding="utf-8")
     return path
+
+
+def export_output(vault, outcome: ReleaseOutcome, path, *, name: str,
+                  accept_risk: bool = False, task: TaskState | None = None) -> Path:
+    """Write the de-identified table of a run (saved or not) to CSV, .xlsx or Parquet, formulas
+    escaped. A release that can still identify people needs ``accept_risk``; audited."""
+    from ..core.io import write_table
+
+    risk = verdict(outcome.report, vault)
+    with vault.transaction():        # the acceptance and the export are audited only if written
+        check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="exported")
+        out = write_table(outcome.data, Path(path), task=task)
+        vault.audit("release.exported", release=name, file=out.name, rows=len(outcome.data))
+    return out
 
 
 def default_release_name(dataset_name: str, risk: ReleaseVerdict) -> str:

@@ -56,6 +56,7 @@ ACTION_HELP = {
     "top_bottom_code": "Values above or below a limit are replaced by a label such as 90+.",
 }
 ACTIONS = list(ACTION_LABELS)
+IDENTIFIER_ACTIONS = document.IDENTIFIER_ACTIONS
 
 # The settings of each action, in the order the editor shows them: key → label.
 SETTING_LABELS = {
@@ -67,9 +68,9 @@ SETTING_LABELS = {
     "prefix": "Code prefix",
     "max_days": "Largest shift (days)",
     "person": "Same shift for all dates of",
-    "bottom": "Lowest value kept",
+    "bottom": "Cap values below",
     "restricted_to_000": "Sparsely populated areas become 000",
-    "top": "Highest value kept",
+    "top": "Cap values above",
     "top_label": "Label above it",
     "bottom_label": "Label below it",
     "level": "Fixed level",
@@ -81,16 +82,6 @@ SETTING_LABELS = {
     "file": "Hierarchy file",
     "groups": "Category groups",
     "start": "First band starts at",
-}
-ACTION_SETTINGS = {
-    "mask": ["keep_first", "keep_last", "char"],
-    "fixed": ["pattern"],
-    "pseudonym": ["key", "prefix"],
-    "date_shift": ["max_days", "person", "key"],
-    "year": ["bottom"],
-    "zip3": ["restricted_to_000"],
-    "top_bottom_code": ["top", "top_label", "bottom", "bottom_label"],
-    "generalize": ["hierarchy", "level"],
 }
 YEAR_BOTTOM_LABEL = "Group years before"
 HIERARCHY_KINDS = {
@@ -182,6 +173,45 @@ def level_phrase(spec: dict | None, level: int, height: int | None) -> str:
         hidden = int(spec.get("step", 1)) * level
         return f"with the last {hidden} character{'s' if hidden != 1 else ''} hidden"
     return f"coarsened to level {level}" + (f" of {height - 1}" if height else "")
+
+
+def settings_phrase(action: dict) -> str:
+    """A column action's settings in a few words, for the table of column actions."""
+    t = action.get("type", "keep")
+    if t == "mask":
+        first, last = action.get("keep_first", 0), action.get("keep_last", 0)
+        kept = " and ".join(k for k in (f"first {first}" if first else "",
+                                        f"last {last}" if last else "") if k)
+        return (f"{kept} characters kept" if kept else "every character masked") + \
+            f", mask {action.get('char', '*')}"
+    if t == "fixed":
+        return f"becomes “{action.get('pattern', '')}”"
+    if t == "pseudonym":
+        return f"key “{action.get('key', '')}”" + (
+            f", codes start with “{action['prefix']}”" if action.get("prefix") else "")
+    if t == "date_shift":
+        return (f"up to {_number(action.get('max_days', 0))} days, "
+                + (f"same for all dates of {action['person']}" if action.get("person")
+                   else "each row on its own"))
+    if t == "year":
+        return f"years before {action['bottom']} grouped" if action.get("bottom") else ""
+    if t == "zip3":
+        return ("sparsely populated areas become 000" if action.get("restricted_to_000", True)
+                else "all areas kept")
+    if t == "top_bottom_code":
+        parts = []
+        if "top" in action:
+            parts.append(f"above {_number(action['top'])} → "
+                         f"“{action.get('top_label', '>' + format(action['top'], 'g'))}”")
+        if "bottom" in action:
+            parts.append(f"below {_number(action['bottom'])} → "
+                         f"“{action.get('bottom_label', '<' + format(action['bottom'], 'g'))}”")
+        return "; ".join(parts)
+    if t == "generalize":
+        phrase = hierarchy_phrase(action.get("hierarchy"))
+        return phrase + (f", fixed level {action['level']}" if "level" in action
+                         else ", the privacy model picks the level")
+    return ""
 
 
 def action_sentence(columns: list[str], action: dict) -> str:

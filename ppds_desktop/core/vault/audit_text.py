@@ -88,6 +88,8 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
            if d.get("preset") else "")
         + f": {_n(d.get('rows_out'), 'row')} kept, {_n(d.get('suppressed'))} left out; "
           f"{_model(d.get('model'))}; highest re-identification risk {_pct(d.get('highest_risk'))}."),
+    "release.exported": lambda d: f"Exported the release {_q(d.get('release'))} "
+                                  f"({_n(d.get('rows'), 'row')}) to {d.get('file')}.",
     "release.risk_accepted": lambda d: (
         f"Accepted that the release {_q(d.get('release'))} can still identify people "
         f"(highest risk {_pct(d.get('highest_risk'))}) and {d.get('done', 'used')} it anyway."),

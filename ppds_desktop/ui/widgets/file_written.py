@@ -1,0 +1,30 @@
+"""The one confirmation after a file is written (export, report, recipe, bundle, backup,
+aggregation request or result): what was written, the full path, and "Show in folder"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+
+def reveal(path: Path) -> bool:
+    """Open the folder holding ``path`` in the system's file manager."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).resolve().parent)))
+
+
+def show_file_written(parent: QWidget | None, path, what: str, *, note: str = "") -> QMessageBox:
+    """A non-blocking box: "<what> saved", the path, an optional note, Show in folder / OK."""
+    path = Path(path)
+    box = QMessageBox(QMessageBox.Icon.Information, f"{what} saved",
+                      f"{what} saved as {path.name}.", QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("fileWritten")
+    box.setInformativeText(f"In the folder {path.resolve().parent}" + (f"\n\n{note}" if note else ""))
+    show = box.addButton("Show in &folder", QMessageBox.ButtonRole.ActionRole)
+    show.setObjectName("showInFolder")
+    show.clicked.connect(lambda: reveal(path))
+    box.setDefaultButton(QMessageBox.StandardButton.Ok)
+    box.open()
+    return box
