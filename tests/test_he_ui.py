@@ -108,6 +108,7 @@ def test_prepare_wizard_encryption_page_writes_a_runnable_section(qtbot, vault):
 
 def test_answer_tab_offers_noise_by_default_and_explains_it(qtbot, vault, tmp_path):
     page = _page(qtbot, vault)
+    page.set_role("key_holder")
     tab = page.answer_tab
     page.tabs.setCurrentWidget(tab)
     assert tab.use_dp.isChecked() and tab.epsilon.value() == 1.0

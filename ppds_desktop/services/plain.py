@@ -15,8 +15,8 @@ from ..core.glossary import TERMS, explain
 from ..core.recipe.describe import (ACTION_HELP, ACTION_LABELS, ACTIONS, DATE_STEPS,
                                     HIERARCHY_KINDS, IDENTIFIER_ACTIONS, PRESET_LABELS,
                                     ROLE_HELP, ROLE_LABELS, action_label, error_in_words,
-                                    levels_sentences, recipe_sentences, role_label,
-                                    setting_label)
+                                    levels_sentences, role_label, setting_label)
+from ..core.recipe.describe import recipe_sentences as _recipe_sentences
 from ..core.recipe.describe import settings_phrase as action_settings_text
 from ..core.vault.audit_text import audit_sentence
 from .disclosure import identifier_columns
@@ -25,6 +25,7 @@ __all__ = ["ACTIONS", "ACTION_HELP", "ACTION_LABELS", "DATE_STEPS", "DatasetKind
            "HIERARCHY_KINDS", "IDENTIFIER_ACTIONS", "PRESET_LABELS", "action_settings_text", "ROLE_HELP", "ROLE_LABELS", "TERMS",
            "action_label", "audit_sentence", "dataset_kind", "error_text", "explain",
            "levels_sentences", "recipe_sentences", "release_kind_label", "role_label",
+           "share_target_kind",
            "setting_label"]
 
 RELEASE_KINDS = {
@@ -35,6 +36,18 @@ RELEASE_KINDS = {
     "he_request": "Aggregation request",
     "he_result": "Aggregation result",
 }
+
+
+def recipe_sentences(recipe: dict, frame=None) -> list[str]:
+    """``recipe`` as sentences; with the input table ``frame``, an automatic grouping is
+    named as the run will make it ('Age in bands of 5, 10 or 20')."""
+    resolve = None
+    if frame is not None:
+        from ..core.recipe.hierarchies import auto_spec
+
+        def resolve(column, spec):
+            return auto_spec(frame[column]) if column in frame.columns else spec
+    return _recipe_sentences(recipe, resolve)
 
 
 def release_kind_label(kind: str) -> str:
@@ -59,10 +72,26 @@ class DatasetKind:
     identifiers: tuple[str, ...]
 
     @property
+    def short_status(self) -> str:
+        return "has direct identifiers" if self.identifiers else "no direct identifiers"
+
+    @property
     def identifier_status(self) -> str:
         if self.identifiers:
             return "has direct identifiers: " + ", ".join(self.identifiers)
         return "no direct identifiers"
+
+
+def share_target_kind(vault, target) -> DatasetKind:
+    """The kind of something the Share wizard offers (a ``sharing.ShareTarget``)."""
+    if target.kind == "release":
+        release = vault.release_info(target.ref)
+        try:
+            identifiers = tuple(identifier_columns(vault, target.ref))
+        except NotFound:
+            identifiers = ()
+        return DatasetKind("release", release_kind_label(release.kind), identifiers)
+    return dataset_kind(vault, vault.dataset_info(target.ref))
 
 
 def dataset_kind(vault, info) -> DatasetKind:
@@ -78,4 +107,4 @@ def dataset_kind(vault, info) -> DatasetKind:
         sender = ((info.source or {}).get("sender") or {}).get("contact")
         return DatasetKind("received", f"Received from {sender}" if sender else "Received",
                            identifiers)
-    return DatasetKind("raw", "Raw data, as imported", identifiers)
+    return DatasetKind("raw", "Raw data", identifiers)

@@ -21,6 +21,7 @@ from ..services import vault_ops
 from .app import app_icon
 from .errors import show_error
 from .recovery_print import print_recovery_key
+from .widgets.wizard_style import standard_wizard
 from .widgets.passphrase import PassphraseFields
 from .widgets.secret_clipboard import copy_secret
 from .worker import TaskRunner
@@ -290,8 +291,7 @@ class FirstRunWizard(QWizard):
         super().__init__(parent)
         self.setObjectName("FirstRunWizard")
         self.setWindowTitle("Set up PPDS Desktop")
-        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
-        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        standard_wizard(self)
         self.vault_path: Path | None = None
         self._locked_in = False
         self.setPage(PAGE_CHOOSE, ChoosePage(self))

@@ -153,7 +153,8 @@ def hierarchy_phrase(spec: dict | None) -> str:
     if kind == "file":
         return "by the groups of a hierarchy file"
     if kind == "categories":
-        return "by the recipe's category groups"
+        return "by the recipe's category groups" if spec.get("groups") else \
+            "kept as is or fully hidden"
     return "into groups that suit the values (bands, date steps or shorter codes)"
 
 
@@ -208,9 +209,11 @@ def settings_phrase(action: dict) -> str:
                          f"“{action.get('bottom_label', '<' + format(action['bottom'], 'g'))}”")
         return "; ".join(parts)
     if t == "generalize":
-        phrase = hierarchy_phrase(action.get("hierarchy"))
+        spec = action.get("hierarchy") or {"kind": "auto"}
+        phrase = ("automatic groups" if spec.get("kind", "auto") == "auto"
+                  else hierarchy_phrase(spec).removeprefix("in ").removeprefix("by "))
         return phrase + (f", fixed level {action['level']}" if "level" in action
-                         else ", the privacy model picks the level")
+                         else ", as coarse as needed")
     return ""
 
 
@@ -296,10 +299,32 @@ def _privacy_sentences(recipe: dict) -> list[str]:
     return out
 
 
-def recipe_sentences(recipe: dict) -> list[str]:
-    """What running ``recipe`` will do, as plain sentences (columns grouped by action)."""
+def _coarsened(recipe: dict, resolve) -> tuple[str | None, set[str]]:
+    """One sentence for every column the privacy model coarsens (its groups in words, an
+    automatic grouping made concrete by ``resolve(column, spec)`` when given)."""
+    parts, columns = [], set()
+    for col, spec in document.column_actions(recipe).items():
+        action = spec["action"]
+        if action.get("type") != "generalize" or "level" in action:
+            continue
+        hierarchy = action.get("hierarchy") or {"kind": "auto"}
+        if hierarchy.get("kind", "auto") == "auto" and resolve is not None:
+            hierarchy = resolve(col, hierarchy)
+        parts.append(f"{col} {hierarchy_phrase(hierarchy)}")
+        columns.add(col)
+    if not parts:
+        return None, columns
+    return "Coarsen, as much as the privacy model needs: " + "; ".join(parts) + ".", columns
+
+
+def recipe_sentences(recipe: dict, resolve=None) -> list[str]:
+    """What running ``recipe`` will do, as plain sentences (columns grouped by action).
+    ``resolve(column, spec)`` may turn an automatic hierarchy into the one the run will use."""
+    coarsened, done = _coarsened(recipe, resolve)
     groups: dict[str, tuple[dict, list[str]]] = {}
     for col, spec in document.column_actions(recipe).items():
+        if col in done:
+            continue
         action = spec["action"]
         key = repr(sorted((k, repr(v)) for k, v in action.items()))
         groups.setdefault(key, (action, []))[1].append(col)
@@ -308,6 +333,11 @@ def recipe_sentences(recipe: dict) -> list[str]:
                                          "keep"])}
     out = [action_sentence(cols, action) for action, cols in
            sorted(groups.values(), key=lambda g: order.get(g[0].get("type"), 99))]
+    if coarsened:
+        kept = next((i for i, (a, _c) in enumerate(sorted(
+            groups.values(), key=lambda g: order.get(g[0].get("type"), 99)))
+            if a.get("type") == "keep"), len(out))
+        out.insert(kept, coarsened)
     out += _privacy_sentences(recipe)
     perturbation = recipe.get("perturbation") or {}
     if perturbation.get("steps"):

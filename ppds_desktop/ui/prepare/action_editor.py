@@ -29,6 +29,7 @@ class ActionEditor(QWidget):
         super().__init__(parent)
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.column = ""
         self.columns: list[str] = []
         self.action: dict = {"type": "keep"}
@@ -72,6 +73,7 @@ class ActionEditor(QWidget):
               validator=None, **kw) -> QLineEdit:
         edit = QLineEdit(str(self.action.get(key, default)))
         edit.setMaxLength(max_length)
+        edit.setMinimumWidth(40 if max_length == 1 else 320)
         if validator is not None:
             edit.setValidator(QRegularExpressionValidator(validator, edit))
         edit.textChanged.connect(lambda v: self._set(key, v))

@@ -35,6 +35,8 @@ class ColumnsStep(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
+        # rows tall enough for the drop-downs they hold
+        self.table.verticalHeader().setDefaultSectionSize(QComboBox().sizeHint().height() + 6)
         for column, width in ((0, 150), (1, 150), (2, 230), (3, 260)):
             self.table.setColumnWidth(column, width)
         self.table.currentCellChanged.connect(lambda row, *_: self._show_settings(row))
@@ -141,6 +143,7 @@ class ColumnsStep(QWidget):
             role.setCurrentIndex(role.findData("identifier"))
         self._show_summary(row)
         self.table.setCurrentCell(row, ACTION_COLUMN)
+        self.table.scrollToItem(self.table.item(row, 0))
         self._show_settings(row)
 
     # -- settings -----------------------------------------------------------------------------

@@ -245,7 +245,7 @@ class PrepareWizard(QWidget):
         recipe = self.state.recipe
         self.recipe_sentences.setText("<ul style='margin-left:-20px'>" + "".join(
             f"<li style='margin-bottom:4px'>{escape(line)}</li>"
-            for line in plain.recipe_sentences(recipe)) + "</ul>")
+            for line in plain.recipe_sentences(recipe, self.state.frame)) + "</ul>")
         self.recipe_view.setPlainText(R.dumps(recipe))
 
     def _update_nav(self) -> None:
