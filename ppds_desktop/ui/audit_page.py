@@ -112,6 +112,7 @@ class AuditPage(QWidget):
         self.recorded = QLineEdit()
         self.recorded.setObjectName("recordedHead")
         self.recorded.setPlaceholderText("Paste a head you noted down earlier")
+        self.recorded.setAccessibleName("Recorded head")
         self.check_button = QPushButton("C&heck")
         self.check_button.setToolTip("Verify the chain and that this earlier head is still in "
                                      "it, so the history up to then was not rewritten")

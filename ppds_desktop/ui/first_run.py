@@ -113,6 +113,7 @@ class CreatePage(QWizardPage):
         self.location_error = QLabel()
         self.location_error.setObjectName("error")
         self.fields = PassphraseFields(self)
+        self.location.edit.setAccessibleName("Where to keep the vault")
         loc_label = QLabel("&Location:")
         loc_label.setBuddy(self.location.edit)
         layout = QVBoxLayout(self)
@@ -256,6 +257,7 @@ class OpenPage(QWizardPage):
         self.location = _PathField(default_vault_path(), save=False,
                                    tooltip="A .vault file (its .header file must sit beside it)")
         self.location.edit.clear()
+        self.location.edit.setAccessibleName("Vault file")
         label = QLabel("Vault &file:")
         label.setBuddy(self.location.edit)
         self.problem = QLabel()

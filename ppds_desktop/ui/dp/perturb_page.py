@@ -214,6 +214,7 @@ class PerturbationPage(QWidget):
             "pram": ("Retention", 0.01, 0.99, 0.8),
         }.get(key, ("", 0.0, 1.0, 0.0))
         self.param_label.setText(label)
+        self.param.setAccessibleName(label or "Setting of the method")
         self.param.setToolTip(PARAM_HELP.get(key, ""))
         self.param.setRange(lo, hi)
         self.param.setValue(value)

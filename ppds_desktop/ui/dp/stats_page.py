@@ -133,6 +133,8 @@ class DPStatisticsPage(QWidget):
         layout.addWidget(intro)
         form = QFormLayout()
         self.lo_edit, self.hi_edit = QLineEdit(), QLineEdit()
+        self.lo_edit.setAccessibleName("Lower bound")
+        self.hi_edit.setAccessibleName("Upper bound")
         self.lo_edit.setPlaceholderText("lower bound, in the column's own unit")
         self.hi_edit.setPlaceholderText("upper bound, in the column's own unit")
         for edit in (self.lo_edit, self.hi_edit):

@@ -91,6 +91,7 @@ class ComputeTab(QWidget):
         add.clicked.connect(self._choose_bundle)
         add_release = QPushButton("Add from &vault")
         self.releases = QComboBox()
+        self.releases.setAccessibleName("Encrypted releases in this vault")
         add_release.clicked.connect(self._add_release)
         self.query = QLineEdit("mean Billing Amount by Medical Condition")
         self.query.setPlaceholderText("e.g. mean Billing Amount by Medical Condition "

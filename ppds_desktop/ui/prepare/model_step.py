@@ -139,7 +139,7 @@ class ModelStep(QWidget):
         self.qi_combo.setToolTip("Quasi-identifiers, then sensitive columns (whose hierarchy "
                                  "hierarchical t-closeness uses)")
         self.qi_combo.currentTextChanged.connect(self._show_hierarchy)
-        self.load_button = QPushButton("Use an ARX &hierarchy file…")
+        self.load_button = QPushButton("Use an &ARX hierarchy file…")
         self.load_button.clicked.connect(self._choose_file)
         self.hierarchy_info = QLabel()
         self.hierarchy_info.setWordWrap(True)

@@ -31,7 +31,7 @@ from .state import PrepareState
 FIXED_STEPS = 4         # dataset, preset, column actions, privacy model; then the extra pages
 
 PRESET_TITLES = {
-    HIPAA: "&HIPAA Safe Harbor",
+    HIPAA: "HIPAA &Safe Harbor",
     RESEARCH: "&Research: 5-anonymity, at most 5 % of the records left out",
     EXPERT: "&Expert: set every action and model setting yourself",
 }
@@ -160,7 +160,7 @@ class PrepareWizard(QWidget):
         self.recipe_view.setReadOnly(True)
         self.recipe_view.setAccessibleName("The recipe as a file")
         self.recipe_view.setVisible(False)
-        self.show_recipe = QCheckBox("Show the recipe as a &file (for experts)")
+        self.show_recipe = QCheckBox("Show the recipe as a file (for e&xperts)")
         self.show_recipe.toggled.connect(self.recipe_view.setVisible)
         self.save_recipe_button = QPushButton("&Save this recipe…")
         self.save_recipe_button.setToolTip("Save the recipe to run it again later, here or in "
@@ -194,7 +194,7 @@ class PrepareWizard(QWidget):
         self.export_data_button.setToolTip("Write the de-identified table to a CSV, Excel or "
                                            "Parquet file (spreadsheet formulas are escaped)")
         self.export_data_button.clicked.connect(lambda: self.export_data())
-        self.share_button = QPushButton("S&hare this release…")
+        self.share_button = QPushButton("Share this &release…")
         self.share_button.setToolTip("Seal the saved release for contacts you verified")
         self.share_button.clicked.connect(self.share_release)
         self.share_button.setVisible(False)
@@ -477,14 +477,16 @@ class PrepareWizard(QWidget):
         from ..share.share_wizard import ShareWizard
 
         if sharing.identity_or_none(self.session.vault) is None:
-            QMessageBox.information(
-                self, "Share this release",
-                "To share, this vault needs an identity first: create it on the Identity & "
-                "sharing page, exchange identity cards with your partner and verify them. "
-                "The release stays saved in the vault.")
+            box = QMessageBox(QMessageBox.Icon.Information, "Share this release",
+                              "To share, this vault needs an identity first: create it on the "
+                              "Identity & sharing page, exchange identity cards with your "
+                              "partner and verify them. The release stays saved in the vault.",
+                              QMessageBox.StandardButton.Ok, self)
             window = self.window()
             if hasattr(window, "open_page"):
-                window.open_page("sharing")
+                box.finished.connect(lambda _r: window.open_page("sharing"))
+            box.open()
+            self.share_box = box
             return None
         self.share_wizard = ShareWizard(self.session, self)
         self.share_wizard.source_page.select(self.saved_release)

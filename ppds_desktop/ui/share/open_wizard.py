@@ -39,6 +39,7 @@ class _FilePage(QWizardPage):
         self.setSubTitle("Choose the bundle file you received.")
         self.path = QLineEdit()
         self.path.setPlaceholderText(f"Bundle file (*{sharing.BUNDLE_SUFFIX})")
+        self.path.setAccessibleName("Bundle file to open")
         self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)

@@ -120,6 +120,7 @@ class _SummaryPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.path = QLineEdit()
         self.path.setPlaceholderText(f"Bundle file to write (*{sharing.BUNDLE_SUFFIX})")
+        self.path.setAccessibleName("Bundle file to write")
         self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)

@@ -26,5 +26,6 @@ def show_file_written(parent: QWidget | None, path, what: str, *, note: str = ""
     show.setObjectName("showInFolder")
     show.clicked.connect(lambda: reveal(path))
     box.setDefaultButton(QMessageBox.StandardButton.Ok)
+    box.setEscapeButton(QMessageBox.StandardButton.Ok)   # Esc and the close box dismiss it
     box.open()
     return box
