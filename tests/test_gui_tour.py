@@ -52,3 +52,16 @@ def test_every_input_has_an_accessible_name(tour):
     visited, _shots = tour
     found = {name: missing for name, missing in visited.unnamed.items() if missing}
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def test_ci_keeps_the_screenshots():
+    import yaml
+
+    from conftest import REPO_ROOT
+
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "tests.yml").read_text())
+    steps = workflow["jobs"]["test"]["steps"]
+    test = next(s for s in steps if s.get("name") == "Test")
+    upload = next(s for s in steps if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == test["env"]["PPDS_TOUR_DIR"]
+    assert upload["if"] == "always()" and steps.index(upload) > steps.index(test)

@@ -110,11 +110,11 @@ class ResultsStep(QWidget):
                            "column says what each figure measures.")
         risk_help.setWordWrap(True)
         rl.addWidget(risk_help)
-        rl.addWidget(self.risk_table, 1)
+        rl.addWidget(self.risk_table, 3)
         charts = QHBoxLayout()
         charts.addWidget(self.class_chart)
         charts.addWidget(self.risk_chart)
-        rl.addLayout(charts, 1)
+        rl.addLayout(charts, 2)
         self.tabs.addTab(risk_tab, "Risk")
 
         self.utility_table = QTableWidget()
@@ -233,8 +233,13 @@ class ResultsStep(QWidget):
             for c in (1, 2):
                 self.risk_table.item(r, c).setTextAlignment(
                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.risk_table.horizontalHeader().setStretchLastSection(True)
+        header = self.risk_table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for c in range(3):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.risk_table.setWordWrap(True)
         self.risk_table.verticalHeader().setVisible(False)
+        self.risk_table.resizeRowsToContents()
         self.class_chart.set_svg(class_sizes_before_after(b, a))
         self.risk_chart.set_svg(risk_before_after(b, a))
 
