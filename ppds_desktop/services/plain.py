@@ -38,11 +38,16 @@ RELEASE_KINDS = {
 }
 
 
-def recipe_sentences(recipe: dict, frame=None) -> list[str]:
-    """``recipe`` as sentences; with the input table ``frame``, an automatic grouping is
-    named as the run will make it ('Age in bands of 5, 10 or 20')."""
+def recipe_sentences(recipe: dict, frame=None, report: dict | None = None) -> list[str]:
+    """``recipe`` as sentences; with the input table ``frame`` (before a run) or the run's
+    ``report`` (after it), an automatic grouping is named as the run makes it ('Age in bands
+    of 5, 10 or 20')."""
     resolve = None
-    if frame is not None:
+    used = ((report or {}).get("generalization") or {}).get("hierarchies") or {}
+    if used:
+        def resolve(column, spec):
+            return used.get(column, spec)
+    elif frame is not None:
         from ..core.recipe.hierarchies import auto_spec
 
         def resolve(column, spec):

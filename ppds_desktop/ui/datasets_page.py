@@ -87,6 +87,7 @@ class DatasetsPage(QWidget):
         self.list.setObjectName("datasetList")
         self.list.setAccessibleName("Datasets in the vault")
         self.list.setIconSize(QSize(18, 18))
+        self.list.setMinimumWidth(220)
         self.list.setSpacing(1)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.import_button = QPushButton("&Import…")
@@ -432,8 +433,12 @@ def _details_html(info, kind) -> str:
                          _source_value(key, value)))
     body = "".join(f"<tr><td style='color:#5b6975;padding:3px 16px 3px 0'>{escape(k)}</td>"
                    f"<td style='padding:3px 0'>{escape(v)}</td></tr>" for k, v in rows)
-    made = plain.recipe_sentences(source["recipe"]) if source.get("recipe", {}).get("columns") \
-        else []
+    made = []
+    if (source.get("recipe") or {}).get("columns"):
+        made = plain.recipe_sentences(source["recipe"], report=source.get("report"))
+        chosen = plain.levels_sentences(source.get("report") or {})
+        if chosen:
+            made.append("Released: " + "; ".join(chosen) + ".")
     how = ("<h4>How the sender made it</h4><ul>" + "".join(f"<li>{escape(line)}</li>"
                                                           for line in made) + "</ul>"
            if made else "")
