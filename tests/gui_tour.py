@@ -55,6 +55,13 @@ class Tour:
     def wait(self, condition, timeout: int = 120_000) -> None:
         self.qtbot.waitUntil(condition, timeout=timeout)
 
+    def shot_file_box(self, owner, name: str) -> None:
+        """Shoot the "file saved" confirmation ``owner`` showed (once it is there), then
+        close it."""
+        self.wait(lambda: getattr(owner, "file_box", None) is not None)
+        self.shot(owner.file_box, name)
+        owner.file_box.close()
+
 
 def _window(qtbot, session):
     from ppds_desktop.ui.main_window import MainWindow
@@ -159,10 +166,7 @@ def _datasets(tour: Tour, window) -> None:
     dest.parent.mkdir(exist_ok=True)
     tour.shot_modal("datasets-export-question", lambda: page.export_current(str(dest)))
     page.export_current(str(dest), confirm=False)
-    tour.wait(lambda: getattr(page, "file_box", None) is not None)
-    if getattr(page, "file_box", None) is not None:
-        tour.shot(page.file_box, "datasets-exported")
-        page.file_box.close()
+    tour.shot_file_box(page, "datasets-exported")
 
 
 def _import(tour: Tour, window) -> None:
@@ -207,8 +211,7 @@ def _prepare(tour: Tour, window) -> None:
 
     page.go(1)
     page.preset_buttons[RESEARCH].setChecked(True)
-    if hasattr(page, "advanced"):
-        page.advanced.setChecked(True)          # the tour visits the expert pages too
+    page.advanced.setChecked(True)              # the tour visits the expert pages too
     _prepare_steps(tour, window, page, "research")
     for index, name in enumerate(("before-after", "risk", "utility", "alternatives")):
         rs.tabs.setCurrentIndex(index)
@@ -220,15 +223,11 @@ def _prepare(tour: Tour, window) -> None:
     with tour.qtbot.waitSignal(page.runner.finished, timeout=120_000):
         page.save_button.click()
     tour.shot(window, "prepare-saved")
-    if hasattr(page, "export_data"):
-        page.export_data(tour.folder.parent / "export" / "admissions-released.csv")
-        tour.wait(lambda: getattr(page, "file_box", None) is not None)
-        tour.shot(page.file_box, "prepare-exported-confirmation")
-        page.file_box.close()
-    if hasattr(page, "share_release"):
-        wizard = page.share_release()
-        tour.shot(wizard, "prepare-share-this-release")
-        wizard.close()
+    page.export_data(tour.folder.parent / "export" / "admissions-released.csv")
+    tour.shot_file_box(page, "prepare-exported-confirmation")
+    wizard = page.share_release()
+    tour.shot(wizard, "prepare-share-this-release")
+    wizard.close()
 
 
 def _prepare_steps(tour: Tour, window, page, preset: str) -> None:
@@ -236,17 +235,16 @@ def _prepare_steps(tour: Tour, window, page, preset: str) -> None:
     page.next()
     if preset == "research":
         tour.shot(window, "prepare-3-columns")
-        columns = page.columns_step
-        if hasattr(columns, "action_of"):        # typed editors for the settings
-            for column, name in (("SSN", "mask"), ("Date of Admission", "date_shift"),
-                                 ("Age", "generalize")):
-                original = columns.action_of(column)
-                columns.action_combo(column).setCurrentIndex(
-                    columns.action_combo(column).findData(name))
-                tour.shot(window, f"prepare-3-columns-{name.replace('_', '-')}-settings")
-                columns.set_action(column, original["type"],
-                                   {k: v for k, v in original.items() if k != "type"})
-            columns.table.setCurrentCell(0, 0)
+        columns = page.columns_step               # typed editors for the settings
+        for column, name in (("SSN", "mask"), ("Date of Admission", "date_shift"),
+                             ("Age", "generalize")):
+            original = columns.action_of(column)
+            columns.action_combo(column).setCurrentIndex(
+                columns.action_combo(column).findData(name))
+            tour.shot(window, f"prepare-3-columns-{name.replace('_', '-')}-settings")
+            columns.set_action(column, original["type"],
+                               {k: v for k, v in original.items() if k != "type"})
+        columns.table.setCurrentCell(0, 0)
     page.next()
     if preset == "research":
         tour.shot(window, "prepare-4-model")
@@ -289,9 +287,7 @@ def _dp(tour: Tour, window) -> None:
         page._next()
     tour.shot(window, "dp-4-results")
     page.export_results(str(tour.folder.parent / "export" / "dp-results.csv"))
-    if getattr(page, "file_box", None) is not None:
-        tour.shot(page.file_box, "dp-4-results-exported")
-        page.file_box.close()
+    tour.shot_file_box(page, "dp-4-results-exported")
     page.go(2)
     page.epsilon_spin.setValue(page.epsilon_spin.maximum())
     if page.next_button.isEnabled():
@@ -329,9 +325,7 @@ def _sharing(tour: Tour, window, partner, tmp_path: Path) -> None:
     tour.shot(wizard, "share-3-summary")
     wizard.button(QWizard.WizardButton.FinishButton).click()
     tour.wait(lambda: wizard.result is not None)
-    if getattr(wizard, "file_box", None) is not None:
-        tour.shot(wizard.file_box, "share-4-sealed")
-        wizard.file_box.close()
+    tour.shot_file_box(wizard, "share-4-sealed")
 
     other = _window(tour.qtbot, AppSession(partner, vault_path=partner.path))
     their = other.open_page("sharing")
@@ -363,29 +357,26 @@ def _he(tour: Tour, qtbot, tmp_path: Path) -> None:
         hospital = _window(qtbot, AppSession(world.hospitals[0].vault))
         page = hospital.open_page("he")
         tour.shot(hospital, "he-role-question")
-        if hasattr(page, "set_role"):
-            page.set_role("site")
+        page.set_role("site")
         tour.shot(hospital, "he-site")
         hospital.close()
 
         collector = _window(qtbot, AppSession(world.collector.vault))
         page = collector.open_page("he")
-        if hasattr(page, "set_role"):
-            page.set_role("collector")
+        page.set_role("collector")
         for path in world.bundles:
             page.compute_tab.add_bundle(path)
         page.compute_tab.query.setText("mean Billing Amount by Medical Condition")
         request = tmp_path / "request.ppdsb"
         page.compute_tab.compute(request)
         tour.wait(lambda: getattr(page.compute_tab, "file_box", None) is not None)
+        page.compute_tab.file_box.close()
         page.tabs.setCurrentWidget(page.compute_tab)
-        _close_file_box(page.compute_tab)
         tour.shot(collector, "he-collector-compute")
 
         holder = _window(qtbot, AppSession(world.key_holder.vault))
         hpage = holder.open_page("he")
-        if hasattr(hpage, "set_role"):
-            hpage.set_role("key_holder")
+        hpage.set_role("key_holder")
         hpage.tabs.setCurrentWidget(hpage.answer_tab)
         with qtbot.waitSignal(holder.session.runner.finished, timeout=120_000):
             hpage.answer_tab.load_request(request)
@@ -394,10 +385,7 @@ def _he(tour: Tour, qtbot, tmp_path: Path) -> None:
         tour.shot(holder, "he-key-holder-review")
         result = tmp_path / "result.ppdsb"
         hpage.answer_tab.answer(result)
-        tour.wait(lambda: getattr(hpage.answer_tab, "file_box", None) is not None)
-        if getattr(hpage.answer_tab, "file_box", None) is not None:
-            tour.shot(hpage.answer_tab.file_box, "he-key-holder-answer-saved")
-        _close_file_box(hpage.answer_tab)
+        tour.shot_file_box(hpage.answer_tab, "he-key-holder-answer-saved")
         tour.shot(holder, "he-key-holder-answered")
         hpage.tabs.setCurrentWidget(hpage.keys_tab)
         tour.shot(holder, "he-key-holder-keys")
@@ -407,19 +395,11 @@ def _he(tour: Tour, qtbot, tmp_path: Path) -> None:
         with qtbot.waitSignal(collector.session.runner.finished, timeout=120_000):
             page.result_tab.load_result(result)
         tour.shot(collector, "he-collector-results")
-        if hasattr(page.result_tab, "export_results"):
-            page.result_tab.export_results(str(tmp_path / "aggregation-result.csv"))
-            tour.shot(page.result_tab.file_box, "he-collector-results-exported")
-            _close_file_box(page.result_tab)
+        page.result_tab.export_results(str(tmp_path / "aggregation-result.csv"))
+        tour.shot_file_box(page.result_tab, "he-collector-results-exported")
         collector.close()
     finally:
         world.close()
-
-
-def _close_file_box(owner) -> None:
-    box = getattr(owner, "file_box", None)
-    if box is not None:
-        box.close()
 
 
 # -- audit, settings, help ---------------------------------------------------------------------
@@ -433,14 +413,10 @@ def _audit_settings_help(tour: Tour, window) -> None:
     tour.shot(dialog, "settings-change-passphrase")
     dialog.close()
     settings.back_up(str(tour.folder.parent / "export" / "site-backup.vault"))
-    tour.wait(lambda: getattr(settings, "file_box", None) is not None)
-    if getattr(settings, "file_box", None) is not None:
-        tour.shot(settings.file_box, "settings-backup-saved")
-        settings.file_box.close()
-    if hasattr(window, "show_user_guide"):
-        guide = window.show_user_guide()
-        tour.shot(guide, "help-user-guide")
-        guide.close()
+    tour.shot_file_box(settings, "settings-backup-saved")
+    guide = window.show_user_guide()
+    tour.shot(guide, "help-user-guide")
+    guide.close()
     box = window.show_shortcuts()
     tour.shot(box, "help-shortcuts")
     box.close()

@@ -14,17 +14,14 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGroupBox, QWizard
 
 from bundle_helpers import introduce
+from ux_helpers import dp_count_page, import_sample, prepare_wizard
 from ppds_desktop.core.dp import ledger
-from ppds_desktop.services import plain
 from ppds_desktop.ui.session import AppSession
 
 
 @pytest.fixture
 def sample(vault):
-    from ppds_desktop.paths import sample_csv
-    from ppds_desktop.services.datasets import import_file
-
-    return import_file(vault, sample_csv(), name="Sample admissions")
+    return import_sample(vault)
 
 
 @pytest.fixture
@@ -48,18 +45,6 @@ def _show_in_folder(box, opened, path: Path) -> None:
     assert opened[-1] == path.resolve().parent
 
 
-def _wizard(qtbot, vault):
-    from ppds_desktop.ui.prepare.wizard import PrepareWizard
-
-    w = PrepareWizard(AppSession(vault))
-    qtbot.addWidget(w)
-    w.show()
-    w.select_dataset("Sample admissions")
-    w.next()
-    qtbot.waitUntil(lambda: w.steps.currentIndex() == 1, timeout=30_000)
-    return w
-
-
 def _to_results(qtbot, w):
     while w.steps.currentIndex() < w.run_index:
         w.next()
@@ -76,7 +61,7 @@ def test_every_file_written_is_confirmed_with_show_in_folder(qtbot, vault, sampl
     from ppds_desktop.ui.settings_page import SettingsPage
 
     session = AppSession(vault)
-    w = _wizard(qtbot, vault)
+    w = prepare_wizard(qtbot, vault)
     _to_results(qtbot, w)
     w.export_report(tmp_path / "report.html")
     _show_in_folder(w.file_box, opened_folders, tmp_path / "report.html")
@@ -127,7 +112,7 @@ def test_sealing_says_where_the_bundle_is(qtbot, vault, sample, tmp_path, opened
 def test_a_saved_release_leads_on_to_sharing_it(qtbot, vault, sample, tmp_path, monkeypatch):
     from ppds_desktop.core.vault import Vault
 
-    w = _wizard(qtbot, vault)
+    w = prepare_wizard(qtbot, vault)
     _to_results(qtbot, w)
     assert not w.share_button.isVisible()
     w.release_name.setText("For site B")
@@ -177,15 +162,7 @@ def test_import_ends_with_one_finish(qtbot, vault):
 # -- Export on every results view ----------------------------------------------------------------
 
 def test_dp_results_export(qtbot, vault, sample, tmp_path, opened_folders):
-    from ppds_desktop.ui.dp.stats_page import DPStatisticsPage
-
-    ledger.set_budget(vault, "Sample admissions", epsilon=1.0)
-    page = DPStatisticsPage(AppSession(vault))
-    qtbot.addWidget(page)
-    page.show()
-    page.dataset_combo.setCurrentText("Sample admissions")
-    page.statistic_combo.setCurrentIndex(page.statistic_combo.findData("count"))
-    page.go(2)
+    page = dp_count_page(qtbot, vault, 1.0)
     with qtbot.waitSignal(page.runner.finished, timeout=30_000):
         page.next_button.click()
     assert page.export_button.isVisible()
@@ -274,7 +251,7 @@ def test_datasets_show_their_kind_and_identifier_status(qtbot, vault, sample, tm
 # -- expert pages behind Advanced ----------------------------------------------------------------
 
 def test_expert_pages_only_with_advanced(qtbot, vault, sample):
-    w = _wizard(qtbot, vault)
+    w = prepare_wizard(qtbot, vault)
     assert not w.advanced.isChecked()
     w.next()
     w.next()
@@ -295,15 +272,7 @@ def test_expert_pages_only_with_advanced(qtbot, vault, sample):
 # -- DP: the precision before spending, ε capped at what remains ---------------------------------
 
 def test_dp_page_shows_the_interval_before_spending_and_caps_epsilon(qtbot, vault, sample):
-    from ppds_desktop.ui.dp.stats_page import DPStatisticsPage
-
-    ledger.set_budget(vault, "Sample admissions", epsilon=0.6)
-    page = DPStatisticsPage(AppSession(vault))
-    qtbot.addWidget(page)
-    page.show()
-    page.dataset_combo.setCurrentText("Sample admissions")
-    page.statistic_combo.setCurrentIndex(page.statistic_combo.findData("count"))
-    page.go(2)
+    page = dp_count_page(qtbot, vault, 0.6)
     page.epsilon_spin.setValue(0.25)
     shown = page.precision_label.text()
     assert shown.startswith("Each count will be within ±") and page.precision_label.isVisible()

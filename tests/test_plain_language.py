@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 import os
-from html import escape
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from ppds_desktop.core.errors import RecipeError
 from ppds_desktop.services import plain
 from ppds_desktop.services import release as svc
 from ppds_desktop.ui.session import AppSession
+from ux_helpers import import_sample, prepare_wizard
 from visible_text import problems
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,10 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def sample(vault):
-    from ppds_desktop.paths import sample_csv
-    from ppds_desktop.services.datasets import import_file
-
-    return import_file(vault, sample_csv(), name="Sample admissions")
+    return import_sample(vault)
 
 
 def _research_outcome(vault, info):
@@ -64,14 +62,7 @@ def test_recipe_reads_as_sentences():
 
 
 def test_run_step_shows_sentences_and_the_file_only_on_request(qtbot, vault, sample):
-    from ppds_desktop.ui.prepare.wizard import PrepareWizard
-
-    w = PrepareWizard(AppSession(vault))
-    qtbot.addWidget(w)
-    w.show()
-    w.select_dataset("Sample admissions")
-    w.next()
-    qtbot.waitUntil(lambda: w.steps.currentIndex() == 1, timeout=30_000)
+    w = prepare_wizard(qtbot, vault)
     while w.steps.currentIndex() < w.run_index:
         w.next()
     shown = w.recipe_sentences.text()

@@ -176,6 +176,14 @@ def level_phrase(spec: dict | None, level: int, height: int | None) -> str:
     return f"coarsened to level {level}" + (f" of {height - 1}" if height else "")
 
 
+def _caps(action: dict, form: str) -> list[str]:
+    """A top/bottom coding's limits in words, one per side it caps."""
+    return [form.format(side=side, limit=_number(action[key]),
+                        label=f"“{action.get(key + '_label', sign + format(action[key], 'g'))}”")
+            for key, side, sign in (("top", "above", ">"), ("bottom", "below", "<"))
+            if key in action]
+
+
 def settings_phrase(action: dict) -> str:
     """A column action's settings in a few words, for the table of column actions."""
     t = action.get("type", "keep")
@@ -200,14 +208,7 @@ def settings_phrase(action: dict) -> str:
         return ("sparsely populated areas become 000" if action.get("restricted_to_000", True)
                 else "all areas kept")
     if t == "top_bottom_code":
-        parts = []
-        if "top" in action:
-            parts.append(f"above {_number(action['top'])} → "
-                         f"“{action.get('top_label', '>' + format(action['top'], 'g'))}”")
-        if "bottom" in action:
-            parts.append(f"below {_number(action['bottom'])} → "
-                         f"“{action.get('bottom_label', '<' + format(action['bottom'], 'g'))}”")
-        return "; ".join(parts)
+        return "; ".join(_caps(action, "{side} {limit} → {label}"))
     if t == "generalize":
         spec = action.get("hierarchy") or {"kind": "auto"}
         phrase = ("automatic groups" if spec.get("kind", "auto") == "auto"
@@ -250,14 +251,8 @@ def action_sentence(columns: list[str], action: dict) -> str:
                 if action.get("restricted_to_000", True) else "")
         return f"Keep the first 3 digits of {cols}{rare}."
     if t == "top_bottom_code":
-        parts = []
-        if "top" in action:
-            parts.append(f"values above {_number(action['top'])} become "
-                         f"“{action.get('top_label', '>' + format(action['top'], 'g'))}”")
-        if "bottom" in action:
-            parts.append(f"values below {_number(action['bottom'])} become "
-                         f"“{action.get('bottom_label', '<' + format(action['bottom'], 'g'))}”")
-        return f"In {cols}, " + " and ".join(parts) + "."
+        return f"In {cols}, " + " and ".join(_caps(action, "values {side} {limit} become "
+                                                            "{label}")) + "."
     if t == "generalize":
         if "level" in action:
             return f"Coarsen {cols} {hierarchy_phrase(action.get('hierarchy'))}, at level " \

@@ -14,7 +14,7 @@ from html import escape
 
 import pandas as pd
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox,
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -27,7 +27,7 @@ from ...services import dp as dp_service
 from ...services import plain
 from ..errors import show_error
 from ..numbers import format_number, parse_number, show_number
-from ..widgets.file_written import show_file_written
+from ..widgets.file_written import export_results
 from ..widgets.help_label import help_label, with_help
 from ..widgets.svg_view import SvgChart
 from ..widgets.task_progress import TaskProgress
@@ -595,14 +595,5 @@ class DPStatisticsPage(QWidget):
         """Write the released table (already public) as CSV/Excel, formulas escaped."""
         if self.last is None:
             return
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export DP results", "dp-results.csv",
-                                                  "CSV (*.csv);;Excel (*.xlsx)")
-            if not path:
-                return
-        try:
-            out = dp_service.export_result(self.last, path)
-        except PPDSError as exc:
-            show_error(self, exc)
-            return
-        self.file_box = show_file_written(self, out, "Results")
+        self.file_box = export_results(
+            self, lambda dest: dp_service.export_result(self.last, dest), "dp-results.csv", path)

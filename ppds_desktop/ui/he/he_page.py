@@ -9,21 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton,
                                QRadioButton, QSpinBox, QTableView, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from ...core.errors import PPDSError
 from ...core.he.keys import KEY_SIZES
 from ...services import he
-from ..errors import show_error
 from ..local_time import local_time
 from ..session import AppSession
 from ..share.bundle_dialogs import ask_bundle_to_open, ask_bundle_to_save
 from ..table_model import ArrowTableModel, replace_model
-from ..widgets.file_written import show_file_written
+from ..widgets.file_written import export_results, show_file_written
 from ..widgets.help_label import help_label
 from ..widgets.svg_view import SvgChart
 
@@ -316,20 +314,9 @@ class ResultTab(QWidget):
         self.export_button.setEnabled(True)
 
     def export_results(self, path=None) -> None:
-        if self.result is None:
-            return
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the result",
-                                                  "aggregation-result.csv",
-                                                  "CSV (*.csv);;Excel (*.xlsx)")
-            if not path:
-                return
-        try:
-            out = he.export_result(self.result, path)
-        except PPDSError as exc:
-            show_error(self, exc)
-            return
-        self.file_box = show_file_written(self, out, "Results")
+        if self.result is not None:
+            self.file_box = export_results(self, lambda dest: he.export_result(self.result, dest),
+                                           "aggregation-result.csv", path)
 
 
 ROLE_SETTING = "ui.aggregation_role"

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from ...core.errors import PPDSError
 
 
 def reveal(path: Path) -> bool:
@@ -29,3 +31,25 @@ def show_file_written(parent: QWidget | None, path, what: str, *, note: str = ""
     box.setEscapeButton(QMessageBox.StandardButton.Ok)   # Esc and the close box dismiss it
     box.open()
     return box
+
+
+RESULT_FILES = "CSV (*.csv);;Excel workbook (*.xlsx)"
+
+
+def export_results(parent: QWidget, write, default_name: str, path=None) -> QMessageBox | None:
+    """Ask for a file (unless ``path`` is given), write the results with ``write(path)`` (a
+    ``services`` function returning the path written) and confirm it; errors go to the error
+    dialog. Shared by every results view that exports a table."""
+    from ..errors import show_error
+
+    if not path:
+        path, _ = QFileDialog.getSaveFileName(parent, "Export the results", default_name,
+                                              RESULT_FILES)
+        if not path:
+            return None
+    try:
+        out = write(path)
+    except PPDSError as exc:
+        show_error(parent, exc)
+        return None
+    return show_file_written(parent, out, "Results")
