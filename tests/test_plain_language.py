@@ -332,3 +332,23 @@ def test_large_numbers_are_grouped_in_the_users_notation():
         assert show_number(46840.0) == "46.840" and show_number(0.5177) == "0,5177"
     finally:
         QLocale.setDefault(previous)
+
+
+def test_error_dialogs_speak_words_not_paths_or_options(qtbot):
+    from ppds_desktop.core.errors import InputError, VaultDamaged
+    from ppds_desktop.core.recipe import document
+    from ppds_desktop.ui.errors import show_error
+
+    with pytest.raises(RecipeError) as caught:
+        document.check_identifiers_handled({"columns": {}}, {"SSN": "identifier"})
+    box = show_error(None, caught.value)
+    assert box.text().startswith("SSN: the recipe says nothing about the identifier column")
+    assert "--" not in box.text() and 'columns["' not in box.text()
+    box.close()
+    box = show_error(None, VaultDamaged("The vault's database is damaged."))
+    assert box.informativeText() == "Restore it from a backup."
+    box.close()
+    box = show_error(None, InputError("Gender needs declared categories.",
+                                      hint='CLI: --domain "Gender=A|B|C"'))
+    assert box.informativeText() == "" and not problems(box.text())
+    box.close()

@@ -8,6 +8,7 @@ The GUI takes every such text from here (the wording lives in ``core``: ``core.r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..core.errors import NotFound, PPDSError, RecipeError
@@ -23,7 +24,7 @@ from .disclosure import identifier_columns
 
 __all__ = ["ACTIONS", "ACTION_HELP", "ACTION_LABELS", "DATE_STEPS", "DatasetKind",
            "HIERARCHY_KINDS", "IDENTIFIER_ACTIONS", "PRESET_LABELS", "action_settings_text", "ROLE_HELP", "ROLE_LABELS", "TERMS",
-           "action_label", "audit_sentence", "dataset_kind", "error_text", "explain",
+           "action_label", "audit_sentence", "dataset_kind", "error_text", "explain", "hint_text",
            "levels_sentences", "recipe_sentences", "release_kind_label", "role_label",
            "share_target_kind",
            "setting_label"]
@@ -59,12 +60,38 @@ def release_kind_label(kind: str) -> str:
     return RELEASE_KINDS.get(kind, kind.replace("_", " ").capitalize())
 
 
+_CLI_ASIDE = re.compile(r"\s*\([^()]*(?<![\w-])--[a-z][^()]*\)")
+
+
+def _without_cli(text: str) -> str:
+    """A message without the command-line asides it carries for ``ppds`` users
+    ('(e.g. --drop "SSN")')."""
+    return _CLI_ASIDE.sub("", text)
+
+
 def error_text(exc: BaseException, recipe: dict | None = None) -> str:
-    """What to show for ``exc``: a recipe error with its column and setting in words, any
-    other error's own message."""
+    """What a screen shows for ``exc``: a recipe error with its column and setting in words,
+    any other error's own message; command-line options left out."""
     if isinstance(exc, RecipeError) and exc.field:
-        return error_in_words(exc.field, exc.reason, recipe)
-    return exc.message if isinstance(exc, PPDSError) else str(exc)
+        return _without_cli(error_in_words(exc.field, exc.reason, recipe))
+    return _without_cli(exc.message if isinstance(exc, PPDSError) else str(exc))
+
+
+_CLI_COMMAND = re.compile(r"\s*(?:with |after |see |: )?'?ppds [a-z][^'()]*'?")
+
+
+def hint_text(exc: BaseException) -> str | None:
+    """The error's hint for a screen, without commands and options of the CLI ('restore it
+    from a backup with 'ppds vault restore'' → 'restore it from a backup'); None when nothing
+    else is left ('or seal anyway with --allow-unverified')."""
+    hint = getattr(exc, "hint", None)
+    if not hint:
+        return None
+    hint = _CLI_COMMAND.sub("", _without_cli(hint)).strip(" :;,")
+    if not hint or re.search(r"(?<![\w-])--[a-z]|\bCLI\b|=True", hint) or \
+            hint.lower() in ("create one", "create one:"):
+        return None
+    return hint
 
 
 @dataclass(frozen=True)
