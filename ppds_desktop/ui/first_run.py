@@ -21,9 +21,9 @@ from ..services import vault_ops
 from .app import app_icon
 from .errors import show_error
 from .recovery_print import print_recovery_key
-from .widgets.wizard_style import standard_wizard
 from .widgets.passphrase import PassphraseFields
 from .widgets.secret_clipboard import copy_secret
+from .widgets.wizard_style import standard_wizard
 from .worker import TaskRunner
 
 VAULT_FILTER = "PPDS vault (*.vault);;All files (*)"
