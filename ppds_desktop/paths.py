@@ -17,6 +17,14 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
+def user_guide() -> Path:
+    """The user guide (Markdown, with its images in ``images/`` beside it): ``docs/`` of the
+    checkout, or the copy PyInstaller puts beside the executable's data."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parent.parent
+    return root / "docs" / "user-guide.md"
+
+
 def resource(name: str) -> Path:
     return resources_dir() / name
 

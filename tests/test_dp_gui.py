@@ -58,7 +58,7 @@ def test_count_by_condition_end_to_end(qtbot, page, vault):
     qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
     assert page.steps.currentIndex() == 2
     page.epsilon_spin.setValue(0.25)
-    assert "e^ε" in page.explanation.text() and "1 of 1" in page.remaining_label.text()
+    assert "e^ε" in page.explanation.text() and "1 left of 1" in page.remaining_label.text()
     with qtbot.waitSignal(page.runner.finished, timeout=20_000):
         qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
     assert page.steps.currentIndex() == 3
@@ -108,12 +108,15 @@ def test_median_with_typed_bounds_by_group(qtbot, page, vault):
 
 
 def test_overspend_shows_an_error_and_stays(qtbot, page, vault, monkeypatch):
-    ledger.set_budget(vault, "admissions", epsilon=0.1)
+    """The page caps ε at what remains; a budget lowered meanwhile (another window, the CLI)
+    is still refused by the service, with an error and nothing spent."""
+    ledger.set_budget(vault, "admissions", epsilon=1.0)
     page.budget.refresh()
     shown = []
     monkeypatch.setattr("ppds_desktop.ui.worker.show_error", lambda parent, exc, **kw: shown.append(exc))
     page.go(2)
     page.epsilon_spin.setValue(0.5)
+    ledger.set_budget(vault, "admissions", epsilon=0.1)
     with qtbot.waitSignal(page.runner.failed, timeout=20_000):
         qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
     assert shown and "budget exceeded" in str(shown[0])
@@ -121,7 +124,7 @@ def test_overspend_shows_an_error_and_stays(qtbot, page, vault, monkeypatch):
 
 
 def test_explanations():
-    assert "±" in explain_epsilon(1.0, "laplace") and "ρ" in explain_epsilon(0.1, "gaussian")
+    assert "e^ε" in explain_epsilon(1.0, "laplace") and "ρ" in explain_epsilon(0.1, "gaussian")
 
 
 # ---------------------------------------------------------------- perturbation page
@@ -186,7 +189,7 @@ def test_bad_step_is_refused_with_a_message(qtbot, perturb_page, monkeypatch):
     tick(p, "Age")
     p.bounds_edit.setText("oops")
     qtbot.mouseClick(p.add_button, Qt.MouseButton.LeftButton)
-    assert shown and "LO:HI" in str(shown[0]) and p.section() is None
+    assert shown and "lowest:highest" in str(shown[0]) and p.section() is None
     p.load_section({"steps": [{"method": "rank_swap", "columns": ["Age"], "p": 2}]})
     assert p.steps_list.count() == 1
 

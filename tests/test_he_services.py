@@ -132,7 +132,7 @@ def test_cli_compute_answer_show(scenario, tmp_path, monkeypatch, capsys):
     assert main(["he", "compute", *map(str, scenario.bundles), "--query",
                  "mean Billing Amount by Gender", "-o", str(req), "--vault", str(col)]) == 0
     assert main(["he", "answer", str(req), "--dry-run", "--vault", str(kh)]) == 0
-    assert "cell Gender=" in capsys.readouterr().out
+    assert "  Gender: " in capsys.readouterr().out
     assert main(["he", "answer", str(req), "-o", str(res), "--exact", "--min-records", "1",
                  "--vault", str(kh)]) == 0
     assert "Single-key mode" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def test_three_hospitals_mean_billing_by_condition(qtbot, tmp_path):
         warnings = [w.text() for w in holder.answer_tab.findChildren(QLabel, "warning")]
         assert warnings and "Single-key mode" in warnings[0]
         _run(qtbot, holder, lambda: holder.answer_tab.load_request(request_path))
-        assert "Medical Condition=" in holder.answer_tab.review.toPlainText()
+        assert "Medical Condition: " in holder.answer_tab.review.toPlainText()
         holder.answer_tab.min_records.setValue(1)
         assert holder.answer_tab.use_dp.isChecked()          # noise is on by default
         holder.answer_tab.use_dp.setChecked(False)           # this test checks exact means
@@ -109,6 +109,7 @@ def test_prepare_wizard_encryption_page_writes_a_runnable_section(qtbot, vault):
 
 def test_answer_tab_offers_noise_by_default_and_explains_it(qtbot, vault, tmp_path):
     page = _page(qtbot, vault)
+    page.set_role("key_holder")
     tab = page.answer_tab
     page.tabs.setCurrentWidget(tab)
     assert tab.use_dp.isChecked() and tab.epsilon.value() == 1.0

@@ -10,7 +10,6 @@ from pycanon import anonymity
 
 from ppds_desktop.core.recipe.presets import HIPAA, RESEARCH
 from ppds_desktop.ui.pages import PAGES
-from ppds_desktop.ui.prepare.action_text import format_params, parse_params
 from ppds_desktop.ui.prepare.extra_pages import EXTRA_PAGES, load_extra_pages
 from ppds_desktop.ui.prepare.wizard import PrepareWizard
 from ppds_desktop.ui.session import AppSession
@@ -55,15 +54,6 @@ def test_page_is_registered():
     assert any(p.key == "prepare" for p in PAGES)
 
 
-def test_action_text_roundtrip():
-    action = parse_params("mask", "keep_first=1, keep_last=4, char=#", "SSN")
-    assert action == {"type": "mask", "keep_first": 1, "keep_last": 4, "char": "#"}
-    gen = parse_params("generalize", "hierarchy=intervals, widths=5,10,20", "Age")
-    assert gen == {"type": "generalize", "hierarchy": {"kind": "intervals",
-                                                       "widths": [5, 10, 20]}}
-    assert parse_params("generalize", format_params(gen), "Age") == gen
-
-
 def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
     w = wizard
     choose_dataset(qtbot, w)                                      # → preset
@@ -79,7 +69,7 @@ def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
         cs.set_action(col, "keep", role="insensitive")
     for col in ("Blood Type", "Billing Amount", "Medication", "Test Results"):
         cs.set_action(col, "keep", role="insensitive")
-    cs.set_action("Name", "pseudonym", "key=wizard test, prefix=P", role="identifier")
+    cs.set_action("Name", "pseudonym", {"key": "wizard test", "prefix": "P"}, role="identifier")
     click(qtbot, w.next_button)                                   # → privacy model
     assert w.steps.currentIndex() == 3
     ms = w.model_step
@@ -90,10 +80,11 @@ def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
     ms.sensitive_combo.setCurrentIndex(ms.sensitive_combo.findData("Medical Condition"))
     assert ms.preview.rowCount() > 0 and ms.preview.columnCount() >= 2    # hierarchy preview
     ms.qi_combo.setCurrentText("ZIP")
-    assert "redaction" in ms.hierarchy_info.text()
+    assert "Hide characters from the right" in ms.hierarchy_info.text()
     click(qtbot, w.next_button)                                   # → run (extra pages first)
     next_until_run(qtbot, w)
-    assert '"k": 5' in w.recipe_view.toPlainText()
+    assert '"k": 5' in w.recipe_view.toPlainText() and not w.recipe_view.isVisible()
+    assert "with at least 4 others (5-anonymity)" in w.recipe_sentences.text()
     with qtbot.waitSignal(w.runner.finished, timeout=60_000):
         click(qtbot, w.next_button)                               # Run
     assert w.steps.currentIndex() == w.results_index
@@ -108,9 +99,9 @@ def test_research_preset_end_to_end(qtbot, wizard, vault, tmp_path):
     assert rs.histogram_column.count() > 0 and rs.histogram_chart.is_valid()
     assert rs.risk_table.rowCount() == 8
     assert "Prosecutor risk" in rs.risk_table.item(0, 0).toolTip()      # jargon explained
-    assert "0 = unchanged" in rs.utility_table.horizontalHeaderItem(2).toolTip()
+    assert "0 = the same" in rs.utility_table.horizontalHeaderItem(2).toolTip()
     assert "Loss:" in rs.utility_label.text() and "% of the" in rs.utility_label.text()
-    assert "ARX's Loss" in rs.alternatives.horizontalHeaderItem(1).toolTip()
+    assert "detail removed" in rs.alternatives.horizontalHeaderItem(1).toolTip()
     assert not rs.tabs.isTabVisible(rs.checklist_index)
     # pick another transformation than the optimum and re-apply
     assert rs.alternatives.rowCount() >= 2
@@ -150,7 +141,7 @@ def test_hipaa_preset_shows_the_checklist(qtbot, wizard):
     assert rs.tabs.isTabVisible(rs.checklist_index)
     assert rs.checklist.rowCount() == 18
     assert "Every identifier type found was handled" in rs.checklist_label.text()
-    assert rs.checklist.horizontalHeaderItem(1).text() == "status"     # verdict in view
+    assert rs.checklist.horizontalHeaderItem(1).text() == "Status"     # verdict in view
     assert "Safe Harbor rules applied" in rs.summary.text()
     assert "not a measure of risk" in rs.summary.text()
     assert rs.alternatives.isHidden() and "No search ran" in rs.alternatives_help.text()
@@ -163,10 +154,10 @@ def test_bad_parameters_keep_the_user_on_the_page(qtbot, wizard, monkeypatch):
     w = wizard
     choose_dataset(qtbot, w)
     click(qtbot, w.next_button)
-    w.columns_step.set_action("SSN", "mask", "keep_last=four")
+    w.columns_step.set_action("SSN", "pseudonym", {"key": "!"})
     click(qtbot, w.next_button)
     assert w.steps.currentIndex() == 2
-    assert shown and 'columns["SSN"].action.keep_last' in shown[0]
+    assert shown and shown[0].startswith("SSN: “Key name”") and 'columns["' not in shown[0]
 
 
 def test_cancel_leaves_the_wizard_on_the_run_page(qtbot, wizard, vault):
@@ -202,6 +193,7 @@ def test_extra_pages_hook_inserts_a_page(qtbot, vault):
         qtbot.addWidget(w)
         assert any(t.endswith("Test page") for t in w.titles)
         w.preset_buttons["expert"].setChecked(True)
+        w.advanced.setChecked(True)
         choose_dataset(qtbot, w, "tiny")
         for _ in range(3):
             click(qtbot, w.next_button)
@@ -217,6 +209,7 @@ def test_extra_pages_hook_inserts_a_page(qtbot, vault):
 def test_perturbation_page_adds_its_section(qtbot, wizard):
     pytest.importorskip("ppds_desktop.ui.dp.perturb_page")
     w = wizard
+    w.advanced.setChecked(True)
     choose_dataset(qtbot, w)
     for _ in range(3):
         click(qtbot, w.next_button)
@@ -252,7 +245,7 @@ def test_model_step_hierarchy_files_for_qi_and_sensitive(qtbot, tmp_path):
     assert step.preview.item(0, 1).text() == "20-29"
     step.set_hierarchy_file("diag", str(f_diag))
     step.t_check.setChecked(True)
-    step.t_distance.setCurrentText("hierarchical")
+    step.t_distance.setCurrentIndex(step.t_distance.findData("hierarchical"))
     step.apply(recipe)
     validate(recipe)
     assert recipe["columns"]["age"]["action"]["hierarchy"] == {"kind": "file", "file": str(f_age)}
@@ -274,7 +267,8 @@ def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
     click(qtbot, w.next_button)
     row = w.columns_step.row_of("Name")
     assert w.columns_step.table.cellWidget(row, 2).currentData() == "mask"
-    assert w.columns_step.table.item(row, 3).text() == "keep_first=1"
+    assert w.columns_step.action_of("Name") == {"type": "mask", "keep_first": 1}
+    assert w.columns_step.table.item(row, 3).text() == "first 1 characters kept, mask *"
     click(qtbot, w.next_button)
     assert w.model_step.k_check.isChecked() and w.model_step.k_spin.value() == 3
     next_until_run(qtbot, w)
@@ -326,7 +320,7 @@ def test_keyboard_access_and_plain_language_help(qtbot, wizard):
     to_run_page(qtbot, w)
     assert w.next_button.text() == "&Run"
     role_combo = w.columns_step.table.cellWidget(0, 1)
-    assert "quasi_identifier: identifies in combination" in role_combo.toolTip()
+    assert "Quasi-identifier" in [role_combo.itemText(i) for i in range(role_combo.count())]
 
 
 def test_escape_cancels_the_run(qtbot, wizard, vault):

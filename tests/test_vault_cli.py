@@ -65,6 +65,8 @@ def test_info_audit_passwd_recover(cli, vault_path, monkeypatch):
     assert code == 0 and actions == ["vault.created", "vault.passphrase_changed"]
     assert "hash chain intact up to entry #2" in err
     code, out, _ = cli("vault", "audit", "--vault", vault_path, "--limit", "1")
+    assert code == 0 and "Changed the passphrase." in out and len(out.splitlines()) == 1
+    code, out, _ = cli("vault", "audit", "--vault", vault_path, "--limit", "1", "--raw")
     assert code == 0 and "vault.passphrase_changed" in out and len(out.splitlines()) == 1
 
     monkeypatch.setenv("PPDS_NEW_PASSPHRASE", "third lantern cobalt passphrase")

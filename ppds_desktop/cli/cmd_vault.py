@@ -56,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "with a bundle this vault sealed) is still in the chain: catches a "
                         "rewritten history")
     s.add_argument("--json", action="store_true", help="print JSON lines")
+    s.add_argument("--raw", action="store_true",
+                   help="print action codes and details instead of sentences")
     s.add_argument("--limit", type=int, default=None, help="only the newest N entries")
     s.set_defaults(func=cmd_audit)
 
@@ -137,7 +139,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from ..services import vault_ops
+    from ..services import plain, vault_ops
 
     with open_vault(args) as vault:
         entries = vault_ops.audit_log(vault, args.limit, verify=args.verify,
@@ -147,9 +149,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action,
                               "details": e.details, "hash": e.hash}, ensure_ascii=False))
-        else:
+        elif args.raw:
             details = " ".join(f"{k}={v}" for k, v in sorted(e.details.items()))
             print(f"{e.seq:5d}  {e.ts}  {e.actor}  {e.action}  {details}")
+        else:
+            print(f"{e.seq:5d}  {e.ts}  {e.actor}  {plain.audit_sentence(e.action, e.details)}")
     if args.expect_head is not None:
         print(f"Audit log verified: hash chain intact up to entry #{head.seq}, and the recorded "
               "head is in it (history up to that point is unchanged).", file=sys.stderr)

@@ -77,11 +77,13 @@ class NotFound(PPDSError):
 
 
 class RecipeError(PPDSError):
-    """A recipe is invalid; ``field`` is the JSON path of the offending field."""
+    """A recipe is invalid; ``field`` is the JSON path of the offending field and ``reason``
+    the message without it (the GUI puts the field in words)."""
 
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
+        self.reason = message
 
 
 class PrivacyModelError(PPDSError):

@@ -17,11 +17,12 @@ from ..core.charts import bar_chart, histogram_before_after  # noqa: F401 - for 
 from ..core.clock import utc_now
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
+from ..core.dp.grid import guess_bounds  # noqa: F401 - for the statistics page
+from ..core.dp.precision import Precision
+from ..core.dp.precision import expected_precision as _expected_precision
 from ..core.dp.query import (DEFAULT_BINS, MAX_GROUP_COLUMNS, DPResult, GroupingNeed, Query,
                              QueryOptions, evaluate, grouped_columns, groupings_to_declare,
                              parse_query, quantile_level, resolve_column)
-from ..core.dp.grid import guess_bounds  # noqa: F401 - for the statistics page
-from ..core.dp.intervals import gaussian_halfwidth, laplace_halfwidth  # noqa: F401 - likewise
 from ..core.dp.rng import Rng
 from ..core.errors import InputError
 from ..core.perturb.recipe import (PerturbationOutcome, apply_perturbation, record_release,
@@ -64,6 +65,39 @@ def with_bins(query: str, bins: int) -> Query:
     parsed, _ = parse_query(query)
     parsed.bins = bins
     return parsed
+
+
+def expected_precision(query: Query, *, noise: str, budget: float,
+                       bounds: tuple[float, float] | None = None,
+                       granularity: float | None = None) -> Precision:
+    """How precise the answers to ``query`` will be with ``budget`` (ε or ρ), from the settings
+    alone: shown before anything is spent (``core.dp.precision``)."""
+    return _expected_precision(query, noise=noise, budget=budget, bounds=bounds,
+                               granularity=granularity)
+
+
+def export_result(released: DPRelease, path) -> Path:
+    """Write a DP result (already public: it was released) as CSV or .xlsx, one row per group
+    with its value and 95 % interval, formulas escaped."""
+    import pandas as pd
+
+    from ..core.io import write_table
+
+    res = released.result
+    rows = [{**r["group"], "value": r["value"], "ci95_low": r["ci_low"],
+             "ci95_high": r["ci_high"]} for r in res.rows]
+    return write_table(pd.DataFrame(rows), Path(path))
+
+
+def _release_name(vault, title: str) -> str:
+    """'DP mean Billing Amount by Gender — Sample admissions — 2025-05-12 14:03': the title and
+    the local time, made unique with ' (2)'… when the minute repeats."""
+    from datetime import datetime
+
+    from .datasets import free_name
+
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    return free_name(f"{title} — {stamp}", {r.name for r in vault.list_releases()})
 
 
 def _columns_needed(query: Query) -> list[str]:
@@ -177,7 +211,7 @@ def run_query(vault: Vault, dataset, query: str | Query, *, epsilon=None, rho=No
             result.warnings.insert(0, f"Bounds of {grid['column']} were read from the data: its "
                                       f"minimum and maximum are not protected.")
     task.report(0.9, "Recording the release and the budget spent")
-    name = release_name or f"DP {query.describe()} — {info.name} — {utc_now()}"
+    name = release_name or _release_name(vault, f"DP {query.describe()} — {info.name}")
     recipe = {"dp_query": {"statistic": query.statistic, "column": query.column, "by": query.by,
                            "q": float(query.q) if query.q is not None else None,
                            "bins": query.bins, "noise": options.noise, **cost.to_dict(),
@@ -204,7 +238,7 @@ def perturb_dataset(vault: Vault, dataset, section: dict, *, release_name: str |
     df = vault.load_dataset(info.id, task=task.sub(0.0, 0.2))
     outcome = apply_perturbation(df, section, vault=vault, dataset_ref=info.id,
                                  task=task.sub(0.2, 0.8), rng=rng)
-    name = release_name or f"Perturbed — {info.name} — {utc_now()}"
+    name = release_name or _release_name(vault, f"Perturbed — {info.name}")
     release = record_release(
         vault, info.id, outcome,
         lambda: vault.put_release(name, "perturbed", source=info.id, output_df=outcome.data,
@@ -218,7 +252,6 @@ def perturb_file(input_path: Path, section: dict, output_path: Path, *,
     """Perturb a file into another file (explicit export). Sections that spend privacy budget are
     refused here: a budget can only be tracked for a dataset in the vault."""
     from ..core.io import read_table, write_table
-    from ..core.perturb.recipe import section_cost, validate_section
 
     task = ensure_task(task)
     validate_section(section)

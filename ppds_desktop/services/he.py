@@ -500,9 +500,19 @@ def write_result_chart(result: DecryptionResult, path: Path) -> Path:
     return Path(path)
 
 
-def provenance_lines(result: DecryptionResult) -> list[str]:
+def export_result(result: DecryptionResult, path) -> Path:
+    """Write a decrypted aggregation result (one row per group, the figures asked for) as CSV
+    or .xlsx, formulas escaped."""
+    from ..core.io import write_table
+
+    return write_table(result.frame(), Path(path))
+
+
+def provenance_lines(result: DecryptionResult, when=str) -> list[str]:
+    """Where a result comes from, as lines; ``when`` formats the answer's UTC time (the GUI
+    passes its local-time formatter)."""
     lines = [f"Query: {result.query.describe()}",
-             f"Key {result.key_fingerprint}; answered {result.answered_at}; "
+             f"Key {result.key_fingerprint}; answered {when(result.answered_at)}; "
              f"cells under {result.min_records} records refused."]
     lines += [f"Source {s['label']}: {s['records_used']} of {s['records_total']} records"
               + (f" (bundle {s['bundle_id'][:12]})" if s.get("bundle_id") else "")
@@ -516,7 +526,8 @@ __all__ = ["ENCRYPTED_FILE", "SINGLE_KEY_WARNING", "KeyInfo", "create_key",
            "list_keys", "key_choices", "resolve_public_key", "contribution_from_files",
            "contribution_from_release", "contribution_from_dataset", "contribution_from_bundle",
            "compute_request", "send_request", "open_request", "answer_request", "answer_and_send", "send_result",
-           "open_result", "result_chart", "write_result_chart", "provenance_lines", "REQUEST_FILE", "RESULT_FILE",
+           "open_result", "result_chart", "write_result_chart", "provenance_lines", "export_result",
+           "REQUEST_FILE", "RESULT_FILE",
            "CELLS_FILE", "KEY_EXTENSION", "private_key_for", "key_holder_contact",
            "DEFAULT_MIN_RECORDS", "MAX_CELLS", "DEFAULT_EPSILON", "MIN_RECORDS_HELP",
            "EPSILON_HELP"]

@@ -26,8 +26,8 @@ from .disclosure import (audit_risk_accepted, check_release_risk, require_risk_a
                          verdict)
 
 __all__ = ["HIPAA", "ReleaseOutcome", "assess_risk", "column_hints", "default_release_name",
-           "load_input", "lookup_pseudonym", "new_recipe", "preset_for_dataset", "profile_kinds",
-           "recipe_for_preset", "run_release",
+           "export_output", "export_release", "load_input", "lookup_pseudonym", "new_recipe",
+           "preset_for_dataset", "profile_kinds", "recipe_for_preset", "run_release",
            "run_release_on_frame", "save_release", "store_new_keys", "verdict",
            "with_k_anonymity", "write_report"]
 
@@ -222,6 +222,16 @@ def export_release(vault: Vault | None, outcome: ReleaseOutcome, *, title: str, 
                 store_new_keys(vault, outcome)
             audit_risk_accepted(vault, title, risk, doing=doing)
     return risk
+
+
+def export_output(vault: Vault, outcome: ReleaseOutcome, path, *, name: str,
+                  accept_risk: bool = False, task: TaskState | None = None) -> Path:
+    """Write the de-identified table of a run (saved or not) to CSV, .xlsx or Parquet (the
+    Prepare page's Export data), through :func:`export_release`; the export is audited."""
+    export_release(vault, outcome, title=name, output=path, accept_risk=accept_risk,
+                   doing="exported", task=task)
+    vault.audit("release.exported", release=name, file=Path(path).name, rows=len(outcome.data))
+    return Path(path)
 
 
 def default_release_name(dataset_name: str, risk: ReleaseVerdict) -> str:

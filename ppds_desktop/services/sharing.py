@@ -318,7 +318,8 @@ def _refuse_replay(vault: Vault, bundle_id: str, accept_replay: bool) -> None:
     imported_at = vault.bundles.imported_at(bundle_id)
     if imported_at is not None and not accept_replay:
         raise BundleReplay(f"Replay: bundle {bundle_id} verified, but it was already imported "
-                           f"on {imported_at}; importing it again needs your confirmation.",
+                           f"on {str(imported_at)[:10]}; importing it again needs your "
+                           f"confirmation.",
                            hint="confirm to import it again (CLI: ppds bundle open --yes)")
 
 
@@ -452,7 +453,10 @@ def manifest_summary(manifest: dict) -> list[tuple[str, str]]:
     lines = [("Title", str(manifest.get("title", "")))]
     release = manifest.get("release") or {}
     if release:
-        lines.append(("Release", f"{release.get('name', '')} ({release.get('kind', '')})"))
+        from .plain import release_kind_label
+
+        lines.append(("Release", f"{release.get('name', '')} "
+                                 f"({release_kind_label(str(release.get('kind', '')))})"))
     schema = manifest.get("schema") or []
     if schema:
         lines.append(("Columns", ", ".join(str(c.get("name")) for c in schema[:12])

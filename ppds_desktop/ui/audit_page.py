@@ -11,28 +11,17 @@ head recorded outside the vault (on paper, or in a bundle a partner received) re
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
-from ..services import vault_ops
+from ..services import plain, vault_ops
+from .local_time import local_time
 from .session import AppSession
 
-_COLUMNS = ("#", "When (UTC)", "Who", "Action", "Details")
-
-
-def describe_details(details: dict) -> str:
-    """``{'dataset': 'x', 'rows': 3}`` -> ``dataset=x, rows=3`` (nested values as compact JSON)."""
-    parts = []
-    for key, value in details.items():
-        if isinstance(value, (dict, list)):
-            value = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-        parts.append(f"{key}={value}")
-    return ", ".join(parts)
+_COLUMNS = ("#", "When", "Who", "What happened")
 
 
 class AuditModel(QAbstractTableModel):
@@ -43,8 +32,9 @@ class AuditModel(QAbstractTableModel):
 
     def set_entries(self, entries) -> None:
         self.beginResetModel()
-        self._rows = [(str(e.seq), e.ts.replace("T", " ")[:19], e.actor, e.action,
-                       describe_details(e.details)) for e in reversed(list(entries))]
+        self._rows = [(str(e.seq), local_time(e.ts, seconds=True), e.actor,
+                       plain.audit_sentence(e.action, e.details))
+                      for e in reversed(list(entries))]
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
@@ -79,8 +69,9 @@ class AuditPage(QWidget):
         self.session = session
         title = QLabel("Audit log")
         title.setObjectName("pageTitle")
-        intro = QLabel("Every action in this vault, newest first. Each entry is chained to the one "
-                       "before it by a hash, so a changed or removed entry is detected.")
+        intro = QLabel("Everything done in this vault, newest first, in your local time. Each "
+                       "entry is chained to the one before it by a hash, so a changed or removed "
+                       "entry is detected.")
         intro.setObjectName("hint")
         intro.setWordWrap(True)
         self.model = AuditModel(parent=self)
@@ -121,6 +112,7 @@ class AuditPage(QWidget):
         self.recorded = QLineEdit()
         self.recorded.setObjectName("recordedHead")
         self.recorded.setPlaceholderText("Paste a head you noted down earlier")
+        self.recorded.setAccessibleName("Recorded head")
         self.check_button = QPushButton("C&heck")
         self.check_button.setToolTip("Verify the chain and that this earlier head is still in "
                                      "it, so the history up to then was not rewritten")
@@ -161,7 +153,7 @@ class AuditPage(QWidget):
         self.model.set_entries(vault_ops.audit_log(self.session.vault))
         head = vault_ops.audit_head(self.session.vault)
         self.head.setText(f"{head.hash}  (entry {head.seq})")
-        for column, width in ((0, 56), (1, 150), (2, 110), (3, 170)):
+        for column, width in ((0, 56), (1, 170), (2, 170)):
             self.table.setColumnWidth(column, width)
 
     def copy_head(self) -> None:

@@ -9,26 +9,37 @@ the vault).
 
 from __future__ import annotations
 
-import json
 from html import escape
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHeaderView,
-                               QInputDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QInputDialog, QLabel, QListWidget, QListWidgetItem,
                                QMessageBox, QPushButton, QSplitter, QStackedWidget, QTableView,
                                QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from ..core.errors import PPDSError
-from ..services import datasets, disclosure
+from ..paths import resource
+from ..services import datasets, disclosure, plain
 from ..services.datasets import column_examples
 from .errors import show_error
+from .local_time import local_time
 from .profile_view import profile_rows, setup_profile_table, type_labels
 from .roles_model import RolesModel
 from .session import AppSession
 from .shortcuts import IMPORT_DATA, native_text
 from .table_model import ArrowTableModel, replace_model
 from .widgets.task_progress import TaskProgress
+from .widgets.file_written import show_file_written
 from .worker import TaskRunner
+
+KIND_ICONS = {"raw": "icons/dataset-raw.svg", "release": "icons/dataset-release.svg",
+              "received": "icons/dataset-received.svg"}
+
+
+def kind_icon(kind: "plain.DatasetKind") -> QIcon:
+    """The icon of a dataset's kind (raw data, release, received), as in the Share wizard."""
+    return QIcon(str(resource(KIND_ICONS[kind.key])))
 
 
 def _load_table(vault, uid: str, *, task):
@@ -79,6 +90,9 @@ class DatasetsPage(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("datasetList")
         self.list.setAccessibleName("Datasets in the vault")
+        self.list.setIconSize(QSize(18, 18))
+        self.list.setMinimumWidth(220)
+        self.list.setSpacing(1)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.import_button = QPushButton("&Import…")
         self.import_button.setToolTip("Import a CSV, TSV, Excel or Parquet file "
@@ -178,7 +192,7 @@ class DatasetsPage(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(self.right_stack)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([190, 900])
+        splitter.setSizes([250, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -196,9 +210,14 @@ class DatasetsPage(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for info in datasets:
-            item = QListWidgetItem(info.name)
+            kind = plain.dataset_kind(self.session.vault, info)
+            item = QListWidgetItem(kind_icon(kind), f"{info.name}\n{kind.label} · "
+                                                    f"{kind.short_status}")
             item.setData(Qt.ItemDataRole.UserRole, info.uid)
-            item.setToolTip(f"{info.n_rows:,} rows × {info.n_cols} columns · {info.kind}")
+            item.setToolTip(f"{info.name}: {kind.label}, {info.n_rows:,} rows × {info.n_cols} "
+                            f"columns; {kind.identifier_status}")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                         f"{info.name}, {kind.label}, {kind.identifier_status}")
             self.list.addItem(item)
         self.list.blockSignals(False)
         has_any = bool(datasets)
@@ -240,10 +259,11 @@ class DatasetsPage(QWidget):
         self.info = info = self.session.vault.dataset_info(uid)
         self.session.select_dataset(uid)
         self.title.setText(info.name)
-        self.summary.setText(f"{info.n_rows:,} rows × {info.n_cols} columns · {info.kind} · "
-                             f"added {info.created_at[:16].replace('T', ' ')} UTC")
+        kind = plain.dataset_kind(self.session.vault, info)
+        self.summary.setText(f"{info.n_rows:,} rows × {info.n_cols} columns · {kind.label} · "
+                             f"{kind.identifier_status} · added {local_time(info.created_at)}")
         self.roles_model.set_rows(profile_rows(info, self.session.vault.roles(uid)))
-        self.details.setHtml(_details_html(info))
+        self.details.setHtml(_details_html(info, kind))
         self._load(uid)
 
     def _load(self, uid: str) -> None:
@@ -370,9 +390,7 @@ class DatasetsPage(QWidget):
                                 title=f"Exporting {self.info.name}", on_done=self._exported)
 
     def _exported(self, path) -> None:
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().showMessage(f"Exported to {path}.", 15_000)
+        self.file_box = show_file_written(self, path, "Export")
 
 
 def _delete(vault, uid: str, *, task) -> None:
@@ -380,29 +398,57 @@ def _delete(vault, uid: str, *, task) -> None:
     vault.delete_dataset(uid)
 
 
+_SOURCE_SKIPPED = {"recipe", "report", "privacy_budget", "sender_audit_head", "other_files",
+                   "kind", "bundle_id"}
+_SOURCE_LABELS = {"file_name": "File", "bundle_file": "Bundle file", "created_at": "Sent",
+                  "bytes": "File size", "format": "Format", "title": "Title", "release": "Release",
+                  "dataset": "Dataset", "options": "Read with", "sender": "Sent by"}
+
+
 def _source_value(key: str, value) -> str:
-    """Provenance values as plain text: options as "name: value" pairs, sizes with units."""
+    """Provenance values as plain text: options as "name: value" pairs, sizes with units,
+    times in local time, a sender by name."""
+    if key == "sender" and isinstance(value, dict):
+        state = "verified" if value.get("verified") else "not verified"
+        org = f", {value['organisation']}" if value.get("organisation") else ""
+        return f"{value.get('contact', '?')}{org} ({state})"
+    if key.endswith("_at") and isinstance(value, str):
+        return local_time(value)
+    if key == "release" and isinstance(value, dict):
+        return f"{value.get('name', '')} ({plain.release_kind_label(str(value.get('kind', '')))})"
     if isinstance(value, dict):
         parts = [f"{k.replace('_', ' ')}: {v!r}" if isinstance(v, str) and len(v) <= 2
                  else f"{k.replace('_', ' ')}: {v}" for k, v in value.items()
-                 if v is not None and v != ""]
+                 if v is not None and v != "" and not isinstance(v, (dict, list))]
         return "; ".join(parts) or "—"
     if isinstance(value, list):
-        return ", ".join(json.dumps(v, ensure_ascii=False, default=str)
-                         if isinstance(v, (dict, list)) else str(v) for v in value) or "—"
+        return ", ".join(str(v) for v in value if not isinstance(v, (dict, list))) or "—"
     if key == "bytes" and isinstance(value, int):
         return f"{value:,} ({value / 1e6:.1f} MB)"
     return str(value)
 
 
-def _details_html(info) -> str:
-    rows = [("Name", info.name), ("Kind", info.kind), ("Rows", f"{info.n_rows:,}"),
-            ("Columns", str(info.n_cols)),
-            ("Added", info.created_at.replace("T", " ").rstrip("Z")[:19] + " UTC"),
+def _details_html(info, kind) -> str:
+    rows = [("Name", info.name), ("Kind", kind.label),
+            ("Direct identifiers", ", ".join(kind.identifiers) or "none"),
+            ("Rows", f"{info.n_rows:,}"), ("Columns", str(info.n_cols)),
+            ("Added", local_time(info.created_at)),
             ("Stored size", f"{info.byte_size / 1e6:.2f} MB (compressed, encrypted)"),
             ("Dataset id", info.uid)]
-    for key, value in (info.source or {}).items():
-        rows.append((key.replace("_", " ").capitalize(), _source_value(key, value)))
+    source = info.source or {}
+    for key, value in source.items():
+        if key not in _SOURCE_SKIPPED and value not in (None, "", [], {}):
+            rows.append((_SOURCE_LABELS.get(key, key.replace("_", " ").capitalize()),
+                         _source_value(key, value)))
     body = "".join(f"<tr><td style='color:#5b6975;padding:3px 16px 3px 0'>{escape(k)}</td>"
                    f"<td style='padding:3px 0'>{escape(v)}</td></tr>" for k, v in rows)
-    return f"<h3>Details and provenance</h3><table>{body}</table>"
+    made = []
+    if (source.get("recipe") or {}).get("columns"):
+        made = plain.recipe_sentences(source["recipe"], report=source.get("report"))
+        chosen = plain.levels_sentences(source.get("report") or {})
+        if chosen:
+            made.append("Released: " + "; ".join(chosen) + ".")
+    how = ("<h4>How the sender made it</h4><ul>" + "".join(f"<li>{escape(line)}</li>"
+                                                          for line in made) + "</ul>"
+           if made else "")
+    return f"<h3>Details and provenance</h3><table>{body}</table>{how}"

@@ -1,6 +1,7 @@
 """How the GUI shows an error: one non-blocking dialog, written for the user.
 
-A ``PPDSError`` shows its message with the hint underneath. Anything else is a bug: the dialog
+A ``PPDSError`` shows its message with the hint underneath, in words (a recipe field as its
+column and setting) and without the command-line options the CLI's copy of it names. Anything else is a bug: the dialog
 says "Unexpected error" and keeps the technical details collapsed behind "Show Details…".
 The box is opened window-modal with ``open()`` rather than ``exec()``, so no nested event loop
 runs (tests and background jobs keep working) and the caller gets the box back.
@@ -13,6 +14,7 @@ import traceback
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core.errors import PPDSError
+from ..services import plain
 
 
 def as_sentence(text: str) -> str:
@@ -26,9 +28,10 @@ def show_error(parent: QWidget | None, exc: BaseException, *, title: str = "") -
     box.setIcon(QMessageBox.Icon.Warning)
     if isinstance(exc, PPDSError):
         box.setWindowTitle(f"{title} failed" if title else "PPDS Desktop")
-        box.setText(exc.message)
-        if exc.hint:
-            box.setInformativeText(as_sentence(exc.hint))
+        box.setText(plain.error_text(exc))           # in words, without command-line options
+        hint = plain.hint_text(exc)
+        if hint:
+            box.setInformativeText(as_sentence(hint))
     else:
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle("Unexpected error")

@@ -23,6 +23,7 @@ from .errors import show_error
 from .recovery_print import print_recovery_key
 from .widgets.passphrase import PassphraseFields
 from .widgets.secret_clipboard import copy_secret
+from .widgets.wizard_style import standard_wizard
 from .worker import TaskRunner
 
 VAULT_FILTER = "PPDS vault (*.vault);;All files (*)"
@@ -112,6 +113,7 @@ class CreatePage(QWizardPage):
         self.location_error = QLabel()
         self.location_error.setObjectName("error")
         self.fields = PassphraseFields(self)
+        self.location.edit.setAccessibleName("Where to keep the vault")
         loc_label = QLabel("&Location:")
         loc_label.setBuddy(self.location.edit)
         layout = QVBoxLayout(self)
@@ -255,6 +257,7 @@ class OpenPage(QWizardPage):
         self.location = _PathField(default_vault_path(), save=False,
                                    tooltip="A .vault file (its .header file must sit beside it)")
         self.location.edit.clear()
+        self.location.edit.setAccessibleName("Vault file")
         label = QLabel("Vault &file:")
         label.setBuddy(self.location.edit)
         self.problem = QLabel()
@@ -290,8 +293,7 @@ class FirstRunWizard(QWizard):
         super().__init__(parent)
         self.setObjectName("FirstRunWizard")
         self.setWindowTitle("Set up PPDS Desktop")
-        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
-        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        standard_wizard(self)
         self.vault_path: Path | None = None
         self._locked_in = False
         self.setPage(PAGE_CHOOSE, ChoosePage(self))

@@ -28,6 +28,7 @@ from .session import AppSession
 from .table_model import ArrowTableModel, replace_model
 from .widgets.demo_banner import add_to_wizard as add_demo_banner
 from .widgets.task_progress import TaskProgress
+from .widgets.wizard_style import finished_state, standard_wizard
 from .worker import TaskRunner
 
 FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.tab *.xlsx *.parquet *.pq);;"
@@ -446,10 +447,11 @@ class ImportPage(QWizardPage):
 
     def _done(self, info) -> None:
         self.info = info
-        self.setSubTitle("Done.")
+        self.setSubTitle("Done. Press Finish to see the dataset.")
         self.status.setText(f"Imported “{info.name}”: {info.n_rows:,} rows × {info.n_cols} "
                             "columns, stored encrypted in the vault.")
         _restyle(self.status, "ok")
+        finished_state(self.wizard())
         self.session.datasets_changed.emit()
         self.completeChanged.emit()
 
@@ -484,7 +486,7 @@ class ImportWizard(QWizard):
         self.session = session
         self.setObjectName("ImportWizard")
         self.setWindowTitle("Import data")
-        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        standard_wizard(self)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.runner = session.register_runner(TaskRunner(self, dialog_parent=self))
         self.limits = datasets.read_limits(session.vault)

@@ -150,12 +150,22 @@ class MainWindow(QMainWindow):
             go_menu.addAction(action)
             self.go_actions.append(action)
 
+        self.guide_action = QAction("&User guide", self)
+        self.guide_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        if self.guide_action.shortcut().isEmpty() or \
+                self.guide_action.shortcut() == QKeySequence("F1"):
+            self.guide_action.setShortcut(QKeySequence("Shift+F1"))
+        self.guide_action.setStatusTip("How to prepare and share a release, answer questions "
+                                       "with differential privacy and take part in an "
+                                       "encrypted aggregation")
+        self.guide_action.triggered.connect(self.show_user_guide)
         self.shortcuts_action = QAction("&Keyboard shortcuts", self)
         self.shortcuts_action.setShortcut(QKeySequence("F1"))
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
         self.about_action = QAction("&About PPDS Desktop", self)
         self.about_action.triggered.connect(self.show_about)
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.guide_action)
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
 
@@ -195,6 +205,13 @@ class MainWindow(QMainWindow):
         if page is not None and hasattr(page, "select_dataset"):
             page.select_dataset(uid)
 
+    def show_user_guide(self):
+        from .user_guide import UserGuideWindow
+
+        self.guide = UserGuideWindow(self)
+        self.guide.show()
+        return self.guide
+
     def show_shortcuts(self) -> QMessageBox:
         """The shortcuts as this system writes them (⌘I on macOS, Ctrl+I elsewhere), read
         from the actions themselves."""
@@ -205,7 +222,8 @@ class MainWindow(QMainWindow):
         if pages:
             rows.append((f"{native_text(pages[0])} … {native_text(pages[-1])}",
                          "Go to a page in the list on the left"))
-        rows += [("Esc", "Cancel the running job"),
+        rows += [(native_text(self.guide_action.shortcut()), "The user guide"),
+                 ("Esc", "Cancel the running job"),
                  (native_text(self.shortcuts_action.shortcut()), "This list"),
                  ("Tab / Shift+Tab", "Move between fields")]
         if sys.platform != "darwin":   # macOS has no underlined access keys

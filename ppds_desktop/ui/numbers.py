@@ -4,6 +4,8 @@ thousand); a number in the C notation is accepted everywhere, as a fallback."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QLocale
 
 
@@ -27,3 +29,32 @@ def format_number(value: float) -> str:
     """``value`` as the user writes numbers, without group separators, so that
     :func:`parse_number` reads it back."""
     return _locale(QLocale()).toString(float(value), "g", 15)
+
+
+def display_locale() -> QLocale:
+    """The user's locale for showing figures and times; English when none is set (the C
+    locale writes neither group separators nor readable dates)."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    return locale
+
+
+def show_number(value, digits: int = 4) -> str:
+    """A figure to read (not to type back): grouped thousands in the user's notation
+    ("12,843.5" in English, "12.843,5" in German), whole numbers without decimals, others with
+    ``digits`` significant digits (at least the whole part), never scientific notation."""
+    if value is None or isinstance(value, float) and value != value:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    locale = display_locale()
+    value = float(value)
+    if value.is_integer():
+        return locale.toString(int(value))
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = min(max(digits - 1 - magnitude, 0), 12)
+    text = locale.toString(value, "f", decimals)
+    if locale.decimalPoint() in text:
+        text = text.rstrip("0").rstrip(locale.decimalPoint())
+    return text

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView
 
 from .roles_model import EXAMPLES_COLUMN, HEADERS, ROLE_COLUMN, ColumnRow, RoleDelegate
+from .table_model import readable_type
 
 _WIDTHS = {"Column": 130, "Type": 82, "Missing": 60, "Distinct": 60, "Role": 115,
            "Why this role": 250}
@@ -61,7 +62,7 @@ def column_row(name: str, entry: dict, role=None) -> ColumnRow:
     stored profile has no example values; the Datasets page adds them once it has them."""
     return ColumnRow(
         name=name,
-        kind=str(entry.get("kind", "")),
+        kind=readable_type(str(entry.get("kind", ""))),
         missing=entry.get("missing_share"),
         distinct=entry.get("distinct"),
         role=role.role if role is not None else entry.get("role", "insensitive"),

@@ -14,21 +14,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
 
-ROLE_LABELS = {
-    "identifier": "Identifier",
-    "quasi_identifier": "Quasi-identifier",
-    "sensitive": "Sensitive",
-    "insensitive": "Insensitive",
-}
-ROLE_HELP = {
-    "identifier": "Identifies a person on its own (name, SSN, e-mail, record number): "
-                  "removed or pseudonymised before sharing.",
-    "quasi_identifier": "Identifies people in combination with other columns (age, ZIP, dates, "
-                        "gender): generalised to reach k-anonymity.",
-    "sensitive": "The information to protect (diagnosis, results): l-diversity and "
-                 "t-closeness apply to it.",
-    "insensitive": "Neither identifying nor sensitive: released as it is.",
-}
+from ..services import plain
+
+ROLE_LABELS, ROLE_HELP = plain.ROLE_LABELS, plain.ROLE_HELP
 USER_REASON = "set by the user"
 EXAMPLES_CHARS = 48  # the cell shows the start; the tooltip shows them all
 

@@ -20,6 +20,7 @@ from ..core.errors import PPDSError
 from ..services import disclosure, vault_ops
 from .errors import show_error
 from .session import AUTO_LOCK_RANGE, AppSession
+from .widgets.file_written import show_file_written
 from .widgets.passphrase import PassphraseFields
 from .widgets.secret_field import SecretField
 from .worker import TaskRunner
@@ -155,8 +156,11 @@ class SettingsPage(QWidget):
                                 title="Backing up the vault", on_done=self._backed_up)
 
     def _backed_up(self, path) -> None:
-        self.action_result.setText(f"Backup written to {path}. Keep it somewhere safe; it opens "
-                                   "with this vault's passphrase or recovery key.")
+        self.action_result.setText(f"Backup written to {path}.")
+        self.file_box = show_file_written(self, path, "Backup",
+                                          note="Keep it somewhere safe, away from this computer: "
+                                               "it opens with this vault's passphrase or "
+                                               "recovery key.")
         self.refresh_facts()
 
 

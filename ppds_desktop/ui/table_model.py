@@ -68,6 +68,22 @@ def _contiguous(column: pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks()
 
 
+_TYPE_WORDS = (("large_string", "text"), ("string", "text"), ("utf8", "text"),
+               ("bool", "yes/no"), ("timestamp", "date and time"), ("date", "date"),
+               ("decimal", "number"), ("double", "number"), ("float", "number"),
+               ("uint", "integer"), ("int", "integer"), ("binary", "binary"))
+
+
+def readable_type(name: str) -> str:
+    """A stored (Arrow) type in words ('large_string' → 'text', 'int64' → 'integer'); a
+    profile's own kind ('categorical', 'date') is kept."""
+    lowered = name.lower()
+    for prefix, words in _TYPE_WORDS:
+        if lowered.startswith(prefix):
+            return words
+    return name
+
+
 class ArrowTableModel(QAbstractTableModel):
     """``data``: a ``pyarrow.Table`` (what ``vault.load_arrow`` returns) or a pandas DataFrame.
 
@@ -86,7 +102,7 @@ class ArrowTableModel(QAbstractTableModel):
                          or pa.types.is_decimal(c.type) for c in self._columns]
         self._in_arrow = [_formats_in_arrow(c.type) for c in self._columns]
         labels = type_labels or {}
-        self._types = [labels.get(name) or str(col.type) for name, col in
+        self._types = [readable_type(labels.get(name) or str(col.type)) for name, col in
                        zip(self._names, self._columns)]
         self._rows = table.num_rows
         self._show_types = show_types

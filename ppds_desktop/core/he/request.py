@@ -72,8 +72,8 @@ class DecryptionRequest:
         lines += [f"  - {s['label']}: {s['records_used']} of {s['records_total']} records"
                   for s in self.sources]
         for cell in self.cells:
-            group = ", ".join(f"{k}={v}" for k, v in cell["group"].items()) or "(all)"
-            lines.append(f"  cell {group}: {cell['records']} records")
+            group = ", ".join(f"{k}: {v}" for k, v in cell["group"].items()) or "all records"
+            lines.append(f"  {group} — {cell['records']} records")
         if self.verified is not None:
             lines.append("Every cell was re-computed here from the sites' signed contributions "
                          "and matches the request.")

@@ -131,28 +131,40 @@ def _model(recipe, released, original, qis, gen, sections) -> dict:
             "satisfied": all(checks) if checks else None}
 
 
-def _histograms(original, released, recipe, qis, gen) -> dict:
-    """Before/after shares per column. A generalized column's 'before' is the whole input
-    generalized to the released level, so both sides share categories and the chart shows
-    what suppression and the other steps changed (the per-column distances in ``utility``
-    measure the generalization itself)."""
+def _released_level(original, transformed, gen) -> dict:
+    """Every input row at the released level of detail: through its column action
+    (``transformed``, e.g. ZIP cut to 3 digits) and the generalization (age bands), before any
+    record was left out. Histograms and utility distances compare the release with this, on
+    the same categories."""
+    if transformed is None:
+        return dict(gen.generalized_input)
+    return {c: gen.generalized_input.get(c, transformed[c]) for c in transformed.columns
+            if c in original.columns}
+
+
+def _histograms(original, released, recipe, qis, reference) -> dict:
+    """Before/after shares per column. 'Before' is the whole input at the released level of
+    detail, so both sides share categories and the chart shows what leaving records out and
+    the other steps changed (the detail the bands remove is the Loss)."""
     cols = [c for c in qis + document.sensitive_columns(recipe)
             if c in released.columns][:MAX_HISTOGRAMS]
     out = {}
     for col in cols:
-        before = gen.generalized_input.get(col, original[col])
+        before = reference.get(col, original[col])
         names, b, a = histogram_data(before, released[col])
-        out[col] = {"labels": names, "before": b, "after": a,
-                    "before_is_generalized": col in gen.generalized_input}
+        out[col] = {"labels": names, "before": b, "after": a}
     return out
 
 
 def build_report(*, original: pd.DataFrame, released: pd.DataFrame, recipe: dict,
                  actions_log: list[dict], generalization, sections: dict | None = None,
-                 source: str | None = None, seconds: float | None = None) -> dict:
+                 source: str | None = None, seconds: float | None = None,
+                 transformed: pd.DataFrame | None = None) -> dict:
     """The report of one release (see the module docstring); ``generalization`` is the
-    pipeline's ``Generalization``."""
+    pipeline's ``Generalization``; ``transformed`` the table after the column actions (before
+    generalization)."""
     gen = generalization
+    reference = _released_level(original, transformed, gen)
     qis = document.quasi_identifiers(recipe)
     risk_cfg = document.risk_settings(recipe)
     risk_kw = {"threshold": risk_cfg["threshold"], "population_size": risk_cfg["population_size"]}
@@ -180,8 +192,9 @@ def build_report(*, original: pd.DataFrame, released: pd.DataFrame, recipe: dict
             "alternatives": len(gen.candidates)},
         "model": _model(recipe, released, original, qis, gen, sections),
         "risk": {"before": before.to_dict(), "after": after.to_dict()},
-        "utility": measure_utility(original, released, generalization=gen.metrics),
-        "histograms": _histograms(original, released, recipe, qis, gen),
+        "utility": measure_utility(original, released, generalization=gen.metrics,
+                                   reference=reference),
+        "histograms": _histograms(original, released, recipe, qis, reference),
         "sections": sections or {},
         "seconds": seconds,
     }

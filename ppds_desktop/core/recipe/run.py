@@ -112,6 +112,7 @@ def generalize(df: pd.DataFrame, recipe: Recipe | dict, *, base_dir: Path | None
         info.engine_seconds = time.perf_counter() - started
         info.classes = len(res.class_sizes)
         info.measured = dict(res.measured)
+        info.generalized_input = {c: res.data[c] for c in qis}    # nothing is left out
         info.metrics = {"average_class_size": metrics.average_class_size(res.class_sizes),
                         "discernibility": metrics.discernibility(res.class_sizes, 0),
                         "normalized_certainty_penalty": float(res.ncp)}
@@ -234,7 +235,7 @@ def run_recipe(df: pd.DataFrame, recipe: Recipe | dict, *, keys=None, vault: Vau
             states[name] = res.state
     task.report(0.93, "Measuring risk and utility")
     report = build_report(original=df, released=released, recipe=recipe, actions_log=log,
-                          generalization=gen, sections=sections, source=source,
+                          generalization=gen, sections=sections, source=source, transformed=acted,
                           seconds=time.perf_counter() - started)
     task.report(1.0, "Release ready")
     return ReleaseOutcome(recipe=recipe, data=arrow_safe(released), report=report,

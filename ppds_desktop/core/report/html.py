@@ -136,11 +136,18 @@ _RISK_HELP = (
 _UTILITY_HELP = (
     "<p class='muted'>How much the released columns still resemble the input. "
     "<b>Hellinger</b> and <b>total variation</b> compare each column's value distribution "
-    "before and after (0 = unchanged, 1 = nothing in common; a generalized column's labels "
-    "such as '40-44' differ from the original values, so it shows 1 even when the charts "
-    "below keep the shape). For numeric columns, the change of the mean and the ratio of "
-    "variances. <b>Loss</b> (Generalization section) is the share of the quasi-identifiers' "
+    "before and after at the released level of detail (0 = unchanged, 1 = nothing in common): "
+    "a generalized column is compared with the input put in the same bands, so these measure "
+    "what leaving records out and the other steps changed. For numeric columns, the change of "
+    "the mean, the ratio of variances and the standard deviation before and after, in the "
+    "column's own unit. <b>Loss</b> (Generalization section) is the share of the quasi-identifiers' "
     "detail removed, as defined by ARX: 0 = nothing, 1 = everything.</p>")
+
+
+def _sd(entry: dict) -> str | None:
+    if entry.get("sd_before") is None or entry.get("sd_after") is None:
+        return None
+    return f"{entry['sd_before']:,.4g} → {entry['sd_after']:,.4g}"
 
 
 def _utility(r: dict) -> str:
@@ -148,12 +155,14 @@ def _utility(r: dict) -> str:
     rows = []
     for col, e in u["columns"].items():
         if e["status"] == "dropped":
-            rows.append([col, "dropped", None, None, None, None])
+            rows.append([col, "dropped", None, None, None, None, None])
         else:
             rows.append([col, "released", e.get("hellinger"), e.get("total_variation"),
-                         e.get("relative_mean_change"), e.get("variance_ratio")])
+                         e.get("relative_mean_change"), e.get("variance_ratio"),
+                         _sd(e)])
     html = _UTILITY_HELP + _table(["column", "status", "Hellinger", "total variation",
-                                   "relative mean change", "variance ratio"], rows, {2, 3, 4, 5})
+                                   "relative mean change", "variance ratio",
+                                   "standard deviation before → after"], rows, {2, 3, 4, 5, 6})
     corr = u.get("correlation") or {}
     if corr.get("max_abs_change") is not None:
         html += (f"<p>Largest change of a Pearson correlation between numeric columns "

@@ -273,12 +273,12 @@ def suggest_role(name: str, kind: str, sample: pa.Array | None, distinct: int,
                           by_value.key)
     if by_header is not None:
         if by_value is not None and by_value.key == by_header.key:
-            return Suggestion(by_header.role, f"header {name!r} and {share:.0%} of sampled values "
-                                              f"indicate {_why(by_header)}", by_header.key)
+            return Suggestion(by_header.role, f"the column name and {share:.0%} of sampled "
+                                              f"values indicate {_why(by_header)}", by_header.key)
         if by_header.key == "person_name" and kind not in ("text", "categorical"):
             by_header = None  # e.g. a numeric column called "Patient" is a number, not a name
         else:
-            return Suggestion(by_header.role, f"header {name!r} suggests {_why(by_header)}",
+            return Suggestion(by_header.role, f"the column name suggests {_why(by_header)}",
                               by_header.key)
     if by_value is not None:
         return Suggestion(by_value.role, f"{share:.0%} of sampled values look like {_why(by_value)}",
@@ -296,4 +296,5 @@ def suggest_role(name: str, kind: str, sample: pa.Array | None, distinct: int,
     if kind == "date":
         return Suggestion("quasi_identifier", f"a date column — {ROLE_WHY['quasi_identifier']}",
                           "event_date")
-    return Suggestion("insensitive", "no identifying header or value pattern found", None)
+    return Suggestion("insensitive", "neither the column name nor its values look identifying",
+                      None)

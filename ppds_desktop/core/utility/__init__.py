@@ -4,7 +4,7 @@
 
 - ``columns``: per column, ``dropped`` or the Hellinger and total-variation distance between
   its distribution before and after (``distance.py``) and, for columns numeric on both sides,
-  mean and variance change (``moments.py``);
+  mean, variance and standard deviation change (``moments.py``);
 - ``correlation``: Pearson correlation matrices of those numeric columns before and after;
 - ``generalization``: the engine's information-loss figures (Loss/granularity, discernibility,
   non-uniform entropy, average class size — computed by ``core.anonymize.metrics``) passed
@@ -23,14 +23,24 @@ __all__ = ["column_distances", "correlation_change", "hellinger", "measure_utili
 
 
 def measure_utility(original: pd.DataFrame, released: pd.DataFrame, *,
-                    generalization: dict | None = None, bins: int = 20) -> dict:
-    pairs = numeric_pairs(original, released)
+                    generalization: dict | None = None, bins: int = 20,
+                    reference: dict[str, pd.Series] | None = None) -> dict:
+    """``reference``: per column, the input at the released level of detail (every input row
+    put through the release's column action and generalization, before records were left
+    out). Distances are measured against it, on the released support: a raw age (34) and its
+    band ('30-34') are otherwise different values, and a column whose bands keep the shape
+    would show the largest distance. The detail the bands remove is what Loss measures."""
+    before = original.copy(deep=False)
+    for col, values in (reference or {}).items():
+        if col in before.columns:
+            before[col] = values.to_numpy()
+    pairs = numeric_pairs(before, released)
     columns = {}
     for col in original.columns:
         if col not in released.columns:
             columns[col] = {"status": "dropped"}
             continue
-        entry = {"status": "released", **column_distances(original[col], released[col], bins)}
+        entry = {"status": "released", **column_distances(before[col], released[col], bins)}
         if col in pairs:
             entry.update(moment_changes(*pairs[col]))
         columns[col] = entry

@@ -2,9 +2,10 @@
 
 Both sides become probability vectors over a common support: for numbers on both sides, a
 histogram with shared bin edges over the original range (values outside fall in the end
-bins); otherwise the text of each value is a category, so a generalized value ('30-39') is a
-different category from the raw value ('34') — which is exactly the information the release
-no longer carries. Missing values are a category of their own.
+bins); otherwise the text of each value is a category. A generalized column is compared with
+the input generalized the same way (``measure_utility``'s ``reference``), never with the raw
+values, whose categories ('34') the bands ('30-34') never share. Missing values are a category
+of their own.
 """
 
 from __future__ import annotations

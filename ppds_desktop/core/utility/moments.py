@@ -1,4 +1,6 @@
-"""Mean, variance and correlation change of numeric columns that stay numeric."""
+"""Mean, variance, standard deviation and correlation change of numeric columns that stay
+numeric (the standard deviation is in the column's own unit, which a variance in squared
+units is not)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ def moment_changes(b: pd.Series, a: pd.Series) -> dict:
             "mean_change": _safe(ma - mb),
             "relative_mean_change": _safe((ma - mb) / abs(mb)) if mb else None,
             "variance_before": _safe(vb), "variance_after": _safe(va),
-            "variance_ratio": _safe(va / vb) if vb else None}
+            "variance_ratio": _safe(va / vb) if vb else None,
+            "sd_before": _safe(np.sqrt(vb)) if vb == vb else None,
+            "sd_after": _safe(np.sqrt(va)) if va == va else None}
 
 
 def correlation_change(pairs: dict[str, tuple[pd.Series, pd.Series]]) -> dict:

@@ -10,7 +10,6 @@ pipeline, whose commit hook spends the budget of local-DP steps in the release's
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
@@ -58,6 +57,33 @@ METHODS = [
 ]
 
 
+_PARAM_WORDS = {"alpha": "noise fraction", "epsilon": "ε", "p": "within % of rows",
+                "rate": "swap rate", "k": "group size", "retain": "kept with probability",
+                "correlated": "correlated"}
+
+
+def step_text(step: dict) -> str:
+    """One perturbation step in words: 'Rank swapping of Billing Amount (within % of rows 5)'."""
+    method = next((label for label, key, _h in METHODS if key == step["method"]),
+                  step["method"])
+    columns = step.get("columns") or list((step.get("bounds") or {}).keys())
+    settings = []
+    for key, value in step.items():
+        if key in ("method", "columns", "bounds") or value in (None, [], False):
+            continue
+        if key == "strata":
+            settings.append("within " + ", ".join(value))
+        elif value is True:
+            settings.append(_PARAM_WORDS.get(key, key))
+        else:
+            settings.append(f"{_PARAM_WORDS.get(key, key.replace('_', ' '))} {value:g}"
+                            if isinstance(value, (int, float)) else f"{key} {value}")
+    if step.get("bounds"):
+        lo, hi = next(iter(step["bounds"].values()))
+        settings.append(f"values kept between {lo:g} and {hi:g}")
+    return f"{method} of {', '.join(columns)}" + (f" ({'; '.join(settings)})" if settings else "")
+
+
 class PerturbationPage(QWidget):
     section_changed = Signal()
 
@@ -84,13 +110,13 @@ class PerturbationPage(QWidget):
         self.k_spin = QSpinBox()
         self.k_spin.setRange(2, 1000)
         self.k_spin.setValue(3)
-        self.correlated = QCheckBox("correlated (keep the covariance structure)")
+        self.correlated = QCheckBox("&Correlated (keep the covariance structure)")
         self.strata_edit = QLineEdit()
         self.strata_edit.setPlaceholderText("strata columns, comma-separated")
         self.strata_edit.setToolTip("Values are only swapped between records that agree on "
                                     "these columns (e.g. Gender, Age band).")
         self.bounds_edit = QLineEdit()
-        self.bounds_edit.setPlaceholderText("LO:HI, e.g. 0:120")
+        self.bounds_edit.setPlaceholderText("lowest:highest, e.g. 0:120")
         self.bounds_edit.setToolTip("For local-DP noise: the range of the values, in the "
                                     "column's own unit, declared from what you know (not read "
                                     "off the data). Values outside are clamped to it.")
@@ -104,7 +130,8 @@ class PerturbationPage(QWidget):
         self.preview_button.clicked.connect(self.preview)
         self.utility_table = QTableWidget(0, 6)
         self.utility_table.setHorizontalHeaderLabels(
-            ["Column", "Mean before", "Mean after", "Variance ratio", "Hellinger", "TV distance"])
+            ["Column", "Mean before", "Mean after", "Variance ratio", "Hellinger",
+             "Total variation"])
         self.utility_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.chart_column = QComboBox()
         self.chart_column.currentIndexChanged.connect(self._draw_chart)
@@ -186,6 +213,7 @@ class PerturbationPage(QWidget):
             "pram": ("Retention", 0.01, 0.99, 0.8),
         }.get(key, ("", 0.0, 1.0, 0.0))
         self.param_label.setText(label)
+        self.param.setAccessibleName(label or "Setting of the method")
         self.param.setToolTip(PARAM_HELP.get(key, ""))
         self.param.setRange(lo, hi)
         self.param.setValue(value)
@@ -212,7 +240,8 @@ class PerturbationPage(QWidget):
             try:
                 bounds = [float(lo), float(hi)]
             except ValueError:
-                raise InputError("local-DP noise needs bounds as LO:HI") from None
+                raise InputError("local-DP noise needs bounds as lowest:highest, e.g. 0:120") \
+                    from None
             return {"method": key, "bounds": {c: bounds for c in cols}, "epsilon": v}
         if key == "rank_swap":
             return {"method": key, "columns": cols, "p": v}
@@ -244,8 +273,7 @@ class PerturbationPage(QWidget):
     def _steps_changed(self) -> None:
         self.steps_list.clear()
         for step in self.steps:
-            params = {k: v for k, v in step.items() if k != "method"}
-            self.steps_list.addItem(f"{step['method']}: {json.dumps(params, ensure_ascii=False)}")
+            self.steps_list.addItem(step_text(step))
         cost = section_cost({"steps": self.steps})
         text = (f"Privacy budget these steps spend: ε = {cost.epsilon:g}, ρ = {cost.rho:g}"
                 if cost.epsilon or cost.rho else "These steps spend no privacy budget.")

@@ -14,17 +14,19 @@ from html import escape
 
 import pandas as pd
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox,
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.errors import InputError, PPDSError
 from ...services import dp as dp_service
-from ...services.dp import (MAX_GROUP_COLUMNS, Query, bar_chart, gaussian_halfwidth,
-                            guess_bounds, laplace_halfwidth, quantile_level)
+from ...services import plain
+from ...services.dp import MAX_GROUP_COLUMNS, Query, bar_chart, guess_bounds, quantile_level
 from ..errors import show_error
-from ..numbers import format_number, parse_number
+from ..numbers import format_number, parse_number, show_number
+from ..widgets.file_written import export_results
+from ..widgets.help_label import help_label, with_help
 from ..widgets.svg_view import SvgChart
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
@@ -38,18 +40,17 @@ MAX_CHART_BARS = 20          # more groups: the largest in the chart, every one 
 
 
 def explain_epsilon(epsilon: float, noise: str) -> str:
-    """Plain-language meaning of the chosen ε (or ρ) and the noise it implies on a count."""
+    """Plain-language meaning of the chosen ε (or ρ); the precision it buys is shown beside it
+    (``precision_text``)."""
     if noise == "gaussian":
-        h = gaussian_halfwidth(1.0 / (2 * epsilon)) if epsilon > 0 else 0
-        return (f"ρ = {epsilon:g} (zero-concentrated DP). A count will be off by at most ±{h} "
-                f"in 95% of releases. Smaller ρ: more privacy, more noise.")
+        return (f"ρ = {epsilon:g} (zero-concentrated DP): smaller ρ means more privacy and more "
+                f"noise; every release spends from the dataset's budget.")
     if epsilon <= 0:
         return "Choose ε above 0."
-    h = laplace_halfwidth(1.0 / epsilon)
     return (f"ε = {epsilon:g}: whatever an onlooker believes about any one patient, seeing this "
             f"result can change the odds by at most a factor of e^ε ≈ {math.exp(epsilon):.2f}. "
-            f"A count will be off by at most ±{h} in 95% of releases. Smaller ε: more privacy, "
-            f"more noise; every release spends from the dataset's budget.")
+            f"Smaller ε: more privacy, more noise; every release spends from the dataset's "
+            f"budget.")
 
 
 class DPStatisticsPage(QWidget):
@@ -68,8 +69,8 @@ class DPStatisticsPage(QWidget):
         self.steps.addWidget(self._bounds_step())
         self.steps.addWidget(self._privacy_step())
         self.steps.addWidget(self._results_step())
-        self.back_button = QPushButton("&Back")
-        self.next_button = QPushButton("&Next")
+        self.back_button = QPushButton("< &Back")
+        self.next_button = QPushButton("&Next >")
         self.next_button.setDefault(True)
         self.back_button.clicked.connect(lambda: self.go(self.steps.currentIndex() - 1))
         self.next_button.clicked.connect(self._next)
@@ -130,6 +131,8 @@ class DPStatisticsPage(QWidget):
         layout.addWidget(intro)
         form = QFormLayout()
         self.lo_edit, self.hi_edit = QLineEdit(), QLineEdit()
+        self.lo_edit.setAccessibleName("Lower bound")
+        self.hi_edit.setAccessibleName("Upper bound")
         self.lo_edit.setPlaceholderText("lower bound, in the column's own unit")
         self.hi_edit.setPlaceholderText("upper bound, in the column's own unit")
         for edit in (self.lo_edit, self.hi_edit):
@@ -153,6 +156,7 @@ class DPStatisticsPage(QWidget):
                                          "noise is added (e.g. 1 for whole years, 0.01 for "
                                          "cents). Leave empty for an automatic step.")
         form.addRow("Grid ste&p", self.granularity_edit)
+        layout.addWidget(help_label(plain.explain("bounds")))
         layout.addLayout(form)
         self.domain_edits: dict[str, QLineEdit] = {}
         self.bin_edits: dict[str, tuple[QLineEdit, QLineEdit]] = {}
@@ -184,7 +188,9 @@ class DPStatisticsPage(QWidget):
         self.remaining_label = QLabel()
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("automatic")
-        form.addRow("N&oise", self.noise_combo)
+        noise_label = QLabel("N&oise")
+        noise_label.setBuddy(self.noise_combo)
+        form.addRow(noise_label, with_help(self.noise_combo, plain.explain("noise")))
         self.epsilon_spin.setToolTip("How much of the dataset's privacy budget this query "
                                      "spends: ε for Laplace noise, ρ for Gaussian noise. "
                                      "Smaller means more noise and more privacy.")
@@ -192,6 +198,10 @@ class DPStatisticsPage(QWidget):
                                     "for many queries on the same data, spends ρ.")
         form.addRow("Budget to &spend (ε or ρ)", self.epsilon_spin)
         form.addRow("", self.explanation)
+        self.precision_label = QLabel()
+        self.precision_label.setObjectName("precision")
+        self.precision_label.setWordWrap(True)
+        form.addRow("Expected precision", self.precision_label)
         form.addRow("Remaining budget", self.remaining_label)
         form.addRow("Release na&me", self.name_edit)
         self.run_blocker = QLabel()
@@ -241,12 +251,22 @@ class DPStatisticsPage(QWidget):
         blocked = i == 2 and bool(self._blocking_text())
         self.back_button.setEnabled(i > 0 and not busy)
         self.next_button.setEnabled(not busy and self.dataset_combo.count() > 0 and not blocked)
-        self.next_button.setText({2: "&Run and release", 3: "New &query"}.get(i, "&Next"))
+        self.next_button.setText({2: "&Run and release", 3: "New &query"}.get(i, "&Next >"))
 
     def _blocking_text(self) -> str:
-        """Why Run is disabled: grouping columns whose categories must be declared first."""
+        """Why Run is disabled: no budget left, or grouping columns whose categories must be
+        declared first."""
         if self.steps.currentIndex() != 2:
             return ""
+        status = self.budget.status
+        if status is not None and status.is_set:
+            gaussian = self.noise_combo.currentData() == "gaussian"
+            left = status.rho_remaining if gaussian else status.epsilon_remaining
+            if left <= 0:
+                text = (f"Nothing is left of this dataset's {'ρ' if gaussian else 'ε'} budget: "
+                        "no more releases can be made from it.")
+                self.run_blocker.setText(text)
+                return text
         problems = self.declaration_problems()
         text = ("Declare these on the previous step before running (nothing has been spent): "
                 + " ".join(problems)) if problems else ""
@@ -452,14 +472,52 @@ class DPStatisticsPage(QWidget):
 
     def _explain(self) -> None:
         noise = self.noise_combo.currentData()
-        self.explanation.setText(explain_epsilon(self.epsilon_spin.value(), noise))
         status = self.budget.status
+        left = None
         if status is None or not status.is_set:
             self.remaining_label.setText("no budget set — set one above first")
         elif noise == "gaussian":
-            self.remaining_label.setText(f"ρ {status.rho_remaining:g} of {status.rho_total:g}")
+            left = status.rho_remaining
+            self.remaining_label.setText(f"ρ {left:g} left of {status.rho_total:g}")
         else:
-            self.remaining_label.setText(f"ε {status.epsilon_remaining:g} of {status.epsilon_total:g}")
+            left = status.epsilon_remaining
+            self.remaining_label.setText(f"ε {left:g} left of {status.epsilon_total:g}")
+        self.epsilon_spin.blockSignals(True)       # never more than what remains
+        self.epsilon_spin.setMaximum(max(left, self.epsilon_spin.minimum()) if left else 10.0)
+        self.epsilon_spin.blockSignals(False)
+        self.explanation.setText(explain_epsilon(self.epsilon_spin.value(), noise))
+        self.precision_label.setText(self.precision_text())
+        self._sync_buttons()
+
+    def precision_text(self) -> str:
+        """How far the answers will be from the exact values, from the settings alone (shown
+        before anything is spent)."""
+        try:
+            col = self.column_combo.currentText()
+            bounds = None
+            if self.needs_bounds():
+                bounds = (parse_number(self.lo_edit.text()), parse_number(self.hi_edit.text()))
+            gran = self.granularity_edit.text().strip() or None
+            p = dp_service.expected_precision(self.query(), noise=self.noise_combo.currentData(),
+                                              budget=self.epsilon_spin.value(), bounds=bounds,
+                                              granularity=parse_number(gran) if gran else None)
+        except (PPDSError, ValueError):
+            return "Declare the bounds on the previous step to see it."
+        if p.halfwidth is None:
+            return "Declare the bounds on the previous step to see it."
+        if p.kind == "count":
+            return (f"Each count will be within ±{show_number(p.halfwidth)} of the exact count "
+                    f"in 95 of 100 releases.")
+        if p.kind == "sum":
+            return (f"Each sum of {col} will be within ±{show_number(p.halfwidth)} of the exact "
+                    f"sum in 95 of 100 releases.")
+        if p.kind == "mean":
+            sizes = "; ".join(f"±{show_number(h)} for a group of {show_number(n)} records"
+                              for n, h in p.by_group.items())
+            return (f"Each mean of {col} will be within about {sizes} (95 of 100 releases; "
+                    f"larger groups are more precise).")
+        return (f"The released value's rank will be within {show_number(round(p.halfwidth))} "
+                f"records of the exact quantile's rank in 95 of 100 releases.")
 
     # ---------------------------------------------------------------- running
     def query(self) -> Query:
@@ -505,15 +563,18 @@ class DPStatisticsPage(QWidget):
         res = out.result
         spent = f"ε = {res.cost.epsilon:g}" if res.cost.epsilon else f"ρ = {res.cost.rho:g}"
         self.result_label.setText(
-            f"<b>{escape(res.query)}</b> — {res.noise} noise, {spent} spent; saved as release "
+            f"<b>{escape(res.query)}</b> — {res.noise.capitalize()} noise, {spent} spent; saved as release "
             f"<b>{escape(out.release.name)}</b>. Intervals cover the exact value with 95% "
             f"probability.")
         self.table.setRowCount(len(res.rows))
         for i, row in enumerate(res.rows):
             cells = [res.label(row), row["value"], row["ci_low"], row["ci_high"]]
             for j, v in enumerate(cells):
-                text = "—" if v is None else (f"{v:,.6g}" if isinstance(v, float) else str(v))
-                self.table.setItem(i, j, QTableWidgetItem(text))
+                text = show_number(v, 6) if isinstance(v, (int, float)) else str(v)
+                item = QTableWidgetItem("—" if v is None else text)
+                if j:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()          # group labels on one line
         labels = [res.label(r) for r in res.rows]
         values = [float(r["value"]) for r in res.rows]
@@ -532,19 +593,5 @@ class DPStatisticsPage(QWidget):
         """Write the released table (already public) as CSV/Excel, formulas escaped."""
         if self.last is None:
             return
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export DP results", "dp_results.csv",
-                                                  "CSV (*.csv);;Excel (*.xlsx)")
-            if not path:
-                return
-        from pathlib import Path
-
-        from ...services.datasets import write_table
-
-        res = self.last.result
-        rows = [{**r["group"], "value": r["value"], "ci95_low": r["ci_low"],
-                 "ci95_high": r["ci_high"]} for r in res.rows]
-        try:
-            write_table(pd.DataFrame(rows), Path(path))
-        except PPDSError as exc:
-            show_error(self, exc)
+        self.file_box = export_results(
+            self, lambda dest: dp_service.export_result(self.last, dest), "dp-results.csv", path)

@@ -1,5 +1,6 @@
-"""The "Encrypted aggregation" page: keys, compute on encrypted columns, answer a decryption
-request (key holder), and read results. Every action runs a ``services.he`` function on the
+"""The "Encrypted aggregation" page: it asks the user's role first (site, collector, key
+holder) and shows that role's part: a site's steps, computing on encrypted columns and reading
+results (collector), keys and answering a decryption request (key holder). Every action runs a ``services.he`` function on the
 session's worker; this module only collects inputs and shows outputs.
 """
 
@@ -7,16 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QPushButton, QSpinBox,
-                               QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox,
+                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton,
+                               QRadioButton, QSpinBox, QTableView, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from ...services.choices import KEY_SIZES
 from ...services import he
+from ..local_time import local_time
 from ..session import AppSession
 from ..share.bundle_dialogs import ask_bundle_to_open, ask_bundle_to_save
 from ..table_model import ArrowTableModel, replace_model
+from ..widgets.file_written import export_results, show_file_written
+from ..widgets.help_label import help_label
 from ..widgets.svg_view import SvgChart
 
 
@@ -25,14 +31,6 @@ def single_key_warning_label() -> QLabel:
     label = QLabel(he.SINGLE_KEY_WARNING)
     label.setObjectName("warning")
     label.setWordWrap(True)
-    return label
-
-
-def _help_label(text: str) -> QLabel:
-    """A visible explanation under a setting (not only on hover)."""
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setObjectName("help")
     return label
 
 
@@ -91,6 +89,7 @@ class ComputeTab(QWidget):
         add.clicked.connect(self._choose_bundle)
         add_release = QPushButton("Add from &vault")
         self.releases = QComboBox()
+        self.releases.setAccessibleName("Encrypted releases in this vault")
         add_release.clicked.connect(self._add_release)
         self.query = QLineEdit("mean Billing Amount by Medical Condition")
         self.query.setPlaceholderText("e.g. mean Billing Amount by Medical Condition "
@@ -136,13 +135,13 @@ class ComputeTab(QWidget):
         if Path(path) in self.bundles:              # adding it twice would count it twice
             return
         self.bundles.append(Path(path))
-        self.sources.addItem(QListWidgetItem(f"bundle: {Path(path).name}"))
+        self.sources.addItem(QListWidgetItem(f"Bundle file {Path(path).name}"))
 
     def _add_release(self) -> None:
         name = self.releases.currentText()
         if name and name not in self.release_names:
             self.release_names.append(name)
-            self.sources.addItem(f"release: {name}")
+            self.sources.addItem(f"Release in this vault: {name}")
 
     def _choose_output(self) -> None:
         path = ask_bundle_to_save(self, "Save the decryption request")
@@ -150,10 +149,15 @@ class ComputeTab(QWidget):
             self.compute(path)
 
     def compute(self, out_path: Path) -> bool:
+        def done(request):
+            self.summary.setPlainText("\n".join(request.describe()))
+            self.file_box = show_file_written(
+                self, out_path, "Decryption request",
+                note="Send it to the key holder; they answer with a result file that you open "
+                     "on the Results tab.")
         return self.session.runner.run(
             _compute_and_send, self.session.vault, list(self.bundles), list(self.release_names),
-            self.query.text(), out_path, title="Computing on encrypted columns",
-            on_done=lambda req: self.summary.setPlainText("\n".join(req.describe())))
+            self.query.text(), out_path, title="Computing on encrypted columns", on_done=done)
 
 
 class AnswerTab(QWidget):
@@ -189,8 +193,8 @@ class AnswerTab(QWidget):
         self.epsilon.setToolTip(he.EPSILON_HELP)
         self.budget.setToolTip("The dataset whose privacy budget (set on the Differential "
                                "privacy page) pays for the noise.")
-        self.min_records_help = _help_label(he.MIN_RECORDS_HELP)
-        self.epsilon_help = _help_label(he.EPSILON_HELP)
+        self.min_records_help = help_label(he.MIN_RECORDS_HELP)
+        self.epsilon_help = help_label(he.EPSILON_HELP)
         form.addRow("Refuse cells under (&records):", self.min_records)
         form.addRow(self.min_records_help)
         form.addRow(self.use_dp)
@@ -256,6 +260,9 @@ class AnswerTab(QWidget):
             how = f"with noise (ε = {epsilon:g})" if dp else "exactly, without noise"
             self.status.setText(f"Answered {len(result.rows) - refused} cell(s) {how}, refused "
                                 f"{refused}; saved for {sender.name}.")
+            self.file_box = show_file_written(self, out_path, "Answer",
+                                              note=f"Send it to {sender.name}: only they can "
+                                                   "open it.")
         return self.session.runner.run(work, title="Decrypting the requested cells", on_done=done)
 
 
@@ -266,12 +273,21 @@ class ResultTab(QWidget):
         self.result = None
         open_btn = QPushButton("Open &result…")
         open_btn.clicked.connect(self._choose_result)
+        self.export_button = QPushButton("E&xport results…")
+        self.export_button.setToolTip("Write the decrypted figures to a CSV or Excel file")
+        self.export_button.clicked.connect(lambda: self.export_results())
+        self.export_button.setEnabled(False)
         self.table = QTableView()
         self.chart = SvgChart()
         self.provenance = QPlainTextEdit()
         self.provenance.setReadOnly(True)
+        self.provenance.setAccessibleName("Where the result comes from")
+        buttons = QHBoxLayout()
+        buttons.addWidget(open_btn)
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(open_btn)
+        layout.addLayout(buttons)
         layout.addWidget(self.table, 2)
         layout.addWidget(self.chart, 2)
         layout.addWidget(QLabel("Provenance:"))
@@ -294,7 +310,65 @@ class ResultTab(QWidget):
                                                   parent=self.table))
         self.table.resizeColumnsToContents()
         self.chart.set_svg(he.result_chart(result))
-        self.provenance.setPlainText("\n".join(he.provenance_lines(result)))
+        self.provenance.setPlainText("\n".join(he.provenance_lines(result, when=local_time)))
+        self.export_button.setEnabled(True)
+
+    def export_results(self, path=None) -> None:
+        if self.result is not None:
+            self.file_box = export_results(self, lambda dest: he.export_result(self.result, dest),
+                                           "aggregation-result.csv", path)
+
+
+ROLE_SETTING = "ui.aggregation_role"
+ROLES = {
+    "site": ("A &site", "I contribute my hospital's data, with the figures encrypted."),
+    "collector": ("The c&ollector", "I combine the sites' encrypted data and ask the key "
+                                    "holder for the totals."),
+    "key_holder": ("The &key holder", "I hold the key and decrypt only the combined figures."),
+}
+
+
+class SiteTab(QWidget):
+    """What a site does: encrypt columns under the key holder's key while preparing a
+    release, then share the release with the collector and the key holder."""
+
+    def __init__(self, session: AppSession):
+        super().__init__()
+        self.session = session
+        steps = QLabel(
+            "<ol style='margin-left:-20px'>"
+            "<li>Import the key holder's identity card (Identity &amp; sharing ▸ Import card) "
+            "and verify it: it carries their public key.</li>"
+            "<li>On <b>Prepare release</b>, tick <b>Advanced</b> on the Preset step and, on the "
+            "<b>Encrypt columns</b> step, choose the columns to encrypt and the key holder's key. "
+            "Use the settings the collector gave every site.</li>"
+            "<li>Save the release, then <b>Share this release…</b> with the collector and the "
+            "key holder.</li></ol>")
+        steps.setWordWrap(True)
+        self.keys = QListWidget()
+        self.keys.setAccessibleName("Public keys you can encrypt for")
+        self.prepare_button = QPushButton("Go to &Prepare release")
+        self.prepare_button.clicked.connect(self._prepare)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Taking part as a site</b>"))
+        layout.addWidget(steps)
+        layout.addWidget(QLabel("Keys you can encrypt for:"))
+        layout.addWidget(self.keys, 1)
+        layout.addWidget(self.prepare_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.keys.clear()
+        for label, _ref in he.key_choices(self.session.vault):
+            self.keys.addItem(label)
+        if not self.keys.count():
+            self.keys.addItem("None yet: import the key holder's identity card first.")
+
+    def _prepare(self) -> None:
+        window = self.window()
+        page = window.open_page("prepare") if hasattr(window, "open_page") else None
+        if page is not None and hasattr(page, "advanced"):
+            page.advanced.setChecked(True)
 
 
 class HomomorphicPage(QWidget):
@@ -303,20 +377,60 @@ class HomomorphicPage(QWidget):
         self.session = session
         title = QLabel("Encrypted aggregation")
         title.setObjectName("pageTitle")
-        box = QGroupBox()
+        intro = QLabel("Several sites add up figures (sums, means, variances) without showing "
+                       "each other their records: each site encrypts its columns, a collector "
+                       "combines them, and a key holder decrypts only the combined figures.")
+        intro.setWordWrap(True)
+        role_box = QGroupBox("What is your role here?")
+        role_layout = QVBoxLayout(role_box)
+        self.role_group = QButtonGroup(self)
+        self.role_buttons: dict[str, QRadioButton] = {}
+        for key, (label, meaning) in ROLES.items():
+            button = QRadioButton(f"{label} — {meaning}")
+            self.role_group.addButton(button)
+            self.role_buttons[key] = button
+            role_layout.addWidget(button)
+            button.toggled.connect(lambda on, k=key: on and self.set_role(k))
         self.tabs = QTabWidget()
+        self.site_tab = SiteTab(session)
         self.keys_tab = KeysTab(session)
         self.compute_tab = ComputeTab(session)
         self.answer_tab = AnswerTab(session)
         self.result_tab = ResultTab(session)
+        self.tabs.addTab(self.site_tab, "Contribute")
         self.tabs.addTab(self.compute_tab, "Compute")
-        self.tabs.addTab(self.answer_tab, "Answer a request")
         self.tabs.addTab(self.result_tab, "Results")
+        self.tabs.addTab(self.answer_tab, "Answer a request")
         self.tabs.addTab(self.keys_tab, "Keys")
-        inner = QVBoxLayout(box)
-        inner.addWidget(self.tabs)
+        self.choose_hint = QLabel("Choose your role above to see what you do.")
+        self.choose_hint.setObjectName("hint")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.addWidget(title)
-        layout.addWidget(box)
+        layout.addWidget(intro)
+        layout.addWidget(role_box)
+        layout.addWidget(self.choose_hint)
+        layout.addWidget(self.tabs, 1)
         session.releases_changed.connect(self.compute_tab.refresh_releases)
+        self.role = None
+        saved = session.vault.get_setting(ROLE_SETTING, None)
+        if saved in ROLES:
+            self.role_buttons[saved].setChecked(True)
+        else:
+            self.tabs.setVisible(False)
+
+    def set_role(self, role: str) -> None:
+        """Show the part of the page this role uses (and remember it for this vault)."""
+        self.role = role
+        shown = {"site": [self.site_tab],
+                 "collector": [self.compute_tab, self.result_tab],
+                 "key_holder": [self.answer_tab, self.keys_tab]}[role]
+        for i in range(self.tabs.count()):
+            self.tabs.setTabVisible(i, self.tabs.widget(i) in shown)
+        self.tabs.setCurrentWidget(shown[0])
+        self.tabs.setVisible(True)
+        self.choose_hint.setVisible(False)
+        if not self.role_buttons[role].isChecked():
+            self.role_buttons[role].setChecked(True)
+        if self.session.vault.get_setting(ROLE_SETTING, None) != role:
+            self.session.vault.set_setting(ROLE_SETTING, role)

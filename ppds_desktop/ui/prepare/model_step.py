@@ -8,10 +8,17 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.errors import PPDSError
+from ...services import plain
 from ...services import recipes as document
 from ...services.recipes import auto_spec, build_hierarchy
+from ..widgets.help_label import help_label
 
 PREVIEW_ROWS = 15
+
+
+def _indented(label: QLabel) -> QLabel:
+    label.setContentsMargins(24, 0, 0, 4)
+    return label
 
 
 class ModelStep(QWidget):
@@ -36,7 +43,11 @@ class ModelStep(QWidget):
         self.l_spin.setRange(1.0, 100.0)
         self.l_spin.setValue(2.0)
         self.l_variant = QComboBox()
-        self.l_variant.addItems(["distinct", "entropy", "recursive"])
+        for label, key in (("distinct values", "distinct"), ("entropy", "entropy"),
+                           ("recursive (c, l)", "recursive")):
+            self.l_variant.addItem(label, key)
+        self.l_variant.setAccessibleName("l-diversity variant")
+        self.l_spin.setAccessibleName("l: different sensitive values per group")
         self.c_spin = QDoubleSpinBox()
         self.c_spin.setRange(0.01, 100.0)
         self.c_spin.setValue(3.0)
@@ -52,7 +63,13 @@ class ModelStep(QWidget):
         self.t_spin.setSingleStep(0.05)
         self.t_spin.setValue(0.2)
         self.t_distance = QComboBox()
-        self.t_distance.addItems(["equal", "ordered", "hierarchical"])
+        for label, key in (("equal distance (categories)", "equal"),
+                           ("ordered distance (numbers)", "ordered"),
+                           ("hierarchical (uses the hierarchy)", "hierarchical")):
+            self.t_distance.addItem(label, key)
+        self.t_distance.setAccessibleName("t-closeness distance")
+        self.t_spin.setAccessibleName("t: largest difference from the whole table")
+        self.k_spin.setAccessibleName("k: smallest group size")
         self.sensitive_combo = QComboBox()
         self.sensitive_combo.setToolTip("The sensitive column l-diversity and t-closeness "
                                         "protect, or every column whose role is sensitive")
@@ -84,32 +101,37 @@ class ModelStep(QWidget):
         for w in (self.k_spin, self.l_spin, self.c_spin, self.t_spin, self.suppression):
             w.setMaximumWidth(110)
         for w in (self.l_variant, self.t_distance):
-            w.setMaximumWidth(140)
+            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.c_label = QLabel("c")
-        self.l_variant.currentTextChanged.connect(self._variant_changed)
-        self._variant_changed(self.l_variant.currentText())
+        self.c_label.setBuddy(self.c_spin)
+        self.c_spin.setAccessibleName("c: how dominant the commonest value may be")
+        self.l_variant.currentIndexChanged.connect(
+            lambda _i: self._variant_changed(self.l_variant.currentData()))
+        self._variant_changed(self.l_variant.currentData())
         form = QFormLayout()
-        for widgets in ((self.k_check, self.k_spin),
-                        (self.l_check, self.l_spin, self.l_variant, self.c_label, self.c_spin),
-                        (self.t_check, self.t_spin, self.t_distance)):
+        intro = QLabel("Quasi-identifiers (age, ZIP, dates…) are coarsened level by level until "
+                       "the model holds; the search keeps the most detail it can.")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        for widgets, term in (((self.k_check, self.k_spin), "k-anonymity"),
+                              ((self.l_check, self.l_spin, self.l_variant, self.c_label,
+                                self.c_spin), "l-diversity"),
+                              ((self.t_check, self.t_spin, self.t_distance), "t-closeness")):
             row = QHBoxLayout()
             for w in widgets:
                 row.addWidget(w)
             row.addStretch(1)
             form.addRow(row)
-        for text, widget in (("l and t &protect:", self.sensitive_combo),
-                             ("&Suppress at most:", self.suppression),
-                             ("Search &objective:", self.objective),
-                             ("&Method:", self.method)):
+            form.addRow(_indented(help_label(plain.explain(term))))
+        for text, widget, term in (("l and t &protect:", self.sensitive_combo, "sensitive"),
+                                   ("&Suppress at most:", self.suppression, "suppression"),
+                                   ("Search &objective:", self.objective, "objective"),
+                                   ("&Method:", self.method, "method")):
             label = QLabel(text)
             label.setBuddy(widget)
             label.setToolTip(widget.toolTip())
             form.addRow(label, widget)
-        help_ = QLabel("Quasi-identifiers (age, ZIP, dates…) are coarsened level by level "
-                       "until the model holds; hover over a setting for what it means. "
-                       "The search picks the least information loss.")
-        help_.setWordWrap(True)
-        form.addRow(help_)
+            form.addRow("", help_label(plain.explain(term)))
         model_box = QGroupBox("Privacy model")
         model_box.setLayout(form)
 
@@ -117,7 +139,7 @@ class ModelStep(QWidget):
         self.qi_combo.setToolTip("Quasi-identifiers, then sensitive columns (whose hierarchy "
                                  "hierarchical t-closeness uses)")
         self.qi_combo.currentTextChanged.connect(self._show_hierarchy)
-        self.load_button = QPushButton("Use an ARX &hierarchy file…")
+        self.load_button = QPushButton("Use an &ARX hierarchy file…")
         self.load_button.clicked.connect(self._choose_file)
         self.hierarchy_info = QLabel()
         self.hierarchy_info.setWordWrap(True)
@@ -143,7 +165,7 @@ class ModelStep(QWidget):
         self._specs: dict[str, dict] = {}
         self._sensitive: set[str] = set()
 
-    def _variant_changed(self, variant: str) -> None:
+    def _variant_changed(self, variant: str | None) -> None:
         self.c_label.setVisible(variant == "recursive")
         self.c_spin.setVisible(variant == "recursive")
 
@@ -156,12 +178,14 @@ class ModelStep(QWidget):
         self.l_check.setChecked("l" in privacy)
         if "l" in privacy:
             self.l_spin.setValue(float(privacy["l"]["l"]))
-            self.l_variant.setCurrentText(privacy["l"].get("variant", "distinct"))
+            self.l_variant.setCurrentIndex(self.l_variant.findData(
+                privacy["l"].get("variant", "distinct")))
             self.c_spin.setValue(float(privacy["l"].get("c", self.c_spin.value())))
         self.t_check.setChecked("t" in privacy)
         if "t" in privacy:
             self.t_spin.setValue(float(privacy["t"]["t"]))
-            self.t_distance.setCurrentText(privacy["t"].get("distance", "equal"))
+            self.t_distance.setCurrentIndex(self.t_distance.findData(
+                privacy["t"].get("distance", "equal")))
         if "suppression_limit" in privacy:
             self.suppression.setValue(100.0 * privacy["suppression_limit"])
         self.objective.setCurrentIndex(max(0, self.objective.findData(
@@ -202,11 +226,11 @@ class ModelStep(QWidget):
         if self.k_check.isChecked():
             privacy["k"] = self.k_spin.value()
         if self.l_check.isChecked():
-            privacy["l"] = {"l": self.l_spin.value(), "variant": self.l_variant.currentText()}
-            if self.l_variant.currentText() == "recursive":
+            privacy["l"] = {"l": self.l_spin.value(), "variant": self.l_variant.currentData()}
+            if self.l_variant.currentData() == "recursive":
                 privacy["l"]["c"] = self.c_spin.value()
         if self.t_check.isChecked():
-            privacy["t"] = {"t": self.t_spin.value(), "distance": self.t_distance.currentText()}
+            privacy["t"] = {"t": self.t_spin.value(), "distance": self.t_distance.currentData()}
         column = self.sensitive_combo.currentData()
         for model in ("l", "t"):
             if column and model in privacy:
@@ -247,7 +271,7 @@ class ModelStep(QWidget):
         self.preview.setColumnCount(0)
         if not column or self._frame is None or column not in self._frame.columns:
             self.hierarchy_info.setText("No quasi-identifiers: set a column's role to "
-                                        "quasi_identifier on the previous page.")
+                                        "Quasi-identifier on the previous page.")
             return
         spec = self._specs.get(column, {"kind": "auto"})
         values = self._frame[column].drop_duplicates()     # the builders need distinct values
@@ -257,9 +281,10 @@ class ModelStep(QWidget):
         except PPDSError as exc:
             self.hierarchy_info.setText(f"This hierarchy cannot be built: {exc}")
             return
+        kind = plain.HIERARCHY_KINDS.get(shown.get("kind"), shown.get("kind"))
         self.hierarchy_info.setText(
-            f"{shown.get('kind')} hierarchy, {h.height} levels (0 = as is, {h.height - 1} = "
-            f"fully hidden), {len(h.leaves):,} distinct values. The search picks the level.")
+            f"{kind}: {h.height} levels (0 = as is, {h.height - 1} = fully hidden), "
+            f"{len(h.leaves):,} distinct values. The search picks the level.")
         rows = h.rows()[:PREVIEW_ROWS]
         self.preview.setColumnCount(h.height)
         self.preview.setHorizontalHeaderLabels([f"level {i}" for i in range(h.height)])

@@ -3,12 +3,17 @@ alternative transformations (pick one and re-apply), the Safe Harbor checklist."
 
 from __future__ import annotations
 
+from html import escape
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableView, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from ...services import plain
 from ...services.release import (class_sizes_before_after, column_histogram,
                                  risk_before_after)
+from ..numbers import show_number
 from ..table_model import ArrowTableModel, replace_model
 from ..widgets.svg_view import SvgChart
 from .risk_banner import RiskBanner
@@ -17,50 +22,32 @@ PREVIEW_ROWS = 200
 
 
 def _pct(v) -> str:
-    return "—" if v is None else f"{100 * v:.1f} %"
+    return "—" if v is None else f"{show_number(100 * v, 3)} %"
 
 
 def _num(v) -> str:
-    if v is None:
-        return "—"
-    return f"{v:,}" if isinstance(v, int) else f"{v:,.4g}"
+    return show_number(v)
 
 
-RISK_HELP = {
-    "prosecutor": "Prosecutor risk: the chance that someone who knows a person is in the "
-                  "release picks out their record from the quasi-identifiers (1 / size of "
-                  "the person's group of look-alike records).",
-    "journalist": "Journalist risk: the same, for someone who does not know whether the person "
-                  "is in the release at all (estimated from the data, or the population size "
-                  "given in the recipe).",
-    "marketer": "Marketer risk: the share of all records such an attacker would re-identify "
-                "on average when linking the whole release to another list.",
-    "records at risk": "Records whose re-identification chance is above the risk threshold "
-                       "of the recipe (20 % unless set).",
-    "unique records": "Records no other record shares the quasi-identifiers with.",
-    "smallest class": "Size of the smallest group of records with identical quasi-identifiers "
-                      "(the k actually achieved).",
-    "classes": "Number of groups of records with identical quasi-identifiers (equivalence "
-               "classes).",
-}
-UTILITY_HELP = {
-    "status": "released or dropped: what became of the column",
-    "Hellinger": "Hellinger distance between the column's value distribution before and "
-                 "after: 0 = unchanged, 1 = no value in common. A generalized column's labels "
-                 "(e.g. '40-44') differ from the original values, so it shows 1 even when the "
-                 "bands keep the shape; compare the histograms below.",
-    "total variation": "Total variation distance: the share of records that would have to "
-                       "change value to turn one distribution into the other (0 to 1).",
-    "relative mean change": "Numeric columns: change of the mean, relative to the original.",
-    "variance ratio": "Numeric columns: variance after / variance before (1 = unchanged).",
-}
-ALTERNATIVE_HELP = {
-    "Loss": "Share of detail removed by generalization and suppression (ARX's Loss): "
-            "0 = nothing removed, 1 = everything. The search minimizes it.",
-    "suppressed rows": "Records removed from the release because they would still stand out.",
-    "classes": "Number of groups of records with identical quasi-identifiers.",
-    "granularity": "Share of detail kept in the quasi-identifiers (higher is better).",
-}
+RISK_ROWS = [("Prosecutor risk, highest", "prosecutor_max", _pct, "prosecutor risk"),
+             ("Prosecutor risk, average", "prosecutor_avg", _pct, "prosecutor risk"),
+             ("Journalist risk, highest", "journalist_max", _pct, "journalist risk"),
+             ("Marketer risk", "marketer", _pct, "marketer risk"),
+             ("Records at risk", "records_at_risk", _num, "records at risk"),
+             ("Unique records", "unique_records", _num, "unique records"),
+             ("Smallest group", "min_class_size", _num, "smallest group"),
+             ("Groups", "n_classes", _num, "groups")]
+UTILITY_HEADERS = ["Column", "Status", "Hellinger", "Total variation", "Mean change",
+                   "Variance ratio", "Standard deviation before → after"]
+UTILITY_TERMS = {"Hellinger": "hellinger", "Total variation": "total variation",
+                 "Mean change": "mean change", "Variance ratio": "variance ratio",
+                 "Standard deviation before → after": "standard deviation"}
+ALTERNATIVE_TERMS = {"Loss": "loss", "Records left out": "suppression", "Groups": "groups",
+                     "Detail kept": "granularity"}
+METRIC_NAMES = {"loss": "Loss", "granularity": "detail kept", "discernibility": "discernibility",
+                "non_uniform_entropy": "non-uniform entropy",
+                "average_class_size": "average group size",
+                "normalized_certainty_penalty": "normalized certainty penalty"}
 
 
 def _fill(table: QTableWidget, headers: list[str], rows: list[list],
@@ -70,22 +57,28 @@ def _fill(table: QTableWidget, headers: list[str], rows: list[list],
     table.setHorizontalHeaderLabels(headers)
     for c, header in enumerate(headers):
         if help_ and header in help_:
-            table.horizontalHeaderItem(c).setToolTip(help_[header])
+            table.horizontalHeaderItem(c).setToolTip(plain.explain(help_[header]))
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             item = QTableWidgetItem(value if isinstance(value, str) else _num(value))
-            tip = (help_ or {}).get(row[0]) if c == 0 and isinstance(row[0], str) else None
-            if tip:
-                item.setToolTip(tip)
+            if not isinstance(value, str):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(item.text())
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
+
+
+def _legend(terms: list[str]) -> str:
+    """The visible one-line meanings of the figures a table shows."""
+    return "<br>".join(f"<b>{escape(term[:1].upper() + term[1:])}</b>: "
+                       f"{escape(plain.explain(term))}" for term in terms)
 
 
 ALTERNATIVES_TEXT = (
     "The best transformations the search found. Each shows the generalization level per "
     "quasi-identifier (0 = as is, higher = coarser), ✓ marks the one applied. Pick another "
-    "than the optimum (e.g. fewer suppressed rows) and apply it.")
+    "than the optimum (e.g. fewer records left out) and apply it.")
 
 
 class ResultsStep(QWidget):
@@ -113,15 +106,15 @@ class ResultsStep(QWidget):
         risk_tab = QWidget()
         rl = QVBoxLayout(risk_tab)
         risk_help = QLabel("How easily a record could be linked back to a person through its "
-                           "quasi-identifiers, before and after. Lower is safer; hover over "
-                           "a row for what it measures.")
+                           "quasi-identifiers, before and after. Lower is safer; the last "
+                           "column says what each figure measures.")
         risk_help.setWordWrap(True)
         rl.addWidget(risk_help)
-        rl.addWidget(self.risk_table)
+        rl.addWidget(self.risk_table, 3)
         charts = QHBoxLayout()
         charts.addWidget(self.class_chart)
         charts.addWidget(self.risk_chart)
-        rl.addLayout(charts, 1)
+        rl.addLayout(charts, 2)
         self.tabs.addTab(risk_tab, "Risk")
 
         self.utility_table = QTableWidget()
@@ -134,8 +127,14 @@ class ResultsStep(QWidget):
         ul = QVBoxLayout(util_tab)
         ul.addWidget(self.utility_label)
         ul.addWidget(self.utility_table, 1)
+        self.utility_legend = QLabel(_legend(list(UTILITY_TERMS.values())))
+        self.utility_legend.setObjectName("help")
+        self.utility_legend.setWordWrap(True)
+        ul.addWidget(self.utility_legend)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Distribution before/after of:"))
+        histogram_label = QLabel("Distribution before and after &of:")
+        histogram_label.setBuddy(self.histogram_column)
+        row.addWidget(histogram_label)
         row.addWidget(self.histogram_column, 1)
         ul.addLayout(row)
         ul.addWidget(self.histogram_chart, 1)
@@ -144,13 +143,17 @@ class ResultsStep(QWidget):
         self.alternatives = QTableWidget()
         self.alternatives.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.alternatives.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.apply_alternative_button = QPushButton("&Apply the selected transformation")
+        self.apply_alternative_button = QPushButton("A&pply the selected transformation")
         alt_tab = QWidget()
         al = QVBoxLayout(alt_tab)
         self.alternatives_help = alt_help = QLabel(ALTERNATIVES_TEXT)
         alt_help.setWordWrap(True)
         al.addWidget(alt_help)
         al.addWidget(self.alternatives, 1)
+        alternatives_legend = QLabel(_legend(["loss", "suppression", "granularity"]))
+        alternatives_legend.setObjectName("help")
+        alternatives_legend.setWordWrap(True)
+        al.addWidget(alternatives_legend)
         al.addWidget(self.apply_alternative_button)
         self.tabs.addTab(alt_tab, "Alternatives")
 
@@ -162,6 +165,12 @@ class ResultsStep(QWidget):
         cl.addWidget(self.checklist_label)
         cl.addWidget(self.checklist, 1)
         self.checklist_index = self.tabs.addTab(check_tab, "HIPAA checklist")
+        # access keys that no other control of the results page uses (Back, Next, Save…)
+        self.tabs.setTabText(0, "Before / aft&er")
+        self.tabs.setTabText(1, "Ris&k")
+        self.tabs.setTabText(2, "U&tility")
+        self.tabs.setTabText(3, "Alternat&ives")
+        self.tabs.setTabText(self.checklist_index, "HIPAA &checklist")
 
         self.sections_label = QLabel()
         self.sections_label.setWordWrap(True)
@@ -182,9 +191,13 @@ class ResultsStep(QWidget):
         met = ("" if model["satisfied"] is None else
                " — satisfied" if model["satisfied"] else " — NOT satisfied")
         b, a = rep["risk"]["before"], rep["risk"]["after"]
-        lines = [f"<b>{rows['input']:,}</b> rows in, <b>{rows['output']:,}</b> out "
-                 f"({rows['suppressed']:,} suppressed, limit {rows['suppression_limit_rows']:,}).",
+        lines = [f"<b>{_num(rows['input'])}</b> records in, <b>{_num(rows['output'])}</b> "
+                 f"released ({_num(rows['suppressed'])} left out, at most "
+                 f"{_num(rows['suppression_limit_rows'])} allowed).",
                  f"Privacy model measured on the output: {achieved or 'none'}{met}."]
+        levels = plain.levels_sentences(rep)
+        if levels:
+            lines.append("Released: " + escape("; ".join(levels)) + ".")
         if verdict.safe_harbor is not None:
             lines.append("Safe Harbor rules applied: " + (
                 "every identifier type handled." if verdict.safe_harbor else
@@ -209,41 +222,50 @@ class ResultsStep(QWidget):
         self._fill_alternatives(outcome.candidates, rep["generalization"]["levels"])
         self._fill_checklist(rep.get("hipaa"))
         sections = rep.get("sections") or {}
-        self.sections_label.setText("Also applied: " + ", ".join(sections) if sections else "")
+        self.sections_label.setText("Also applied: " + ", ".join(
+            {"perturbation": "record perturbation", "encryption": "column encryption"}.get(k, k)
+            for k in sections) if sections else "")
 
     def _fill_risk(self, b: dict, a: dict) -> None:
-        keys = [("prosecutor risk, highest", "prosecutor_max", _pct),
-                ("prosecutor risk, average", "prosecutor_avg", _pct),
-                ("journalist risk, highest", "journalist_max", _pct),
-                ("marketer risk", "marketer", _pct),
-                ("records at risk", "records_at_risk", _num),
-                ("unique records", "unique_records", _num),
-                ("smallest class", "min_class_size", _num),
-                ("classes", "n_classes", _num)]
-        _fill(self.risk_table, ["", "before", "after"],
-              [[label, f(b[k]), f(a[k])] for label, k, f in keys],
-              {label: next(t for k, t in RISK_HELP.items() if label.startswith(k))
-               for label, _k, _f in keys})
-        self.risk_table.horizontalHeader().setStretchLastSection(False)
+        _fill(self.risk_table, ["Figure", "Before", "After", "What it measures"],
+              [[label, f(b[k]), f(a[k]), plain.explain(term)] for label, k, f, term in RISK_ROWS])
+        for r in range(self.risk_table.rowCount()):
+            for c in (1, 2):
+                self.risk_table.item(r, c).setTextAlignment(
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        header = self.risk_table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for c in range(3):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.risk_table.setWordWrap(True)
+        self.risk_table.verticalHeader().setVisible(False)
+        self.risk_table.resizeRowsToContents()
         self.class_chart.set_svg(class_sizes_before_after(b, a))
         self.risk_chart.set_svg(risk_before_after(b, a))
 
     def _fill_utility(self, rep: dict) -> None:
         u = rep["utility"]
         m = rep["generalization"].get("metrics") or {}
-        figures = ", ".join(f"{k.replace('_', ' ')} {_num(v)}" for k, v in m.items()
-                            if not isinstance(v, dict))
-        plain = (f"Loss: {100 * m['loss']:.0f} % of the quasi-identifiers' detail was removed "
-                 f"(0 % = nothing, 100 % = everything). " if m.get("loss") is not None else "")
-        self.utility_label.setText(plain + "All measures: " + (figures or "no generalization")
-                                   + ". Hover over a column heading for its meaning.")
-        self.utility_label.setToolTip(ALTERNATIVE_HELP["Loss"])
-        rows = [[col, e["status"], e.get("hellinger"), e.get("total_variation"),
-                 e.get("relative_mean_change"), e.get("variance_ratio")]
-                for col, e in u["columns"].items()]
-        _fill(self.utility_table, ["column", "status", "Hellinger", "total variation",
-                                   "relative mean change", "variance ratio"], rows,
-              UTILITY_HELP)
+        figures = ", ".join(f"{METRIC_NAMES.get(k, k.replace('_', ' '))} {_num(v)}"
+                            for k, v in m.items() if not isinstance(v, dict))
+        plain_loss = (f"Loss: {_num(round(100 * m['loss']))} % of the quasi-identifiers' detail "
+                      f"was removed (0 % = nothing, 100 % = everything). "
+                      if m.get("loss") is not None else "")
+        self.utility_label.setText(plain_loss + "All measures: " + (figures or "no grouping")
+                                   + ". Each column is compared with the input at the released "
+                                   "level of detail (e.g. the same age bands).")
+        self.utility_label.setToolTip(plain.explain("loss"))
+        rows = []
+        for col, e in u["columns"].items():
+            sd = ("—" if e.get("sd_before") is None or e.get("sd_after") is None else
+                  f"{_num(e['sd_before'])} → {_num(e['sd_after'])}")
+            change = e.get("relative_mean_change")
+            rows.append([col, "released" if e["status"] == "released" else "removed",
+                         e.get("hellinger"), e.get("total_variation"),
+                         "—" if change is None else f"{show_number(100 * change, 2)} %",
+                         e.get("variance_ratio"), sd])
+        _fill(self.utility_table, UTILITY_HEADERS, rows, UTILITY_TERMS)
+        self.utility_table.verticalHeader().setVisible(False)
         self.histogram_column.blockSignals(True)
         self.histogram_column.clear()
         self.histogram_column.addItems(list(rep.get("histograms", {})))
@@ -270,8 +292,8 @@ class ResultsStep(QWidget):
             mark = "✓ " if c["levels"] == chosen else ""
             rows.append([mark + " ".join(str(c["levels"][q]) for q in qis), c["loss"],
                          c["suppressed"], c["classes"], c["granularity"]])
-        _fill(self.alternatives, [f"levels ({', '.join(qis)})", "Loss", "suppressed rows",
-                                  "classes", "granularity"], rows, ALTERNATIVE_HELP)
+        _fill(self.alternatives, [f"Levels ({', '.join(qis)})", "Loss", "Records left out",
+                                  "Groups", "Detail kept"], rows, ALTERNATIVE_TERMS)
         self.apply_alternative_button.setEnabled(bool(candidates))
 
     def selected_alternative(self) -> dict | None:
@@ -289,7 +311,7 @@ class ResultsStep(QWidget):
             ("Every identifier type found was handled. " if checklist["compliant"] else
              "Some identifier types are NOT handled as Safe Harbor requires. ")
             + checklist["reminder"])
-        _fill(self.checklist, ["identifier type", "status", "columns", "what was done"],
+        _fill(self.checklist, ["Identifier type", "Status", "Columns", "What was done"],
               [[i["title"], i["status"], ", ".join(i["columns"]) or "—",
                 "; ".join(i["actions"]) or i["note"]] for i in checklist["items"]])
         for c, width in ((0, 300), (1, 70), (2, 200)):      # the verdict stays in view; long

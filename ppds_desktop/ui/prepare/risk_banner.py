@@ -45,7 +45,7 @@ class RiskBanner(QFrame):
         k = verdict.suggested_k
         self.text.setText(" ".join(verdict.problems()))
         self.fix_button.setVisible(verdict.can_fix)
-        self.fix_button.setText(f"Add {k}-&anonymity (everyone hidden among at least {k}) and "
+        self.fix_button.setText(f"&Add {k}-anonymity (everyone hidden among at least {k}) and "
                                 f"run again")
         self.fix_button.setToolTip(
             f"Generalize {', '.join(verdict.qi_columns)} until every person shares them with at "

@@ -5,18 +5,22 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from html import escape
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton,
-                               QRadioButton, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
+                               QPushButton, QRadioButton, QStackedWidget, QVBoxLayout, QWidget)
 
 from ...services import recipes as R
 from ...services.recipes import make_preset
-from ...services.types import EXPERT, HIPAA, PRESETS, RESEARCH
+from ...services.types import EXPERT, HIPAA, RESEARCH
 from ...core.errors import PPDSError
-from ...services import disclosure, files
+from ...services import disclosure, files, plain, sharing
+from ...services.datasets import export_file_name
 from ...services import release as svc
 from ..errors import show_error
+from ..widgets.file_written import show_file_written
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
 from .columns_step import ColumnsStep
@@ -27,6 +31,11 @@ from .state import PrepareState
 
 FIXED_STEPS = 4         # dataset, preset, column actions, privacy model; then the extra pages
 
+PRESET_TITLES = {
+    HIPAA: "HIPAA &Safe Harbor",
+    RESEARCH: "&Research: 5-anonymity, at most 5 % of the records left out",
+    EXPERT: "&Expert: set every action and model setting yourself",
+}
 PRESET_HELP = {
     HIPAA: "Removes or coarsens the 18 identifier types of the HIPAA Safe Harbor rule "
            "(names, contact details, numbers, ZIP below 3 digits, date parts but the year, "
@@ -67,12 +76,13 @@ class PrepareWizard(QWidget):
         self.results_step.banner.fix_requested.connect(self.apply_risk_fix)
         self.results_step.banner.acknowledged_changed.connect(lambda _: self._update_save())
         self.steps.addWidget(self._results_page())
-        names = (["Dataset", "Preset", "Column actions", "Privacy model"]
-                 + [spec.title for spec in self.extra] + ["Run", "Results"])
-        self.titles = [f"{i}. {name}" for i, name in enumerate(names, 1)]
+        self._names = (["Dataset", "Preset", "Column actions", "Privacy model"]
+                       + [spec.title for spec in self.extra] + ["Check and run", "Results"])
+        self.titles: list[str] = []
+        self._retitle()
 
-        self.back_button = QPushButton("&Back")
-        self.next_button = QPushButton("&Next")
+        self.back_button = QPushButton("< &Back")
+        self.next_button = QPushButton("&Next >")
         self.next_button.setDefault(True)
         self.next_button.setAutoDefault(True)
         self.back_button.clicked.connect(self.back)
@@ -118,33 +128,56 @@ class PrepareWizard(QWidget):
         self.preset_group = QButtonGroup(w)
         self.preset_buttons: dict[str, QRadioButton] = {}
         for key in (HIPAA, RESEARCH, EXPERT):
-            button = QRadioButton(PRESETS[key])
+            button = QRadioButton(PRESET_TITLES[key])
             button.setProperty("preset", key)
             self.preset_group.addButton(button)
             self.preset_buttons[key] = button
-            help_ = QLabel(PRESET_HELP[key])
-            help_.setWordWrap(True)
-            help_.setContentsMargins(24, 0, 0, 8)
             layout.addWidget(button)
-            layout.addWidget(help_)
+            layout.addWidget(_help(PRESET_HELP[key]))
         self.preset_buttons[RESEARCH].setChecked(True)
         self.load_recipe_button = QPushButton("Or &load a recipe file…")
         self.load_recipe_button.clicked.connect(self._load_recipe_file)
-        layout.addWidget(self.load_recipe_button)
+        layout.addWidget(self.load_recipe_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addSpacing(12)
+        titles = ", ".join(spec.title.split(" (")[0].lower() for spec in self.extra)
+        self.advanced = QCheckBox(f"&Advanced: also show the expert steps ({titles})")
+        self.advanced.setChecked(False)
+        self.advanced.toggled.connect(lambda _on: self._retitle())
+        layout.addWidget(self.advanced)
+        layout.addWidget(_help("Most releases need neither: leave this off unless an expert "
+                               "asked you to perturb records or to encrypt columns for an "
+                               "encrypted aggregation."))
         layout.addStretch(1)
         return w
 
     def _run_step(self) -> QWidget:
         w = QWidget()
+        self.recipe_sentences = QLabel()
+        self.recipe_sentences.setObjectName("recipeSentences")
+        self.recipe_sentences.setWordWrap(True)
+        self.recipe_sentences.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.recipe_sentences.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.recipe_view = QPlainTextEdit()
         self.recipe_view.setReadOnly(True)
+        self.recipe_view.setAccessibleName("The recipe as a file")
+        self.recipe_view.setVisible(False)
+        self.show_recipe = QCheckBox("Show the recipe as a file (for e&xperts)")
+        self.show_recipe.toggled.connect(self.recipe_view.setVisible)
         self.save_recipe_button = QPushButton("&Save this recipe…")
+        self.save_recipe_button.setToolTip("Save the recipe to run it again later, here or in "
+                                           "another vault")
         self.save_recipe_button.clicked.connect(lambda: self.save_recipe())
+        row = QHBoxLayout()
+        row.addWidget(self.show_recipe)
+        row.addStretch(1)
+        row.addWidget(self.save_recipe_button)
         layout = QVBoxLayout(w)
-        layout.addWidget(QLabel("The recipe that will run (press Run to start; Cancel or "
-                                "Esc stops it and nothing is kept):"))
+        layout.addWidget(QLabel("<b>What will happen</b> (press Run to start; Cancel or Esc "
+                                "stops it and nothing is kept):"))
+        layout.addWidget(self.recipe_sentences)
+        layout.addLayout(row)
         layout.addWidget(self.recipe_view, 1)
-        layout.addWidget(self.save_recipe_button)
+        layout.addStretch(0)
         return w
 
     def _results_page(self) -> QWidget:
@@ -154,25 +187,51 @@ class PrepareWizard(QWidget):
         self.save_button.setToolTip("Store the recipe, the de-identified table and the report "
                                     "in the vault under the release name")
         self.save_button.clicked.connect(self.save_release)
-        self.export_button = QPushButton("E&xport report (HTML)…")
+        self.export_button = QPushButton("E&xport report…")
         self.export_button.setToolTip("Write the release report (every figure and chart) as "
                                       "one self-contained HTML file")
         self.export_button.clicked.connect(lambda: self.export_report())
+        self.export_data_button = QPushButton("Export &data…")
+        self.export_data_button.setToolTip("Write the de-identified table to a CSV, Excel or "
+                                           "Parquet file (spreadsheet formulas are escaped)")
+        self.export_data_button.clicked.connect(lambda: self.export_data())
+        self.share_button = QPushButton("Share this &release…")
+        self.share_button.setToolTip("Seal the saved release for contacts you verified")
+        self.share_button.clicked.connect(self.share_release)
+        self.share_button.setVisible(False)
         self.saved_label = QLabel()
+        self.saved_label.setWordWrap(True)
         row = QHBoxLayout()
         name_label = QLabel("Release na&me:")
         name_label.setBuddy(self.release_name)
         row.addWidget(name_label)
         row.addWidget(self.release_name, 1)
         row.addWidget(self.save_button)
+        row.addWidget(self.share_button)
+        row.addWidget(self.export_data_button)
         row.addWidget(self.export_button)
         layout = QVBoxLayout(w)
         layout.addWidget(self.results_step, 1)
         layout.addLayout(row)
         layout.addWidget(self.saved_label)
+        self.saved_release: str | None = None
         return w
 
     # -- navigation -----------------------------------------------------------------------
+    def shown_steps(self) -> list[int]:
+        """The steps the user walks through: the expert pages only with Advanced ticked."""
+        extra = range(FIXED_STEPS, self.run_index)
+        return [i for i in range(self.results_index + 1)
+                if i not in extra or self.advanced.isChecked()]
+
+    def _retitle(self) -> None:
+        """Step titles numbered over the steps shown (the expert pages count only when on)."""
+        shown = self.shown_steps()
+        self.titles = [f"{shown.index(i) + 1}. {name}" if i in shown else name
+                       for i, name in enumerate(self._names)]
+        if hasattr(self, "steps"):
+            self.title.setText(self.titles[self.steps.currentIndex()])
+
     def go(self, index: int) -> None:
         index = max(0, min(index, self.results_index))
         self.steps.setCurrentIndex(index)
@@ -180,19 +239,32 @@ class PrepareWizard(QWidget):
         if FIXED_STEPS <= index < self.run_index:
             self._extra_widgets[index - FIXED_STEPS].load(self.state)
         if index == self.run_index:
-            self.recipe_view.setPlainText(R.dumps(self.state.recipe))
+            self._show_recipe()
         self._update_nav()
+
+    def _show_recipe(self) -> None:
+        recipe = self.state.recipe
+        self.recipe_sentences.setText("<ul style='margin-left:-20px'>" + "".join(
+            f"<li style='margin-bottom:4px'>{escape(line)}</li>"
+            for line in plain.recipe_sentences(recipe, self.state.frame)) + "</ul>")
+        self.recipe_view.setPlainText(R.dumps(recipe))
 
     def _update_nav(self) -> None:
         i = self.steps.currentIndex()
         busy = self.runner.is_busy
         self.back_button.setEnabled(i > 0 and not busy)
         self.next_button.setEnabled(i < self.results_index and not busy)
-        self.next_button.setText("&Run" if i == self.run_index else "&Next")
+        self.next_button.setText("&Run" if i == self.run_index else "&Next >")
+
+    def _step_after(self, i: int) -> int:
+        return next((s for s in self.shown_steps() if s > i), self.results_index)
 
     def back(self) -> None:
         i = self.steps.currentIndex()
-        self.go(self.run_index if i == self.results_index else i - 1)
+        if i == self.results_index:
+            self.go(self.run_index)
+            return
+        self.go(max([s for s in self.shown_steps() if s < i], default=0))
 
     def next(self) -> None:
         i = self.steps.currentIndex()
@@ -214,6 +286,9 @@ class PrepareWizard(QWidget):
                 R.validate(recipe)
                 R.check_columns(recipe, list(self.state.frame.columns))
                 self.state.recipe = recipe
+                if not self.advanced.isChecked():       # sections only expert pages edit
+                    for spec in self.extra:
+                        self.state.recipe.pop(spec.key, None)
             elif i < self.run_index:
                 page = self._extra_widgets[i - FIXED_STEPS]
                 problem = page.problem() if hasattr(page, "problem") else None
@@ -226,9 +301,9 @@ class PrepareWizard(QWidget):
                 self.run()
                 return
         except PPDSError as exc:
-            show_error(self, exc, title=self.titles[i])
+            show_error(self, _in_words(exc, self.state.recipe), title=self.titles[i])
             return
-        self.go(i + 1)
+        self.go(self._step_after(i))
 
     # -- step logic -------------------------------------------------------------------------
     def refresh_datasets(self) -> None:
@@ -301,9 +376,11 @@ class PrepareWizard(QWidget):
         try:
             recipe = R.load(path)
         except PPDSError as exc:
-            show_error(self, exc, title="Load recipe")
+            show_error(self, _in_words(exc), title="Load recipe")
             return
         self._recipe_file = recipe
+        if any(spec.key in recipe for spec in self.extra):
+            self.advanced.setChecked(True)               # its expert sections are shown
         self.load_recipe_button.setText(f"Recipe loaded from {Path(path).name} (Next uses it)")
 
     def _ask_save_path(self, title: str, default: str, filter_: str) -> Path | None:
@@ -318,6 +395,9 @@ class PrepareWizard(QWidget):
             files.save_recipe(path, self.state.recipe)
         except PPDSError as exc:
             show_error(self, exc, title="Save recipe")
+            return
+        self.file_box = show_file_written(self, path, "Recipe",
+                                          note="Load it on the Preset step to run it again.")
 
     # -- run, alternatives, save ------------------------------------------------------------
     def run(self) -> None:
@@ -328,6 +408,8 @@ class PrepareWizard(QWidget):
 
     def _show_outcome(self, outcome) -> None:
         self.state.outcome = outcome
+        self.saved_release = None
+        self.share_button.setVisible(False)
         verdict = disclosure.verdict(outcome.report, self.session.vault)
         self.results_step.show_outcome(self.state.frame, outcome, verdict)
         if self.release_name.text().strip() in ("", self._default_name):   # not typed by the user
@@ -340,7 +422,7 @@ class PrepareWizard(QWidget):
         """Saving and exporting a release that can still identify people wait for the
         banner's check box."""
         ok = self.state.outcome is not None and self.results_step.banner.acknowledged
-        for button in (self.save_button, self.export_button):
+        for button in (self.save_button, self.export_button, self.export_data_button):
             button.setEnabled(ok)
 
     def apply_risk_fix(self) -> None:
@@ -381,10 +463,36 @@ class PrepareWizard(QWidget):
                         title="Saving the release", on_done=self._saved)
 
     def _saved(self, info) -> None:
-        self.saved_label.setText(f"Saved release '{info.name}' in the vault (recipe, output, "
-                                 "JSON and HTML report).")
+        self.saved_release = info.name
+        self.saved_label.setText(f"Saved the release “{info.name}” in the vault, with its "
+                                 "recipe and report. Next: share it with a partner.")
+        self.share_button.setVisible(True)
+        self.share_button.setFocus()
         self.session.releases_changed.emit()
         self.session.datasets_changed.emit()
+
+    def share_release(self):
+        """Open the Share wizard with the saved release chosen (the identity comes first)."""
+        if self.saved_release is None:
+            return None
+        from ..share.share_wizard import ShareWizard
+
+        if sharing.identity_or_none(self.session.vault) is None:
+            box = QMessageBox(QMessageBox.Icon.Information, "Share this release",
+                              "To share, this vault needs an identity first: create it on the "
+                              "Identity & sharing page, exchange identity cards with your "
+                              "partner and verify them. The release stays saved in the vault.",
+                              QMessageBox.StandardButton.Ok, self)
+            window = self.window()
+            if hasattr(window, "open_page"):
+                box.finished.connect(lambda _r: window.open_page("sharing"))
+            box.open()
+            self.share_box = box
+            return None
+        self.share_wizard = ShareWizard(self.session, self)
+        self.share_wizard.source_page.select(self.saved_release)
+        self.share_wizard.open()
+        return self.share_wizard
 
     def export_report(self, path: Path | None = None) -> None:
         if self.state.outcome is None:
@@ -399,7 +507,23 @@ class PrepareWizard(QWidget):
         except PPDSError as exc:
             show_error(self, exc, title="Export report")
             return
-        self.saved_label.setText(f"Report written to {path}.")
+        self.file_box = show_file_written(self, path, "Report")
+
+    def export_data(self, path: Path | None = None) -> None:
+        """Write the de-identified table (saved or not) to a file, on the worker."""
+        if self.state.outcome is None:
+            return
+        name = self.release_name.text().strip() or self.state.dataset.name
+        path = path or self._ask_save_path(
+            "Export the de-identified data", export_file_name(name),
+            "CSV (*.csv);;Excel workbook (*.xlsx);;Parquet (*.parquet)")
+        if path is None:
+            return
+        self.runner.run(svc.export_output, self.session.vault, self.state.outcome, path,
+                        name=name, accept_risk=self.results_step.banner.acknowledge.isChecked(),
+                        title="Exporting the data",
+                        on_done=lambda out: setattr(self, "file_box", show_file_written(
+                            self, out, "De-identified data")))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Esc cancels the wizard's own job (the main window's Esc only knows its runner)."""
@@ -407,6 +531,25 @@ class PrepareWizard(QWidget):
             self.runner.cancel()
             return
         super().keyPressEvent(event)
+
+
+def _help(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("help")
+    label.setWordWrap(True)
+    label.setContentsMargins(24, 0, 0, 8)
+    return label
+
+
+def _in_words(exc: PPDSError, recipe: dict | None = None) -> PPDSError:
+    """The error with a recipe field path put in words (column and setting by name)."""
+    text = plain.error_text(exc, recipe)
+    return exc if text == exc.message else PPDSError(text, hint=exc.hint)
+
+
+def _write_error(path, exc: OSError) -> PPDSError:
+    return PPDSError(f"{path}: cannot write the file ({exc.strerror or exc})",
+                     hint="choose another folder or file name")
 
 
 def _load_dataset(vault, ref, task=None) -> dict:

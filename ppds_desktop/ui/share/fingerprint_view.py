@@ -39,6 +39,7 @@ class CompareFingerprintDialog(QDialog):
         intro.setWordWrap(True)
         self.typed = QLineEdit()
         self.typed.setPlaceholderText("Optional: type the 60 digits you hear")
+        self.typed.setAccessibleName("The fingerprint you hear")
         self.typed.textChanged.connect(self._check)
         self.verdict = QLabel("")
         self.buttons = QDialogButtonBox()

@@ -18,6 +18,7 @@ from ...services.sharing import fingerprint_lines
 from ...services.types import KeyChanged
 from ...services import sharing
 from ..errors import show_error
+from ..widgets.file_written import show_file_written
 from .fingerprint_view import CompareFingerprintDialog, fingerprint_label
 
 
@@ -158,7 +159,14 @@ class IdentityContactsPage(QWidget):
                                                   self.org_edit.text()))
 
     def export_card_to(self, path) -> None:
-        self._guard(lambda: sharing.export_identity_card(self.vault, path))
+        try:
+            written = sharing.export_identity_card(self.vault, path)
+        except PPDSError as exc:
+            show_error(self, exc)
+            return
+        self.file_box = show_file_written(self, written, "Identity card",
+                                          note="Give it to your partners; read them the "
+                                               "fingerprint shown here so they can verify it.")
 
     def import_card_file(self, path, *, accept_key_change: bool = False):
         """Import a card; a key change opens a warning whose "Accept new keys" re-imports."""

@@ -18,11 +18,17 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit,
 from ...core.errors import PPDSError
 from ...services.sharing import fingerprint_lines
 from ...services import sharing
+from ..local_time import local_time
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress
+from ..widgets.wizard_style import standard_wizard
 from ..worker import TaskRunner
 from .bundle_dialogs import ask_bundle_to_open
 from .fingerprint_view import fingerprint_label
+
+
+_KINDS = {"release": "release bundle", "dataset": "dataset bundle",
+          "he_request": "aggregation request", "he_result": "aggregation result"}
 
 
 class _FilePage(QWizardPage):
@@ -33,6 +39,7 @@ class _FilePage(QWizardPage):
         self.setSubTitle("Choose the bundle file you received.")
         self.path = QLineEdit()
         self.path.setPlaceholderText(f"Bundle file (*{sharing.BUNDLE_SUFFIX})")
+        self.path.setAccessibleName("Bundle file to open")
         self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
@@ -103,7 +110,7 @@ class _VerifyPage(QWizardPage):
         s = p.summary
         who = p.sender.name if p.sender else "an unknown sender"
         self.sender.setText(
-            f"<b>{escape(s.kind)}</b> bundle created {escape(s.created_at)} by "
+            f"A {escape(_KINDS.get(s.kind, 'bundle'))} created {escape(local_time(s.created_at))} by "
             f"<b>{escape(who)}</b> ({escape(p.sender_state)}).<br>Recipients: "
             f"{escape(', '.join(p.recipients))}. Sender's fingerprint:")
         self.fingerprint.setText(fingerprint_lines(p.sender_fingerprint))
@@ -172,7 +179,9 @@ class OpenBundleWizard(QWizard):
         self.addPage(self.verify_page)
         if session.is_demo:
             add_demo_banner(self)
-        self.setButtonText(QWizard.WizardButton.FinishButton, "Import")
+        standard_wizard(self)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "&Import")
+        self.resize(780, 560)
 
     def bundle_path(self) -> Path:
         return Path(self.file_page.path.text().strip())

@@ -1,7 +1,8 @@
 """The Share wizard: what to share → recipients (with verification state) → summary and file.
 
 Sealing runs on the session's worker with progress and Cancel; the wizard closes when the bundle
-is written. ``result`` holds the ``SealResult`` afterwards (tests wait for it).
+is written and a confirmation shows where (with "Show in folder"). ``result`` holds the
+``SealResult`` afterwards (tests wait for it).
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
-from ...services import disclosure, sharing
+from ...services import disclosure, plain, sharing
+from ..datasets_page import kind_icon
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
+from ..widgets.file_written import show_file_written
 from ..widgets.task_progress import TaskProgress
+from ..widgets.wizard_style import standard_wizard
 from ..worker import TaskRunner
 from .bundle_dialogs import ask_bundle_to_save
 
@@ -24,13 +28,19 @@ class _SourcePage(QWizardPage):
     def __init__(self, wizard: "ShareWizard"):
         super().__init__()
         self.setTitle("What do you want to share?")
-        self.setSubTitle("Normally a release made by the Prepare or DP pages. A raw dataset is "
-                         "shared as it is — make sure it is de-identified.")
+        self.setSubTitle("Normally a release made on the Prepare release or Differential privacy "
+                         "pages. Raw data and received data are shared as they are.")
         self.list = QListWidget()
         self.list.setAccessibleName("Releases and datasets")
-        for target in sharing.share_targets(wizard.session.vault):
-            item = QListWidgetItem(f"{target.name}    ({target.detail})")
+        self.list.setIconSize(QSize(18, 18))
+        vault = wizard.session.vault
+        for target in sharing.share_targets(vault):
+            kind = plain.share_target_kind(vault, target)
+            item = QListWidgetItem(kind_icon(kind), f"{target.name}\n{kind.label} · "
+                                                    f"{kind.identifier_status}")
             item.setData(Qt.ItemDataRole.UserRole, target)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                         f"{target.name}, {kind.label}, {kind.identifier_status}")
             self.list.addItem(item)
         self.list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
         QVBoxLayout(self).addWidget(self.list)
@@ -110,6 +120,7 @@ class _SummaryPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.path = QLineEdit()
         self.path.setPlaceholderText(f"Bundle file to write (*{sharing.BUNDLE_SUFFIX})")
+        self.path.setAccessibleName("Bundle file to write")
         self.path.textChanged.connect(lambda *_: self.completeChanged.emit())
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
@@ -140,9 +151,11 @@ class _SummaryPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         target = self.wiz.source_page.target()
         names = ", ".join(c.name for c in self.wiz.recipients_page.chosen())
-        self.summary.setText(f"Share <b>{escape(target.name)}</b> ({escape(target.detail)}) "
-                             f"with <b>{escape(names)}</b>. They will see its name, schema, "
-                             "recipe, report and privacy budget spent, and its data.")
+        kind = plain.share_target_kind(self.wiz.session.vault, target)
+        self.summary.setText(f"Share <b>{escape(target.name)}</b> ({escape(kind.label)}) "
+                             f"with <b>{escape(names)}</b>. They will see its name, its "
+                             "columns, how it was made (recipe and report), the privacy budget "
+                             "spent, and its data.")
         identifiers = sharing.identifier_columns(self.wiz.session.vault, target.ref)
         self.identifiers.setText(
             f"⚠ This {'release still has' if target.kind == 'release' else 'dataset has'} direct "
@@ -185,7 +198,9 @@ class ShareWizard(QWizard):
             self.addPage(page)
         if session.is_demo:
             add_demo_banner(self)
-        self.setButtonText(QWizard.WizardButton.FinishButton, "Seal and save")
+        standard_wizard(self)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "&Seal and save")
+        self.resize(780, 560)
 
     def accept(self) -> None:
         """Seal on the worker; close only when the bundle was written."""
@@ -201,4 +216,9 @@ class ShareWizard(QWizard):
 
     def _sealed(self, result) -> None:
         self.result = result
+        names = ", ".join(c.name for c in self.recipients_page.chosen())
+        self.file_box = show_file_written(
+            self.parentWidget(), result.path, "Bundle",
+            note=f"Only {names} can open it. Send the file by any means (e-mail, shared "
+                 "drive, USB stick): it is encrypted and signed.")
         super().accept()
