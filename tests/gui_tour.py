@@ -3,7 +3,7 @@ each screen and recording the text visible on it (see ``tests/test_gui_tour.py``
 
 Two vaults take part: a hospital's ("Northbrook General", with the bundled demo sample) and a
 partner's ("Riverside Memorial") that receives a release; a third small world (three hospitals,
-a collector and a key holder, ``services.he_scenario``) shows the encrypted aggregation.
+a collector and a key holder, ``demo.he_scenario``) shows the encrypted aggregation.
 Nothing here opens a file dialog: every step passes its file names to the app's own methods.
 """
 
@@ -194,7 +194,7 @@ def _import(tour: Tour, window) -> None:
 # -- Prepare release ---------------------------------------------------------------------------
 
 def _prepare(tour: Tour, window) -> None:
-    from ppds_desktop.core.anonymize.presets import HIPAA, RESEARCH
+    from ppds_desktop.core.recipe.presets import HIPAA, RESEARCH
 
     page = window.open_page("prepare")
     page.select_dataset("Sample admissions")
@@ -349,7 +349,7 @@ def _sharing(tour: Tour, window, partner, tmp_path: Path) -> None:
 # -- encrypted aggregation ---------------------------------------------------------------------
 
 def _he(tour: Tour, qtbot, tmp_path: Path) -> None:
-    from ppds_desktop.services import he_scenario
+    from ppds_desktop.demo import he_scenario
     from ppds_desktop.ui.session import AppSession
 
     world = he_scenario.build(tmp_path / "he", PASSPHRASE, rows=40)

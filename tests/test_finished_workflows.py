@@ -174,7 +174,8 @@ def test_dp_results_export(qtbot, vault, sample, tmp_path, opened_folders):
 
 def test_aggregation_results_export(qtbot, tmp_path, opened_folders):
     from conftest import PASSPHRASE
-    from ppds_desktop.services import he, he_scenario
+    from ppds_desktop.demo import he_scenario
+    from ppds_desktop.services import he
     from ppds_desktop.ui.he.he_page import HomomorphicPage
 
     world = he_scenario.build(tmp_path / "world", PASSPHRASE, rows=30)

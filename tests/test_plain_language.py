@@ -16,7 +16,7 @@ from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from ppds_desktop.core import recipe as R
-from ppds_desktop.core.anonymize.presets import RESEARCH
+from ppds_desktop.core.recipe.presets import RESEARCH
 from ppds_desktop.core.errors import RecipeError
 from ppds_desktop.services import plain
 from ppds_desktop.services import release as svc

@@ -49,7 +49,7 @@ def recipe_sentences(recipe: dict, frame=None, report: dict | None = None) -> li
         def resolve(column, spec):
             return used.get(column, spec)
     elif frame is not None:
-        from ..core.recipe.hierarchies import auto_spec
+        from ..core.anonymize.hierarchy_specs import auto_spec
 
         def resolve(column, spec):
             return auto_spec(frame[column]) if column in frame.columns else spec
