@@ -58,7 +58,7 @@ def load_study(vault, ref, *, need_open: bool = True):
     row = store.get_study(vault, ref)
     if need_open and row.state != "open":
         raise StudyError(f"The study “{row.title}” is still a draft: send the invitations "
-                         f"first (ppds study invite).")
+                         f"first.")
     definition = definition_of(row)
     me = load_identity(vault)
     return row, definition, me
