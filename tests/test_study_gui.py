@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QCheckBox,
-                               QComboBox, QGroupBox, QLabel, QLineEdit, QListWidget,
-                               QPlainTextEdit, QRadioButton, QTableWidget, QWidget, QWizard,
-                               QWizardPage)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox,
+                               QApplication, QCheckBox, QComboBox, QGroupBox, QLabel, QLineEdit,
+                               QListWidget, QPlainTextEdit, QRadioButton, QTabBar, QTableWidget,
+                               QWidget, QWizard, QWizardPage)
 
 from conftest import PASSPHRASE
 from ppds_desktop.core.identity import KeyPairs, make_card
@@ -61,6 +62,16 @@ def inputs_without_names(root: QWidget) -> list[str]:
                 continue
             bad.append(f"{type(w).__name__} {w.objectName() or ''}".strip())
     return bad
+
+
+def unreachable_by_keyboard(root: QWidget) -> list[str]:
+    """Buttons and inputs that Tab never reaches."""
+    return [f"{type(w).__name__} {w.accessibleName() or getattr(w, 'text', lambda: '')()}"
+            for w in root.findChildren(QWidget) if isinstance(w, (*_INPUTS, QAbstractButton))
+            and w.isVisibleTo(root)
+            and not isinstance(w.parent(), (QAbstractSpinBox, QComboBox, QAbstractItemView,
+                                            QTabBar))           # their own parts
+            and not w.focusPolicy() & Qt.FocusPolicy.TabFocus]
 
 
 def visible_texts(root: QWidget) -> list[str]:
@@ -116,6 +127,7 @@ def screen_ok(root: QWidget, name: str) -> None:
     """The checks every new screen passes, and its screenshot."""
     shot(name, root)
     assert inputs_without_names(root) == [], name
+    assert unreachable_by_keyboard(root) == [], name
     assert developer_text(root) == [], name
 
 
@@ -430,6 +442,36 @@ def test_a_holders_review_refuses_a_single_site_request(tmp_path, qtbot):
         sc.close()
 
 
+def test_with_privacy_noise_the_site_sees_the_noise_and_the_budget_it_spends(tmp_path, qtbot):
+    dp = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2}
+    sc = scenario.build(tmp_path / "dp", PASSPHRASE, sites=3, rows=60, bits=512, min_sites=2,
+                        threshold=2, dp=dp)
+    try:
+        page = StudiesPage(AppSession(sc.sites[0].vault))
+        qtbot.addWidget(page)
+        page.show()
+        wizard = page.do("contribute")
+        wizard.dataset_page.select("patients")
+        wizard.next()
+        wizard.next()
+        qtbot.waitUntil(lambda: wizard.preview is not None, timeout=TIMEOUT)
+        preview = wizard.preview_page
+        assert preview.table.horizontalHeaderItem(1).text() == "Value here (before noise)"
+        assert "ε = 1" in preview.noise.text() and "random amount of noise" in \
+            preview.noise.text()
+        assert "left now" in preview.budget.text()
+        wizard_page_ok(wizard, "contribute-3-preview-noise")
+        wizard.next()
+        wizard.send_page.file.set_path(tmp_path / "c.ppdsb")
+        wizard.next()
+        qtbot.waitUntil(lambda: wizard.currentPage() is wizard.done_page, timeout=TIMEOUT)
+        assert "ε = 1 was charged to the privacy budget of “patients”" in \
+            wizard.done_page.details.text()
+        wizard.accept()
+    finally:
+        sc.close()
+
+
 # -- Cancel during the key ceremony --------------------------------------------------------------
 
 def test_cancel_during_the_key_ceremony_leaves_nothing(tmp_path, qtbot, five):
@@ -456,6 +498,66 @@ def test_cancel_during_the_key_ceremony_leaves_nothing(tmp_path, qtbot, five):
     assert study.list_studies(vault) == []
     assert wizard.button(QWizard.WizardButton.CommitButton).isEnabled()   # may try again
     wizard.reject()
+
+
+def test_a_draft_made_elsewhere_is_invited_from_the_page_and_joined_unverified(
+        tmp_path, qtbot, five, monkeypatch):
+    sc, pages = five
+    coordinator, site = pages[0], pages[1]
+    names = [s.name for s in sc.sites]
+    study.create_study(sc.coordinator.vault, "Drafted on the command line", sites=names,
+                       holders=names, threshold=3, spec=scenario.spec())
+    coordinator.refresh()
+    assert list(coordinator.board_view.step_buttons) == ["invite"]
+    assert "Draft: the invitations have not been sent yet." in \
+        coordinator.board_view.summary.text()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setattr("ppds_desktop.ui.studies.studies_page.QFileDialog.getExistingDirectory",
+                        lambda *a, **k: str(folder))
+    coordinator.key_bits = 512
+    coordinator.board_view.step_buttons["invite"].click()
+    qtbot.waitUntil(lambda: coordinator.invited_box is not None, timeout=TIMEOUT)
+    screen_ok(coordinator.invited_box, "invited")
+    assert len(list(folder.iterdir())) == 4
+    assert "combine" in coordinator.board_view.step_buttons
+
+    # the first site knows the coordinator only from an unverified card
+    card = sharing.export_identity_card(sc.coordinator.vault, tmp_path / "c.ppdsid")
+    sharing.remove_contact(sc.sites[0].vault, "Coordinator")
+    sharing.import_contact_card(sc.sites[0].vault, card)
+    dialog = site.open_join_dialog()
+    dialog.file.set_path(next(p for p in folder.iterdir() if sc.sites[0].name.replace(" ", "-")
+                              in p.name))
+    dialog.check()
+    qtbot.waitUntil(lambda: dialog.accept_unverified.isVisible(), timeout=TIMEOUT)
+    assert dialog.status.text().startswith("✘ ") and "not verified" in dialog.status.text()
+    assert not dialog.join_button.isEnabled()
+    screen_ok(dialog, "join-unverified")
+    dialog.accept_unverified.setChecked(True)              # checks again at once
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=TIMEOUT)
+    known = [dialog.participants.item(r, 3).text() for r in range(5)]
+    assert known[0] == "your unverified contact" and "you" in known
+    dialog.join_button.click()
+    qtbot.waitUntil(lambda: dialog.joined is not None, timeout=TIMEOUT)
+
+
+def test_a_wrong_file_is_one_clear_line_and_nothing_is_written(tmp_path, qtbot, five):
+    sc, pages = five
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    written = create_study(qtbot, pages[0], sc, folder)
+    combine = pages[0].do("combine")
+    combine.files.add(written.files[0][1])                  # an invitation, not a contribution
+    combine.out.set_path(tmp_path / "request.ppdsb")
+    combine.combine_button.click()
+    idle(qtbot, combine.runner)
+    box = combine.runner.last_error_box
+    assert box is not None and "\n" not in box.text() and "not a recipient" in box.text()
+    assert "Unexpected" not in box.windowTitle() and not (tmp_path / "request.ppdsb").exists()
+    assert combine.sent is None and combine.combine_button.isEnabled()
+    box.close()
+    combine.reject()
 
 
 def test_the_studies_page_is_registered_with_a_shortcut():

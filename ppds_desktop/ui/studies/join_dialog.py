@@ -44,7 +44,9 @@ class JoinDialog(QDialog):
         self.status = label("")
         self.warnings = label("", "note")
         self.warnings.setVisible(False)
-        self.details = label("", rich=True)
+        self.details = label("Choose the invitation file you received, then Open and check: "
+                             "you will see what the study is, who takes part and what would "
+                             "leave your site before you join.", rich=True)
         self.details.setAccessibleName("The study")
         self.participants = named(QTableWidget(0, 4), "Participants")
         self.participants.setHorizontalHeaderLabels(
@@ -64,6 +66,7 @@ class JoinDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
+
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.join_button = named(self.buttons.addButton(
             "&Join the study", QDialogButtonBox.ButtonRole.AcceptRole), "Join the study")
@@ -99,7 +102,7 @@ class JoinDialog(QDialog):
             title="Checking the invitation", on_done=self._show, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        self.details.setText("")
+        self.details.setText("Nothing was stored.")
         self.more.setText("")
         self.participants.setVisible(False)
         self.warnings.setVisible(False)

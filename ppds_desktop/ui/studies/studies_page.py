@@ -15,10 +15,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QGro
 
 from ...core.errors import PPDSError
 from ...services import sharing, study, study_view
+from ...services.study_common import DEFAULT_KEY_BITS
 from ..errors import show_error
 from ..share.bundle_dialogs import ask_bundle_to_open
 from .combine_dialog import CombineDialog
-from .common import dialog_runner, heading, label, named
+from .common import dialog_runner, heading, label, named, show_in_folder
 from .contribute_wizard import ContributeWizard
 from .create_wizard import CreateStudyWizard
 from .finish_dialog import FinishDialog
@@ -134,6 +135,8 @@ class StudiesPage(QWidget):
         self.session = session
         self.dialog = None                # the wizard or dialog open now (tests drive it)
         self.result_dialog = None
+        self.key_bits = DEFAULT_KEY_BITS          # tests use a small key
+        self.invited_box = None
         self.runner, self.progress = dialog_runner(session, self)
         title = label("Studies", "pageTitle")
         intro = label("A study adds up figures from several hospitals so that nobody can read "
@@ -231,6 +234,7 @@ class StudiesPage(QWidget):
 
     def open_create_wizard(self) -> CreateStudyWizard:
         wizard = CreateStudyWizard(self.session, self)
+        wizard.key_bits = self.key_bits
         return self._open(wizard, lambda *_: wizard.written and self.select_study(
             wizard.written.study.study_id))
 
@@ -261,15 +265,22 @@ class StudiesPage(QWidget):
         if not folder:
             return None
         return self.runner.run(study.invite, self.session.vault, board.study.study_id, folder,
-                               title="Making the study's key", on_done=self._invited)
+                               bits=self.key_bits, title="Making the study's key",
+                               on_done=self._invited)
 
     def _invited(self, written) -> QMessageBox:
         self.refresh(select=written.study.study_id)
-        files = "\n".join(f"for {name}: {path}" for name, path in written.files)
+        folder = written.files[0][1].parent
+        files = "\n".join(f"for {name}: {path.name}" for name, path in written.files)
         box = QMessageBox(QMessageBox.Icon.Information, "Invitations written",
-                          f"{len(written.files)} invitation files were written:\n{files}\n\n"
-                          f"Study fingerprint: {written.study.fingerprint}", parent=self)
+                          f"{len(written.files)} invitation files were written in the folder "
+                          f"{folder}:\n{files}\n\nSend each participant their own file. Study "
+                          f"fingerprint: {written.study.fingerprint}", parent=self)
+        box.addButton(QMessageBox.StandardButton.Ok)
+        show = box.addButton("Show in &folder", QMessageBox.ButtonRole.ActionRole)
+        show.clicked.connect(lambda: show_in_folder(folder))
         box.open()
+        self.invited_box = box
         return box
 
     def open_result(self, path) -> bool:
