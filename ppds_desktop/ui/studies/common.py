@@ -49,6 +49,33 @@ def dialog_runner(session, owner: QWidget) -> tuple[TaskRunner, TaskProgress]:
     return runner, TaskProgress(runner)
 
 
+class CancelBeforeClosing:
+    """Mixed into a dialog or wizard with worker jobs (before the Qt class): Close or Cancel
+    while a job runs cancels it and closes once the job has unwound, so the dialog never
+    disappears with something half-done behind it."""
+
+    _watched: tuple = ()
+    _closing = False
+
+    def cancel_before_closing(self, *runners: TaskRunner) -> None:
+        self._watched = runners
+        for runner in runners:
+            runner.ended.connect(self._close_when_idle)
+
+    def _close_when_idle(self) -> None:
+        if self._closing and not any(r.is_busy for r in self._watched):
+            super().reject()
+
+    def reject(self) -> None:
+        busy = [r for r in self._watched if r.is_busy]
+        if busy:
+            self._closing = True
+            for runner in busy:
+                runner.cancel()
+            return
+        super().reject()
+
+
 def show_in_folder(path: Path) -> None:
     """Open the folder holding ``path`` in the system's file manager."""
     folder = path if path.is_dir() else path.parent

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHeade
 from ...services import study, study_view
 from ...services.study_words import and_list
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
-from .common import PathField, SavedFiles, dialog_runner, heading, label, named
+from .common import (CancelBeforeClosing, PathField, SavedFiles, dialog_runner, heading,
+                     label, named)
 
 
 class _DatasetPage(QWizardPage):
@@ -244,7 +245,7 @@ class _DonePage(QWizardPage):
         self.details.setText("\n".join(lines))
 
 
-class ContributeWizard(QWizard):
+class ContributeWizard(CancelBeforeClosing, QWizard):
     """``sent`` holds the ``ContributionSent`` once the file is written."""
 
     def __init__(self, session, study_id: str, title: str, parent=None):
@@ -258,6 +259,7 @@ class ContributeWizard(QWizard):
         self.runner, self.progress = dialog_runner(session, self)
         self.preview_runner, self.preview_progress = dialog_runner(session, self)
         self.runner.ended.connect(lambda: self.send_page.completeChanged.emit())
+        self.cancel_before_closing(self.runner, self.preview_runner)
         self.dataset_page = _DatasetPage(self)
         self.columns_page = _ColumnsPage(self)
         self.preview_page = _PreviewPage(self)
@@ -272,11 +274,6 @@ class ContributeWizard(QWizard):
     def contributed(self, sent) -> None:
         self.sent = sent
         self.next()
-
-    def reject(self) -> None:
-        for runner in (self.runner, self.preview_runner):
-            runner.cancel()
-        super().reject()
 
 
 __all__ = ["ContributeWizard"]

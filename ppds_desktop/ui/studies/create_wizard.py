@@ -24,7 +24,7 @@ from ...services.study_words import (DELTA_HELP, DELTAS, EPSILON_HELP, HONEST_SI
                                      spec_sentences, threshold_sentence, threshold_warning)
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from .analyses_editor import AnalysesEditor
-from .common import PathField, SavedFiles, dialog_runner, label, named
+from .common import CancelBeforeClosing, PathField, SavedFiles, dialog_runner, label, named
 from .variables_editor import VariablesEditor
 
 
@@ -410,7 +410,7 @@ class _DonePage(QWizardPage):
         self.ceremony.setText("\n".join(ceremony_lines(done.ceremony)))
 
 
-class CreateStudyWizard(QWizard):
+class CreateStudyWizard(CancelBeforeClosing, QWizard):
     """``written`` holds the ``InvitationsWritten`` once the invitations are written."""
 
     def __init__(self, session, parent=None):
@@ -422,9 +422,9 @@ class CreateStudyWizard(QWizard):
         self.me = sharing.identity_or_none(session.vault)
         self.key_bits = DEFAULT_KEY_BITS          # tests use a small key
         self.written = None
-        self._closing = False
         self.runner, self.progress = dialog_runner(session, self)
         self.runner.ended.connect(self._ended)
+        self.cancel_before_closing(self.runner)     # Cancel during the ceremony keeps nothing
         self.title_page = _TitlePage(self)
         self.participants_page = _ParticipantsPage(self)
         self.variables_page = _VariablesPage(self)
@@ -467,16 +467,6 @@ class CreateStudyWizard(QWizard):
         if self.written is None:
             self.ceremony_page.status.setText("")
         self.ceremony_page.completeChanged.emit()
-        if self._closing:
-            super().reject()
-
-    def reject(self) -> None:
-        """Cancel while the key is being made stops it (nothing is kept), then closes."""
-        if self.runner.is_busy:
-            self._closing = True
-            self.runner.cancel()
-            return
-        super().reject()
 
 
 __all__ = ["CreateStudyWizard"]

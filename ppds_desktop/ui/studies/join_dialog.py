@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogBut
 from ...services import sharing, study
 from ...services.study_words import (ceremony_lines, roles_words, short_fingerprint,
                                      threshold_sentence)
-from .common import PathField, dialog_runner, label, named
+from .common import CancelBeforeClosing, PathField, dialog_runner, label, named
 
 
-class JoinDialog(QDialog):
+class JoinDialog(CancelBeforeClosing, QDialog):
     """``joined`` holds the ``StudyInfo`` once this vault joined."""
 
     def __init__(self, session, parent: QWidget | None = None):
@@ -32,6 +32,7 @@ class JoinDialog(QDialog):
         self.preview = None
         self.joined = None
         self.runner, self.progress = dialog_runner(session, self)
+        self.cancel_before_closing(self.runner)
         self.file = PathField("open", "Invitation file")
         self.file.changed.connect(self._file_changed)
         self.check_button = named(QPushButton("&Open and check"), "Open and check the invitation")
@@ -178,10 +179,6 @@ class JoinDialog(QDialog):
     def _joined(self, info) -> None:
         self.joined = info
         self.accept()
-
-    def reject(self) -> None:
-        self.runner.cancel()
-        super().reject()
 
 
 __all__ = ["JoinDialog"]

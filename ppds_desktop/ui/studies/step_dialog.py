@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
-from .common import SavedFiles, dialog_runner
+from .common import CancelBeforeClosing, SavedFiles, dialog_runner
 
 
-class StepDialog(QDialog):
+class StepDialog(CancelBeforeClosing, QDialog):
     def __init__(self, session, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
         self.setWindowTitle(title)
         self.resize(760, 560)
         self.runner, self.progress = dialog_runner(session, self)
-        self.runner.ended.connect(self._ended)
-        self._closing = False
+        self.runner.ended.connect(self.job_ended)
+        self.cancel_before_closing(self.runner)
         self.body = QVBoxLayout()
         self.saved = SavedFiles()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -28,17 +28,5 @@ class StepDialog(QDialog):
         layout.addWidget(self.saved)
         layout.addWidget(self.buttons)
 
-    def _ended(self) -> None:
-        self.job_ended()
-        if self._closing:
-            super().reject()
-
     def job_ended(self) -> None:
         """Re-enable what a job disabled (subclasses)."""
-
-    def reject(self) -> None:
-        if self.runner.is_busy:
-            self._closing = True
-            self.runner.cancel()
-            return
-        super().reject()
