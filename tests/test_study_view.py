@@ -216,3 +216,20 @@ def test_the_wizards_sentences(tmp_path):
         study_words.check_spec(study_words.new_spec(
             [{"name": "Sex", "type": "category", "categories": []}], [{"kind": "count"}],
             min_sites=2, dp=None), 3)
+
+
+def test_a_bundle_of_another_kind_is_named_in_words(finished):
+    """The message names the kind of file as people call it, not by its internal name."""
+    sc, result = finished
+    vault = sc.sites[0].vault
+    with pytest.raises(study.StudyError) as wrong:
+        study.combine(vault, sc.study_id, [sc.workdir / "req.ppdsb"], sc.workdir / "x.ppdsb")
+    assert wrong.value.message == ("req.ppdsb is a decryption request, not a study "
+                                   "contribution.")
+    with pytest.raises(study.StudyError) as wrong:
+        study.review_request(sc.coordinator.vault, result.path)
+    assert wrong.value.message == "res.ppdsb is a study result, not a study request."
+    with pytest.raises(study.StudyError) as wrong:
+        study.join(vault, sc.workdir / "a-Coordinator.ppdsb")
+    assert wrong.value.message == ("a-Coordinator.ppdsb is a key-share holder's answer, not a "
+                                   "study invitation.")

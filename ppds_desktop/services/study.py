@@ -37,8 +37,8 @@ from ..core.study.vector import encrypt, pack
 from ..core.vault import studies as store
 from .sharing import bundle_header, get_contact, open_files
 from .study_common import (DEFAULT_KEY_BITS, StudyInfo, check_output, definition_of, info_of,
-                           load_study, open_from_participant, open_studies, read_source,
-                           remove_on_failure, seal_for_all, statistics_of, study_of)
+                           kind_words, load_study, open_from_participant, open_studies,
+                           read_source, remove_on_failure, seal_for_all, statistics_of, study_of)
 from .study_requests import (AnswerSent, RequestReview, RequestSent, ResultReport, answer,
                              combine, finish, open_result, result_lines, review_request)
 from .study_words import spec_sentences
@@ -288,7 +288,7 @@ def _checked_invitation(vault, path, accept_unverified: bool):
     how each participant is known here). Stores nothing."""
     opened = open_files(vault, path, accept_unverified=accept_unverified, accept_replay=True)
     if opened.header.kind != msg.KIND_INVITATION:
-        raise StudyError(f"{Path(path).name} is a {opened.header.kind!r} bundle, not a study "
+        raise StudyError(f"{Path(path).name} is {kind_words(opened.header.kind)}, not a study "
                          f"invitation.")
     invitation = msg.Invitation.from_files(opened.result)
     definition = StudyDefinition.from_bytes(invitation.definition_bytes)

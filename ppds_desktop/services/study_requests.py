@@ -29,9 +29,9 @@ from ..core.study.definition import StudyDefinition
 from ..core.study.errors import Refused, StudyError
 from ..core.study.vector import values_of
 from ..core.vault import studies as store
-from .study_common import (StudyInfo, check_output, info_of, load_study, open_from_participant,
-                           open_studies, read_source, remove_on_failure, seal_for_all,
-                           statistics_of, study_of)
+from .study_common import (StudyInfo, check_output, info_of, kind_words, load_study,
+                           open_from_participant, open_studies, read_source, remove_on_failure,
+                           seal_for_all, statistics_of, study_of)
 
 __all__ = ["RequestSent", "RequestReview", "AnswerSent", "ResultReport", "combine",
            "review_request", "answer", "finish", "open_result", "result_lines"]
@@ -109,7 +109,7 @@ def _open_contribution(vault, definition, shape, source, round_no, name=None):
 
     def check(header) -> None:
         if header.kind != msg.KIND_CONTRIBUTION:
-            raise StudyError(f"{name} is a {header.kind!r} bundle, not a study contribution.")
+            raise StudyError(f"{name} is {kind_words(header.kind)}, not a study contribution.")
         if definition.by_sign_key(header.sender_sign_public) is None:
             raise Refused(f"Contribution {name} is signed by someone who is not a participant of "
                           f"the study “{definition.title}”; refused.")
