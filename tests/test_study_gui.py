@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpin
 from conftest import PASSPHRASE
 from ppds_desktop.core.identity import KeyPairs, make_card
 from ppds_desktop.core.study.results import number_text
+from ppds_desktop.services import dp as dp_service
 from ppds_desktop.services import sharing, study
 from ppds_desktop.services import study_scenario as scenario
 from ppds_desktop.ui.session import AppSession
@@ -468,6 +469,19 @@ def test_with_privacy_noise_the_site_sees_the_noise_and_the_budget_it_spends(tmp
         assert "ε = 1 was charged to the privacy budget of “patients”" in \
             wizard.done_page.details.text()
         wizard.accept()
+        # a site whose budget is too small sees why, and cannot go on
+        dp_service.set_budget(sc.sites[1].vault, "patients", epsilon=3.0, rho=0.001)
+        other = StudiesPage(AppSession(sc.sites[1].vault))
+        qtbot.addWidget(other)
+        wizard = other.do("contribute")
+        wizard.dataset_page.select("patients")
+        wizard.next()
+        wizard.next()
+        qtbot.waitUntil(lambda: wizard.preview is not None, timeout=TIMEOUT)
+        assert "not enough" in wizard.preview_page.budget.text()
+        assert wizard.preview_page.budget.objectName() == "error"
+        assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+        wizard.reject()
     finally:
         sc.close()
 

@@ -15,6 +15,7 @@ import pytest
 from conftest import PASSPHRASE
 from ppds_desktop.core.errors import Cancelled, InputError
 from ppds_desktop.core.progress import TaskState
+from ppds_desktop.services import dp as dp_service
 from ppds_desktop.services import study, study_view, study_words
 from ppds_desktop.services import study_scenario as scenario
 
@@ -195,6 +196,12 @@ def test_the_preview_shows_values_in_units_and_the_budget_it_charges(tmp_path):
         assert readable["Sum of BMI (Sex is female)"] == f"{female.sum():,.1f}"
         assert "charges ρ = " in preview.budget[0] and "ε = 1 at δ = 1e-06" in preview.budget[0]
         assert preview.budget[1].startswith("Its budget has ρ = 0.5 left now")
+        assert preview.blocked == ""
+        dp_service.set_budget(sc.sites[1].vault, "patients", epsilon=3.0, rho=0.001)
+        short = study.preview_contribution(sc.sites[1].vault, sc.study_id, "patients", MAPPING)
+        assert short.blocked == ("Only ρ = 0.001 of the budget of “patients” remains: not "
+                                 "enough for this contribution.")
+        assert short.budget[1] == short.blocked
     finally:
         sc.close()
 

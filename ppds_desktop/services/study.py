@@ -100,6 +100,7 @@ class ContributionPreview:
     #                                                variables' units as text, records)
     budget: list = field(default_factory=list)     # what the dataset's budget is charged, and
     #                                                what remains, in words
+    blocked: str = ""          # why contributing would be refused (the budget), or ""
 
 
 @dataclass(frozen=True)
@@ -494,7 +495,7 @@ def preview_contribution(vault, ref, dataset, mapping: dict,
         [p.name for p in definition.participants], definition.pairwise_masks,
         [(s.label, _in_units(v, s.scale), n) for s, v, n in zip(st.plan, site.values,
                                                                 site.records)],
-        _budget_lines(vault, info, privacy))
+        *_budget_lines(vault, info, privacy))
 
 
 def _in_units(value: int, scale: int) -> str:
@@ -506,11 +507,12 @@ def _in_units(value: int, scale: int) -> str:
     return f"{'-' if value < 0 else ''}{whole:,}.{rest:0{decimals}d}"
 
 
-def _budget_lines(vault, info, privacy) -> list[str]:
-    """What a contribution charges to the dataset's privacy budget, and what remains."""
+def _budget_lines(vault, info, privacy) -> tuple[list[str], str]:
+    """What a contribution charges to the dataset's privacy budget and what remains, in words;
+    and why it would be refused ("" if it would not)."""
     if not privacy.epsilon:
         return ["No privacy noise: nothing is charged to the privacy budget of "
-                f"“{info.name}”."]
+                f"“{info.name}”."], ""
     from ..core.dp.ledger import budget_status
 
     status = budget_status(vault, info.id, with_entries=False)
@@ -519,14 +521,16 @@ def _budget_lines(vault, info, privacy) -> list[str]:
               f"“{info.name}” (the same as ε = {privacy.epsilon:g} at δ = "
               f"{privacy.delta:g}).")
     if not status.is_set:
-        return [charge, f"No privacy budget is set for “{info.name}”: set one on the "
-                        f"Differential privacy page before contributing."]
+        blocked = (f"No privacy budget is set for “{info.name}”: set one on the Differential "
+                   f"privacy page before contributing.")
+        return [charge, blocked], blocked
     left = status.rho_remaining
     if rho > left + 1e-12:
-        return [charge, f"Only ρ = {left:.4g} of its budget remains: not enough; the "
-                        f"contribution would be refused."]
+        blocked = (f"Only ρ = {left:.4g} of the budget of “{info.name}” remains: not enough "
+                   f"for this contribution.")
+        return [charge, blocked], blocked
     return [charge, f"Its budget has ρ = {left:.4g} left now, and ρ = {left - rho:.4g} after "
-                    f"this contribution."]
+                    f"this contribution."], ""
 
 
 def contribute(vault, ref, dataset, mapping: dict, out_path, *,

@@ -30,6 +30,14 @@ def label(text: str = "", style: str = "", *, rich: bool = False) -> QLabel:
     return widget
 
 
+def restyle(widget: QLabel, text: str, style: str = "") -> None:
+    """Give a label new text in another of the style sheet's kinds (see :func:`label`)."""
+    widget.setObjectName(style)
+    widget.setText(text)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
 def heading(text: str) -> QLabel:
     widget = QLabel(f"<b>{text}</b>")
     widget.setTextFormat(Qt.TextFormat.RichText)

@@ -17,7 +17,7 @@ from ...services import study, study_view
 from ...services.study_words import and_list
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from .common import (CancelBeforeClosing, PathField, SavedFiles, dialog_runner, heading,
-                     label, named)
+                     label, named, restyle)
 
 
 class _DatasetPage(QWizardPage):
@@ -151,15 +151,13 @@ class _PreviewPage(QWizardPage):
             on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        self.intro.setObjectName("error")
-        self.intro.setText(getattr(exc, "message", None) or str(exc))
+        restyle(self.intro, getattr(exc, "message", None) or str(exc), "error")
 
     def _show(self, preview) -> None:
         self.wiz.preview = preview
-        self.intro.setObjectName("")
-        self.intro.setText(
-            f"From {preview.rows:,} records of “{preview.dataset}”, round {preview.round} of "
-            f"“{preview.study.title}”. Sealed for {and_list(preview.recipients)}.")
+        restyle(self.intro, f"From {preview.rows:,} records of “{preview.dataset}”, round "
+                            f"{preview.round} of “{preview.study.title}”. Sealed for "
+                            f"{and_list(preview.recipients)}.")
         self.table.setHorizontalHeaderItem(1, QTableWidgetItem(
             "Value here (before noise)" if preview.epsilon else "Value sent"))
         self.table.setRowCount(len(preview.readable))
@@ -179,14 +177,14 @@ class _PreviewPage(QWizardPage):
             noise += (" Each figure is also masked: only the sum over every site can be "
                       "read.")
         self.noise.setText(noise)
-        self.budget.setText(" ".join(preview.budget))
+        restyle(self.budget, " ".join(preview.budget), "error" if preview.blocked else "")
         notes = preview.notes or ["No value was out of bounds, unknown or missing."]
         self.stays.setText("Shown to you only, not sent:\n" + "\n".join(notes))
         self.stays.setVisible(True)
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
-        return self.wiz.preview is not None
+        return self.wiz.preview is not None and not self.wiz.preview.blocked
 
 
 class _SendPage(QWizardPage):

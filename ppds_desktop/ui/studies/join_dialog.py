@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogBut
 from ...services import sharing, study
 from ...services.study_words import (ceremony_lines, roles_words, short_fingerprint,
                                      threshold_sentence)
-from .common import CancelBeforeClosing, PathField, dialog_runner, label, named
+from .common import CancelBeforeClosing, PathField, dialog_runner, label, named, restyle
 
 
 class JoinDialog(CancelBeforeClosing, QDialog):
@@ -95,8 +95,7 @@ class JoinDialog(CancelBeforeClosing, QDialog):
             return False
         self.preview = None
         self.join_button.setEnabled(False)
-        self.status.setObjectName("")
-        self.status.setText("Checking the coordinator's signature and the study…")
+        restyle(self.status, "", "Checking the coordinator's signature and the study…")
         accept = self.accept_unverified.isChecked()
         return self.runner.run(lambda task: study.preview_invitation(
             self.session.vault, path, accept_unverified=accept),
@@ -113,19 +112,13 @@ class JoinDialog(CancelBeforeClosing, QDialog):
                     f"sharing page), or tick the box above if you are sure who sent it.")
         else:
             text = getattr(exc, "message", None) or str(exc)
-        self._set_status(f"✘ {text}", "error")
-
-    def _set_status(self, text: str, style: str) -> None:
-        self.status.setObjectName(style)
-        self.status.setText(text)
-        self.status.style().unpolish(self.status)
-        self.status.style().polish(self.status)
+        restyle(self.status, f"✘ {text}", "error")
 
     def _show(self, preview) -> None:
         self.preview = preview
         info = preview.study
-        self._set_status("✔ The invitation is genuine: signed by the coordinator over exactly "
-                         "this study, and addressed to you.", "ok")
+        restyle(self.status, "✔ The invitation is genuine: signed by the coordinator over "
+                             "exactly this study, and addressed to you.", "ok")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in preview.warnings))
         self.warnings.setVisible(bool(preview.warnings))
         self.details.setText(

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QListWidget, QPushButton, QWidget
 
 from ...services import study
 from ...services.study_words import and_list
-from .common import PathField, heading, label, named
+from .common import PathField, heading, label, named, restyle
 from .step_dialog import StepDialog
 
 
@@ -81,22 +81,16 @@ class ReviewDialog(StepDialog):
         self.review, self.refusal = None, ""
         self.statistics.clear()
         self.checks.setText("")
-        self._verdict("Re-computing the request from the sites' contributions…", "")
+        restyle(self.verdict, "Re-computing the request from the sites' contributions…", "")
         return self.runner.run(study.review_request, self.session.vault, path,
                                title="Checking the request", on_done=self._show,
                                on_error=self._refused)
-
-    def _verdict(self, text: str, style: str) -> None:
-        self.verdict.setObjectName(style)
-        self.verdict.setText(text)
-        self.verdict.style().unpolish(self.verdict)
-        self.verdict.style().polish(self.verdict)
 
     def _refused(self, exc: BaseException) -> None:
         """A request that fails a check of its contents: the reason is the verdict."""
         self.refusal = getattr(exc, "message", None) or str(exc)
         self.about.setText("")
-        self._verdict(f"✘ Refused: {_without_refused(self.refusal)}", "error")
+        restyle(self.verdict, f"✘ Refused: {_without_refused(self.refusal)}", "error")
         self._changed()
 
     def _show(self, review) -> None:
@@ -112,12 +106,14 @@ class ReviewDialog(StepDialog):
         self.checks.setText("\n".join(f"{mark} {c[:1].upper()}{c[1:]}." for c in review.checks))
         if review.refusal:
             self.refusal = review.refusal
-            self._verdict(f"✘ Refused: {_without_refused(review.refusal)}", "error")
+            restyle(self.verdict, f"✘ Refused: {_without_refused(review.refusal)}", "error")
         elif review.answered_before:
-            self._verdict(f"You answered this request on {review.answered_before[:10]} "
-                          f"already; a key-share holder answers a request once.", "note")
+            restyle(self.verdict, f"You answered this request on "
+                                  f"{review.answered_before[:10]} already; a key-share holder "
+                                  f"answers a request once.", "note")
         else:
-            self._verdict(
+            restyle(
+                self.verdict,
                 f"✔ Safe to answer. Your answer alone reveals nothing: only together with "
                 f"the answers of {info.threshold - 1} other key-share holders can these "
                 f"totals be read, and they are sums over {len(review.sites)} sites — at least "
