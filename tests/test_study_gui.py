@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,18 @@ def five(tmp_path, qtbot, monkeypatch):
     sc.close()
 
 
+@pytest.fixture
+def files(tmp_path):
+    """Where the study's files go: ``tmp_path``, or when making screenshots a folder whose
+    path reads well in them."""
+    if not SHOTS:
+        return tmp_path
+    folder = Path(SHOTS) / "Study files"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def _unverified_contact(vault, tmp_path) -> None:
     card = make_card(KeyPairs.generate(), identity_id="cd" * 16, display_name="Unknown Clinic",
                      organisation="", created_at="2026-01-01T00:00:00Z")
@@ -258,10 +271,10 @@ def create_study(qtbot, page, sc, folder):
 
 # -- the whole study through the GUI ------------------------------------------------------------
 
-def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(tmp_path, qtbot, five):
+def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(files, qtbot, five):
     sc, pages = five
     coordinator, site_pages = pages[0], pages[1:]
-    folder = tmp_path / "invitations"
+    folder = files / "invitations"
     folder.mkdir()
     written = create_study(qtbot, coordinator, sc, folder)
     screen_ok(coordinator, "page-coordinator")
@@ -306,7 +319,7 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(tmp_path, q
         if k == 0:
             wizard_page_ok(wizard, "contribute-3-preview")
         wizard.next()
-        out = tmp_path / f"contribution-{k}.ppdsb"
+        out = files / f"contribution-{k}.ppdsb"
         wizard.send_page.file.set_path(out)
         wizard.next()
         qtbot.waitUntil(lambda: wizard.currentPage() is wizard.done_page, timeout=TIMEOUT)
@@ -319,11 +332,11 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(tmp_path, q
     aggregator = site_pages[0]
     combine = aggregator.do("combine")
     combine.files.add(*contributions)
-    combine.out.set_path(tmp_path / "request")
+    combine.out.set_path(files / "request")
     combine.combine_button.click()
     qtbot.waitUntil(lambda: combine.sent is not None, timeout=TIMEOUT)
     request = combine.sent.path
-    assert request == tmp_path / "request.ppdsb" and request.exists()
+    assert request == files / "request.ppdsb" and request.exists()
     screen_ok(combine, "combine")
     combine.reject()
 
@@ -336,7 +349,7 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(tmp_path, q
         assert review.verdict.text().startswith("✔ Safe to answer")
         assert review.statistics.count() == len(review.review.statistics)
         assert not review.answer_button.isEnabled()        # no file chosen yet
-        review.out.set_path(tmp_path / f"answer-{k}.ppdsb")
+        review.out.set_path(files / f"answer-{k}.ppdsb")
         if k == 0:
             screen_ok(review, "review")
         review.answer_button.click()
@@ -349,7 +362,7 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(tmp_path, q
     finish = finisher.do("finish")
     finish.request.set_path(request)
     finish.answers.add(*answers)
-    finish.out.set_path(tmp_path / "result.ppdsb")
+    finish.out.set_path(files / "result.ppdsb")
     finish.finish_button.click()
     qtbot.waitUntil(lambda: finisher.result_dialog is not None, timeout=TIMEOUT)
     screen_ok(finish, "finish")
@@ -368,12 +381,12 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(tmp_path, q
     assert "Decrypted by the key-share holders Coordinator (share 1), " in view.summary.text()
     assert all(f"{name} (share {i})" in view.summary.text() for name, i in shares.items())
     assert view.charts and view.chart.is_valid()
-    view.export(tmp_path / "figures.csv")
+    view.export(files / "figures.csv")
     idle(qtbot, view.runner)
-    exported = pd.read_csv(tmp_path / "figures.csv", encoding="utf-8-sig")
+    exported = pd.read_csv(files / "figures.csv", encoding="utf-8-sig")
     row = exported[exported["Figure"] == "Mean of Age"].iloc[0]
     assert row["Value"] == pytest.approx(mean_age, rel=1e-12) and row["Unit"] == "years"
-    assert view.saved.paths() == [tmp_path / "figures.csv"]
+    assert view.saved.paths() == [files / "figures.csv"]
     finisher.result_dialog.reject()
     screen_ok(finisher, "page-finisher")
     if SHOTS:                                 # the page in the main window, for the user guide
@@ -388,7 +401,7 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(tmp_path, q
 
     # another participant opens the result file; it is checked again there
     other = site_pages[0]
-    other.open_result(tmp_path / "result.ppdsb")
+    other.open_result(files / "result.ppdsb")
     qtbot.waitUntil(lambda: other.result_dialog is not None, timeout=TIMEOUT)
     assert other.result_dialog.view.result.figures == result.figures
     other.result_dialog.reject()
