@@ -302,6 +302,8 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(files, qtbo
     for k, (site, page) in enumerate(zip(sc.sites, site_pages)):
         wizard = page.do("contribute")
         wizard.dataset_page.select("patients")
+        if k == 0:
+            wizard_page_ok(wizard, "contribute-1-dataset")
         wizard.next()
         assert wizard.columns_page.mapping() == {v: v for v in ("Age", "BMI", "Smoker", "Sex")}
         if k == 0:
@@ -321,6 +323,8 @@ def test_a_study_end_to_end_through_the_gui_gives_the_pooled_figures(files, qtbo
         wizard.next()
         out = files / f"contribution-{k}.ppdsb"
         wizard.send_page.file.set_path(out)
+        if k == 0:
+            wizard_page_ok(wizard, "contribute-4-send")
         wizard.next()
         qtbot.waitUntil(lambda: wizard.currentPage() is wizard.done_page, timeout=TIMEOUT)
         if k == 0:
