@@ -164,8 +164,9 @@ def cmd_join(args) -> int:
                                                accept_unverified=args.accept_unverified)
             print(_study_line(preview.study))
             print(f"coordinator: {preview.coordinator}")
-            for name, org, roles, known in preview.participants:
-                print(f"  {name} ({org or 'no organisation'}): {roles}; {known}")
+            for name, org, roles, known, fingerprint in preview.participants:
+                print(f"  {name} ({org or 'no organisation'}): {roles}; {known}; fingerprint "
+                      f"{fingerprint}")
             print("analyses: " + "; ".join(preview.statistics))
             for warning in preview.warnings:
                 print(f"note: {warning}")

@@ -15,7 +15,7 @@ with ``t`` answers; everyone ``open_result``. ``new_round`` starts the next roun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,16 +37,18 @@ from ..core.study.vector import encrypt, pack
 from ..core.vault import studies as store
 from .sharing import bundle_header, get_contact, open_files
 from .study_common import (DEFAULT_KEY_BITS, StudyInfo, check_output, definition_of, info_of,
-                           load_study, open_from_participant, open_studies, read_source,
-                           remove_on_failure, seal_for_all, statistics_of, study_of)
+                           kind_words, load_study, open_from_participant, open_studies,
+                           read_source, remove_on_failure, seal_for_all, statistics_of, study_of)
 from .study_requests import (AnswerSent, RequestReview, RequestSent, ResultReport, answer,
                              combine, finish, open_result, result_lines, review_request)
+from .study_words import spec_sentences
 
 CONTRIBUTION_RELEASE = "study_contribution"
 
 __all__ = ["StudyInfo", "InvitationsWritten", "InvitationPreview", "ContributionPreview",
            "ContributionSent", "RequestSent", "RequestReview", "AnswerSent", "ResultReport",
-           "StudyStatus", "Refused", "StudyError", "create_study", "invite", "preview_invitation",
+           "StudyStatus", "Refused", "StudyError", "create_study", "invite", "create_and_invite",
+           "preview_invitation",
            "join", "new_round", "suggest_mapping", "preview_contribution", "contribute",
            "combine", "review_request", "answer", "finish", "open_result", "list_studies",
            "study_status", "result_lines"]
@@ -65,10 +67,13 @@ class InvitationsWritten:
 class InvitationPreview:
     study: StudyInfo
     coordinator: str
-    participants: list         # (name, organisation, roles, how this vault knows them)
+    participants: list         # (name, organisation, roles, how this vault knows them,
+    #                            fingerprint)
     statistics: list           # plain-language lines about what will be computed
     ceremony: dict
     warnings: list
+    spec: dict = field(default_factory=dict)    # the spec as sentences, by section
+    what_leaves: list = field(default_factory=list)   # the statistics a site would send
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,8 @@ class ContributionPreview:
     dataset: str
     round: int
     rows: int
-    statistics: list           # (label, value before noise, records) in the order encrypted
+    statistics: list           # (label, value before noise, records) in the order encrypted;
+    #                            values as encoded: in steps of the variables' decimals
     clipped: dict              # variable -> values clipped to the declared bounds (not sent)
     what_leaves: list          # plain-language lines: each statistic and over how many records
     notes: list                # for this screen only: clipped, unknown and missing values
@@ -90,6 +96,11 @@ class ContributionPreview:
     ciphertexts: int
     recipients: list           # participant names the bundle is sealed for
     masked: bool
+    readable: list = field(default_factory=list)   # (label, value before noise in the
+    #                                                variables' units as text, records)
+    budget: list = field(default_factory=list)     # what the dataset's budget is charged, and
+    #                                                what remains, in words
+    blocked: str = ""          # why contributing would be refused (the budget), or ""
 
 
 @dataclass(frozen=True)
@@ -121,14 +132,9 @@ def list_studies(vault) -> list[StudyInfo]:
 
 # -- coordinator: create and invite ------------------------------------------------------------
 
-def create_study(vault, title: str, *, sites: list[str], holders: list[str], threshold: int,
-                 spec, self_site: bool = False, self_holder: bool = True,
-                 pairwise_masks: bool = False) -> StudyInfo:
-    """A draft study coordinated by this vault. ``sites`` and ``holders`` name verified
-    contacts (the coordinator takes part too: as a site with ``self_site``, as a key-share
-    holder with ``self_holder``); holders are numbered in that order, the coordinator first.
-    ``spec`` is the statistics — variables, analyses, minimum number of contributing sites, DP
-    settings — as JSON text or a dict (``docs/studies-statistics.md``)."""
+def _draft(vault, title: str, *, sites: list[str], holders: list[str], threshold: int, spec,
+           self_site: bool, self_holder: bool, pairwise_masks: bool):
+    """The study definition (without its key) and this vault's identity; stores nothing."""
     me = load_identity(vault)
     spec_dict = canonical_spec(spec)
     names = list(dict.fromkeys([*sites, *holders]))
@@ -157,14 +163,32 @@ def create_study(vault, title: str, *, sites: list[str], holders: list[str], thr
                                        threshold=threshold, min_sites=spec_dict["min_sites"],
                                        pairwise_masks=pairwise_masks, spec=spec_dict)
     statistics_of(definition).shape     # refuses statistics too wide for this many sites
+    return definition, me
+
+
+def _audit_created(vault, definition: StudyDefinition) -> None:
+    vault.audit("study.create", study_id=definition.study_id, title=definition.title,
+                participants=len(definition.participants), sites=len(definition.sites),
+                holders=len(definition.holders), threshold=definition.threshold,
+                min_sites=definition.min_sites, masks=definition.pairwise_masks)
+
+
+def create_study(vault, title: str, *, sites: list[str], holders: list[str], threshold: int,
+                 spec, self_site: bool = False, self_holder: bool = True,
+                 pairwise_masks: bool = False) -> StudyInfo:
+    """A draft study coordinated by this vault. ``sites`` and ``holders`` name verified
+    contacts (the coordinator takes part too: as a site with ``self_site``, as a key-share
+    holder with ``self_holder``); holders are numbered in that order, the coordinator first.
+    ``spec`` is the statistics — variables, analyses, minimum number of contributing sites, DP
+    settings — as JSON text or a dict (``docs/studies-statistics.md``)."""
+    definition, me = _draft(vault, title, sites=sites, holders=holders, threshold=threshold,
+                            spec=spec, self_site=self_site, self_holder=self_holder,
+                            pairwise_masks=pairwise_masks)
     with vault.transaction():
         row = vault.studies.put_study(study_id=definition.study_id, title=definition.title,
                               role="coordinator", state="draft",
                               definition=definition.to_bytes())
-        vault.audit("study.create", study_id=definition.study_id, title=definition.title,
-                    participants=len(participants), sites=len(definition.sites),
-                    holders=len(definition.holders), threshold=threshold,
-                    min_sites=definition.min_sites, masks=pairwise_masks)
+        _audit_created(vault, definition)
     return info_of(row, definition, me.fingerprint)
 
 
@@ -179,11 +203,29 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
     invitation per participant into ``out_dir``; a holder's invitation carries its key share
     and is the only copy of it outside that holder's vault. The coordinator keeps only its own
     share; the others are dropped with the primes."""
-    task = ensure_task(task)
     row, definition, me = load_study(vault, ref, need_open=False)
     if row.role != "coordinator" or row.state != "draft":
         raise StudyError(f"The invitations of “{row.title}” were sent already; to start again, "
-                         f"open a new round (ppds study round) or create a new study.")
+                         f"open a new round or create a new study.")
+    return _write_invitations(vault, definition, me, out_dir, bits, task)
+
+
+def create_and_invite(vault, title: str, out_dir, *, sites: list[str], holders: list[str],
+                      threshold: int, spec, self_site: bool = False, self_holder: bool = True,
+                      pairwise_masks: bool = False, bits: int = DEFAULT_KEY_BITS,
+                      task: TaskState | None = None) -> InvitationsWritten:
+    """:func:`create_study` and :func:`invite` in one step (the create-study wizard): the study
+    is stored only together with its invitations, so Cancel during the key ceremony, or any
+    failure, leaves no draft, no key share and no file."""
+    definition, me = _draft(vault, title, sites=sites, holders=holders, threshold=threshold,
+                            spec=spec, self_site=self_site, self_holder=self_holder,
+                            pairwise_masks=pairwise_masks)
+    return _write_invitations(vault, definition, me, out_dir, bits, task, created=True)
+
+
+def _write_invitations(vault, definition: StudyDefinition, me, out_dir, bits: int,
+                       task: TaskState | None, *, created: bool = False) -> InvitationsWritten:
+    task = ensure_task(task)
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise InputError("the folder for the invitations does not exist", path=str(out_dir))
@@ -205,6 +247,12 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
     shares = {s.index: s for s in ceremony.shares}
     del ceremony
     with remove_on_failure(written), vault.transaction():
+        if created:
+            _audit_created(vault, definition)
+        row = vault.studies.put_study(study_id=definition.study_id, title=definition.title,
+                              role="coordinator", state="open",
+                              definition=definition.to_bytes(), signature=signature,
+                              study_hash=definition.study_hash, round_no=1)
         for k, p in enumerate(definition.participants):
             task.report(0.8 + 0.2 * k / len(definition.participants), "writing the invitations")
             share = shares.pop(p.holder, None) if p.holder else None
@@ -225,14 +273,10 @@ def invite(vault, ref, out_dir, *, bits: int = DEFAULT_KEY_BITS,
                               summary={"to": p.name, "file": paths[p.fingerprint].name,
                                        "holder": p.holder})
         shares.clear()
-        row = vault.studies.put_study(study_id=definition.study_id, title=definition.title,
-                              role="coordinator", state="open",
-                              definition=definition.to_bytes(), signature=signature,
-                              study_hash=definition.study_hash, round_no=1)
         record = definition.key.record.to_dict()
         vault.audit("study.invite", study_id=definition.study_id,
                     study_hash=definition.study_hash, invitations=len(written), ceremony=record)
-    task.report(1.0, "invitations written")
+        task.report(1.0, "invitations written")      # the last chance to cancel: before commit
     return InvitationsWritten(info_of(row, definition, me.fingerprint),
                               [(definition.participant(fp).name, path)
                                for fp, path in paths.items()], record)
@@ -245,7 +289,7 @@ def _checked_invitation(vault, path, accept_unverified: bool):
     how each participant is known here). Stores nothing."""
     opened = open_files(vault, path, accept_unverified=accept_unverified, accept_replay=True)
     if opened.header.kind != msg.KIND_INVITATION:
-        raise StudyError(f"{Path(path).name} is a {opened.header.kind!r} bundle, not a study "
+        raise StudyError(f"{Path(path).name} is {kind_words(opened.header.kind)}, not a study "
                          f"invitation.")
     invitation = msg.Invitation.from_files(opened.result)
     definition = StudyDefinition.from_bytes(invitation.definition_bytes)
@@ -310,10 +354,11 @@ def preview_invitation(vault, path, *, accept_unverified: bool = False) -> Invit
                         f"together could decrypt a single site's contribution.")
     return InvitationPreview(
         info_of(row, definition, me.fingerprint), definition.name_of(definition.coordinator),
-        [(p.name, p.organisation, p.roles, known[p.fingerprint])
+        [(p.name, p.organisation, p.roles, known[p.fingerprint], p.fingerprint)
          for p in definition.participants],
         [a.title() for a in st.spec.analyses] + [st.privacy.words],
-        definition.key.record.to_dict(), warnings)
+        definition.key.record.to_dict(), warnings, spec_sentences(definition.spec),
+        st.statistic_labels)
 
 
 def join(vault, path, *, accept_unverified: bool = False) -> StudyInfo:
@@ -447,7 +492,45 @@ def preview_contribution(vault, ref, dataset, mapping: dict,
         list(zip(st.statistic_labels, site.values, site.records)), dict(site.clipped),
         site.describe(),
         site.notes(), privacy.words, privacy.epsilon, privacy.delta, st.shape.count,
-        [p.name for p in definition.participants], definition.pairwise_masks)
+        [p.name for p in definition.participants], definition.pairwise_masks,
+        [(s.label, _in_units(v, s.scale), n) for s, v, n in zip(st.plan, site.values,
+                                                                site.records)],
+        *_budget_lines(vault, info, privacy))
+
+
+def _in_units(value: int, scale: int) -> str:
+    """An encoded total in the variables' own units (``scale`` is 10 to the decimals)."""
+    decimals = len(str(scale)) - 1
+    if not decimals:
+        return f"{value:,}"
+    whole, rest = divmod(abs(value), scale)
+    return f"{'-' if value < 0 else ''}{whole:,}.{rest:0{decimals}d}"
+
+
+def _budget_lines(vault, info, privacy) -> tuple[list[str], str]:
+    """What a contribution charges to the dataset's privacy budget and what remains, in words;
+    and why it would be refused ("" if it would not)."""
+    if not privacy.epsilon:
+        return ["No privacy noise: nothing is charged to the privacy budget of "
+                f"“{info.name}”."], ""
+    from ..core.dp.ledger import budget_status
+
+    status = budget_status(vault, info.id, with_entries=False)
+    rho = privacy.cost.rho
+    charge = (f"This contribution charges ρ = {rho:.4g} to the privacy budget of "
+              f"“{info.name}” (the same as ε = {privacy.epsilon:g} at δ = "
+              f"{privacy.delta:g}).")
+    if not status.is_set:
+        blocked = (f"No privacy budget is set for “{info.name}”: set one on the Differential "
+                   f"privacy page before contributing.")
+        return [charge, blocked], blocked
+    left = status.rho_remaining
+    if rho > left + 1e-12:
+        blocked = (f"Only ρ = {left:.4g} of the budget of “{info.name}” remains: not enough "
+                   f"for this contribution.")
+        return [charge, blocked], blocked
+    return [charge, f"Its budget has ρ = {left:.4g} left now, and ρ = {left - rho:.4g} after "
+                    f"this contribution."], ""
 
 
 def contribute(vault, ref, dataset, mapping: dict, out_path, *,

@@ -58,7 +58,7 @@ def load_study(vault, ref, *, need_open: bool = True):
     row = vault.studies.get_study(ref)
     if need_open and row.state != "open":
         raise StudyError(f"The study “{row.title}” is still a draft: send the invitations "
-                         f"first (ppds study invite).")
+                         f"first.")
     definition = definition_of(row)
     me = load_identity(vault)
     return row, definition, me
@@ -71,6 +71,17 @@ def statistics_of(definition: StudyDefinition) -> StudyStatistics:
 
 
 # -- opening study bundles ---------------------------------------------------------------------
+
+_KIND_WORDS = {msg.KIND_INVITATION: "a study invitation", msg.KIND_ROUND: "a round opening",
+               msg.KIND_CONTRIBUTION: "a study contribution",
+               msg.KIND_REQUEST: "a decryption request",
+               msg.KIND_ANSWER: "a key-share holder's answer", msg.KIND_RESULT: "a study result"}
+
+
+def kind_words(kind: str) -> str:
+    """What a bundle of ``kind`` is, as people call it (messages never show internal names)."""
+    return _KIND_WORDS.get(kind, "a share bundle of another kind")
+
 
 def read_source(source) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray)):
@@ -93,7 +104,7 @@ def open_from_participant(vault, source, kind: str, definitions, *, what: str,
 
     def check(header) -> None:
         if header.kind != kind:
-            raise StudyError(f"{name} is a {header.kind!r} bundle, not a study {what}.")
+            raise StudyError(f"{name} is {kind_words(header.kind)}, not a study {what}.")
         for d in definitions:
             p = d.by_sign_key(header.sender_sign_public)
             if p is not None and p.enc_public == header.sender_enc_public:

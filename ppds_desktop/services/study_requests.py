@@ -29,9 +29,9 @@ from ..core.study.definition import StudyDefinition
 from ..core.study.errors import Refused, StudyError
 from ..core.study.vector import values_of
 from ..core.vault import studies as store
-from .study_common import (StudyInfo, check_output, info_of, load_study, open_from_participant,
-                           open_studies, read_source, remove_on_failure, seal_for_all,
-                           statistics_of, study_of)
+from .study_common import (StudyInfo, check_output, info_of, kind_words, load_study,
+                           open_from_participant, open_studies, read_source, remove_on_failure,
+                           seal_for_all, statistics_of, study_of)
 
 __all__ = ["RequestSent", "RequestReview", "AnswerSent", "ResultReport", "combine",
            "review_request", "answer", "finish", "open_result", "result_lines"]
@@ -109,7 +109,7 @@ def _open_contribution(vault, definition, shape, source, round_no, name=None):
 
     def check(header) -> None:
         if header.kind != msg.KIND_CONTRIBUTION:
-            raise StudyError(f"{name} is a {header.kind!r} bundle, not a study contribution.")
+            raise StudyError(f"{name} is {kind_words(header.kind)}, not a study contribution.")
         if definition.by_sign_key(header.sender_sign_public) is None:
             raise Refused(f"Contribution {name} is signed by someone who is not a participant of "
                           f"the study “{definition.title}”; refused.")
@@ -263,11 +263,11 @@ def review_request(vault, path, *, task: TaskState | None = None) -> RequestRevi
         info_of(checked.row, d, me.fingerprint), req.request_id, req.header.round,
         d.name_of(req.aggregator), [c.site.name for c in checked.contributions],
         statistics_of(d).statistic_labels,
-        ["every contribution is signed by a site of the study and belongs to this round, key "
-         "and schema",
+        ["every contribution is signed by a site of the study and belongs to this round, to "
+         "the study's key and to its list of figures",
          "each site appears once",
-         f"the combined ciphertexts equal the product of the {len(checked.contributions)} "
-         f"named contributions, re-computed here",
+         f"the combined (still encrypted) totals are exactly the sum of the named "
+         f"contributions ({len(checked.contributions)}), re-computed here",
          f"at least {d.min_sites} sites; never one alone",
          "no single site's contribution follows from this and the sums decrypted before"],
         _policy_refusal(vault, checked), _answered_at(vault, d.study_id, req.request_id))
@@ -421,7 +421,10 @@ def _record_result(vault, checked: _Checked, result: ResultReport, direction: st
                       summary={"sites": result.sites,
                                "decrypted_by": [name for _i, name in result.decrypted_by],
                                "finished_by": result.finished_by, "figures": result.figures,
-                               "privacy": result.privacy})
+                               "privacy": result.privacy,
+                               "holders": [[i, name] for i, name in result.decrypted_by],
+                               "left_out": [[i, why] for i, why in result.left_out],
+                               "finished_at": result.finished_at})
 
 
 def open_result(vault, path, *, task: TaskState | None = None) -> ResultReport:

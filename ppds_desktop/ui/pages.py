@@ -100,5 +100,16 @@ PAGES.append(PageSpec("he", "Encrypted aggregation", _he_page, order=60,
                               "columns; only the key holder decrypts the combined cells"))
 
 
+def _studies_page(session) -> QWidget:
+    from .studies.studies_page import StudiesPage
+
+    return StudiesPage(session)
+
+
+PAGES.append(PageSpec("studies", "Studies", _studies_page, order=65,
+                      tooltip="Multi-site studies: several hospitals' totals added up "
+                              "encrypted; only enough key-share holders together reveal them"))
+
+
 def ordered_pages() -> list[PageSpec]:
     return sorted(PAGES, key=lambda spec: spec.order)  # sorted() is stable

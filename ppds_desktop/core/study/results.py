@@ -99,7 +99,8 @@ class StudyResult:
         return out
 
 
-def _num(x: float | None) -> str:
+def number_text(x: float | None) -> str:
+    """A figure as people read it: whole numbers with thousands separators, six digits else."""
     if x is None:
         return "not available"
     if float(x).is_integer() and abs(x) < 1e15:
@@ -108,23 +109,24 @@ def _num(x: float | None) -> str:
 
 
 def _figure_text(f: Figure, level: str) -> str:
-    text = f"{f.label}: {_num(f.value)}" + (f" {f.unit}" if f.unit and f.value is not None else "")
+    text = f"{f.label}: {number_text(f.value)}" + (f" {f.unit}" if f.unit and f.value is not None
+                                                   else "")
     if f.interval is not None and f.value is not None:
         kind = "approximate " if f.approximate else ""
-        text += (f" ({kind}{level} interval for the privacy noise: {_num(f.interval[0])} "
-                 f"to {_num(f.interval[1])})")
+        text += (f" ({kind}{level} interval for the privacy noise: "
+                 f"{number_text(f.interval[0])} to {number_text(f.interval[1])})")
     if f.records is not None:
-        text += f", over {_num(round(f.records))} records"
+        text += f", over {number_text(round(f.records))} records"
     return text + (f". {f.note}" if f.note else "")
 
 
 def _coefficient_text(c: Coefficient, level: str) -> str:
-    text = f"{c.name}: {_num(c.estimate)}"
+    text = f"{c.name}: {number_text(c.estimate)}"
     if c.standard_error is not None:
-        text += f" (standard error {_num(c.standard_error)})"
+        text += f" (standard error {number_text(c.standard_error)})"
     if c.interval is not None and c.estimate is not None:
         text += (f", approximate {level} interval for the privacy noise: "
-                 f"{_num(c.interval[0])} to {_num(c.interval[1])}")
+                 f"{number_text(c.interval[0])} to {number_text(c.interval[1])}")
     return text
 
 

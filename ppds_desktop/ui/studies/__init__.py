@@ -1,0 +1,1 @@
+"""The Studies page: multi-site studies with a split decryption key (``services.study``)."""

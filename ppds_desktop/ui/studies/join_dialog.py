@@ -1,0 +1,177 @@
+"""Join a study: open the invitation file, read what the study is, who takes part (with their
+fingerprints and how you know them), what it computes, what would leave your site and its
+privacy settings — with the service's warnings on top — then Join.
+
+Opening checks everything (the coordinator's signature over the exact study, that the
+invitation is yours, that every participant you know is listed with the keys you have) and
+stores nothing; Join stores the study and, for a key-share holder, its share.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox,
+                               QHeaderView, QPushButton, QScrollArea, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ...services import sharing, study
+from ...services.study_words import (ceremony_lines, roles_words, short_fingerprint,
+                                     threshold_sentence)
+from .common import CancelBeforeClosing, PathField, dialog_runner, label, named, restyle
+
+
+class JoinDialog(CancelBeforeClosing, QDialog):
+    """``joined`` holds the ``StudyInfo`` once this vault joined."""
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("Join a study")
+        self.resize(860, 720)
+        self.preview = None
+        self.joined = None
+        self.runner, self.progress = dialog_runner(session, self)
+        self.cancel_before_closing(self.runner)
+        self.file = PathField("open", "Invitation file")
+        self.file.changed.connect(self._file_changed)
+        self.check_button = named(QPushButton("&Open and check"), "Open and check the invitation")
+        self.check_button.clicked.connect(self.check)
+        self.accept_unverified = named(
+            QCheckBox("I &accept this coordinator although I have not verified their "
+                      "fingerprint"), "Accept an unverified coordinator")
+        self.accept_unverified.setVisible(False)
+        self.accept_unverified.toggled.connect(lambda _on: self.check())
+        self.status = label("")
+        self.warnings = label("", "note")
+        self.warnings.setVisible(False)
+        self.details = label("Choose the invitation file you received, then Open and check: "
+                             "you will see what the study is, who takes part and what would "
+                             "leave your site before you join.", rich=True)
+        self.details.setAccessibleName("The study")
+        self.participants = named(QTableWidget(0, 4), "Participants")
+        self.participants.setHorizontalHeaderLabels(
+            ["Participant", "Part", "Fingerprint begins", "How you know them"])
+        self.participants.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.participants.verticalHeader().setVisible(False)
+        header = self.participants.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.participants.setVisible(False)
+        self.more = label("", rich=True)
+        body = QWidget()
+        inner = QVBoxLayout(body)
+        for w in (self.warnings, self.details, self.participants, self.more):
+            inner.addWidget(w)
+        inner.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.join_button = named(self.buttons.addButton(
+            "&Join the study", QDialogButtonBox.ButtonRole.AcceptRole), "Join the study")
+        self.join_button.setEnabled(False)
+        self.buttons.accepted.connect(self.join)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label("&Invitation file you received:"))
+        layout.itemAt(0).widget().setBuddy(self.file.edit)
+        layout.addWidget(self.file)
+        layout.addWidget(self.check_button)
+        layout.addWidget(self.accept_unverified)
+        layout.addWidget(self.status)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.buttons)
+
+    def _file_changed(self) -> None:
+        self.preview = None
+        self.join_button.setEnabled(False)
+
+    def check(self) -> bool:
+        path = self.file.path()
+        if path is None or self.runner.is_busy:
+            return False
+        self.preview = None
+        self.join_button.setEnabled(False)
+        restyle(self.status, "", "Checking the coordinator's signature and the study…")
+        accept = self.accept_unverified.isChecked()
+        return self.runner.run(lambda task: study.preview_invitation(
+            self.session.vault, path, accept_unverified=accept),
+            title="Checking the invitation", on_done=self._show, on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.details.setText("Nothing was stored.")
+        self.more.setText("")
+        self.participants.setVisible(False)
+        self.warnings.setVisible(False)
+        if isinstance(exc, sharing.UnverifiedSender):
+            self.accept_unverified.setVisible(True)
+            text = (f"{exc.message} Compare the coordinator's fingerprint by phone (Identity & "
+                    f"sharing page), or tick the box above if you are sure who sent it.")
+        else:
+            text = getattr(exc, "message", None) or str(exc)
+        restyle(self.status, f"✘ {text}", "error")
+
+    def _show(self, preview) -> None:
+        self.preview = preview
+        info = preview.study
+        restyle(self.status, "✔ The invitation is genuine: signed by the coordinator over "
+                             "exactly this study, and addressed to you.", "ok")
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in preview.warnings))
+        self.warnings.setVisible(bool(preview.warnings))
+        self.details.setText(
+            f"<p><b>“{escape(info.title)}”</b>, coordinated by "
+            f"{escape(preview.coordinator)}.</p>"
+            f"<p>Your part: <b>{escape(roles_words(info.my_roles))}</b>.</p>"
+            f"<p>Study fingerprint: <b>{escape(info.fingerprint)}</b> — read it to the "
+            f"coordinator by phone: it must be the same on both screens.</p>"
+            f"<p>{escape(threshold_sentence(info.threshold, info.holders))} A total is only "
+            f"revealed over the data of at least {info.min_sites} sites.</p>"
+            f"<p><b>Who takes part</b></p>")
+        self.participants.setRowCount(len(preview.participants))
+        for r, (name, org, roles, known, fp) in enumerate(preview.participants):
+            who = name if not org or org == name else f"{name}, {org}"
+            part = ("coordinator; " if name == preview.coordinator else "") + roles_words(roles)
+            for c, text in enumerate((who, part, short_fingerprint(fp), known)):
+                self.participants.setItem(r, c, QTableWidgetItem(text))
+        self.participants.setVisible(True)
+        self.participants.setMinimumHeight(
+            min(60 + 30 * len(preview.participants), 260))
+        spec = preview.spec
+
+        def section(title: str, lines: list[str]) -> str:
+            items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+            return f"<p><b>{escape(title)}</b></p><ul>{items}</ul>"
+
+        leaves = ([f"{len(preview.what_leaves)} figures, each a total over your records, "
+                   f"encrypted so that only the sum over at least {info.min_sites} sites can "
+                   f"ever be read:"] + preview.what_leaves
+                  if "site" in info.my_roles.split() else
+                  ["You contribute no data to this study."])
+        self.more.setText(
+            section("What the study computes", spec.get("analyses", []))
+            + section("The variables", spec.get("variables", []))
+            + section("What would leave your site", leaves)
+            + section("Privacy", spec.get("privacy", []) + (
+                ["Each site's numbers are masked: only the sum over every site can be read."]
+                if info.pairwise_masks else []))
+            + section("How the study's key was made", ceremony_lines(preview.ceremony)))
+        self.join_button.setEnabled(True)
+
+    def join(self) -> bool:
+        path = self.file.path()
+        if self.preview is None or path is None or self.runner.is_busy:
+            return False
+        accept = self.accept_unverified.isChecked()
+        return self.runner.run(lambda task: study.join(self.session.vault, path,
+                                                       accept_unverified=accept),
+                               title="Joining the study", on_done=self._joined)
+
+    def _joined(self, info) -> None:
+        self.joined = info
+        self.accept()
+
+
+__all__ = ["JoinDialog"]
