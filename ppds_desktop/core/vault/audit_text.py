@@ -123,6 +123,28 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
                             f"of an aggregation request and refused {_n(d.get('refused'))}"
                             + (f", with noise (ε = {d['epsilon']:g})." if d.get("epsilon")
                                else ", without noise.")),
+    "study.create": lambda d: (f"Drafted the study {_q(d.get('title'))}: "
+                               f"{_n(d.get('sites'), 'site')}, any {d.get('threshold')} of "
+                               f"{_n(d.get('holders'), 'key-share holder')} needed to decrypt."),
+    "study.invite": lambda d: (f"Split the study's decryption key and wrote "
+                               f"{_n(d.get('invitations'), 'invitation')}."),
+    "study.join": lambda d: "Joined a study" + (" as a key-share holder." if d.get("holder")
+                                                else "."),
+    "study.round": lambda d: f"Opened round {d.get('round')} of a study.",
+    "study.contribute": lambda d: (f"Sent encrypted statistics of {_q(d.get('dataset'))} to a "
+                                   f"study (round {d.get('round')})"
+                                   + (f", with noise (ε = {d['epsilon']:g})."
+                                      if d.get("epsilon") else ", without noise.")),
+    "study.combine": lambda d: (f"Combined the contributions of {_n(d.get('sites'), 'site')} "
+                                f"and asked the key-share holders to decrypt the total."),
+    "study.answer": lambda d: (f"Checked a study's decryption request over "
+                               f"{_n(d.get('sites'), 'site')} and answered it as key-share "
+                               f"holder {d.get('holder')}."),
+    "study.finish": lambda d: (f"Decrypted a study's result with the answers of "
+                               f"{_n(len(d.get('holders') or []), 'key-share holder')}."),
+    "study.result": lambda d: "Received and checked a study's result.",
+    "study.result_exported": lambda d: (f"Exported {_n(d.get('figures'), 'figure')} of a study's "
+                                        f"result to {d.get('file')}."),
 }
 
 
