@@ -47,7 +47,7 @@ class _Relay(QObject):
     Only plain values cross threads in a signal: the job's result or exception waits in the
     runner's ``outcomes`` dict under its job id, so its lifetime is plain Python reference
     counting, not the binding's marshalling of queued ``object`` arguments (which PySide6
-    6.12.0 got wrong, see tests/test_qt_signals.py)."""
+    6.12.0 got wrong, see tests/ui/test_qt_signals.py)."""
 
     progress = Signal(int, float, str)
     ended = Signal(int)

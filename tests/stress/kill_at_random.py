@@ -22,7 +22,7 @@ change may have gone either way) and checked:
 * the backup file, if it exists, is complete (its manifest, size and database checksum).
 
 Temporary files a killed process could not remove (``.NAME.*`` beside the backup or vault) are
-counted, then removed. Run it (the suite runs a 5-kill version, ``tests/test_kill_at_random.py``):
+counted, then removed. Run it (the suite runs a 5-kill version, ``tests/core/vault/test_kill_at_random.py``):
 
     nice -n 10 .venv/bin/python tests/stress/kill_at_random.py --kills 120 --json out.json
 """

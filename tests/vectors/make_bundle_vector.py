@@ -2,7 +2,7 @@
 
 Run from the repository root: ``python tests/vectors/make_bundle_vector.py``. The keys and
 randomness are fixed test values (never use them for anything else); the test
-``tests/test_bundle_vectors.py`` re-derives every field and checks the bytes are reproduced.
+``tests/core/bundle/test_bundle_vectors.py`` re-derives every field and checks the bytes are reproduced.
 """
 
 from __future__ import annotations

@@ -21,8 +21,7 @@ from ppds_desktop.core.errors import InputError
 from ppds_desktop.core.study import StudySpec, ledger_charge, noise_share, plan
 from ppds_desktop.core.study import noise as noise_module
 from ppds_desktop.core.study.noise import calibrate, coordinate_rho, halfwidth, target_rho
-from test_dp_privacy_loss import epsilon_lower_bound
-from test_dp_samplers import P_MIN, chi2_pvalue, gaussian_pmf
+from dp_checks import P_MIN, chi2_pvalue, epsilon_lower_bound, gaussian_pmf
 
 CELLS = 1000          # a histogram's cells are exclusive: one call gives CELLS i.i.d. draws
 

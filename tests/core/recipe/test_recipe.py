@@ -120,9 +120,9 @@ def test_schema_is_shipped_and_composed_from_area_fragments():
 
 def test_examples_in_docs_are_valid_recipes():
     import re
-    from pathlib import Path
+    from conftest import REPO_ROOT
 
-    text = (Path(__file__).resolve().parent.parent / "docs" / "recipe.md").read_text()
+    text = (REPO_ROOT / "docs" / "recipe.md").read_text()
     blocks = [b for b in re.findall(r"```json\n(.*?)```", text, re.S) if '"ppds_recipe"' in b]
     assert len(blocks) >= 3
     for block in blocks:

@@ -31,11 +31,10 @@ from ppds_desktop.core.he.threshold.safe_primes import is_safe_prime, safe_prime
 from ppds_desktop.core.he.threshold.transcript import Transcript, derive_ints
 from ppds_desktop.core.progress import TaskState
 
+from he_helpers import P256, Q256
+
 # Tiny safe primes for hand-checkable known answers: 1019 = 2·509 + 1, 1187 = 2·593 + 1.
 TINY_P, TINY_Q = 1019, 1187
-# 256-bit safe primes (a 512-bit modulus: the smallest the key format accepts).
-P256 = 114185759170404468448496651015592063491451041100806729029750460065710356981687
-Q256 = 89883882341163219590644692880232847588068112358592817604858568959609260177743
 
 
 def seeded(seed: int):

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from html import escape
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +23,7 @@ from ppds_desktop.ui.session import AppSession
 from ux_helpers import import_sample, prepare_wizard
 from visible_text import problems
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest import REPO_ROOT as REPO
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from ppds_desktop.core.vault import Vault
 from ppds_desktop.demo import study_scenario as scenario
 
 from conftest import PASSPHRASE
-from test_study_flow import (assert_pooled_exactly, assert_pooled_within_noise, figure,
-                             forge_request)
+from study_flow_helpers import (assert_pooled_exactly, assert_pooled_within_noise, figure,
+                                forge_request)
 
 pytestmark = pytest.mark.slow
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ppds_desktop.cli import main
 from ppds_desktop.paths import sample_csv
 
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, REPO_ROOT
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = REPO_ROOT / "tests" / "data" / "bad"
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from ppds_desktop.core.dp import samplers
+from dp_checks import P_MIN, chi2_pvalue, gaussian_pmf, laplace_pmf
 from dp_test_rng import SeededTestRng, urandom_calls  # noqa: F401  (a fixture)
 from ppds_desktop.core.dp.rng import SystemRng, default_rng
 from ppds_desktop.core.dp.samplers import (bernoulli_exp, discrete_gaussian,
@@ -24,37 +25,6 @@ from ppds_desktop.core.dp.samplers import (bernoulli_exp, discrete_gaussian,
 from ppds_desktop.core.errors import InputError
 
 N = 100_000
-P_MIN = 1e-4
-
-
-def laplace_pmf(scale: float, z: np.ndarray) -> np.ndarray:
-    p = math.exp(-1.0 / scale)
-    return (1 - p) / (1 + p) * p ** np.abs(z)
-
-
-def gaussian_pmf(sigma2: float, z: np.ndarray) -> np.ndarray:
-    top = int(40 * math.sqrt(sigma2)) + 5
-    support = np.arange(-top, top + 1)
-    norm = np.exp(-support.astype(float) ** 2 / (2 * sigma2)).sum()
-    return np.exp(-z.astype(float) ** 2 / (2 * sigma2)) / norm
-
-
-def chi2_pvalue(draws: np.ndarray, pmf) -> float:
-    """χ² goodness of fit, with the tails pooled so every expected count is >= 20."""
-    lo, hi = int(draws.min()), int(draws.max())
-    support = np.arange(lo - 200, hi + 201)
-    probs = pmf(support)
-    expected = probs * draws.size
-    core = np.flatnonzero(expected >= 20)
-    a, b = support[core[0]], support[core[-1]]
-    observed = [np.sum(draws < a)] + [np.sum(draws == z) for z in range(a, b + 1)] + [np.sum(draws > b)]
-    exp_core = list(expected[core[0]:core[-1] + 1])
-    exp_tails = [draws.size * (1 - sum(probs[core[0]:core[-1] + 1]) ) / 2] * 2
-    exp_all = np.array([exp_tails[0]] + exp_core + [exp_tails[1]])
-    obs_all = np.array(observed, dtype=float)
-    keep = exp_all > 1e-9
-    exp_all = exp_all[keep] * obs_all[keep].sum() / exp_all[keep].sum()
-    return float(stats.chisquare(obs_all[keep], exp_all).pvalue)
 
 
 @pytest.mark.parametrize("scale", [Fraction(1, 2), 1, Fraction(3, 2), 10])

@@ -19,7 +19,7 @@ from ppds_desktop.core.study import protocol as msg
 from ppds_desktop.core.study.definition import Participant, StudyDefinition
 from ppds_desktop.core.study.errors import Refused, StudyError
 from ppds_desktop.core.study.vector import VectorShape, encrypt, pack, values_of
-from test_he_threshold import P256, Q256
+from he_helpers import P256, Q256
 
 SITES = 4
 

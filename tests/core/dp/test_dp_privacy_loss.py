@@ -13,35 +13,14 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ppds_desktop.core.dp.grid import Grid
 from ppds_desktop.core.dp.mechanisms import add_noise
+from dp_checks import epsilon_lower_bound
 from dp_test_rng import SeededTestRng
 from ppds_desktop.core.perturb.randomized_response import randomized_response
 
 RUNS = 100_000
-ALPHA = 1e-3
-
-
-def epsilon_lower_bound(out_a: np.ndarray, out_b: np.ndarray, min_count: int = 200) -> float:
-    """A lower confidence bound on the privacy loss shown by the two output samples."""
-    values = np.union1d(out_a, out_b)
-    ca = np.array([np.sum(out_a == v) for v in values])
-    cb = np.array([np.sum(out_b == v) for v in values])
-    keep = (ca >= min_count) | (cb >= min_count)
-    tests = max(int(keep.sum()) * 2, 1)
-    a = ALPHA / tests
-    best = 0.0
-    for x, y in zip(ca[keep], cb[keep]):
-        for hi_count, lo_count, n_hi, n_lo in ((x, y, out_a.size, out_b.size),
-                                               (y, x, out_b.size, out_a.size)):
-            if hi_count == 0:
-                continue
-            p_hi_low = stats.beta.ppf(a / 2, hi_count, n_hi - hi_count + 1)
-            p_lo_high = stats.beta.ppf(1 - a / 2, lo_count + 1, n_lo - lo_count) if lo_count < n_lo else 1.0
-            best = max(best, float(np.log(p_hi_low / p_lo_high)))
-    return best
 
 
 def noisy_counts(true: int, epsilon: Fraction, seed: int) -> np.ndarray:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,7 +17,7 @@ from ppds_desktop.core.recipe.model import Recipe
 from ppds_desktop.core.recipe.run import run_recipe
 from ppds_desktop.services.release import recipe_for_preset
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import REPO_ROOT as ROOT
 
 
 def _doc_recipes():

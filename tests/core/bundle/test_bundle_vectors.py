@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import struct
-from pathlib import Path
 
 import blake3
 import pytest
@@ -23,7 +22,9 @@ from ppds_desktop.core.bundle import MemorySink, open_bundle
 from ppds_desktop.core.bundle import crypto
 from ppds_desktop.core.identity.keys import KeyPairs
 
-VECTORS = Path(__file__).resolve().parent / "vectors"
+from conftest import REPO_ROOT
+
+VECTORS = REPO_ROOT / "tests" / "vectors"
 
 
 def _load(name: str):

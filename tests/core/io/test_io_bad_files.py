@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ppds_desktop.core.errors import InputError
 from ppds_desktop.core.io import ParseOptions
 from ppds_desktop.services import datasets
 
-BAD = Path(__file__).parent / "data" / "bad"
+from conftest import REPO_ROOT
+
+BAD = REPO_ROOT / "tests" / "data" / "bad"
 
 # file, parse options, vault settings, expected line (None: not line-specific), message fragment
 CASES = [

@@ -434,7 +434,7 @@ def assert_pooled(figures: dict, pooled: pd.DataFrame) -> None:
 # -- a holder's review of a single-site request -------------------------------------------------
 
 def test_a_holders_review_refuses_a_single_site_request(tmp_path, qtbot):
-    from test_study_flow import MAPPING, forge_request
+    from study_flow_helpers import MAPPING, forge_request
 
     sc = scenario.build(tmp_path / "one", PASSPHRASE, sites=4, rows=60, bits=512)
     try:
