@@ -12,12 +12,12 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
 from ...core.errors import PPDSError
 from ...services.sharing import fingerprint_lines
-from ...services import sharing
+from ...services import demo, sharing
 from ..local_time import local_time
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress
@@ -70,7 +70,7 @@ class _FilePage(QWizardPage):
             self.error.setText(f"⚠ {exc}")
             return False
         self.error.setText("")
-        return True
+        return self.wiz.confirm_demo_open()
 
 
 class _VerifyPage(QWizardPage):
@@ -173,6 +173,7 @@ class OpenBundleWizard(QWizard):
         self.preview = None
         self.opened = None
         self.result = None
+        self.demo_confirmed = False
         self.file_page = _FilePage(self)
         self.verify_page = _VerifyPage(self)
         self.addPage(self.file_page)
@@ -186,11 +187,27 @@ class OpenBundleWizard(QWizard):
     def bundle_path(self) -> Path:
         return Path(self.file_page.path.text().strip())
 
+    def confirm_demo_open(self) -> bool:
+        """Into the public demo vault a bundle's data goes only after the import wizard's
+        question (a bundle is never the bundled sample)."""
+        self.demo_confirmed = False
+        if not self.session.is_demo:
+            return True
+        answer = QMessageBox.warning(
+            self, "Open into the demo vault?",
+            demo.DEMO_IMPORT_RISK + f"\n\nOpen “{self.bundle_path().name}” into the demo "
+            "vault anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        self.demo_confirmed = answer == QMessageBox.StandardButton.Yes
+        return self.demo_confirmed
+
     def accept(self) -> None:
         if self.runner.is_busy or self.opened is None:
             return
         self.runner.run(sharing.store_opened, self.session.vault, self.bundle_path(), self.opened,
                         accept_replay=self.verify_page.accept_replay.isChecked(),
+                        demo_confirmed=self.demo_confirmed,
                         title="Importing bundle", on_done=self._imported)
 
     def _imported(self, result) -> None:
