@@ -194,7 +194,7 @@ def test_the_preview_shows_values_in_units_and_the_budget_it_charges(tmp_path):
         readable = {label: value for label, value, _n in preview.readable}
         female = sc.data[0].loc[sc.data[0]["Sex"] == "female", "BMI"]
         assert readable["Sum of BMI (Sex is female)"] == f"{female.sum():,.1f}"
-        assert "charges ρ = " in preview.budget[0] and "ε = 1 at δ = 1e-06" in preview.budget[0]
+        assert "charges ρ = " in preview.budget[0] and "ε = 1 at δ = one in a million" in preview.budget[0]
         assert preview.budget[1].startswith("Its budget has ρ = 0.5 left now")
         assert preview.blocked == ""
         dp_service.set_budget(sc.sites[1].vault, "patients", epsilon=3.0, rho=0.001)

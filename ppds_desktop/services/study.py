@@ -41,7 +41,7 @@ from .study_common import (DEFAULT_KEY_BITS, StudyInfo, check_output, definition
                            read_source, remove_on_failure, seal_for_all, statistics_of, study_of)
 from .study_requests import (AnswerSent, RequestReview, RequestSent, ResultReport, answer,
                              combine, finish, open_result, result_lines, review_request)
-from .study_words import spec_sentences
+from .study_words import delta_words, privacy_sentence, spec_sentences
 
 CONTRIBUTION_RELEASE = "study_contribution"
 
@@ -356,7 +356,7 @@ def preview_invitation(vault, path, *, accept_unverified: bool = False) -> Invit
         info_of(row, definition, me.fingerprint), definition.name_of(definition.coordinator),
         [(p.name, p.organisation, p.roles, known[p.fingerprint], p.fingerprint)
          for p in definition.participants],
-        [a.title() for a in st.spec.analyses] + [st.privacy.words],
+        [a.title() for a in st.spec.analyses] + [privacy_sentence(st.spec.dp)],
         definition.key.record.to_dict(), warnings, spec_sentences(definition.spec),
         st.statistic_labels)
 
@@ -491,7 +491,8 @@ def preview_contribution(vault, ref, dataset, mapping: dict,
         info_of(row, definition, me.fingerprint), info.name, row.round, info.n_rows,
         list(zip(st.statistic_labels, site.values, site.records)), dict(site.clipped),
         site.describe(),
-        site.notes(), privacy.words, privacy.epsilon, privacy.delta, st.shape.count,
+        site.notes(), privacy_sentence(st.spec.dp), privacy.epsilon, privacy.delta,
+        st.shape.count,
         [p.name for p in definition.participants], definition.pairwise_masks,
         [(s.label, _in_units(v, s.scale), n) for s, v, n in zip(st.plan, site.values,
                                                                 site.records)],
@@ -519,7 +520,7 @@ def _budget_lines(vault, info, privacy) -> tuple[list[str], str]:
     rho = privacy.cost.rho
     charge = (f"This contribution charges ρ = {rho:.4g} to the privacy budget of "
               f"“{info.name}” (the same as ε = {privacy.epsilon:g} at δ = "
-              f"{privacy.delta:g}).")
+              f"{delta_words(privacy.delta)}).")
     if not status.is_set:
         blocked = (f"No privacy budget is set for “{info.name}”: set one on the Differential "
                    f"privacy page before contributing.")

@@ -19,8 +19,8 @@ from ..core.study.results import number_text
 from ..core.vault import studies as store
 from .study_common import StudyInfo, info_of, load_study, statistics_of
 from .study_requests import ResultReport
-from .study_words import (and_list, ceremony_lines, roles_words, short_fingerprint,
-                          threshold_sentence, variable_sentence)
+from .study_words import (and_list, ceremony_lines, delta_words, privacy_sentence, roles_words,
+                          short_fingerprint, threshold_sentence, variable_sentence)
 
 __all__ = ["ParticipantRow", "NextStep", "ResultEntry", "StatusBoard", "FigureRow",
            "status_board", "saved_result", "result_summary", "result_rows", "result_charts",
@@ -211,7 +211,10 @@ def saved_result(vault, ref, request_id: str) -> ResultReport:
                                 [(int(i), n) for i, n in holders],
                                 [(int(i), why) for i, why in s.get("left_out", [])],
                                 s.get("finished_by", ""), s.get("finished_at", m.at),
-                                s["figures"], s.get("privacy", {}), [])
+                                s["figures"],
+                                {**s.get("privacy", {}),       # in today's words
+                                 "words": privacy_sentence(statistics_of(definition).spec.dp)},
+                                [])
     raise InputError("This vault has no such result of the study.")
 
 
@@ -226,7 +229,8 @@ def result_summary(result: ResultReport) -> list[str]:
     privacy = result.privacy or {}
     if privacy.get("epsilon"):
         lines.append(f"Privacy: each contributing site's budget was charged ε = "
-                     f"{privacy['epsilon']:g} at δ = {privacy['delta']:g}. {privacy['words']}")
+                     f"{privacy['epsilon']:g} at δ = {delta_words(privacy['delta'])}. "
+                     f"{privacy['words']}")
         confidence = result.figures.get("confidence", 0.95)
         lines.append(f"The intervals show where the true figure lies with {confidence:.0%} "
                      f"probability, given the privacy noise (not the sampling).")

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QMessa
 
 from ...core.errors import PPDSError
 from ...services.sharing import fingerprint_lines
-from ...services import demo, sharing
+from ...services import demo, plain, sharing
+from ..errors import error_line
 from ..local_time import local_time
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress
@@ -67,7 +68,7 @@ class _FilePage(QWizardPage):
             self.wiz.preview = sharing.preview_bundle(self.wiz.session.vault,
                                                       self.wiz.bundle_path())
         except (PPDSError, OSError) as exc:
-            self.error.setText(f"⚠ {exc}")
+            self.error.setText(f"⚠ {error_line(exc)}")
             return False
         self.error.setText("")
         return self.wiz.confirm_demo_open()
@@ -148,14 +149,14 @@ class _VerifyPage(QWizardPage):
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, sharing.UnverifiedSender):
-            text = (f"{exc.message} Compare the fingerprint above with the one the sender reads "
+            text = (f"{plain.error_text(exc)} Compare the fingerprint above with the one the sender reads "
                     f"to you (Identity & sharing → Verify…), or tick “I accept this unverified "
                     f"sender”.")
         elif isinstance(exc, sharing.BundleReplay):
             self.accept_replay.setVisible(True)
-            text = f"{exc.message} Tick “Import this bundle again” to import a second copy."
+            text = f"{plain.error_text(exc)} Tick “Import this bundle again” to import a second copy."
         else:
-            text = str(exc)
+            text = error_line(exc)
         self.status.setText(f"✘ {text}")
         self.retry.setEnabled(True)
         self.completeChanged.emit()

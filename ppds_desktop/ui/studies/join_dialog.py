@@ -15,9 +15,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogBut
                                QHeaderView, QPushButton, QScrollArea, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ...services import sharing, study
+from ...services import plain, sharing, study
 from ...services.study_words import (ceremony_lines, roles_words, short_fingerprint,
                                      threshold_sentence)
+from ..errors import error_line
 from .common import CancelBeforeClosing, PathField, dialog_runner, label, named, restyle
 
 
@@ -108,10 +109,10 @@ class JoinDialog(CancelBeforeClosing, QDialog):
         self.warnings.setVisible(False)
         if isinstance(exc, sharing.UnverifiedSender):
             self.accept_unverified.setVisible(True)
-            text = (f"{exc.message} Compare the coordinator's fingerprint by phone (Identity & "
+            text = (f"{plain.error_text(exc)} Compare the coordinator's fingerprint by phone (Identity & "
                     f"sharing page), or tick the box above if you are sure who sent it.")
         else:
-            text = getattr(exc, "message", None) or str(exc)
+            text = error_line(exc)
         restyle(self.status, f"✘ {text}", "error")
 
     def _show(self, preview) -> None:
