@@ -135,7 +135,7 @@ def test_the_status_board_says_what_each_vault_saw_and_what_it_can_do(finished):
     assert [r.request_id for r in board.results] == [result.request_id]
     coordinator = study_view.status_board(sc.coordinator.vault, sc.study_id)
     assert [s.action for s in coordinator.steps] == ["combine", "review", "finish",
-                                                     "open_result"]
+                                                     "open_result", "new_round"]
     assert all(p.seen.startswith("invitation written") for p in coordinator.participants[1:])
 
 

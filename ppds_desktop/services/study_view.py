@@ -37,7 +37,8 @@ class ParticipantRow:
 
 @dataclass(frozen=True)
 class NextStep:
-    action: str                # what the page does: invite, contribute, combine, review, finish
+    action: str                # what the page does: invite, contribute, combine, review, finish,
+    #                            open_result, new_round, accept_round
     label: str                 # the button
     explanation: str
     enabled: bool = True
@@ -182,6 +183,15 @@ def _steps(row, definition, mine, me: str, contributed_now: str | None) -> list[
                           f"reveal the totals and write the result for everyone."))
     steps.append(NextStep("open_result", "Open a result file…",
                           "Read a result someone sent you; every proof is checked again here."))
+    if row.role == "coordinator":
+        steps.append(NextStep("new_round", "Open a new round…",
+                              f"Ask every site for a new contribution (round {row.round + 1}), "
+                              f"for example from newer data: write the file to send to every "
+                              f"participant."))
+    else:
+        steps.append(NextStep("accept_round", "Accept a new round…",
+                              "Open the file the coordinator sent when they opened a new round: "
+                              "your site can then contribute again."))
     return steps
 
 
