@@ -90,7 +90,8 @@ def _register_bundle(subparsers) -> None:
     s.add_argument("file", type=Path, help="bundle file (.ppdsb)")
     s.add_argument("--name", help="name of the new dataset")
     s.add_argument("--yes", action="store_true",
-                   help="confirm importing a bundle that was imported before (replay)")
+                   help="confirm importing a bundle that was imported before (replay), or "
+                        "into the demo vault, whose passphrase is public")
     s.add_argument("--trust-unverified", action="store_true",
                    help="accept a sender whose fingerprint you have not verified")
 
@@ -255,7 +256,7 @@ def cmd_bundle_open(args) -> int:
     with open_vault(args) as vault:
         result = sharing.open_into_vault(vault, args.file, name=args.name,
                                          accept_unverified=args.trust_unverified,
-                                         accept_replay=args.yes,
+                                         accept_replay=args.yes, demo_confirmed=args.yes,
                                          task=progress_task("Opening"))
         info = result.dataset
         print(f"Verified bundle {result.bundle_id} from {result.sender}"

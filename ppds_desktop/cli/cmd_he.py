@@ -44,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--to", help="key holder contact (default: the contact whose card has the key)")
     s.add_argument("--accept-unverified", action="store_true",
                    help="accept bundles from and send to unverified contacts")
+    s.add_argument("--allow-identifiers", action="store_true",
+                   help="seal your own release for the key holder even though it still has "
+                        "direct identifiers (names, SSNs...) as they are")
+    s.add_argument("--accept-risk", action="store_true",
+                   help="seal your own release for the key holder even though it can still "
+                        "identify people (recorded in the vault's audit log)")
     s.set_defaults(func=cmd_compute)
 
     s = sub.add_parser("answer", help="as key holder: decrypt a request's cells and write the "
@@ -138,6 +144,8 @@ def cmd_compute(args) -> int:
         to = sharing.get_contact(vault, args.to) if args.to else None
         request = he.compute_request(vault, contribs, args.query, key_holder=to,
                                      allow_unverified=args.accept_unverified,
+                                     allow_identifiers=args.allow_identifiers,
+                                     accept_risk=args.accept_risk,
                                      task=progress_task("combining"))
         he.send_request(vault, request, args.output, to=to,
                         allow_unverified=args.accept_unverified)

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from ..core.progress import TaskState, ensure_task
 from ..paths import sample_csv
-from .demo_rails import (DEMO_IMPORT_RISK, DEMO_PASSPHRASE, DEMO_SETTING, check_demo_import,
+from .demo_rails import (DEMO_IMPORT_RISK, DEMO_PASSPHRASE, DEMO_SETTING, check_demo_bundle,
+                         check_demo_import,
                          demo_import_needs_yes, is_bundled_sample, is_demo_vault)
 
-__all__ = ["DEMO_IMPORT_RISK", "DEMO_PASSPHRASE", "DEMO_SETTING", "check_demo_import",
+__all__ = ["DEMO_IMPORT_RISK", "DEMO_PASSPHRASE", "DEMO_SETTING", "check_demo_bundle",
+           "check_demo_import",
            "demo_import_needs_yes", "ensure_demo_vault", "is_bundled_sample", "is_demo_vault"]
 
 

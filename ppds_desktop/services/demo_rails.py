@@ -49,3 +49,10 @@ def check_demo_import(vault: Vault, file_name: str, file_bytes: int, *, confirme
     ``confirmed`` it after reading :data:`DEMO_IMPORT_RISK`."""
     if not confirmed and demo_import_needs_yes(vault, file_name, file_bytes):
         raise ConfirmationNeeded(DEMO_IMPORT_RISK, option="--yes")
+
+
+def check_demo_bundle(vault: Vault, *, confirmed: bool) -> None:
+    """Refuse to import a bundle's data into the demo vault unless the user ``confirmed`` it
+    (a bundle is never the bundled sample)."""
+    if not confirmed and is_demo_vault(vault):
+        raise ConfirmationNeeded(DEMO_IMPORT_RISK, option="--yes")

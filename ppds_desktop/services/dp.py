@@ -61,7 +61,7 @@ def perturbation_section(recipe_path: Path) -> dict:
 def with_bins(query: str, bins: int) -> Query:
     """A query given as text, with the number of histogram bins set (``--bins``)."""
     if query.strip().startswith("{"):
-        raise InputError("put 'bins' in the JSON query instead of --bins")
+        raise InputError("put 'bins' in the JSON query itself (--bins is for a query in words)")
     parsed, _ = parse_query(query)
     parsed.bins = bins
     return parsed
@@ -163,10 +163,11 @@ def _refuse_undeclared_groupings(vault: Vault, info, query: Query, options: Quer
     if need.identifier:
         raise InputError(need.reason, hint="group by another column, or declare the "
                                            "categories to count")
-    how = (f'--domain "{need.column}=A|B|C"' + (f' or bins with --bounds '
-                                                 f'"{need.column}=LO:HI"' if need.numeric else ""))
     raise InputError(f"{need.reason} Declare its categories before anything is spent; "
-                     f"nothing was spent.", hint=f"CLI: {how}")
+                     f"nothing was spent.",
+                     hint=f'CLI: --domain "{need.column}=A|B|C"'
+                          + (f' or bins with --bounds "{need.column}=LO:HI"' if need.numeric
+                             else ""))
 
 
 def run_query(vault: Vault, dataset, query: str | Query, *, epsilon=None, rho=None, noise: str | None = None,
@@ -258,8 +259,8 @@ def perturb_file(input_path: Path, section: dict, output_path: Path, *,
     cost = section_cost(section)
     if cost.epsilon or cost.rho:
         raise InputError("local-DP and randomized-response steps spend a privacy budget, which "
-                         "is kept per vault dataset", hint="import the file into the vault and "
-                         "run 'ppds perturb DATASET --recipe ... -o ...'")
+                         "is kept per vault dataset", hint="import the file into the vault and perturb the "
+                         "dataset there (CLI: ppds perturb DATASET --recipe ... -o ...)")
     df = read_table(Path(input_path), task=task.sub(0.0, 0.2)).table.to_pandas()
     outcome = apply_perturbation(df, section, task=task.sub(0.2, 0.9), rng=rng)
     write_table(outcome.data, Path(output_path), task=task.sub(0.9, 1.0))

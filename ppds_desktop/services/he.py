@@ -223,9 +223,13 @@ def key_holder_contact(vault: Vault, key_fingerprint: str):
                    f"identity card first.")
 
 
-def _signed_for(vault: Vault, contrib: Contribution, key_holder, allow_unverified: bool) -> None:
+def _signed_for(vault: Vault, contrib: Contribution, key_holder, allow_unverified: bool, *,
+                allow_identifiers: bool, accept_risk: bool) -> None:
     """Give ``contrib`` the signed bundle a request carries to ``key_holder``: a site's bundle
-    must already be sealed for it; this vault's own release is sealed for it once and kept."""
+    must already be sealed for it; this vault's own release is sealed for it once and kept.
+    Sending the own release obeys the rules of every other seal (:mod:`.disclosure`), each
+    time a request carries it."""
+    from .disclosure import check_identifiers, check_release_risk, saved_release_verdict
     from .sharing import addressed_to, seal_files
 
     if contrib.bundle is not None:
@@ -236,11 +240,16 @@ def _signed_for(vault: Vault, contrib: Contribution, key_holder, allow_unverifie
                              f"you and {key_holder.name}.")
         return
     uid = contrib.source["release_uid"]
+    info = vault.release_info(uid)
+    check_identifiers(vault, info.name, allow_identifiers=allow_identifiers,
+                      doing="sealing it for the key holder would send")
+    risky = saved_release_verdict(vault, uid)
+    if risky is not None:
+        check_release_risk(vault, *risky, accept_risk=accept_risk, doing="sealed")
     kept = vault.bundles.sealed_release(uid, key_holder.fingerprint)
     if kept is not None:
         contrib.bundle = kept
     else:
-        info = vault.release_info(uid)
         files = {"data.parquet": _parquet(contrib.frame), **vault.release_files(info.id)}
         with vault.transaction():
             sealed = seal_files(vault, kind="release", title=info.name, files=files,
@@ -265,10 +274,13 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 
 def compute_request(vault: Vault, contributions: list[Contribution], query: HEQuery | str, *,
                     key_holder=None, allow_unverified: bool = False,
+                    allow_identifiers: bool = False, accept_risk: bool = False,
                     task: TaskState | None = None) -> DecryptionRequest:
     """Combine the contributions homomorphically into a decryption request, kept in the vault.
     Each contribution's signed bundle goes with it (this vault's own releases are sealed for
-    the key holder), so that the key holder can re-compute every cell."""
+    the key holder), so that the key holder can re-compute every cell. An own release that
+    still has direct identifiers needs ``allow_identifiers``, one that can still identify
+    people ``accept_risk`` (audited), as for any seal."""
     task = ensure_task(task)
     if isinstance(query, str):
         query = parse_query(query)
@@ -283,7 +295,8 @@ def compute_request(vault: Vault, contributions: list[Contribution], query: HEQu
             [key_holder] = check_recipients(vault, [key_holder], allow_unverified)
             # sites' bundles first: a refusal comes before anything is sealed
             for contrib in sorted(contributions, key=lambda c: c.bundle is None):
-                _signed_for(vault, contrib, key_holder, allow_unverified)
+                _signed_for(vault, contrib, key_holder, allow_unverified,
+                            allow_identifiers=allow_identifiers, accept_risk=accept_risk)
         request = build_request(contributions, query, task.sub(0, 0.95))
         vault.put_release(f"HE request {request.request_id[:12]}", REQUEST_KIND,
                           recipe={"query": query.to_dict()},

@@ -26,7 +26,7 @@ __all__ = ["ACTIONS", "ACTION_HELP", "ACTION_LABELS", "DATE_STEPS", "DatasetKind
            "HIERARCHY_KINDS", "IDENTIFIER_ACTIONS", "PRESET_LABELS", "action_settings_text", "ROLE_HELP", "ROLE_LABELS", "TERMS",
            "action_label", "audit_sentence", "dataset_kind", "error_text", "explain", "hint_text",
            "levels_sentences", "recipe_sentences", "release_kind_label", "role_label",
-           "share_target_kind",
+           "screen_text", "share_target_kind",
            "setting_label"]
 
 RELEASE_KINDS = {
@@ -60,12 +60,14 @@ def release_kind_label(kind: str) -> str:
     return RELEASE_KINDS.get(kind, kind.replace("_", " ").capitalize())
 
 
-_CLI_ASIDE = re.compile(r"\s*\([^()]*(?<![\w-])--[a-z][^()]*\)")
+_CLI_ASIDE = re.compile(r"\s*\((?:CLI\b|[^()]*(?<![\w-])--[a-z]|[^()]*\bppds [a-z])[^()]*\)")
 
 
-def _without_cli(text: str) -> str:
-    """A message without the command-line asides it carries for ``ppds`` users
-    ('(e.g. --drop "SSN")')."""
+def screen_text(text: str) -> str:
+    """A message, warning or note without the command-line asides it carries for ``ppds``
+    users ('(e.g. --drop "SSN")', '(CLI: ppds dp budget set)'): the convention is that
+    texts of ``core`` and ``services`` name a command or an option only in such an aside
+    (or in a hint, see :func:`hint_text`), so the CLI keeps it and a screen leaves it out."""
     return _CLI_ASIDE.sub("", text)
 
 
@@ -73,8 +75,8 @@ def error_text(exc: BaseException, recipe: dict | None = None) -> str:
     """What a screen shows for ``exc``: a recipe error with its column and setting in words,
     any other error's own message; command-line options left out."""
     if isinstance(exc, RecipeError) and exc.field:
-        return _without_cli(error_in_words(exc.field, exc.reason, recipe))
-    return _without_cli(exc.message if isinstance(exc, PPDSError) else str(exc))
+        return screen_text(error_in_words(exc.field, exc.reason, recipe))
+    return screen_text(exc.message if isinstance(exc, PPDSError) else str(exc))
 
 
 _CLI_COMMAND = re.compile(r"\s*(?:with |after |see |: )?'?ppds [a-z][^'()]*'?")
@@ -87,7 +89,7 @@ def hint_text(exc: BaseException) -> str | None:
     hint = getattr(exc, "hint", None)
     if not hint:
         return None
-    hint = _CLI_COMMAND.sub("", _without_cli(hint)).strip(" :;,")
+    hint = _CLI_COMMAND.sub("", screen_text(hint)).strip(" :;,")
     if not hint or re.search(r"(?<![\w-])--[a-z]|\bCLI\b|=True", hint) or \
             hint.lower() in ("create one", "create one:"):
         return None

@@ -53,7 +53,7 @@ def load_input(source, vault: Vault | None = None, task: TaskState | None = None
         result = read_table(path, task=task)
         return result.table.to_pandas(), f"{path.name} (file)"
     if vault is None:
-        raise InputError("no such file; to use a vault dataset, give --vault and its name",
+        raise InputError("no such file (to use a vault dataset, give --vault and its name)",
                          path=str(source))
     info = vault.dataset_info(source)
     return vault.load_dataset(info.id, task=task), info.name

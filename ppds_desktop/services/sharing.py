@@ -37,6 +37,7 @@ from ..core.identity.names import unsafe_characters
 from ..core.progress import TaskState, ensure_task
 from .choices import BUNDLE_SUFFIX, CARD_SUFFIX
 from .datasets import free_dataset_name, free_name
+from .demo_rails import check_demo_bundle
 from .disclosure import (check_identifiers, check_release_risk, identifier_columns,
                          saved_release_verdict)
 
@@ -349,14 +350,16 @@ class ImportResult:
 
 def open_into_vault(vault: Vault, path: str | Path, *, name: str | None = None,
                     accept_unverified: bool = False, accept_replay: bool = False,
-                    task: TaskState | None = None) -> ImportResult:
+                    demo_confirmed: bool = False, task: TaskState | None = None) -> ImportResult:
     """Verify a bundle fully, then store its data as a dataset of kind 'bundle' with its
-    provenance and remember the bundle id, in one transaction."""
+    provenance and remember the bundle id, in one transaction. The public demo vault takes it
+    only if ``demo_confirmed`` (asked before anything is decrypted)."""
     task = ensure_task(task)
+    check_demo_bundle(vault, confirmed=demo_confirmed)
     opened = open_files(vault, path, accept_unverified=accept_unverified,
                         accept_replay=accept_replay, task=task.sub(0.0, 0.8))
     return store_opened(vault, path, opened, name=name, accept_replay=accept_replay,
-                        task=task.sub(0.8, 1.0))
+                        demo_confirmed=demo_confirmed, task=task.sub(0.8, 1.0))
 
 
 def _default_title(manifest: dict, source: str) -> str:
@@ -373,12 +376,14 @@ def _default_title(manifest: dict, source: str) -> str:
 
 
 def store_opened(vault: Vault, path: str | Path, opened: OpenedBundle, *, name: str | None = None,
-                 accept_replay: bool = False, task: TaskState | None = None) -> ImportResult:
+                 accept_replay: bool = False, demo_confirmed: bool = False,
+                 task: TaskState | None = None) -> ImportResult:
     """Store a bundle that :func:`open_files` verified (the Open wizard shows its contents in
     between): dataset, provenance and ``imported_bundles`` row in one transaction, whose write
     lock also covers the replay check, so a bundle opened by several processes at once is
-    imported once."""
+    imported once. Into the public demo vault only if ``demo_confirmed``."""
     task = ensure_task(task)
+    check_demo_bundle(vault, confirmed=demo_confirmed)
     path = Path(path)
     files, manifest = opened.result, opened.manifest
     if DATA_FILE not in files:

@@ -41,14 +41,14 @@ from .study_common import (DEFAULT_KEY_BITS, StudyInfo, check_output, definition
                            read_source, remove_on_failure, seal_for_all, statistics_of, study_of)
 from .study_requests import (AnswerSent, RequestReview, RequestSent, ResultReport, answer,
                              combine, finish, open_result, result_lines, review_request)
-from .study_words import spec_sentences
+from .study_words import delta_words, privacy_sentence, spec_sentences
 
 CONTRIBUTION_RELEASE = "study_contribution"
 
 __all__ = ["StudyInfo", "InvitationsWritten", "InvitationPreview", "ContributionPreview",
            "ContributionSent", "RequestSent", "RequestReview", "AnswerSent", "ResultReport",
            "StudyStatus", "Refused", "StudyError", "create_study", "invite", "create_and_invite",
-           "preview_invitation",
+           "preview_invitation", "preview_join", "RoundPreview",
            "join", "new_round", "suggest_mapping", "preview_contribution", "contribute",
            "combine", "review_request", "answer", "finish", "open_result", "list_studies",
            "study_status", "result_lines"]
@@ -74,6 +74,14 @@ class InvitationPreview:
     warnings: list
     spec: dict = field(default_factory=dict)    # the spec as sentences, by section
     what_leaves: list = field(default_factory=list)   # the statistics a site would send
+
+
+@dataclass(frozen=True)
+class RoundPreview:
+    """The coordinator's opening of a new round, checked as :func:`join` accepts it."""
+    study: StudyInfo           # as this vault has it now (its current round)
+    round: int                 # the round the file opens
+    coordinator: str
 
 
 @dataclass(frozen=True)
@@ -356,7 +364,7 @@ def preview_invitation(vault, path, *, accept_unverified: bool = False) -> Invit
         info_of(row, definition, me.fingerprint), definition.name_of(definition.coordinator),
         [(p.name, p.organisation, p.roles, known[p.fingerprint], p.fingerprint)
          for p in definition.participants],
-        [a.title() for a in st.spec.analyses] + [st.privacy.words],
+        [a.title() for a in st.spec.analyses] + [privacy_sentence(st.spec.dp)],
         definition.key.record.to_dict(), warnings, spec_sentences(definition.spec),
         st.statistic_labels)
 
@@ -419,7 +427,9 @@ def new_round(vault, ref, out_path) -> StudyInfo:
     return info_of(vault.studies.get_study(definition.study_id), definition, me.fingerprint)
 
 
-def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
+def _checked_round(vault, raw: bytes, name: str):
+    """A round opening checked completely (signed by the study's coordinator, for a later
+    round than this vault's): (opened bundle, opening, study row, definition)."""
     opened, _raw, signers = open_from_participant(vault, raw, msg.KIND_ROUND,
                                                   open_studies(vault), what="round opening")
     opening = msg.RoundOpening.from_files(opened.result)
@@ -430,6 +440,23 @@ def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
     if opening.header.round <= row.round:
         raise StudyError(f"Round {opening.header.round} of “{definition.title}” is open already "
                          f"(this vault is at round {row.round}).")
+    return opened, opening, row, definition
+
+
+def preview_join(vault, path, *, accept_unverified: bool = False):
+    """What :func:`join` would accept from ``path``, checked the same way, nothing stored: an
+    :class:`InvitationPreview`, or a :class:`RoundPreview` for the coordinator's opening of a
+    new round."""
+    raw, name = read_source(path)
+    if _kind_of(raw, name) != msg.KIND_ROUND:
+        return preview_invitation(vault, path, accept_unverified=accept_unverified)
+    _opened, opening, row, definition = _checked_round(vault, raw, name)
+    return RoundPreview(info_of(row, definition, load_identity(vault).fingerprint),
+                        opening.header.round, definition.name_of(definition.coordinator))
+
+
+def _accept_round(vault, raw: bytes, name: str) -> StudyInfo:
+    opened, opening, _row, definition = _checked_round(vault, raw, name)
     me = load_identity(vault).fingerprint
     with vault.transaction():
         vault.studies.set_round(definition.study_id, opening.header.round)
@@ -491,7 +518,8 @@ def preview_contribution(vault, ref, dataset, mapping: dict,
         info_of(row, definition, me.fingerprint), info.name, row.round, info.n_rows,
         list(zip(st.statistic_labels, site.values, site.records)), dict(site.clipped),
         site.describe(),
-        site.notes(), privacy.words, privacy.epsilon, privacy.delta, st.shape.count,
+        site.notes(), privacy_sentence(st.spec.dp), privacy.epsilon, privacy.delta,
+        st.shape.count,
         [p.name for p in definition.participants], definition.pairwise_masks,
         [(s.label, _in_units(v, s.scale), n) for s, v, n in zip(st.plan, site.values,
                                                                 site.records)],
@@ -519,7 +547,7 @@ def _budget_lines(vault, info, privacy) -> tuple[list[str], str]:
     rho = privacy.cost.rho
     charge = (f"This contribution charges ρ = {rho:.4g} to the privacy budget of "
               f"“{info.name}” (the same as ε = {privacy.epsilon:g} at δ = "
-              f"{privacy.delta:g}).")
+              f"{delta_words(privacy.delta)}).")
     if not status.is_set:
         blocked = (f"No privacy budget is set for “{info.name}”: set one on the Differential "
                    f"privacy page before contributing.")

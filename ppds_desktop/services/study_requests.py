@@ -32,6 +32,7 @@ from ..core.vault import studies as store
 from .study_common import (StudyInfo, check_output, info_of, kind_words, load_study,
                            open_from_participant, open_studies, read_source, remove_on_failure,
                            seal_for_all, statistics_of, study_of)
+from .study_words import delta_words, privacy_sentence
 
 __all__ = ["RequestSent", "RequestReview", "AnswerSent", "ResultReport", "combine",
            "review_request", "answer", "finish", "open_result", "result_lines"]
@@ -368,7 +369,8 @@ def _result_of(checked: _Checked, plaintexts, used, rejected, finished_by, finis
         info_of(checked.row, d, me), checked.request.request_id, checked.request.header.round,
         [c.site.name for c in checked.contributions],
         [(i, d.holder(i).name) for i in used], rejected, d.name_of(finished_by), finished_at,
-        _json_safe(figures.to_dict()), st.privacy.summary, sums)
+        _json_safe(figures.to_dict()),
+        {**st.privacy.summary, "words": privacy_sentence(st.spec.dp)}, sums)
     result.lines = result_lines(result) + [""] + figures.lines()
     return result, sums
 
@@ -475,6 +477,6 @@ def result_lines(result: ResultReport) -> list[str]:
     privacy = result.privacy
     if privacy["epsilon"]:
         lines.append(f"Each contributing site's privacy budget was charged ε = "
-                     f"{privacy['epsilon']:g} at δ = {privacy['delta']:g} (ρ = "
+                     f"{privacy['epsilon']:g} at δ = {delta_words(privacy['delta'])} (ρ = "
                      f"{privacy['rho']:.4g}) for its dataset.")
     return lines

@@ -19,8 +19,8 @@ from ..core.study.results import number_text
 from ..core.vault import studies as store
 from .study_common import StudyInfo, info_of, load_study, statistics_of
 from .study_requests import ResultReport
-from .study_words import (and_list, ceremony_lines, roles_words, short_fingerprint,
-                          threshold_sentence, variable_sentence)
+from .study_words import (and_list, ceremony_lines, delta_words, privacy_sentence, roles_words,
+                          short_fingerprint, threshold_sentence, variable_sentence)
 
 __all__ = ["ParticipantRow", "NextStep", "ResultEntry", "StatusBoard", "FigureRow",
            "status_board", "saved_result", "result_summary", "result_rows", "result_charts",
@@ -37,7 +37,8 @@ class ParticipantRow:
 
 @dataclass(frozen=True)
 class NextStep:
-    action: str                # what the page does: invite, contribute, combine, review, finish
+    action: str                # what the page does: invite, contribute, combine, review, finish,
+    #                            open_result, new_round, accept_round
     label: str                 # the button
     explanation: str
     enabled: bool = True
@@ -182,6 +183,15 @@ def _steps(row, definition, mine, me: str, contributed_now: str | None) -> list[
                           f"reveal the totals and write the result for everyone."))
     steps.append(NextStep("open_result", "Open a result file…",
                           "Read a result someone sent you; every proof is checked again here."))
+    if row.role == "coordinator":
+        steps.append(NextStep("new_round", "Open a new round…",
+                              f"Ask every site for a new contribution (round {row.round + 1}), "
+                              f"for example from newer data: write the file to send to every "
+                              f"participant."))
+    else:
+        steps.append(NextStep("accept_round", "Accept a new round…",
+                              "Open the file the coordinator sent when they opened a new round: "
+                              "your site can then contribute again."))
     return steps
 
 
@@ -211,7 +221,10 @@ def saved_result(vault, ref, request_id: str) -> ResultReport:
                                 [(int(i), n) for i, n in holders],
                                 [(int(i), why) for i, why in s.get("left_out", [])],
                                 s.get("finished_by", ""), s.get("finished_at", m.at),
-                                s["figures"], s.get("privacy", {}), [])
+                                s["figures"],
+                                {**s.get("privacy", {}),       # in today's words
+                                 "words": privacy_sentence(statistics_of(definition).spec.dp)},
+                                [])
     raise InputError("This vault has no such result of the study.")
 
 
@@ -226,7 +239,8 @@ def result_summary(result: ResultReport) -> list[str]:
     privacy = result.privacy or {}
     if privacy.get("epsilon"):
         lines.append(f"Privacy: each contributing site's budget was charged ε = "
-                     f"{privacy['epsilon']:g} at δ = {privacy['delta']:g}. {privacy['words']}")
+                     f"{privacy['epsilon']:g} at δ = {delta_words(privacy['delta'])}. "
+                     f"{privacy['words']}")
         confidence = result.figures.get("confidence", 0.95)
         lines.append(f"The intervals show where the true figure lies with {confidence:.0%} "
                      f"probability, given the privacy noise (not the sampling).")

@@ -16,7 +16,6 @@ from ..core.study.analyses import FORMAT as SPEC_FORMAT
 from ..core.study.analyses import VERSION as SPEC_VERSION
 from ..core.study.analyses import (BINARY, CATEGORY, COUNT, HISTOGRAM, LINEAR, LOGISTIC, MEAN,
                                    NUMBER, SUM, VARIANCE, Analysis, StudySpec)
-from ..core.study.noise import describe as describe_privacy
 from ..core.study.payload import StudyStatistics, canonical_spec
 from .study_common import DEFAULT_KEY_BITS
 
@@ -82,10 +81,24 @@ MASKS_HELP = ("Hide each site's numbers even from key-share holders who work tog
 
 
 def delta_words(delta: float) -> str:
-    """1e-6 -> "one in a million" (the drop-down's wording)."""
+    """δ for people: 1e-6 -> "one in a million" (the drop-down's wording), another value
+    as "1 in 250,000"."""
     names = {1e-5: "one in a hundred thousand", 1e-6: "one in a million",
              1e-7: "one in ten million", 1e-8: "one in a hundred million"}
-    return names.get(delta, f"{delta:g}")
+    if delta in names:
+        return names[delta]
+    return f"1 in {round(1 / delta):,}" if 0 < delta < 1 else f"{delta:g}"
+
+
+def privacy_sentence(dp) -> str:
+    """The guarantee of a study's noise (``StudySpec.dp``, None for none) in words, δ as
+    "one in a million" rather than 1e-06."""
+    if dp is None:
+        return "No privacy noise is added: the results are exact."
+    sites = "site" if dp.honest_sites == 1 else "sites"
+    return (f"Privacy noise protects every record with ε = {dp.epsilon:g}; the chance that "
+            f"this protection fails (δ) is at most {delta_words(dp.delta)}. This holds as long "
+            f"as at least {dp.honest_sites} contributing {sites} added their noise honestly.")
 
 
 def new_spec(variables: list[dict], analyses: list[dict], *, min_sites: int,
@@ -164,7 +177,7 @@ def spec_sentences(spec: dict) -> dict:
             "sites": [f"A total is only revealed over the data of at least {parsed.min_sites} "
                       f"sites; each site may send at most {parsed.max_records_per_site:,} "
                       f"records."],
-            "privacy": [describe_privacy(parsed.dp)]}
+            "privacy": [privacy_sentence(parsed.dp)]}
 
 
 def threshold_sentence(threshold: int, holders: int) -> str:
@@ -218,7 +231,8 @@ def ceremony_lines(record: dict) -> list[str]:
 
 __all__ = ["Choice", "VARIABLE_TYPES", "ANALYSES", "ANALYSIS_VARIABLE_TYPES", "OUTCOME_TYPES",
            "GROUP_TYPES", "DELTAS", "EPSILON_HELP", "DELTA_HELP", "HONEST_SITES_HELP",
-           "MIN_SITES_HELP", "MASKS_HELP", "delta_words", "new_spec", "check_spec",
+           "MIN_SITES_HELP", "MASKS_HELP", "delta_words", "privacy_sentence", "new_spec",
+           "check_spec",
            "variable_sentence", "variable_sentence_of", "plain_problem", "analysis_title",
            "spec_sentences", "threshold_sentence", "threshold_warning", "roles_words",
            "and_list", "short_fingerprint", "ceremony_lines"]

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPus
 
 from ..core.errors import PPDSError
 from ..services import plain, vault_ops
+from .errors import error_line
 from .local_time import local_time
 from .session import AppSession
 
@@ -190,7 +191,7 @@ class AuditPage(QWidget):
         self.refresh()
 
     def _broken(self, exc: BaseException) -> None:
-        text = exc.message if isinstance(exc, PPDSError) else f"Unexpected error: {exc}"
+        text = error_line(exc) if isinstance(exc, PPDSError) else f"Unexpected error: {exc}"
         self._set_result("error", "✗ " + text)
 
     def _set_result(self, name: str, text: str) -> None:

@@ -1,8 +1,10 @@
 """How the GUI shows an error: one non-blocking dialog, written for the user.
 
 A ``PPDSError`` shows its message with the hint underneath, in words (a recipe field as its
-column and setting) and without the command-line options the CLI's copy of it names. Anything else is a bug: the dialog
-says "Unexpected error" and keeps the technical details collapsed behind "Show Details…".
+column and setting) and without the command-line options the CLI's copy of it names (pages
+that show an error inline use :func:`error_line`, the same text on one line). Anything else is
+a bug: the dialog says "Unexpected error" and keeps the technical details collapsed behind
+"Show Details…".
 The box is opened window-modal with ``open()`` rather than ``exec()``, so no nested event loop
 runs (tests and background jobs keep working) and the caller gets the box back.
 """
@@ -21,6 +23,15 @@ def as_sentence(text: str) -> str:
     """'check Caps Lock' -> 'Check Caps Lock.' (hints are written as clauses)."""
     text = text.strip()
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def error_line(exc: BaseException) -> str:
+    """An error for a page's inline error or status label: the message in words, then the hint
+    as a sentence, without the command-line options the CLI's copy of it names."""
+    if not isinstance(exc, PPDSError):
+        return str(exc)
+    hint = plain.hint_text(exc)
+    return plain.error_text(exc) + (" " + as_sentence(hint) if hint else "")
 
 
 def show_error(parent: QWidget | None, exc: BaseException, *, title: str = "") -> QMessageBox:

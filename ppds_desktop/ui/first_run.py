@@ -19,7 +19,7 @@ from ..core.errors import PPDSError
 from ..paths import default_vault_path
 from ..services import vault_ops
 from .theme import app_icon
-from .errors import show_error
+from .errors import error_line, show_error
 from .recovery_print import print_recovery_key
 from .widgets.passphrase import PassphraseFields
 from .widgets.secret_clipboard import copy_secret
@@ -227,7 +227,7 @@ class RecoveryPage(QWizardPage):
         self.wizard().set_locked_in(False)
         self.setSubTitle("The vault could not be created.")
         if isinstance(exc, PPDSError):
-            self.error.setText(str(exc) + " Go Back to change the location or passphrase.")
+            self.error.setText(error_line(exc) + " Go Back to change the location or passphrase.")
         else:
             show_error(self, exc, title="Creating the vault")
 

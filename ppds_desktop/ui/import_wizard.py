@@ -21,7 +21,7 @@ from ..core.errors import PPDSError
 from ..services.types import SUPPORTED_ENCODINGS, ParseOptions
 from ..services import datasets, demo
 from .datasets_page import configure_table, fit_columns
-from .errors import show_error
+from .errors import error_line, show_error
 from .profile_view import setup_profile_table
 from .roles_model import ROLE_LABELS, ColumnRow, RolesModel
 from .session import AppSession
@@ -275,7 +275,7 @@ class PreviewPage(QWizardPage):
         self.result = None
         self.detected.setText("")
         if isinstance(exc, PPDSError):
-            self.error.setText(str(exc))
+            self.error.setText(error_line(exc))
         else:
             show_error(self, exc, title="Previewing")
         replace_model(self.table, None)
@@ -337,7 +337,7 @@ class RolesPage(QWizardPage):
     def _failed(self, exc: BaseException) -> None:
         self.status.setText("")
         if isinstance(exc, PPDSError):
-            self.error.setText(str(exc) + " Go Back to change the parse options.")
+            self.error.setText(error_line(exc) + " Go Back to change the parse options.")
         else:
             show_error(self, exc, title="Profiling")
 
@@ -466,7 +466,7 @@ class ImportPage(QWizardPage):
     def _failed(self, exc: BaseException) -> None:
         self.setSubTitle("The import failed; nothing was stored.")
         if isinstance(exc, PPDSError):
-            self.error.setText(str(exc))
+            self.error.setText(error_line(exc))
         else:
             show_error(self, exc, title="Importing")
         self.retry.setVisible(True)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 
 from ..core.errors import PPDSError
 from ..services import disclosure, vault_ops
-from .errors import show_error
+from .errors import error_line, show_error
 from .session import AUTO_LOCK_RANGE, AppSession
 from .widgets.file_written import show_file_written
 from .widgets.passphrase import PassphraseFields
@@ -211,7 +211,7 @@ class ChangePassphraseDialog(QDialog):
         if not isinstance(exc, PPDSError):
             show_error(self, exc, title="Changing the passphrase")
             return
-        self.error.setText(str(exc))
+        self.error.setText(error_line(exc))
         self.old.setFocus()
         self.old.selectAll()
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayo
 from ..core.errors import PPDSError
 from ..services import vault_ops
 from .theme import app_icon
-from .errors import as_sentence, show_error
+from .errors import error_line, show_error
 from .widgets.passphrase import PassphraseFields
 from .widgets.secret_field import SecretField
 from .worker import TaskRunner
@@ -28,7 +28,7 @@ def _show_failure(window: QWidget, error: QLabel, exc: BaseException) -> bool:
     if not isinstance(exc, PPDSError):
         show_error(window, exc, title="Unlocking")
         return False
-    error.setText(exc.message + (" " + as_sentence(exc.hint) if exc.hint else ""))
+    error.setText(error_line(exc))
     return True
 
 

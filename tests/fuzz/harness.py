@@ -8,7 +8,9 @@ Two engines:
 
 - ``loop`` (default, and the test suite's short run): a seeded mutation loop over the seed
   corpus — bit flips, byte changes, inserted tokens that parsers care about, deletions,
-  duplications and splices of two seeds, one to eight at a time. Same seed, same inputs.
+  duplications and splices of two seeds, one to eight at a time; or, for half of the inputs
+  that hold JSON, one to four JSON values swapped for values of another type or size, so that
+  mutations reach the checks behind the JSON parser. Same seed, same inputs.
 - ``atheris`` (``pip install atheris``, Linux): coverage-guided libFuzzer through Atheris with
   the project's modules instrumented; it keeps the inputs that reach new code in a work corpus.
 
@@ -22,6 +24,7 @@ Long run, outside CI (one process per target; counts are printed per target)::
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import random
@@ -49,6 +52,11 @@ TOKENS = [b",", b";", b"\t", b"|", b'"', b"'", b"\n", b"\r\n", b"\r", b"\x00", b
           b"PAR1", b"PK\x03\x04", b"\x7f\xff\xff\xff", b"\xff" * 8, b"\x00" * 8]
 
 
+JSON_VALUES = [None, True, False, 0, -1, 1, 2, 1.5, -0.0, 1e308, -1e308, 2 ** 64, -2 ** 63 - 1,
+               "", "x", "\x00", "A" * 300, "\ud800", [], {}, [None], ["x", 1], {"a": 1},
+               [[[[[]]]]], "1", "-1", "2024-02-30T00:00:00Z", "ab", "ab" * 16]
+
+
 class Mutator:
     """Seeded byte-level mutations of the seed corpus (deterministic for a seed)."""
 
@@ -58,10 +66,60 @@ class Mutator:
 
     def next(self) -> bytes:
         rng = self.rng
-        data = bytearray(rng.choice(self.seeds))
+        seed = rng.choice(self.seeds)
+        if rng.random() < 0.5:
+            changed = self._json_mutation(seed)
+            if changed is not None:
+                return changed[:MAX_LEN]
+        data = bytearray(seed)
         for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 8))):
             self._mutate(data)
         return bytes(data[:MAX_LEN])
+
+    def _json_mutation(self, seed: bytes) -> bytes | None:
+        """The seed (or one of its framed parts) that is JSON, still JSON and written the same
+        way, with one to four values swapped for values of another type or size, keys dropped
+        or list items repeated: mutations that reach the checks behind the JSON parser. None
+        when the seed holds no JSON."""
+        parts = T.split_parts(seed) if T.PART_SEP in seed else {None: seed}
+        docs = {}
+        for name, content in parts.items():
+            try:
+                doc = json.loads(content)
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(doc, (dict, list)):
+                docs[name] = doc
+        if not docs:
+            return None
+        name = self.rng.choice(sorted(docs, key=str))
+        doc = docs[name]
+        for _ in range(self.rng.choice((1, 1, 2, 3, 4))):
+            self._change_one(doc)
+        text = json.dumps(doc, sort_keys=True, ensure_ascii=False,
+                          **({"indent": 1} if b"\n" in parts[name] else
+                             {"separators": (",", ":")}))
+        data = text.encode("utf-8", "surrogatepass")
+        if name is None:
+            return data
+        return T.join_parts({**parts, name: data})
+
+    def _change_one(self, doc) -> None:
+        containers = [doc]
+        for c in containers:
+            children = c.values() if isinstance(c, dict) else c
+            containers += [v for v in children if isinstance(v, (dict, list)) and v]
+        target = self.rng.choice([c for c in containers if c] or [doc])
+        if not target:
+            return
+        key = self.rng.choice(list(target) if isinstance(target, dict) else range(len(target)))
+        how = self.rng.randrange(6)
+        if how == 0 and isinstance(target, dict):
+            del target[key]
+        elif how == 1 and isinstance(target, list):
+            target.insert(key, target[key])
+        else:
+            target[key] = copy.deepcopy(self.rng.choice(JSON_VALUES))  # shared: no cycles
 
     def _mutate(self, b: bytearray) -> None:
         rng = self.rng
@@ -186,10 +244,10 @@ def run_all(names: list[str], iterations: int, engine: str, workdir: Path) -> li
     return results
 
 
-def make_corpus() -> None:
-    from make_corpus import write_all
+def make_corpus(only_study: bool = False) -> None:
+    from make_corpus import write_all, write_study
 
-    write_all(T.CORPUS)
+    (write_study if only_study else write_all)(T.CORPUS)
 
 
 def main() -> int:
@@ -203,10 +261,12 @@ def main() -> int:
                         help="atheris's growing corpus (not kept in the repository)")
     parser.add_argument("--json", type=Path, help="also write the per-target results here")
     parser.add_argument("--make-corpus", action="store_true", help="rewrite the seed corpus")
+    parser.add_argument("--only-study", action="store_true",
+                        help="with --make-corpus: only the study and split-key seeds")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make_corpus:
-        make_corpus()
+        make_corpus(args.only_study)
         return 0
     names = args.target or sorted(T.TARGETS)
     if args.child:

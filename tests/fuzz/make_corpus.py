@@ -178,6 +178,67 @@ def he_seeds() -> tuple[dict[str, bytes], dict[str, bytes], dict[str, bytes]]:
     return requests, results, cells
 
 
+def study_seeds() -> dict[str, dict[str, bytes]]:
+    """Every study message, the definition, a key share and a partial decryption as a small
+    real study (512-bit split key, two sites) makes them: the files each bundle carries,
+    recorded as they are sealed. Also the split key and the combined ciphertexts the partial
+    decryption target checks against (written next to the corpus folders)."""
+    import os
+
+    from ppds_desktop.core.study import protocol as msg
+    from ppds_desktop.demo import study_scenario as scenario
+    from ppds_desktop.services import study, study_common
+
+    os.environ.setdefault("PPDS_TEST_FAST_KDF", "1")       # throw-away vaults
+    sealed: dict[str, list[dict[str, bytes]]] = {}
+    real_seal = study_common.seal_for_keys
+
+    def record(vault, *, kind, files, **kwargs):
+        sealed.setdefault(kind, []).append(dict(files))
+        return real_seal(vault, kind=kind, files=files, **kwargs)
+
+    mapping = {v: v for v in ("Age", "BMI", "Smoker", "Sex")}
+    study_common.seal_for_keys = record
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            sc = scenario.build(work / "s", "fuzz corpus", sites=2, rows=30, bits=512,
+                                min_sites=2, threshold=2,
+                                dp={"epsilon": 1.0, "delta": 1e-6, "honest_sites": 1})
+            try:
+                contributions = [study.contribute(s.vault, sc.study_id, "patients", mapping,
+                                                  work / f"c{i}.ppdsb").path
+                                 for i, s in enumerate(sc.sites)]
+                request = study.combine(sc.sites[0].vault, sc.study_id, contributions,
+                                        work / "req.ppdsb")
+                answers = [study.answer(p.vault, request.path, work / f"a{i}.ppdsb").path
+                           for i, p in enumerate((sc.coordinator, sc.sites[0]))]
+                study.finish(sc.sites[1].vault, request.path, answers, work / "res.ppdsb")
+                study.new_round(sc.coordinator.vault, sc.study_id, work / "round.ppdsb")
+            finally:
+                sc.close()
+    finally:
+        study_common.seal_for_keys = real_seal
+    out: dict[str, dict[str, bytes]] = {}
+    for kind, files_list in sealed.items():
+        out[kind] = {f"{kind.removeprefix('study_')}-{i}.parts": T.join_parts(files)
+                     for i, files in enumerate(files_list[:2])}
+    invitation = sealed[msg.KIND_INVITATION][0]
+    out["study_definition"] = {"study.json": invitation[msg.DEFINITION_FILE]}
+    out["threshold_share"] = {"share.json": invitation[msg.SHARE_FILE]}
+    out["threshold_partial"] = {f"partial-{i}.bin": files[msg.PARTIAL_FILE]
+                                for i, files in enumerate(sealed[msg.KIND_ANSWER])}
+    out["study_spec"] = {"bmi.json": json.dumps(scenario.spec(min_sites=2)).encode(),
+                         "bmi_dp.json": json.dumps(scenario.spec(
+                             dp={"epsilon": 2.0, "delta": 1e-7, "honest_sites": 2})).encode()}
+    from ppds_desktop.core.study.definition import StudyDefinition
+
+    key = StudyDefinition.from_bytes(invitation[msg.DEFINITION_FILE]).key
+    T.THRESHOLD_KEY_FILE.write_text(json.dumps(key.to_dict(), indent=1))
+    T.THRESHOLD_CIPHERTEXTS_FILE.write_bytes(sealed[msg.KIND_REQUEST][0][msg.COMBINED_FILE])
+    return out
+
+
 def write_all(corpus: Path) -> None:
     from ppds_desktop.core.he.keys import generate_keypair, private_key_to_bytes
 
@@ -203,5 +264,13 @@ def write_all(corpus: Path) -> None:
     for folder, seeds in zip(("he_request", "he_result", "he_cells"), he_seeds()):
         for name, data in seeds.items():
             _write(corpus / folder, name, data)
+    write_study(corpus)
     print(json.dumps({p.name: len(list(p.iterdir())) for p in sorted(corpus.iterdir())
                       if p.is_dir()}))
+
+
+def write_study(corpus: Path) -> None:
+    """The study and split-key seeds only (``harness.py --make-corpus --only-study``)."""
+    for folder, seeds in study_seeds().items():
+        for name, data in seeds.items():
+            _write(corpus / folder, name, data)

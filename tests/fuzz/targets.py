@@ -26,6 +26,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 PART_SEP = b"\n--ppds-fuzz-part--\n"
 NAME_SEP = b"\n--ppds-fuzz-name--\n"
 HE_KEY_FILE = CORPUS / "he_key.bin"
+THRESHOLD_KEY_FILE = CORPUS / "threshold_key.json"
+THRESHOLD_CIPHERTEXTS_FILE = CORPUS / "threshold_ciphertexts.bin"
 
 _TMP = Path(tempfile.mkdtemp(prefix="ppds-fuzz-"))      # the input files of the run
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
@@ -143,8 +145,80 @@ def run_he_cells(data: bytes) -> None:
     serial.loads(data, he_keys()[0])
 
 
+def _study_message(cls_name: str, data: bytes):
+    from ppds_desktop.core.study import protocol
+
+    return getattr(protocol, cls_name).from_files(split_parts(data))
+
+
+def run_study_invitation(data: bytes) -> None:
+    _study_message("Invitation", data)
+
+
+def run_study_round(data: bytes) -> None:
+    _study_message("RoundOpening", data)
+
+
+def run_study_contribution(data: bytes) -> None:
+    _study_message("ContributionDoc", data)
+
+
+def run_study_request(data: bytes) -> None:
+    _study_message("RequestDoc", data).digest
+
+
+def run_study_answer(data: bytes) -> None:
+    _study_message("AnswerDoc", data)
+
+
+def run_study_result(data: bytes) -> None:
+    _study_message("ResultDoc", data).document()
+
+
+def run_study_definition(data: bytes) -> None:
+    """A definition as an invitation carries it: parsed, hashed, its spec read as a joiner's
+    preview reads it."""
+    from ppds_desktop.core.study.definition import StudyDefinition
+
+    definition = StudyDefinition.from_bytes(data)
+    definition.fingerprint, definition.sites, definition.holders
+    _study_statistics(definition.spec, len(definition.sites))
+
+
+def run_study_spec(data: bytes) -> None:
+    """The statistics spec (``analyses.json``, or a definition's ``spec``), with the plan and
+    the packing layout a preview computes from it."""
+    from ppds_desktop.core.study.analyses import StudySpec
+
+    _study_statistics(StudySpec.from_json(data).to_dict(), 3)
+
+
+def _study_statistics(spec, n_sites: int) -> None:
+    from ppds_desktop.core.study.payload import StudyStatistics
+
+    st = StudyStatistics.of(spec, max(n_sites, 2), 2048)
+    st.shape, st.statistic_labels, st.privacy
+
+
+def run_threshold_share(data: bytes) -> None:
+    """A key share as an invitation carries it (with its split key and ceremony record)."""
+    from ppds_desktop.core.he.threshold import KeyShare
+
+    KeyShare.from_bytes(data)
+
+
+def run_threshold_partial(data: bytes) -> None:
+    """A holder's partial decryptions with their proof, read and checked against the request's
+    ciphertexts under the corpus's split key."""
+    from ppds_desktop.core.he.threshold.partial import PartialDecryption, check_partial
+
+    key, ciphertexts = threshold_material()
+    check_partial(key, ciphertexts, PartialDecryption.from_bytes(data, key))
+
+
 _FRAME = None
 _HE_KEYS = None
+_THRESHOLD = None
 
 
 def _small_frame():
@@ -167,6 +241,22 @@ def he_keys():
     return _HE_KEYS
 
 
+def threshold_material():
+    """The fuzz corpus's own 512-bit split key and the combined ciphertexts its partial
+    decryption seeds answer (a test study's, nothing else uses them)."""
+    global _THRESHOLD
+    if _THRESHOLD is None:
+        from ppds_desktop.core import safe_json
+        from ppds_desktop.core.he import serial
+        from ppds_desktop.core.he.threshold import ThresholdKey
+
+        key = ThresholdKey.from_dict(safe_json.loads(THRESHOLD_KEY_FILE.read_bytes(),
+                                                        what="key", error=ValueError))
+        array = serial.loads(THRESHOLD_CIPHERTEXTS_FILE.read_bytes(), key.public_key)
+        _THRESHOLD = (key, [int(c) for c in array.ciphertexts])
+    return _THRESHOLD
+
+
 TARGETS = {
     "csv": run_csv,
     "parquet": run_parquet,
@@ -179,6 +269,16 @@ TARGETS = {
     "he_request": run_he_request,
     "he_result": run_he_result,
     "he_cells": run_he_cells,
+    "study_invitation": run_study_invitation,
+    "study_round": run_study_round,
+    "study_contribution": run_study_contribution,
+    "study_request": run_study_request,
+    "study_answer": run_study_answer,
+    "study_result": run_study_result,
+    "study_definition": run_study_definition,
+    "study_spec": run_study_spec,
+    "threshold_share": run_threshold_share,
+    "threshold_partial": run_threshold_partial,
 }
 
 

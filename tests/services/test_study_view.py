@@ -135,7 +135,7 @@ def test_the_status_board_says_what_each_vault_saw_and_what_it_can_do(finished):
     assert [r.request_id for r in board.results] == [result.request_id]
     coordinator = study_view.status_board(sc.coordinator.vault, sc.study_id)
     assert [s.action for s in coordinator.steps] == ["combine", "review", "finish",
-                                                     "open_result"]
+                                                     "open_result", "new_round"]
     assert all(p.seen.startswith("invitation written") for p in coordinator.participants[1:])
 
 
@@ -194,7 +194,7 @@ def test_the_preview_shows_values_in_units_and_the_budget_it_charges(tmp_path):
         readable = {label: value for label, value, _n in preview.readable}
         female = sc.data[0].loc[sc.data[0]["Sex"] == "female", "BMI"]
         assert readable["Sum of BMI (Sex is female)"] == f"{female.sum():,.1f}"
-        assert "charges ρ = " in preview.budget[0] and "ε = 1 at δ = 1e-06" in preview.budget[0]
+        assert "charges ρ = " in preview.budget[0] and "ε = 1 at δ = one in a million" in preview.budget[0]
         assert preview.budget[1].startswith("Its budget has ρ = 0.5 left now")
         assert preview.blocked == ""
         dp_service.set_budget(sc.sites[1].vault, "patients", epsilon=3.0, rho=0.001)

@@ -52,8 +52,8 @@ class BudgetStatus:
         if not self.is_set:
             exc = BudgetExceeded(spent=0.0, remaining=0.0, asked=cost.epsilon or cost.rho,
                                  unit="ρ" if cost.rho and not cost.epsilon else "ε")
-            exc.hint = (f"no privacy budget is set for {self.dataset}; its owner sets one with "
-                        f"'ppds dp budget set' or on the Differential privacy page")
+            exc.hint = (f"no privacy budget is set for {self.dataset}; its owner sets one on "
+                        f"the Differential privacy page (CLI: ppds dp budget set)")
             raise exc
         if cost.epsilon > 0 and self.epsilon_spent + cost.epsilon > self.epsilon_total + _TOLERANCE:
             raise BudgetExceeded(spent=self.epsilon_spent, remaining=self.epsilon_remaining,

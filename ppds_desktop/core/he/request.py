@@ -129,7 +129,11 @@ class DecryptionRequest:
                     or not isinstance(cell.get("records"), int) or cell["records"] < 0):
                 raise InputError(f"The request's cell {i + 1} is malformed.")
         for i, source in enumerate(sources):
-            name = source.get("file") if isinstance(source, dict) else None
+            if (not isinstance(source, dict) or not isinstance(source.get("label"), str)
+                    or not all(type(source.get(k)) is int and source[k] >= 0
+                               for k in ("records_used", "records_total"))):
+                raise InputError(f"The request's source {i + 1} is malformed.")
+            name = source.get("file")
             if name != contribution_file(i) or name not in files:
                 raise InputError(f"The request does not carry contribution {i + 1}: the key "
                                  f"holder re-computes every cell from the sites' signed "

@@ -57,7 +57,7 @@ def create_identity(vault: Vault, display_name: str, organisation: str = "", *,
     organisation = cards.check_display_text(organisation, "Organisation", allow_empty=True)
     if has_identity(vault) and not replace:
         raise IdentityError("This vault already has an identity; replacing it changes your "
-                            "keys for every contact.", hint="pass replace=True / --force")
+                            "keys for every contact.", hint="CLI: replace it with --force")
     pairs = KeyPairs.generate()
     created = utc_now()
     identity_id = vault.get_setting(IDENTITY_ID_SETTING) or secrets.token_hex(16)

@@ -291,6 +291,9 @@ def _parse_variable(data, i: int) -> Variable:
     upper = _number(data["upper"], f"the upper bound of {where}")
     if not lower < upper:
         _fail(f"the lower bound of {where} ({lower:g}) must be below its upper bound ({upper:g}).")
+    if max(abs(lower), abs(upper)) >= MAX_LATTICE:
+        _fail(f"the bounds of {where} are too large (at most {MAX_LATTICE:,} in absolute "
+              f"value).")
     decimals = data.get("decimals")
     decimals = (_default_decimals(lower, upper) if decimals is None
                 else _integer(decimals, f"the decimals of {where}", 0, MAX_DECIMALS))

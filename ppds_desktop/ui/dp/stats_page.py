@@ -23,7 +23,7 @@ from ...core.errors import InputError, PPDSError
 from ...services import dp as dp_service
 from ...services import plain
 from ...services.dp import MAX_GROUP_COLUMNS, Query, bar_chart, guess_bounds, quantile_level
-from ..errors import show_error
+from ..errors import error_line, show_error
 from ..numbers import format_number, parse_number, show_number
 from ..widgets.file_written import export_results
 from ..widgets.help_label import help_label, with_help
@@ -422,7 +422,7 @@ class DPStatisticsPage(QWidget):
             needs = dp_service.grouping_needs(self.session.vault, self.dataset_combo.currentText(),
                                               self.query(), domains=domains, bounds=bounds)
         except PPDSError as exc:
-            return [exc.message]
+            return [error_line(exc)]
         return [n.reason for n in needs]
 
     def _update_group_notes(self) -> None:
@@ -582,9 +582,9 @@ class DPStatisticsPage(QWidget):
         self.chart.set_svg(bar_chart(labels, values, errors=errors, title=res.query,
                                      ylabel=res.statistic, max_bars=MAX_CHART_BARS,
                                      others=res.statistic in ("count", "histogram", "sum")))
-        self.notes_label.setText("<br>".join([f"<span style='color:#b00020'>{escape(w)}</span>"
-                                              for w in res.warnings]
-                                             + [escape(n) for n in res.notes]))
+        self.notes_label.setText("<br>".join(
+            [f"<span style='color:#b00020'>{escape(plain.screen_text(w))}</span>"
+             for w in res.warnings] + [escape(plain.screen_text(n)) for n in res.notes]))
         self.budget.refresh()
         self.session.releases_changed.emit()
         self.go(3)

@@ -11,12 +11,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton,
+                               QListWidget, QListWidgetItem, QMessageBox, QPlainTextEdit,
+                               QPushButton,
                                QRadioButton, QSpinBox, QTableView, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from ...services.choices import KEY_SIZES
-from ...services import he
+from ...services import disclosure, he
 from ..local_time import local_time
 from ..session import AppSession
 from ..share.bundle_dialogs import ask_bundle_to_open, ask_bundle_to_save
@@ -68,11 +69,12 @@ class KeysTab(QWidget):
                                 title="Generating a Paillier key", on_done=lambda _: self.refresh())
 
 
-def _compute_and_send(vault, bundle_paths, release_names, query, out_path, *, task):
+def _compute_and_send(vault, bundle_paths, release_names, query, out_path, *, confirmed, task):
     contributions = [he.contribution_from_bundle(vault, p, task=task.sub(0, 0.3))
                      for p in bundle_paths]
     contributions += [he.contribution_from_release(vault, r) for r in release_names]
-    request = he.compute_request(vault, contributions, query, task=task.sub(0.3, 0.9))
+    request = he.compute_request(vault, contributions, query, allow_identifiers=confirmed,
+                                 accept_risk=confirmed, task=task.sub(0.3, 0.9))
     he.send_request(vault, request, out_path, task=task.sub(0.9, 1.0))
     return request
 
@@ -148,7 +150,30 @@ class ComputeTab(QWidget):
         if path:
             self.compute(path)
 
+    def confirm_own_releases(self) -> bool | None:
+        """Own releases travel to the key holder sealed like any share, so the Datasets page's
+        question comes first when one may identify people: True (go ahead anyway), False
+        (nothing to ask), None (the user said no)."""
+        warnings = {name: disclosure.export_warnings(self.session.vault, name)
+                    for name in self.release_names}
+        text = "\n\n".join(f"“{name}”: " + " ".join(found)
+                            for name, found in warnings.items() if found)
+        if not text:
+            return False
+        answer = QMessageBox.warning(
+            self, "Send data that may identify people?",
+            "The request carries your own release, sealed for the key holder, who re-computes "
+            "every figure from it.\n\n" + text + "\n\nSend it anyway? Going ahead is "
+            "recorded in the audit log.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return True if answer == QMessageBox.StandardButton.Yes else None
+
     def compute(self, out_path: Path) -> bool:
+        confirmed = self.confirm_own_releases()
+        if confirmed is None:
+            return False
+
         def done(request):
             self.summary.setPlainText("\n".join(request.describe()))
             self.file_box = show_file_written(
@@ -157,7 +182,8 @@ class ComputeTab(QWidget):
                      "on the Results tab.")
         return self.session.runner.run(
             _compute_and_send, self.session.vault, list(self.bundles), list(self.release_names),
-            self.query.text(), out_path, title="Computing on encrypted columns", on_done=done)
+            self.query.text(), out_path, confirmed=confirmed,
+            title="Computing on encrypted columns", on_done=done)
 
 
 class AnswerTab(QWidget):

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from ...core.errors import PPDSError
 from ...services import plain
+from ..errors import error_line
 from ...services import recipes as document
 from ...services.recipes import auto_spec, build_hierarchy
 from ..widgets.help_label import help_label
@@ -279,7 +280,7 @@ class ModelStep(QWidget):
             shown = auto_spec(values) if spec.get("kind") == "auto" else spec
             h = build_hierarchy(shown, values, column=column)
         except PPDSError as exc:
-            self.hierarchy_info.setText(f"This hierarchy cannot be built: {exc}")
+            self.hierarchy_info.setText(f"This hierarchy cannot be built: {error_line(exc)}")
             return
         kind = plain.HIERARCHY_KINDS.get(shown.get("kind"), shown.get("kind"))
         self.hierarchy_info.setText(

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFormLayout, QGro
 from ...core.errors import PPDSError
 from ...services.sharing import fingerprint_lines
 from ...services.types import KeyChanged
-from ...services import sharing
+from ...services import plain, sharing
 from ..errors import show_error
 from ..widgets.file_written import show_file_written
 from .fingerprint_view import CompareFingerprintDialog, fingerprint_label
@@ -174,7 +174,8 @@ class IdentityContactsPage(QWidget):
             contact = sharing.import_contact_card(self.vault, path,
                                                   accept_key_change=accept_key_change)
         except KeyChanged as exc:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Key change", exc.message, parent=self)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Key change", plain.error_text(exc),
+                              parent=self)
             box.setInformativeText("Accept the new keys only if the sender confirmed the new "
                                    "fingerprint to you by phone or in person.")
             accept = box.addButton("Accept new keys", QMessageBox.ButtonRole.DestructiveRole)

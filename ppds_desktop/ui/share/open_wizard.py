@@ -12,12 +12,13 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QPushButton, QVBoxLayout, QWizard, QWizardPage)
 
 from ...core.errors import PPDSError
 from ...services.sharing import fingerprint_lines
-from ...services import sharing
+from ...services import demo, plain, sharing
+from ..errors import error_line
 from ..local_time import local_time
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from ..widgets.task_progress import TaskProgress
@@ -67,10 +68,10 @@ class _FilePage(QWizardPage):
             self.wiz.preview = sharing.preview_bundle(self.wiz.session.vault,
                                                       self.wiz.bundle_path())
         except (PPDSError, OSError) as exc:
-            self.error.setText(f"⚠ {exc}")
+            self.error.setText(f"⚠ {error_line(exc)}")
             return False
         self.error.setText("")
-        return True
+        return self.wiz.confirm_demo_open()
 
 
 class _VerifyPage(QWizardPage):
@@ -148,14 +149,14 @@ class _VerifyPage(QWizardPage):
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, sharing.UnverifiedSender):
-            text = (f"{exc.message} Compare the fingerprint above with the one the sender reads "
+            text = (f"{plain.error_text(exc)} Compare the fingerprint above with the one the sender reads "
                     f"to you (Identity & sharing → Verify…), or tick “I accept this unverified "
                     f"sender”.")
         elif isinstance(exc, sharing.BundleReplay):
             self.accept_replay.setVisible(True)
-            text = f"{exc.message} Tick “Import this bundle again” to import a second copy."
+            text = f"{plain.error_text(exc)} Tick “Import this bundle again” to import a second copy."
         else:
-            text = str(exc)
+            text = error_line(exc)
         self.status.setText(f"✘ {text}")
         self.retry.setEnabled(True)
         self.completeChanged.emit()
@@ -173,6 +174,7 @@ class OpenBundleWizard(QWizard):
         self.preview = None
         self.opened = None
         self.result = None
+        self.demo_confirmed = False
         self.file_page = _FilePage(self)
         self.verify_page = _VerifyPage(self)
         self.addPage(self.file_page)
@@ -186,11 +188,27 @@ class OpenBundleWizard(QWizard):
     def bundle_path(self) -> Path:
         return Path(self.file_page.path.text().strip())
 
+    def confirm_demo_open(self) -> bool:
+        """Into the public demo vault a bundle's data goes only after the import wizard's
+        question (a bundle is never the bundled sample)."""
+        self.demo_confirmed = False
+        if not self.session.is_demo:
+            return True
+        answer = QMessageBox.warning(
+            self, "Open into the demo vault?",
+            demo.DEMO_IMPORT_RISK + f"\n\nOpen “{self.bundle_path().name}” into the demo "
+            "vault anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        self.demo_confirmed = answer == QMessageBox.StandardButton.Yes
+        return self.demo_confirmed
+
     def accept(self) -> None:
         if self.runner.is_busy or self.opened is None:
             return
         self.runner.run(sharing.store_opened, self.session.vault, self.bundle_path(), self.opened,
                         accept_replay=self.verify_page.accept_replay.isChecked(),
+                        demo_confirmed=self.demo_confirmed,
                         title="Importing bundle", on_done=self._imported)
 
     def _imported(self, result) -> None:

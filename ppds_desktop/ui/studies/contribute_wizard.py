@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHeade
 
 from ...services import study, study_view
 from ...services.study_words import and_list
+from ..errors import error_line
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from .common import (CancelBeforeClosing, PathField, SavedFiles, dialog_runner, heading,
                      label, named, restyle)
@@ -151,7 +152,7 @@ class _PreviewPage(QWizardPage):
             on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        restyle(self.intro, getattr(exc, "message", None) or str(exc), "error")
+        restyle(self.intro, error_line(exc), "error")
 
     def _show(self, preview) -> None:
         self.wiz.preview = preview

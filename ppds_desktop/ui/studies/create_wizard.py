@@ -22,6 +22,7 @@ from ...services.study_words import (DELTA_HELP, DELTAS, EPSILON_HELP, HONEST_SI
                                      MASKS_HELP, MIN_SITES_HELP, check_spec, ceremony_lines,
                                      delta_words, new_spec, plain_problem, short_fingerprint,
                                      spec_sentences, threshold_sentence, threshold_warning)
+from ..errors import error_line
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from .analyses_editor import AnalysesEditor
 from .common import CancelBeforeClosing, PathField, SavedFiles, dialog_runner, label, named
@@ -29,7 +30,7 @@ from .variables_editor import VariablesEditor
 
 
 def _problem_of(exc: PPDSError) -> str:
-    return plain_problem(exc) if exc.message.startswith("Study analyses: ") else exc.message
+    return plain_problem(exc) if exc.message.startswith("Study analyses: ") else error_line(exc)
 
 
 class _TitlePage(QWizardPage):

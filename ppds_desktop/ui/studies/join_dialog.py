@@ -5,6 +5,10 @@ privacy settings — with the service's warnings on top — then Join.
 Opening checks everything (the coordinator's signature over the exact study, that the
 invitation is yours, that every participant you know is listed with the keys you have) and
 stores nothing; Join stores the study and, for a key-share holder, its share.
+
+The same dialog takes the file a coordinator sends when opening a new round of a study this
+vault is in: it says what accepting the round means, and Accept moves the study to that round
+(``study.join`` takes both kinds of file).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogBut
                                QHeaderView, QPushButton, QScrollArea, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ...services import sharing, study
+from ...services import plain, sharing, study
 from ...services.study_words import (ceremony_lines, roles_words, short_fingerprint,
                                      threshold_sentence)
+from ..errors import error_line
 from .common import CancelBeforeClosing, PathField, dialog_runner, label, named, restyle
 
 
@@ -33,7 +38,7 @@ class JoinDialog(CancelBeforeClosing, QDialog):
         self.joined = None
         self.runner, self.progress = dialog_runner(session, self)
         self.cancel_before_closing(self.runner)
-        self.file = PathField("open", "Invitation file")
+        self.file = PathField("open", "Invitation or new-round file")
         self.file.changed.connect(self._file_changed)
         self.check_button = named(QPushButton("&Open and check"), "Open and check the invitation")
         self.check_button.clicked.connect(self.check)
@@ -75,7 +80,7 @@ class JoinDialog(CancelBeforeClosing, QDialog):
         self.buttons.accepted.connect(self.join)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(label("&Invitation file you received:"))
+        layout.addWidget(label("&Invitation (or new-round) file you received:"))
         layout.itemAt(0).widget().setBuddy(self.file.edit)
         layout.addWidget(self.file)
         layout.addWidget(self.check_button)
@@ -88,6 +93,7 @@ class JoinDialog(CancelBeforeClosing, QDialog):
     def _file_changed(self) -> None:
         self.preview = None
         self.join_button.setEnabled(False)
+        self.join_button.setText("&Join the study")
 
     def check(self) -> bool:
         path = self.file.path()
@@ -97,9 +103,9 @@ class JoinDialog(CancelBeforeClosing, QDialog):
         self.join_button.setEnabled(False)
         restyle(self.status, "", "Checking the coordinator's signature and the study…")
         accept = self.accept_unverified.isChecked()
-        return self.runner.run(lambda task: study.preview_invitation(
+        return self.runner.run(lambda task: study.preview_join(
             self.session.vault, path, accept_unverified=accept),
-            title="Checking the invitation", on_done=self._show, on_error=self._failed)
+            title="Checking the file", on_done=self._show, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.details.setText("Nothing was stored.")
@@ -108,14 +114,18 @@ class JoinDialog(CancelBeforeClosing, QDialog):
         self.warnings.setVisible(False)
         if isinstance(exc, sharing.UnverifiedSender):
             self.accept_unverified.setVisible(True)
-            text = (f"{exc.message} Compare the coordinator's fingerprint by phone (Identity & "
+            text = (f"{plain.error_text(exc)} Compare the coordinator's fingerprint by phone (Identity & "
                     f"sharing page), or tick the box above if you are sure who sent it.")
         else:
-            text = getattr(exc, "message", None) or str(exc)
+            text = error_line(exc)
         restyle(self.status, f"✘ {text}", "error")
 
     def _show(self, preview) -> None:
         self.preview = preview
+        if isinstance(preview, study.RoundPreview):
+            return self._show_round(preview)
+        self.join_button.setText("&Join the study")
+        self.setWindowTitle("Join a study")
         info = preview.study
         restyle(self.status, "✔ The invitation is genuine: signed by the coordinator over "
                              "exactly this study, and addressed to you.", "ok")
@@ -160,6 +170,27 @@ class JoinDialog(CancelBeforeClosing, QDialog):
             + section("How the study's key was made", ceremony_lines(preview.ceremony)))
         self.join_button.setEnabled(True)
 
+    def _show_round(self, preview) -> None:
+        info = preview.study
+        self.setWindowTitle("Accept a new round")
+        restyle(self.status, f"✔ The file is genuine: {preview.coordinator}, the study's "
+                             f"coordinator, opened round {preview.round} of “{info.title}”.", "ok")
+        self.warnings.setVisible(False)
+        self.participants.setVisible(False)
+        site = "site" in info.my_roles.split()
+        self.details.setText(
+            f"<p>Accepting it moves “{escape(info.title)}” from round {info.round} to round "
+            f"{preview.round} in this vault. Nothing else changes: the same participants, key "
+            f"and statistics.</p>"
+            + (f"<p>Your site can then send a new contribution for round {preview.round} "
+               f"(Contribute your data…); it is charged to your dataset's privacy budget "
+               f"again.</p>" if site else "")
+            + f"<p>Contributions to round {info.round} can no longer be combined here once "
+              f"you accept.</p>")
+        self.more.setText("")
+        self.join_button.setText("&Accept the new round")
+        self.join_button.setEnabled(True)
+
     def join(self) -> bool:
         path = self.file.path()
         if self.preview is None or path is None or self.runner.is_busy:
@@ -167,7 +198,9 @@ class JoinDialog(CancelBeforeClosing, QDialog):
         accept = self.accept_unverified.isChecked()
         return self.runner.run(lambda task: study.join(self.session.vault, path,
                                                        accept_unverified=accept),
-                               title="Joining the study", on_done=self._joined)
+                               title="Joining the study" if isinstance(
+                                   self.preview, study.InvitationPreview)
+                               else "Accepting the new round", on_done=self._joined)
 
     def _joined(self, info) -> None:
         self.joined = info

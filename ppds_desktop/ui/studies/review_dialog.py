@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QListWidget, QPushButton, QWidget
 
 from ...services import study
 from ...services.study_words import and_list
+from ..errors import error_line
 from .common import PathField, heading, label, named, restyle
 from .step_dialog import StepDialog
 
@@ -88,7 +89,7 @@ class ReviewDialog(StepDialog):
 
     def _refused(self, exc: BaseException) -> None:
         """A request that fails a check of its contents: the reason is the verdict."""
-        self.refusal = getattr(exc, "message", None) or str(exc)
+        self.refusal = error_line(exc)
         self.about.setText("")
         restyle(self.verdict, f"✘ Refused: {_without_refused(self.refusal)}", "error")
         self._changed()

@@ -1,7 +1,9 @@
 """The Studies page: the vault's studies on the left; for the chosen one, a status board in
 plain words — your part, the rules, every participant and what this vault has seen of them,
 what happened, the results — with the next steps for your part as buttons (Open a result
-file… among them). New study… opens the create-study wizard, Join a study… an invitation.
+file…, Open a new round… for the coordinator, Accept a new round… for the others, among
+them). New study… opens the create-study wizard, Join a study… an invitation (or a round
+opening).
 Every step runs a ``services.study`` function; this module collects inputs and shows
 outputs."""
 
@@ -17,7 +19,8 @@ from ...core.errors import PPDSError
 from ...services import sharing, study, study_view
 from ...services.study_common import DEFAULT_KEY_BITS
 from ..errors import show_error
-from ..share.bundle_dialogs import ask_bundle_to_open
+from ..share.bundle_dialogs import ask_bundle_to_open, ask_bundle_to_save
+from ..widgets.file_written import show_file_written
 from .combine_dialog import CombineDialog
 from .common import dialog_runner, heading, label, named, show_in_folder
 from .contribute_wizard import ContributeWizard
@@ -137,6 +140,7 @@ class StudiesPage(QWidget):
         self.result_dialog = None
         self.key_bits = DEFAULT_KEY_BITS          # tests use a small key
         self.invited_box = None
+        self.round_box = None
         self.runner, self.progress = dialog_runner(session, self)
         title = label("Studies", "pageTitle")
         intro = label("A study adds up figures from several hospitals so that nobody can read "
@@ -251,6 +255,10 @@ class StudiesPage(QWidget):
             return self.open_result(path) if path else None
         if action == "invite":
             return self.open_create_wizard() if board is None else self._invite(board)
+        if action == "new_round":
+            return self.open_new_round()
+        if action == "accept_round":
+            return self.open_join_dialog()
         dialogs = {"contribute": lambda: ContributeWizard(self.session, board.study.study_id,
                                                           board.study.title, self),
                    "combine": lambda: CombineDialog(self.session, board, self),
@@ -258,6 +266,37 @@ class StudiesPage(QWidget):
                    "finish": lambda: FinishDialog(self.session, board, self,
                                                   on_result=self.show_result)}
         return self._open(dialogs[action]())
+
+    def open_new_round(self, path=None) -> bool:
+        """Coordinator: say what a new round means, then open it and write the file every
+        participant accepts (``study.new_round``)."""
+        info = self.board_view.board.study
+        answer = QMessageBox.question(
+            self, "Open a new round?",
+            f"Open round {info.round + 1} of “{info.title}”?\n\nEvery site can then send a new "
+            f"contribution, for example from newer or corrected data; each contribution is "
+            f"charged to that site's privacy budget again. Contributions to round {info.round} "
+            f"can no longer be combined, and a total over fewer sites than one already revealed "
+            f"is still refused.\n\nYou then send the file to every participant.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        path = path or ask_bundle_to_save(self, "Save the new round's file")
+        if not path:
+            return False
+        return self.runner.run(lambda task: study.new_round(self.session.vault, info.study_id,
+                                                            path),
+                               title="Opening a new round",
+                               on_done=lambda opened: self._round_opened(opened, path))
+
+    def _round_opened(self, info, path) -> QMessageBox:
+        self.refresh(select=info.study_id)
+        self.round_box = show_file_written(
+            self, path, f"Round {info.round} opening",
+            note=f"Send it to every participant of “{info.title}”: each opens it with Accept a "
+                 f"new round… on their Studies page, then sites can contribute again.")
+        return self.round_box
 
     def _invite(self, board):
         """A draft made on the command line: make its key and write its invitations here."""
