@@ -14,13 +14,14 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
+from conftest import REPO_ROOT
 from ppds_desktop.core.dp.accounting import Cost
 from ppds_desktop.core.dp.ledger import budget_status
 from ppds_desktop.core.errors import BudgetExceeded, PPDSError
 from ppds_desktop.services import plain
 from ppds_desktop.ui.errors import error_line
 
-PKG = Path(__file__).resolve().parent.parent / "ppds_desktop"
+PKG = REPO_ROOT / "ppds_desktop"
 CLI = re.compile(r"\bppds [a-z]|(?<![\w-])--[a-z]|\bCLI\b|=True\b")
 
 
