@@ -55,7 +55,7 @@ BITS = 2048
 THRESHOLD, HOLDERS = 3, 5
 WORKERS = 2
 MAX_RECORDS = 1000
-DP = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 3}
+DP = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2}
 
 
 def spec(variables: int) -> dict:

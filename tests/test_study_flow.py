@@ -28,7 +28,7 @@ from ppds_desktop.services.study import Refused
 from conftest import PASSPHRASE
 
 MAPPING = {v: v for v in ("Age", "BMI", "Smoker", "Sex")}
-DP = {"epsilon": 4.0, "delta": 1e-6, "honest_sites": 3}
+DP = {"epsilon": 4.0, "delta": 1e-6, "honest_sites": 2}
 
 
 @pytest.fixture
