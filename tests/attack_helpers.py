@@ -4,5 +4,5 @@ study tests, imported in this one place (so a move of those tests changes one fi
 from __future__ import annotations
 
 from test_study_flow import (MAPPING, answers_for, contribute_all, definition_of,  # noqa: F401
-                             forge_request, open_files, refused, reseal, sc)
+                             forge_request, open_contribution, open_files, refused, reseal, sc)
 from test_study_protocol import SHAPE, contribution, definition_for, parties, sets  # noqa: F401

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import gmpy2
 
-from ..he import serial
+from ..he import plaintext_proof, serial
 from ..he.array import EncryptedArray
 from .definition import Participant, StudyDefinition
 from .errors import Refused
@@ -106,6 +106,20 @@ def check_contribution(definition: StudyDefinition, shape: VectorShape, sender: 
         raise Refused(f"{what} of {sender.name} is {'' if doc.masked else 'not '}masked, but "
                       f"the study {'uses' if definition.pairwise_masks else 'does not use'} "
                       f"pairwise masks; refused.")
+
+
+def check_knowledge(sender: Participant, doc: ContributionDoc, array: EncryptedArray,
+                    proof: bytes | None, what: str = "The contribution") -> None:
+    """Refuse a contribution whose site does not prove that it knows what it encrypted: one
+    made from other sites' ciphertexts (say the inverse of two of them, which would leave a
+    third site's statistics alone in the sum) cannot carry this proof."""
+    if proof is None:
+        raise Refused(f"{what} of {sender.name} carries no proof that its site knows what it "
+                      f"encrypted; refused.")
+    if not plaintext_proof.verify(array.public_key, doc.proof_context(), array.ciphertexts,
+                                  proof):
+        raise Refused(f"{what} of {sender.name} fails the proof that its site knows what it "
+                      f"encrypted (it may be made from other sites' contributions); refused.")
 
 
 def product(arrays: Sequence[EncryptedArray], task=None) -> list:
