@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ppds_desktop.core.bundle import MemorySink, open_bundle, seal_bundle  # noqa: E402
 from ppds_desktop.core.bundle.container import FileSource  # noqa: E402
-from ppds_desktop.core.he import CRTDecryptor, Encryptor, serial  # noqa: E402
+from ppds_desktop.core.he import CRTDecryptor, Encryptor, plaintext_proof, serial  # noqa: E402
 from ppds_desktop.core.he.threshold import combine, partial_decrypt, run_ceremony  # noqa: E402
 from ppds_desktop.core.identity.keys import KeyPairs  # noqa: E402
 from ppds_desktop.core.study import checks  # noqa: E402
@@ -55,7 +55,7 @@ BITS = 2048
 THRESHOLD, HOLDERS = 3, 5
 WORKERS = 2
 MAX_RECORDS = 1000
-DP = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 3}
+DP = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2}
 
 
 def spec(variables: int) -> dict:
@@ -90,12 +90,20 @@ def site_contribution(stages: Stages, k: int, definition, st, pairs, values):
         return pack(st.shape, noisy)
 
     plaintexts = stages.run(f"site_{k}_noise_encode", noise_and_encode)
-    with Encryptor(definition.key.public_key, workers=WORKERS) as enc:
-        array = stages.run(f"site_{k}_encrypt", encrypt, enc, st.shape, plaintexts)
     doc = msg.ContributionDoc(msg.Header(definition.study_id, definition.study_hash, 1),
                               site.fingerprint, definition.key.key_id,
                               st.shape.schema_id(definition.study_hash), False, {}, "now")
-    files = doc.to_files(serial.dumps(array))
+
+    def encrypt_and_prove(enc):
+        exponents: list = []
+        array = encrypt(enc, st.shape, plaintexts, exponents=exponents)
+        return array, plaintext_proof.prove(enc.public_key, doc.proof_context(),
+                                            array.ciphertexts, plaintexts,
+                                            enc.randomizer_root, exponents)
+
+    with Encryptor(definition.key.public_key, workers=WORKERS) as enc:
+        array, proof = stages.run(f"site_{k}_encrypt", encrypt_and_prove, enc)
+    files = doc.to_files(serial.dumps(array), proof)
     sealed = stages.run(f"site_{k}_seal", seal_bundle, None, sender=site,
                         recipients=[p.enc_public for p in pairs], kind=msg.KIND_CONTRIBUTION,
                         manifest={"title": "contribution"},
@@ -120,6 +128,7 @@ def holder_recompute(definition, st, holder_keys, bundles, request, combined):
         doc = msg.ContributionDoc.from_files(b.result)
         array = checks.contribution_array(definition, sender, doc, b.result[msg.STATISTICS_FILE])
         checks.check_contribution(definition, st.shape, sender, doc, array, round_no=1)
+        checks.check_knowledge(sender, doc, array, b.result.get(msg.KNOWLEDGE_FILE))
         opened.append(checks.CheckedContribution(sender, b.bundle_id,
                                                  hashlib.sha256(raw).hexdigest(), doc, array,
                                                  raw))

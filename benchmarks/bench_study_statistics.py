@@ -46,7 +46,7 @@ def spec_json(dp: bool) -> str:
                        "decimals": 1} for i in range(VARIABLES)],
         "analyses": [{"kind": "mean", "variable": f"v{i}"} for i in range(VARIABLES)],
         "min_sites": 3, "max_records_per_site": 100_000,
-        "dp": {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 3} if dp else None})
+        "dp": {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2} if dp else None})
 
 
 def run(records: int) -> dict:

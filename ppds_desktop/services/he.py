@@ -31,7 +31,7 @@ from ..core.he import keys as he_keys
 from ..core.he import serial
 from ..core.he.aggregate import (DEFAULT_MIN_RECORDS, MAX_CELLS, RESULT_FILE, Contribution,
                                  DecryptionResult, evaluate, stat_label)
-from ..core.he.answered import CellRows, differencing_refusals, record_answers
+from ..core.he.answered import ValueCheck, cells_to_record, differencing_refusals, record_answers
 from ..core.he.decrypt import CRTDecryptor
 from ..core.he.keyring import (KEY_EXTENSION, SINGLE_KEY_WARNING, private_key_for, private_keys,
                                resolve_public_key)
@@ -380,13 +380,13 @@ def answer_request(vault: Vault, request: DecryptionRequest, *, min_records: int
         cost = Cost(epsilon=float(epsilon))
         # Refuse an overspend before decrypting; spend() below repeats the check under the lock.
         budget_status(vault, budget_dataset, with_entries=False).check(cost)
+    presence: list = []
     rows = evaluate(combination, decryptor, min_records=min_records, noise=noise,
-                    task=task.sub(0, 0.9))
+                    task=task.sub(0, 0.9), presence=presence)
     result = DecryptionResult(request.request_id, utc_now(), request.query,
                               request.key_fingerprint, _plain_sources(combination.sources),
                               min_records, rows, dp, [SINGLE_KEY_WARNING])
-    cells = [None if row["refused"] else CellRows.of(cell.members, combination.contributions)
-             for row, cell in zip(rows, combination.cells)]
+    cells = cells_to_record(combination, rows, presence, min_records, noised=dp is not None)
 
     def record():
         return vault.put_release(f"HE result {request.request_id[:12]}-{secrets.token_hex(3)}",
@@ -398,9 +398,11 @@ def answer_request(vault: Vault, request: DecryptionRequest, *, min_records: int
 
     with vault.transaction():
         if dp is None:        # exact answers: no cell may isolate a few records of an earlier one
-            for j, reason in differencing_refusals(vault, cells, min_records).items():
+            for j, (reason, on_data) in differencing_refusals(
+                    vault, cells, min_records, ValueCheck.of(combination, decryptor)).items():
                 rows[j].update(values={}, refused=reason)
-                cells[j] = None
+                if not on_data:
+                    cells[j] = None
             release = record()
         else:
             from ..core.dp.ledger import spend

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import InputError
-from ..core.he import serial
+from ..core.he import plaintext_proof, serial
 from ..core.he.encrypt import Encryptor
 from ..core.he.pool import DEFAULT_WORKERS
 from ..core.he.threshold import KeyShare, run_ceremony
@@ -583,14 +583,19 @@ def contribute(vault, ref, dataset, mapping: dict, out_path, *,
     if definition.pairwise_masks:
         plaintexts = masks.apply_mask(plaintexts, masks.site_mask(definition, me.keys, row.round,
                                                                   len(plaintexts)), key.n)
-    with Encryptor(key) as encryptor:
-        array = encrypt(encryptor, st.shape, plaintexts, task.sub(0.15, 0.9))
-    del plaintexts
     doc = msg.ContributionDoc(msg.Header(definition.study_id, definition.study_hash, row.round),
                               me.fingerprint, definition.key.key_id,
                               st.shape.schema_id(definition.study_hash),
                               definition.pairwise_masks, privacy.summary, utc_now())
-    files = doc.to_files(serial.dumps(array))
+    exponents: list = []
+    with Encryptor(key) as encryptor:
+        array = encrypt(encryptor, st.shape, plaintexts, task.sub(0.15, 0.85),
+                        exponents=exponents)
+        task.report(0.85, "proving the site knows what it encrypted")
+        proof = plaintext_proof.prove(key, doc.proof_context(), array.ciphertexts, plaintexts,
+                                      encryptor.randomizer_root, exponents)
+    del plaintexts, exponents
+    files = doc.to_files(serial.dumps(array), proof)
     clipped = dict(site.clipped)
     sealed = []
 

@@ -100,6 +100,8 @@ def _checked_contribution(definition, shape, raw, name, opened, round_no):
                                       f"Contribution {name}")
     checks.check_contribution(definition, shape, sender, doc, array, round_no=round_no,
                               what=f"Contribution {name}")
+    checks.check_knowledge(sender, doc, array, opened.result.get(msg.KNOWLEDGE_FILE),
+                           what=f"Contribution {name}")
     return checks.CheckedContribution(sender, opened.bundle_id, hashlib.sha256(raw).hexdigest(),
                                       doc, array, raw)
 

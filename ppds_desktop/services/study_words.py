@@ -73,7 +73,9 @@ EPSILON_HELP = ("How much any one patient's record may change what is revealed: 
 DELTA_HELP = ("The small chance that the protection above does not hold; one in a million or "
               "less.")
 HONEST_SITES_HELP = ("How many contributing sites you trust to add their share of the noise "
-                     "honestly; the protection holds if at least this many do.")
+                     "honestly; the protection holds if at least this many do, besides whoever "
+                     "looks at the result. It must be below the minimum number of sites, since "
+                     "each site knows its own share.")
 MIN_SITES_HELP = ("A total is only ever revealed over at least this many sites' data, so no "
                   "single hospital's figures can be read.")
 MASKS_HELP = ("Hide each site's numbers even from key-share holders who work together: "

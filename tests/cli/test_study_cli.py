@@ -126,7 +126,7 @@ def test_five_vaults_through_the_cli_exact(tmp_path, ppds):
 
 
 def test_five_vaults_through_the_cli_with_noise(tmp_path, ppds):
-    dp = {"epsilon": 4.0, "delta": 1e-6, "honest_sites": 3}
+    dp = {"epsilon": 4.0, "delta": 1e-6, "honest_sites": 2}
     sc, _sid, _vaults, _c, doc = study_run(tmp_path, ppds, dp=dp)
     assert doc["privacy"]["epsilon"] == 4.0
     result = _Result(doc)

@@ -26,7 +26,7 @@ from study_flow_helpers import (MAPPING, assert_pooled_exactly, assert_pooled_wi
                                 definition_of, figure, forge_request, open_contribution, open_files,
                                 pooled_reference, reseal)
 
-DP = {"epsilon": 4.0, "delta": 1e-6, "honest_sites": 3}
+DP = {"epsilon": 4.0, "delta": 1e-6, "honest_sites": 2}
 
 
 @pytest.fixture

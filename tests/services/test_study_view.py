@@ -185,7 +185,7 @@ def test_the_csv_export_has_numbers_and_escapes_formulas(finished, tmp_path):
 
 
 def test_the_preview_shows_values_in_units_and_the_budget_it_charges(tmp_path):
-    dp = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2}
+    dp = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 1}
     sc = scenario.build(tmp_path / "dp", PASSPHRASE, sites=3, rows=50, bits=512, min_sites=2,
                         threshold=2, dp=dp)
     try:

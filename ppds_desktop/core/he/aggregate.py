@@ -179,17 +179,62 @@ def combine(contributions: list[Contribution], query: HEQuery, *,
 Noise = Callable[[dict[str, list[int]], dict[str, int]], dict[str, list[int]]]
 
 
+def own_contributions(combination: Combination) -> set[int]:
+    """The contributions signed by whoever asks (it knows their values)."""
+    return {i for i, c in enumerate(combination.contributions) if c.from_requester}
+
+
+def public_refusal(combination: Combination, j: int, min_records: int) -> str | None:
+    """Cell ``j``'s refusal on what the requester knows anyway (records per source): fewer than
+    ``min_records`` of its records from contributions the requester did not sign."""
+    cell, own = combination.cells[j], own_contributions(combination)
+    others = sum(len(r) for i, r in cell.members.items() if i not in own)
+    if others >= min_records:
+        return None
+    return (f"refused: fewer than {min_records} records"
+            + (" from sites other than the requester" if others < cell.records else ""))
+
+
+def value_counts(combination: Combination, decryptor,
+                 selections: list[dict[int, np.ndarray]]) -> list[dict[str, int]]:
+    """For each selection (contribution index -> row positions), how many of its records have
+    a value of each asked column: their ciphertexts added up and the counts decrypted (by the
+    key holder, for its own checks; nothing of this leaves it)."""
+    if not selections:
+        return []
+    n2 = gmpy2.mpz(combination.array.public_key.n) ** 2
+    sums = []
+    for selection in selections:
+        acc = gmpy2.mpz(1)
+        for i, rows in selection.items():
+            cts = combination.contributions[i].array.ciphertexts
+            for pos in np.asarray(rows).tolist():
+                acc = acc * cts[pos] % n2
+        sums.append(acc)
+    first = combination.contributions[0].array
+    array = first.derive(sums, max(1, max(sum(len(r) for r in s.values()) for s in selections)),
+                         length=None)
+    names = [s.name for s in array.layout.slots]
+    return [{c: row[names.index(f"{c}#n")] for c in combination.query.columns}
+            for row in array.decrypt_slots(decryptor)]
+
+
 def evaluate(combination: Combination, decryptor, *, min_records: int = DEFAULT_MIN_RECORDS,
-             noise: Noise | None = None, task: TaskState | None = None) -> list[dict]:
+             noise: Noise | None = None, task: TaskState | None = None,
+             presence: list | None = None) -> list[dict]:
     """Decrypt the cells the key holder computed and return one row per cell:
     ``{"group", "records", "values": {label: v}, "refused": reason | None}``.
 
     A cell is refused when fewer than ``min_records`` of its records come from contributions
     not signed by the requester (the requester knows its own values and could subtract them), or
-    when fewer than ``min_records`` of them have a value. ``noise(quantities, sensitivities)``
-    receives, for every quantity the statistics need (``"sum:COL"``, ``"count:COL"``,
-    ``"sumsq:COL"``), the integer values of the released cells and one record's sensitivity,
-    and returns noisy integers of the same shape.
+    when fewer than ``min_records`` of them have a value: answered exactly, fewer than
+    ``min_records`` values *from the other contributions* (a cell of the requester's 100 records
+    and another site's 5, four of them without a value, would otherwise give that one value);
+    with noise, counted after the noise (so the refusal is not an exact fact about the data).
+    ``noise(quantities, sensitivities)`` receives, for every quantity the statistics need
+    (``"sum:COL"``, ``"count:COL"``, ``"sumsq:COL"``), the integer values of the released cells
+    and one record's sensitivity, and returns noisy integers of the same shape. ``presence``,
+    if given, receives per cell the decrypted number of values of each asked column.
     """
     if min_records < 1:
         raise InputError("The minimum number of records per cell must be at least 1.")
@@ -207,21 +252,31 @@ def evaluate(combination: Combination, decryptor, *, min_records: int = DEFAULT_
     if needs_sq and any(f"{c}^2" not in slots for c in columns):
         raise CryptoError("These columns were encrypted without squares, so variances cannot "
                           "be computed.")
-    own = {i for i, c in enumerate(combination.contributions) if c.from_requester}
+    own = own_contributions(combination)
     decrypted = array.decrypt_slots(decryptor, task)   # only once the request is valid
+    cells = combination.cells
+    mixed = [j for j, cell in enumerate(cells) if noise is None and own & set(cell.members)
+             and public_refusal(combination, j, min_records) is None]
+    from_others = dict(zip(mixed, value_counts(
+        combination, decryptor, [{i: r for i, r in cells[j].members.items() if i not in own}
+                                 for j in mixed])))
     rows, kept = [], []
-    for cell, values in zip(combination.cells, decrypted):
+    for j, (cell, values) in enumerate(zip(cells, decrypted)):
         by_name = dict(zip(slots, values))
-        present = [by_name[f"{c}#n"] for c in columns]
-        others = sum(len(r) for i, r in cell.members.items() if i not in own)
+        present = {c: by_name[f"{c}#n"] for c in columns}
+        if presence is not None:
+            presence.append(present)
         refused = None
-        if max(present) > cell.records or min(present) < 0:
+        if max(present.values()) > cell.records or min(present.values()) < 0:
             refused = "refused: the ciphertexts hold more values than the cell has records"
-        elif others < min_records:
-            refused = (f"refused: fewer than {min_records} records"
-                       + (" from sites other than the requester" if others < cell.records else ""))
-        elif min(present) < min_records:
-            refused = f"refused: fewer than {min_records} records with a value"
+        else:
+            refused = public_refusal(combination, j, min_records)
+        if refused is None and noise is None:
+            counted = from_others.get(j, present)
+            if min(counted.values()) < min_records:
+                refused = (f"refused: fewer than {min_records} records with a value"
+                           + (" from sites other than the requester" if j in from_others
+                              else ""))
         rows.append({"group": cell.group, "records": cell.records, "values": {},
                      "refused": refused})
         if refused is None:
@@ -238,7 +293,13 @@ def evaluate(combination: Combination, decryptor, *, min_records: int = DEFAULT_
             sensitivities[f"sumsq:{c}"] = slots[f"{c}^2"].bound - 1
     if noise is not None and kept:
         quantities = noise(quantities, sensitivities)
+        for j, (i, _) in enumerate(kept):
+            if min(quantities[f"count:{c}"][j] for c in columns) < min_records:
+                rows[i]["refused"] = (f"refused: fewer than {min_records} records with a value "
+                                      f"(counted with the noise)")
     for j, (i, _) in enumerate(kept):
+        if rows[i]["refused"]:
+            continue
         for stat, c in query.stats:
             st = ColumnStats(sum=quantities[f"sum:{c}"][j] / slots[c].scale,
                              count=max(int(quantities[f"count:{c}"][j]), 0),

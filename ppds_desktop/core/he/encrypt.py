@@ -55,15 +55,15 @@ def default_parallel_min(key_bits: int) -> int:
     return int(PARALLEL_MIN_2048 * (2048 / key_bits) ** 2)
 
 
-def randomizer_base(n: int) -> gmpy2.mpz:
-    """``h_s = (-x² mod n)^n mod n²`` for a uniformly random unit ``x``."""
+def randomizer_base(n: int) -> tuple[gmpy2.mpz, gmpy2.mpz]:
+    """``h = -x² mod n`` for a uniformly random unit ``x``, and ``h_s = h^n mod n²``."""
     n = gmpy2.mpz(n)
     while True:
         x = gmpy2.mpz(secrets.randbelow(int(n) - 2) + 2)
         if gmpy2.gcd(x, n) == 1:
             break
     h = (-x * x) % n
-    return gmpy2.powmod(h, n, n * n)
+    return h, gmpy2.powmod(h, n, n * n)
 
 
 class Encryptor:
@@ -88,7 +88,7 @@ class Encryptor:
         self.workers = usable_workers(workers)
         self.parallel_min = (default_parallel_min(self.n.bit_length()) if parallel_min is None
                              else parallel_min)
-        self._hs = randomizer_base(self.n)
+        self._h, self._hs = randomizer_base(self.n)
         self._table: FixedBaseTable | None = None
         self._pool: WorkerPool | None = None
 
@@ -113,12 +113,14 @@ class Encryptor:
         self._table = FixedBaseTable(self._hs, self.nsquare, bits, window)
         return self._table
 
-    def _local_randomizers(self, count: int, table: FixedBaseTable | None) -> list[gmpy2.mpz]:
-        bits = self.alpha_bits
+    def _local_randomizers(self, count: int, table: FixedBaseTable | None,
+                           exponents: list | None) -> list[gmpy2.mpz]:
+        alphas = [_w.random_exponent(self.alpha_bits) for _ in range(count)]
+        if exponents is not None:
+            exponents.extend(alphas)
         if table is None:
-            return [gmpy2.powmod(self._hs, _w.random_exponent(bits), self.nsquare)
-                    for _ in range(count)]
-        return [table.power(_w.random_exponent(bits)) for _ in range(count)]
+            return [gmpy2.powmod(self._hs, a, self.nsquare) for a in alphas]
+        return [table.power(a) for a in alphas]
 
     def _worker_pool(self, count: int) -> WorkerPool:
         """Workers (started once per Encryptor), each with a table sized to its share of the
@@ -135,9 +137,18 @@ class Encryptor:
         return self._pool
 
     # -- encryption --------------------------------------------------------------------------
-    def encrypt_ints(self, plaintexts: Sequence[int], task: TaskState | None = None
-                     ) -> list[gmpy2.mpz]:
-        """Ciphertexts of signed integers (taken mod n), in order; ``|m|`` must be < n/2."""
+    @property
+    def randomizer_root(self) -> gmpy2.mpz:
+        """``h``: every randomizer is ``h_s^α = (h^α)^n``, so ``h^α mod n`` is the ``r`` of
+        ``c = (1 + m·n)·r^n`` (what a proof of plaintext knowledge needs, with the ``α``s
+        that :meth:`encrypt_ints` lists on request). Never published."""
+        return self._h
+
+    def encrypt_ints(self, plaintexts: Sequence[int], task: TaskState | None = None, *,
+                     exponents: list | None = None) -> list[gmpy2.mpz]:
+        """Ciphertexts of signed integers (taken mod n), in order; ``|m|`` must be < n/2.
+        ``exponents``, if given, receives each ciphertext's randomizer exponent ``α``, in
+        order (for ``plaintext_proof``)."""
         task = ensure_task(task)
         n, n2 = self.n, self.nsquare
         half = n // 2
@@ -151,19 +162,28 @@ class Encryptor:
             for start in range(0, count, CHUNK):
                 task.report(start / max(count, 1), "encrypting")
                 part = ms[start:start + CHUNK]
-                for i, (m, r) in enumerate(zip(part, self._local_randomizers(len(part), table))):
+                for i, (m, r) in enumerate(zip(part, self._local_randomizers(len(part), table,
+                                                                              exponents))):
                     out[start + i] = (1 + m * n) * r % n2
             task.report(1.0, "encrypted")
             return out
         width = 2 * key_bytes(self.public_key)
-        jobs = [(min(CHUNK, count - s),) for s in range(0, count, CHUNK)]
+        alpha_width = (self.alpha_bits + 7) // 8
+        keep = exponents is not None
+        jobs = [(min(CHUNK, count - s), keep) for s in range(0, count, CHUNK)]
         filled = 0
         for _index, blob in self._worker_pool(count).run(_w.randomizers, jobs, task, "encrypting"):
             # Randomizers are independent and identically distributed: use them in arrival order.
-            for off in range(0, len(blob), width):
-                r = gmpy2.mpz(int.from_bytes(blob[off:off + width], "big"))
+            size = len(blob) // (width + alpha_width) if keep else len(blob) // width
+            for k in range(size):
+                r = gmpy2.mpz(int.from_bytes(blob[k * width:(k + 1) * width], "big"))
                 out[filled] = (1 + ms[filled] * n) * r % n2
                 filled += 1
+            if keep:
+                base = size * width
+                exponents.extend(int.from_bytes(blob[base + k * alpha_width:
+                                                     base + (k + 1) * alpha_width], "big")
+                                 for k in range(size))
         task.report(1.0, "encrypted")
         return out
 

@@ -29,8 +29,12 @@ def random_exponent(bits: int) -> int:
     return raw >> ((8 - bits % 8) % 8)
 
 
-def randomizers(count: int) -> bytes:
+def randomizers(count: int, with_exponents: bool = False) -> bytes:
+    """``count`` randomizers, then (when asked) their exponents ``α``, fixed width each."""
     table, bits, width = _STATE["table"], _STATE["alpha_bits"], _STATE["width"]
-    return b"".join(int(table.power(random_exponent(bits))).to_bytes(width, "big")
-                    for _ in range(count))
+    alphas = [random_exponent(bits) for _ in range(count)]
+    out = b"".join(int(table.power(a)).to_bytes(width, "big") for a in alphas)
+    if with_exponents:
+        out += b"".join(a.to_bytes((bits + 7) // 8, "big") for a in alphas)
+    return out
 

@@ -414,8 +414,11 @@ def _parse_spec(data) -> StudySpec:
     max_records = _integer(data.get("max_records_per_site", DEFAULT_MAX_RECORDS),
                            "the maximum number of records per site", 1, 10 ** 9)
     dp = _parse_dp(data.get("dp"))
-    if dp is not None and dp.honest_sites > min_sites:
-        _fail(f"the assumed number of honest sites ({dp.honest_sites}) cannot exceed the "
-              f"minimum number of contributing sites ({min_sites}).")
+    if dp is not None and dp.honest_sites >= min_sites:
+        # every site in a sum knows its own noise share: for the guarantee to hold against it,
+        # the n_h honest shares must come from the other sites of the smallest sum
+        _fail(f"the assumed number of honest sites ({dp.honest_sites}) must be below the "
+              f"minimum number of contributing sites ({min_sites}): each site in a sum knows "
+              f"its own noise share, so the honest shares must come from the others.")
     return StudySpec(variables, analyses, min_sites, max_records, dp)
 

@@ -23,12 +23,11 @@ Each refusal is a :class:`~.errors.Refused` with its own sentence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Sequence
 
 import gmpy2
 
-from ..he import serial
+from ..he import plaintext_proof, serial
 from ..he.array import EncryptedArray
 from .definition import Participant, StudyDefinition
 from .errors import Refused
@@ -107,6 +106,20 @@ def check_contribution(definition: StudyDefinition, shape: VectorShape, sender: 
         raise Refused(f"{what} of {sender.name} is {'' if doc.masked else 'not '}masked, but "
                       f"the study {'uses' if definition.pairwise_masks else 'does not use'} "
                       f"pairwise masks; refused.")
+
+
+def check_knowledge(sender: Participant, doc: ContributionDoc, array: EncryptedArray,
+                    proof: bytes | None, what: str = "The contribution") -> None:
+    """Refuse a contribution whose site does not prove that it knows what it encrypted: one
+    made from other sites' ciphertexts (say the inverse of two of them, which would leave a
+    third site's statistics alone in the sum) cannot carry this proof."""
+    if proof is None:
+        raise Refused(f"{what} of {sender.name} carries no proof that its site knows what it "
+                      f"encrypted; refused.")
+    if not plaintext_proof.verify(array.public_key, doc.proof_context(), array.ciphertexts,
+                                  proof):
+        raise Refused(f"{what} of {sender.name} fails the proof that its site knows what it "
+                      f"encrypted (it may be made from other sites' contributions); refused.")
 
 
 def product(arrays: Sequence[EncryptedArray], task=None) -> list:
@@ -214,15 +227,21 @@ def differencing_refusal(definition: StudyDefinition, round_no: int, bundles: di
                          earlier: Sequence[DecryptedSet]) -> str | None:
     """Why answering would let one site's contribution be computed, or None.
 
-    Two rules. (1) Within a round a site's contribution is fixed: a set that uses another
+    Three rules. (1) Within a round a site's contribution is fixed: a set that uses another
     contribution of a site than an earlier decrypted set of the same round is refused (the
     difference of two sums over the same sites would be the difference of that site's two
-    vectors). (2) Across all rounds (conservatively, as if each site's data never changed),
-    the sets are vectors over the sites; if the new set together with the earlier ones spans
-    a single site's unit vector that the earlier ones alone did not, some combination of
-    decrypted sums equals that site's contribution, and the request is refused. This covers a
-    set that differs from an earlier one by one site, and also differences over several sets.
+    vectors). (2) With privacy noise, a contribution is decrypted in one sum only: a set that
+    shares a contribution with an earlier decrypted set of the same round must be that set
+    (the difference of two such sums carries only the noise shares of the sites it keeps, fewer
+    than the guarantee assumes). (3) Across all rounds (conservatively, as if each site's data
+    never changed) the sets are vectors over the sites; the request is refused if, with it,
+    some combination of decrypted sums equals one site's contribution, for anyone or for
+    another site, which knows its own contribution (A+B+C and B+C+D give D the value of A).
+    This covers a set that differs from an earlier one by one site, and differences over
+    several sets. What one sum of two sites shows each of them (the other's contribution) is
+    the price of a study with a minimum of two sites, not a difference.
     """
+    dp = bool(definition.spec.get("dp")) if isinstance(definition.spec, dict) else False
     for old in earlier:
         if old.round != round_no:
             continue
@@ -231,36 +250,76 @@ def differencing_refusal(definition: StudyDefinition, round_no: int, bundles: di
                 return (f"In round {round_no}, a different contribution of "
                         f"{definition.name_of(site)} was decrypted on {old.when[:10]}; two "
                         f"contributions of one site in one round could be differenced. Refused.")
+        shared = [s for s, b in bundles.items() if old.bundles.get(s) == b]
+        if dp and shared and old.bundles != bundles:
+            return (f"In round {round_no}, the contribution of {definition.name_of(shared[0])} "
+                    f"was decrypted on {old.when[:10]} in a sum over other sites; with privacy "
+                    f"noise each contribution is decrypted in one sum only, since the "
+                    f"difference of two such sums would carry too little noise. Refused.")
     order = sorted({s for old in earlier for s in old.bundles} | set(bundles))
-    before = [[Fraction(int(s in old.bundles)) for s in order] for old in earlier]
-    after = before + [[Fraction(int(s in bundles)) for s in order]]
-    rank_before, rank_after = _rank(before), _rank(after)
-    if rank_after == rank_before:
-        return None                       # nothing new is learnt: the same sums again
-    for i, site in enumerate(order):
-        unit = [Fraction(int(j == i)) for j in range(len(order))]
-        if _rank(after + [unit]) == rank_after and _rank(before + [unit]) > rank_before:
-            dates = sorted({old.when[:10] for old in earlier if site in old.bundles
-                            or set(old.bundles) & set(bundles)})
-            return (f"Together with the sums decrypted before ({', '.join(dates)}), this request "
-                    f"would reveal the contribution of {definition.name_of(site)} alone (its "
-                    f"set of sites differs from earlier ones by that site). Refused.")
-    return None
+    before = [[int(s in old.bundles) for s in order] for old in earlier]
+    after = before + [[int(s in bundles) for s in order]]
+    known = _revealed(before, len(order))
+    new = {(i, o) for i, o in _revealed(after, len(order)) - known if (i, None) not in known}
+    if len(bundles) == 2:                  # a sum of two sites shows each the other's
+        a, b = (order.index(s) for s in bundles)
+        new -= {(a, b), (b, a)}
+    if not new:
+        return None
+    site, observer = min(new, key=lambda pair: (pair[1] is not None, pair))
+    dates = sorted({old.when[:10] for old in earlier if set(old.bundles) & set(bundles)}
+                   | {old.when[:10] for old in earlier if order[site] in old.bundles})
+    whom = ("" if observer is None else
+            f" to {definition.name_of(order[observer])}, which knows its own contribution")
+    return (f"Together with the sums decrypted before ({', '.join(dates)}), this request "
+            f"would reveal the contribution of {definition.name_of(order[site])} alone{whom}. "
+            f"Refused.")
 
 
-def _rank(rows: list[list[Fraction]]) -> int:
-    """Rank over the rationals (Gaussian elimination; at most 64 columns)."""
-    rows = [list(r) for r in rows]
-    rank, cols = 0, len(rows[0]) if rows else 0
-    for col in range(cols):
-        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
-        if pivot is None:
+#: A prime above every minor of a 0/1 matrix with at most 64 columns (Hadamard's bound is below
+#: 2^132), so ranks and row reductions over the integers mod _P are those over the rationals.
+_P = (1 << 521) - 1
+
+
+def _revealed(rows: list[list[int]], k: int) -> set[tuple[int, int | None]]:
+    """Which single contributions the sums ``rows`` (0/1 vectors over ``k`` sites) give away:
+    ``(i, None)`` when a combination of them equals site i's contribution, ``(i, o)`` when it
+    does once site o's own contribution is known too.
+
+    With V the span of the rows and ρ the residual of a vector after row reduction against V
+    (ρ(x) = 0 exactly when x ∈ V): e_i ∈ V when ρ(e_i) = 0, and e_i ∈ V + span(e_o) when
+    ρ(e_i) and ρ(e_o) are parallel, so one row reduction answers every pair."""
+    basis: list[tuple[int, list[int]]] = []           # reduced rows with their pivot column
+    for row in rows:
+        r = [x % _P for x in row]
+        for piv, b in basis:
+            if r[piv]:
+                f = r[piv]
+                r = [(x - f * y) % _P for x, y in zip(r, b)]
+        piv = next((j for j, x in enumerate(r) if x), None)
+        if piv is None:
             continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        p = rows[rank][col]
-        for r in range(len(rows)):
-            if r != rank and rows[r][col] != 0:
-                f = rows[r][col] / p
-                rows[r] = [a - f * b for a, b in zip(rows[r], rows[rank])]
-        rank += 1
-    return rank
+        inv = pow(r[piv], -1, _P)
+        r = [x * inv % _P for x in r]
+        for m, (p, b) in enumerate(basis):
+            if b[piv]:
+                f = b[piv]
+                basis[m] = (p, [(x - f * y) % _P for x, y in zip(b, r)])
+        basis.append((piv, r))
+    pivot_row = {p: b for p, b in basis}
+    groups: dict[tuple, list[int]] = {}
+    out: set[tuple[int, int | None]] = set()
+    for i in range(k):
+        r = [0] * k
+        r[i] = 1
+        if i in pivot_row:
+            r = [(x - y) % _P for x, y in zip(r, pivot_row[i])]
+        lead = next((x for x in r if x), None)
+        if lead is None:
+            out.add((i, None))
+            continue
+        inv = pow(lead, -1, _P)
+        groups.setdefault(tuple(x * inv % _P for x in r), []).append(i)
+    for members in groups.values():
+        out.update((i, o) for i in members for o in members if i != o)
+    return out

@@ -14,8 +14,10 @@ result. A JSON document of each message starts with the same fields::
 - **round** (``study_round``, coordinator → all): ``round.json`` (``opened_at``) opens the next
   round; the invitation opens round 1.
 - **contribution** (``study_contribution``, site → all): ``contribution.json`` (``site``,
-  ``key_id``, ``schema``, ``masked``, ``noise``, ``created_at``) and ``statistics.bin`` (the
-  encrypted statistics vector, ``core/he/serial`` format, one addition).
+  ``key_id``, ``schema``, ``masked``, ``noise``, ``created_at``), ``statistics.bin`` (the
+  encrypted statistics vector, ``core/he/serial`` format, one addition) and ``knowledge.bin``
+  (the site's proof that it knows what it encrypted, ``core/he/plaintext_proof.py``, bound to
+  :meth:`ContributionDoc.proof_context`).
 - **request** (``study_request``, aggregator → all): ``request.json`` (``request_id``,
   ``aggregator``, ``created_at``, ``contributions``: ``[{"site", "bundle_id", "sha256",
   "file"}]``), ``combined.bin`` (the product of the contributions' ciphertexts) and every
@@ -55,6 +57,7 @@ DEFINITION_FILE, SIGNATURE_FILE = "study.json", "study.sig"
 INVITATION_FILE, SHARE_FILE = "invitation.json", "key_share.json"
 ROUND_FILE = "round.json"
 CONTRIBUTION_FILE, STATISTICS_FILE = "contribution.json", "statistics.bin"
+KNOWLEDGE_FILE = "knowledge.bin"
 REQUEST_FILE, COMBINED_FILE = "request.json", "combined.bin"
 ANSWER_FILE, PARTIAL_FILE = "answer.json", "partial.bin"
 RESULT_FILE, REQUEST_BUNDLE_FILE = "result.json", "request.ppdsb"
@@ -179,11 +182,22 @@ class ContributionDoc:
     noise: dict               # what DP noise share was added (parameters, no values)
     created_at: str
 
-    def to_files(self, statistics: bytes) -> dict[str, bytes]:
+    def to_files(self, statistics: bytes, proof: bytes | None = None) -> dict[str, bytes]:
         doc = {**self.header.fields("contribution"), "site": self.site, "key_id": self.key_id,
                "schema": self.schema, "masked": self.masked, "noise": self.noise,
                "created_at": self.created_at}
-        return {CONTRIBUTION_FILE: _dumps(doc), STATISTICS_FILE: statistics}
+        files = {CONTRIBUTION_FILE: _dumps(doc), STATISTICS_FILE: statistics}
+        if proof is not None:
+            files[KNOWLEDGE_FILE] = proof
+        return files
+
+    def proof_context(self) -> bytes:
+        """What the proof of plaintext knowledge is bound to: this study and definition, this
+        round, this site, this key and layout (so it cannot be replayed by another site, in
+        another round or study)."""
+        h = self.header
+        return _dumps({"study_id": h.study_id, "study_hash": h.study_hash, "round": h.round,
+                       "site": self.site, "key_id": self.key_id, "schema": self.schema})
 
     @classmethod
     def from_files(cls, files: dict[str, bytes]) -> "ContributionDoc":

@@ -63,11 +63,12 @@ def pack(shape: VectorShape, values: Sequence[int]) -> list[int]:
 
 
 def encrypt(encryptor, shape: VectorShape, plaintexts: Sequence[int],
-            task: TaskState | None = None) -> EncryptedArray:
-    """The contribution's ciphertexts (``plaintexts`` packed, and masked if the study says so)."""
+            task: TaskState | None = None, *, exponents: list | None = None) -> EncryptedArray:
+    """The contribution's ciphertexts (``plaintexts`` packed, and masked if the study says so);
+    ``exponents`` receives the randomizers' exponents (for the proof of knowledge)."""
     task = ensure_task(task)
     shape.layout.check_fits(encryptor.public_key.n)
-    cts = encryptor.encrypt_ints(list(plaintexts), task)
+    cts = encryptor.encrypt_ints(list(plaintexts), task, exponents=exponents)
     return EncryptedArray(encryptor.public_key, shape.layout, cts, 1, length=shape.length)
 
 

@@ -60,24 +60,27 @@ class BundleStore:
 
     # ------------------------------------------------------------------ answered cells
 
-    def exact_answers_over(self, bundle_ids: list[str]) -> list[tuple[int, str, str, int, bytes]]:
-        """(cell id, answered at, bundle id, rows, rows bitmap) of every exact (not noised)
-        answered cell that covered one of these contributions, oldest cell first."""
+    def exact_answers_over(self, bundle_ids: list[str]
+                           ) -> list[tuple[int, str, int, str, int, bytes]]:
+        """(cell id, answered at, records lacking a value, bundle id, rows, rows bitmap) of
+        every exact (not noised) cell decided that covered one of these contributions, oldest
+        cell first."""
         marks = ",".join("?" * len(bundle_ids))
         return self._vault._query(
-            f"SELECT c.id, c.answered_at, r.bundle_id, r.n_rows, r.rows_bitmap "
+            f"SELECT c.id, c.answered_at, c.missing, r.bundle_id, r.n_rows, r.rows_bitmap "
             f"FROM he_answered_cells c JOIN he_answered_rows r ON r.cell_id = c.id "
             f"WHERE c.noised = 0 AND c.id IN (SELECT cell_id FROM he_answered_rows "
             f"WHERE bundle_id IN ({marks})) ORDER BY c.id", bundle_ids)
 
     def record_answered_cell(self, request_id: str, release_id: int | None, records: int,
                              noised: bool, answered_at: str,
-                             rows: list[tuple[str, int, bytes]]) -> None:
-        """One answered cell and, per contribution, (bundle id, rows, rows bitmap)."""
+                             rows: list[tuple[str, int, bytes]], missing: int = 0) -> None:
+        """One decided cell and, per contribution, (bundle id, rows, rows bitmap)."""
         with self._vault.transaction() as conn:
             cur = conn.execute("INSERT INTO he_answered_cells (request_id, release_id, records, "
-                               "noised, answered_at) VALUES (?, ?, ?, ?, ?)",
-                               (request_id, release_id, records, int(noised), answered_at))
+                               "noised, answered_at, missing) VALUES (?, ?, ?, ?, ?, ?)",
+                               (request_id, release_id, records, int(noised), answered_at,
+                                missing))
             conn.executemany("INSERT INTO he_answered_rows (cell_id, bundle_id, n_rows, "
                              "rows_bitmap) VALUES (?, ?, ?, ?)",
                              [(cur.lastrowid, *row) for row in rows])

@@ -190,6 +190,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (study_id, request_id)
     );
     """,
+    # 4: the key holder's record also keeps, per exact cell, how many of its records lacked a
+    # value of an asked column (core/he/answered.py compares values, not only records)
+    """
+    ALTER TABLE he_answered_cells ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

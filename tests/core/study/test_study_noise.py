@@ -35,7 +35,7 @@ def histogram_spec(epsilon=1.0, delta=1e-6, honest=3, min_sites=None, categories
                       {"name": "Dose", "type": "number", "lower": 0, "upper": 10,
                        "decimals": 0}],
         "analyses": [analysis or {"kind": "histogram", "variable": "Ward"}],
-        "min_sites": min_sites or max(honest, 2),
+        "min_sites": min_sites or honest + 1,
         "dp": {"epsilon": epsilon, "delta": delta, "honest_sites": honest}})
 
 

@@ -147,7 +147,7 @@ def noisy_totals(spec, frames, seed):
 
 
 def test_dp_results_have_intervals_and_stay_close():
-    spec = make_spec(dp={"epsilon": 2.0, "delta": 1e-6, "honest_sites": 2})
+    spec = make_spec(dp={"epsilon": 2.0, "delta": 1e-6, "honest_sites": 2}, min_sites=3)
     frames = [make_site(s, 3000) for s in SEEDS]
     study_plan = plan(spec)
     exact = finish(spec, study_plan, run_study(spec, frames), 3, None)
@@ -169,7 +169,7 @@ def test_dp_results_have_intervals_and_stay_close():
 def test_dp_interval_coverage_is_at_its_confidence_level():
     """Over 400 noise draws the exact count interval and the delta-method mean and regression
     intervals cover the DP-free value about 95% of the time."""
-    spec = make_spec(dp={"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2})
+    spec = make_spec(dp={"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2}, min_sites=3)
     frames = [make_site(s, 3000) for s in SEEDS]
     study_plan = plan(spec)
     clean = run_study(spec, frames)

@@ -28,7 +28,7 @@ def small_spec(analyses, variables=None, **extra) -> StudySpec:
             {"name": "Age", "type": "number", "lower": 0, "upper": 100, "decimals": 0},
             {"name": "Sex", "type": "category", "categories": ["F", "M"]},
             {"name": "Died", "type": "binary"}],
-        "analyses": analyses, "min_sites": 2, **extra})
+        "analyses": analyses, "min_sites": 3, **extra})
 
 
 # ---------------------------------------------------------------------- the plan
@@ -129,7 +129,7 @@ def test_layout_for_ten_thousand_variables_needs_a_few_hundred_ciphertexts():
     spec = StudySpec.from_dict({"format": "ppds-study-analyses", "version": 1,
                                 "variables": variables, "analyses": analyses, "min_sites": 3,
                                 "max_records_per_site": 100_000,
-                                "dp": {"epsilon": 1, "delta": 1e-6, "honest_sites": 3}})
+                                "dp": {"epsilon": 1, "delta": 1e-6, "honest_sites": 2}})
     study_plan = plan(spec)
     layout = layout_for(study_plan, 20, spec.dp)
     assert len(study_plan) == 20_000
@@ -174,7 +174,7 @@ def studies(draw):
     dp = draw(st.one_of(st.none(), st.just({"epsilon": 0.5, "delta": 1e-8, "honest_sites": 2})))
     max_records = draw(st.integers(1, 40))
     spec = {"format": "ppds-study-analyses", "version": 1, "variables": variables,
-            "analyses": analyses, "min_sites": 2, "max_records_per_site": max_records, "dp": dp}
+            "analyses": analyses, "min_sites": 3, "max_records_per_site": max_records, "dp": dp}
     n_max = draw(st.integers(2, 40))
     n_sites = draw(st.integers(1, n_max))
     return spec, n_max, n_sites, draw(st.randoms(use_true_random=False))
@@ -242,7 +242,7 @@ def test_clipping_counts_and_sums(values, decimals):
 
 
 def test_full_spec_fits_one_ciphertext_and_bounds_are_honest():
-    spec = make_spec(dp={"epsilon": 1, "delta": 1e-6, "honest_sites": 2})
+    spec = make_spec(dp={"epsilon": 1, "delta": 1e-6, "honest_sites": 2}, min_sites=3)
     study_plan = plan(spec)
     layout = layout_for(study_plan, 10, spec.dp)
     assert ciphertext_count(study_plan, layout) == math.ceil(len(study_plan) / len(layout.slots))

@@ -461,7 +461,7 @@ def test_a_holders_review_refuses_a_single_site_request(tmp_path, qtbot):
 
 
 def test_with_privacy_noise_the_site_sees_the_noise_and_the_budget_it_spends(tmp_path, qtbot):
-    dp = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2}
+    dp = {"epsilon": 1.0, "delta": 1e-6, "honest_sites": 1}
     sc = scenario.build(tmp_path / "dp", PASSPHRASE, sites=3, rows=60, bits=512, min_sites=2,
                         threshold=2, dp=dp)
     try:
