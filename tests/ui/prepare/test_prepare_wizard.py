@@ -253,7 +253,9 @@ def test_model_step_hierarchy_files_for_qi_and_sensitive(qtbot, tmp_path):
     assert recipe["privacy"]["t"]["distance"] == "hierarchical"
 
 
-def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
+def load_saved_recipe(qtbot, w, tmp_path) -> int:
+    """A recipe file (Name masked, 3-anonymity) loaded into the wizard, on the Columns step;
+    the row of Name."""
     from ppds_desktop.core.recipe import new_recipe, dumps
 
     path = tmp_path / "r.json"
@@ -261,11 +263,15 @@ def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
         "Name": {"role": "identifier", "action": {"type": "mask", "keep_first": 1}},
         "Age": {"role": "quasi_identifier"}, "Gender": {"role": "quasi_identifier"}},
         privacy={"k": 3})))
-    w = wizard
     choose_dataset(qtbot, w)
     w.load_recipe(path)
     click(qtbot, w.next_button)
-    row = w.columns_step.row_of("Name")
+    return w.columns_step.row_of("Name")
+
+
+def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
+    w = wizard
+    row = load_saved_recipe(qtbot, w, tmp_path)
     assert w.columns_step.table.cellWidget(row, 2).currentData() == "mask"
     assert w.columns_step.action_of("Name") == {"type": "mask", "keep_first": 1}
     assert w.columns_step.table.item(row, 3).text() == "first 1 characters kept, mask *"
@@ -280,18 +286,8 @@ def test_a_saved_recipe_reloads_into_the_wizard(qtbot, wizard, tmp_path):
 
 
 def test_going_back_to_a_loaded_recipe_file_shows_the_file_again(qtbot, wizard, tmp_path):
-    from ppds_desktop.core.recipe import new_recipe, dumps
-
-    path = tmp_path / "r.json"
-    path.write_text(dumps(new_recipe(name="from file", columns={
-        "Name": {"role": "identifier", "action": {"type": "mask", "keep_first": 1}},
-        "Age": {"role": "quasi_identifier"}, "Gender": {"role": "quasi_identifier"}},
-        privacy={"k": 3})))
     w = wizard
-    choose_dataset(qtbot, w)
-    w.load_recipe(path)
-    click(qtbot, w.next_button)
-    row = w.columns_step.row_of("Name")
+    row = load_saved_recipe(qtbot, w, tmp_path)
     actions = w.columns_step.table.cellWidget(row, 2)
     actions.setCurrentIndex(actions.findData("drop"))
     click(qtbot, w.next_button)                     # the edit goes into the wizard's recipe

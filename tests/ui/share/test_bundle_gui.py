@@ -74,6 +74,15 @@ def _exchange_cards(tmp_path, alice, bob, *, verify: bool = True) -> None:
         alice.verify_contact("Bob")
 
 
+def open_to_verify(qtbot, who, path):
+    """``who``'s Open-bundle wizard on ``path``, moved on to its verification page."""
+    opener = who.open_bundle_wizard()
+    qtbot.addWidget(opener)
+    opener.file_page.path.setText(str(path))
+    opener.next()
+    return opener
+
+
 def test_alice_shares_a_release_with_bob(tmp_path, qtbot, two):
     alice, bob = two
     _create(alice, "Alice", "St Mary")
@@ -109,10 +118,7 @@ def test_alice_shares_a_release_with_bob(tmp_path, qtbot, two):
     assert bundle.exists()
 
     # bob opens it: verification page with sender, fingerprint and contents, then import
-    opener = bob.open_bundle_wizard()
-    qtbot.addWidget(opener)
-    opener.file_page.path.setText(str(bundle))
-    opener.next()
+    opener = open_to_verify(qtbot, bob, bundle)
     page = opener.verify_page
     assert "Alice" in page.sender.text() and "verified" in page.sender.text()
     assert page.fingerprint.text() == alice.fingerprint.text()
@@ -138,10 +144,7 @@ def test_alice_shares_a_release_with_bob(tmp_path, qtbot, two):
     blob = bytearray(second.path.read_bytes())
     blob[-5] ^= 0x10
     (tmp_path / "tampered.ppdsb").write_bytes(bytes(blob))
-    opener = bob.open_bundle_wizard()
-    qtbot.addWidget(opener)
-    opener.file_page.path.setText(str(tmp_path / "tampered.ppdsb"))
-    opener.next()
+    opener = open_to_verify(qtbot, bob, tmp_path / "tampered.ppdsb")
     qtbot.waitUntil(lambda: "✘" in opener.verify_page.status.text(), timeout=10_000)
     assert "signature does not verify" in opener.verify_page.status.text()
     assert not opener.button(QWizard.WizardButton.FinishButton).isEnabled()
@@ -158,10 +161,7 @@ def test_replay_needs_the_checkbox(tmp_path, qtbot, two):
 
     sharing.seal_for_contacts(alice.vault, "t", ["Bob"], tmp_path / "t.ppdsb")
     sharing.open_into_vault(bob.vault, tmp_path / "t.ppdsb")
-    opener = bob.open_bundle_wizard()
-    qtbot.addWidget(opener)
-    opener.file_page.path.setText(str(tmp_path / "t.ppdsb"))
-    opener.next()
+    opener = open_to_verify(qtbot, bob, tmp_path / "t.ppdsb")
     page = opener.verify_page
     qtbot.waitUntil(lambda: "✘" in page.status.text(), timeout=10_000)
     assert "Replay" in page.status.text() and page.accept_replay.isVisible()
@@ -215,10 +215,7 @@ def test_verify_page_shows_quotes_plainly_and_the_checkbox_reverifies(tmp_path, 
 
     sharing.seal_for_contacts(alice.vault, "t", ["Bob"], tmp_path / "t.ppdsb",
                               allow_unverified=True)
-    opener = bob.open_bundle_wizard()
-    qtbot.addWidget(opener)
-    opener.file_page.path.setText(str(tmp_path / "t.ppdsb"))
-    opener.next()
+    opener = open_to_verify(qtbot, bob, tmp_path / "t.ppdsb")
     page = opener.verify_page
     qtbot.waitUntil(lambda: "✘" in page.status.text(), timeout=10_000)
     text = page.status.text()
