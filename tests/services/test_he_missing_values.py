@@ -62,7 +62,7 @@ def released(sc, who, df, tag):
 
 
 def ask(sc, contributions, query, tag, **kwargs):
-    request = he.compute_request(sc.collector.vault, contributions, query)
+    request = he.compute_request(sc.collector.vault, contributions, query, accept_risk=True)
     path = sc.workdir / f"request-{tag}.ppdsb"
     he.send_request(sc.collector.vault, request, path)
     received, _sender = he.open_request(sc.key_holder.vault, path)
