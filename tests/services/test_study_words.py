@@ -25,7 +25,7 @@ def test_delta_reads_as_one_in_so_many():
 
 def test_preview_and_result_state_delta_in_words(tmp_path):
     sc = scenario.build(tmp_path / "dp", PASSPHRASE, sites=3, rows=60, bits=512, min_sites=2,
-                        threshold=2, dp={"epsilon": 1.0, "delta": 1e-6, "honest_sites": 2})
+                        threshold=2, dp={"epsilon": 1.0, "delta": 1e-6, "honest_sites": 1})
     try:
         preview = study.preview_contribution(sc.sites[0].vault, sc.study_id, "patients", MAPPING)
         shown = " ".join([preview.noise, *preview.budget])

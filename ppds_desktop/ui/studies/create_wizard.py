@@ -284,7 +284,8 @@ class _PrivacyPage(QWizardPage):
         self._min_changed()
 
     def _min_changed(self) -> None:
-        self.honest.setRange(1, max(self.min_sites.value(), 1))
+        # fewer than the minimum: each site of a sum knows its own noise share
+        self.honest.setRange(1, max(self.min_sites.value() - 1, 1))
 
     def _dp_toggled(self, on: bool) -> None:
         for widget in (self.epsilon, self.delta, self.honest):

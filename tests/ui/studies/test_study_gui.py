@@ -241,6 +241,7 @@ def fill_create_wizard(qtbot, page: StudiesPage, sc, folder: Path, *, bits: int,
     wizard.next()
     privacy = wizard.privacy_page
     assert privacy.min_sites.value() == 3 and privacy.dp_off.isChecked()
+    assert privacy.honest.maximum() == 2      # below the minimum: a site knows its own share
     ok(wizard, "create-5-privacy")
     wizard.next()
     review = wizard.review_page.text.text()
