@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..services import study
 from .common import add_vault_option, check_destinations, open_vault, parse_pairs, progress_task
 
 
@@ -127,6 +126,8 @@ def _study_line(info) -> str:
 
 
 def cmd_create(args) -> int:
+    from ..services import study
+
     try:
         spec = args.analyses.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -144,6 +145,8 @@ def cmd_create(args) -> int:
 
 
 def cmd_invite(args) -> int:
+    from ..services import study
+
     with open_vault(args) as vault:
         done = study.invite(vault, args.study, args.output_dir, bits=args.key_bits,
                             task=progress_task("key ceremony"))
@@ -158,6 +161,8 @@ def cmd_invite(args) -> int:
 
 
 def cmd_join(args) -> int:
+    from ..services import study
+
     with open_vault(args) as vault:
         if args.dry_run:
             preview = study.preview_invitation(vault, args.bundle,
@@ -177,6 +182,8 @@ def cmd_join(args) -> int:
 
 
 def cmd_round(args) -> int:
+    from ..services import study
+
     check_destinations(args.output, what="round bundle")
     with open_vault(args) as vault:
         info = study.new_round(vault, args.study, args.output)
@@ -185,12 +192,16 @@ def cmd_round(args) -> int:
 
 
 def _mapping(vault, args) -> dict:
+    from ..services import study
+
     mapping = study.suggest_mapping(vault, args.study, args.dataset)
     mapping.update(dict(parse_pairs(args.map, "map", key="VARIABLE", value="COLUMN")))
     return mapping
 
 
 def cmd_contribute(args) -> int:
+    from ..services import study
+
     if not args.preview and args.output is None:
         raise InputError("Give -o CONTRIBUTION (or --preview to only look).")
     if not args.preview:
@@ -221,6 +232,8 @@ def cmd_contribute(args) -> int:
 
 
 def cmd_combine(args) -> int:
+    from ..services import study
+
     check_destinations(args.output, what="decryption request")
     with open_vault(args) as vault:
         sent = study.combine(vault, args.study, args.contributions, args.output,
@@ -232,6 +245,8 @@ def cmd_combine(args) -> int:
 
 
 def cmd_answer(args) -> int:
+    from ..services import study
+
     if not args.dry_run and args.output is None:
         raise InputError("Give -o ANSWER (or --dry-run to only look).")
     if not args.dry_run:
@@ -267,6 +282,8 @@ def _print_result(result, as_json: bool) -> None:
 
 
 def cmd_finish(args) -> int:
+    from ..services import study
+
     check_destinations(args.output, what="result bundle")
     with open_vault(args) as vault:
         result = study.finish(vault, args.request, args.answers, args.output,
@@ -278,6 +295,8 @@ def cmd_finish(args) -> int:
 
 
 def cmd_show(args) -> int:
+    from ..services import study
+
     with open_vault(args) as vault:
         if Path(args.what).is_file():
             _print_result(study.open_result(vault, args.what), args.json)
@@ -308,6 +327,8 @@ def cmd_show(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from ..services import study
+
     with open_vault(args) as vault:
         infos = study.list_studies(vault)
     if not infos:
