@@ -6,13 +6,15 @@ inside the parser, and a document just under that limit can still break any late
 walks or re-serialises it. The depth is therefore measured *before* parsing, in one linear pass
 (strings blanked out, then a running count of brackets), and a deeper document is refused with
 the caller's error type; ``RecursionError`` is caught as well, as a second line. ``NaN`` and
-``Infinity``, which Python's parser accepts but JSON does not define, are refused too (an
-infinite count or width would otherwise surface later as ``OverflowError``).
+``Infinity``, which Python's parser accepts but JSON does not define, are refused too, and so
+is a number too large for a float (``1e999``, which Python reads as infinity): an infinite count
+or width would otherwise surface later as ``OverflowError``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
@@ -38,7 +40,8 @@ def loads(raw: bytes | str, *, what: str, error: type[Exception], max_depth: int
     if nesting_depth(data) > max_depth:
         raise error(f"{what} nests more than {max_depth} levels deep; refused without reading it.")
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant,
+                          parse_float=_finite_float)
     except RecursionError:
         raise error(f"{what} nests too deeply to be read.") from None
     except ValueError:        # includes UnicodeDecodeError
@@ -47,3 +50,10 @@ def loads(raw: bytes | str, *, what: str, error: type[Exception], max_depth: int
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value

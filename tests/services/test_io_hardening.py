@@ -413,6 +413,7 @@ def test_outside_json_with_infinity_or_nan_is_refused_as_not_json():
     from ppds_desktop.core import safe_json
     from ppds_desktop.core.errors import CryptoError
 
-    for raw in (b'{"count": Infinity}', b'[NaN]', b'{"x": -Infinity}'):
+    for raw in (b'{"count": Infinity}', b'[NaN]', b'{"x": -Infinity}',
+                b'{"additions": 1e999}', b'[-1E400]'):     # too large for a float: infinity
         with pytest.raises(CryptoError, match="not valid UTF-8 JSON"):
             safe_json.loads(raw, what="The header", error=CryptoError)
