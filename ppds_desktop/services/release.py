@@ -142,7 +142,7 @@ def save_release(vault: Vault, outcome: ReleaseOutcome, name: str, *, accept_ris
     task = ensure_task(task)
     report = outcome.report
     risk = verdict(report, vault)
-    files = {"report.html": render_html(report).encode("utf-8"), **outcome.files}
+    files = {"report.html": render_html(report, risk).encode("utf-8"), **outcome.files}
     source = outcome.dataset
     with vault.transaction():
         check_release_risk(vault, name, risk, accept_risk=accept_risk, doing="saved")
@@ -193,7 +193,7 @@ def export_release(vault: Vault | None, outcome: ReleaseOutcome, *, title: str, 
     risk = verdict(outcome.report, vault)
     require_risk_accepted(title, risk, accept_risk=accept_risk)
     texts = {"report": (report, lambda: json.dumps(outcome.report, indent=2, ensure_ascii=False)),
-             "html": (html, lambda: render_html(outcome.report))}
+             "html": (html, lambda: render_html(outcome.report, risk))}
     written: list[Path] = []
 
     def text(kind: str) -> None:            # owner-only, whole or not at all

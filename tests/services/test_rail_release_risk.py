@@ -44,6 +44,21 @@ def test_safe_harbor_with_full_risk_is_not_safe_and_says_what_identifies(vault, 
     assert svc.default_release_name("S", research) == "S – de-identified"
 
 
+def test_the_html_report_states_the_verdict_apart_from_the_safe_harbor_rules(vault, sample,
+                                                                           tmp_path):
+    """A report file read on its own says first whether the release can still identify people;
+    Safe Harbor is "rules applied", never a measured guarantee."""
+    risky = svc.write_report(vault, _preset_run(vault, sample, HIPAA), tmp_path / "hipaa.html",
+                             name="hipaa", accept_risk=True).read_text()
+    top = risky.index("This release can still identify people.")
+    assert top < risky.index("<h2>Summary</h2>") and "No privacy model" in risky
+    assert "Safe Harbor rules applied" in risky and "not a measure" in risky
+    safe = svc.write_report(vault, _preset_run(vault, sample, RESEARCH), tmp_path / "r.html",
+                            name="research").read_text()
+    assert "Measured re-identification risk within the limit of 20%" in safe
+    assert "can still identify people" not in safe
+
+
 def test_the_threshold_is_a_vault_setting(vault, sample):
     report = _preset_run(vault, sample, RESEARCH).report     # highest risk 1/5 exactly
     assert disclosure.verdict(report, vault).safe

@@ -4,8 +4,12 @@ external fonts, images or style sheets), readable on screen and printable."""
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from .figures import class_sizes_before_after, column_histogram, risk_before_after
+
+if TYPE_CHECKING:
+    from ..risk import ReleaseVerdict
 
 _CSS = """
 body{font-family:sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#222}
@@ -179,7 +183,10 @@ def _hipaa(r: dict) -> str:
         return ""
     rows = [[i["title"], ", ".join(i["columns"]) or "—", "; ".join(i["actions"]) or i["note"],
              i["status"]] for i in h["items"]]
-    verdict = ('<p class="ok">Every identifier type found was handled.</p>' if h["compliant"]
+    verdict = ('<p class="ok">Safe Harbor rules applied: every identifier type found was '
+               'handled.</p><p class="muted">This is a checklist of rules, not a measure of how '
+               'easily a record is linked back to a person: see Re-identification risk.</p>'
+               if h["compliant"]
                else '<p class="bad">Some identifier types were NOT handled as Safe Harbor '
                     'requires.</p>')
     return ("<h2>HIPAA Safe Harbor checklist</h2>" + verdict +
@@ -204,10 +211,23 @@ def _sections(r: dict) -> str:
     return out
 
 
-def render_html(report: dict) -> str:
+def _verdict(verdict: ReleaseVerdict | None) -> str:
+    """The measured verdict first, so that a reader of the file alone sees it."""
+    if verdict is None:
+        return ""
+    if verdict.safe:
+        return (f'<p class="ok">Measured re-identification risk within the limit of '
+                f'{verdict.threshold:.0%} (highest {verdict.highest_risk:.0%}).</p>')
+    return ('<p class="bad"><strong>This release can still identify people.</strong> '
+            + escape(" ".join(verdict.problems())) + "</p>")
+
+
+def render_html(report: dict, verdict: ReleaseVerdict | None = None) -> str:
+    """The report as one self-contained page; ``verdict`` (the vault's judgement of the
+    release under its risk limit) is stated at the top."""
     title = f"Release report — {report.get('recipe_name') or 'release'}"
     body = (f"<h1>{escape(title)}</h1><p class='muted'>PPDS Desktop release report, format "
-            f"{report.get('ppds_report')}</p>"
+            f"{report.get('ppds_report')}</p>" + _verdict(verdict) +
             "<h2>Summary</h2>" + _summary(report) + _hipaa(report) +
             "<h2>What was done to each column</h2>" + _columns(report) +
             "<h2>Generalization</h2>" + _generalization(report) +
