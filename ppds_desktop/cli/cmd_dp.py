@@ -86,6 +86,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (.csv, .xlsx, .parquet)")
     p.add_argument("--name", help="release name (vault datasets only)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--accept-risk", action="store_true",
+                   help="go ahead although perturbation meets no privacy model (audited)")
+    p.add_argument("--allow-identifiers", action="store_true",
+                   help="go ahead although the dataset's direct identifiers are kept (audited)")
     add_vault_option(p)
     p.set_defaults(func=run_perturb)
 
@@ -181,7 +185,7 @@ def run_query(args) -> int:
 
 def run_perturb(args) -> int:
     from ..services import dp
-    from ..services.datasets import export_format, write_table
+    from ..services.datasets import export_format
 
     section = dp.perturbation_section(args.recipe)
     # Check the output before any work: a local-DP step spends budget that a failed write
@@ -190,13 +194,15 @@ def run_perturb(args) -> int:
     check_destinations(args.output)
     task = progress_task("Perturb")
     if Path(args.input).exists():
-        outcome = dp.perturb_file(Path(args.input), section, args.output, task=task)
+        outcome = dp.perturb_file(Path(args.input), section, args.output,
+                                  accept_risk=args.accept_risk, task=task)
         where = str(args.output)
     else:
         with open_vault(args) as vault:
-            outcome, release = dp.perturb_dataset(vault, args.input, section,
-                                                  release_name=args.name, task=task)
-            write_table(outcome.data, args.output)
+            outcome, release = dp.perturb_dataset(
+                vault, args.input, section, release_name=args.name, output=args.output,
+                allow_identifiers=args.allow_identifiers, accept_risk=args.accept_risk,
+                task=task)
             where = f"{args.output} (release {release.name!r})"
     if args.json:
         print(json.dumps(outcome.report, indent=2, ensure_ascii=False, default=str))

@@ -24,7 +24,7 @@ from ..core.dp.query import (DEFAULT_BINS, MAX_GROUP_COLUMNS, DPResult, Grouping
                              QueryOptions, evaluate, grouped_columns, groupings_to_declare,
                              parse_query, quantile_level, resolve_column)
 from ..core.dp.rng import Rng
-from ..core.errors import InputError
+from ..core.errors import ConfirmationNeeded, InputError
 from ..core.perturb.recipe import (PerturbationOutcome, apply_perturbation, record_release,
                                    section_cost, validate_section)
 from ..core.progress import TaskState, ensure_task
@@ -229,29 +229,69 @@ def run_query(vault: Vault, dataset, query: str | Query, *, epsilon=None, rho=No
     return DPRelease(result, release, ledger.budget_status(vault, info.id))
 
 
+def _no_model(name: str, accept_risk: bool) -> None:
+    """Perturbation meets no privacy model: going ahead needs ``accept_risk``, as for any
+    release that can still identify people (:mod:`.disclosure`); asked before anything is
+    spent."""
+    if not accept_risk:
+        raise ConfirmationNeeded(
+            f"{name!r} would meet no privacy model: perturbation changes values but does not "
+            f"limit how easily a record is linked back to someone (a release recipe with "
+            f"k-anonymity does).", option="--accept-risk")
+
+
 def perturb_dataset(vault: Vault, dataset, section: dict, *, release_name: str | None = None,
-                    task: TaskState | None = None, rng: Rng | None = None
-                    ) -> tuple[PerturbationOutcome, Any]:
+                    output: Path | None = None, allow_identifiers: bool = False,
+                    accept_risk: bool = False, task: TaskState | None = None,
+                    rng: Rng | None = None) -> tuple[PerturbationOutcome, Any]:
     """Perturb a vault dataset with a recipe's ``perturbation`` section and store the result as a
-    release of kind ``perturbed`` (spending budget for local-DP steps in the same transaction)."""
+    release of kind ``perturbed`` (spending budget for local-DP steps in the same transaction);
+    with ``output``, also export it there.
+
+    The rules of every way out of the vault apply, before anything is spent: perturbation keeps
+    direct identifiers (``allow_identifiers``) and meets no privacy model (``accept_risk``,
+    audited with the re-identification risk measured on the output, which the release keeps
+    so that exporting or sealing it later asks again)."""
+    from ..core.risk import measure_risk
+    from . import disclosure
+
     task = ensure_task(task)
     info = vault.dataset_info(dataset)
+    name = release_name or _release_name(vault, f"Perturbed — {info.name}")
+    identifiers = disclosure.check_identifiers(vault, info.name,
+                                               allow_identifiers=allow_identifiers,
+                                               doing="perturbing keeps")
+    _no_model(name, accept_risk)
     df = vault.load_dataset(info.id, task=task.sub(0.0, 0.2))
     outcome = apply_perturbation(df, section, vault=vault, dataset_ref=info.id,
-                                 task=task.sub(0.2, 0.8), rng=rng)
-    name = release_name or _release_name(vault, f"Perturbed — {info.name}")
-    release = record_release(
-        vault, info.id, outcome,
-        lambda: vault.put_release(name, "perturbed", source=info.id, output_df=outcome.data,
-                                  recipe={"ppds_recipe": 1, "perturbation": section},
-                                  report=outcome.report, task=task.sub(0.8, 1.0)))
+                                 task=task.sub(0.2, 0.7), rng=rng)
+    qis = [c for c, r in vault.roles(info.id).items() if r.role == "quasi_identifier"
+           and c in outcome.data.columns]
+    risk = measure_risk(outcome.data, qis, threshold=disclosure.risk_threshold(vault))
+    report = {**outcome.report, "risk": {"after": risk.to_dict()},
+              "model": {"requested": {}, "achieved": {}, "satisfied": None}}
+    verdict = disclosure.verdict(report, vault)
+    with vault.transaction():
+        release = record_release(
+            vault, info.id, outcome,
+            lambda: vault.put_release(name, "perturbed", source=info.id, output_df=outcome.data,
+                                      recipe={"ppds_recipe": 1, "perturbation": section},
+                                      report=report, task=task.sub(0.7, 0.9)))
+        disclosure.audit_risk_accepted(vault, name, verdict, doing="saved")
+    if output is not None:
+        from .datasets import export_dataset
+
+        export_dataset(vault, release.name, output, allow_identifiers=bool(identifiers),
+                       accept_risk=True, task=task.sub(0.9, 1.0))
     return outcome, release
 
 
 def perturb_file(input_path: Path, section: dict, output_path: Path, *,
-                 task: TaskState | None = None, rng: Rng | None = None) -> PerturbationOutcome:
-    """Perturb a file into another file (explicit export). Sections that spend privacy budget are
-    refused here: a budget can only be tracked for a dataset in the vault."""
+                 accept_risk: bool = False, task: TaskState | None = None,
+                 rng: Rng | None = None) -> PerturbationOutcome:
+    """Perturb a file into another file (explicit export); it meets no privacy model, so it
+    needs ``accept_risk`` like any such release. Sections that spend privacy budget are refused
+    here: a budget can only be tracked for a dataset in the vault."""
     from ..core.io import read_table, write_table
 
     task = ensure_task(task)
@@ -261,6 +301,7 @@ def perturb_file(input_path: Path, section: dict, output_path: Path, *,
         raise InputError("local-DP and randomized-response steps spend a privacy budget, which "
                          "is kept per vault dataset", hint="import the file into the vault and perturb the "
                          "dataset there (CLI: ppds perturb DATASET --recipe ... -o ...)")
+    _no_model(Path(output_path).name, accept_risk)
     df = read_table(Path(input_path), task=task.sub(0.0, 0.2)).table.to_pandas()
     outcome = apply_perturbation(df, section, task=task.sub(0.2, 0.9), rng=rng)
     write_table(outcome.data, Path(output_path), task=task.sub(0.9, 1.0))

@@ -85,6 +85,9 @@ def test_perturb_file_to_file(tmp_path, capsys):
         {"method": "swap", "columns": ["c"], "rate": 0.5}]}}))
     out = tmp_path / "out.csv"
     code, stdout, err = ppds(capsys, "perturb", str(src), "--recipe", str(recipe), "-o", str(out))
+    assert code == 1 and "--accept-risk" in err and not out.exists()    # no privacy model
+    code, stdout, err = ppds(capsys, "perturb", str(src), "--recipe", str(recipe), "-o", str(out),
+                             "--accept-risk")
     assert code == 0, err
     result = pd.read_csv(out)
     assert len(result) == 60 and result["x"].mean() == pytest.approx(29.5)
@@ -103,7 +106,7 @@ def test_perturb_vault_dataset_spends_budget(cli_vault, tmp_path, capsys):
         {"method": "local_dp", "bounds": {"Age": [0, 100]}, "epsilon": 0.7}]}}))
     out = tmp_path / "out.parquet"
     code, stdout, err = ppds(capsys, "perturb", "patients", "--recipe", str(recipe), "-o", str(out),
-                             "--vault", cli_vault, "--name", "noisy ages")
+                             "--vault", cli_vault, "--name", "noisy ages", "--accept-risk")
     assert code == 0, err
     assert "spent ε=0.7" in stdout and len(pd.read_parquet(out)) == 500
     code, out_text, _ = ppds(capsys, "dp", "budget", "show", "patients", "--vault", cli_vault)

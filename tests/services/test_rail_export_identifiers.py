@@ -1,5 +1,6 @@
 """Safety rail: exporting data that still has direct identifiers needs an explicit yes — the
-same rule (``services.disclosure``) for ``ppds export``, the Datasets page and sealing."""
+same rule (``services.disclosure``) for ``ppds export``, the Datasets page, sealing and
+``ppds perturb``."""
 
 from __future__ import annotations
 
@@ -45,3 +46,32 @@ def test_datasets_page_asks_with_the_same_rule(qtbot, vault, tmp_path, monkeypat
         page.export_current(str(dest))
     assert dest.exists() and "SSN" in vault.audit_entries()[-1].details["identifiers"]
     window.session.lock()
+
+
+def test_perturbing_is_a_way_out_under_the_same_rules(vault, tmp_path):
+    """Perturbation keeps direct identifiers and meets no privacy model: both need their yes
+    before anything is stored or written; going ahead is audited with the measured risk, and
+    the release keeps that risk, so exporting it later asks again."""
+    from ppds_desktop.services import dp
+
+    datasets.import_file(vault, sample_csv(), name="adm")
+    section = {"steps": [{"method": "swap", "columns": ["Blood Type"], "rate": 0.2}]}
+    out = tmp_path / "perturbed.csv"
+    with pytest.raises(ConfirmationNeeded, match=r"direct identifiers \(Name, .*SSN\)"):
+        dp.perturb_dataset(vault, "adm", section, output=out, accept_risk=True)
+    with pytest.raises(ConfirmationNeeded, match="no privacy model") as asked:
+        dp.perturb_dataset(vault, "adm", section, output=out, allow_identifiers=True)
+    assert asked.value.option == "--accept-risk"
+    assert vault.list_releases() == [] and not out.exists()
+    _, release = dp.perturb_dataset(vault, "adm", section, release_name="swapped", output=out,
+                                    allow_identifiers=True, accept_risk=True)
+    assert out.exists() and release.kind == "perturbed"
+    actions = [e.action for e in vault.audit_entries()]
+    assert actions.count("release.risk_accepted") == 2 and actions[-1] == "dataset.exported"
+    accepted = next(e for e in vault.audit_entries() if e.action == "release.risk_accepted")
+    assert accepted.details["highest_risk"] == 1.0 and accepted.details["qi_columns"]
+    name, verdict = disclosure.saved_release_verdict(vault, "swapped")
+    assert not verdict.safe and "No privacy model" in " ".join(verdict.problems())
+    with pytest.raises(ConfirmationNeeded, match="can still identify people"):
+        datasets.export_dataset(vault, "swapped", tmp_path / "again.csv", allow_identifiers=True)
+

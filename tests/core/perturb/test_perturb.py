@@ -153,13 +153,14 @@ def test_budget_spent_with_the_release_and_overspend_refused(vault, df):
     with pytest.raises(BudgetExceeded):                   # no budget set yet
         apply_perturbation(df, SECTION, vault=vault, dataset_ref="d")
     ledger.set_budget(vault, "d", epsilon=0.8, rho=0.3)
-    outcome, release = dp_service.perturb_dataset(vault, "d", SECTION, release_name="p1")
+    outcome, release = dp_service.perturb_dataset(vault, "d", SECTION, release_name="p1",
+                                                 accept_risk=True)
     status = ledger.budget_status(vault, "d")
     assert (status.epsilon_spent, status.rho_spent) == (0.5, 0.2)
     assert status.entries[0].release_id == release.id and release.kind == "perturbed"
     assert len(vault.load_dataset("p1")) == len(df)
     with pytest.raises(BudgetExceeded):
-        dp_service.perturb_dataset(vault, "d", SECTION, release_name="p2")
+        dp_service.perturb_dataset(vault, "d", SECTION, release_name="p2", accept_risk=True)
     with pytest.raises(BudgetExceeded):                    # binding check inside the transaction
         record_release(vault, "d", outcome, lambda: vault.put_release("p3", "perturbed"))
     assert [r.name for r in vault.list_releases()] == ["p1"]
