@@ -224,3 +224,24 @@ def test_cli_answer_adds_noise_by_default(sc, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "noise spent ε = 1 from cli answers budget" in out
     assert "re-computed here from the sites' signed contributions" in out
+
+
+def test_a_request_carrying_one_bundle_twice_is_refused_by_the_key_holder(sc, tmp_path,
+                                                                          monkeypatch):
+    """A collector whose own software skips the check sends one site's bundle twice under two
+    labels: its records would count twice towards the minimum and its values be added twice.
+    The key holder re-computes and refuses it."""
+    from ppds_desktop.core.he import aggregate
+
+    real = aggregate.distinct_labels
+    monkeypatch.setattr(aggregate, "distinct_labels",
+                        lambda cs: [f"{c.label} #{i}" for i, c in enumerate(cs)])
+    first = _contribs(sc)[0]
+    twice = [first, he.contribution_from_bundle(sc.collector.vault, sc.bundles[0])]
+    request = he.compute_request(sc.collector.vault, twice, "sum Age")
+    he.send_request(sc.collector.vault, request, tmp_path / "twice.ppdsb")
+    monkeypatch.setattr(aggregate, "distinct_labels", real)
+    before = len(_results(sc))
+    outcome = _answer(sc, tmp_path / "twice.ppdsb")
+    assert isinstance(outcome, str) and "given twice" in outcome, outcome
+    assert len(_results(sc)) == before

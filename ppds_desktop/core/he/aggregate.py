@@ -137,16 +137,15 @@ def combine(contributions: list[Contribution], query: HEQuery, *,
             raise CryptoError(f"{other.label} and {first.label} encrypted their columns with "
                               f"different settings (scale, range or headroom); ask every site to "
                               f"use the same encryption section.")
-    labels = labels or distinct_labels(contributions)
+    names = distinct_labels(contributions)      # refuses one contribution given twice, always
+    labels = labels or names
     encrypted = {s.name for s in first.array.layout.slots}
     for _, col in query.stats:
         if col not in encrypted:
             raise InputError(f"{col!r} is not an encrypted column of these releases.")
-    selected = []
     groups: dict[tuple, dict[int, list[int]]] = {}
     for i, (contrib, label) in enumerate(zip(contributions, labels)):
         positions, keys = select_rows(contrib.frame, query, source=label)
-        selected.append(positions)
         for pos, key in zip(positions.tolist(), keys):
             groups.setdefault(key, {}).setdefault(i, []).append(pos)
         if len(groups) > MAX_CELLS:
