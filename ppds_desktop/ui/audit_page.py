@@ -21,6 +21,7 @@ from ..services import plain, vault_ops
 from .errors import error_line
 from .local_time import local_time
 from .session import AppSession
+from .widgets.restyle import restyle
 
 _COLUMNS = ("#", "When", "Who", "What happened")
 
@@ -195,7 +196,4 @@ class AuditPage(QWidget):
         self._set_result("error", "✗ " + text)
 
     def _set_result(self, name: str, text: str) -> None:
-        self.result.setObjectName(name)
-        self.result.style().unpolish(self.result)
-        self.result.style().polish(self.result)
-        self.result.setText(text)
+        restyle(self.result, text, name)

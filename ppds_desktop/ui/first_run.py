@@ -30,12 +30,6 @@ VAULT_FILTER = "PPDS vault (*.vault);;All files (*)"
 PAGE_CHOOSE, PAGE_CREATE, PAGE_RECOVERY, PAGE_OPEN = range(4)
 
 
-def _vault_exists(path: Path) -> bool:
-    from ..services.vault_ops import vault_exists
-
-    return vault_exists(path)
-
-
 def _help(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("hint")
@@ -135,7 +129,7 @@ class CreatePage(QWizardPage):
         problem = ""
         if path is None:
             problem = "Choose where to keep the vault."
-        elif _vault_exists(path):
+        elif vault_ops.vault_exists(path):
             problem = "A vault already exists there: choose another file, or go Back and open it."
         elif path.exists():
             problem = "That file already exists and is not a vault: choose another name."
@@ -272,7 +266,7 @@ class OpenPage(QWizardPage):
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         path = self.location.path()
-        ok = path is not None and _vault_exists(path)
+        ok = path is not None and vault_ops.vault_exists(path)
         self.problem.setText("" if ok or path is None else "No vault found at that path.")
         return ok
 

@@ -27,6 +27,7 @@ from .roles_model import ROLE_LABELS, ColumnRow, RolesModel
 from .session import AppSession
 from .table_model import ArrowTableModel, replace_model
 from .widgets.demo_banner import add_to_wizard as add_demo_banner
+from .widgets.restyle import restyle
 from .widgets.task_progress import TaskProgress
 from .widgets.wizard_style import finished_state, standard_wizard
 from .worker import TaskRunner
@@ -46,12 +47,6 @@ def _label(text: str, name: str = "hint") -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     return label
-
-
-def _restyle(label: QLabel, name: str) -> None:
-    label.setObjectName(name)
-    label.style().unpolish(label)
-    label.style().polish(label)
 
 
 def _text_table(columns: list[str], rows: list[list]) -> pa.Table:
@@ -448,9 +443,8 @@ class ImportPage(QWizardPage):
     def _done(self, info) -> None:
         self.info = info
         self.setSubTitle("Done. Press Finish to see the dataset.")
-        self.status.setText(f"Imported “{info.name}”: {info.n_rows:,} rows × {info.n_cols} "
-                            "columns, stored encrypted in the vault.")
-        _restyle(self.status, "ok")
+        restyle(self.status, f"Imported “{info.name}”: {info.n_rows:,} rows × {info.n_cols} "
+                             "columns, stored encrypted in the vault.", "ok")
         finished_state(self.wizard())
         self.session.datasets_changed.emit()
         self.completeChanged.emit()

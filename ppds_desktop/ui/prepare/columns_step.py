@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHeaderV
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...services import plain
+from ..widgets.help_label import help_label
 from .action_editor import ActionEditor
 from .action_defaults import default_params
 
@@ -45,10 +46,8 @@ class ColumnsStep(QWidget):
                       "the privacy model on the next page. Select a row to change its settings "
                       "below.")
         hint.setWordWrap(True)
-        roles = QLabel("  ·  ".join(f"<b>{plain.ROLE_LABELS[r]}</b>: {plain.ROLE_HELP[r]}"
-                                     for r in plain.ROLE_LABELS))
-        roles.setObjectName("help")
-        roles.setWordWrap(True)
+        roles = help_label("  ·  ".join(f"<b>{plain.ROLE_LABELS[r]}</b>: {plain.ROLE_HELP[r]}"
+                                        for r in plain.ROLE_LABELS))
         self.editor = ActionEditor()
         self.editor.changed.connect(self._settings_changed)
         self.settings_box = QGroupBox("Settings")

@@ -15,6 +15,7 @@ from ...services.release import (class_sizes_before_after, column_histogram,
                                  risk_before_after)
 from ..numbers import show_number
 from ..table_model import ArrowTableModel, replace_model
+from ..widgets.help_label import help_label
 from ..widgets.svg_view import SvgChart
 from .risk_banner import RiskBanner
 
@@ -25,18 +26,14 @@ def _pct(v) -> str:
     return "—" if v is None else f"{show_number(100 * v, 3)} %"
 
 
-def _num(v) -> str:
-    return show_number(v)
-
-
 RISK_ROWS = [("Prosecutor risk, highest", "prosecutor_max", _pct, "prosecutor risk"),
              ("Prosecutor risk, average", "prosecutor_avg", _pct, "prosecutor risk"),
              ("Journalist risk, highest", "journalist_max", _pct, "journalist risk"),
              ("Marketer risk", "marketer", _pct, "marketer risk"),
-             ("Records at risk", "records_at_risk", _num, "records at risk"),
-             ("Unique records", "unique_records", _num, "unique records"),
-             ("Smallest group", "min_class_size", _num, "smallest group"),
-             ("Groups", "n_classes", _num, "groups")]
+             ("Records at risk", "records_at_risk", show_number, "records at risk"),
+             ("Unique records", "unique_records", show_number, "unique records"),
+             ("Smallest group", "min_class_size", show_number, "smallest group"),
+             ("Groups", "n_classes", show_number, "groups")]
 UTILITY_HEADERS = ["Column", "Status", "Hellinger", "Total variation", "Mean change",
                    "Variance ratio", "Standard deviation before → after"]
 UTILITY_TERMS = {"Hellinger": "hellinger", "Total variation": "total variation",
@@ -61,7 +58,7 @@ def _fill(table: QTableWidget, headers: list[str], rows: list[list],
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            item = QTableWidgetItem(value if isinstance(value, str) else _num(value))
+            item = QTableWidgetItem(value if isinstance(value, str) else show_number(value))
             if not isinstance(value, str):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(item.text())
@@ -127,9 +124,7 @@ class ResultsStep(QWidget):
         ul = QVBoxLayout(util_tab)
         ul.addWidget(self.utility_label)
         ul.addWidget(self.utility_table, 1)
-        self.utility_legend = QLabel(_legend(list(UTILITY_TERMS.values())))
-        self.utility_legend.setObjectName("help")
-        self.utility_legend.setWordWrap(True)
+        self.utility_legend = help_label(_legend(list(UTILITY_TERMS.values())))
         ul.addWidget(self.utility_legend)
         row = QHBoxLayout()
         histogram_label = QLabel("Distribution before and after &of:")
@@ -150,9 +145,7 @@ class ResultsStep(QWidget):
         alt_help.setWordWrap(True)
         al.addWidget(alt_help)
         al.addWidget(self.alternatives, 1)
-        alternatives_legend = QLabel(_legend(["loss", "suppression", "granularity"]))
-        alternatives_legend.setObjectName("help")
-        alternatives_legend.setWordWrap(True)
+        alternatives_legend = help_label(_legend(["loss", "suppression", "granularity"]))
         al.addWidget(alternatives_legend)
         al.addWidget(self.apply_alternative_button)
         self.tabs.addTab(alt_tab, "Alternatives")
@@ -187,13 +180,13 @@ class ResultsStep(QWidget):
         """``verdict``: the release's ``core.risk.ReleaseVerdict`` (see ``services.disclosure``)."""
         rep = self._report = outcome.report
         rows, model = rep["rows"], rep["model"]
-        achieved = ", ".join(f"{k} = {_num(v)}" for k, v in model["achieved"].items())
+        achieved = ", ".join(f"{k} = {show_number(v)}" for k, v in model["achieved"].items())
         met = ("" if model["satisfied"] is None else
                " — satisfied" if model["satisfied"] else " — NOT satisfied")
         b, a = rep["risk"]["before"], rep["risk"]["after"]
-        lines = [f"<b>{_num(rows['input'])}</b> records in, <b>{_num(rows['output'])}</b> "
-                 f"released ({_num(rows['suppressed'])} left out, at most "
-                 f"{_num(rows['suppression_limit_rows'])} allowed).",
+        lines = [f"<b>{show_number(rows['input'])}</b> records in, <b>{show_number(rows['output'])}</b> "
+                 f"released ({show_number(rows['suppressed'])} left out, at most "
+                 f"{show_number(rows['suppression_limit_rows'])} allowed).",
                  f"Privacy model measured on the output: {achieved or 'none'}{met}."]
         levels = plain.levels_sentences(rep)
         if levels:
@@ -246,9 +239,9 @@ class ResultsStep(QWidget):
     def _fill_utility(self, rep: dict) -> None:
         u = rep["utility"]
         m = rep["generalization"].get("metrics") or {}
-        figures = ", ".join(f"{METRIC_NAMES.get(k, k.replace('_', ' '))} {_num(v)}"
+        figures = ", ".join(f"{METRIC_NAMES.get(k, k.replace('_', ' '))} {show_number(v)}"
                             for k, v in m.items() if not isinstance(v, dict))
-        plain_loss = (f"Loss: {_num(round(100 * m['loss']))} % of the quasi-identifiers' detail "
+        plain_loss = (f"Loss: {show_number(round(100 * m['loss']))} % of the quasi-identifiers' detail "
                       f"was removed (0 % = nothing, 100 % = everything). "
                       if m.get("loss") is not None else "")
         self.utility_label.setText(plain_loss + "All measures: " + (figures or "no grouping")
@@ -258,7 +251,7 @@ class ResultsStep(QWidget):
         rows = []
         for col, e in u["columns"].items():
             sd = ("—" if e.get("sd_before") is None or e.get("sd_after") is None else
-                  f"{_num(e['sd_before'])} → {_num(e['sd_after'])}")
+                  f"{show_number(e['sd_before'])} → {show_number(e['sd_after'])}")
             change = e.get("relative_mean_change")
             rows.append([col, "released" if e["status"] == "released" else "removed",
                          e.get("hellinger"), e.get("total_variation"),

@@ -21,6 +21,7 @@ from ...services.datasets import export_file_name
 from ...services import release as svc
 from ..errors import show_error
 from ..widgets.file_written import show_file_written
+from ..widgets.help_label import help_label
 from ..widgets.task_progress import TaskProgress
 from ..worker import TaskRunner
 from .columns_step import ColumnsStep
@@ -229,8 +230,7 @@ class PrepareWizard(QWidget):
         shown = self.shown_steps()
         self.titles = [f"{shown.index(i) + 1}. {name}" if i in shown else name
                        for i, name in enumerate(self._names)]
-        if hasattr(self, "steps"):
-            self.title.setText(self.titles[self.steps.currentIndex()])
+        self.title.setText(self.titles[self.steps.currentIndex()])
 
     def go(self, index: int) -> None:
         index = max(0, min(index, self.results_index))
@@ -534,9 +534,8 @@ class PrepareWizard(QWidget):
 
 
 def _help(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("help")
-    label.setWordWrap(True)
+    """A preset's explanation, indented under its choice."""
+    label = help_label(text)
     label.setContentsMargins(24, 0, 0, 8)
     return label
 
@@ -545,11 +544,6 @@ def _in_words(exc: PPDSError, recipe: dict | None = None) -> PPDSError:
     """The error with a recipe field path put in words (column and setting by name)."""
     text = plain.error_text(exc, recipe)
     return exc if text == exc.message else PPDSError(text, hint=exc.hint)
-
-
-def _write_error(path, exc: OSError) -> PPDSError:
-    return PPDSError(f"{path}: cannot write the file ({exc.strerror or exc})",
-                     hint="choose another folder or file name")
 
 
 def _load_dataset(vault, ref, task=None) -> dict:

@@ -156,7 +156,7 @@ class _SummaryPage(QWizardPage):
                              f"with <b>{escape(names)}</b>. They will see its name, its "
                              "columns, how it was made (recipe and report), the privacy budget "
                              "spent, and its data.")
-        identifiers = sharing.identifier_columns(self.wiz.session.vault, target.ref)
+        identifiers = kind.identifiers
         self.identifiers.setText(
             f"⚠ This {'release still has' if target.kind == 'release' else 'dataset has'} direct "
             f"identifiers: {', '.join(identifiers)}. They would be sent as they are. To share "

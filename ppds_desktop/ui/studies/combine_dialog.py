@@ -43,9 +43,6 @@ class CombineDialog(StepDialog):
         self.combine_button.setEnabled(bool(self.files.paths()) and self.out.path() is not None
                                        and not self.runner.is_busy)
 
-    def job_ended(self) -> None:
-        self._changed()
-
     def combine(self) -> bool:
         if not self.combine_button.isEnabled():
             return False

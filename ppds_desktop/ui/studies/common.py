@@ -5,6 +5,7 @@ Show in folder, and a worker runner per dialog (its progress strip has a Cancel 
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -28,14 +29,6 @@ def label(text: str = "", style: str = "", *, rich: bool = False) -> QLabel:
     if style:
         widget.setObjectName(style)
     return widget
-
-
-def restyle(widget: QLabel, text: str, style: str = "") -> None:
-    """Give a label new text in another of the style sheet's kinds (see :func:`label`)."""
-    widget.setObjectName(style)
-    widget.setText(text)
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
 
 
 def heading(text: str) -> QLabel:
@@ -176,3 +169,10 @@ class SavedFiles(QWidget):
     def _show(self) -> None:
         if self._paths:
             show_in_folder(self._paths[0])
+
+
+def html_section(title: str, lines: list[str], after: str = "") -> str:
+    """A titled bullet list (and an optional closing sentence) for a rich-text label."""
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return (f"<p><b>{escape(title)}</b></p><ul>{items}</ul>"
+            + (f"<p>{escape(after)}</p>" if after else ""))

@@ -17,8 +17,9 @@ from ...services import study, study_view
 from ...services.study_words import and_list
 from ..errors import error_line
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
+from ..widgets.restyle import restyle
 from .common import (CancelBeforeClosing, PathField, SavedFiles, dialog_runner, heading,
-                     label, named, restyle)
+                     label, named)
 
 
 class _DatasetPage(QWizardPage):

@@ -25,12 +25,25 @@ from ...services.study_words import (DELTA_HELP, DELTAS, EPSILON_HELP, HONEST_SI
 from ..errors import error_line
 from ..widgets.demo_banner import add_to_wizard as add_demo_banner
 from .analyses_editor import AnalysesEditor
-from .common import CancelBeforeClosing, PathField, SavedFiles, dialog_runner, label, named
+from .common import (CancelBeforeClosing, PathField, SavedFiles, dialog_runner, html_section,
+                     label, named)
 from .variables_editor import VariablesEditor
 
 
 def _problem_of(exc: PPDSError) -> str:
     return plain_problem(exc) if exc.message.startswith("Study analyses: ") else error_line(exc)
+
+
+def _spec_ok(problem: QLabel, spec: dict, n_sites: int) -> bool:
+    """Whether a page may go on: the spec checked as the service will check it, its problem
+    (or nothing) shown in ``problem``."""
+    try:
+        check_spec(spec, n_sites)
+    except PPDSError as exc:
+        problem.setText(_problem_of(exc))
+        return False
+    problem.setText("")
+    return True
 
 
 class _TitlePage(QWizardPage):
@@ -189,13 +202,7 @@ class _VariablesPage(QWizardPage):
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         spec = new_spec(self.editor.variables(), [{"kind": "count"}], min_sites=2, dp=None)
-        try:
-            check_spec(spec, 2)
-        except PPDSError as exc:
-            self.problem.setText(_problem_of(exc))
-            return False
-        self.problem.setText("")
-        return True
+        return _spec_ok(self.problem, spec, 2)
 
 
 class _AnalysesPage(QWizardPage):
@@ -221,13 +228,7 @@ class _AnalysesPage(QWizardPage):
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         spec = new_spec(self.wiz.variables_page.editor.variables(), self.editor.analyses(),
                         min_sites=2, dp=None)
-        try:
-            check_spec(spec, self.wiz.participants_page.site_count())
-        except PPDSError as exc:
-            self.problem.setText(_problem_of(exc))
-            return False
-        self.problem.setText("")
-        return True
+        return _spec_ok(self.problem, spec, self.wiz.participants_page.site_count())
 
 
 class _PrivacyPage(QWizardPage):
@@ -298,13 +299,7 @@ class _PrivacyPage(QWizardPage):
                 "honest_sites": self.honest.value()}
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
-        try:
-            check_spec(self.wiz.spec(), self.wiz.participants_page.site_count())
-        except PPDSError as exc:
-            self.problem.setText(_problem_of(exc))
-            return False
-        self.problem.setText("")
-        return True
+        return _spec_ok(self.problem, self.wiz.spec(), self.wiz.participants_page.site_count())
 
 
 class _ReviewPage(QWizardPage):
@@ -332,21 +327,16 @@ class _ReviewPage(QWizardPage):
             ["Each site's numbers are masked: every site must contribute."]
             if w.privacy_page.masks.isChecked() else [])
 
-        def section(title: str, lines: list[str], after: str = "") -> str:
-            items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-            return (f"<p><b>{escape(title)}</b></p><ul>{items}</ul>"
-                    + (f"<p>{escape(after)}</p>" if after else ""))
-
         self.text.setText(
             f"<p>“{escape(w.title_page.study_title.text().strip())}”, coordinated by you "
             f"({escape(me)}).</p>"
-            + section(f"Sites that contribute data ({len(sites)})", sites)
-            + section(f"Key-share holders ({len(holders)})", holders,
+            + html_section(f"Sites that contribute data ({len(sites)})", sites)
+            + html_section(f"Key-share holders ({len(holders)})", holders,
                       " ".join(filter(None, [threshold_sentence(t, len(holders)),
                                              threshold_warning(t, len(holders))])))
-            + section("What is measured", sentences["variables"])
-            + section("What is computed", sentences["analyses"])
-            + section("Sites and privacy", privacy))
+            + html_section("What is measured", sentences["variables"])
+            + html_section("What is computed", sentences["analyses"])
+            + html_section("Sites and privacy", privacy))
 
 
 class _CeremonyPage(QWizardPage):

@@ -51,9 +51,6 @@ class FinishDialog(StepDialog):
             self.request.path() is not None and bool(self.answers.paths())
             and self.out.path() is not None and not self.runner.is_busy)
 
-    def job_ended(self) -> None:
-        self._changed()
-
     def finish(self) -> bool:
         if not self.finish_button.isEnabled():
             return False

@@ -23,7 +23,8 @@ from ...services import plain, sharing, study
 from ...services.study_words import (ceremony_lines, roles_words, short_fingerprint,
                                      threshold_sentence)
 from ..errors import error_line
-from .common import CancelBeforeClosing, PathField, dialog_runner, label, named, restyle
+from ..widgets.restyle import restyle
+from .common import CancelBeforeClosing, PathField, dialog_runner, html_section, label, named
 
 
 class JoinDialog(CancelBeforeClosing, QDialog):
@@ -101,7 +102,7 @@ class JoinDialog(CancelBeforeClosing, QDialog):
             return False
         self.preview = None
         self.join_button.setEnabled(False)
-        restyle(self.status, "", "Checking the coordinator's signature and the study…")
+        restyle(self.status, "Checking the coordinator's signature and the study…")
         accept = self.accept_unverified.isChecked()
         return self.runner.run(lambda task: study.preview_join(
             self.session.vault, path, accept_unverified=accept),
@@ -151,23 +152,19 @@ class JoinDialog(CancelBeforeClosing, QDialog):
             min(60 + 30 * len(preview.participants), 260))
         spec = preview.spec
 
-        def section(title: str, lines: list[str]) -> str:
-            items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-            return f"<p><b>{escape(title)}</b></p><ul>{items}</ul>"
-
         leaves = ([f"{len(preview.what_leaves)} figures, each a total over your records, "
                    f"encrypted so that only the sum over at least {info.min_sites} sites can "
                    f"ever be read:"] + preview.what_leaves
                   if "site" in info.my_roles.split() else
                   ["You contribute no data to this study."])
         self.more.setText(
-            section("What the study computes", spec.get("analyses", []))
-            + section("The variables", spec.get("variables", []))
-            + section("What would leave your site", leaves)
-            + section("Privacy", spec.get("privacy", []) + (
+            html_section("What the study computes", spec.get("analyses", []))
+            + html_section("The variables", spec.get("variables", []))
+            + html_section("What would leave your site", leaves)
+            + html_section("Privacy", spec.get("privacy", []) + (
                 ["Each site's numbers are masked: only the sum over every site can be read."]
                 if info.pairwise_masks else []))
-            + section("How the study's key was made", ceremony_lines(preview.ceremony)))
+            + html_section("How the study's key was made", ceremony_lines(preview.ceremony)))
         self.join_button.setEnabled(True)
 
     def _show_round(self, preview) -> None:

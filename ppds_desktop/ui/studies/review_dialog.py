@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QListWidget, QPushButton, QWidget
 from ...services import study
 from ...services.study_words import and_list
 from ..errors import error_line
-from .common import PathField, heading, label, named, restyle
+from ..widgets.restyle import restyle
+from .common import PathField, heading, label, named
 from .step_dialog import StepDialog
 
 
@@ -71,9 +72,6 @@ class ReviewDialog(StepDialog):
             self.review is not None and not self.refusal and not self.review.answered_before
             and self.answered is None and self.out.path() is not None
             and not self.runner.is_busy)
-
-    def job_ended(self) -> None:
-        self._changed()
 
     def check(self) -> bool:
         path = self.request.path()

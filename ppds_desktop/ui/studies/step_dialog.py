@@ -16,7 +16,7 @@ class StepDialog(CancelBeforeClosing, QDialog):
         self.setWindowTitle(title)
         self.resize(760, 560)
         self.runner, self.progress = dialog_runner(session, self)
-        self.runner.ended.connect(self.job_ended)
+        self.runner.ended.connect(self._changed)      # re-enable what the job disabled
         self.cancel_before_closing(self.runner)
         self.body = QVBoxLayout()
         self.saved = SavedFiles()
@@ -28,5 +28,5 @@ class StepDialog(CancelBeforeClosing, QDialog):
         layout.addWidget(self.saved)
         layout.addWidget(self.buttons)
 
-    def job_ended(self) -> None:
-        """Re-enable what a job disabled (subclasses)."""
+    def _changed(self) -> None:
+        """Enable the buttons the inputs allow (subclasses)."""

@@ -203,11 +203,11 @@ class StudiesPage(QWidget):
             item = QListWidgetItem(f"{info.title}\n{part}, {state}")
             item.setData(Qt.ItemDataRole.UserRole, info.study_id)
             self.list.addItem(item)
-        self.list.blockSignals(False)
         self.empty.setVisible(not infos)
         rows = [i for i in range(self.list.count())
                 if self.list.item(i).data(Qt.ItemDataRole.UserRole) == keep]
         self.list.setCurrentRow(rows[0] if rows else (0 if infos else -1))
+        self.list.blockSignals(False)      # the board is read once, here, not also by the signal
         self.show_current()
 
     def current_study(self) -> str | None:
@@ -228,24 +228,22 @@ class StudiesPage(QWidget):
             show_error(self, exc, title="Showing the study")
 
     # -- actions ------------------------------------------------------------------------------
-    def _open(self, dialog, on_finished=None):
+    def _open(self, dialog, select=None):
+        """Show ``dialog``; when it closes, refresh the list once, on the study ``select()``
+        names (if any)."""
         self.dialog = dialog
-        dialog.finished.connect(lambda *_: self.refresh())
-        if on_finished is not None:
-            dialog.finished.connect(on_finished)
+        dialog.finished.connect(lambda *_: self.refresh(select=select() if select else None))
         dialog.open()
         return dialog
 
     def open_create_wizard(self) -> CreateStudyWizard:
         wizard = CreateStudyWizard(self.session, self)
         wizard.key_bits = self.key_bits
-        return self._open(wizard, lambda *_: wizard.written and self.select_study(
-            wizard.written.study.study_id))
+        return self._open(wizard, lambda: wizard.written and wizard.written.study.study_id)
 
     def open_join_dialog(self) -> JoinDialog:
         dialog = JoinDialog(self.session, self)
-        return self._open(dialog, lambda *_: dialog.joined and self.select_study(
-            dialog.joined.study_id))
+        return self._open(dialog, lambda: dialog.joined and dialog.joined.study_id)
 
     def do(self, action: str):
         """Run a next step of the status board (or Open a result file…)."""
