@@ -3,7 +3,7 @@ answers and results. The GUI (``ui/he``) and ``ppds he`` call these.
 
 Flow: a key holder creates a Paillier key (published on its identity card); sites encrypt
 release columns under it (recipe section ``encryption``, run by the release pipeline through
-``core.he.run_recipe_section``) and seal their releases for the collector *and* the key holder;
+``core.he.release_section``) and seal their releases for the collector *and* the key holder;
 a collector opens several bundles, computes SUM / COUNT / MEAN / VARIANCE by plaintext groups on
 the ciphertexts, and sends a *decryption request* bundle (kind ``he_request``) that carries the
 sites' signed bundles to the key holder; the key holder opens them itself, re-computes every
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..core import charts
@@ -227,10 +226,9 @@ def _signed_for(vault: Vault, contrib: Contribution, key_holder, allow_unverifie
                 allow_identifiers: bool, accept_risk: bool) -> None:
     """Give ``contrib`` the signed bundle a request carries to ``key_holder``: a site's bundle
     must already be sealed for it; this vault's own release is sealed for it once and kept.
-    Sending the own release obeys the rules of every other seal (:mod:`.disclosure`), each
-    time a request carries it."""
-    from .disclosure import check_identifiers, check_release_risk, saved_release_verdict
-    from .sharing import addressed_to, seal_files
+    Sending the own release obeys the rules of every seal (:func:`.sharing.check_may_seal`),
+    each time a request carries it."""
+    from .sharing import addressed_to, bundle_id_of, check_may_seal, seal_for_contacts
 
     if contrib.bundle is not None:
         if not addressed_to(contrib.bundle, key_holder):
@@ -240,36 +238,21 @@ def _signed_for(vault: Vault, contrib: Contribution, key_holder, allow_unverifie
                              f"you and {key_holder.name}.")
         return
     uid = contrib.source["release_uid"]
-    info = vault.release_info(uid)
-    check_identifiers(vault, info.name, allow_identifiers=allow_identifiers,
-                      doing="sealing it for the key holder would send")
-    risky = saved_release_verdict(vault, uid)
-    if risky is not None:
-        check_release_risk(vault, *risky, accept_risk=accept_risk, doing="sealed")
+    name = vault.release_info(uid).name
     kept = vault.bundles.sealed_release(uid, key_holder.fingerprint)
     if kept is not None:
+        check_may_seal(vault, name, allow_identifiers=allow_identifiers, accept_risk=accept_risk)
         contrib.bundle = kept
     else:
-        files = {"data.parquet": _parquet(contrib.frame), **vault.release_files(info.id)}
         with vault.transaction():
-            sealed = seal_files(vault, kind="release", title=info.name, files=files,
-                                contacts=[key_holder], out_path=None,
-                                manifest={"release": {"name": info.name, "uid": info.uid,
-                                                      "kind": info.kind,
-                                                      "created_at": info.created_at}},
-                                allow_unverified=allow_unverified)
+            sealed = seal_for_contacts(vault, name, [key_holder], None,
+                                       allow_unverified=allow_unverified,
+                                       allow_identifiers=allow_identifiers,
+                                       accept_risk=accept_risk)
             vault.bundles.keep_sealed_release(sealed.bundle_id, uid, key_holder.fingerprint,
                                               sealed.data, utc_now())
         contrib.bundle = sealed.data
-    from .sharing import bundle_id_of
-
     contrib.source["bundle_id"] = bundle_id_of(contrib.bundle)
-
-
-def _parquet(frame: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf, compression="zstd")
-    return buf.getvalue()
 
 
 def compute_request(vault: Vault, contributions: list[Contribution], query: HEQuery | str, *,

@@ -50,8 +50,8 @@ __all__ = [
     "BundlePreview", "ImportResult", "ShareTarget", "UnverifiedSender", "BundleReplay",
     "init_identity", "identity_or_none", "export_identity_card", "import_contact_card",
     "list_contacts", "get_contact", "verify_contact", "rename_contact", "remove_contact",
-    "share_targets", "identifier_columns", "seal_for_contacts", "seal_files", "seal_for_keys",
-    "preview_bundle", "open_into_vault", "open_files", "store_opened", "BUNDLE_SUFFIX",
+    "share_targets", "identifier_columns", "check_may_seal", "seal_for_contacts", "seal_files",
+    "seal_for_keys", "preview_bundle", "open_into_vault", "open_files", "store_opened", "BUNDLE_SUFFIX",
     "CARD_SUFFIX", "fingerprint_lines", "normalise_fingerprint",
 ]
 
@@ -182,6 +182,17 @@ def seal_for_keys(vault, *, kind: str, title: str, files: dict[str, bytes],
     return result
 
 
+def check_may_seal(vault: Vault, ref: str, *, allow_identifiers: bool, accept_risk: bool) -> None:
+    """The rules every seal of ``ref`` obeys, also when an earlier sealed copy is sent again:
+    direct identifiers need ``allow_identifiers``, a release that can still identify people
+    ``accept_risk`` (audited)."""
+    check_identifiers(vault, ref, allow_identifiers=allow_identifiers,
+                      doing="sealing it would send")
+    risky = saved_release_verdict(vault, ref)
+    if risky is not None:
+        check_release_risk(vault, *risky, accept_risk=accept_risk, doing="sealed")
+
+
 def seal_for_contacts(vault: Vault, ref: str, contacts, out_path: str | Path, *,
                       allow_unverified: bool = False, allow_identifiers: bool = False,
                       accept_risk: bool = False, task: TaskState | None = None) -> SealResult:
@@ -192,11 +203,7 @@ def seal_for_contacts(vault: Vault, ref: str, contacts, out_path: str | Path, *,
     rarely what a user sharing data means to do. A release whose re-identification risk stayed
     high needs ``accept_risk`` (see :mod:`.disclosure`)."""
     task = ensure_task(task)
-    check_identifiers(vault, ref, allow_identifiers=allow_identifiers,
-                      doing="sealing it would send")
-    risky = saved_release_verdict(vault, ref)
-    if risky is not None:
-        check_release_risk(vault, *risky, accept_risk=accept_risk, doing="sealed")
+    check_may_seal(vault, ref, allow_identifiers=allow_identifiers, accept_risk=accept_risk)
     try:
         release = vault.release_info(ref)
     except NotFound:

@@ -162,17 +162,24 @@ def combine(contributions: list[Contribution], query: HEQuery, *,
     for j, key in enumerate(order):
         task.report(j / len(order), "adding up the cells")
         members = {i: np.asarray(rows, dtype=np.int64) for i, rows in groups[key].items()}
-        acc = gmpy2.mpz(1)
-        for i, rows in members.items():
-            cts = contributions[i].array.ciphertexts
-            for pos in rows.tolist():
-                acc = acc * cts[pos] % n2
         by_source = {labels[i]: len(rows) for i, rows in members.items()}
         cells.append(Cell(dict(zip(query.by, key)), sum(by_source.values()), by_source, members))
-        ciphertexts.append(acc)
+        ciphertexts.append(_added_up(contributions, members, n2))
     array = first.array.derive(ciphertexts, max(c.records for c in cells), length=None,
                                meta={"request": True})
     return Combination(query, list(contributions), labels, cells, array)
+
+
+def _added_up(contributions: list[Contribution], selection: dict[int, np.ndarray],
+              n2: gmpy2.mpz) -> gmpy2.mpz:
+    """One ciphertext of the selected rows (contribution index -> row positions) added up:
+    the product of their ciphertexts mod n², for combine's cells and the key holder's counts."""
+    acc = gmpy2.mpz(1)
+    for i, rows in selection.items():
+        cts = contributions[i].array.ciphertexts
+        for pos in np.asarray(rows).tolist():
+            acc = acc * cts[pos] % n2
+    return acc
 
 
 Noise = Callable[[dict[str, list[int]], dict[str, int]], dict[str, list[int]]]
@@ -202,14 +209,7 @@ def value_counts(combination: Combination, decryptor,
     if not selections:
         return []
     n2 = gmpy2.mpz(combination.array.public_key.n) ** 2
-    sums = []
-    for selection in selections:
-        acc = gmpy2.mpz(1)
-        for i, rows in selection.items():
-            cts = combination.contributions[i].array.ciphertexts
-            for pos in np.asarray(rows).tolist():
-                acc = acc * cts[pos] % n2
-        sums.append(acc)
+    sums = [_added_up(combination.contributions, selection, n2) for selection in selections]
     first = combination.contributions[0].array
     array = first.derive(sums, max(1, max(sum(len(r) for r in s.values()) for s in selections)),
                          length=None)
@@ -359,11 +359,17 @@ class DecryptionResult:
         return pd.DataFrame.from_records(records)
 
 
-def load_document(files: dict[str, bytes], name: str, kind: str, version: int) -> dict:
-    """The JSON document ``name`` of a request or result, of this ``kind`` and ``version``."""
+def load_document(files: dict[str, bytes], name: str, kind: str, version: int, *,
+                  refused: dict[int, str] | None = None) -> dict:
+    """The JSON document ``name`` of a request or result, of this ``kind`` and ``version``;
+    ``refused`` maps older versions to the message that says why they are refused."""
     if name not in files:
         raise InputError(f"This is not a {kind} (it has no {name}).")
     doc = safe_json.loads(files[name], what=name, error=InputError)
+    if isinstance(doc, dict):
+        for old, message in (refused or {}).items():
+            if doc.get("version") == old:
+                raise InputError(message)
     if not isinstance(doc, dict) or doc.get("type") != kind:
         raise InputError(f"{name} is not a {kind}.")
     if doc.get("version") != version:

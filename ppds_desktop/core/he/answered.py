@@ -104,22 +104,27 @@ def _unpack(blob: bytes, n_rows: int) -> np.ndarray:
     return bits[:n_rows].astype(bool)
 
 
+def _split(old: dict[str, np.ndarray], new: dict[str, np.ndarray]
+           ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per contribution key, the masks of the records only in ``old``, only in ``new``, and in
+    both. The same key over another number of rows is another release under that key:
+    disjoint."""
+    only_old, only_new, both = {}, {}, {}
+    for key in {**old, **new}:
+        a, b = old.get(key), new.get(key)
+        if a is None or b is None or len(a) != len(b):
+            if a is not None:
+                only_old[key] = a
+            if b is not None:
+                only_new[key] = b
+        else:
+            only_old[key], only_new[key], both[key] = a & ~b, b & ~a, a & b
+    return only_old, only_new, both
+
+
 def _differences(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> tuple[int, int, int]:
     """(|old ∖ new|, |new ∖ old|, |old ∩ new|) over all contributions."""
-    only_old = only_new = both = 0
-    for key in old.keys() | new.keys():
-        a, b = old.get(key), new.get(key)
-        if a is not None and b is not None and len(a) != len(b):
-            b = None                           # another release under the same key: disjoint
-        if a is None:
-            only_new += int(b.sum())
-        elif b is None:
-            only_old += int(a.sum())
-        else:
-            only_old += int((a & ~b).sum())
-            only_new += int((b & ~a).sum())
-            both += int((a & b).sum())
-    return only_old, only_new, both
+    return tuple(sum(int(m.sum()) for m in side.values()) for side in _split(old, new))
 
 
 def _too_few_values(old: dict[str, np.ndarray], old_missing: int, new: dict[str, np.ndarray],
@@ -129,10 +134,8 @@ def _too_few_values(old: dict[str, np.ndarray], old_missing: int, new: dict[str,
     def mine(key, mask):
         return check.current.get(key) == len(mask)
 
-    only_new = {k: m & ~old[k] if k in old and len(old[k]) == len(m) else m
-                for k, m in new.items()}
-    only_old = {k: a & ~new[k] if k in new and len(new[k]) == len(a) else a
-                for k, a in old.items() if mine(k, a)}
+    only_old, only_new, _both = _split(old, new)
+    only_old = {k: a for k, a in only_old.items() if mine(k, a)}
     gone = sum(int(a.sum()) for k, a in old.items() if not mine(k, a))
     sides = [{k: m for k, m in side.items() if m.any()} for side in (only_new, only_old)]
     counted = check.count([s for s in sides if s])

@@ -47,6 +47,7 @@ import gmpy2
 from ..errors import CryptoError
 from .keys import key_bytes
 from .multiexp import product_of_powers
+from .threshold.keys import is_unit
 from .threshold.transcript import Transcript, derive_ints
 
 MAGIC = b"PPDSPOK1"
@@ -55,10 +56,10 @@ COEFFICIENT_BITS = 128
 CHALLENGE_BITS = 256
 
 
-def _statement(n: int, context: bytes, ciphertexts: Sequence[int]) -> bytes:
-    width = 2 * ((int(n).bit_length() + 7) // 8)
-    return (Transcript(DOMAIN).put("context", context).put_int("n", n, width // 2)
-            .put_ints("ciphertexts", ciphertexts, width).digest())
+def _statement(public_key, context: bytes, ciphertexts: Sequence[int]) -> bytes:
+    width = key_bytes(public_key)
+    return (Transcript(DOMAIN).put("context", context).put_int("n", public_key.n, width)
+            .put_ints("ciphertexts", ciphertexts, 2 * width).digest())
 
 
 def _combined(n2, seed: bytes, ciphertexts: Sequence[int]) -> tuple[gmpy2.mpz, list[int]]:
@@ -66,8 +67,8 @@ def _combined(n2, seed: bytes, ciphertexts: Sequence[int]) -> tuple[gmpy2.mpz, l
     return product_of_powers(ciphertexts, e, n2), e
 
 
-def _challenge(n: int, seed: bytes, combined, a) -> int:
-    width = 2 * ((int(n).bit_length() + 7) // 8)
+def _challenge(public_key, seed: bytes, combined, a) -> int:
+    width = 2 * key_bytes(public_key)
     digest = (Transcript(DOMAIN + ": challenge").put("statement", seed)
               .put_int("C", combined, width).put_int("a", a, width).digest())
     return int.from_bytes(digest, "big") >> (256 - CHALLENGE_BITS)
@@ -83,7 +84,7 @@ def prove(public_key, context: bytes, ciphertexts: Sequence[int], plaintexts: Se
                           "per ciphertext.")
     n = gmpy2.mpz(public_key.n)
     n2 = n * n
-    seed = _statement(n, context, ciphertexts)
+    seed = _statement(public_key, context, ciphertexts)
     combined, e = _combined(n2, seed, ciphertexts)
     big_m = sum(ei * int(m) for ei, m in zip(e, plaintexts)) % n
     big_r = gmpy2.powmod(root, sum(ei * int(a) for ei, a in zip(e, exponents)), n)
@@ -93,7 +94,7 @@ def prove(public_key, context: bytes, ciphertexts: Sequence[int], plaintexts: Se
         if gmpy2.gcd(s, n) == 1:
             break
     a = (1 + x * n) * gmpy2.powmod(s, n, n2) % n2
-    h = _challenge(n, seed, combined, a)
+    h = _challenge(public_key, seed, combined, a)
     z = (x + h * big_m) % n
     w = s * gmpy2.powmod(big_r, h, n) % n
     width = key_bytes(public_key)
@@ -114,13 +115,12 @@ def verify(public_key, context: bytes, ciphertexts: Sequence[int], proof: bytes)
     w = gmpy2.mpz(int.from_bytes(body[3 * width:], "big"))
     n = gmpy2.mpz(public_key.n)
     n2 = n * n
-    if not (0 < a < n2 and gmpy2.gcd(a, n) == 1 and 0 <= z < n and 0 < w < n
-            and gmpy2.gcd(w, n) == 1):
+    if not (is_unit(a, n) and 0 <= z < n and 0 < w < n and gmpy2.gcd(w, n) == 1):
         return False
-    if not ciphertexts or any(not (0 < c < n2) or gmpy2.gcd(c, n) != 1 for c in ciphertexts):
+    if not ciphertexts or not all(is_unit(c, n) for c in ciphertexts):
         return False
-    seed = _statement(n, context, ciphertexts)
+    seed = _statement(public_key, context, ciphertexts)
     combined, _e = _combined(n2, seed, ciphertexts)
-    h = _challenge(n, seed, combined, a)
+    h = _challenge(public_key, seed, combined, a)
     left = (1 + z * n) * gmpy2.powmod(w, n, n2) % n2
     return left == a * gmpy2.powmod(combined, h, n2) % n2

@@ -91,17 +91,10 @@ class DecryptionRequest:
     def from_files(cls, files: dict[str, bytes]) -> "DecryptionRequest":
         """Parse and bound a request; its contributions are opened and checked by
         :meth:`verify` (the caller opens the carried bundles with its own keys)."""
-        if REQUEST_FILE in files:
-            try:
-                version = json.loads(files[REQUEST_FILE]).get("version")
-            except (ValueError, AttributeError, RecursionError):
-                version = None
-            if version == 1:
-                raise InputError("This decryption request is in the old format (version 1), "
-                                 "which asked the key holder to trust the requester's sums; it "
-                                 "is refused. Ask the requester to compute it again with this "
-                                 "version of PPDS Desktop.")
-        doc = load_document(files, REQUEST_FILE, REQUEST_TYPE, REQUEST_VERSION)
+        doc = load_document(files, REQUEST_FILE, REQUEST_TYPE, REQUEST_VERSION, refused={
+            1: "This decryption request is in the old format (version 1), which asked the key "
+               "holder to trust the requester's sums; it is refused. Ask the requester to "
+               "compute it again with this version of PPDS Desktop."})
         if CELLS_FILE not in files:
             raise InputError(f"The decryption request has no {CELLS_FILE}.")
         cells, sources = doc.get("cells"), doc.get("sources")
