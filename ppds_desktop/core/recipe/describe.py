@@ -107,12 +107,6 @@ PRIVACY_LABELS = {
     "distance": "t-closeness distance",
     "column": "Protected column",
 }
-PRESET_LABELS = {"hipaa_safe_harbor": "HIPAA Safe Harbor",
-                 "research_k_anonymity": "Research k-anonymity", "expert": "Expert"}
-
-
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
 
 
 def action_label(action_type: str) -> str:
