@@ -14,18 +14,19 @@ from dataclasses import dataclass
 from ..core.errors import NotFound, PPDSError, RecipeError
 from ..core.glossary import TERMS, explain
 from ..core.recipe.describe import (ACTION_HELP, ACTION_LABELS, ACTIONS, DATE_STEPS,
-                                    HIERARCHY_KINDS, IDENTIFIER_ACTIONS, PRESET_LABELS,
-                                    ROLE_HELP, ROLE_LABELS, action_label, error_in_words,
-                                    levels_sentences, role_label, setting_label)
+                                    HIERARCHY_KINDS, IDENTIFIER_ACTIONS, ROLE_HELP,
+                                    ROLE_LABELS, action_label, error_in_words,
+                                    levels_sentences, setting_label)
 from ..core.recipe.describe import recipe_sentences as _recipe_sentences
 from ..core.recipe.describe import settings_phrase as action_settings_text
 from ..core.vault.audit_text import audit_sentence
 from .disclosure import identifier_columns
 
 __all__ = ["ACTIONS", "ACTION_HELP", "ACTION_LABELS", "DATE_STEPS", "DatasetKind",
-           "HIERARCHY_KINDS", "IDENTIFIER_ACTIONS", "PRESET_LABELS", "action_settings_text", "ROLE_HELP", "ROLE_LABELS", "TERMS",
+           "HIERARCHY_KINDS", "IDENTIFIER_ACTIONS", "action_settings_text", "ROLE_HELP",
+           "ROLE_LABELS", "TERMS",
            "action_label", "audit_sentence", "dataset_kind", "error_text", "explain", "hint_text",
-           "levels_sentences", "recipe_sentences", "release_kind_label", "role_label",
+           "levels_sentences", "recipe_sentences", "release_kind_label",
            "screen_text", "share_target_kind",
            "setting_label"]
 

@@ -12,13 +12,9 @@ NON_NEGATIVE_NOTE = ("Counts are never shown below 0: a noisy count under 0 is r
                      "count).")
 
 
-def clamp_counts(rows: list[dict]) -> int:
-    """Clamp each row's ``value``, ``ci_low`` and ``ci_high`` at 0 in place; returns how many
-    values were below 0."""
-    clamped = 0
+def clamp_counts(rows: list[dict]) -> None:
+    """Clamp each row's ``value``, ``ci_low`` and ``ci_high`` at 0 in place."""
     for row in rows:
-        clamped += row["value"] < 0
         for key in ("value", "ci_low", "ci_high"):
             if row.get(key) is not None:
                 row[key] = max(0, row[key])
-    return clamped

@@ -56,7 +56,8 @@ def find_by_sign_key(vault: Vault, sign_public: bytes) -> tuple[Contact | None, 
 def add_contact(vault: Vault, card: IdentityCard, *, name: str | None = None,
                 accept_key_change: bool = False) -> Contact:
     """Import a verified-signature card as an unverified contact (or refresh a known one)."""
-    if has_identity(vault) and load_identity(vault).sign_public == card.sign_public:
+    own = load_identity(vault) if has_identity(vault) else None
+    if own is not None and own.sign_public == card.sign_public:
         raise IdentityError("This is your own identity card; import your peer's card instead.")
     name = check_display_text(name or card.display_name, "Contact name")
     contacts = list_contacts(vault)
@@ -67,7 +68,7 @@ def add_contact(vault: Vault, card: IdentityCard, *, name: str | None = None,
                             "this card claims to be the same person, treat it as a possible "
                             "impostor; otherwise import it under another name.")
     if not known:
-        _refuse_look_alike(vault, name, contacts)
+        _refuse_look_alike(name, contacts, own.display_name if own is not None else None)
     card_json = json.dumps(card.to_dict(), sort_keys=True)
     with vault.transaction():
         if not known:
@@ -97,12 +98,10 @@ def add_contact(vault: Vault, card: IdentityCard, *, name: str | None = None,
     return get_contact(vault, old.id)
 
 
-def _refuse_look_alike(vault: Vault, name: str, others: list[Contact]) -> None:
-    """A name that prints like another contact's (or like this vault's own name) would let one
-    key pass for another on every screen that shows names."""
-    names = [c.name for c in others]
-    if has_identity(vault):
-        names.append(load_identity(vault).display_name)
+def _refuse_look_alike(name: str, others: list[Contact], own_name: str | None) -> None:
+    """A name that prints like another contact's (or like ``own_name``, this vault's own) would
+    let one key pass for another on every screen that shows names."""
+    names = [c.name for c in others] + ([own_name] if own_name is not None else [])
     twin = look_alike(name, names)
     if twin is not None:
         raise IdentityError(f"The contact name '{name}' looks like '{twin}' but is spelled with "
@@ -131,7 +130,8 @@ def rename_contact(vault: Vault, ref: str | int, new_name: str) -> Contact:
     others = [c for c in list_contacts(vault) if c.id != contact.id]
     if any(c.name == new_name for c in others):
         raise IdentityError(f"A contact named '{new_name}' already exists.")
-    _refuse_look_alike(vault, new_name, others)
+    _refuse_look_alike(new_name, others,
+                       load_identity(vault).display_name if has_identity(vault) else None)
     with vault.transaction():
         vault.contacts.rename(contact.id, new_name)
         vault.audit("contact.rename", old=contact.name, new=new_name)

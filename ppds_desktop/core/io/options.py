@@ -45,6 +45,7 @@ class ParseOptions:
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
+UNITS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
 @dataclass(frozen=True)

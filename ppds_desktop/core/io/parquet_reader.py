@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..progress import TaskState, ensure_task
-from .options import ParseOptions, ReadLimits
+from .options import UNITS_PER_DAY, ParseOptions, ReadLimits
 from .result import ReadResult
 from .sniff import check_column_names, check_file
 
@@ -25,7 +25,6 @@ def open_parquet(path: Path) -> pq.ParquetFile:
 
 _FIRST_DAY = (dt.date(1, 1, 1) - dt.date(1970, 1, 1)).days        # what Python dates can hold
 _LAST_DAY = (dt.date(9999, 12, 31) - dt.date(1970, 1, 1)).days
-_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
 def check_values(path: Path, table: pa.Table) -> None:
@@ -41,14 +40,16 @@ def check_values(path: Path, table: pa.Table) -> None:
         t = col.type
         if pa.types.is_dictionary(t):
             t = t.value_type
-            col = col.cast(t)
         if pa.types.is_timestamp(t) and t.tz is not None and not _known_zone(t.tz):
             raise InputError(f"column {name!r} names an unknown time zone {t.tz[:40]!r}",
                              path=str(path))
-        if (pa.types.is_timestamp(t) or pa.types.is_date(t)) and len(col) > col.null_count:
+        if not (pa.types.is_timestamp(t) or pa.types.is_date(t)):
+            continue
+        col = col.cast(t)     # decodes a dictionary column (its nulls may be in the values)
+        if len(col) > col.null_count:
             raw = col.cast(pa.int64()) if pa.types.is_timestamp(t) or pa.types.is_date64(t) \
                 else col.cast(pa.int32()).cast(pa.int64())
-            per_day = (_PER_DAY[t.unit] if pa.types.is_timestamp(t)
+            per_day = (UNITS_PER_DAY[t.unit] if pa.types.is_timestamp(t)
                        else 86_400_000 if pa.types.is_date64(t) else 1)
             span = pc.min_max(raw).as_py()
             if span["min"] < _FIRST_DAY * per_day or span["max"] > (_LAST_DAY + 1) * per_day:

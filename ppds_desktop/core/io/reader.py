@@ -16,7 +16,7 @@ from .parquet_reader import check_values, open_parquet, read_parquet
 from .result import Preview, ReadResult
 from .sniff import (check_column_names, check_file, detect_format, head_lines, parse_records,
                     read_head, refuse_binary, refuse_blank, resolve_text_options)
-from .xlsx_reader import BROKEN_WORKBOOK, broken, check_header, open_workbook, pick_sheet, read_xlsx
+from .xlsx_reader import check_header, open_workbook, pick_sheet, read_xlsx
 
 _READERS = {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}
 
@@ -87,13 +87,8 @@ def _text_rows(lines: list[str], opts: ParseOptions, limit: int) -> list[list[st
 
 def _preview_xlsx(path: Path, options: ParseOptions, rows: int, size: int,
                   limits: ReadLimits) -> Preview:
-    workbook = open_workbook(path, limits)
-    try:
+    with open_workbook(path, limits) as workbook:
         return _xlsx_rows(path, workbook, options, rows, size)
-    except BROKEN_WORKBOOK:
-        raise broken(path) from None
-    finally:
-        workbook.close()
 
 
 def _xlsx_rows(path: Path, workbook, options: ParseOptions, rows: int, size: int) -> Preview:

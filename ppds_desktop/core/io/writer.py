@@ -30,10 +30,10 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..files import atomic_path
 from ..progress import TaskState, ensure_task
+from .sniff import UTF8_BOM
 from .xlsx_writer import check_fits, write_xlsx
 
 FORMULA_TRIGGER = r"^[=+\-@\t\r]"
-UTF8_BOM = b"\xef\xbb\xbf"
 EXPORT_FORMATS = ("csv", "xlsx", "parquet")
 _BATCH_ROWS = 64 * 1024
 

@@ -68,8 +68,13 @@ def check_xlsx(path: Path, limits: ReadLimits) -> None:
             NotImplementedError, EOFError, ValueError, OSError, RuntimeError, LookupError):
         # RuntimeError: an encrypted part; NotImplementedError: an unknown compression;
         # LookupError: an XML declaration naming an unknown encoding.
-        raise InputError("not a readable .xlsx workbook (the file is damaged or not a "
-                         "workbook)", path=str(path)) from None
+        raise broken(path) from None
+
+
+def broken(path: Path) -> InputError:
+    """The refusal of a workbook that is damaged or no workbook at all."""
+    return InputError("not a readable .xlsx workbook (the file is damaged or not a workbook)",
+                      path=str(path))
 
 
 def _check_directory(path: Path, parts: list[zipfile.ZipInfo], limits: ReadLimits) -> None:

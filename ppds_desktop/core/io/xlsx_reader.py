@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,7 +20,7 @@ from ..schema.types import convert_text_column
 from .options import ParseOptions, ReadLimits
 from .result import ReadResult
 from .sniff import check_column_names, check_file
-from .xlsx_guard import check_xlsx
+from .xlsx_guard import broken, check_xlsx
 
 # What openpyxl raises on a workbook that passed the guard but is still broken inside
 # (a missing part, a bad number, XML it cannot make sense of).
@@ -28,20 +29,24 @@ BROKEN_WORKBOOK = (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError
                    ArithmeticError, LookupError)
 
 
+@contextmanager
 def open_workbook(path: Path, limits: ReadLimits | None = None):
-    """The workbook, opened read-only by openpyxl after :func:`check_xlsx` passed it."""
+    """The workbook, opened read-only by openpyxl after :func:`check_xlsx` passed it and
+    closed after use; what openpyxl raises on a broken workbook, opening or reading it, is
+    told as :func:`broken`."""
     import openpyxl
 
     check_xlsx(path, limits or ReadLimits())
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except BROKEN_WORKBOOK:
         raise broken(path) from None
-
-
-def broken(path: Path) -> InputError:
-    return InputError("not a readable .xlsx workbook (the file is damaged or not a workbook)",
-                      path=str(path))
+    try:
+        yield workbook
+    except BROKEN_WORKBOOK:
+        raise broken(path) from None
+    finally:
+        workbook.close()
 
 
 def pick_sheet(path: Path, workbook, sheet: str | None):
@@ -71,14 +76,9 @@ def read_xlsx(path: Path, options: ParseOptions | None = None, limits: ReadLimit
     options = options or ParseOptions()
     task = ensure_task(task)
     size = check_file(path, limits)
-    workbook = open_workbook(path, limits)
-    try:
+    with open_workbook(path, limits) as workbook:
         names, columns, sheet_title, header_line = _read_rows(path, workbook, options, limits,
                                                               task)
-    except BROKEN_WORKBOOK:
-        raise broken(path) from None
-    finally:
-        workbook.close()
     if not columns[0]:
         raise InputError("the sheet has a header but no data rows", path=str(path),
                          line=header_line + 1)

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..progress import TaskState
+from .options import UNITS_PER_DAY
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
@@ -125,14 +126,16 @@ def write_xlsx(table: pa.Table, path: Path, formula_trigger: str, task: TaskStat
             archive.writestr(name, text)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(_SHEET_START.encode("utf-8"))
-            sheet.write(_rows_xml([_text_cells(names.slice(j, 1), letters[j], 1, formula_trigger)
-                                   for j in range(table.num_columns)], 1, 1))
+            numbers = _row_numbers(1, 1)
+            sheet.write(_rows_xml([_text_cells(names.slice(j, 1), _join(letters[j], numbers),
+                                               formula_trigger)
+                                   for j in range(table.num_columns)], numbers))
             n, done = max(table.num_rows, 1), 0
             for batch in table.to_batches(max_chunksize=batch_rows):
-                first = done + 2
-                cells = [_cells(batch.column(j), letters[j], first, formula_trigger)
+                numbers = _row_numbers(done + 2, batch.num_rows)
+                cells = [_cells(batch.column(j), letters[j], numbers, formula_trigger)
                          for j in range(batch.num_columns)]
-                sheet.write(_rows_xml(cells, first, batch.num_rows))
+                sheet.write(_rows_xml(cells, numbers))
                 done += batch.num_rows
                 task.report(done / n, f"writing row {done:,}")
             sheet.write(_SHEET_END.encode("utf-8"))
@@ -142,44 +145,49 @@ def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def _rows_xml(cells: list[pa.Array], first: int, n: int) -> bytes:
-    """``<row>`` elements for ``n`` rows from ``first``, as one UTF-8 buffer."""
-    numbers = pc.cast(pa.array(range(first, first + n), pa.int64()), pa.large_string())
+def _row_numbers(first: int, n: int) -> pa.Array:
+    """The numbers of ``n`` rows from ``first``, as text: built once per batch and shared by
+    the ``<row>`` elements and every column's cell references."""
+    return pc.cast(pa.array(range(first, first + n), pa.int64()), pa.large_string())
+
+
+def _rows_xml(cells: list[pa.Array], numbers: pa.Array) -> bytes:
+    """``<row>`` elements for the rows ``numbers``, as one UTF-8 buffer."""
     rows = _join("<row r=\"", numbers, "\">", *cells, "</row>")
-    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), rows),
-                            _text(""))
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(
+        pa.array([0, len(numbers)], pa.int64()), rows), _text(""))
     return joined[0].as_buffer().to_pybytes()
 
 
-def _cells(col, letter: str, first: int, trigger: str) -> pa.Array:
+def _cells(col, letter: str, numbers: pa.Array, trigger: str) -> pa.Array:
     """The XML of one column's cells ("" where the value is missing)."""
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     t = col.type
     if pa.types.is_null(t):
         return pa.array([""] * len(col), pa.large_string())
+    refs = _join(letter, numbers)
     if _is_text(t):
-        return _text_cells(col, letter, first, trigger)
-    refs = _refs(letter, first, len(col))
+        return _text_cells(col, refs, trigger)
     if pa.types.is_boolean(t):
         return _numeric(refs, pc.cast(pc.cast(col, pa.int8()), pa.large_string()), ' t="b"')
     if pa.types.is_integer(t):
         return _numeric(refs, pc.cast(col, pa.large_string()), "")
     if pa.types.is_floating(t):
         col = pc.cast(col, pa.float64())
-        finite = pc.is_finite(col)
-        plain = _numeric(refs, pc.cast(col, pa.large_string()), "")
-        text = _text_cells(pc.cast(col, pa.large_string()), letter, first, trigger)
-        # NaN is a missing value; ±inf has no Excel number, so it is written as text.
-        return pc.if_else(pc.is_nan(col), _text(""), pc.if_else(finite, plain, text)).fill_null("")
+        # NaN is a missing value; ±inf has no Excel number, so it is written as text (built
+        # only for a column that holds one).
+        cells = _numeric(refs, pc.cast(col, pa.large_string()), "")
+        if pc.any(pc.is_inf(col)).as_py():
+            text = _text_cells(pc.cast(col, pa.large_string()), refs, trigger)
+            cells = pc.if_else(pc.is_finite(col), cells, text)
+        return pc.if_else(pc.is_nan(col), _text(""), cells).fill_null("")
     if pa.types.is_date(t) or pa.types.is_timestamp(t):
-        return _dates(col, refs, letter, first, trigger)
+        return _dates(col, refs, trigger)
     if pa.types.is_time(t):
-        unit_per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000,
-                        "ns": 86_400_000_000_000}[t.unit]
         fraction = pc.divide(pc.cast(pc.cast(col, pa.int64() if t.bit_width == 64 else pa.int32()),
-                                     pa.float64()), float(unit_per_day))
+                                     pa.float64()), float(UNITS_PER_DAY[t.unit]))
         return _numeric(refs, pc.cast(fraction, pa.large_string()), f' s="{_TIME}"')
-    return _text_cells(pc.cast(col, pa.large_string()), letter, first, trigger)
+    return _text_cells(pc.cast(col, pa.large_string()), refs, trigger)
 
 
 def _text(value: str) -> pa.Scalar:
@@ -192,41 +200,41 @@ def _join(*parts) -> pa.Array:
                                        _text(""))
 
 
-def _refs(letter: str, first: int, n: int) -> pa.Array:
-    numbers = pc.cast(pa.array(range(first, first + n), pa.int64()), pa.large_string())
-    return _join(letter, numbers)
-
-
 def _numeric(refs: pa.Array, values: pa.Array, attrs: str) -> pa.Array:
     cells = _join('<c r="', refs, f'"{attrs}><v>', values, "</v></c>")
     return cells.fill_null("")
 
 
-def _dates(col: pa.Array, refs: pa.Array, letter: str, first: int, trigger: str) -> pa.Array:
+def _dates(col: pa.Array, refs: pa.Array, trigger: str) -> pa.Array:
+    """Serial-number cells; dates Excel cannot hold as ISO text (formatted only for a column
+    that has one)."""
     t = col.type
     if pa.types.is_date(t):
         days = pc.cast(pc.cast(col, pa.date32()), pa.int32())
         serial = pc.add(pc.cast(days, pa.float64()), float(_EPOCH_SERIAL))
-        style, text = _DATE, pc.strftime(pc.cast(col, pa.timestamp("s")), format="%Y-%m-%d")
+        style = _DATE
     else:
-        per_day = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000,
-                   "ns": 86_400_000_000_000}[t.unit]
         raw = pc.cast(pc.cast(col, pa.timestamp(t.unit)), pa.int64())
-        serial = pc.add(pc.divide(pc.cast(raw, pa.float64()), float(per_day)),
+        serial = pc.add(pc.divide(pc.cast(raw, pa.float64()), float(UNITS_PER_DAY[t.unit])),
                         float(_EPOCH_SERIAL))
-        style, text = _DATETIME, pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+        style = _DATETIME
     fits = pc.and_(pc.greater_equal(serial, float(_FIRST_SERIAL)),
                    pc.less(serial, float(_LAST_SERIAL + 1)))
     as_number = _numeric(refs, pc.cast(serial, pa.large_string()), f' s="{style}"')
-    as_text = _text_cells(pc.cast(text, pa.large_string()), letter, first, trigger)
+    if pc.all(fits, min_count=0).as_py():
+        return as_number
+    if style == _DATE:
+        text = pc.strftime(pc.cast(col, pa.timestamp("s")), format="%Y-%m-%d")
+    else:
+        text = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+    as_text = _text_cells(pc.cast(text, pa.large_string()), refs, trigger)
     return pc.if_else(fits, as_number, as_text).fill_null("")
 
 
-def _text_cells(col, letter: str, first: int, trigger: str) -> pa.Array:
-    """Inline-string cells of rows ``first``…; texts a spreadsheet would take for a formula
-    get the quote-prefix style."""
+def _text_cells(col, refs: pa.Array, trigger: str) -> pa.Array:
+    """Inline-string cells at the cell references ``refs``; texts a spreadsheet would take for
+    a formula get the quote-prefix style."""
     col = pc.cast(col, pa.large_string())
-    refs = _refs(letter, first, len(col))
     escaped = _xml_text(col)
     risky = pc.fill_null(pc.match_substring_regex(col, trigger), False)
     opening = pc.if_else(risky, _text(f'" t="inlineStr" s="{_QUOTED}"><is><t xml:space="preserve">'),

@@ -13,14 +13,12 @@ Schema ``ppds_desktop/schemas/recipe-v1.schema.json`` and documented in ``docs/r
 - ``privacy_settings(recipe)`` the privacy section with defaults filled in.
 """
 
-from ..anonymize.hierarchy_specs import hierarchy_path
 from ..recipe_schema import schema_path, validate
 from .document import (RECIPE_VERSION, check_columns, column_actions, dumps, load, loads,
                         model_columns, new_recipe, privacy_settings, quasi_identifiers,
                         risk_settings, save, sensitive_columns)
 from .model import Recipe
 
-__all__ = ["RECIPE_VERSION", "Recipe", "check_columns", "column_actions", "dumps",
-           "hierarchy_path", "load", "loads", "model_columns", "new_recipe", "privacy_settings",
-           "quasi_identifiers", "risk_settings", "save", "schema_path", "sensitive_columns",
-           "validate"]
+__all__ = ["RECIPE_VERSION", "Recipe", "check_columns", "column_actions", "dumps", "load",
+           "loads", "model_columns", "new_recipe", "privacy_settings", "quasi_identifiers",
+           "risk_settings", "save", "schema_path", "sensitive_columns", "validate"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from . import document
+from .model import Recipe
 
 ROLE_LABELS = {
     "identifier": "Identifier",
@@ -106,12 +107,6 @@ PRIVACY_LABELS = {
     "distance": "t-closeness distance",
     "column": "Protected column",
 }
-PRESET_LABELS = {"hipaa_safe_harbor": "HIPAA Safe Harbor",
-                 "research_k_anonymity": "Research k-anonymity", "expert": "Expert"}
-
-
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
 
 
 def action_label(action_type: str) -> str:
@@ -262,7 +257,7 @@ def action_sentence(columns: list[str], action: dict) -> str:
     return f"{action_label(t)}: {cols}."
 
 
-def _privacy_sentences(recipe: dict) -> list[str]:
+def _privacy_sentences(recipe: Recipe) -> list[str]:
     privacy = document.privacy_settings(recipe)
     qis = document.quasi_identifiers(recipe)
     if not any(m in privacy for m in ("k", "l", "t")):
@@ -294,7 +289,7 @@ def _privacy_sentences(recipe: dict) -> list[str]:
     return out
 
 
-def _coarsened(recipe: dict, resolve) -> tuple[str | None, set[str]]:
+def _coarsened(recipe: Recipe, resolve) -> tuple[str | None, set[str]]:
     """One sentence for every column the privacy model coarsens (its groups in words, an
     automatic grouping made concrete by ``resolve(column, spec)`` when given)."""
     parts, columns = [], set()
@@ -315,9 +310,10 @@ def _coarsened(recipe: dict, resolve) -> tuple[str | None, set[str]]:
 def recipe_sentences(recipe: dict, resolve=None) -> list[str]:
     """What running ``recipe`` will do, as plain sentences (columns grouped by action).
     ``resolve(column, spec)`` may turn an automatic hierarchy into the one the run will use."""
-    coarsened, done = _coarsened(recipe, resolve)
+    typed = document.as_recipe(recipe)     # built once for the helpers below
+    coarsened, done = _coarsened(typed, resolve)
     groups: dict[str, tuple[dict, list[str]]] = {}
-    for col, spec in document.column_actions(recipe).items():
+    for col, spec in document.column_actions(typed).items():
         if col in done:
             continue
         action = spec["action"]
@@ -326,14 +322,13 @@ def recipe_sentences(recipe: dict, resolve=None) -> list[str]:
     order = {t: i for i, t in enumerate(["drop", "pseudonym", "mask", "fixed", "date_shift",
                                          "year", "zip3", "top_bottom_code", "generalize",
                                          "keep"])}
-    out = [action_sentence(cols, action) for action, cols in
-           sorted(groups.values(), key=lambda g: order.get(g[0].get("type"), 99))]
+    ordered = sorted(groups.values(), key=lambda g: order.get(g[0].get("type"), 99))
+    out = [action_sentence(cols, action) for action, cols in ordered]
     if coarsened:
-        kept = next((i for i, (a, _c) in enumerate(sorted(
-            groups.values(), key=lambda g: order.get(g[0].get("type"), 99)))
-            if a.get("type") == "keep"), len(out))
+        kept = next((i for i, (a, _c) in enumerate(ordered) if a.get("type") == "keep"),
+                    len(out))
         out.insert(kept, coarsened)
-    out += _privacy_sentences(recipe)
+    out += _privacy_sentences(typed)
     perturbation = recipe.get("perturbation") or {}
     if perturbation.get("steps"):
         n = len(perturbation["steps"])

@@ -10,9 +10,10 @@ from ..anonymize import models as M
 from ..anonymize.hierarchy import Hierarchy
 from ..errors import RecipeError
 from . import document
+from .model import Recipe
 
 
-def build_models(recipe: dict, hierarchies: dict[str, Hierarchy]) -> list[M.PrivacyModel]:
+def build_models(recipe: Recipe | dict, hierarchies: dict[str, Hierarchy]) -> list[M.PrivacyModel]:
     """k, and l and t once per sensitive column they protect; ``hierarchies`` holds the
     sensitive columns' hierarchies that hierarchical t-closeness needs."""
     privacy = document.privacy_settings(recipe)

@@ -18,6 +18,7 @@ from .presets import HIPAA, hipaa_checklist
 from ..charts import histogram_data
 from ..errors import PPDSError
 from . import document
+from .model import Recipe
 from .privacy_models import build_models
 from ..risk import measure_risk
 from ..utility import measure_utility
@@ -68,7 +69,7 @@ def _describe_action(action: dict) -> str:
     return text
 
 
-def _columns(original, released, recipe, actions_log, gen) -> list[dict]:
+def _columns(original, released, recipe: Recipe, actions_log, gen) -> list[dict]:
     logs = {e["column"]: e for e in actions_log}
     actions = document.column_actions(recipe)
     out = []
@@ -88,14 +89,14 @@ def _columns(original, released, recipe, actions_log, gen) -> list[dict]:
         if col in logs:
             entry["details"] = {k: v for k, v in logs[col].items()
                                 if k not in ("column", "action")}
-        note = (recipe.get("columns", {}).get(col) or {}).get("note")
+        note = recipe.columns[col].note if col in recipe.columns else None
         if note:
             entry["note"] = note
         out.append(entry)
     return out
 
 
-def _model(recipe, released, original, qis, gen, sections) -> dict:
+def _model(recipe: Recipe, released, original, qis, gen, sections) -> dict:
     """k, l, t as measured on the released table: the engine's ``apply`` measures its own
     output; when a section hook changed the table afterwards it is measured again here."""
     privacy = document.privacy_settings(recipe)
@@ -142,7 +143,7 @@ def _released_level(original, transformed, gen) -> dict:
             if c in original.columns}
 
 
-def _histograms(original, released, recipe, qis, reference) -> dict:
+def _histograms(original, released, recipe: Recipe, qis, reference) -> dict:
     """Before/after shares per column. 'Before' is the whole input at the released level of
     detail, so both sides share categories and the chart shows what leaving records out and
     the other steps changed (the detail the bands remove is the Loss)."""
@@ -164,9 +165,10 @@ def build_report(*, original: pd.DataFrame, released: pd.DataFrame, recipe: dict
     pipeline's ``Generalization``; ``transformed`` the table after the column actions (before
     generalization)."""
     gen = generalization
+    typed = document.as_recipe(recipe)     # built once for the helpers below
     reference = _released_level(original, transformed, gen)
-    qis = document.quasi_identifiers(recipe)
-    risk_cfg = document.risk_settings(recipe)
+    qis = document.quasi_identifiers(typed)
+    risk_cfg = document.risk_settings(typed)
     risk_kw = {"threshold": risk_cfg["threshold"], "population_size": risk_cfg["population_size"]}
     before = measure_risk(original, [c for c in qis if c in original.columns], **risk_kw)
     after = measure_risk(released, [c for c in qis if c in released.columns], **risk_kw)
@@ -179,22 +181,22 @@ def build_report(*, original: pd.DataFrame, released: pd.DataFrame, recipe: dict
         "seed": recipe.get("seed"),
         "rows": {"input": int(len(original)), "output": int(len(released)),
                  "suppressed": int(gen.suppressed_rows),
-                 "suppression_limit": document.privacy_settings(recipe)["suppression_limit"],
+                 "suppression_limit": document.privacy_settings(typed)["suppression_limit"],
                  "suppression_limit_rows": int(gen.suppression_limit_rows)},
         "quasi_identifiers": qis,
-        "sensitive": document.sensitive_columns(recipe),
-        "columns": _columns(original, released, recipe, actions_log, gen),
+        "sensitive": document.sensitive_columns(typed),
+        "columns": _columns(original, released, typed, actions_log, gen),
         "generalization": {
             "method": gen.method, "levels": gen.levels, "heights": gen.heights,
             "hierarchies": gen.hierarchy_specs, "classes": gen.classes,
             "metrics": gen.metrics, "lattice_size": gen.lattice_size,
             "transformations_checked": gen.checked, "engine_seconds": gen.engine_seconds,
             "alternatives": len(gen.candidates)},
-        "model": _model(recipe, released, original, qis, gen, sections),
+        "model": _model(typed, released, original, qis, gen, sections),
         "risk": {"before": before.to_dict(), "after": after.to_dict()},
         "utility": measure_utility(original, released, generalization=gen.metrics,
                                    reference=reference),
-        "histograms": _histograms(original, released, recipe, qis, reference),
+        "histograms": _histograms(original, released, typed, qis, reference),
         "sections": sections or {},
         "seconds": seconds,
     }
