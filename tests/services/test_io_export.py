@@ -112,3 +112,14 @@ def test_values_spreadsheets_cannot_hold_are_written_plainly(tmp_path):
     assert text.splitlines()[1] == "2024-01-01 12:00:00,1.5,\"[1, 2]\",\"'=x\""
     ws = openpyxl.load_workbook(write_table(t, tmp_path / "p.xlsx")).active
     assert [c.value for c in ws[2]] == [dt.datetime(2024, 1, 1, 12), 1.5, "[1, 2]", "=x"]
+
+
+def test_nanosecond_times_export_to_xlsx(tmp_path):
+    """pandas keeps times in nanoseconds: any time after April 1970 counts more than 2^53 of
+    them, which the float conversion for the spreadsheet's serial number refused."""
+    when = dt.datetime(2020, 3, 14, 15, 9, 26)
+    t = pa.table({"at": pa.array([when, None], pa.timestamp("ns")),
+                  "us": pa.array([dt.datetime(2300, 1, 1), None], pa.timestamp("us"))})
+    ws = openpyxl.load_workbook(write_table(t, tmp_path / "t.xlsx")).active
+    assert [c.value for c in ws[2]] == [when, dt.datetime(2300, 1, 1)]
+    assert [c.value for c in ws[3]] == [None, None]

@@ -215,7 +215,10 @@ def _dates(col: pa.Array, refs: pa.Array, trigger: str) -> pa.Array:
         style = _DATE
     else:
         raw = pc.cast(pc.cast(col, pa.timestamp(t.unit)), pa.int64())
-        serial = pc.add(pc.divide(pc.cast(raw, pa.float64()), float(UNITS_PER_DAY[t.unit])),
+        # unsafe: a nanosecond count past 2^53 (any time after April 1970) loses digits far
+        # below a spreadsheet's millisecond, which a safe cast refuses
+        as_float = pc.cast(raw, pa.float64(), safe=False)
+        serial = pc.add(pc.divide(as_float, float(UNITS_PER_DAY[t.unit])),
                         float(_EPOCH_SERIAL))
         style = _DATETIME
     fits = pc.and_(pc.greater_equal(serial, float(_FIRST_SERIAL)),
