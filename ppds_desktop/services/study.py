@@ -87,7 +87,7 @@ class RoundPreview:
 @dataclass(frozen=True)
 class ContributionPreview:
     """What would leave the site: every statistic by name with its value before noise, and what
-    stays here (clipped values per variable)."""
+    stays here (clipped, unknown and missing values, in ``notes``)."""
 
     study: StudyInfo
     dataset: str
@@ -95,12 +95,9 @@ class ContributionPreview:
     rows: int
     statistics: list           # (label, value before noise, records) in the order encrypted;
     #                            values as encoded: in steps of the variables' decimals
-    clipped: dict              # variable -> values clipped to the declared bounds (not sent)
-    what_leaves: list          # plain-language lines: each statistic and over how many records
     notes: list                # for this screen only: clipped, unknown and missing values
     noise: str                 # plain words: the noise share's guarantee, or "no noise"
     epsilon: float             # charged to this dataset's ledger (0 without DP)
-    delta: float
     ciphertexts: int
     recipients: list           # participant names the bundle is sealed for
     masked: bool
@@ -292,13 +289,16 @@ def _write_invitations(vault, definition: StudyDefinition, me, out_dir, bits: in
 
 # -- participants: join ------------------------------------------------------------------------
 
-def _checked_invitation(vault, path, accept_unverified: bool):
-    """Open and check an invitation; returns (invitation, definition, share | None, me,
-    how each participant is known here). Stores nothing."""
-    opened = open_files(vault, path, accept_unverified=accept_unverified, accept_replay=True)
+def _checked_invitation(vault, source, accept_unverified: bool, name: str | None = None):
+    """Open and check an invitation (a file, or its bytes with ``name`` for messages); returns
+    (invitation, definition, share | None, me, how each participant is known here). Stores
+    nothing."""
+    raw, fname = read_source(source)
+    name = name or fname
+    opened = open_files(vault, raw, accept_unverified=accept_unverified, accept_replay=True,
+                        source=name)
     if opened.header.kind != msg.KIND_INVITATION:
-        raise StudyError(f"{Path(path).name} is {kind_words(opened.header.kind)}, not a study "
-                         f"invitation.")
+        raise StudyError(f"{name} is {kind_words(opened.header.kind)}, not a study invitation.")
     invitation = msg.Invitation.from_files(opened.result)
     definition = StudyDefinition.from_bytes(invitation.definition_bytes)
     definition.verify(invitation.signature)
@@ -343,11 +343,12 @@ def _checked_invitation(vault, path, accept_unverified: bool):
     return invitation, definition, share, me, known, opened.bundle_id
 
 
-def preview_invitation(vault, path, *, accept_unverified: bool = False) -> InvitationPreview:
+def preview_invitation(vault, path, *, accept_unverified: bool = False,
+                       name: str | None = None) -> InvitationPreview:
     """Everything checked as for joining, and what the invitation asks, as data; nothing is
-    stored."""
+    stored. ``path`` may be the bundle's bytes already read, with ``name`` for messages."""
     _inv, definition, _share, me, known, _bid = _checked_invitation(vault, path,
-                                                                   accept_unverified)
+                                                                   accept_unverified, name)
     st = statistics_of(definition)
     row = store.StudyRow(definition.study_id, definition.title, "participant", "open",
                          definition.to_bytes(), None, definition.study_hash, 1, "", "")
@@ -377,7 +378,7 @@ def join(vault, path, *, accept_unverified: bool = False) -> StudyInfo:
     if _kind_of(raw, name) == msg.KIND_ROUND:
         return _accept_round(vault, raw, name)
     invitation, definition, share, me, _known, bundle_id = _checked_invitation(
-        vault, path, accept_unverified)
+        vault, raw, accept_unverified, name)
     old = vault.studies.find_study(definition.study_id)
     if old is not None:
         if old.study_hash == definition.study_hash:
@@ -431,7 +432,8 @@ def _checked_round(vault, raw: bytes, name: str):
     """A round opening checked completely (signed by the study's coordinator, for a later
     round than this vault's): (opened bundle, opening, study row, definition)."""
     opened, _raw, signers = open_from_participant(vault, raw, msg.KIND_ROUND,
-                                                  open_studies(vault), what="round opening")
+                                                  open_studies(vault), what="round opening",
+                                                  name=name)
     opening = msg.RoundOpening.from_files(opened.result)
     row, definition = study_of(vault, opening.header, signers, "round opening")
     if definition.coordinator != opened.sender_fingerprint:
@@ -449,7 +451,7 @@ def preview_join(vault, path, *, accept_unverified: bool = False):
     new round."""
     raw, name = read_source(path)
     if _kind_of(raw, name) != msg.KIND_ROUND:
-        return preview_invitation(vault, path, accept_unverified=accept_unverified)
+        return preview_invitation(vault, raw, accept_unverified=accept_unverified, name=name)
     _opened, opening, row, definition = _checked_round(vault, raw, name)
     return RoundPreview(info_of(row, definition, load_identity(vault).fingerprint),
                         opening.header.round, definition.name_of(definition.coordinator))
@@ -516,10 +518,8 @@ def preview_contribution(vault, ref, dataset, mapping: dict,
     privacy = st.privacy
     return ContributionPreview(
         info_of(row, definition, me.fingerprint), info.name, row.round, info.n_rows,
-        list(zip(st.statistic_labels, site.values, site.records)), dict(site.clipped),
-        site.describe(),
-        site.notes(), privacy_sentence(st.spec.dp), privacy.epsilon, privacy.delta,
-        st.shape.count,
+        list(zip(st.statistic_labels, site.values, site.records)), site.notes(),
+        privacy_sentence(st.spec.dp), privacy.epsilon, st.shape.count,
         [p.name for p in definition.participants], definition.pairwise_masks,
         [(s.label, _in_units(v, s.scale), n) for s, v, n in zip(st.plan, site.values,
                                                                 site.records)],

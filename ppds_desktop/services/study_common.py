@@ -17,10 +17,9 @@ from ..core.study import protocol as msg
 from ..core.study.definition import StudyDefinition
 from ..core.study.errors import Refused, StudyError
 from ..core.study.payload import StudyStatistics
+from ..core.study.statistics import DEFAULT_KEY_BITS
 from ..core.vault import studies as store
 from .sharing import seal_for_keys
-
-DEFAULT_KEY_BITS = 2048
 
 
 @dataclass(frozen=True)
@@ -94,11 +93,13 @@ def read_source(source) -> tuple[bytes, str]:
 
 
 def open_from_participant(vault, source, kind: str, definitions, *, what: str,
-                          task: TaskState | None = None):
+                          name: str | None = None, task: TaskState | None = None):
     """Open a study bundle signed by a participant of one of ``definitions`` (their keys as the
-    signed definitions list them; they need not be this vault's contacts). Returns the opened
-    bundle, its raw bytes, and the definitions its signer takes part in."""
-    raw, name = read_source(source)
+    signed definitions list them; they need not be this vault's contacts); ``name`` names it in
+    messages (default: the file name). Returns the opened bundle, its raw bytes, and the
+    definitions its signer takes part in."""
+    raw, fname = read_source(source)
+    name = name or fname
     ident = load_identity(vault)
     known = []
 
@@ -110,8 +111,10 @@ def open_from_participant(vault, source, kind: str, definitions, *, what: str,
             if p is not None and p.enc_public == header.sender_enc_public:
                 known.append(d)
         if not known:
+            study = (f"the study “{definitions[0].title}”" if len(definitions) == 1
+                     else "any study in this vault")
             raise Refused(f"{name}: the {what} is signed by someone who is not a participant of "
-                          f"any study in this vault; refused.")
+                          f"{study}; refused.")
 
     opened = open_bundle(raw, keys=ident.keys, sink=MemorySink(), check_sender=check, task=task,
                          source=name)

@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.bundle import MemorySink, open_bundle
 from ..core.errors import CryptoError, InputError
 from ..core.he import serial
 from ..core.he.threshold import KeyShare, PartialDecryption, combine as combine_partials
@@ -27,11 +26,12 @@ from ..core.study import checks
 from ..core.study import protocol as msg
 from ..core.study.definition import StudyDefinition
 from ..core.study.errors import Refused, StudyError
+from ..core.study.payload import StudyStatistics
 from ..core.study.vector import values_of
 from ..core.vault import studies as store
-from .study_common import (StudyInfo, check_output, info_of, kind_words, load_study,
-                           open_from_participant, open_studies, read_source, remove_on_failure,
-                           seal_for_all, statistics_of, study_of)
+from .study_common import (StudyInfo, check_output, info_of, load_study, open_from_participant,
+                           open_studies, read_source, remove_on_failure, seal_for_all,
+                           statistics_of, study_of)
 from .study_words import delta_words, privacy_sentence
 
 __all__ = ["RequestSent", "RequestReview", "AnswerSent", "ResultReport", "combine",
@@ -109,16 +109,8 @@ def _checked_contribution(definition, shape, raw, name, opened, round_no):
 def _open_contribution(vault, definition, shape, source, round_no, name=None):
     raw, fname = read_source(source)
     name = name or fname
-
-    def check(header) -> None:
-        if header.kind != msg.KIND_CONTRIBUTION:
-            raise StudyError(f"{name} is {kind_words(header.kind)}, not a study contribution.")
-        if definition.by_sign_key(header.sender_sign_public) is None:
-            raise Refused(f"Contribution {name} is signed by someone who is not a participant of "
-                          f"the study “{definition.title}”; refused.")
-
-    opened = open_bundle(raw, keys=load_identity(vault).keys, sink=MemorySink(),
-                         check_sender=check, source=name)
+    opened, _raw, _known = open_from_participant(vault, raw, msg.KIND_CONTRIBUTION, [definition],
+                                                 what="contribution", name=name)
     return _checked_contribution(definition, shape, raw, name, opened, round_no)
 
 
@@ -184,6 +176,7 @@ class _Checked:
     ciphertexts: list           # re-computed here
     raw: bytes
     sender: str                 # fingerprint
+    stats: StudyStatistics      # the study's statistics layer, built once per request
 
 
 def _checked_request(vault, source, task=None) -> _Checked:
@@ -202,18 +195,18 @@ def _checked_request(vault, source, task=None) -> _Checked:
         raise StudyError(f"The request is for round {request.header.round}, but this vault knows "
                          f"only up to round {row.round}: accept the coordinator's round opening "
                          f"first.")
-    shape = statistics_of(definition).shape
+    stats = statistics_of(definition)
     contributions = []
     for i, named in enumerate(request.named):
         task.report(0.1 + 0.4 * i / len(request.named), "opening the contributions")
-        contributions.append(_open_contribution(vault, definition, shape,
+        contributions.append(_open_contribution(vault, definition, stats.shape,
                                                 request.carried[named.file],
                                                 request.header.round,
                                                 name=f"{i + 1} of the request"))
     combined = serial.loads(request.combined, definition.key.public_key)
     ours = checks.recompute(request, combined, contributions, task.sub(0.5, 0.9))
     return _Checked(row, definition, request, contributions, ours, raw,
-                    opened.sender_fingerprint)
+                    opened.sender_fingerprint, stats)
 
 
 def _policy_refusal(vault, checked: _Checked) -> str | None:
@@ -265,7 +258,7 @@ def review_request(vault, path, *, task: TaskState | None = None) -> RequestRevi
     return RequestReview(
         info_of(checked.row, d, me.fingerprint), req.request_id, req.header.round,
         d.name_of(req.aggregator), [c.site.name for c in checked.contributions],
-        statistics_of(d).statistic_labels,
+        checked.stats.statistic_labels,
         ["every contribution is signed by a site of the study and belongs to this round, to "
          "the study's key and to its list of figures",
          "each site appears once",
@@ -323,6 +316,7 @@ def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
     (plaintexts, used holder numbers, left out (holder, reason), the answer bundles used)."""
     d, req = checked.definition, checked.request
     answers, left_out = [], []
+    request_digest = req.digest           # re-serialises and hashes the request: once
     for k, source in enumerate(answer_sources):
         task.report(0.3 * k / max(len(answer_sources), 1), "opening the answers")
         opened, raw, _signers = open_from_participant(vault, source, msg.KIND_ANSWER, [d],
@@ -330,7 +324,7 @@ def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
         doc = msg.AnswerDoc.from_files(opened.result)
         checks.check_header(d, doc.header, "The answer")
         sender = d.participant(opened.sender_fingerprint)
-        if doc.request_id != req.request_id or doc.request_digest != req.digest:
+        if doc.request_id != req.request_id or doc.request_digest != request_digest:
             left_out.append((sender.holder or 0, f"The answer of {sender.name} is for another "
                                                  f"request; it was left out."))
             continue
@@ -351,10 +345,11 @@ def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
     except CryptoError as exc:
         raise CryptoError(" ".join([exc.message] + [why for _i, why in left_out])) from None
     left_out += [(r.index, r.message) for r in result.rejected]
-    digest = ciphertext_digest(d.key, checked.ciphertexts)
-    used_raw = []
+    used_raw, digest = [], None
     for i in result.used:                 # the answer that counted (the first valid one)
         same = [(a, raw) for a, raw in answers if a.index == i]
+        if len(same) > 1 and digest is None:      # only a repeated holder number needs it
+            digest = ciphertext_digest(d.key, checked.ciphertexts)
         used_raw.append(next(raw for a, raw in same if len(same) == 1 or
                              check_partial(d.key, checked.ciphertexts, a, digest) is None))
     return result.plaintexts, list(result.used), left_out, used_raw
@@ -363,8 +358,7 @@ def _decrypt(vault, checked: _Checked, answer_sources: list, task: TaskState):
 def _result_of(checked: _Checked, plaintexts, used, rejected, finished_by, finished_at,
                me) -> tuple[ResultReport, list]:
     """The report and the decrypted sums; the figures are computed here from the sums."""
-    d = checked.definition
-    st = statistics_of(d)
+    d, st = checked.definition, checked.stats
     sums = values_of(st.shape, plaintexts, d.key.public_key.n)
     figures = st.figures(sums, len(checked.contributions))
     result = ResultReport(

@@ -17,6 +17,7 @@ from ..core.study.analyses import VERSION as SPEC_VERSION
 from ..core.study.analyses import (BINARY, CATEGORY, COUNT, HISTOGRAM, LINEAR, LOGISTIC, MEAN,
                                    NUMBER, SUM, VARIANCE, Analysis, StudySpec)
 from ..core.study.payload import StudyStatistics, canonical_spec
+from ..core.words import and_list
 from .study_common import DEFAULT_KEY_BITS
 
 
@@ -149,14 +150,6 @@ def plain_problem(exc: InputError) -> str:
     """A spec problem without the "Study analyses:" the CLI puts before it."""
     text = exc.message.removeprefix("Study analyses: ")
     return text[:1].upper() + text[1:]
-
-
-def and_list(names) -> str:
-    """["A", "B", "C"] -> "A, B and C"."""
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _or(names) -> str:

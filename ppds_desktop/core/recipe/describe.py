@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..words import and_list
 from . import document
 from .model import Recipe
 
@@ -119,14 +120,6 @@ def setting_label(action_type: str | None, key: str) -> str:
     return SETTING_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
-def _names(columns: list[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    columns = list(columns)
-    if len(columns) <= 1:
-        return "".join(columns)
-    return ", ".join(columns[:-1]) + " and " + columns[-1]
-
-
 def _number(value) -> str:
     return f"{value:,g}" if isinstance(value, (int, float)) else str(value)
 
@@ -215,7 +208,7 @@ def settings_phrase(action: dict) -> str:
 
 def action_sentence(columns: list[str], action: dict) -> str:
     """One column action (shared by ``columns``) as a sentence."""
-    t, cols = action.get("type", "keep"), _names(columns)
+    t, cols = action.get("type", "keep"), and_list(columns)
     if t == "drop":
         return f"Remove {cols}."
     if t == "keep":
@@ -264,7 +257,7 @@ def _privacy_sentences(recipe: Recipe) -> list[str]:
         return ["No privacy model: nothing checks that people cannot be picked out of the "
                 "release."]
     out = []
-    shared = _names(qis) or "quasi-identifiers"
+    shared = and_list(qis) or "quasi-identifiers"
     if "k" in privacy:
         k = int(privacy["k"])
         out.append(f"Every person shares their {shared} (as released) with at least {k - 1} "
@@ -272,7 +265,7 @@ def _privacy_sentences(recipe: Recipe) -> list[str]:
     for model in ("l", "t"):
         if model not in privacy:
             continue
-        columns = _names(document.model_columns(recipe, model)) or "the sensitive column"
+        columns = and_list(document.model_columns(recipe, model)) or "the sensitive column"
         if model == "l":
             l_ = _number(privacy["l"]["l"])
             out.append(f"Within each group of look-alike records, {columns} takes at least {l_} "
@@ -338,7 +331,7 @@ def recipe_sentences(recipe: dict, resolve=None) -> list[str]:
     if encryption.get("columns"):
         cols = [c if isinstance(c, str) else c.get("name", "") for c in encryption["columns"]]
         holder = (encryption.get("public_key") or {}).get("contact")
-        out.append(f"Encrypt {_names(cols)} so that only "
+        out.append(f"Encrypt {and_list(cols)} so that only "
                    f"{holder or 'the key holder'} can decrypt combined figures.")
     return out
 

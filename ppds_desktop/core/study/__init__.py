@@ -6,8 +6,8 @@ The protocol (invitations, contributions, threshold decryption) lives elsewhere 
   (``analyses.py``); ``spec.dp`` is ``DPSettings`` or None.
 - ``plan(spec)`` → ``StatisticPlan`` — the ordered integer statistics the analyses need.
 - ``site_statistics(spec, frame, task=None)`` → ``SiteStatistics`` (``.values`` in plan order,
-  ``.clipped`` / ``.unknown`` / ``.missing`` for the site's screen, ``.describe()`` lines of what
-  leaves the site, ``.notes()``).
+  ``.records`` over how many records each is, ``.clipped`` / ``.unknown`` / ``.missing`` for
+  the site's screen, ``.notes()``).
 - ``noise_share(plan, spec.dp, n_sites_max)`` → list[int] — this site's DP noise, to add to
   ``values``; ``ledger_charge(spec.dp)`` → ``core.dp.accounting.Cost`` for the site's dataset.
 - ``layout_for(plan, n_sites_max, spec.dp)`` → ``core.he.encoding.Layout`` for

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..safe_json import loads as safe_loads
+from ..words import and_list
 
 FORMAT = "ppds-study-analyses"
 VERSION = 1
@@ -132,9 +133,9 @@ class Analysis:
         elif self.kind == HISTOGRAM:
             text = f"Distribution of {self.variable}"
         elif self.kind == LINEAR:
-            text = f"Linear regression of {self.outcome} on {_and(self.predictors)}"
+            text = f"Linear regression of {self.outcome} on {and_list(self.predictors)}"
         elif self.kind == LOGISTIC:
-            text = f"Logistic regression of {self.outcome} on {_and(self.predictors)}"
+            text = f"Logistic regression of {self.outcome} on {and_list(self.predictors)}"
         else:
             text = f"{self.kind.capitalize()} of {self.variable}"
         return text + (f" by {self.by}" if self.by else "")
@@ -214,11 +215,6 @@ class StudySpec:
 
 
 # ---------------------------------------------------------------------- validation
-
-def _and(names) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
 
 def _object(data, where: str, required: set[str], optional: set[str]) -> dict:
     if not isinstance(data, dict):

@@ -39,8 +39,9 @@ import pandas as pd
 from ..errors import InputError
 from ..he.encoding import MAX_SLOT_BITS, Layout
 from ..progress import TaskState
+from ..words import and_list
 from .analyses import (BINARY, CATEGORY, COUNT, HISTOGRAM, LINEAR, LOGISTIC, MEAN, NUMBER, SUM,
-                       VARIANCE, Analysis, DPSettings, StudySpec, _and)
+                       VARIANCE, Analysis, DPSettings, StudySpec)
 
 DEFAULT_KEY_BITS = 2048
 _EXACT_FLOAT = 2 ** 53
@@ -160,10 +161,10 @@ def _statistic(spec: StudySpec, key: tuple) -> Statistic:
     given = [d for d in domain if d not in cond_vars]
     qualifiers = [_condition_text(spec, c) for c in conditions]
     if not terms and given:
-        head += f" with {_and(given)} {'all ' if len(given) > 2 else ''}given"
+        head += f" with {and_list(given)} {'all ' if len(given) > 2 else ''}given"
     elif len(given) > len(set(terms)):
         both = "both" if len(given) == 2 else "all"
-        qualifiers.insert(0, f"records with {_and(given)} {both} given")
+        qualifiers.insert(0, f"records with {and_list(given)} {both} given")
     label = head + (f" ({'; '.join(qualifiers)})" if qualifiers else "")
     return Statistic(terms, domain, conditions, scale, bound, label)
 
@@ -454,19 +455,6 @@ class SiteStatistics:
     clipped: dict[str, int]
     unknown: dict[str, int]
     missing: dict[str, int]
-    dp: DPSettings | None = None
-
-    def describe(self) -> list[str]:
-        """Plain-language lines saying exactly what leaves the site."""
-        lines = [f"{s.label}: {n:,}" if not s.terms else
-                 f"{s.label} over {n:,} record{'s' if n != 1 else ''}"
-                 for s, n in zip(self.plan, self.records)]
-        if self.dp is not None:
-            lines.append("Before encryption, a random amount of privacy noise is added to each "
-                         "of these figures, so that no single record can be told from the "
-                         "combined result.")
-        lines.append("The figures are encrypted for the study; no single record leaves the site.")
-        return lines
 
     def notes(self) -> list[str]:
         """For the site's screen only: values clipped to the bounds, unknown and missing ones."""
@@ -528,7 +516,7 @@ def site_statistics(spec: StudySpec, frame: pd.DataFrame, *, study_plan: Statist
     clipped = {v: data.clipped.get(v, 0) for v in used if spec.variable(v).type == NUMBER}
     return SiteStatistics(study_plan, values, records, n, clipped,
                           {v: data.unknown.get(v, 0) for v in used},
-                          {v: data.missing.get(v, 0) for v in used}, spec.dp)
+                          {v: data.missing.get(v, 0) for v in used})
 
 
 # ---------------------------------------------------------------------- packing

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..he.array import EncryptedArray
-from ..he.encoding import Layout, check_ints, slot_offsets, unpack
+from ..he.encoding import Layout, pack_vector, unpack
 from ..progress import TaskState, ensure_task
 from .errors import StudyError
 
@@ -49,17 +49,7 @@ def pack(shape: VectorShape, values: Sequence[int]) -> list[int]:
     if len(values) != shape.length:
         raise StudyError(f"The statistics vector has {len(values)} values; the study's layout "
                          f"expects {shape.length}.")
-    k, layout = shape.per_ciphertext, shape.layout
-    offsets = slot_offsets(layout)
-    out = []
-    for start in range(0, shape.length, k):
-        chunk = values[start:start + k]
-        m = 0
-        for v, slot, off in zip(chunk, layout.slots, offsets):
-            check_ints([v], slot)
-            m += int(v) << off
-        out.append(m)
-    return out
+    return pack_vector(shape.layout, values)
 
 
 def encrypt(encryptor, shape: VectorShape, plaintexts: Sequence[int],

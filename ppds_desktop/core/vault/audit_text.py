@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..words import and_list
+
 ROLE_WORDS = {"identifier": "identifier", "quasi_identifier": "quasi-identifier",
               "sensitive": "sensitive", "insensitive": "insensitive"}
 PRESET_WORDS = {"hipaa_safe_harbor": "HIPAA Safe Harbor",
@@ -40,13 +42,6 @@ def _model(model) -> str:
                      for k, v in model.items())
 
 
-def _names(values) -> str:
-    values = [str(v) for v in (values or [])]
-    if len(values) <= 1:
-        return "".join(values)
-    return ", ".join(values[:-1]) + " and " + values[-1]
-
-
 def _budget(d: dict, total: bool = False) -> str:
     parts = []
     for key, symbol in (("epsilon", "ε"), ("rho", "ρ")):
@@ -74,7 +69,7 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
                                   f"{_n(d.get('roles'), 'column')}.",
     "dataset.exported": lambda d: f"Exported {_q(d.get('dataset'))} ({_n(d.get('rows'), 'row')}) "
                                   f"to {d.get('file')}" + (
-                                      f", with the direct identifiers {_names(d['identifiers'])}."
+                                      f", with the direct identifiers {and_list(d['identifiers'] or [])}."
                                       if d.get("identifiers") else "."),
     "dataset.renamed": lambda d: f"Renamed the dataset {_q(d.get('old'))} to {_q(d.get('new'))}.",
     "dataset.deleted": lambda d: f"Deleted the dataset {_q(d.get('dataset'))} "
@@ -111,7 +106,7 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
     "contact.rename": lambda d: f"Renamed the contact {_q(d.get('old'))} to {_q(d.get('new'))}.",
     "contact.remove": lambda d: f"Removed the contact {_q(d.get('contact'))}.",
     "bundle.seal": lambda d: (f"Sealed {_BUNDLE_KINDS.get(d.get('kind'), 'a bundle')} "
-                              f"{_q(d.get('title'))} for {_names(d.get('recipients'))}"
+                              f"{_q(d.get('title'))} for {and_list(d.get('recipients') or [])}"
                               + (f" into {d.get('file')}." if d.get("file") else ".")),
     "bundle.import": lambda d: (f"Imported {_q(d.get('dataset'))} from a bundle sent by "
                                 f"{d.get('sender')}" + (" (a second copy)." if d.get("replay")

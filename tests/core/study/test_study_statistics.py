@@ -54,18 +54,17 @@ def test_plan_shares_statistics_between_analyses():
     assert study_plan[2].scale == 1
 
 
-def test_describe_says_what_leaves_the_site():
+def test_site_statistics_count_what_stays_at_the_site():
     spec = small_spec([{"kind": "mean", "variable": "Age", "by": "Sex"}],
                       dp={"epsilon": 1, "delta": 1e-6, "honest_sites": 2})
     frame = pd.DataFrame({"Age": [30, 40, 150, -3, None, 50], "Sex": ["F", "M", "F", "F", "F", "X"],
                           "Died": [0, 1, 0, 1, 0, 1]})
     site = site_statistics(spec, frame)
-    lines = site.describe()
-    assert lines[:4] == ["Number of records with Age given (Sex is F): 3",
-                         "Sum of Age (Sex is F) over 3 records",
-                         "Number of records with Age given (Sex is M): 1",
-                         "Sum of Age (Sex is M) over 1 record"]
-    assert "privacy noise" in lines[4] and "encrypted" in lines[5]
+    assert [s.label for s in site.plan] == ["Number of records with Age given (Sex is F)",
+                                            "Sum of Age (Sex is F)",
+                                            "Number of records with Age given (Sex is M)",
+                                            "Sum of Age (Sex is M)"]
+    assert site.records == [3, 3, 1, 1]
     assert site.values == [3, 30 + 100 + 0, 1, 40]
     assert site.clipped == {"Age": 2} and site.unknown == {"Age": 0, "Sex": 1}
     assert site.missing == {"Age": 1, "Sex": 0}
