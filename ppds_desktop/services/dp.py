@@ -283,10 +283,14 @@ def perturb_dataset(vault: Vault, dataset, section: dict, *, release_name: str |
                                       report=report, task=task.sub(0.7, 0.9)))
         disclosure.audit_risk_accepted(vault, name, verdict, doing="saved")
     if output is not None:
-        from .datasets import export_dataset
+        from .datasets import _write_export
 
-        export_dataset(vault, release.name, output, allow_identifiers=bool(identifiers),
-                       accept_risk=True, task=task.sub(0.9, 1.0))
+        kept = disclosure.check_identifiers(vault, release.name,
+                                            allow_identifiers=bool(identifiers),
+                                            doing="exporting it would write")
+        _write_export(vault, vault.dataset_info(release.output_dataset_id), outcome.data, output,
+                      None, identifiers=kept, risky=(release.name, verdict),
+                      task=task.sub(0.9, 1.0))
     return outcome, release
 
 
