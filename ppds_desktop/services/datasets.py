@@ -18,7 +18,6 @@ from ..core.errors import InputError
 from ..core.io import ParseOptions, Preview, ReadLimits, ReadResult, read_table, write_table
 from ..core.io import preview as preview_file
 from ..core.io.filenames import safe_file_name
-from ..core.io.options import SUPPORTED_ENCODINGS  # noqa: F401 - the import wizard's choices
 from ..core.io.writer import as_arrow, export_format  # noqa: F401 - for the table view, ppds perturb
 from ..core.progress import TaskState, ensure_task
 from ..core.schema import DatasetProfile, column_examples, profile_table, start_profile
