@@ -12,9 +12,7 @@ so it is retried briefly and then reported as "close the file and try again".
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -23,11 +21,11 @@ from typing import Iterator
 
 from .errors import InputError, PPDSError
 from .private_files import restrict_to_owner, sync_file
+from .storage import free_bytes, is_no_room
 
 # Waits between attempts at a rename that Windows refused (about 2 s in all): long enough for
 # a virus scan or a sync client to let go of a file, short enough not to look hung.
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.5, 0.75)
-_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 class FileInUse(PPDSError):
@@ -64,20 +62,15 @@ def replace_file(src: str | os.PathLike, dest: str | os.PathLike) -> None:
 def is_disk_full(exc: BaseException) -> bool:
     """True for the errors a full disk (or a file-size or quota limit) gives, including
     Arrow's, which carry the system's message but not always its number."""
-    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
-        return True
-    text = str(exc)
-    return any(s in text for s in ("No space left", "File too large", "Disk quota exceeded"))
+    return is_no_room(exc) or any(s in str(exc) for s in ("No space left", "File too large",
+                                                          "Disk quota exceeded"))
 
 
 def write_error(exc: BaseException, dest: Path) -> InputError:
     """One plain line for a failed write: a full disk is named as such, with the free space."""
     if is_disk_full(exc):
-        try:
-            free = shutil.disk_usage(dest.parent).free
-            room = f"; {free / 1e6:,.1f} MB free there"
-        except OSError:
-            room = ""
+        free = free_bytes(dest.parent)
+        room = f"; {free / 1e6:,.1f} MB free there" if free is not None else ""
         return InputError(f"the disk is full, so the file could not be written{room}; "
                           "nothing was written", path=str(dest),
                           hint="free some space or choose another place")

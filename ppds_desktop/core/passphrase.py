@@ -28,7 +28,7 @@ _COMMON = (
     "trustno1", "abc123", "123456", "654321", "111111", "000000", "zaq12wsx", "1q2w3e",
 )
 _LEET = str.maketrans("0134@$57!", "oieaasstl")
-_RUNS = (string.ascii_lowercase, string.digits, "qwertyuiop", "asdfghjkl", "zxcvbnm",
+_RUNS = (string.ascii_lowercase, "qwertyuiop", "asdfghjkl", "zxcvbnm",
          "qwertzuiop", "azertyuiop", "01234567890")
 _RUNS_BOTH_WAYS = tuple(s for run in _RUNS for s in (run, run[::-1]))
 _MIN_RUN = 4

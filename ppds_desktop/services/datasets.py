@@ -18,7 +18,6 @@ from ..core.errors import InputError
 from ..core.io import ParseOptions, Preview, ReadLimits, ReadResult, read_table, write_table
 from ..core.io import preview as preview_file
 from ..core.io.filenames import safe_file_name
-from ..core.io.options import SUPPORTED_ENCODINGS  # noqa: F401 - the import wizard's choices
 from ..core.io.writer import as_arrow, export_format  # noqa: F401 - for the table view, ppds perturb
 from ..core.progress import TaskState, ensure_task
 from ..core.schema import DatasetProfile, column_examples, profile_table, start_profile
@@ -203,7 +202,18 @@ def export_dataset(vault: Vault, ref, dest, fmt: str | None = None, *,
     if risky is not None:
         disclosure.require_risk_accepted(*risky, accept_risk=accept_risk)
     table = vault.load_arrow(info.id, task=task.sub(0.0, 0.4))
-    out = write_table(table, Path(dest), fmt=fmt, task=task.sub(0.4, 1.0), bom=bom)
+    return _write_export(vault, info, table, dest, fmt, identifiers=identifiers, risky=risky,
+                         bom=bom, task=task.sub(0.4, 1.0))
+
+
+def _write_export(vault: Vault, info: DatasetInfo, table, dest, fmt: str | None, *,
+                  identifiers: list[str], risky, bom: bool = True,
+                  task: TaskState | None = None) -> Path:
+    """Write ``table`` (the data of ``info``) to ``dest`` and audit it, once the rules of
+    :func:`export_dataset` are passed: ``identifiers`` are the direct identifiers it holds,
+    ``risky`` the (release name, verdict) of a release, else None. Apart so that a caller
+    holding the table (``ppds perturb``) need not read it back from the vault."""
+    out = write_table(table, Path(dest), fmt=fmt, task=task, bom=bom)
     with vault.transaction():
         if risky is not None:
             disclosure.audit_risk_accepted(vault, *risky, doing="exported")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import ConfirmationNeeded, InputError, NotFound
 from ..core.recipe.document import IDENTIFIER_ACTIONS
 from ..core.risk import DEFAULT_THRESHOLD, ReleaseVerdict, release_verdict
+from ..core.vault import ReleaseInfo
 
 if TYPE_CHECKING:
     from ..core.vault import Vault
@@ -61,12 +62,27 @@ def verdict(report: dict, vault: Vault | None = None) -> ReleaseVerdict:
     return release_verdict(report, risk_threshold(vault))
 
 
+def _release_of(vault: Vault, ref) -> ReleaseInfo | None:
+    """The release ``ref`` is (a ``ReleaseInfo``, or a release's name, uid or id), else the
+    release that wrote the dataset ``ref`` names (by the dataset's name, uid or id), else None;
+    NotFound if ``ref`` names neither."""
+    if isinstance(ref, ReleaseInfo):
+        return ref
+    try:
+        return vault.release_info(ref)
+    except NotFound:
+        info = vault.dataset_info(ref)
+    return vault.releases.writer_of(info.id) if info.kind == "release" else None
+
+
 def saved_release_verdict(vault: Vault, ref) -> tuple[str, ReleaseVerdict] | None:
     """(release name, verdict) for a stored de-identification release, or for the dataset it
     wrote; None for anything else (raw data, DP statistics)."""
     try:
-        release = vault.release_info(ref)
+        release = _release_of(vault, ref)
     except NotFound:
+        return None
+    if release is None:
         return None
     report = release.report or {}
     if "risk" not in report or "model" not in report:
@@ -98,17 +114,15 @@ def check_release_risk(vault: Vault, name: str, release: ReleaseVerdict, *, acce
 
 # -- direct identifiers ---------------------------------------------------------------------------
 
-def identifier_columns(vault: Vault, ref: str) -> list[str]:
+def identifier_columns(vault: Vault, ref) -> list[str]:
     """Direct identifiers that would leave with ``ref`` as they are: for a dataset, its
     columns marked (or suggested at import) as identifiers; for a release (or the dataset it
     wrote), the source's identifier columns still in the released table that its recipe did
     not drop, mask, fix or pseudonymize (a recipe that never mentions them, or a perturbation
     run, keeps them)."""
-    try:
-        release = vault.release_info(ref)
-    except NotFound:
-        info = vault.dataset_info(ref)
-        return [col for col, role in vault.roles(info.id).items() if role.role == "identifier"]
+    release = _release_of(vault, ref)
+    if release is None:
+        return [col for col, role in vault.roles(ref).items() if role.role == "identifier"]
     if release.output_dataset_id is None or release.source_dataset_id is None:
         return []
     try:

@@ -21,7 +21,7 @@ from ..core.dp.grid import guess_bounds  # noqa: F401 - for the statistics page
 from ..core.dp.precision import Precision
 from ..core.dp.precision import expected_precision as _expected_precision
 from ..core.dp.query import (DEFAULT_BINS, MAX_GROUP_COLUMNS, DPResult, GroupingNeed, Query,
-                             QueryOptions, evaluate, grouped_columns, groupings_to_declare,
+                             QueryOptions, columns_to_count, evaluate, groupings_to_declare,
                              parse_query, quantile_level, resolve_column)
 from ..core.dp.rng import Rng
 from ..core.errors import ConfirmationNeeded, InputError
@@ -132,22 +132,27 @@ def grouping_needs(vault: Vault, dataset, query: str | Query, *, domains: dict |
     """Grouping columns whose categories (or bins) must be declared before this query may
     spend anything (see ``core.dp.query.groupings_to_declare``); the GUI shows them and keeps
     Run disabled, :func:`run_query` refuses them."""
-    info = vault.dataset_info(dataset)
     json_options: dict = {}
     if isinstance(query, str):
         query, json_options = parse_query(query)
+    return _grouping_needs(vault, vault.dataset_info(dataset), query,
+                           domains={**json_options.get("domains", {}), **(domains or {})},
+                           bounds={**json_options.get("bounds", {}), **(bounds or {})})
+
+
+def _grouping_needs(vault: Vault, info, query: Query, *, domains: dict,
+                    bounds: dict) -> list[GroupingNeed]:
+    """:func:`grouping_needs` for a resolved dataset; the data is read only for the distinct
+    counts of columns whose count decides (the GUI asks on every keystroke)."""
     query = Query(query.statistic, _resolve(info, query.column) if query.column else None,
                   [_resolve(info, c) for c in query.by], query.q, query.bins)
-    opts = QueryOptions(
-        bounds={_resolve(info, k): v for k, v in {**json_options.get("bounds", {}),
-                                                  **(bounds or {})}.items()},
-        domains={_resolve(info, k): v for k, v in {**json_options.get("domains", {}),
-                                                   **(domains or {})}.items()})
+    opts = QueryOptions(bounds={_resolve(info, k): v for k, v in bounds.items()},
+                        domains={_resolve(info, k): v for k, v in domains.items()})
     numeric = {c: is_numeric_column(info, c) for c in info.columns}
-    grouped = grouped_columns(query, opts, numeric)
     roles = {c: r.role for c, r in vault.roles(info.id).items()}
+    counted = columns_to_count(query, opts, roles=roles, numeric=numeric)
     return groupings_to_declare(query, opts, roles=roles, numeric=numeric,
-                                distinct=_distinct_counts(vault, info, grouped))
+                                distinct=_distinct_counts(vault, info, counted))
 
 
 def _refuse_undeclared_groupings(vault: Vault, info, query: Query, options: QueryOptions) -> None:
@@ -155,8 +160,7 @@ def _refuse_undeclared_groupings(vault: Vault, info, query: Query, options: Quer
     that publishes the identifiers themselves, for a quasi-identifier or a column with many
     values the values people can be found by. No amount of noise on the counts undoes that,
     so they must be declared first; nothing has been spent when this refuses."""
-    needs = grouping_needs(vault, info.id, query, domains=options.domains,
-                           bounds=options.bounds)
+    needs = _grouping_needs(vault, info, query, domains=options.domains, bounds=options.bounds)
     if not needs:
         return
     need = needs[0]
@@ -279,10 +283,14 @@ def perturb_dataset(vault: Vault, dataset, section: dict, *, release_name: str |
                                       report=report, task=task.sub(0.7, 0.9)))
         disclosure.audit_risk_accepted(vault, name, verdict, doing="saved")
     if output is not None:
-        from .datasets import export_dataset
+        from .datasets import _write_export
 
-        export_dataset(vault, release.name, output, allow_identifiers=bool(identifiers),
-                       accept_risk=True, task=task.sub(0.9, 1.0))
+        kept = disclosure.check_identifiers(vault, release.name,
+                                            allow_identifiers=bool(identifiers),
+                                            doing="exporting it would write")
+        _write_export(vault, vault.dataset_info(release.output_dataset_id), outcome.data, output,
+                      None, identifiers=kept, risky=(release.name, verdict),
+                      task=task.sub(0.9, 1.0))
     return outcome, release
 
 

@@ -122,7 +122,7 @@ def share_target_kind(vault, target) -> DatasetKind:
     if target.kind == "release":
         release = vault.release_info(target.ref)
         try:
-            identifiers = tuple(identifier_columns(vault, target.ref))
+            identifiers = tuple(identifier_columns(vault, release))
         except NotFound:
             identifiers = ()
         return DatasetKind("release", release_kind_label(release.kind), identifiers)

@@ -16,6 +16,7 @@ from ..core.errors import InputError, NotFound
 from ..core.progress import TaskState, ensure_task
 from ..core.recipe import document
 from ..core.recipe.document import new_recipe
+from ..core.recipe.presets import HIPAA
 from ..core.recipe.run import ReleaseOutcome, run_recipe
 from ..core.recipe.sections import SECTION_ORDER, commit_hook
 from ..core.report import render_html
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from ..core.vault import Vault
     from ..core.vault import DatasetRef
 
-HIPAA = "hipaa_safe_harbor"          # the preset ids (core.recipe.presets)
 DEFAULT_SUPPRESSION = 0.05       # what the one-click fix allows when the recipe set no limit
 
 

@@ -320,15 +320,17 @@ def _sender_policy(vault: Vault, *, accept_unverified: bool):
     return check
 
 
-def _refuse_replay(vault: Vault, bundle_id: str, accept_replay: bool) -> None:
+def _refuse_replay(vault: Vault, bundle_id: str, accept_replay: bool) -> str | None:
     """Only ever called on a bundle that verified completely: a damaged or forged copy of an
-    imported bundle must be reported as such, never as a replay the user could wave through."""
+    imported bundle must be reported as such, never as a replay the user could wave through.
+    Returns when the bundle was imported before (None: never)."""
     imported_at = vault.bundles.imported_at(bundle_id)
     if imported_at is not None and not accept_replay:
         raise BundleReplay(f"Replay: bundle {bundle_id} verified, but it was already imported "
                            f"on {str(imported_at)[:10]}; importing it again needs your "
                            f"confirmation.",
                            hint="confirm to import it again (CLI: ppds bundle open --yes)")
+    return imported_at
 
 
 def open_files(vault: Vault, path: str | Path | bytes, *, accept_unverified: bool = False,
@@ -417,8 +419,7 @@ def store_opened(vault: Vault, path: str | Path, opened: OpenedBundle, *, name: 
         "sender_audit_head": sender_audit_head(manifest),
     }
     with vault.transaction():
-        replayed = vault.bundles.imported_at(opened.bundle_id) is not None
-        _refuse_replay(vault, opened.bundle_id, accept_replay)
+        replayed = _refuse_replay(vault, opened.bundle_id, accept_replay) is not None
         info = vault.put_dataset(free_dataset_name(vault, name or f"{title} from {contact.name}"),
                                  table, kind="bundle", source=source, task=task.sub(0.0, 0.9))
         vault.bundles.record_import(opened.bundle_id, contact.fingerprint, opened.header.kind,

@@ -29,12 +29,7 @@ _FROM = {
     "DEFAULT_EXPECTED_RECORDS": "core.he.columns", "DEFAULT_MAX_ABS": "core.he.columns",
     "DEFAULT_SCALE": "core.he.columns",
 }
-__all__ = ["AuditEntry", "BudgetStatus", "ColumnRole", "Contact", "DEFAULT_EXPECTED_RECORDS",
-           "DEFAULT_MAX_ABS", "DEFAULT_SCALE", "DPResult", "DatasetInfo", "DatasetProfile",
-           "DatasetRef", "EXPERT", "HIPAA", "IDENTIFIER_ACTIONS", "Identity", "KeyChanged",
-           "MAX_GROUP_COLUMNS", "PRESETS", "ParseOptions", "PerturbationOutcome", "Preview",
-           "Query", "RESEARCH", "ReadResult", "Recipe", "ReleaseInfo", "ReleaseOutcome",
-           "SUPPORTED_ENCODINGS", "Vault"]
+__all__ = sorted(_FROM)
 
 if TYPE_CHECKING:
     from ..core.dp.ledger import BudgetStatus

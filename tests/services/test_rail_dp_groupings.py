@@ -4,6 +4,7 @@ zero; a chart of many groups stays readable."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
@@ -54,6 +55,23 @@ def test_quasi_identifier_and_many_values_are_refused_before_spending(vault, sam
     # few values, not a quasi-identifier: read from the data, with the warning
     out = dp_service.run_query(vault, "adm", "count by Medical Condition", epsilon=0.5)
     assert any("taken from the data" in w for w in out.result.warnings)
+
+
+def test_only_counts_that_decide_are_read_from_the_data(vault, sample, monkeypatch):
+    """Without distinct counts in the profile, a declared column or a (quasi-)identifier is
+    not counted on the data: its count decides nothing (the page asks on every keystroke)."""
+    monkeypatch.setattr(vault, "dataset_info",
+                        lambda ref: dataclasses.replace(sample, profile=None))
+    read, load = [], vault.load_dataset
+    monkeypatch.setattr(vault, "load_dataset",
+                        lambda ref, columns=None, task=None: read.append(columns)
+                        or load(ref, columns, task))
+    needs = dp_service.grouping_needs(vault, "adm", "count by Gender, SSN, Room Number",
+                                      domains={"Room Number": ["101"]})
+    assert [n.column for n in needs] == ["Gender", "SSN"] and read == []
+    needs = dp_service.grouping_needs(vault, "adm", "count by Gender, Room Number")
+    assert [n.column for n in needs] == ["Gender", "Room Number"]
+    assert read == [["Room Number"]]
 
 
 def test_cli_refuses_with_one_line_saying_how_to_declare(tmp_path, vault_path, monkeypatch,

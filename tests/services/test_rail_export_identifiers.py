@@ -75,3 +75,23 @@ def test_perturbing_is_a_way_out_under_the_same_rules(vault, tmp_path):
     with pytest.raises(ConfirmationNeeded, match="can still identify people"):
         datasets.export_dataset(vault, "swapped", tmp_path / "again.csv", allow_identifiers=True)
 
+
+
+def test_a_release_output_named_by_its_uid_or_a_new_name_keeps_its_identifiers(vault):
+    """The Datasets page names a release's output dataset by the dataset's uid, and a renamed
+    output no longer has the release's name: the identifiers and the risk of the release that
+    wrote it are found all the same."""
+    from ppds_desktop.services import dp, plain
+
+    datasets.import_file(vault, sample_csv(), name="adm")
+    section = {"steps": [{"method": "swap", "columns": ["Blood Type"], "rate": 0.2}]}
+    _, release = dp.perturb_dataset(vault, "adm", section, release_name="swapped",
+                                    allow_identifiers=True, accept_risk=True)
+    out = vault.dataset_info(release.output_dataset_id)
+    kept = disclosure.identifier_columns(vault, "swapped")
+    assert "SSN" in kept and disclosure.identifier_columns(vault, out.uid) == kept
+    assert plain.dataset_kind(vault, out).identifiers == tuple(kept)
+    assert disclosure.saved_release_verdict(vault, out.uid)[0] == "swapped"
+    vault.rename_dataset(out.id, "renamed")
+    assert disclosure.identifier_columns(vault, "renamed") == kept
+    assert disclosure.saved_release_verdict(vault, "renamed")[0] == "swapped"

@@ -214,17 +214,31 @@ def grouped_columns(query: Query, opts: QueryOptions, numeric: dict[str, bool]) 
     return cols
 
 
+def _undeclared_groupings(query: Query, opts: QueryOptions, numeric: dict[str, bool]) -> list[str]:
+    """Grouped columns whose categories (or, for a number, bounds) are not declared."""
+    return [c for c in grouped_columns(query, opts, numeric)
+            if not (c in opts.domains or (numeric.get(c) and c in opts.bounds))]
+
+
+def columns_to_count(query: Query, opts: QueryOptions, *, roles: dict[str, str],
+                     numeric: dict[str, bool]) -> list[str]:
+    """The columns whose distinct count :func:`groupings_to_declare` reads: undeclared
+    groupings that are not (quasi-)identifiers, which must be declared whatever their count.
+    Counting means reading the data, so callers count only these."""
+    return [c for c in _undeclared_groupings(query, opts, numeric)
+            if roles.get(c) not in ("identifier", "quasi_identifier")]
+
+
 def groupings_to_declare(query: Query, opts: QueryOptions, *, roles: dict[str, str],
                          distinct: dict[str, int], numeric: dict[str, bool]
                          ) -> list[GroupingNeed]:
     """Grouping columns that may not take their categories from the data: a direct
     identifier, a quasi-identifier, or a column with more than
     :data:`MAX_UNDECLARED_CATEGORIES` distinct values — unless their categories (or, for a
-    number, bounds to cut into bins) are declared. Column names are already resolved."""
+    number, bounds to cut into bins) are declared. Column names are already resolved;
+    ``distinct`` needs only the :func:`columns_to_count`."""
     needs = []
-    for col in grouped_columns(query, opts, numeric):
-        if col in opts.domains or (numeric.get(col) and col in opts.bounds):
-            continue
+    for col in _undeclared_groupings(query, opts, numeric):
         role, n = roles.get(col), distinct.get(col, 0)
         if role == "identifier":
             needs.append(GroupingNeed(col, f"{col} is a direct identifier: grouping by it would "

@@ -103,6 +103,14 @@ class ReleaseStore:
         with self._vault._snapshot() as conn:
             return self._read(conn, ref)
 
+    def writer_of(self, dataset_id: int) -> ReleaseInfo | None:
+        """The release whose output is the dataset ``dataset_id``, if any (the dataset may
+        have been renamed since, or be named by its own uid)."""
+        with self._vault._snapshot() as conn:
+            row = conn.execute("SELECT id FROM releases WHERE output_dataset_id = ?",
+                               (dataset_id,)).fetchone()
+            return self._read(conn, row[0]) if row else None
+
     def files(self, ref) -> dict[str, bytes]:
         with self._vault._snapshot() as conn:
             info = self._read(conn, ref)

@@ -418,7 +418,6 @@ class Vault:
                                          "error; nothing was changed.")
                     conn.execute("COMMIT")
                 except BaseException as exc:
-                    self._tx.depth = 0
                     self._quietly(conn, "ROLLBACK")
                     self._reraise(exc)
             finally:
