@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.charts import bar_chart, histogram_before_after  # noqa: F401 - for the DP pages
-from ..core.clock import utc_now
 from ..core.dp import ledger
 from ..core.dp.accounting import GAUSSIAN, LAPLACE
 from ..core.dp.grid import guess_bounds  # noqa: F401 - for the statistics page

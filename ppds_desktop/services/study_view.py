@@ -16,7 +16,6 @@ from ..core.errors import InputError
 from ..core.io import write_table
 from ..core.progress import TaskState
 from ..core.study.results import number_text
-from ..core.vault import studies as store
 from .study_common import StudyInfo, info_of, load_study, statistics_of
 from .study_requests import ResultReport
 from .study_words import (and_list, ceremony_lines, delta_words, privacy_sentence, roles_words,
